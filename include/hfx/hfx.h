@@ -1,0 +1,299 @@
+/*
+ * hfx.h -- the public C API of libhfx, a pyhf-compatible HistFactory engine.
+ *
+ * The pipeline, one way only:
+ *
+ *   workspace JSON (+ patches)  --hfx_workspace_*-->  hfx_workspace_t
+ *   workspace + options         --hfx_model_create->  hfx_model_t     (dense, immutable tables)
+ *   model + backend             --hfx_engine_create-> hfx_engine_t    (twice_nll, gradient, fits)
+ *   engine                      --hfx_hypotest, hfx_upper_limit-->    CLs, bands, limits
+ *
+ * Conventions (see docs/api.md):
+ * - Every fallible function returns enum hfx_status (HFX_OK == 0, errors negative) and fills the
+ *   optional caller-owned struct hfx_error (NULL means "don't care").
+ * - Whatever *_create / *_load returns is freed by the matching *_free; *_free(NULL) is a no-op.
+ * - Handles are not thread-safe; distinct handles may be used from distinct threads. A model is
+ *   immutable after creation and may be shared by engines on several threads.
+ * - The library never prints and never exits.
+ */
+#ifndef HFX_H
+#define HFX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//
+// Status codes and errors
+//
+
+/* X-macro list: one place gives both the enum and hfx_status_str(). */
+#define HFX_STATUS_LIST(X)                                                          \
+    X(HFX_OK, 0, "ok")                                                              \
+    X(HFX_ERR_IO, -1, "cannot read or write a file")                                \
+    X(HFX_ERR_JSON, -2, "malformed JSON")                                           \
+    X(HFX_ERR_SCHEMA, -3, "workspace does not follow the pyhf schema")              \
+    X(HFX_ERR_MODEL, -4, "inconsistent model")                                      \
+    X(HFX_ERR_PATCH, -5, "patch cannot be applied")                                 \
+    X(HFX_ERR_ALLOC, -6, "out of memory")                                           \
+    X(HFX_ERR_ARG, -7, "invalid argument")                                          \
+    X(HFX_ERR_FIT, -8, "fit did not converge")                                      \
+    X(HFX_ERR_NUMERIC, -9, "numerical failure")                                     \
+    X(HFX_ERR_UNSUPPORTED, -10, "not supported")                                    \
+    X(HFX_ERR_DEVICE, -11, "device error")                                          \
+    X(HFX_ERR_NOT_FOUND, -12, "not found")
+
+enum hfx_status {
+#define HFX_X_ENUM(name, value, text) name = value,
+    HFX_STATUS_LIST(HFX_X_ENUM)
+#undef HFX_X_ENUM
+};
+
+/* A static string describing a status code; never NULL. */
+const char * hfx_status_str(enum hfx_status status);
+
+/* Caller-owned error report. Every field is filled on failure; on success it is left untouched.
+ * msg:     one line naming the culprit, e.g. "sample 'ttbar' has 3 bins but channel 'SR' has 4".
+ * source:  the file the error is about ("" if none).
+ * pointer: the JSON pointer of the offending node, e.g. "/channels/0/samples/2/data" ("" if none).
+ * line, column: 1-based position for malformed JSON (0 if unknown). */
+struct hfx_error {
+    enum hfx_status code;
+    int             line;
+    int             column;
+    char            source[512];
+    char            pointer[512];
+    char            msg[1024];
+};
+
+/* Formats err as one line "source:line:column: pointer: msg" (parts that are empty are left out).
+ * Writes at most size bytes including the terminating NUL; returns buf. */
+char * hfx_error_format(const struct hfx_error * err, char * buf, size_t size);
+
+//
+// Workspaces and patches
+//
+
+typedef struct hfx_workspace * hfx_workspace_t;
+typedef struct hfx_patchset *  hfx_patchset_t;
+
+/* Reads a pyhf workspace (schema 1.0.0) from a JSON file; a path ending in ".gz" is gunzipped.
+ * The JSON is parsed, not yet validated: validation happens in hfx_model_create, after patches.
+ * *out is freed with hfx_workspace_free. */
+enum hfx_status hfx_workspace_load(const char * path, hfx_workspace_t * out, struct hfx_error * err);
+
+/* Same from a NUL-terminated string; name is used in error messages (may be NULL). */
+enum hfx_status hfx_workspace_load_string(const char * json, const char * name, hfx_workspace_t * out,
+                                          struct hfx_error * err);
+
+/* A deep copy, so that one background workspace can be patched many times. */
+enum hfx_status hfx_workspace_copy(hfx_workspace_t ws, hfx_workspace_t * out, struct hfx_error * err);
+
+void hfx_workspace_free(hfx_workspace_t ws);
+
+/* Applies an RFC 6902 JSON Patch (an array of operations) read from a file, or from a string, to ws
+ * in place. On failure ws is left unchanged. */
+enum hfx_status hfx_workspace_apply_patch_file(hfx_workspace_t ws, const char * path, struct hfx_error * err);
+enum hfx_status hfx_workspace_apply_patch_string(hfx_workspace_t ws, const char * json, const char * name,
+                                                 struct hfx_error * err);
+
+/* Serialises ws (after patches) as compact JSON; the string is freed with free(). */
+enum hfx_status hfx_workspace_dump(hfx_workspace_t ws, char ** out_json, struct hfx_error * err);
+
+/* A pyhf patchset file ("metadata", "labels", "patches" with "metadata": {"name", "values"}, "patch").
+ * *out is freed with hfx_patchset_free. */
+enum hfx_status hfx_patchset_load(const char * path, hfx_patchset_t * out, struct hfx_error * err);
+void            hfx_patchset_free(hfx_patchset_t ps);
+size_t          hfx_patchset_n_patches(hfx_patchset_t ps);
+size_t          hfx_patchset_n_labels(hfx_patchset_t ps);
+const char *    hfx_patchset_label(hfx_patchset_t ps, size_t i);          /* owned by ps */
+const char *    hfx_patchset_patch_name(hfx_patchset_t ps, size_t i);     /* owned by ps */
+/* The values of patch i, one per label; owned by ps. */
+const double *  hfx_patchset_patch_values(hfx_patchset_t ps, size_t i);
+/* Metadata string fields ("analysis_id", "description", "digests" as JSON...) or NULL. Owned by ps. */
+const char *    hfx_patchset_metadata(hfx_patchset_t ps, const char * key);
+/* Index of the patch called name, or HFX_ERR_NOT_FOUND (err names the closest candidates). */
+enum hfx_status hfx_patchset_find(hfx_patchset_t ps, const char * name, size_t * index, struct hfx_error * err);
+/* Applies patch i of ps to ws in place. */
+enum hfx_status hfx_patchset_apply(hfx_patchset_t ps, size_t i, hfx_workspace_t ws, struct hfx_error * err);
+
+//
+// Models
+//
+
+typedef struct hfx_model * hfx_model_t;
+
+enum hfx_interp_code {
+    HFX_INTERP_DEFAULT = 0, /* normsys: code4, histosys: code4p (pyhf.Workspace.model() defaults) */
+    HFX_INTERP_CODE0,       /* histosys: piecewise linear */
+    HFX_INTERP_CODE1,       /* normsys: exponential */
+    HFX_INTERP_CODE2,       /* histosys: quadratic (as pyhf 0.7.6, including its alpha < -1 branch) */
+    HFX_INTERP_CODE4,       /* normsys: polynomial inside |alpha| < 1, exponential outside */
+    HFX_INTERP_CODE4P,      /* histosys: polynomial inside |alpha| <= 1, linear outside */
+};
+
+struct hfx_model_options {
+    const char *         measurement;     /* NULL: the first measurement of the workspace */
+    enum hfx_interp_code normsys_interp;  /* DEFAULT, CODE1 or CODE4 */
+    enum hfx_interp_code histosys_interp; /* DEFAULT, CODE0, CODE2 or CODE4P */
+    bool                 no_poi;          /* build without a POI (pyhf poi_name=None) */
+};
+
+/* Validates ws against the pyhf schema and compiles it into dense tables.
+ * opts may be NULL (defaults). *out is freed with hfx_model_free. */
+enum hfx_status hfx_model_create(hfx_workspace_t ws, const struct hfx_model_options * opts, hfx_model_t * out,
+                                 struct hfx_error * err);
+void            hfx_model_free(hfx_model_t m);
+
+/* Layout. Parameters follow pyhf's order (docs/model.md): parameter sets grouped by modifier type
+ * (histosys, lumi, normfactor, normsys, shapefactor, shapesys, staterror), within a type by first
+ * appearance; per-bin sets take one slot per bin. */
+size_t          hfx_model_n_pars(hfx_model_t m);
+size_t          hfx_model_n_parsets(hfx_model_t m);
+const char *    hfx_model_parset_name(hfx_model_t m, size_t set);      /* owned by m */
+const char *    hfx_model_parset_type(hfx_model_t m, size_t set);      /* "normsys", ... */
+size_t          hfx_model_parset_offset(hfx_model_t m, size_t set);
+size_t          hfx_model_parset_size(hfx_model_t m, size_t set);
+/* Index of the parameter set called name, or HFX_ERR_NOT_FOUND. */
+enum hfx_status hfx_model_find_parset(hfx_model_t m, const char * name, size_t * set);
+/* The POI's parameter index, or -1 when the model has none. */
+long            hfx_model_poi(hfx_model_t m);
+const double *  hfx_model_init(hfx_model_t m);   /* [n_pars], owned by m */
+const double *  hfx_model_lower(hfx_model_t m);  /* [n_pars] */
+const double *  hfx_model_upper(hfx_model_t m);  /* [n_pars] */
+const bool *    hfx_model_fixed(hfx_model_t m);  /* [n_pars] */
+
+size_t          hfx_model_n_channels(hfx_model_t m);
+const char *    hfx_model_channel_name(hfx_model_t m, size_t c);
+size_t          hfx_model_channel_n_bins(hfx_model_t m, size_t c);
+size_t          hfx_model_n_samples(hfx_model_t m);
+const char *    hfx_model_sample_name(hfx_model_t m, size_t s);
+size_t          hfx_model_n_modifiers(hfx_model_t m);  /* modifier entries over all samples */
+/* Data vector: n_bins main bins (channels in sorted order) followed by n_aux auxiliary data. */
+size_t          hfx_model_n_bins(hfx_model_t m);
+size_t          hfx_model_n_aux(hfx_model_t m);
+const double *  hfx_model_observed(hfx_model_t m); /* [n_bins + n_aux], observations + auxdata */
+
+/* Expected main + auxiliary data at pars (pyhf model.expected_data); out has n_bins + n_aux slots. */
+enum hfx_status hfx_model_expected_data(hfx_model_t m, const double * pars, double * out, struct hfx_error * err);
+
+//
+// Backends and engines
+//
+
+/* Backends are found by name: "cpu-ref" (scalar reference), "cpu" (threads), "cuda0", ...
+ * hfx_backend_count/hfx_backend_name list the backends compiled in; availability (a device present)
+ * is reported by hfx_engine_create. */
+size_t       hfx_backend_count(void);
+const char * hfx_backend_name(size_t i);
+
+typedef struct hfx_engine * hfx_engine_t;
+
+struct hfx_engine_options {
+    const char * backend;   /* NULL: "cpu-ref" */
+    int          n_threads; /* for threaded backends; 0: all cores */
+};
+
+/* Binds a model to a backend and allocates everything fits need, so that fits allocate nothing.
+ * The model must outlive the engine. *out is freed with hfx_engine_free. */
+enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options * opts, hfx_engine_t * out,
+                                  struct hfx_error * err);
+void            hfx_engine_free(hfx_engine_t e);
+hfx_model_t     hfx_engine_model(hfx_engine_t e);
+const char *    hfx_engine_backend_name(hfx_engine_t e);
+
+/* twice_nll = -2 log L (main Poisson terms with lgamma, plus constraint terms, all constants) at pars
+ * for the data vector data ([n_bins + n_aux]; NULL = observed). grad ([n_pars]) may be NULL. */
+enum hfx_status hfx_twice_nll(hfx_engine_t e, const double * pars, const double * data, double * twice_nll,
+                              double * grad, struct hfx_error * err);
+
+//
+// Fits
+//
+
+enum hfx_fit_status {
+    HFX_FIT_CONVERGED = 0,    /* projected gradient below tolerance */
+    HFX_FIT_MAX_ITER = 1,     /* iteration limit reached; result is the best point seen */
+    HFX_FIT_LINE_SEARCH = 2,  /* no further decrease possible (converged to machine precision or stuck) */
+    HFX_FIT_FAILED = 3,       /* non-finite likelihood at the start point */
+};
+const char * hfx_fit_status_str(enum hfx_fit_status s);
+
+struct hfx_fit_options {
+    const double * data;     /* NULL: observed data */
+    const double * init;     /* [n_pars] start point, NULL: the model's init */
+    const bool *   fixed;    /* [n_pars] parameters held at init; NULL: the model's fixed set */
+    bool           fix_poi;  /* additionally hold the POI at poi_value */
+    double         poi_value;
+    bool           uncertainties; /* compute the Hessian and parameter uncertainties */
+};
+
+struct hfx_fit_result {
+    double *            pars;          /* [n_pars] best fit; owned by the engine, valid until the next fit */
+    double *            uncertainties; /* [n_pars] or NULL; 0 for fixed parameters */
+    double              twice_nll;
+    enum hfx_fit_status status;
+    int                 n_iter;
+    int                 n_eval;
+};
+
+/* Minimises twice_nll within the bounds with the fixed parameters held. opts may be NULL.
+ * Returns HFX_OK whenever a result was produced (check result->status), an error if the start point
+ * is invalid. */
+enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, struct hfx_fit_result * result,
+                        struct hfx_error * err);
+
+//
+// Inference
+//
+
+enum hfx_teststat { HFX_TESTSTAT_QTILDE = 0, HFX_TESTSTAT_Q, HFX_TESTSTAT_Q0, HFX_TESTSTAT_TMU, HFX_TESTSTAT_TMUTILDE };
+enum hfx_calctype { HFX_CALC_ASYMPTOTICS = 0, HFX_CALC_TOYBASED };
+
+struct hfx_hypotest_options {
+    double            poi_test;   /* mu to test */
+    enum hfx_teststat teststat;
+    enum hfx_calctype calctype;
+    size_t            n_toys;     /* toybased: toys per hypothesis */
+    uint64_t          seed;       /* toybased: counter-based RNG seed */
+    const double *    data;       /* NULL: observed */
+    /* (optional) progress callback for long work: done of total units; may be NULL */
+    void (*progress)(void * user, size_t done, size_t total);
+    void * progress_user;
+};
+
+struct hfx_hypotest_result {
+    double cls_obs, clsb_obs, clb_obs;
+    double cls_exp[5];   /* -2σ, -1σ, median, +1σ, +2σ (increasing CLs), as pyhf */
+    double teststat;     /* observed test statistic (q, not sqrt(q)) */
+    double mu_hat;       /* unconditional best-fit POI */
+};
+
+enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options * opts,
+                             struct hfx_hypotest_result * result, struct hfx_error * err);
+
+struct hfx_upper_limit_options {
+    struct hfx_hypotest_options hypotest; /* poi_test ignored */
+    double level;                          /* 0.05 */
+    double lo, hi;                         /* initial bracket; lo == hi == 0: automatic (as pyhf) */
+    double rtol;                           /* 1e-4 as pyhf toms748_scan; 0 = default */
+};
+
+struct hfx_upper_limit_result {
+    double obs;
+    double exp[5]; /* -2σ ... +2σ */
+    int    n_hypotests;
+};
+
+enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_options * opts,
+                                struct hfx_upper_limit_result * result, struct hfx_error * err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HFX_H */

@@ -1,0 +1,57 @@
+/*
+ * arena.c -- a bump allocator for trees of small objects that die together (the parsed spec).
+ */
+#include "hfx-impl.h"
+
+#include <string.h>
+
+struct hfx__arena_block {
+    struct hfx__arena_block * next;
+    size_t                    used;
+    size_t                    cap;
+    _Alignas(16) unsigned char data[];
+};
+
+enum { HFX_ARENA_BLOCK = 64 * 1024 };
+
+void * hfx__arena_alloc(struct hfx__arena * a, size_t size) {
+    size = (size + 15u) & ~(size_t) 15u;
+    if (size == 0) {
+        size = 16;
+    }
+    struct hfx__arena_block * b = a->head;
+    if (!b || b->cap - b->used < size) {
+        size_t cap = size > HFX_ARENA_BLOCK ? size : HFX_ARENA_BLOCK;
+        b = malloc(sizeof *b + cap);
+        if (!b) {
+            return NULL;
+        }
+        b->cap  = cap;
+        b->used = 0;
+        b->next = a->head;
+        a->head = b;
+    }
+    void * p = b->data + b->used;
+    b->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char * hfx__arena_strdup(struct hfx__arena * a, const char * s) {
+    size_t n = strlen(s) + 1;
+    char * p = hfx__arena_alloc(a, n);
+    if (p) {
+        memcpy(p, s, n);
+    }
+    return p;
+}
+
+void hfx__arena_free(struct hfx__arena * a) {
+    struct hfx__arena_block * b = a->head;
+    while (b) {
+        struct hfx__arena_block * next = b->next;
+        free(b);
+        b = next;
+    }
+    a->head = NULL;
+}

@@ -1,0 +1,116 @@
+/*
+ * spec.h -- the pyhf workspace as JSON (for patching) and as a validated C tree (for compiling).
+ *
+ * A workspace is kept as a jansson tree until a model is built, because RFC 6902 patches act on
+ * JSON. hfx__spec_build() then validates that tree against the pyhf 1.0.0 schema and the rules pyhf
+ * enforces when building a model, and copies it into struct hfx_spec, whose storage lives in an arena
+ * owned by the spec. Every node remembers its JSON pointer so that later stages can name the culprit.
+ */
+#ifndef HFX_SPEC_H
+#define HFX_SPEC_H
+
+#include "hfx-impl.h"
+
+#include <jansson.h>
+
+struct hfx_workspace {
+    json_t * root;     /* owned */
+    char *   source;   /* file name for messages, malloc'd */
+};
+
+/* Reads a JSON file (".gz" is gunzipped); malformed JSON gives HFX_ERR_JSON with line and column.
+ * Numbers that overflow a double are errors. *out is a new reference. */
+enum hfx_status hfx__json_load_file(const char * path, json_t ** out, struct hfx_error * err);
+enum hfx_status hfx__json_load_string(const char * text, const char * name, json_t ** out, struct hfx_error * err);
+
+/* RFC 6902: applies every operation of patch (an array) to *doc, atomically: on failure *doc is
+ * unchanged. *doc may be replaced (a patch at path ""). Errors name the operation as
+ * "/<op index>" in err->pointer and the path in msg, e.g. "test failed at /channels/0/name". */
+enum hfx_status hfx__json_patch_apply(json_t ** doc, const json_t * patch, struct hfx_error * err);
+
+/* RFC 6901: resolves pointer in doc; NULL if absent or malformed. */
+json_t * hfx__json_pointer_get(json_t * doc, const char * pointer);
+
+//
+// The validated spec
+//
+
+/* Modifier types in pyhf's parameter-group order (the order parameters are laid out in). */
+enum hfx_modifier_type {
+    HFX_MOD_HISTOSYS = 0,
+    HFX_MOD_LUMI,
+    HFX_MOD_NORMFACTOR,
+    HFX_MOD_NORMSYS,
+    HFX_MOD_SHAPEFACTOR,
+    HFX_MOD_SHAPESYS,
+    HFX_MOD_STATERROR,
+    HFX_MOD_COUNT
+};
+const char * hfx__modifier_type_name(enum hfx_modifier_type t);
+
+struct hfx_spec_modifier {
+    const char *           name;
+    enum hfx_modifier_type type;
+    double                 hi, lo;           /* normsys */
+    const double *         hi_data, * lo_data; /* histosys, [n_bins] */
+    const double *         data;             /* shapesys, staterror: [n_bins] uncertainties */
+    const char *           pointer;          /* "/channels/i/samples/j/modifiers/k" */
+};
+
+struct hfx_spec_sample {
+    const char *               name;
+    const double *             data; /* [n_bins of the channel] */
+    size_t                     n_mods;
+    struct hfx_spec_modifier * mods;
+    const char *               pointer;
+};
+
+struct hfx_spec_channel {
+    const char *             name;
+    size_t                   n_bins;
+    size_t                   n_samples;
+    struct hfx_spec_sample * samples;
+    const double *           observed; /* [n_bins], from the observations entry of this channel */
+    const char *             pointer;
+};
+
+/* One entry of measurements[i].config.parameters. n_* == 0 means "not given". */
+struct hfx_spec_parconfig {
+    const char *   name;
+    size_t         n_inits;   const double * inits;
+    size_t         n_bounds;  const double * bounds;  /* [n_bounds][2] */
+    size_t         n_auxdata; const double * auxdata;
+    size_t         n_sigmas;  const double * sigmas;
+    size_t         n_factors; const double * factors;
+    bool           has_fixed; bool fixed;            /* "fixed": true/false */
+    const char *   pointer;
+};
+
+struct hfx_spec_measurement {
+    const char *                name;
+    const char *                poi;
+    size_t                      n_parconfigs;
+    struct hfx_spec_parconfig * parconfigs;
+    const char *                pointer;
+};
+
+/* Channels are in the workspace's order (the model sorts); samples and modifiers too. */
+struct hfx_spec {
+    struct hfx__arena             arena;  /* owns everything below */
+    size_t                        n_channels;
+    struct hfx_spec_channel *     channels;
+    size_t                        n_measurements;
+    struct hfx_spec_measurement * measurements;
+    const char *                  source;
+};
+
+/* Validates root and builds *spec (zero-initialised by the caller; free with hfx__spec_free, also
+ * after a failure). Checks, with the JSON pointer of the culprit: required keys and types of the
+ * pyhf 1.0.0 schema, finite numbers, unique channel names, unique sample names in a channel, sample
+ * and modifier data lengths equal to the channel's bin count, known modifier types, an observation
+ * for every channel with the right length, at least one measurement, a modifier name reused with two
+ * types. */
+enum hfx_status hfx__spec_build(json_t * root, const char * source, struct hfx_spec * spec, struct hfx_error * err);
+void            hfx__spec_free(struct hfx_spec * spec);
+
+#endif /* HFX_SPEC_H */
