@@ -1,0 +1,3 @@
+/* placeholder until the CLI lands */
+#include "hfx/hfx.h"
+int main(void) { return 0; }
