@@ -31,6 +31,13 @@ enum hfx_status hfx__json_patch_apply(json_t ** doc, const json_t * patch, struc
 /* RFC 6901: resolves pointer in doc; NULL if absent or malformed. */
 json_t * hfx__json_pointer_get(json_t * doc, const char * pointer);
 
+/* Checks that patch is an array of well-formed operations (known "op", string "path" and "from"
+ * that parse as pointers, "value" where needed) without applying it; errors as above. */
+enum hfx_status hfx__json_patch_check(const json_t * patch, struct hfx_error * err);
+
+/* JSON equality as Python's == on decoded JSON (1 == 1.0; key order ignored); false if either is NULL. */
+bool hfx__json_equal(const json_t * a, const json_t * b);
+
 //
 // The validated spec
 //

@@ -1,0 +1,46 @@
+/*
+ * backend.h -- the backend interface: how a compute device evaluates twice_nll and its gradient.
+ *
+ * A backend is a table of function pointers plus a name in the registry (backend.c). A backend
+ * compiles a model into a plan (uploading tables to its device, allocating per-thread scratch); the
+ * plan then evaluates twice_nll at a batch of points. Batches are how GPUs earn their keep: many
+ * toys, many patches or many optimizer iterates at once. Everything above this interface (fits,
+ * inference, the CLI) is backend-agnostic; a new backend is one folder and one table.
+ */
+#ifndef HFX_BACKEND_H
+#define HFX_BACKEND_H
+
+#include "model/model.h"
+
+#define HFX_BACKEND_API_VERSION 1
+
+struct hfx_backend_i {
+    int          api_version;
+    const char * name;
+    const char * description;
+    /* (optional) false when the backend is compiled in but cannot run here (no device); why gets a
+     * static reason. NULL means always available. */
+    bool (*available)(const char ** why);
+    /* Compiles model m for this backend; *plan is freed with plan_free. The model outlives the plan. */
+    enum hfx_status (*plan_create)(const struct hfx_model * m, const struct hfx_engine_options * opts, void ** plan,
+                                   struct hfx_error * err);
+    void (*plan_free)(void * plan);
+    /* twice_nll at n points. Point k reads pars + k * n_pars and data + k * data_stride (data_stride
+     * 0: all points share one data vector of n_bins + n_aux values) and data_const[k * (data_stride != 0)]
+     * (hfx__data_constant of its data). Writes out[k] and, if grad is not NULL, grad + k * n_pars. */
+    enum hfx_status (*eval)(void * plan, size_t n, const double * pars, const double * data, size_t data_stride,
+                            const double * data_const, double * out, double * grad, struct hfx_error * err);
+};
+
+/* The registry: backends compiled into this build, in preference order. */
+size_t                       hfx__backend_count(void);
+const struct hfx_backend_i * hfx__backend_get(size_t i);
+const struct hfx_backend_i * hfx__backend_find(const char * name);
+
+extern const struct hfx_backend_i hfx_backend_cpu_ref;
+extern const struct hfx_backend_i hfx_backend_cpu;
+#ifdef HFX_USE_CUDA
+extern const struct hfx_backend_i hfx_backend_cuda;
+#endif
+
+#endif /* HFX_BACKEND_H */

@@ -1,0 +1,42 @@
+/*
+ * engine.h -- a model bound to a backend, with every buffer a fit or a hypotest needs allocated up
+ * front, so that the optimizer loop allocates nothing.
+ */
+#ifndef HFX_ENGINE_H
+#define HFX_ENGINE_H
+
+#include "backend/backend.h"
+#include "fit/minimize.h"
+
+struct hfx_engine {
+    const struct hfx_model *     m;
+    const struct hfx_backend_i * be;
+    void *                       plan;
+    size_t                       n_data;       /* n_bins + n_aux */
+
+    /* fit buffers, [n_pars] unless noted */
+    void *   min_ws;
+    void *   hess_ws;
+    double * x0, * lower, * upper, * grad, * best, * unc;
+    double * cov;                              /* [n_pars * n_pars] */
+    bool *   fixed;
+
+    /* inference buffers */
+    double * data_asimov;                      /* [n_data] */
+    double * data_toy;                         /* [n_data] */
+    double * pars_tmp;                         /* [n_pars] */
+    double * pars_b, * pars_sb;                /* [n_pars] fitted parameters for toys */
+    double * eval_scratch;                     /* model expected-data scratch */
+};
+
+/* Runs one fit; data_const is hfx__data_constant(m, data). Internal form of hfx_fit with no copying
+ * of options: fixed and x0 are taken from e->fixed and e->x0, which the caller fills. */
+enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_const, bool uncertainties,
+                             struct hfx_fit_result * result, struct hfx_error * err);
+
+/* Convenience for inference: best twice_nll of a fit from the model's init with the model's fixed
+ * set, the POI free (poi_fixed false) or held at poi_value. pars_out ([n_pars]) may be NULL. */
+enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, bool poi_fixed,
+                                double poi_value, double * twice_nll, double * pars_out, struct hfx_error * err);
+
+#endif /* HFX_ENGINE_H */

@@ -1,0 +1,262 @@
+/*
+ * fit.c -- engines and fits: drives the reverse-communication minimizer with backend evaluations.
+ *
+ * The minimizer asks for points; the engine evaluates them on its backend; nothing is allocated
+ * between hfx_engine_create and hfx_engine_free. A fixed parameter is held by giving it equal lower
+ * and upper bounds at its value, so that a value outside the model's bounds (mu = 15 with mu in
+ * [0, 10]) is honoured rather than clipped.
+ */
+#include "fit/engine.h"
+
+#include <math.h>
+#include <string.h>
+
+static const struct hfx_min_options fit_defaults = {
+    .max_iter = 2000,
+    .gtol     = 1e-9,
+    .ftol     = 0.0,
+};
+
+const char * hfx_fit_status_str(enum hfx_fit_status s) {
+    switch (s) {
+    case HFX_FIT_CONVERGED:
+        return "converged";
+    case HFX_FIT_MAX_ITER:
+        return "max-iterations";
+    case HFX_FIT_LINE_SEARCH:
+        return "stalled";
+    case HFX_FIT_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
+
+void hfx_engine_free(hfx_engine_t e) {
+    if (!e) {
+        return;
+    }
+    if (e->be && e->plan) {
+        e->be->plan_free(e->plan);
+    }
+    free(e->min_ws);
+    free(e->hess_ws);
+    free(e->x0);
+    free(e->lower);
+    free(e->upper);
+    free(e->grad);
+    free(e->best);
+    free(e->unc);
+    free(e->cov);
+    free(e->fixed);
+    free(e->data_asimov);
+    free(e->data_toy);
+    free(e->pars_tmp);
+    free(e->pars_b);
+    free(e->pars_sb);
+    free(e->eval_scratch);
+    free(e);
+}
+
+enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options * opts, hfx_engine_t * out,
+                                  struct hfx_error * err) {
+    if (!m || !out) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_engine_create: NULL argument");
+    }
+    *out                         = NULL;
+    const char *                 name = opts && opts->backend ? opts->backend : "cpu-ref";
+    const struct hfx_backend_i * be   = hfx__backend_find(name);
+    if (!be) {
+        char   list[256] = "";
+        size_t n         = 0;
+        for (size_t i = 0; i < hfx__backend_count() && n < sizeof list; ++i) {
+            int k = snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", hfx__backend_get(i)->name);
+            n += k > 0 ? (size_t) k : 0;
+        }
+        return hfx__error(err, HFX_ERR_NOT_FOUND, NULL, "unknown backend '%s' (this build has: %s)", name, list);
+    }
+    const char * why = NULL;
+    if (be->available && !be->available(&why)) {
+        return hfx__error(err, HFX_ERR_DEVICE, NULL, "backend '%s' is not available here: %s", name,
+                          why ? why : "no device");
+    }
+    struct hfx_engine * e = calloc(1, sizeof *e);
+    if (!e) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    size_t np = m->n_pars ? m->n_pars : 1;
+    e->m      = m;
+    e->be     = be;
+    e->n_data = m->n_bins + m->n_aux;
+    e->min_ws       = aligned_alloc(16, (hfx__min_workspace_size(np) + 15) / 16 * 16);
+    e->hess_ws      = aligned_alloc(16, (hfx__hess_workspace_size(np) + 15) / 16 * 16);
+    e->x0           = calloc(np, sizeof(double));
+    e->lower        = calloc(np, sizeof(double));
+    e->upper        = calloc(np, sizeof(double));
+    e->grad         = calloc(np, sizeof(double));
+    e->best         = calloc(np, sizeof(double));
+    e->unc          = calloc(np, sizeof(double));
+    e->cov          = calloc(np * np, sizeof(double));
+    e->fixed        = calloc(np, sizeof(bool));
+    e->data_asimov  = calloc(e->n_data + 1, sizeof(double));
+    e->data_toy     = calloc(e->n_data + 1, sizeof(double));
+    e->pars_tmp     = calloc(np, sizeof(double));
+    e->pars_b       = calloc(np, sizeof(double));
+    e->pars_sb      = calloc(np, sizeof(double));
+    e->eval_scratch = calloc(hfx__eval_scratch_size(m), sizeof(double));
+    if (!e->min_ws || !e->hess_ws || !e->x0 || !e->lower || !e->upper || !e->grad || !e->best || !e->unc ||
+        !e->cov || !e->fixed || !e->data_asimov || !e->data_toy || !e->pars_tmp || !e->pars_b || !e->pars_sb ||
+        !e->eval_scratch) {
+        hfx_engine_free(e);
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    enum hfx_status st = be->plan_create(m, opts, &e->plan, err);
+    if (st != HFX_OK) {
+        e->plan = NULL;
+        hfx_engine_free(e);
+        return st;
+    }
+    *out = e;
+    return HFX_OK;
+}
+
+hfx_model_t  hfx_engine_model(hfx_engine_t e) { return (hfx_model_t) e->m; }
+const char * hfx_engine_backend_name(hfx_engine_t e) { return e->be->name; }
+
+enum hfx_status hfx_twice_nll(hfx_engine_t e, const double * pars, const double * data, double * twice_nll,
+                              double * grad, struct hfx_error * err) {
+    if (!e || !pars || !twice_nll) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_twice_nll: NULL argument");
+    }
+    const double * d = data ? data : e->m->observed;
+    double         c = hfx__data_constant(e->m, d);
+    return e->be->eval(e->plan, 1, pars, d, 0, &c, twice_nll, grad, err);
+}
+
+static enum hfx_fit_status fit_status_from(enum hfx_min_request r) {
+    switch (r) {
+    case HFX_MIN_CONVERGED:
+        return HFX_FIT_CONVERGED;
+    case HFX_MIN_MAX_ITER:
+        return HFX_FIT_MAX_ITER;
+    case HFX_MIN_STALLED:
+        return HFX_FIT_LINE_SEARCH;
+    default:
+        return HFX_FIT_FAILED;
+    }
+}
+
+static enum hfx_status compute_uncertainties(hfx_engine_t e, const double * data, double data_const,
+                                             struct hfx_error * err) {
+    const struct hfx_model * m  = e->m;
+    size_t                   np = m->n_pars;
+    struct hfx_hess_state    hs;
+    hfx__hess_init(&hs, e->hess_ws, np, e->best, e->lower, e->upper, e->fixed);
+    bool more = true;
+    while (more) {
+        double          f;
+        enum hfx_status st = e->be->eval(e->plan, 1, hs.x, data, 0, &data_const, &f, e->grad, err);
+        if (st != HFX_OK) {
+            return st;
+        }
+        more = hfx__hess_step(&hs, e->grad);
+    }
+    hfx__hess_inverse(&hs, e->cov);
+    /* cov is the inverse Hessian of twice_nll; the covariance of the NLL is twice that */
+    for (size_t i = 0; i < np; ++i) {
+        double v  = 2.0 * e->cov[i * np + i];
+        e->unc[i] = e->fixed[i] || !(v > 0) ? 0.0 : sqrt(v);
+    }
+    return HFX_OK;
+}
+
+enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_const, bool uncertainties,
+                             struct hfx_fit_result * result, struct hfx_error * err) {
+    const struct hfx_model * m  = e->m;
+    size_t                   np = m->n_pars;
+    for (size_t i = 0; i < np; ++i) {
+        e->lower[i] = e->fixed[i] ? e->x0[i] : m->lower[i];
+        e->upper[i] = e->fixed[i] ? e->x0[i] : m->upper[i];
+    }
+    struct hfx_min_state st;
+    hfx__min_init(&st, e->min_ws, np, e->x0, e->lower, e->upper, e->fixed, &fit_defaults);
+    enum hfx_min_request req = HFX_MIN_EVAL;
+    while (req == HFX_MIN_EVAL) {
+        double          f;
+        enum hfx_status s = e->be->eval(e->plan, 1, st.x, data, 0, &data_const, &f, e->grad, err);
+        if (s != HFX_OK) {
+            return s;
+        }
+        req = hfx__min_step(&st, f, e->grad);
+    }
+    if (req == HFX_MIN_BAD_START) {
+        return hfx__error(err, HFX_ERR_FIT, NULL,
+                          "the likelihood is not finite at the start point (a negative or zero expected rate in a "
+                          "bin with data?)");
+    }
+    memcpy(e->best, st.x_best, np * sizeof(double));
+    memset(e->unc, 0, np * sizeof(double));
+    if (uncertainties) {
+        enum hfx_status s = compute_uncertainties(e, data, data_const, err);
+        if (s != HFX_OK) {
+            return s;
+        }
+    }
+    result->pars          = e->best;
+    result->uncertainties = uncertainties ? e->unc : NULL;
+    result->twice_nll     = st.f_best;
+    result->status        = fit_status_from(req);
+    result->n_iter        = st.n_iter;
+    result->n_eval        = st.n_eval;
+    return HFX_OK;
+}
+
+enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, struct hfx_fit_result * result,
+                        struct hfx_error * err) {
+    if (!e || !result) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_fit: NULL argument");
+    }
+    static const struct hfx_fit_options none = {0};
+    const struct hfx_fit_options *       o    = opts ? opts : &none;
+    const struct hfx_model *             m    = e->m;
+    size_t                               np   = m->n_pars;
+    const double *                       data = o->data ? o->data : m->observed;
+    memcpy(e->x0, o->init ? o->init : m->init, np * sizeof(double));
+    memcpy(e->fixed, o->fixed ? o->fixed : m->fixed, np * sizeof(bool));
+    if (o->fix_poi) {
+        if (m->poi < 0) {
+            return hfx__error(err, HFX_ERR_ARG, NULL, "cannot fix the POI: the model has none");
+        }
+        if (!isfinite(o->poi_value)) {
+            return hfx__error(err, HFX_ERR_ARG, NULL, "the POI value must be finite");
+        }
+        e->fixed[m->poi] = true;
+        e->x0[m->poi]    = o->poi_value;
+    }
+    for (size_t i = 0; i < np; ++i) {
+        if (!isfinite(e->x0[i])) {
+            return hfx__error(err, HFX_ERR_ARG, NULL, "start value of parameter '%s' is not finite", m->par_names[i]);
+        }
+    }
+    return hfx__fit_run(e, data, hfx__data_constant(m, data), o->uncertainties, result, err);
+}
+
+enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, bool poi_fixed,
+                                double poi_value, double * twice_nll, double * pars_out, struct hfx_error * err) {
+    const struct hfx_model * m = e->m;
+    memcpy(e->x0, m->init, m->n_pars * sizeof(double));
+    memcpy(e->fixed, m->fixed, m->n_pars * sizeof(bool));
+    if (poi_fixed) {
+        e->fixed[m->poi] = true;
+        e->x0[m->poi]    = poi_value;
+    }
+    struct hfx_fit_result r;
+    enum hfx_status       st = hfx__fit_run(e, data, data_const, false, &r, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    *twice_nll = r.twice_nll;
+    if (pars_out) {
+        memcpy(pars_out, r.pars, m->n_pars * sizeof(double));
+    }
+    return HFX_OK;
+}

@@ -1,0 +1,1024 @@
+/*
+ * compile.c -- spec -> model: pyhf 0.7.6's model-building rules, turned into flat tables.
+ *
+ * The order of things is pyhf's, because users compare parameter vectors and data vectors with it:
+ * - channels and samples in sorted name order; the main data is the observations of the sorted
+ *   channels, concatenated;
+ * - parameter sets grouped by modifier type (histosys, lumi, normfactor, normsys, shapefactor,
+ *   shapesys, staterror); within a type in order of first appearance when walking sorted channels,
+ *   sorted samples and the sample's modifiers sorted by (name, type) (pyhf pdf.py,
+ *   _nominal_and_modifiers_from_spec); staterror sets in name order (its builder registers them in
+ *   finalize(), in key order); a name carried by several types (normsys + histosys is common)
+ *   is one parameter, placed with its first type, provided the types agree on its requirements;
+ * - the auxiliary data: constrained parameter sets in parameter order.
+ * On a sample, a (name, type) pair given twice counts once, the last one (pyhf's moddict).
+ */
+#include "model/model.h"
+
+#include "model/interp.h"
+
+#include <math.h>
+#include <string.h>
+
+//
+// A small string -> index hash map over a temporary arena
+//
+
+struct name_map {
+    size_t        cap;
+    const char ** keys;
+    size_t *      vals;
+};
+
+static uint64_t hash_str(const char * s) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; ++s) {
+        h = (h ^ (unsigned char) *s) * 1099511628211ull;
+    }
+    return h;
+}
+
+static bool name_map_init(struct name_map * m, struct hfx__arena * a, size_t n) {
+    m->cap = 16;
+    while (m->cap < 2 * n + 1) {
+        m->cap *= 2;
+    }
+    m->keys = hfx__arena_alloc(a, m->cap * sizeof *m->keys);
+    m->vals = hfx__arena_alloc(a, m->cap * sizeof *m->vals);
+    return m->keys && m->vals;
+}
+
+/* Returns the slot of key: either where it is, or the empty slot where it would go. */
+static size_t name_map_slot(const struct name_map * m, const char * key) {
+    size_t i = (size_t) hash_str(key) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], key) != 0) {
+        i = (i + 1) & (m->cap - 1);
+    }
+    return i;
+}
+
+static bool name_map_get(const struct name_map * m, const char * key, size_t * val) {
+    size_t i = name_map_slot(m, key);
+    if (!m->keys[i]) {
+        return false;
+    }
+    *val = m->vals[i];
+    return true;
+}
+
+static void name_map_put(struct name_map * m, const char * key, size_t val) {
+    size_t i   = name_map_slot(m, key);
+    m->keys[i] = key;
+    m->vals[i] = val;
+}
+
+//
+// Compile-time bookkeeping
+//
+
+/* One modifier as it acts on one (channel, sample), after deduplication. */
+struct entry {
+    const struct hfx_spec_modifier * mod;
+    size_t                           block;
+};
+
+/* What a modifier type asks of its parameter set (pyhf's required_parset), to check name reuse. */
+struct requirement {
+    enum hfx_modifier_type type;
+    int                    constraint; /* 0 none, 1 normal, 2 poisson */
+    bool                   scalar;
+    size_t                 size;
+    double *               init, * lo, * hi, * aux, * sigma, * factor; /* [size] or NULL */
+    bool *                 fixed;
+    const char *           pointer; /* first modifier that created it */
+};
+
+struct parset_build {
+    const char *       name;
+    struct requirement req;
+    size_t             first_channel; /* per-bin sets: where their bins start (staterror masks) */
+    size_t             offset;
+};
+
+struct compile {
+    const struct hfx_spec *             spec;
+    const struct hfx_spec_measurement * meas;
+    const struct hfx_model_options *    opts;
+    struct hfx_model *                  m;
+    struct hfx__arena                   tmp;
+    struct hfx_error *                  err;
+
+    size_t *                            chan_order;  /* sorted -> spec index */
+    size_t                              n_entries;
+    struct entry *                      entries;     /* grouped by block, sorted by (name, type) */
+    size_t *                            block_entry0, * block_n_entries;
+    const struct hfx_spec_sample **     block_sample;
+
+    size_t                              n_builds;
+    struct parset_build *               builds;      /* in final parameter order after ordering */
+    struct name_map                     parset_index; /* name -> index into builds */
+};
+
+static const char * type_name(enum hfx_modifier_type t) {
+    return hfx__modifier_type_name(t);
+}
+
+static int cmp_str_ptr(const void * a, const void * b) {
+    return strcmp(*(const char * const *) a, *(const char * const *) b);
+}
+
+//
+// Step 1: channel and sample order, blocks, deduplicated modifier entries
+//
+
+static void sort_indices_by_name(size_t * idx, size_t n, const char * const * names) {
+    /* insertion sort: channel counts are small, and this needs no global comparator state */
+    for (size_t i = 0; i < n; ++i) {
+        idx[i] = i;
+    }
+    for (size_t i = 1; i < n; ++i) {
+        size_t v = idx[i];
+        size_t j = i;
+        while (j > 0 && strcmp(names[idx[j - 1]], names[v]) > 0) {
+            idx[j] = idx[j - 1];
+            --j;
+        }
+        idx[j] = v;
+    }
+}
+
+static int cmp_entry(const struct entry * a, const struct entry * b) {
+    int c = strcmp(a->mod->name, b->mod->name);
+    if (c != 0) {
+        return c;
+    }
+    return strcmp(type_name(a->mod->type), type_name(b->mod->type));
+}
+
+static enum hfx_status build_blocks(struct compile * cc) {
+    const struct hfx_spec * spec = cc->spec;
+    struct hfx_model *      m    = cc->m;
+
+    /* channels */
+    const char ** cnames = hfx__arena_alloc(&cc->tmp, (spec->n_channels + 1) * sizeof *cnames);
+    cc->chan_order       = hfx__arena_alloc(&cc->tmp, (spec->n_channels + 1) * sizeof *cc->chan_order);
+    if (!cnames || !cc->chan_order) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (size_t c = 0; c < spec->n_channels; ++c) {
+        cnames[c] = spec->channels[c].name;
+    }
+    sort_indices_by_name(cc->chan_order, spec->n_channels, cnames);
+
+    m->n_channels     = spec->n_channels;
+    m->channel_names  = hfx__arena_alloc(&m->arena, (m->n_channels + 1) * sizeof *m->channel_names);
+    m->channel_bin0   = hfx__arena_alloc(&m->arena, (m->n_channels + 1) * sizeof *m->channel_bin0);
+    m->channel_n_bins = hfx__arena_alloc(&m->arena, (m->n_channels + 1) * sizeof *m->channel_n_bins);
+    if (!m->channel_names || !m->channel_bin0 || !m->channel_n_bins) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    size_t bin = 0, n_blocks = 0, n_mod_entries = 0;
+    for (size_t k = 0; k < m->n_channels; ++k) {
+        const struct hfx_spec_channel * ch = &spec->channels[cc->chan_order[k]];
+        if (k > 0 && strcmp(ch->name, m->channel_names[k - 1]) == 0) {
+            return hfx__error(cc->err, HFX_ERR_MODEL, ch->pointer, "channel name '%s' is used twice", ch->name);
+        }
+        m->channel_names[k]  = ch->name;
+        m->channel_bin0[k]   = bin;
+        m->channel_n_bins[k] = ch->n_bins;
+        bin += ch->n_bins;
+        n_blocks += ch->n_samples;
+        for (size_t s = 0; s < ch->n_samples; ++s) {
+            n_mod_entries += ch->samples[s].n_mods;
+        }
+    }
+    m->n_bins = bin;
+
+    /* samples: the sorted set of names over all channels */
+    const char ** snames = hfx__arena_alloc(&cc->tmp, (n_blocks + 1) * sizeof *snames);
+    if (!snames) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    size_t ns = 0;
+    for (size_t c = 0; c < spec->n_channels; ++c) {
+        for (size_t s = 0; s < spec->channels[c].n_samples; ++s) {
+            snames[ns++] = spec->channels[c].samples[s].name;
+        }
+    }
+    qsort(snames, ns, sizeof *snames, cmp_str_ptr);
+    size_t nu = 0;
+    for (size_t i = 0; i < ns; ++i) {
+        if (nu == 0 || strcmp(snames[nu - 1], snames[i]) != 0) {
+            snames[nu++] = snames[i];
+        }
+    }
+    m->n_samples    = nu;
+    m->sample_names = hfx__arena_alloc(&m->arena, (nu + 1) * sizeof *m->sample_names);
+    struct name_map sample_index;
+    if (!m->sample_names || !name_map_init(&sample_index, &cc->tmp, nu)) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < nu; ++i) {
+        m->sample_names[i] = snames[i];
+        name_map_put(&sample_index, snames[i], i);
+    }
+
+    /* blocks in (sorted channel, sorted sample) order, with their deduplicated modifier entries */
+    m->blocks           = hfx__arena_alloc(&m->arena, (n_blocks + 1) * sizeof *m->blocks);
+    cc->block_entry0    = hfx__arena_alloc(&cc->tmp, (n_blocks + 1) * sizeof *cc->block_entry0);
+    cc->block_n_entries = hfx__arena_alloc(&cc->tmp, (n_blocks + 1) * sizeof *cc->block_n_entries);
+    cc->block_sample    = hfx__arena_alloc(&cc->tmp, (n_blocks + 1) * sizeof *cc->block_sample);
+    cc->entries         = hfx__arena_alloc(&cc->tmp, (n_mod_entries + 1) * sizeof *cc->entries);
+    size_t * sorder     = hfx__arena_alloc(&cc->tmp, (n_blocks + 1) * sizeof *sorder);
+    const char ** chsn  = hfx__arena_alloc(&cc->tmp, (n_blocks + 1) * sizeof *chsn);
+    if (!m->blocks || !cc->block_entry0 || !cc->block_n_entries || !cc->block_sample || !cc->entries || !sorder ||
+        !chsn) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    size_t nb = 0, ne = 0, nom = 0;
+    for (size_t k = 0; k < m->n_channels; ++k) {
+        const struct hfx_spec_channel * ch = &spec->channels[cc->chan_order[k]];
+        for (size_t s = 0; s < ch->n_samples; ++s) {
+            chsn[s] = ch->samples[s].name;
+        }
+        sort_indices_by_name(sorder, ch->n_samples, chsn);
+        for (size_t t = 0; t < ch->n_samples; ++t) {
+            const struct hfx_spec_sample * sa = &ch->samples[sorder[t]];
+            if (t > 0 && strcmp(sa->name, ch->samples[sorder[t - 1]].name) == 0) {
+                return hfx__error(cc->err, HFX_ERR_MODEL, sa->pointer, "sample name '%s' is used twice in channel '%s'",
+                                  sa->name, ch->name);
+            }
+            struct hfx_block * b = &m->blocks[nb];
+            size_t             si = 0;
+            name_map_get(&sample_index, sa->name, &si);
+            b->channel = (int32_t) k;
+            b->sample  = (int32_t) si;
+            b->bin0    = (int64_t) m->channel_bin0[k];
+            b->n_bins  = (int64_t) ch->n_bins;
+            b->nom     = (int64_t) nom;
+            nom += ch->n_bins;
+            cc->block_sample[nb] = sa;
+            /* entries sorted by (name, type); a repeated pair keeps the last definition */
+            size_t e0 = ne;
+            for (size_t j = 0; j < sa->n_mods; ++j) {
+                struct entry e = {&sa->mods[j], nb};
+                size_t       pos = ne;
+                bool         replaced = false;
+                for (size_t q = e0; q < ne; ++q) {
+                    int c = cmp_entry(&cc->entries[q], &e);
+                    if (c == 0) {
+                        if (e.mod->type == HFX_MOD_SHAPESYS) {
+                            return hfx__error(cc->err, HFX_ERR_MODEL, e.mod->pointer,
+                                              "shapesys modifier '%s' appears twice on sample '%s'", e.mod->name,
+                                              sa->name);
+                        }
+                        cc->entries[q] = e;
+                        replaced       = true;
+                        break;
+                    }
+                    if (c > 0) {
+                        pos = q;
+                        break;
+                    }
+                }
+                if (replaced) {
+                    continue;
+                }
+                memmove(&cc->entries[pos + 1], &cc->entries[pos], (ne - pos) * sizeof *cc->entries);
+                cc->entries[pos] = e;
+                ++ne;
+            }
+            cc->block_entry0[nb]    = e0;
+            cc->block_n_entries[nb] = ne - e0;
+            ++nb;
+        }
+    }
+    m->n_blocks            = nb;
+    m->n_nominal           = nom;
+    cc->n_entries          = ne;
+    m->n_modifier_entries  = ne;
+    m->nominal             = hfx__arena_alloc(&m->arena, (nom + 1) * sizeof *m->nominal);
+    if (!m->nominal) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (size_t k = 0; k < nb; ++k) {
+        memcpy(&m->nominal[m->blocks[k].nom], cc->block_sample[k]->data,
+               (size_t) m->blocks[k].n_bins * sizeof(double));
+    }
+    return HFX_OK;
+}
+
+//
+// Step 2: parameter sets, their requirements and order
+//
+
+static double * dup_fill(struct hfx__arena * a, size_t n, double v) {
+    double * p = hfx__arena_alloc(a, (n + 1) * sizeof *p);
+    if (p) {
+        for (size_t i = 0; i < n; ++i) {
+            p[i] = v;
+        }
+    }
+    return p;
+}
+
+/* The requirement modifier entry e makes of its parameter set (pyhf required_parset). */
+static enum hfx_status make_requirement(struct compile * cc, const struct entry * e, struct requirement * r) {
+    struct hfx__arena *         a  = &cc->tmp;
+    const struct hfx_block *    b  = &cc->m->blocks[e->block];
+    const struct hfx_spec_modifier * mod = e->mod;
+    size_t                      n  = (size_t) b->n_bins;
+    memset(r, 0, sizeof *r);
+    r->type    = mod->type;
+    r->pointer = mod->pointer;
+    switch (mod->type) {
+    case HFX_MOD_NORMFACTOR:
+    case HFX_MOD_SHAPEFACTOR:
+        r->constraint = 0;
+        r->scalar     = mod->type == HFX_MOD_NORMFACTOR;
+        r->size       = r->scalar ? 1 : n;
+        r->init       = dup_fill(a, r->size, 1.0);
+        r->lo         = dup_fill(a, r->size, 0.0);
+        r->hi         = dup_fill(a, r->size, 10.0);
+        break;
+    case HFX_MOD_NORMSYS:
+    case HFX_MOD_HISTOSYS:
+        r->constraint = 1;
+        r->scalar     = true;
+        r->size       = 1;
+        r->init       = dup_fill(a, 1, 0.0);
+        r->lo         = dup_fill(a, 1, -5.0);
+        r->hi         = dup_fill(a, 1, 5.0);
+        r->aux        = dup_fill(a, 1, 0.0);
+        r->sigma      = dup_fill(a, 1, 1.0);
+        break;
+    case HFX_MOD_LUMI:
+        /* inits, bounds, auxdata, sigmas must come from the measurement (pyhf: None) */
+        r->constraint = 1;
+        r->scalar     = true;
+        r->size       = 1;
+        break;
+    case HFX_MOD_SHAPESYS: {
+        r->constraint = 2;
+        r->scalar     = false;
+        r->size       = n;
+        r->init       = dup_fill(a, n, 1.0);
+        r->lo         = dup_fill(a, n, 1e-10);
+        r->hi         = dup_fill(a, n, 10.0);
+        r->factor     = dup_fill(a, n, 1.0);
+        r->fixed      = hfx__arena_alloc(a, n + 1);
+        if (!r->factor || !r->fixed) {
+            break;
+        }
+        const double * nomd = &cc->m->nominal[b->nom];
+        for (size_t i = 0; i < n; ++i) {
+            bool valid   = nomd[i] > 0 && mod->data[i] > 0;
+            r->factor[i] = valid ? (nomd[i] * nomd[i]) / (mod->data[i] * mod->data[i]) : 1.0;
+            r->fixed[i]  = !valid;
+        }
+        r->aux = r->factor;
+        break;
+    }
+    case HFX_MOD_STATERROR:
+        /* filled per name by staterror_requirement(): it depends on every sample carrying it */
+        r->constraint = 1;
+        r->scalar     = false;
+        break;
+    default:
+        return hfx__error(cc->err, HFX_ERR_MODEL, mod->pointer, "unknown modifier type");
+    }
+    if (mod->type != HFX_MOD_LUMI && mod->type != HFX_MOD_STATERROR && !r->init) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    return HFX_OK;
+}
+
+/* pyhf staterror_builder.finalize: one parameter per bin of the channels carrying the modifier, with
+ * sigma_bin = sqrt(sum_s unc_s^2) / sum_s nom_s over the samples carrying it (the nominal sum runs
+ * over every sample that carries it anywhere); sigma = 0 bins are fixed with sigma 1. */
+static enum hfx_status staterror_requirement(struct compile * cc, const char * name, struct requirement * r) {
+    struct hfx_model * m = cc->m;
+    /* which samples carry it, and in which channels */
+    bool *   carries_sample = hfx__arena_alloc(&cc->tmp, m->n_samples + 1);
+    bool *   in_channel     = hfx__arena_alloc(&cc->tmp, m->n_channels + 1);
+    if (!carries_sample || !in_channel) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    const char * first_ptr = NULL;
+    for (size_t q = 0; q < cc->n_entries; ++q) {
+        const struct entry * e = &cc->entries[q];
+        if (e->mod->type == HFX_MOD_STATERROR && strcmp(e->mod->name, name) == 0) {
+            const struct hfx_block * b = &m->blocks[e->block];
+            carries_sample[b->sample]  = true;
+            in_channel[b->channel]     = true;
+            if (!first_ptr) {
+                first_ptr = e->mod->pointer;
+            }
+        }
+    }
+    /* pyhf requires every sample carrying it to carry it in the same channels */
+    for (size_t k = 0; k < m->n_blocks; ++k) {
+        const struct hfx_block * b = &m->blocks[k];
+        if (!carries_sample[b->sample] || !in_channel[b->channel]) {
+            continue;
+        }
+        bool has = false;
+        for (size_t q = cc->block_entry0[k]; q < cc->block_entry0[k] + cc->block_n_entries[k]; ++q) {
+            if (cc->entries[q].mod->type == HFX_MOD_STATERROR && strcmp(cc->entries[q].mod->name, name) == 0) {
+                has = true;
+            }
+        }
+        if (!has) {
+            return hfx__error(cc->err, HFX_ERR_MODEL, cc->block_sample[k]->pointer,
+                              "staterror '%s' is carried by sample '%s' in some channels but not in channel '%s' "
+                              "(pyhf requires the same channels for every sample carrying it)",
+                              name, m->sample_names[b->sample], m->channel_names[b->channel]);
+        }
+    }
+    size_t n = 0;
+    for (size_t c = 0; c < m->n_channels; ++c) {
+        n += in_channel[c] ? m->channel_n_bins[c] : 0;
+    }
+    memset(r, 0, sizeof *r);
+    r->type       = HFX_MOD_STATERROR;
+    r->constraint = 1;
+    r->scalar     = false;
+    r->size       = n;
+    r->pointer    = first_ptr;
+    r->init       = dup_fill(&cc->tmp, n, 1.0);
+    r->lo         = dup_fill(&cc->tmp, n, 1e-10);
+    r->hi         = dup_fill(&cc->tmp, n, 10.0);
+    r->aux        = dup_fill(&cc->tmp, n, 1.0);
+    r->sigma      = dup_fill(&cc->tmp, n, 0.0);
+    r->fixed      = hfx__arena_alloc(&cc->tmp, n + 1);
+    double * nomsall = dup_fill(&cc->tmp, n, 0.0);
+    if (!r->init || !r->lo || !r->hi || !r->aux || !r->sigma || !r->fixed || !nomsall) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    /* bins of the carrying channels, in sorted channel order: param j <-> (channel, bin) */
+    size_t off = 0;
+    for (size_t c = 0; c < m->n_channels; ++c) {
+        if (!in_channel[c]) {
+            continue;
+        }
+        for (size_t k = 0; k < m->n_blocks; ++k) {
+            const struct hfx_block * b = &m->blocks[k];
+            if ((size_t) b->channel == c && carries_sample[b->sample]) {
+                for (int64_t i = 0; i < b->n_bins; ++i) {
+                    nomsall[off + (size_t) i] += m->nominal[b->nom + i];
+                }
+            }
+        }
+        for (size_t k = 0; k < m->n_blocks; ++k) {
+            const struct hfx_block * b = &m->blocks[k];
+            if ((size_t) b->channel != c) {
+                continue;
+            }
+            for (size_t q = cc->block_entry0[k]; q < cc->block_entry0[k] + cc->block_n_entries[k]; ++q) {
+                const struct hfx_spec_modifier * mod = cc->entries[q].mod;
+                if (mod->type != HFX_MOD_STATERROR || strcmp(mod->name, name) != 0) {
+                    continue;
+                }
+                for (int64_t i = 0; i < b->n_bins; ++i) {
+                    double tot = nomsall[off + (size_t) i];
+                    double rel = tot > 0 ? mod->data[i] / tot : 0.0;
+                    r->sigma[off + (size_t) i] += rel * rel;
+                }
+            }
+        }
+        off += m->channel_n_bins[c];
+    }
+    for (size_t j = 0; j < n; ++j) {
+        r->sigma[j] = sqrt(r->sigma[j]);
+        r->fixed[j] = r->sigma[j] == 0.0;
+        if (r->fixed[j]) {
+            r->sigma[j] = 1.0;
+        }
+    }
+    return HFX_OK;
+}
+
+static bool same_vec(const double * a, const double * b, size_t n) {
+    if (!a || !b) {
+        return a == b;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        if (a[i] != b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool same_requirement(const struct requirement * a, const struct requirement * b) {
+    if (a->constraint != b->constraint || a->scalar != b->scalar || a->size != b->size) {
+        return false;
+    }
+    if ((a->fixed == NULL) != (b->fixed == NULL)) {
+        return false;
+    }
+    if (a->fixed && b->fixed && memcmp(a->fixed, b->fixed, a->size) != 0) {
+        return false;
+    }
+    return same_vec(a->init, b->init, a->size) && same_vec(a->lo, b->lo, a->size) &&
+           same_vec(a->hi, b->hi, a->size) && same_vec(a->aux, b->aux, a->size) &&
+           same_vec(a->sigma, b->sigma, a->size) && same_vec(a->factor, b->factor, a->size);
+}
+
+static enum hfx_status build_parsets(struct compile * cc) {
+    struct hfx_model * m = cc->m;
+    size_t             cap = cc->n_entries + 1;
+    cc->builds             = hfx__arena_alloc(&cc->tmp, cap * sizeof *cc->builds);
+    /* per type, the names in order of first appearance in the walk */
+    const char ** order[HFX_MOD_COUNT];
+    size_t        n_order[HFX_MOD_COUNT] = {0};
+    struct name_map seen[HFX_MOD_COUNT];
+    if (!cc->builds || !name_map_init(&cc->parset_index, &cc->tmp, cap)) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (int t = 0; t < HFX_MOD_COUNT; ++t) {
+        order[t] = hfx__arena_alloc(&cc->tmp, cap * sizeof **order);
+        if (!order[t] || !name_map_init(&seen[t], &cc->tmp, cap)) {
+            return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+        }
+    }
+    size_t * first_entry[HFX_MOD_COUNT];
+    for (int t = 0; t < HFX_MOD_COUNT; ++t) {
+        first_entry[t] = hfx__arena_alloc(&cc->tmp, cap * sizeof **first_entry);
+        if (!first_entry[t]) {
+            return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+        }
+    }
+    for (size_t q = 0; q < cc->n_entries; ++q) {
+        const struct hfx_spec_modifier * mod = cc->entries[q].mod;
+        size_t                           dummy;
+        if (!name_map_get(&seen[mod->type], mod->name, &dummy)) {
+            name_map_put(&seen[mod->type], mod->name, n_order[mod->type]);
+            first_entry[mod->type][n_order[mod->type]] = q;
+            order[mod->type][n_order[mod->type]++]     = mod->name;
+        } else if (mod->type == HFX_MOD_SHAPESYS) {
+            return hfx__error(cc->err, HFX_ERR_MODEL, mod->pointer,
+                              "shapesys modifier '%s' is used on more than one sample; pyhf does not share shapesys "
+                              "parameters",
+                              mod->name);
+        }
+    }
+    /* staterror: pyhf registers its sets in name order */
+    qsort(order[HFX_MOD_STATERROR], n_order[HFX_MOD_STATERROR], sizeof(const char *), cmp_str_ptr);
+
+    for (int t = 0; t < HFX_MOD_COUNT; ++t) {
+        for (size_t i = 0; i < n_order[t]; ++i) {
+            const char *       name = order[t][i];
+            struct requirement req;
+            enum hfx_status    st;
+            if (t == HFX_MOD_STATERROR) {
+                st = staterror_requirement(cc, name, &req);
+            } else {
+                st = make_requirement(cc, &cc->entries[first_entry[t][i]], &req);
+            }
+            if (st != HFX_OK) {
+                return st;
+            }
+            size_t idx;
+            if (name_map_get(&cc->parset_index, name, &idx)) {
+                struct parset_build * pb = &cc->builds[idx];
+                if (!same_requirement(&pb->req, &req)) {
+                    return hfx__error(cc->err, HFX_ERR_MODEL, req.pointer,
+                                      "modifier name '%s' is used as both %s and %s, which need different "
+                                      "parameters (use unique modifier names)",
+                                      name, type_name(pb->req.type), type_name(req.type));
+                }
+                continue;
+            }
+            struct parset_build * pb = &cc->builds[cc->n_builds];
+            pb->name                 = name;
+            pb->req                  = req;
+            name_map_put(&cc->parset_index, name, cc->n_builds);
+            ++cc->n_builds;
+        }
+    }
+
+    /* shapefactor: one parameter per bin, shared by bin position, so every block must agree */
+    for (size_t q = 0; q < cc->n_entries; ++q) {
+        const struct hfx_spec_modifier * mod = cc->entries[q].mod;
+        if (mod->type == HFX_MOD_SHAPEFACTOR) {
+            size_t idx = 0;
+            name_map_get(&cc->parset_index, mod->name, &idx);
+            if ((size_t) m->blocks[cc->entries[q].block].n_bins != cc->builds[idx].req.size) {
+                return hfx__error(cc->err, HFX_ERR_MODEL, mod->pointer,
+                                  "shapefactor '%s' is used in channels with different bin counts (%zu and %lld)",
+                                  mod->name, cc->builds[idx].req.size,
+                                  (long long) m->blocks[cc->entries[q].block].n_bins);
+            }
+        }
+    }
+    return HFX_OK;
+}
+
+/* Measurement overrides (pyhf reduce_paramsets_requirements): each given key replaces the default and
+ * must have the set's length; a key the set does not use is an error; names not in the model are
+ * ignored, as pyhf does (a patch may remove the modifier). */
+static enum hfx_status apply_parconfig(struct compile * cc, struct parset_build * pb,
+                                       const struct hfx_spec_parconfig * pc) {
+    struct requirement * r = &pb->req;
+    const char *         why = NULL;
+    size_t               n = r->size;
+#define HFX_CHECK_LEN(field, count)                                                                          \
+    if ((count) != n) {                                                                                      \
+        return hfx__error(cc->err, HFX_ERR_MODEL, pc->pointer,                                              \
+                          "parameter '%s' has %zu entries in '" field "' but the model has %zu parameters "  \
+                          "for it",                                                                          \
+                          pc->name, (size_t) (count), n);                                                    \
+    }
+    if (pc->n_inits) {
+        HFX_CHECK_LEN("inits", pc->n_inits);
+        r->init = (double *) pc->inits;
+    }
+    if (pc->n_bounds) {
+        HFX_CHECK_LEN("bounds", pc->n_bounds);
+        double * lo = hfx__arena_alloc(&cc->tmp, (n + 1) * sizeof *lo);
+        double * hi = hfx__arena_alloc(&cc->tmp, (n + 1) * sizeof *hi);
+        if (!lo || !hi) {
+            return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+        }
+        for (size_t i = 0; i < n; ++i) {
+            lo[i] = pc->bounds[2 * i];
+            hi[i] = pc->bounds[2 * i + 1];
+        }
+        r->lo = lo;
+        r->hi = hi;
+    }
+    if (pc->n_auxdata) {
+        if (r->constraint == 0) {
+            why = "auxdata";
+        } else {
+            HFX_CHECK_LEN("auxdata", pc->n_auxdata);
+            r->aux = (double *) pc->auxdata;
+        }
+    }
+    if (pc->n_sigmas) {
+        if (r->constraint != 1) {
+            why = "sigmas";
+        } else {
+            HFX_CHECK_LEN("sigmas", pc->n_sigmas);
+            r->sigma = (double *) pc->sigmas;
+        }
+    }
+    if (pc->n_factors) {
+        if (r->constraint != 2) {
+            why = "factors";
+        } else {
+            HFX_CHECK_LEN("factors", pc->n_factors);
+            r->factor = (double *) pc->factors;
+        }
+    }
+#undef HFX_CHECK_LEN
+    if (why) {
+        return hfx__error(cc->err, HFX_ERR_MODEL, pc->pointer, "parameter '%s' (%s) does not use '%s'", pc->name,
+                          type_name(r->type), why);
+    }
+    if (pc->has_fixed) {
+        bool * f = hfx__arena_alloc(&cc->tmp, n + 1);
+        if (!f) {
+            return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+        }
+        memset(f, pc->fixed ? 1 : 0, n);
+        r->fixed = f;
+    }
+    return HFX_OK;
+}
+
+static enum hfx_status layout_parameters(struct compile * cc) {
+    struct hfx_model * m = cc->m;
+    /* measurement overrides */
+    for (size_t i = 0; i < cc->meas->n_parconfigs; ++i) {
+        const struct hfx_spec_parconfig * pc = &cc->meas->parconfigs[i];
+        for (size_t j = 0; j < i; ++j) {
+            if (strcmp(cc->meas->parconfigs[j].name, pc->name) == 0) {
+                return hfx__error(cc->err, HFX_ERR_MODEL, pc->pointer,
+                                  "parameter '%s' is configured twice in measurement '%s'", pc->name, cc->meas->name);
+            }
+        }
+        size_t idx;
+        if (name_map_get(&cc->parset_index, pc->name, &idx)) {
+            enum hfx_status st = apply_parconfig(cc, &cc->builds[idx], pc);
+            if (st != HFX_OK) {
+                return st;
+            }
+        }
+    }
+    size_t n_pars = 0, n_aux = 0, n_gauss = 0, n_pois = 0;
+    for (size_t i = 0; i < cc->n_builds; ++i) {
+        struct parset_build * pb = &cc->builds[i];
+        struct requirement *  r  = &pb->req;
+        if (r->type == HFX_MOD_LUMI && (!r->init || !r->lo || !r->aux || !r->sigma)) {
+            return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer,
+                              "lumi parameter '%s' needs inits, bounds, auxdata and sigmas in the config of "
+                              "measurement '%s'",
+                              pb->name, cc->meas->name);
+        }
+        pb->offset = n_pars;
+        n_pars += r->size;
+        if (r->constraint) {
+            n_aux += r->size;
+            if (r->constraint == 1) {
+                n_gauss += r->size;
+            } else {
+                n_pois += r->size;
+            }
+        }
+    }
+    m->n_pars    = n_pars;
+    m->n_parsets = cc->n_builds;
+    m->n_aux     = n_aux;
+    m->n_gauss   = n_gauss;
+    m->n_pois    = n_pois;
+    m->parsets   = hfx__arena_alloc(&m->arena, (cc->n_builds + 1) * sizeof *m->parsets);
+    m->init      = hfx__arena_alloc(&m->arena, (n_pars + 1) * sizeof(double));
+    m->lower     = hfx__arena_alloc(&m->arena, (n_pars + 1) * sizeof(double));
+    m->upper     = hfx__arena_alloc(&m->arena, (n_pars + 1) * sizeof(double));
+    m->fixed     = hfx__arena_alloc(&m->arena, (n_pars + 1) * sizeof(bool));
+    m->par_names = hfx__arena_alloc(&m->arena, (n_pars + 1) * sizeof(char *));
+    m->gauss     = hfx__arena_alloc(&m->arena, (n_gauss + 1) * sizeof *m->gauss);
+    m->pois      = hfx__arena_alloc(&m->arena, (n_pois + 1) * sizeof *m->pois);
+    m->observed  = hfx__arena_alloc(&m->arena, (m->n_bins + n_aux + 1) * sizeof(double));
+    if (!m->parsets || !m->init || !m->lower || !m->upper || !m->fixed || !m->par_names || !m->gauss || !m->pois ||
+        !m->observed) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    size_t aux = 0, g = 0, p = 0;
+    for (size_t i = 0; i < cc->n_builds; ++i) {
+        struct parset_build * pb = &cc->builds[i];
+        struct requirement *  r  = &pb->req;
+        m->parsets[i].name   = pb->name;
+        m->parsets[i].type   = r->type;
+        m->parsets[i].offset = pb->offset;
+        m->parsets[i].size   = r->size;
+        for (size_t j = 0; j < r->size; ++j) {
+            size_t k = pb->offset + j;
+            m->init[k]  = r->init[j];
+            m->lower[k] = r->lo[j];
+            m->upper[k] = r->hi[j];
+            m->fixed[k] = r->fixed ? r->fixed[j] : false;
+            if (r->scalar) {
+                m->par_names[k] = pb->name;
+            } else {
+                char buf[64];
+                snprintf(buf, sizeof buf, "[%zu]", j);
+                size_t len  = strlen(pb->name) + strlen(buf) + 1;
+                char * name = hfx__arena_alloc(&m->arena, len);
+                if (!name) {
+                    return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+                }
+                snprintf(name, len, "%s%s", pb->name, buf);
+                m->par_names[k] = name;
+            }
+            if (!(m->lower[k] <= m->upper[k]) || !isfinite(m->lower[k]) || !isfinite(m->upper[k])) {
+                return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer,
+                                  "parameter '%s' has impossible bounds [%g, %g]", m->par_names[k], m->lower[k],
+                                  m->upper[k]);
+            }
+            if (!isfinite(m->init[k])) {
+                return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer, "parameter '%s' has a non-finite init",
+                                  m->par_names[k]);
+            }
+            if (r->constraint == 1) {
+                if (!(r->sigma[j] > 0) || !isfinite(r->sigma[j])) {
+                    return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer,
+                                      "parameter '%s' has a non-positive constraint width %g", m->par_names[k],
+                                      r->sigma[j]);
+                }
+                m->gauss[g++] = (struct hfx_gauss){(int32_t) k, (int32_t) aux, r->sigma[j]};
+            } else if (r->constraint == 2) {
+                if (!(r->factor[j] > 0) || !isfinite(r->factor[j])) {
+                    return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer,
+                                      "parameter '%s' has a non-positive Poisson constraint factor %g",
+                                      m->par_names[k], r->factor[j]);
+                }
+                m->pois[p++] = (struct hfx_pois){(int32_t) k, (int32_t) aux, r->factor[j]};
+            }
+            if (r->constraint) {
+                m->observed[m->n_bins + aux] = r->aux[j];
+                ++aux;
+            }
+        }
+    }
+    return HFX_OK;
+}
+
+//
+// Step 3: modifier tables
+//
+
+static enum hfx_status build_tables(struct compile * cc) {
+    struct hfx_model * m = cc->m;
+    size_t             n_scalar = 0, n_perbin = 0, n_histo = 0, n_hvals = 0;
+    for (size_t q = 0; q < cc->n_entries; ++q) {
+        switch (cc->entries[q].mod->type) {
+        case HFX_MOD_NORMFACTOR:
+        case HFX_MOD_LUMI:
+        case HFX_MOD_NORMSYS:
+            ++n_scalar;
+            break;
+        case HFX_MOD_HISTOSYS:
+            ++n_histo;
+            n_hvals += (size_t) m->blocks[cc->entries[q].block].n_bins;
+            break;
+        default:
+            ++n_perbin;
+        }
+    }
+    m->scalars  = hfx__arena_alloc(&m->arena, (n_scalar + 1) * sizeof *m->scalars);
+    m->perbins  = hfx__arena_alloc(&m->arena, (n_perbin + 1) * sizeof *m->perbins);
+    m->histos   = hfx__arena_alloc(&m->arena, (n_histo + 1) * sizeof *m->histos);
+    m->histo_up = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
+    m->histo_dn = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
+    if (!m->scalars || !m->perbins || !m->histos || !m->histo_up || !m->histo_dn) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    /* staterror: where each carrying channel's bins start within the set */
+    size_t ns = 0, npb = 0, nh = 0, nhv = 0;
+    for (size_t k = 0; k < m->n_blocks; ++k) {
+        struct hfx_block * b = &m->blocks[k];
+        b->scalar0           = (int32_t) ns;
+        b->perbin0           = (int32_t) npb;
+        b->histo0            = (int32_t) nh;
+        for (size_t q = cc->block_entry0[k]; q < cc->block_entry0[k] + cc->block_n_entries[k]; ++q) {
+            const struct hfx_spec_modifier * mod = cc->entries[q].mod;
+            size_t                           idx = 0;
+            name_map_get(&cc->parset_index, mod->name, &idx);
+            const struct parset_build * pb  = &cc->builds[idx];
+            int32_t                     par = (int32_t) pb->offset;
+            switch (mod->type) {
+            case HFX_MOD_NORMFACTOR:
+            case HFX_MOD_LUMI:
+                m->scalars[ns++] = (struct hfx_mod_scalar){.kind = HFX_SCALAR_FACTOR, .par = par};
+                break;
+            case HFX_MOD_NORMSYS: {
+                if (m->normsys_code == HFX_INTERP_CODE4 && (!(mod->hi > 0) || !(mod->lo > 0))) {
+                    return hfx__error(cc->err, HFX_ERR_MODEL, mod->pointer,
+                                      "normsys '%s' needs hi > 0 and lo > 0 for interpolation code4 (got hi=%g, "
+                                      "lo=%g)",
+                                      mod->name, mod->hi, mod->lo);
+                }
+                struct hfx_mod_scalar s = {.kind = HFX_SCALAR_NORMSYS, .par = par, .hi = mod->hi, .lo = mod->lo};
+                if (m->normsys_code == HFX_INTERP_CODE4) {
+                    hfx_normsys_code4_coef(mod->hi, mod->lo, s.coef);
+                }
+                m->scalars[ns++] = s;
+                break;
+            }
+            case HFX_MOD_HISTOSYS: {
+                m->histos[nh++] = (struct hfx_mod_histo){.par = par, .off = (int64_t) nhv};
+                const double * nomd = &m->nominal[b->nom];
+                for (int64_t i = 0; i < b->n_bins; ++i) {
+                    m->histo_up[nhv + (size_t) i] = mod->hi_data[i] - nomd[i];
+                    m->histo_dn[nhv + (size_t) i] = nomd[i] - mod->lo_data[i];
+                }
+                nhv += (size_t) b->n_bins;
+                break;
+            }
+            case HFX_MOD_STATERROR: {
+                /* parameters run over the carrying channels' bins in sorted channel order */
+                size_t start = 0;
+                for (int32_t c = 0; c < b->channel; ++c) {
+                    for (size_t kk = 0; kk < m->n_blocks; ++kk) {
+                        if (m->blocks[kk].channel != c) {
+                            continue;
+                        }
+                        bool has = false;
+                        for (size_t qq = cc->block_entry0[kk]; qq < cc->block_entry0[kk] + cc->block_n_entries[kk];
+                             ++qq) {
+                            has = has || (cc->entries[qq].mod->type == HFX_MOD_STATERROR &&
+                                          strcmp(cc->entries[qq].mod->name, mod->name) == 0);
+                        }
+                        if (has) {
+                            start += m->channel_n_bins[c];
+                            break;
+                        }
+                    }
+                }
+                m->perbins[npb++] = (struct hfx_mod_perbin){.par0 = par + (int32_t) start, .type = mod->type};
+                break;
+            }
+            default: /* shapefactor, shapesys: parameter i <-> bin i */
+                m->perbins[npb++] = (struct hfx_mod_perbin){.par0 = par, .type = mod->type};
+                break;
+            }
+        }
+        b->n_scalar = (int32_t) ns - b->scalar0;
+        b->n_perbin = (int32_t) npb - b->perbin0;
+        b->n_histo  = (int32_t) nh - b->histo0;
+        if (b->n_scalar > m->n_scalar_max) {
+            m->n_scalar_max = b->n_scalar;
+        }
+    }
+    m->n_scalar     = ns;
+    m->n_perbin     = npb;
+    m->n_histo      = nh;
+    m->n_histo_vals = nhv;
+    return HFX_OK;
+}
+
+static enum hfx_status choose_poi(struct compile * cc) {
+    struct hfx_model * m = cc->m;
+    m->poi               = -1;
+    if (cc->opts->no_poi) {
+        return HFX_OK;
+    }
+    const char * poi = cc->meas->poi;
+    size_t       idx;
+    if (!name_map_get(&cc->parset_index, poi, &idx)) {
+        return hfx__error(cc->err, HFX_ERR_MODEL, cc->meas->pointer,
+                          "the POI '%s' of measurement '%s' is not a parameter of the model (no sample carries a "
+                          "modifier of that name); fit without a POI (--no-poi) for a background-only model",
+                          poi, cc->meas->name);
+    }
+    if (cc->builds[idx].req.size != 1) {
+        return hfx__error(cc->err, HFX_ERR_MODEL, cc->meas->pointer,
+                          "the POI '%s' has %zu components; a POI must be a single parameter", poi,
+                          cc->builds[idx].req.size);
+    }
+    m->poi = (long) cc->builds[idx].offset;
+    return HFX_OK;
+}
+
+static void fill_observed(struct compile * cc) {
+    struct hfx_model * m = cc->m;
+    for (size_t k = 0; k < m->n_channels; ++k) {
+        const struct hfx_spec_channel * ch = &cc->spec->channels[cc->chan_order[k]];
+        memcpy(&m->observed[m->channel_bin0[k]], ch->observed, ch->n_bins * sizeof(double));
+    }
+}
+
+static enum hfx_status resolve_interp(const struct hfx_model_options * o, struct hfx_model * m,
+                                      struct hfx_error * err) {
+    m->normsys_code  = o->normsys_interp == HFX_INTERP_DEFAULT ? HFX_INTERP_CODE4 : (int) o->normsys_interp;
+    m->histosys_code = o->histosys_interp == HFX_INTERP_DEFAULT ? HFX_INTERP_CODE4P : (int) o->histosys_interp;
+    if (m->normsys_code != HFX_INTERP_CODE1 && m->normsys_code != HFX_INTERP_CODE4) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "normsys interpolation must be code1 or code4");
+    }
+    if (m->histosys_code != HFX_INTERP_CODE0 && m->histosys_code != HFX_INTERP_CODE2 &&
+        m->histosys_code != HFX_INTERP_CODE4P) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "histosys interpolation must be code0, code2 or code4p");
+    }
+    return HFX_OK;
+}
+
+enum hfx_status hfx__model_compile(const struct hfx_spec * spec, const struct hfx_model_options * opts,
+                                   struct hfx_model * m, struct hfx_error * err) {
+    static const struct hfx_model_options defaults = {0};
+    struct compile                        cc       = {.spec = spec, .opts = opts ? opts : &defaults, .m = m, .err = err};
+    enum hfx_status                       st       = resolve_interp(cc.opts, m, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    if (spec->n_measurements == 0) {
+        return hfx__error(err, HFX_ERR_MODEL, "/measurements", "the workspace has no measurement");
+    }
+    if (cc.opts->measurement) {
+        for (size_t i = 0; i < spec->n_measurements; ++i) {
+            if (strcmp(spec->measurements[i].name, cc.opts->measurement) == 0) {
+                cc.meas = &spec->measurements[i];
+            }
+        }
+        if (!cc.meas) {
+            return hfx__error(err, HFX_ERR_NOT_FOUND, "/measurements",
+                              "no measurement named '%s' (the first is '%s')", cc.opts->measurement,
+                              spec->measurements[0].name);
+        }
+    } else {
+        cc.meas = &spec->measurements[0];
+    }
+    if ((st = build_blocks(&cc)) == HFX_OK && (st = build_parsets(&cc)) == HFX_OK &&
+        (st = layout_parameters(&cc)) == HFX_OK && (st = build_tables(&cc)) == HFX_OK &&
+        (st = choose_poi(&cc)) == HFX_OK) {
+        fill_observed(&cc);
+    }
+    /* names point into the spec: copy them into the model's arena before the spec goes */
+    if (st == HFX_OK) {
+        for (size_t i = 0; i < m->n_parsets; ++i) {
+            const char * old = m->parsets[i].name;
+            m->parsets[i].name = hfx__arena_strdup(&m->arena, old);
+            if (!m->parsets[i].name) {
+                st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+                break;
+            }
+            for (size_t j = 0; j < m->parsets[i].size; ++j) {
+                if (m->par_names[m->parsets[i].offset + j] == old) {
+                    m->par_names[m->parsets[i].offset + j] = m->parsets[i].name;
+                }
+            }
+        }
+        for (size_t c = 0; c < m->n_channels && st == HFX_OK; ++c) {
+            m->channel_names[c] = hfx__arena_strdup(&m->arena, m->channel_names[c]);
+            st = m->channel_names[c] ? HFX_OK : hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+        }
+        for (size_t s = 0; s < m->n_samples && st == HFX_OK; ++s) {
+            m->sample_names[s] = hfx__arena_strdup(&m->arena, m->sample_names[s]);
+            st = m->sample_names[s] ? HFX_OK : hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+        }
+    }
+    hfx__arena_free(&cc.tmp);
+    return st;
+}

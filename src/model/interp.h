@@ -1,0 +1,139 @@
+/*
+ * interp.h -- the per-bin math of a HistFactory model, shared verbatim by every backend.
+ *
+ * static inline, double precision, plain C: the CUDA backend includes this same header, so host and
+ * device compute identical numbers. Each function returns the value and writes the derivative with
+ * respect to alpha, which the analytic gradient needs. The formulas are pyhf 0.7.6's
+ * (pyhf/interpolators/code*.py), including its quirks, cited where they differ from the textbook.
+ */
+#ifndef HFX_INTERP_H
+#define HFX_INTERP_H
+
+#include <math.h>
+
+#if defined(__CUDACC__)
+#define HFX_HD __host__ __device__
+#else
+#define HFX_HD
+#endif
+
+/* normsys code1: hi^alpha for alpha > 0, lo^(-alpha) otherwise (pyhf: where(alpha > 0, ...)). */
+HFX_HD static inline double hfx_normsys_code1(double alpha, double hi, double lo, double * dfac) {
+    if (alpha > 0) {
+        double v = pow(hi, alpha);
+        *dfac    = v * log(hi);
+        return v;
+    }
+    double v = pow(lo, -alpha);
+    *dfac    = -v * log(lo);
+    return v;
+}
+
+/* normsys code4: exponential outside |alpha| < 1 (alpha >= 1 uses hi, alpha <= -1 uses lo), a
+ * sixth-order polynomial 1 + sum a_i alpha^i inside, whose coefficients a[6] come from
+ * hfx_normsys_code4_coef. */
+HFX_HD static inline double hfx_normsys_code4(double alpha, double hi, double lo, const double * a, double * dfac) {
+    if (alpha >= 1.0) {
+        double v = pow(hi, alpha);
+        *dfac    = v * log(hi);
+        return v;
+    }
+    if (alpha <= -1.0) {
+        double v = pow(lo, -alpha);
+        *dfac    = -v * log(lo);
+        return v;
+    }
+    /* Horner: v = a1 + a2 x + ... + a6 x^5, dv = a1 + 2 a2 x + ... + 6 a6 x^5 */
+    double v  = a[5];
+    double dv = 6.0 * a[5];
+    for (int i = 4; i >= 0; --i) {
+        v  = v * alpha + a[i];
+        dv = dv * alpha + (double) (i + 1) * a[i];
+    }
+    *dfac = dv;
+    return 1.0 + v * alpha;
+}
+
+/* The code4 coefficients for alpha0 = 1: a = A^-1 b with pyhf's fixed A^-1 and
+ * b = (hi-1, lo-1, ln(hi) hi, -ln(lo) lo, ln(hi)^2 hi, ln(lo)^2 lo). */
+static inline void hfx_normsys_code4_coef(double hi, double lo, double a[6]) {
+    static const double ainv[6][6] = {
+        {15.0 / 16, -15.0 / 16, -7.0 / 16, -7.0 / 16, 1.0 / 16, -1.0 / 16},
+        {3.0 / 2, 3.0 / 2, -9.0 / 16, 9.0 / 16, 1.0 / 16, 1.0 / 16},
+        {-5.0 / 8, 5.0 / 8, 5.0 / 8, 5.0 / 8, -1.0 / 8, 1.0 / 8},
+        {3.0 / -2, 3.0 / -2, -7.0 / -8, 7.0 / -8, -1.0 / 8, -1.0 / 8},
+        {3.0 / 16, -3.0 / 16, -3.0 / 16, -3.0 / 16, 1.0 / 16, -1.0 / 16},
+        {1.0 / 2, 1.0 / 2, -5.0 / 16, 5.0 / 16, 1.0 / 16, 1.0 / 16},
+    };
+    double lh = log(hi), ll = log(lo);
+    double b[6] = {hi - 1.0, lo - 1.0, lh * hi, -ll * lo, lh * lh * hi, ll * ll * lo};
+    for (int r = 0; r < 6; ++r) {
+        double s = 0;
+        for (int c = 0; c < 6; ++c) {
+            s += ainv[r][c] * b[c];
+        }
+        a[r] = s;
+    }
+}
+
+/* histosys deltas: up = hi - nom, dn = nom - lo. */
+
+/* code0: piecewise linear (pyhf: alpha > 0 uses up). */
+HFX_HD static inline double hfx_histosys_code0(double alpha, double up, double dn, double * dd) {
+    *dd = alpha > 0 ? up : dn;
+    return alpha * *dd;
+}
+
+/* code2 as pyhf 0.7.6 computes it (interpolators/code2.py, the vectorised path): with
+ * a = (up - dn)/2, b = (up + dn)/2: alpha > 1: (b + 2a)(alpha - 1); -1 <= alpha <= 1: a alpha^2 + b alpha;
+ * alpha < -1: (b - 2a) alpha. Neither outer branch is continuous with the inner one; pyhf does this. */
+HFX_HD static inline double hfx_histosys_code2(double alpha, double up, double dn, double * dd) {
+    double a = 0.5 * (up - dn), b = 0.5 * (up + dn);
+    if (alpha > 1.0) {
+        *dd = b + 2.0 * a;
+        return (b + 2.0 * a) * (alpha - 1.0);
+    }
+    if (alpha >= -1.0) {
+        *dd = 2.0 * a * alpha + b;
+        return a * alpha * alpha + b * alpha;
+    }
+    *dd = b - 2.0 * a;
+    return (b - 2.0 * a) * alpha;
+}
+
+/* code4p: linear outside [-1, 1], inside alpha S + alpha^2 (15 - 10 alpha^2 + 3 alpha^4) A with
+ * S = (up + dn)/2, A = (up - dn)/16. */
+HFX_HD static inline double hfx_histosys_code4p(double alpha, double up, double dn, double * dd) {
+    if (alpha > 1.0) {
+        *dd = up;
+        return alpha * up;
+    }
+    if (alpha < -1.0) {
+        *dd = dn;
+        return alpha * dn;
+    }
+    double s = 0.5 * (up + dn), a = 0.0625 * (up - dn);
+    double a2 = alpha * alpha;
+    double poly = a2 * (a2 * (3.0 * a2 - 10.0) + 15.0);       /* 15 a^2 - 10 a^4 + 3 a^6 */
+    double dpoly = alpha * (a2 * (18.0 * a2 - 40.0) + 30.0);  /* 30 a - 40 a^3 + 18 a^5 */
+    *dd = s + dpoly * a;
+    return alpha * s + poly * a;
+}
+
+/* Poisson term of twice_nll without the data constant 2 lgamma(n+1): 2 (lam - n log lam), with
+ * pyhf's xlogy convention (n = 0 gives 2 lam). A non-positive rate with n > 0 has no likelihood:
+ * +inf, which the minimizer treats as "step back". dlam receives d/dlam. */
+HFX_HD static inline double hfx_poisson_term(double n, double lam, double * dlam) {
+    if (n == 0.0) {
+        *dlam = 2.0;
+        return 2.0 * lam;
+    }
+    if (!(lam > 0.0)) {
+        *dlam = 0.0;
+        return INFINITY;
+    }
+    *dlam = 2.0 * (1.0 - n / lam);
+    return 2.0 * (lam - n * log(lam));
+}
+
+#endif /* HFX_INTERP_H */

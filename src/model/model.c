@@ -1,0 +1,89 @@
+/*
+ * model.c -- the public model handle: validate the workspace, compile it, answer layout questions.
+ */
+#include "model/model.h"
+
+#include <string.h>
+
+enum hfx_status hfx__model_compile(const struct hfx_spec * spec, const struct hfx_model_options * opts,
+                                   struct hfx_model * m, struct hfx_error * err);
+
+enum hfx_status hfx_model_create(hfx_workspace_t ws, const struct hfx_model_options * opts, hfx_model_t * out,
+                                 struct hfx_error * err) {
+    if (!ws || !out) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_model_create: NULL argument");
+    }
+    *out                = NULL;
+    struct hfx_model * m = calloc(1, sizeof *m);
+    if (!m) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    struct hfx_spec spec;
+    memset(&spec, 0, sizeof spec);
+    enum hfx_status st = hfx__spec_build(ws->root, ws->source, &spec, err);
+    if (st == HFX_OK) {
+        st = hfx__model_compile(&spec, opts, m, err);
+    }
+    hfx__spec_free(&spec);
+    if (st != HFX_OK) {
+        hfx__error_source(err, ws->source);
+        hfx_model_free(m);
+        return st;
+    }
+    *out = m;
+    return HFX_OK;
+}
+
+void hfx_model_free(hfx_model_t m) {
+    if (m) {
+        hfx__arena_free(&m->arena);
+        free(m);
+    }
+}
+
+size_t       hfx_model_n_pars(hfx_model_t m) { return m->n_pars; }
+size_t       hfx_model_n_parsets(hfx_model_t m) { return m->n_parsets; }
+const char * hfx_model_parset_name(hfx_model_t m, size_t set) { return set < m->n_parsets ? m->parsets[set].name : NULL; }
+const char * hfx_model_parset_type(hfx_model_t m, size_t set) {
+    return set < m->n_parsets ? hfx__modifier_type_name(m->parsets[set].type) : NULL;
+}
+size_t hfx_model_parset_offset(hfx_model_t m, size_t set) { return set < m->n_parsets ? m->parsets[set].offset : 0; }
+size_t hfx_model_parset_size(hfx_model_t m, size_t set) { return set < m->n_parsets ? m->parsets[set].size : 0; }
+
+enum hfx_status hfx_model_find_parset(hfx_model_t m, const char * name, size_t * set) {
+    for (size_t i = 0; i < m->n_parsets; ++i) {
+        if (strcmp(m->parsets[i].name, name) == 0) {
+            *set = i;
+            return HFX_OK;
+        }
+    }
+    return HFX_ERR_NOT_FOUND;
+}
+
+long           hfx_model_poi(hfx_model_t m) { return m->poi; }
+const double * hfx_model_init(hfx_model_t m) { return m->init; }
+const double * hfx_model_lower(hfx_model_t m) { return m->lower; }
+const double * hfx_model_upper(hfx_model_t m) { return m->upper; }
+const bool *   hfx_model_fixed(hfx_model_t m) { return m->fixed; }
+size_t         hfx_model_n_channels(hfx_model_t m) { return m->n_channels; }
+const char *   hfx_model_channel_name(hfx_model_t m, size_t c) { return c < m->n_channels ? m->channel_names[c] : NULL; }
+size_t         hfx_model_channel_n_bins(hfx_model_t m, size_t c) { return c < m->n_channels ? m->channel_n_bins[c] : 0; }
+size_t         hfx_model_n_samples(hfx_model_t m) { return m->n_samples; }
+const char *   hfx_model_sample_name(hfx_model_t m, size_t s) { return s < m->n_samples ? m->sample_names[s] : NULL; }
+size_t         hfx_model_n_modifiers(hfx_model_t m) { return m->n_modifier_entries; }
+size_t         hfx_model_n_bins(hfx_model_t m) { return m->n_bins; }
+size_t         hfx_model_n_aux(hfx_model_t m) { return m->n_aux; }
+const double * hfx_model_observed(hfx_model_t m) { return m->observed; }
+
+enum hfx_status hfx_model_expected_data(hfx_model_t m, const double * pars, double * out, struct hfx_error * err) {
+    if (!m || !pars || !out) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_model_expected_data: NULL argument");
+    }
+    double * scratch = malloc(hfx__eval_scratch_size(m) * sizeof *scratch);
+    if (!scratch) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    hfx__expected_data(m, pars, out, scratch);
+    free(scratch);
+    return HFX_OK;
+}
