@@ -1,0 +1,33 @@
+/*
+ * infer.h -- internal interface between the inference files (hypotest.c, upper-limit.c, toys.c).
+ */
+#ifndef HFX_INFER_H
+#define HFX_INFER_H
+
+#include "fit/engine.h"
+
+/* What a hypotest at any mu shares: the free fit to the data, the Asimov data, the free fit to it. */
+struct hypo_cache {
+    hfx_engine_t      e;
+    enum hfx_teststat kind;
+    const double *    data;
+    double            data_const;
+    double            free_twice_nll, mu_hat;
+    double            asimov_const; /* the Asimov data itself is e->data_asimov */
+    double            asimov_free_twice_nll, asimov_mu_hat;
+};
+
+enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,
+                                     enum hfx_teststat kind, struct hfx_error * err);
+/* q (observed) and q_A (Asimov) at mu. */
+enum hfx_status hfx__hypo_cache_qs(struct hypo_cache * c, double mu, double * q, double * q_asimov,
+                                   struct hfx_error * err);
+/* The asymptotic hypotest at mu. */
+enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hfx_hypotest_result * r,
+                                     struct hfx_error * err);
+
+/* The toy-based calculator (toys.c). */
+enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_options * opts,
+                                   struct hfx_hypotest_result * result, struct hfx_error * err);
+
+#endif /* HFX_INFER_H */

@@ -1,0 +1,193 @@
+/*
+ * upper-limit.c -- observed and expected upper limits on the POI, as pyhf's toms748_scan:
+ * widen [lo, hi] until every CLs curve crosses the level inside it (halving lo, doubling hi), then
+ * solve CLs(mu) = level with TOMS 748 (k = 2, xtol = 2e-12, rtol = 1e-4) for the observed curve on
+ * [lo, hi] and for each expected curve on the tightest bracket among the points already tested.
+ * Every hypotest result is cached by mu, as pyhf does, so brackets reuse earlier points.
+ */
+#include "infer/infer.h"
+
+#include "infer/stats.h"
+
+#include <math.h>
+#include <string.h>
+
+struct point {
+    double mu;
+    double cls[6]; /* observed, then the five expected */
+};
+
+struct scan {
+    struct hypo_cache                   cache;
+    const struct hfx_upper_limit_options * o;
+    struct point *                      pts;
+    size_t                              n, cap;
+};
+
+static enum hfx_status scan_eval(struct scan * s, double mu, const struct point ** out, struct hfx_error * err) {
+    for (size_t i = 0; i < s->n; ++i) {
+        if (s->pts[i].mu == mu) {
+            *out = &s->pts[i];
+            return HFX_OK;
+        }
+    }
+    if (s->n == s->cap) {
+        size_t         cap = s->cap ? 2 * s->cap : 32;
+        struct point * p   = realloc(s->pts, cap * sizeof *p);
+        if (!p) {
+            return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+        }
+        s->pts = p;
+        s->cap = cap;
+    }
+    struct hfx_hypotest_result r;
+    enum hfx_status            st = hfx__hypo_cache_test(&s->cache, mu, &r, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    struct point * p = &s->pts[s->n++];
+    p->mu            = mu;
+    p->cls[0]        = r.cls_obs;
+    memcpy(&p->cls[1], r.cls_exp, sizeof r.cls_exp);
+    for (int i = 0; i < 6; ++i) {
+        if (isnan(p->cls[i])) {
+            return hfx__error(err, HFX_ERR_NUMERIC, NULL,
+                              "CLs is undefined (0/0) at mu = %g: the Asimov test statistic vanishes", mu);
+        }
+    }
+    if (s->o->hypotest.progress) {
+        s->o->hypotest.progress(s->o->hypotest.progress_user, s->n, 0);
+    }
+    *out = p;
+    return HFX_OK;
+}
+
+static bool any_below(const struct point * p, double level) {
+    for (int i = 0; i < 6; ++i) {
+        if (p->cls[i] < level) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool any_above(const struct point * p, double level) {
+    for (int i = 0; i < 6; ++i) {
+        if (p->cls[i] > level) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* pyhf best_bracket: the tested mu with the smallest non-negative CLs - level, and the one with the
+ * largest negative value. */
+static void best_bracket(const struct scan * s, int curve, double level, double * lo, double * hi) {
+    double best_pos = INFINITY, best_neg = -INFINITY;
+    for (size_t i = 0; i < s->n; ++i) {
+        double v = s->pts[i].cls[curve] - level;
+        if (v >= 0 && v < best_pos) {
+            best_pos = v;
+            *lo      = s->pts[i].mu;
+        } else if (v < 0 && v > best_neg) {
+            best_neg = v;
+            *hi      = s->pts[i].mu;
+        }
+    }
+}
+
+static enum hfx_status solve(struct scan * s, int curve, double a, double b, double level, double rtol,
+                             double * root, struct hfx_error * err) {
+    const struct point * pa, * pb;
+    enum hfx_status      st;
+    if ((st = scan_eval(s, a, &pa, err)) != HFX_OK || (st = scan_eval(s, b, &pb, err)) != HFX_OK) {
+        return st;
+    }
+    struct hfx_toms748 t;
+    hfx__toms748_init(&t, a, b, pa->cls[curve] - level, pb->cls[curve] - level, 2e-12, rtol, 2, 100);
+    int more = 1;
+    while (more == 1) {
+        const struct point * p;
+        if ((st = scan_eval(s, t.x, &p, err)) != HFX_OK) {
+            return st;
+        }
+        more = hfx__toms748_step(&t, p->cls[curve] - level);
+    }
+    if (more < 0) {
+        return hfx__error(err, HFX_ERR_NUMERIC, NULL, "the root finder did not converge for the %s limit",
+                          curve == 0 ? "observed" : "expected");
+    }
+    *root = t.root;
+    return HFX_OK;
+}
+
+enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_options * opts,
+                                struct hfx_upper_limit_result * result, struct hfx_error * err) {
+    if (!e || !opts || !result) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_upper_limit: NULL argument");
+    }
+    if (opts->hypotest.calctype != HFX_CALC_ASYMPTOTICS) {
+        return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL, "upper limits use the asymptotic calculator");
+    }
+    const struct hfx_model * m     = e->m;
+    double                   level = opts->level > 0 ? opts->level : 0.05;
+    double                   rtol  = opts->rtol > 0 ? opts->rtol : 1e-4;
+    if (!(level < 1)) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "the CLs level must be in (0, 1)");
+    }
+    struct scan s = {.o = opts};
+    enum hfx_status st = hfx__hypo_cache_init(&s.cache, e, opts->hypotest.data, opts->hypotest.teststat, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    double lo = opts->lo, hi = opts->hi;
+    if (lo == 0 && hi == 0) {
+        lo = m->lower[m->poi];
+        hi = m->upper[m->poi];
+    }
+    if (!(lo < hi)) {
+        free(s.pts);
+        return hfx__error(err, HFX_ERR_ARG, NULL, "the scan bracket must have lo < hi");
+    }
+    const struct point * p;
+    for (int k = 0;; ++k) {
+        if ((st = scan_eval(&s, lo, &p, err)) != HFX_OK) {
+            goto done;
+        }
+        if (!any_below(p, level)) {
+            break;
+        }
+        if (k == 64) {
+            st = hfx__error(err, HFX_ERR_NUMERIC, NULL, "CLs stays below %g even at mu = %g", level, lo);
+            goto done;
+        }
+        lo /= 2;
+    }
+    for (int k = 0;; ++k) {
+        if ((st = scan_eval(&s, hi, &p, err)) != HFX_OK) {
+            goto done;
+        }
+        if (!any_above(p, level)) {
+            break;
+        }
+        if (k == 40) {
+            st = hfx__error(err, HFX_ERR_NUMERIC, NULL, "CLs stays above %g up to mu = %g", level, hi);
+            goto done;
+        }
+        hi *= 2;
+    }
+    if ((st = solve(&s, 0, lo, hi, level, rtol, &result->obs, err)) != HFX_OK) {
+        goto done;
+    }
+    for (int i = 0; i < 5; ++i) {
+        double a = lo, b = hi;
+        best_bracket(&s, i + 1, level, &a, &b);
+        if ((st = solve(&s, i + 1, a, b, level, rtol, &result->exp[i], err)) != HFX_OK) {
+            goto done;
+        }
+    }
+    result->n_hypotests = (int) s.n;
+done:
+    free(s.pts);
+    return st;
+}
