@@ -95,12 +95,7 @@ static void asymptotic_result(enum hfx_teststat kind, double q, double qa, struc
     r->clb_obs  = clb;
     r->cls_obs  = kind == HFX_TESTSTAT_Q0 ? clsb : cls;
     r->teststat = q;
-    /* expected band: the b-only distribution's test statistic at nsigma = 2, 1, 0, -1, -2 */
-    static const double nsigma[5] = {2.0, 1.0, 0.0, -1.0, -2.0};
-    for (int i = 0; i < 5; ++i) {
-        hfx__asymptotic_pvalues((int) kind, nsigma[i], sqrtqa, &clsb, &clb, &cls);
-        r->cls_exp[i] = kind == HFX_TESTSTAT_Q0 ? clsb : cls;
-    }
+    hfx__asymptotic_expected((int) kind, sqrtqa, r->cls_exp);
 }
 
 enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hfx_hypotest_result * r,
@@ -127,11 +122,12 @@ static enum hfx_status check_hypotest_options(hfx_engine_t e, const struct hfx_h
     if ((unsigned) o->teststat > HFX_TESTSTAT_TMUTILDE) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "unknown test statistic");
     }
-    if (o->teststat == HFX_TESTSTAT_QTILDE || o->teststat == HFX_TESTSTAT_TMUTILDE) {
-        const struct hfx_model * m = e->m;
-        if (m->poi >= 0 && m->lower[m->poi] != 0.0) {
-            /* pyhf only warns; the tilde statistics assume mu >= 0 through the POI's lower bound */
-        }
+    if (o->calctype == HFX_CALC_ASYMPTOTICS &&
+        (o->teststat == HFX_TESTSTAT_TMU || o->teststat == HFX_TESTSTAT_TMUTILDE)) {
+        /* pyhf 0.7.6 has no asymptotic distribution for the two-sided statistics either */
+        return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL,
+                          "the asymptotic calculator supports qtilde, q and q0; use --calctype toybased for tmu and "
+                          "tmutilde");
     }
     return HFX_OK;
 }

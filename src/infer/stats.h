@@ -9,43 +9,109 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Standard normal CDF, survival function and quantile, to full double precision (relative 1e-15
- * in the tails, e.g. hfx__norm_cdf(-30) ~ 4.9e-198). */
+/* Standard normal CDF, survival function and quantile as scipy.stats.norm (pyhf's numpy backend).
+ * cdf/sf reproduce scipy's ndtr (Cephes: 0.5 + 0.5 erf(x/sqrt 2) near 0, erfc(|x|/sqrt 2) beyond,
+ * with Cephes' own roundings of x/sqrt 2 and of a^2 inside erfc, and its flush to 0 for
+ * x < -37.677), so they agree with scipy to ~2e-15 relative wherever the result is a normal double,
+ * e.g. hfx__norm_cdf(-30) ~ 4.9e-198; like scipy they are off the exact function by up to
+ * ~x^2 * 1e-16 relative in deep tails. sf(x) = cdf(-x) as in scipy. ppf is accurate to ~2e-16 and
+ * agrees with scipy's ndtri to ~1e-15 relative on all of (0, 1), denormal p included. */
 double hfx__norm_cdf(double x);
 double hfx__norm_sf(double x);
 double hfx__norm_ppf(double p);   /* p in (0,1); -inf/+inf at 0/1; NaN outside */
 
 /* pyhf's asymptotic calculator (pyhf/infer/calculators.py, AsymptoticCalculator), written on the
- * test statistics in sqrt space. teststat_kind: the values of enum hfx_teststat.
- *  - hfx__asymptotic_teststat: pyhf's "teststat" (sqrt(q) - sqrt(qA) or the q̃ / t̃ variants) from
- *    q (observed, >= 0) and qA (Asimov, >= 0).
- *  - hfx__asymptotic_pvalues: CLsb, CLb, CLs for a value of that statistic, exactly as pyhf's
- *    AsymptoticTestStatDistribution.pvalue (with its cutoffs), and CLs = CLsb / CLb.
- *  - hfx__asymptotic_expected: the five expected CLs (nsigma = 2,1,0,-1,-2 in pyhf's order, reported
- *    -2σ..+2σ increasing) and the matching CLsb, CLb. */
+ * test statistics in sqrt space. teststat_kind: the values of enum hfx_teststat. Only QTILDE, Q and
+ * Q0 exist in pyhf 0.7.6 (utils.get_test_stat raises InvalidTestStatistic for anything else): for
+ * TMU / TMUTILDE (or any other kind) every function here returns NaN; the caller must reject them.
+ *
+ * What the caller passes as q and qA (pyhf/infer/test_statistics.py), with twice_nll the objective
+ * pyhf minimises (-2 log L, auxiliary terms included):
+ *  - observed: t = max(twice_nll(mu, fixed-POI fit) - twice_nll(free fit), 0), the difference of
+ *    the two fits' objective values, clipped at 0 BEFORE the square root;
+ *    Q / QTILDE: q = 0 if mu_hat > mu (strictly; mu_hat from the free fit), else t.
+ *    Q0: mu is forced to 0; q = 0 if mu_hat < 0 (strictly), else t.
+ *    QTILDE vs Q differ only in the POI bounds used by the fits (qtilde: lower bound 0, so mu_hat >= 0
+ *    and the tilde ratio comes out of the bounded fit by itself).
+ *  - Asimov: qA is the same statistic, same mu, same clipping rules (with the free fit to the Asimov
+ *    data giving mu_hat_A), on the Asimov data generated from the fixed-POI fit to the OBSERVED data
+ *    at mu = 0 (Q, QTILDE) or mu = 1 (Q0).
+ *  - hfx__asymptotic_teststat takes q and qA themselves (it takes the square roots as pyhf does);
+ *    hfx__asymptotic_pvalues / _expected take sqrt(qA) = sqrt(clipped qA).
+ *
+ *  - hfx__asymptotic_teststat: pyhf's AsymptoticCalculator.teststatistic return value:
+ *    Q, Q0: sqrt(q) - sqrt(qA); QTILDE: sqrt(q) - sqrt(qA) if sqrt(q) <= sqrt(qA), else
+ *    (sqrt(q)^2 - sqrt(qA)^2) / (2 sqrt(qA)), which is +inf when qA = 0 < q (as in pyhf).
+ *  - hfx__asymptotic_pvalues: CLsb = Phi(-(ts + sqrt(qA))), CLb = Phi(-ts), CLs = CLsb / CLb, exactly
+ *    AsymptoticTestStatDistribution.pvalue with calc_base_dist="normal" (the default; the observed
+ *    values would be the same with "clipped_normal", since ts >= -sqrt(qA) always). NaN cases, as in
+ *    pyhf (0/0): CLs is NaN when CLb underflows to 0, i.e. ts >~ 38.4 (huge q, or QTILDE with qA = 0
+ *    < q, where ts = +inf and CLsb = CLb = 0). With qA = 0 and finite ts, CLs = 1. For Q0, pyhf's
+ *    hypotest reports CLsb (the discovery p-value Phi(-sqrt(q))) where it reports CLs for the others.
+ *  - hfx__asymptotic_expected: exactly what pyhf's hypotest reports as the expected set: CLs_exp for
+ *    Q / QTILDE, CLsb_exp for Q0, at the b-only expected values nsigma = 2, 1, 0, -1, -2 in pyhf's
+ *    order, i.e. cls_exp[0..4] = the -2σ, -1σ, median, +1σ, +2σ bands (increasing CLs), the order
+ *    `pyhf cls` prints "CLs_exp" in. sqrtqA = 0 gives CLs_exp = 1 (CLsb = CLb).
+ *  - hfx__asymptotic_expected_full: CLsb, CLb, CLs of the five points (any pointer may be NULL);
+ *    clipped_normal != 0 reproduces calc_base_dist="clipped_normal" (cutoff -sqrtqA: the expected
+ *    value is max(nsigma, -sqrtqA) with '>' as pyhf, p-values NaN below the cutoff). */
 double hfx__asymptotic_teststat(int teststat_kind, double q, double qA);
 void   hfx__asymptotic_pvalues(int teststat_kind, double teststat, double sqrtqA, double * clsb, double * clb,
                                double * cls);
 void   hfx__asymptotic_expected(int teststat_kind, double sqrtqA, double cls_exp[5]);
+void   hfx__asymptotic_expected_full(int teststat_kind, double sqrtqA, int clipped_normal, double clsb[5],
+                                     double clb[5], double cls[5]);
 
 /* TOMS 748 (Alefeld, Potra, Shi 1995), as scipy.optimize.toms748 with k: finds a root of f in [a, b]
- * with f(a), f(b) of opposite signs, to |x - root| <= xtol + rtol * |x|. Reverse communication like
- * the minimizer so that each f evaluation (a hypotest) can be done by the caller. */
+ * with f(a), f(b) of opposite signs. Reverse communication like the minimizer so that each f
+ * evaluation (a hypotest) can be done by the caller. It follows scipy's TOMS748Solver step by step
+ * (same points in the same order, same operation order, same stopping rule |a - b| <= xtol + rtol |b|
+ * on the bracket, root = midpoint of the final bracket, or the point where f == 0 exactly).
+ *
+ * Usage:
+ *     struct hfx_toms748 t;
+ *     int rc = hfx__toms748_init(&t, a, b, f(a), f(b), xtol, rtol, k, max_iter);
+ *     while (rc == 1) rc = hfx__toms748_step(&t, f(t.x));
+ *     rc == 0: t.root is the answer; rc == -1: failure (bad arguments as scipy's toms748 checks them:
+ *     xtol <= 0, rtol < eps, a >= b, non-finite a/b; f(a), f(b) of the same sign; a non-finite f
+ *     value; more than max_iter iterations -- t.root then holds the bracket midpoint).
+ * n_eval counts f values as scipy's function_calls (f(a), f(b) included). scipy sometimes proposes
+ * the point it has just evaluated again; step() answers that from the last value instead of
+ * returning it, so the caller sees each of those points once (n_eval still counts it twice).
+ *
+ * pyhf.infer.intervals.upper_limits.toms748_scan(level=0.05, atol=2e-12, rtol=1e-4) drives
+ * scipy.optimize.toms748(f, lo, hi, k=2, xtol=atol, rtol=rtol) (maxiter 100) like this:
+ *  - one hypotest per distinct POI value, cached by POI (a float-keyed dict) and shared by all six
+ *    root searches; a hypotest gives (CLs_obs, CLs_exp[5]);
+ *  - bracket: r = hypotest(lo); while any of the 6 values at lo < level: lo /= 2; then
+ *    r = hypotest(hi); while any of the 6 values at hi > level: hi *= 2;
+ *  - observed limit: toms748 on f(mu) = CLs_obs(mu) - level over [lo, hi];
+ *  - expected limit i (i = 0..4, the CLs_exp order): toms748 on CLs_exp[i](mu) - level over the
+ *    best bracket from the cache: among cached POIs with v = value - level, lower = the POI with
+ *    the smallest v among v >= 0, upper = the POI with the largest v among v < 0 (argmin/argmax:
+ *    the first in cache insertion order on ties);
+ *  - f(a), f(b) passed to init come from the cache, so they cost no hypotest. */
 struct hfx_toms748 {
     double x;         /* the point to evaluate next */
     double root;      /* result when done */
-    int    n_eval;
-    int    state_[4];
-    double work_[16];
+    int    n_eval;    /* scipy's function_calls */
+    int    n_iter;    /* scipy's iterations */
+    /* private */
+    int    state_, k_, max_iter_, nsteps_, has_c_, has_e_;
+    double a_, b_, fa_, fb_, d_, fd_, e_, fe_, c_, ab_width_, xtol_, rtol_, last_x_, last_f_;
 };
-void hfx__toms748_init(struct hfx_toms748 * t, double a, double b, double fa, double fb, double xtol, double rtol,
-                       int k, int max_iter);
+/* Returns 1 when t->x wants evaluating, 0 when t->root already holds the answer (f(a) or f(b) is
+ * 0), -1 on bad arguments. */
+int hfx__toms748_init(struct hfx_toms748 * t, double a, double b, double fa, double fb, double xtol, double rtol,
+                      int k, int max_iter);
 /* Feed f(t->x); returns 1 while more evaluations are wanted, 0 when t->root holds the answer, -1 on
- * failure (no sign change, iteration limit). */
+ * failure (no sign change, non-finite f, iteration limit). */
 int  hfx__toms748_step(struct hfx_toms748 * t, double fx);
 
 /* Philox4x32-10 (Salmon et al. 2011): a counter-based generator, so toy i of seed s is the same on
- * every backend, thread count and batch split. A stream is (seed, stream id); draws advance its counter. */
+ * every backend, thread count and batch split. A stream is (seed, stream id); draws advance its counter.
+ * Block j of stream (seed, s) is philox4x32_10(ctr = {lo32(j), hi32(j), lo32(s), hi32(s)},
+ * key = {lo32(seed), hi32(seed)}); its four words are handed out in order by hfx__rng_u32. */
 struct hfx_rng {
     uint64_t key;
     uint64_t stream;
@@ -53,10 +119,14 @@ struct hfx_rng {
     uint32_t buf[4];
     int      n_buf;
 };
+/* The bare bijection, for known-answer tests (Random123 kat_vectors). */
+void     hfx__philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 void     hfx__rng_init(struct hfx_rng * r, uint64_t seed, uint64_t stream);
 uint32_t hfx__rng_u32(struct hfx_rng * r);
-double   hfx__rng_uniform(struct hfx_rng * r);   /* (0, 1), 53 bits */
-double   hfx__rng_normal(struct hfx_rng * r);    /* standard normal */
-double   hfx__rng_poisson(struct hfx_rng * r, double mean); /* exact Poisson draw; mean >= 0, returns a whole number */
+double   hfx__rng_uniform(struct hfx_rng * r);   /* (0, 1): k / 2^53, k uniform in [1, 2^53) (two u32) */
+double   hfx__rng_normal(struct hfx_rng * r);    /* standard normal, Box-Muller (two uniforms) */
+/* exact Poisson draw as a whole number: mean 0 -> 0 (no draw); inversion below 10 (one uniform),
+ * PTRS rejection from 10 (two uniforms per try); NaN for mean < 0, NaN or inf (no draw). */
+double   hfx__rng_poisson(struct hfx_rng * r, double mean);
 
 #endif /* HFX_STATS_H */

@@ -104,8 +104,7 @@ static enum hfx_status solve(struct scan * s, int curve, double a, double b, dou
         return st;
     }
     struct hfx_toms748 t;
-    hfx__toms748_init(&t, a, b, pa->cls[curve] - level, pb->cls[curve] - level, 2e-12, rtol, 2, 100);
-    int more = 1;
+    int more = hfx__toms748_init(&t, a, b, pa->cls[curve] - level, pb->cls[curve] - level, 2e-12, rtol, 2, 100);
     while (more == 1) {
         const struct point * p;
         if ((st = scan_eval(s, t.x, &p, err)) != HFX_OK) {
