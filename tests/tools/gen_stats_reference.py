@@ -1,3 +1,7 @@
+"""Generates the expected values embedded in tests/c/test-stats.c from scipy and pyhf 0.7.6.
+
+Not run by CI: run it by hand (python3 tests/tools/gen_stats_reference.py > table.inc) when the
+reference values must be regenerated, and paste its output into the test."""
 import math, numpy as np, scipy
 from scipy.stats import norm
 from scipy.optimize import toms748

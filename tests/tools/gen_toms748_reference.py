@@ -1,3 +1,6 @@
+"""Runs scipy.optimize.toms748 step by step to record the points it requests, for tests/c/test-stats.c.
+
+Not run by CI; used by gen_stats_reference.py."""
 import json
 seqs = json.load(open("toms.json"))
 names = []
