@@ -26,7 +26,11 @@ enum hfx_status hfx__error(struct hfx_error * err, enum hfx_status code, const c
     if (!err) {
         return code;
     }
-    err->code = code;
+    /* no stale position from an earlier error in a reused struct; the source is set by callers that
+     * know the file, before or after this call */
+    err->code   = code;
+    err->line   = 0;
+    err->column = 0;
     snprintf(err->pointer, sizeof err->pointer, "%s", pointer ? pointer : "");
     va_list ap;
     va_start(ap, fmt);

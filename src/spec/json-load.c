@@ -124,7 +124,8 @@ static enum hfx_status parse_buffer(const char * buf, size_t len, json_t ** out,
     }
     if (err) {
         err->line   = jerr.line > 0 ? jerr.line : 0;
-        err->column = jerr.column > 0 ? jerr.column : 0;
+        /* jansson counts columns from 0 before the first character of a line; editors from 1. */
+        err->column = jerr.line > 0 ? (jerr.column > 0 ? jerr.column : 1) : 0;
     }
     return code;
 }

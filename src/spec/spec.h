@@ -24,8 +24,9 @@ enum hfx_status hfx__json_load_file(const char * path, json_t ** out, struct hfx
 enum hfx_status hfx__json_load_string(const char * text, const char * name, json_t ** out, struct hfx_error * err);
 
 /* RFC 6902: applies every operation of patch (an array) to *doc, atomically: on failure *doc is
- * unchanged. *doc may be replaced (a patch at path ""). Errors name the operation as
- * "/<op index>" in err->pointer and the path in msg, e.g. "test failed at /channels/0/name". */
+ * unchanged. *doc may be replaced (a patch at path ""). Errors (HFX_ERR_PATCH) name the operation as
+ * "/<op index>" in err->pointer and the path in msg, e.g. pointer "/3", msg
+ * "test failed: value at /channels/0/name is \"SR\", expected \"CR\"". err->source is not set (the caller knows the patch file). */
 enum hfx_status hfx__json_patch_apply(json_t ** doc, const json_t * patch, struct hfx_error * err);
 
 /* RFC 6901: resolves pointer in doc; NULL if absent or malformed. */
@@ -116,7 +117,9 @@ struct hfx_spec {
  * pyhf 1.0.0 schema, finite numbers, unique channel names, unique sample names in a channel, sample
  * and modifier data lengths equal to the channel's bin count, known modifier types, an observation
  * for every channel with the right length, at least one measurement, a modifier name reused with two
- * types. */
+ * types (normsys + histosys excepted, as in pyhf). Schema violations give HFX_ERR_SCHEMA, consistency
+ * errors HFX_ERR_MODEL; err->source is set to source. A channel's bin count is its first sample's
+ * length (as pyhf). See spec-build.c for the full list of rules. */
 enum hfx_status hfx__spec_build(json_t * root, const char * source, struct hfx_spec * spec, struct hfx_error * err);
 void            hfx__spec_free(struct hfx_spec * spec);
 

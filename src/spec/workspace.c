@@ -1,0 +1,137 @@
+/*
+ * workspace.c -- the public hfx_workspace_* functions: load, copy, patch, dump.
+ *
+ * A workspace is only a jansson tree plus the name of the file it came from. Loading checks that the
+ * text is JSON and nothing more: pyhf validates after patching, and so do we (hfx_model_create calls
+ * hfx__spec_build). Every public function builds its error in a fresh local report and copies it to
+ * the caller's only on failure, so a reused struct hfx_error never mixes two errors and is left
+ * untouched on success.
+ */
+#include "spec/spec.h"
+
+#include <string.h>
+
+static char * dup_string(const char * s) {
+    size_t n = strlen(s) + 1;
+    char * p = malloc(n);
+    if (p) {
+        memcpy(p, s, n);
+    }
+    return p;
+}
+
+/* Copies tmp to err (if any) with source set, and returns tmp's code. */
+static enum hfx_status fail(struct hfx_error * err, const struct hfx_error * tmp, const char * source) {
+    if (err) {
+        *err = *tmp;
+        if (source && tmp->source[0] == '\0') {
+            snprintf(err->source, sizeof err->source, "%s", source);
+        }
+    }
+    return tmp->code;
+}
+
+/* An error with no source, line or pointer left over from an earlier report. */
+static enum hfx_status fresh_error(struct hfx_error * err, enum hfx_status code, const char * msg) {
+    hfx__error_clear(err);
+    return hfx__error(err, code, NULL, "%s", msg);
+}
+
+static enum hfx_status wrap(json_t * root, const char * source, hfx_workspace_t * out, struct hfx_error * err) {
+    struct hfx_workspace * ws = malloc(sizeof *ws);
+    char *                 src = dup_string(source);
+    if (!ws || !src) {
+        free(ws);
+        free(src);
+        json_decref(root);
+        return fresh_error(err, HFX_ERR_ALLOC, "out of memory loading a workspace");
+    }
+    ws->root   = root;
+    ws->source = src;
+    *out       = ws;
+    return HFX_OK;
+}
+
+enum hfx_status hfx_workspace_load(const char * path, hfx_workspace_t * out, struct hfx_error * err) {
+    if (!path || !out) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_load: NULL argument");
+    }
+    *out = NULL;
+    json_t *        root = NULL;
+    enum hfx_status st   = hfx__json_load_file(path, &root, err);
+    return st == HFX_OK ? wrap(root, path, out, err) : st;
+}
+
+enum hfx_status hfx_workspace_load_string(const char * json, const char * name, hfx_workspace_t * out,
+                                          struct hfx_error * err) {
+    if (!json || !out) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_load_string: NULL argument");
+    }
+    *out = NULL;
+    json_t *        root = NULL;
+    enum hfx_status st   = hfx__json_load_string(json, name, &root, err);
+    return st == HFX_OK ? wrap(root, name ? name : "<string>", out, err) : st;
+}
+
+enum hfx_status hfx_workspace_copy(hfx_workspace_t ws, hfx_workspace_t * out, struct hfx_error * err) {
+    if (!ws || !out) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_copy: NULL argument");
+    }
+    *out         = NULL;
+    json_t * dup = json_deep_copy(ws->root);
+    if (!dup) {
+        return fresh_error(err, HFX_ERR_ALLOC, "out of memory copying a workspace");
+    }
+    return wrap(dup, ws->source, out, err);
+}
+
+void hfx_workspace_free(hfx_workspace_t ws) {
+    if (ws) {
+        json_decref(ws->root);
+        free(ws->source);
+        free(ws);
+    }
+}
+
+enum hfx_status hfx_workspace_apply_patch_file(hfx_workspace_t ws, const char * path, struct hfx_error * err) {
+    if (!ws || !path) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_apply_patch_file: NULL argument");
+    }
+    json_t *        patch = NULL;
+    enum hfx_status st    = hfx__json_load_file(path, &patch, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    struct hfx_error tmp = { 0 };
+    st                   = hfx__json_patch_apply(&ws->root, patch, &tmp);
+    json_decref(patch);
+    return st == HFX_OK ? HFX_OK : fail(err, &tmp, path);
+}
+
+enum hfx_status hfx_workspace_apply_patch_string(hfx_workspace_t ws, const char * json, const char * name,
+                                                 struct hfx_error * err) {
+    if (!ws || !json) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_apply_patch_string: NULL argument");
+    }
+    json_t *        patch = NULL;
+    enum hfx_status st    = hfx__json_load_string(json, name, &patch, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    struct hfx_error tmp = { 0 };
+    st                   = hfx__json_patch_apply(&ws->root, patch, &tmp);
+    json_decref(patch);
+    return st == HFX_OK ? HFX_OK : fail(err, &tmp, name ? name : "<string>");
+}
+
+enum hfx_status hfx_workspace_dump(hfx_workspace_t ws, char ** out_json, struct hfx_error * err) {
+    if (!ws || !out_json) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_dump: NULL argument");
+    }
+    /* 17 significant digits: every double survives the round trip. */
+    *out_json = json_dumps(ws->root, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    if (!*out_json) {
+        return fresh_error(err, HFX_ERR_ALLOC, "out of memory serialising a workspace");
+    }
+    return HFX_OK;
+}
