@@ -17,7 +17,7 @@ struct hfx_engine {
     /* fit buffers, [n_pars] unless noted */
     void *   min_ws;
     void *   hess_ws;
-    double * x0, * lower, * upper, * grad, * best, * unc;
+    double * x0, * lower, * upper, * grad, * best, * unc, * trial;
     double * cov;                              /* [n_pars * n_pars] */
     bool *   fixed;
 

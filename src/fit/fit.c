@@ -13,7 +13,7 @@
 
 static const struct hfx_min_options fit_defaults = {
     .max_iter = 2000,
-    .gtol     = 1e-9,
+    .gtol     = 1e-12,
     .ftol     = 0.0,
 };
 
@@ -46,6 +46,7 @@ void hfx_engine_free(hfx_engine_t e) {
     free(e->grad);
     free(e->best);
     free(e->unc);
+    free(e->trial);
     free(e->cov);
     free(e->fixed);
     free(e->data_asimov);
@@ -95,6 +96,7 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->grad         = calloc(np, sizeof(double));
     e->best         = calloc(np, sizeof(double));
     e->unc          = calloc(np, sizeof(double));
+    e->trial        = calloc(np, sizeof(double));
     e->cov          = calloc(np * np, sizeof(double));
     e->fixed        = calloc(np, sizeof(bool));
     e->data_asimov  = calloc(e->n_data + 1, sizeof(double));
@@ -103,7 +105,7 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->pars_b       = calloc(np, sizeof(double));
     e->pars_sb      = calloc(np, sizeof(double));
     e->eval_scratch = calloc(hfx__eval_scratch_size(m), sizeof(double));
-    if (!e->min_ws || !e->hess_ws || !e->x0 || !e->lower || !e->upper || !e->grad || !e->best || !e->unc ||
+    if (!e->min_ws || !e->hess_ws || !e->x0 || !e->lower || !e->upper || !e->grad || !e->best || !e->unc || !e->trial ||
         !e->cov || !e->fixed || !e->data_asimov || !e->data_toy || !e->pars_tmp || !e->pars_b || !e->pars_sb ||
         !e->eval_scratch) {
         hfx_engine_free(e);
@@ -169,6 +171,64 @@ static enum hfx_status compute_uncertainties(hfx_engine_t e, const double * data
     return HFX_OK;
 }
 
+/* One minimisation from start; keeps the result in e->best if it beats *f_best. */
+static enum hfx_status minimize_from(hfx_engine_t e, const double * start, const double * data, double data_const,
+                                     double * f_best, struct hfx_min_state * st, enum hfx_min_request * req,
+                                     struct hfx_error * err) {
+    size_t np = e->m->n_pars;
+    hfx__min_init(st, e->min_ws, np, start, e->lower, e->upper, e->fixed, &fit_defaults);
+    *req = HFX_MIN_EVAL;
+    while (*req == HFX_MIN_EVAL) {
+        double          f;
+        enum hfx_status s = e->be->eval(e->plan, 1, st->x, data, 0, &data_const, &f, e->grad, err);
+        if (s != HFX_OK) {
+            return s;
+        }
+        *req = hfx__min_step(st, f, e->grad);
+    }
+    if (*req != HFX_MIN_BAD_START && st->f_best < *f_best) {
+        *f_best = st->f_best;
+        memcpy(e->best, st->x_best, np * sizeof(double));
+    }
+    return HFX_OK;
+}
+
+/* With normsys code1 or histosys code0 the likelihood has a kink at alpha = 0 and can have a local
+ * minimum on each side of it; which one a descent method reaches depends on its first steps (pyhf's
+ * SLSQP and hfx's BFGS can differ). So, for each free kinked parameter, restart from the best point
+ * with that parameter moved to the other side of its kink, and keep any lower minimum; repeat while
+ * that helps (at most 3 rounds). Smooth models (the pyhf defaults code4/code4p) skip this. */
+static enum hfx_status explore_kinks(hfx_engine_t e, const double * data, double data_const, double * f_best,
+                                     struct hfx_min_state * st, enum hfx_min_request * req, struct hfx_error * err) {
+    const struct hfx_model * m  = e->m;
+    size_t                   np = m->n_pars;
+    for (int round = 0; round < 3; ++round) {
+        double f_round = *f_best;
+        for (size_t j = 0; j < np; ++j) {
+            if (!m->kinked[j] || e->fixed[j]) {
+                continue;
+            }
+            memcpy(e->trial, e->best, np * sizeof(double));
+            double a     = e->best[j];
+            e->trial[j]  = fabs(a) >= 0.05 ? -a : (a >= 0 ? -0.2 : 0.2);
+            e->trial[j]  = fmin(fmax(e->trial[j], e->lower[j]), e->upper[j]);
+            double          before = *f_best;
+            enum hfx_min_request r;
+            enum hfx_status s = minimize_from(e, e->trial, data, data_const, f_best, st, &r, err);
+            if (s != HFX_OK) {
+                return s;
+            }
+            if (*f_best < before) {
+                *req = r;
+            }
+        }
+        if (!(*f_best < f_round - 1e-9 * fmax(1.0, fabs(f_round)))) {
+            break;
+        }
+    }
+    return HFX_OK;
+}
+
 enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_const, bool uncertainties,
                              struct hfx_fit_result * result, struct hfx_error * err) {
     const struct hfx_model * m  = e->m;
@@ -178,35 +238,39 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
         e->upper[i] = e->fixed[i] ? e->x0[i] : m->upper[i];
     }
     struct hfx_min_state st;
-    hfx__min_init(&st, e->min_ws, np, e->x0, e->lower, e->upper, e->fixed, &fit_defaults);
-    enum hfx_min_request req = HFX_MIN_EVAL;
-    while (req == HFX_MIN_EVAL) {
-        double          f;
-        enum hfx_status s = e->be->eval(e->plan, 1, st.x, data, 0, &data_const, &f, e->grad, err);
-        if (s != HFX_OK) {
-            return s;
-        }
-        req = hfx__min_step(&st, f, e->grad);
+    enum hfx_min_request req;
+    double               f_best = INFINITY;
+    enum hfx_status      s      = minimize_from(e, e->x0, data, data_const, &f_best, &st, &req, err);
+    if (s != HFX_OK) {
+        return s;
     }
     if (req == HFX_MIN_BAD_START) {
         return hfx__error(err, HFX_ERR_FIT, NULL,
                           "the likelihood is not finite at the start point (a negative or zero expected rate in a "
                           "bin with data?)");
     }
-    memcpy(e->best, st.x_best, np * sizeof(double));
+    int n_iter = st.n_iter, n_eval = st.n_eval;
+    if (m->n_kinked > 0) {
+        s = explore_kinks(e, data, data_const, &f_best, &st, &req, err);
+        if (s != HFX_OK) {
+            return s;
+        }
+        n_iter += st.n_iter;
+        n_eval += st.n_eval;
+    }
     memset(e->unc, 0, np * sizeof(double));
     if (uncertainties) {
-        enum hfx_status s = compute_uncertainties(e, data, data_const, err);
+        s = compute_uncertainties(e, data, data_const, err);
         if (s != HFX_OK) {
             return s;
         }
     }
     result->pars          = e->best;
     result->uncertainties = uncertainties ? e->unc : NULL;
-    result->twice_nll     = st.f_best;
+    result->twice_nll     = f_best;
     result->status        = fit_status_from(req);
-    result->n_iter        = st.n_iter;
-    result->n_eval        = st.n_eval;
+    result->n_iter        = n_iter;
+    result->n_eval        = n_eval;
     return HFX_OK;
 }
 

@@ -25,10 +25,13 @@ enum hfx_min_request {
     HFX_MIN_BAD_START,     /* f not finite at the start point */
 };
 
+/* A field left 0 (or NULL options) takes its default: max_iter 1000, gtol 1e-12, ftol 0 (off). For
+ * HistFactory fits of twice_nll: max_iter max(1000, 5 * free parameters), gtol 1e-12, ftol 0
+ * (see the top of minimize.c for why the gradient test is scaled by |f|). */
 struct hfx_min_options {
-    int    max_iter;   /* e.g. 1000 */
-    double gtol;       /* stop when the infinity norm of the projected gradient <= gtol, e.g. 1e-9 */
-    double ftol;       /* and/or relative decrease of f over an iteration <= ftol (0: off) */
+    int    max_iter;   /* accepted steps at most, e.g. 1000 */
+    double gtol;       /* stop when the infinity norm of the projected gradient <= gtol * max(1, |f|) */
+    double ftol;       /* or when f decreases by <= ftol * max(1, |f|) on 3 consecutive steps (0: off) */
 };
 
 /* Opaque state; all pointers point into the caller's workspace. */
@@ -37,8 +40,9 @@ struct hfx_min_state {
     double * x;         /* [n] the point to evaluate when EVAL is returned */
     double * x_best;    /* [n] best point so far */
     double   f_best;
-    int      n_iter;
-    int      n_eval;
+    int      n_iter;    /* accepted steps */
+    int      n_eval;    /* values of f fed in */
+    double   pg_norm;   /* inf-norm of the projected gradient at the last iterate (STALLED: how stationary) */
     /* private below */
     void *   priv;
 };
@@ -54,7 +58,9 @@ void hfx__min_init(struct hfx_min_state * state, void * workspace, size_t n, con
                    const struct hfx_min_options * opts);
 
 /* Feeds f and g (the gradient, [n]) at state->x; returns what to do next. g entries of fixed
- * parameters are ignored. */
+ * parameters are ignored. A non-finite f or g at a trial point is not an error: the step is shortened.
+ * After a terminal code, further calls return the same code. STALLED means no decrease could be found
+ * even along steepest descent, usually because f is at its minimum to machine precision: check pg_norm. */
 enum hfx_min_request hfx__min_step(struct hfx_min_state * state, double f, const double * g);
 
 /* Hessian by central differences of the gradient, also in reverse-communication form, so that it
@@ -66,13 +72,15 @@ struct hfx_hess_state {
     void *   priv;
 };
 size_t hfx__hess_workspace_size(size_t n);
-/* x0: the minimum; step per parameter chosen as pyhf/minuit-like sqrt(eps)-scaled. */
+/* x0: the minimum. Column j is (g(x0 + b e_j) - g(x0 - a e_j)) / (a + b), a = b = 1e-5 max(1, |x0_j|),
+ * shifted to one side near a bound so that no point leaves the box: 2 gradients per free parameter
+ * (one, ignored, if there are none). */
 void   hfx__hess_init(struct hfx_hess_state * s, void * workspace, size_t n, const double * x0, const double * lower,
                       const double * upper, const bool * fixed);
 /* Feed the gradient at s->x; returns true while more gradients are wanted. */
 bool   hfx__hess_step(struct hfx_hess_state * s, const double * g);
-/* After the last step: fills cov ([n][n], row-major) with the inverse of the Hessian of f restricted
- * to free parameters (zeros in fixed rows/columns). Returns false if the Hessian is not positive
+/* After the last step (call once: it reuses the workspace): fills cov ([n][n], row-major) with the
+ * inverse of the Hessian of f restricted to free parameters (zeros in fixed rows/columns). Returns false if the Hessian is not positive
  * definite (cov is then filled from a regularised inverse and still usable as an estimate). */
 bool   hfx__hess_inverse(struct hfx_hess_state * s, double * cov);
 

@@ -833,7 +833,8 @@ static enum hfx_status build_tables(struct compile * cc) {
     m->histos   = hfx__arena_alloc(&m->arena, (n_histo + 1) * sizeof *m->histos);
     m->histo_up = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
     m->histo_dn = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
-    if (!m->scalars || !m->perbins || !m->histos || !m->histo_up || !m->histo_dn) {
+    m->kinked   = hfx__arena_alloc(&m->arena, m->n_pars + 1);
+    if (!m->scalars || !m->perbins || !m->histos || !m->histo_up || !m->histo_dn || !m->kinked) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     /* staterror: where each carrying channel's bins start within the set */
@@ -864,12 +865,15 @@ static enum hfx_status build_tables(struct compile * cc) {
                 struct hfx_mod_scalar s = {.kind = HFX_SCALAR_NORMSYS, .par = par, .hi = mod->hi, .lo = mod->lo};
                 if (m->normsys_code == HFX_INTERP_CODE4) {
                     hfx_normsys_code4_coef(mod->hi, mod->lo, s.coef);
+                } else {
+                    m->kinked[par] = true;
                 }
                 m->scalars[ns++] = s;
                 break;
             }
             case HFX_MOD_HISTOSYS: {
                 m->histos[nh++] = (struct hfx_mod_histo){.par = par, .off = (int64_t) nhv};
+                m->kinked[par]  = m->kinked[par] || m->histosys_code == HFX_INTERP_CODE0;
                 const double * nomd = &m->nominal[b->nom];
                 for (int64_t i = 0; i < b->n_bins; ++i) {
                     m->histo_up[nhv + (size_t) i] = mod->hi_data[i] - nomd[i];
@@ -912,6 +916,9 @@ static enum hfx_status build_tables(struct compile * cc) {
         if (b->n_scalar > m->n_scalar_max) {
             m->n_scalar_max = b->n_scalar;
         }
+    }
+    for (size_t i = 0; i < m->n_pars; ++i) {
+        m->n_kinked += m->kinked[i] ? 1 : 0;
     }
     m->n_scalar     = ns;
     m->n_perbin     = npb;

@@ -91,6 +91,11 @@ struct hfx_model {
     int32_t                 n_scalar_max;     /* largest n_scalar over blocks (scratch sizing) */
 
     double *                observed;         /* [n_bins + n_aux] */
+
+    /* Parameters whose rate has a kink at 0 (normsys code1, histosys code0): the likelihood is only
+     * piecewise smooth there and may have a local minimum on each side, so fits try both (fit.c). */
+    bool *                  kinked;           /* [n_pars] */
+    size_t                  n_kinked;
 };
 
 /* The data-only part of twice_nll: 2 sum lgamma(n+1) over main bins, plus per constraint

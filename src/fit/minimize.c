@@ -1,0 +1,881 @@
+/*
+ * minimize.c -- bounded quasi-Newton minimisation (projected BFGS with an active set, weak-Wolfe line
+ * search along the projected path) and a finite-difference Hessian, both in reverse-communication form.
+ *
+ * Algorithm. The minimiser keeps a dense inverse-Hessian approximation H of f restricted to the
+ * "working set" W: the free (not fixed) parameters that are not held at a bound. A parameter is held
+ * when it sits exactly on a bound and its gradient pushes outward (a satisfied KKT condition); it is
+ * released as soon as its gradient points back into the box. Each iteration
+ *   1. updates H with the BFGS formula from the step just taken (s, y over the working set used for
+ *      that step; Powell-style damping in inverse form keeps H positive definite when y's is small),
+ *   2. updates the held set: holding parameter j replaces H by the inverse of the reduced Hessian,
+ *      H - H e_j e_j' H / H_jj (an O(n^2) Schur-complement downdate that keeps the curvature learnt
+ *      for the others); releasing j gives it a fresh diagonal entry (the last y's/y'y scale),
+ *   3. takes d = -H g on W; a working parameter that sits on a bound with d pointing outward is held
+ *      as well (otherwise the projected step would not be a descent direction), and if g'd >= 0 the
+ *      matrix is reset to a scaled identity (steepest descent),
+ *   4. searches along the projected path x(a) = clip(x + a d): every parameter that reaches a bound
+ *      stops there, so many constraints can become active in one step and minima on a bound are hit
+ *      exactly, never approached asymptotically. The search looks for a weak-Wolfe point
+ *      (Armijo sufficient decrease plus the curvature condition on the one-sided path derivative)
+ *      by bracketing: extrapolation by 4x while the path still descends, safeguarded cubic
+ *      interpolation inside a bracket, and a 4x cut back where f (or g) is not finite, so regions
+ *      where the model is undefined (a negative Poisson rate) just shorten the step. The curvature
+ *      condition guarantees y's > 0 on unclipped steps, which is what keeps BFGS well conditioned.
+ * Why this design: HistFactory fits have 2..~1000 parameters, cheap exact gradients, and minima on
+ * bounds (mu clipped at 0, gammas at their limits). A dense BFGS matrix costs O(n^2) per iteration,
+ * which is small next to a gradient of a large model, and needs far fewer iterations than L-BFGS on
+ * the ill-conditioned problems that strongly correlated nuisance parameters give. Holding exactly the
+ * parameters that the KKT conditions say are on their bound makes the free subproblem unconstrained,
+ * so BFGS converges superlinearly on it.
+ *
+ * Near the minimum of a large f (twice_nll of a big model is 1e4..1e6) the decrease of a step can be
+ * below the rounding noise of f, so the Armijo test would reject everything. As in Hager and Zhang's
+ * CG_DESCENT, a step on the straight part of the path is then also accepted by the "approximate
+ * Wolfe" test: f(a) <= f(0) + 1e-12 |f(0)| and c2 phi'(0) <= phi'(a) <= -(1 - 2 c1) phi'(0), which for
+ * a quadratic is equivalent to Armijo but uses only gradients. This lets the gradient be driven far
+ * below what f differences can resolve.
+ *
+ * Convergence (checked at every accepted iterate and at the start):
+ *   - the projected gradient: max over free i of |g_i|, counting 0 for parameters held on a bound,
+ *     <= gtol * max(1, |f|) (default gtol 1e-12). The scaling with |f| is because the rounding error
+ *     of an analytic gradient grows with the size of the terms of f: for twice_nll it is roughly
+ *     1e-16 times the event count, and |f| is of the order of the event count times a log. With
+ *     gtol = 1e-12 and |f| = 1e7 the gradient is driven below 1e-5, which leaves f - f_min ~
+ *     g^2 / (2 h) below 1e-10 for curvatures h >= 1 (a unit Gaussian constraint has h = 2), and is
+ *     still about 1e3 above the rounding floor. CONVERGED.
+ *   - if ftol > 0: (f_prev - f) <= ftol * max(1, |f|) on 3 consecutive iterations. CONVERGED.
+ *   - the line search finds no acceptable point (40 evaluations, or the trial point no longer
+ *     differs from the iterate): the matrix is reset to a scaled identity and the search retried
+ *     once along steepest descent; if that fails too, STALLED (usually: converged to machine
+ *     precision; state->pg_norm tells how close to stationary the iterate is).
+ *   - max_iter accepted steps: MAX_ITER.
+ * Known limitation: a minimum on the edge of a region where f is not finite (a hidden constraint, e.g.
+ * a bin with no data whose rate would go negative) is approached but not resolved; the search ends
+ * STALLED at a finite point on the edge, short of that edge's own minimum.
+ * Cost per iteration: O(n_w^2) for the update and the direction (n_w = working-set size), plus
+ * O(k n_w^2) when k parameters become held (more than 32 at once: an O(n^2) reset instead).
+ * x_best/f_best: the lowest f evaluated; an accepted iterate whose f ties the best within the noise
+ * level above (1e-12 |f|) also replaces it, since its gradient is smaller.
+ *
+ * The Hessian helper differentiates the gradient: column j is (g(x + b e_j) - g(x - a e_j)) / (a + b)
+ * with a = b = h_j = 1e-5 max(1, |x_j|) (about eps^(1/3) scaled, the best step for central differences
+ * of an accurate gradient), shifted to one side where a bound is closer than h_j so that f is never
+ * evaluated outside the box. The matrix is symmetrised, its free block factorised by Cholesky and
+ * inverted; if it is not positive definite a growing diagonal shift is added until it is.
+ *
+ * Everything lives in the caller's workspace; no allocation, no statics, no recursion, simple loops
+ * (this file is meant to compile for CUDA devices as well).
+ */
+#include "fit/minimize.h"
+
+#include <math.h>
+
+enum {
+    LS_MAX_EVALS   = 40,  /* evaluations per line search before giving up */
+    HOLD_DOWNDATES = 32,  /* more new holds than this at once: reset H instead of O(k n^2) downdates */
+    FTOL_COUNT     = 3,   /* consecutive small decreases for the ftol test */
+};
+
+/* Macros rather than static const doubles, which device code cannot always read. */
+#define LS_C1     1e-4  /* Armijo constant */
+#define LS_C2     0.9   /* curvature constant: the usual quasi-Newton value; smaller ones cost more evaluations */
+#define NOISE_REL 1e-12 /* relative rounding noise assumed in f */
+
+enum phase { PH_FIRST, PH_LINE, PH_DONE };
+
+struct min_priv {
+    double *        lower, *upper;
+    double *        xk, *gk;    /* current iterate and its gradient (0 on fixed parameters) */
+    double *        d;          /* search direction (0 off the working set) */
+    double *        x_lo, *g_lo;/* best Armijo point of the line search so far */
+    double *        s, *y, *hy; /* BFGS scratch */
+    double *        h;          /* [n][n] inverse Hessian on the working set, zero rows/cols elsewhere */
+    size_t *        idx;        /* indices of the working set */
+    unsigned char * fixed, *held;
+    size_t          nw;         /* size of the working set */
+
+    struct hfx_min_options opts;
+    enum phase             phase;
+    enum hfx_min_request   done;
+
+    double fk, dphi0, diag_scale;
+    bool   h_fresh;    /* H is a multiple of the identity: rescale on the next update */
+    bool   sd_restart; /* the current search is the steepest-descent retry after a failure */
+    int    small_count;
+
+    /* line search */
+    double alpha, alpha_first, alpha_last;
+    double lo, f_lo, dphi_lo, hi, f_hi, dphi_hi;
+    bool   have_lo;
+    int    ls_evals;
+};
+
+static size_t round16(size_t b) {
+    return (b + 15u) & ~(size_t) 15u;
+}
+
+size_t hfx__min_workspace_size(size_t n) {
+    return round16(sizeof(struct min_priv)) + 12 * round16(n * sizeof(double)) + round16(n * n * sizeof(double)) +
+           round16(n * sizeof(size_t)) + 2 * round16(n);
+}
+
+static double clip(double v, double l, double u) {
+    return v < l ? l : (v > u ? u : v);
+}
+
+/* Working-set index list: free and not held. */
+static void build_idx(struct min_priv * p, size_t n) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (!p->fixed[i] && !p->held[i]) {
+            p->idx[m++] = i;
+        }
+    }
+    p->nw = m;
+}
+
+/* H <- diag_scale * I on the working set, zero elsewhere. */
+static void reset_h(struct min_priv * p, size_t n) {
+    for (size_t i = 0; i < n * n; ++i) {
+        p->h[i] = 0.0;
+    }
+    build_idx(p, n);
+    for (size_t k = 0; k < p->nw; ++k) {
+        size_t i          = p->idx[k];
+        p->h[i * n + i] = p->diag_scale;
+    }
+    p->h_fresh = true;
+}
+
+/* Removes j from the working set: H becomes the inverse of the Hessian approximation with row and
+ * column j deleted (Schur complement), so the curvature learnt for the others is kept. */
+static void hold_var(struct min_priv * p, size_t n, size_t j) {
+    double * h   = p->h;
+    double   hjj = h[j * n + j];
+    build_idx(p, n);
+    if (hjj > 0.0 && isfinite(hjj)) {
+        for (size_t a = 0; a < p->nw; ++a) {
+            size_t ia = p->idx[a];
+            double f  = h[ia * n + j] / hjj;
+            if (f == 0.0) {
+                continue;
+            }
+            for (size_t b = 0; b < p->nw; ++b) {
+                size_t ib = p->idx[b];
+                h[ia * n + ib] -= f * h[j * n + ib];
+            }
+        }
+    }
+    for (size_t i = 0; i < n; ++i) {
+        h[i * n + j] = 0.0;
+        h[j * n + i] = 0.0;
+    }
+    p->held[j] = 1;
+}
+
+/* BFGS update of the inverse H from s = x+ - x, y = g+ - g on the working set of the step. */
+static void bfgs_update(struct min_priv * p, size_t n) {
+    const size_t * idx = p->idx;
+    size_t         m   = p->nw;
+    double         sy = 0, yy = 0, ss = 0;
+    for (size_t k = 0; k < m; ++k) {
+        size_t i = idx[k];
+        sy += p->s[i] * p->y[i];
+        yy += p->y[i] * p->y[i];
+        ss += p->s[i] * p->s[i];
+    }
+    if (!(yy > 0.0) || !(ss > 0.0) || !isfinite(sy) || !isfinite(yy)) {
+        return;
+    }
+    if (sy > 0.0) {
+        /* y's/y'y: the Shanno-Phua scale, used for fresh matrices and released parameters. */
+        p->diag_scale = sy / yy;
+        if (p->h_fresh) {
+            for (size_t k = 0; k < m; ++k) {
+                p->h[idx[k] * n + idx[k]] = p->diag_scale;
+            }
+            p->h_fresh = false;
+        }
+    }
+    double yhy = 0.0;
+    for (size_t a = 0; a < m; ++a) {
+        size_t       ia  = idx[a];
+        const double * row = p->h + ia * n;
+        double       v   = 0.0;
+        for (size_t b = 0; b < m; ++b) {
+            v += row[idx[b]] * p->y[idx[b]];
+        }
+        p->hy[ia] = v;
+        yhy += v * p->y[ia];
+    }
+    if (!(yhy > 0.0) || !isfinite(yhy)) {
+        return;
+    }
+    /* Damping in inverse form (the dual of Powell's): if y's < 0.2 y'Hy, replace s by
+     * theta s + (1 - theta) H y so that s'y = 0.2 y'Hy > 0 and H stays positive definite. */
+    if (sy < 0.2 * yhy) {
+        double theta = 0.8 * yhy / (yhy - sy);
+        for (size_t k = 0; k < m; ++k) {
+            size_t i = idx[k];
+            p->s[i]  = theta * p->s[i] + (1.0 - theta) * p->hy[i];
+        }
+        sy = 0.2 * yhy;
+    }
+    double rho = 1.0 / sy;
+    double c   = rho * rho * yhy + rho;
+    /* H+ = H - rho (s (Hy)' + (Hy) s') + (rho^2 y'Hy + rho) s s' */
+    for (size_t a = 0; a < m; ++a) {
+        size_t ia = idx[a];
+        double sa = p->s[ia], ha = p->hy[ia];
+        double * row = p->h + ia * n;
+        for (size_t b = 0; b < m; ++b) {
+            size_t ib = idx[b];
+            row[ib] += -rho * (sa * p->hy[ib] + ha * p->s[ib]) + c * sa * p->s[ib];
+        }
+    }
+}
+
+/* d = -H g on the working set; holds working parameters on a bound that d would push out. Returns
+ * false if no descent direction exists (the free gradient is zero). */
+static bool compute_direction(struct min_priv * p, size_t n) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        for (;;) {
+            build_idx(p, n);
+            for (size_t i = 0; i < n; ++i) {
+                p->d[i] = 0.0;
+            }
+            for (size_t a = 0; a < p->nw; ++a) {
+                size_t       ia  = p->idx[a];
+                const double * row = p->h + ia * n;
+                double       v   = 0.0;
+                for (size_t b = 0; b < p->nw; ++b) {
+                    v += row[p->idx[b]] * p->gk[p->idx[b]];
+                }
+                p->d[ia] = -v;
+            }
+            bool changed = false;
+            for (size_t a = 0; a < p->nw; ++a) {
+                size_t i = p->idx[a];
+                if ((p->xk[i] <= p->lower[i] && p->d[i] < 0.0) || (p->xk[i] >= p->upper[i] && p->d[i] > 0.0)) {
+                    hold_var(p, n, i);
+                    changed = true;
+                }
+            }
+            if (!changed) {
+                break;
+            }
+        }
+        double dphi = 0.0;
+        for (size_t a = 0; a < p->nw; ++a) {
+            size_t i = p->idx[a];
+            dphi += p->gk[i] * p->d[i];
+        }
+        if (dphi < 0.0 && isfinite(dphi)) {
+            p->dphi0 = dphi;
+            return true;
+        }
+        /* Not a descent direction (H lost its information): fall back to steepest descent. The
+         * holds above remain; parameters on a bound with inward gradient get d inward. */
+        reset_h(p, n);
+    }
+    return false;
+}
+
+static bool make_trial(struct min_priv * p, size_t n, double * x) {
+    bool moved = false;
+    for (size_t i = 0; i < n; ++i) {
+        double v = p->xk[i];
+        if (p->d[i] != 0.0) {
+            v = clip(p->xk[i] + p->alpha * p->d[i], p->lower[i], p->upper[i]);
+        }
+        moved = moved || v != p->xk[i];
+        x[i]  = v;
+    }
+    return moved;
+}
+
+static void start_line_search(struct min_priv * p) {
+    double first = INFINITY, last = 0.0;
+    for (size_t a = 0; a < p->nw; ++a) {
+        size_t i = p->idx[a];
+        double di = p->d[i], t = INFINITY;
+        if (di < 0.0) {
+            t = (p->lower[i] - p->xk[i]) / di;
+        } else if (di > 0.0) {
+            t = (p->upper[i] - p->xk[i]) / di;
+        } else {
+            continue;
+        }
+        first = fmin(first, t);
+        last  = fmax(last, t);
+    }
+    p->alpha_first = first;
+    p->alpha_last  = last;
+    p->lo          = 0.0;
+    p->f_lo        = p->fk;
+    p->dphi_lo     = p->dphi0;
+    p->hi          = INFINITY;
+    p->f_hi        = INFINITY;
+    p->dphi_hi     = 0.0;
+    p->have_lo     = false;
+    p->ls_evals    = 0;
+    p->alpha       = 1.0;
+}
+
+/* Safeguarded cubic (else quadratic, else bisection) minimiser in the bracket [lo, hi]. */
+static double interpolate(const struct min_priv * p) {
+    double lo = p->lo, hi = p->hi, w = hi - lo;
+    double a  = NAN;
+    if (isfinite(p->f_hi)) {
+        double d1   = p->dphi_lo + p->dphi_hi - 3.0 * (p->f_lo - p->f_hi) / (lo - hi);
+        double disc = d1 * d1 - p->dphi_lo * p->dphi_hi;
+        if (disc >= 0.0) {
+            double d2  = sqrt(disc);
+            double den = p->dphi_hi - p->dphi_lo + 2.0 * d2;
+            if (den != 0.0) {
+                a = hi - w * (p->dphi_hi + d2 - d1) / den;
+            }
+        }
+        if (!(a > lo && a < hi)) {
+            double q = p->f_hi - p->f_lo - p->dphi_lo * w;
+            a        = q > 0.0 ? lo - p->dphi_lo * w * w / (2.0 * q) : lo + 0.5 * w;
+        }
+        if (!isfinite(a)) {
+            a = lo + 0.5 * w;
+        }
+        return clip(a, lo + 0.1 * w, lo + 0.75 * w);
+    }
+    /* f not finite at hi: nothing to interpolate, cut back hard. */
+    return lo + 0.25 * w;
+}
+
+/* Projected gradient inf-norm at the iterate (0 for parameters held on a bound). */
+static double pg_norm(const struct min_priv * p, size_t n) {
+    double m = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+        if (!p->fixed[i] && !p->held[i]) {
+            m = fmax(m, fabs(p->gk[i]));
+        }
+    }
+    return m;
+}
+
+/* Holds parameters on a bound with outward gradient, releases held ones whose gradient turned inward. */
+static void update_held(struct min_priv * p, size_t n) {
+    size_t new_holds = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (p->fixed[i]) {
+            continue;
+        }
+        bool out = (p->xk[i] <= p->lower[i] && p->gk[i] > 0.0) || (p->xk[i] >= p->upper[i] && p->gk[i] < 0.0);
+        if (out && !p->held[i]) {
+            ++new_holds;
+        }
+    }
+    bool reset = new_holds > HOLD_DOWNDATES;
+    for (size_t i = 0; i < n; ++i) {
+        if (p->fixed[i]) {
+            continue;
+        }
+        bool out = (p->xk[i] <= p->lower[i] && p->gk[i] > 0.0) || (p->xk[i] >= p->upper[i] && p->gk[i] < 0.0);
+        if (out && !p->held[i]) {
+            if (reset) {
+                p->held[i] = 1;
+            } else {
+                hold_var(p, n, i);
+            }
+        } else if (!out && p->held[i]) {
+            /* Released: no coupling yet, so its first step goes straight into the box. */
+            p->held[i]         = 0;
+            p->h[i * n + i] = p->diag_scale;
+        }
+    }
+    if (reset) {
+        reset_h(p, n);
+    }
+    build_idx(p, n);
+}
+
+static enum hfx_min_request finish(struct min_priv * p, enum hfx_min_request r) {
+    p->phase = PH_DONE;
+    p->done  = r;
+    return r;
+}
+
+/* Sets up the next line search from the current iterate and asks for its first point. */
+static enum hfx_min_request begin_search(struct hfx_min_state * st, struct min_priv * p) {
+    if (!compute_direction(p, st->n)) {
+        return finish(p, HFX_MIN_CONVERGED); /* zero free gradient */
+    }
+    start_line_search(p);
+    if (!make_trial(p, st->n, st->x)) {
+        return finish(p, HFX_MIN_STALLED);
+    }
+    p->phase = PH_LINE;
+    return HFX_MIN_EVAL;
+}
+
+/* Convergence tests at the iterate, then the next search. */
+static enum hfx_min_request at_iterate(struct hfx_min_state * st, struct min_priv * p, double f_prev) {
+    size_t n     = st->n;
+    double scale = fmax(1.0, fabs(p->fk));
+    update_held(p, n);
+    st->pg_norm = pg_norm(p, n);
+    if (st->pg_norm <= p->opts.gtol * scale) {
+        return finish(p, HFX_MIN_CONVERGED);
+    }
+    if (p->opts.ftol > 0.0 && st->n_iter > 0) {
+        if (f_prev - p->fk <= p->opts.ftol * scale) {
+            if (++p->small_count >= FTOL_COUNT) {
+                return finish(p, HFX_MIN_CONVERGED);
+            }
+        } else {
+            p->small_count = 0;
+        }
+    }
+    if (st->n_iter >= p->opts.max_iter) {
+        return finish(p, HFX_MIN_MAX_ITER);
+    }
+    return begin_search(st, p);
+}
+
+/* Moves to the accepted point (xa, fa, ga): BFGS update, bookkeeping, next iteration. */
+static enum hfx_min_request accept(struct hfx_min_state * st, struct min_priv * p, const double * xa, double fa,
+                                   const double * ga) {
+    size_t n = st->n;
+    for (size_t i = 0; i < n; ++i) {
+        p->s[i] = xa[i] - p->xk[i];
+        p->y[i] = p->fixed[i] ? 0.0 : ga[i] - p->gk[i];
+    }
+    build_idx(p, n); /* the working set of the step just taken */
+    bfgs_update(p, n);
+    for (size_t i = 0; i < n; ++i) {
+        p->xk[i] = xa[i];
+        p->gk[i] = p->fixed[i] ? 0.0 : ga[i];
+    }
+    double f_prev = p->fk;
+    p->fk         = fa;
+    if (fa <= st->f_best + NOISE_REL * fmax(1.0, fabs(st->f_best))) {
+        for (size_t i = 0; i < n; ++i) {
+            st->x_best[i] = xa[i];
+        }
+        st->f_best = fa;
+    }
+    st->n_iter++;
+    p->sd_restart = false;
+    return at_iterate(st, p, f_prev);
+}
+
+/* The line search found nothing: one steepest-descent retry, then give up. */
+static enum hfx_min_request search_failed(struct hfx_min_state * st, struct min_priv * p) {
+    if (p->sd_restart || p->h_fresh) {
+        return finish(p, HFX_MIN_STALLED);
+    }
+    p->sd_restart = true;
+    reset_h(p, st->n);
+    return begin_search(st, p);
+}
+
+void hfx__min_init(struct hfx_min_state * state, void * workspace, size_t n, const double * x0, const double * lower,
+                   const double * upper, const bool * fixed, const struct hfx_min_options * opts) {
+    unsigned char *   w = (unsigned char *) workspace;
+    struct min_priv * p = (struct min_priv *) workspace;
+    w += round16(sizeof *p);
+    double * arr[12];
+    for (int k = 0; k < 12; ++k) {
+        arr[k] = (double *) (void *) w;
+        w += round16(n * sizeof(double));
+    }
+    p->h = (double *) (void *) w;
+    w += round16(n * n * sizeof(double));
+    p->idx = (size_t *) (void *) w;
+    w += round16(n * sizeof(size_t));
+    p->fixed = w;
+    w += round16(n);
+    p->held = w;
+
+    state->n      = n;
+    state->x      = arr[0];
+    state->x_best = arr[1];
+    p->lower      = arr[2];
+    p->upper      = arr[3];
+    p->xk         = arr[4];
+    p->gk         = arr[5];
+    p->d          = arr[6];
+    p->x_lo       = arr[7];
+    p->g_lo       = arr[8];
+    p->s          = arr[9];
+    p->y          = arr[10];
+    p->hy         = arr[11];
+    state->priv   = p;
+
+    /* Zero (or NULL options) means the default, so that a zero-initialised struct is sensible. */
+    p->opts.max_iter = opts && opts->max_iter > 0 ? opts->max_iter : 1000;
+    p->opts.gtol     = opts && opts->gtol > 0.0 ? opts->gtol : 1e-12;
+    p->opts.ftol     = opts && opts->ftol > 0.0 ? opts->ftol : 0.0;
+    for (size_t i = 0; i < n * n; ++i) {
+        p->h[i] = 0.0;
+    }
+
+    for (size_t i = 0; i < n; ++i) {
+        double l = lower ? lower[i] : -INFINITY, u = upper ? upper[i] : INFINITY;
+        if (!(l <= u)) { /* an empty or NaN box: pin the parameter to its start */
+            l = u = x0[i];
+        }
+        p->lower[i] = l;
+        p->upper[i] = u;
+        /* A parameter whose box is a single point is fixed in all but name. */
+        p->fixed[i] = (unsigned char) ((fixed && fixed[i]) || l == u);
+        p->held[i]  = 0;
+        state->x[i] = clip(x0[i], l, u);
+        p->d[i]     = 0.0;
+    }
+    state->f_best  = INFINITY;
+    state->n_iter  = 0;
+    state->n_eval  = 0;
+    state->pg_norm = INFINITY;
+    p->phase       = PH_FIRST;
+    p->done        = HFX_MIN_EVAL;
+    p->diag_scale  = 1.0;
+    p->h_fresh     = true;
+    p->sd_restart  = false;
+    p->small_count = 0;
+    p->fk          = INFINITY;
+    p->nw          = 0;
+}
+
+static bool point_finite(const struct min_priv * p, size_t n, double f, const double * g) {
+    if (!isfinite(f)) {
+        return false;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        if (!p->fixed[i] && !isfinite(g[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+enum hfx_min_request hfx__min_step(struct hfx_min_state * st, double f, const double * g) {
+    struct min_priv * p = (struct min_priv *) st->priv;
+    size_t            n = st->n;
+    if (p->phase == PH_DONE) {
+        return p->done;
+    }
+    st->n_eval++;
+    bool finite = point_finite(p, n, f, g);
+    if (finite && f < st->f_best) {
+        for (size_t i = 0; i < n; ++i) {
+            st->x_best[i] = st->x[i];
+        }
+        st->f_best = f;
+    }
+
+    if (p->phase == PH_FIRST) {
+        for (size_t i = 0; i < n; ++i) {
+            st->x_best[i] = st->x[i];
+        }
+        st->f_best = f;
+        if (!finite) {
+            return finish(p, HFX_MIN_BAD_START);
+        }
+        for (size_t i = 0; i < n; ++i) {
+            p->xk[i] = st->x[i];
+            p->gk[i] = p->fixed[i] ? 0.0 : g[i];
+        }
+        p->fk = f;
+        update_held(p, n);
+        /* First step of length at most 1 in the largest gradient component; the line search and the
+         * first BFGS update (which rescales H by y's/y'y) correct the scale from there. */
+        p->diag_scale = 1.0 / fmax(1.0, pg_norm(p, n));
+        reset_h(p, n);
+        return at_iterate(st, p, f);
+    }
+
+    /* PH_LINE: f, g at x(alpha). */
+    p->ls_evals++;
+    double a = p->alpha;
+    if (!finite) {
+        p->hi   = a;
+        p->f_hi = INFINITY;
+    } else {
+        double delta = 0.0, dphi = 0.0;
+        for (size_t k = 0; k < p->nw; ++k) {
+            size_t i = p->idx[k];
+            delta += p->gk[i] * (st->x[i] - p->xk[i]);
+            double t = p->xk[i] + a * p->d[i];
+            if (t > p->lower[i] && t < p->upper[i]) { /* not clipped: moves along d at a */
+                dphi += g[i] * p->d[i];
+            }
+        }
+        bool armijo = delta < 0.0 ? f <= p->fk + LS_C1 * delta : f < p->fk;
+        if (!armijo) {
+            bool approx_wolfe = a <= p->alpha_first && f <= p->fk + NOISE_REL * fmax(1.0, fabs(p->fk)) &&
+                                dphi >= LS_C2 * p->dphi0 && dphi <= -(1.0 - 2.0 * LS_C1) * p->dphi0;
+            if (approx_wolfe) {
+                return accept(st, p, st->x, f, g);
+            }
+            p->hi      = a;
+            p->f_hi    = f;
+            p->dphi_hi = dphi;
+        } else if (dphi < LS_C2 * p->dphi0) {
+            /* Sufficient decrease but the path still descends steeply: the step was too short. */
+            p->lo      = a;
+            p->f_lo    = f;
+            p->dphi_lo = dphi;
+            p->have_lo = true;
+            for (size_t i = 0; i < n; ++i) {
+                p->x_lo[i] = st->x[i];
+                p->g_lo[i] = g[i];
+            }
+        } else {
+            return accept(st, p, st->x, f, g);
+        }
+    }
+
+    if (p->ls_evals >= LS_MAX_EVALS || (isfinite(p->hi) && !(p->hi - p->lo > 1e-15 * p->hi))) {
+        return p->have_lo ? accept(st, p, p->x_lo, p->f_lo, p->g_lo) : search_failed(st, p);
+    }
+    if (isfinite(p->hi)) {
+        p->alpha = interpolate(p);
+    } else {
+        /* Extrapolate; beyond alpha_last the path no longer moves. */
+        p->alpha = fmin(4.0 * a, fmax(p->alpha_last, a));
+        if (p->alpha <= a) {
+            return accept(st, p, p->x_lo, p->f_lo, p->g_lo);
+        }
+    }
+    if (!make_trial(p, n, st->x)) {
+        return p->have_lo ? accept(st, p, p->x_lo, p->f_lo, p->g_lo) : search_failed(st, p);
+    }
+    return HFX_MIN_EVAL;
+}
+
+/*
+ * Hessian by differences of the gradient.
+ */
+
+struct hess_priv {
+    double *        x0, *lower, *upper;
+    double *        g_a;  /* gradient at the lower point of the current pair */
+    double *        hm;   /* [n][n] row j: d g / d x_j */
+    size_t *        idx;  /* free parameters */
+    unsigned char * fixed;
+    size_t          nf, k;
+    int             stage; /* 0: waiting for g at a, 1: waiting for g at b */
+    double          xa, xb;
+};
+
+size_t hfx__hess_workspace_size(size_t n) {
+    return round16(sizeof(struct hess_priv)) + 5 * round16(n * sizeof(double)) + round16(n * n * sizeof(double)) +
+           round16(n * sizeof(size_t)) + round16(n);
+}
+
+/* The pair of points for parameter j: centred where the box allows, shifted to one side at a bound. */
+static void hess_pair(struct hess_priv * p, struct hfx_hess_state * s) {
+    size_t j  = p->idx[p->k];
+    double x  = p->x0[j], l = p->lower[j], u = p->upper[j];
+    double h  = 1e-5 * fmax(1.0, fabs(x));
+    double xa = x - h, xb = x + h;
+    if (u - l < 2.0 * h) {
+        xa = l;
+        xb = u;
+    } else if (xa < l) {
+        xa = l;
+        xb = l + 2.0 * h;
+    } else if (xb > u) {
+        xb = u;
+        xa = u - 2.0 * h;
+    }
+    p->xa = xa;
+    p->xb = xb;
+    for (size_t i = 0; i < s->n; ++i) {
+        s->x[i] = p->x0[i];
+    }
+    s->x[j] = xa;
+}
+
+void hfx__hess_init(struct hfx_hess_state * s, void * workspace, size_t n, const double * x0, const double * lower,
+                    const double * upper, const bool * fixed) {
+    unsigned char *    w = (unsigned char *) workspace;
+    struct hess_priv * p = (struct hess_priv *) workspace;
+    w += round16(sizeof *p);
+    double * arr[5];
+    for (int k = 0; k < 5; ++k) {
+        arr[k] = (double *) (void *) w;
+        w += round16(n * sizeof(double));
+    }
+    p->hm = (double *) (void *) w;
+    w += round16(n * n * sizeof(double));
+    p->idx = (size_t *) (void *) w;
+    w += round16(n * sizeof(size_t));
+    p->fixed = w;
+
+    s->n     = n;
+    s->x     = arr[0];
+    s->priv  = p;
+    p->x0    = arr[1];
+    p->lower = arr[2];
+    p->upper = arr[3];
+    p->g_a   = arr[4];
+    p->nf    = 0;
+    for (size_t i = 0; i < n; ++i) {
+        double l = lower ? lower[i] : -INFINITY, u = upper ? upper[i] : INFINITY;
+        p->lower[i] = l;
+        p->upper[i] = u;
+        p->x0[i]    = x0[i];
+        p->fixed[i] = (unsigned char) ((fixed && fixed[i]) || !(l < u));
+        if (!p->fixed[i]) {
+            p->idx[p->nf++] = i;
+        }
+    }
+    for (size_t i = 0; i < n * n; ++i) {
+        p->hm[i] = 0.0;
+    }
+    p->k     = 0;
+    p->stage = 0;
+    if (p->nf > 0) {
+        hess_pair(p, s);
+    } else {
+        for (size_t i = 0; i < n; ++i) {
+            s->x[i] = x0[i]; /* nothing to differentiate; one (ignored) evaluation is still requested */
+        }
+    }
+}
+
+bool hfx__hess_step(struct hfx_hess_state * s, const double * g) {
+    struct hess_priv * p = (struct hess_priv *) s->priv;
+    size_t             n = s->n;
+    if (p->k >= p->nf) {
+        return false;
+    }
+    if (p->stage == 0) {
+        for (size_t i = 0; i < n; ++i) {
+            p->g_a[i] = g[i];
+        }
+        p->stage                 = 1;
+        s->x[p->idx[p->k]] = p->xb;
+        return true;
+    }
+    size_t j   = p->idx[p->k];
+    double inv = 1.0 / (p->xb - p->xa);
+    for (size_t a = 0; a < p->nf; ++a) {
+        size_t i         = p->idx[a];
+        p->hm[j * n + i] = (g[i] - p->g_a[i]) * inv;
+    }
+    p->stage = 0;
+    p->k++;
+    if (p->k >= p->nf) {
+        return false;
+    }
+    hess_pair(p, s);
+    return true;
+}
+
+/* In-place Cholesky A = L L' of the m x m matrix a (row stride m, lower triangle used). */
+static bool cholesky(double * a, size_t m) {
+    for (size_t j = 0; j < m; ++j) {
+        double d = a[j * m + j];
+        for (size_t k = 0; k < j; ++k) {
+            d -= a[j * m + k] * a[j * m + k];
+        }
+        if (!(d > 0.0) || !isfinite(d)) {
+            return false;
+        }
+        d              = sqrt(d);
+        a[j * m + j] = d;
+        for (size_t i = j + 1; i < m; ++i) {
+            double v = a[i * m + j];
+            for (size_t k = 0; k < j; ++k) {
+                v -= a[i * m + k] * a[j * m + k];
+            }
+            a[i * m + j] = v / d;
+        }
+    }
+    return true;
+}
+
+bool hfx__hess_inverse(struct hfx_hess_state * s, double * cov) {
+    struct hess_priv * p  = (struct hess_priv *) s->priv;
+    size_t             n  = s->n, m = p->nf;
+    double *           hm = p->hm;
+    /* Symmetrise the free block: the two halves differ by differencing error. */
+    double maxdiag = 0.0, mindiag = INFINITY;
+    for (size_t a = 0; a < m; ++a) {
+        size_t ia = p->idx[a];
+        for (size_t b = a + 1; b < m; ++b) {
+            size_t ib          = p->idx[b];
+            double v           = 0.5 * (hm[ia * n + ib] + hm[ib * n + ia]);
+            hm[ia * n + ib] = v;
+            hm[ib * n + ia] = v;
+        }
+        maxdiag = fmax(maxdiag, fabs(hm[ia * n + ia]));
+        mindiag = fmin(mindiag, hm[ia * n + ia]);
+    }
+    /* Factorise a compact copy in cov; on failure add tau I, tau growing tenfold. */
+    bool   pd  = true;
+    double tau = 0.0;
+    double base = maxdiag > 0.0 && isfinite(maxdiag) ? 1e-10 * maxdiag : 1e-10;
+    if (mindiag < 0.0) {
+        base = fmax(base, -mindiag);
+    }
+    for (int attempt = 0; attempt < 60; ++attempt) {
+        for (size_t a = 0; a < m; ++a) {
+            for (size_t b = 0; b < m; ++b) {
+                cov[a * m + b] = hm[p->idx[a] * n + p->idx[b]];
+            }
+            cov[a * m + a] += tau;
+        }
+        if (cholesky(cov, m)) {
+            break;
+        }
+        pd  = false;
+        tau = tau == 0.0 ? base : 10.0 * tau;
+        if (attempt == 59) {
+            /* Hopeless (NaN entries): report the diagonal inverse of 1/maxdiag-ish. */
+            for (size_t i = 0; i < n * n; ++i) {
+                cov[i] = 0.0;
+            }
+            for (size_t a = 0; a < m; ++a) {
+                cov[p->idx[a] * n + p->idx[a]] = 1.0 / base;
+            }
+            return false;
+        }
+    }
+    /* L^-1 in place, row by row; within a row the columns go left to right so that L[i][k], k > j,
+     * is still the original when Linv[i][j] is formed. */
+    for (size_t i = 0; i < m; ++i) {
+        double lii = cov[i * m + i];
+        for (size_t j = 0; j < i; ++j) {
+            double v = 0.0;
+            for (size_t k = j; k < i; ++k) {
+                v += cov[i * m + k] * cov[k * m + j];
+            }
+            cov[i * m + j] = -v / lii;
+        }
+        cov[i * m + i] = 1.0 / lii;
+    }
+    /* A^-1 = Linv' Linv into hm (compact, stride m; the raw Hessian is no longer needed). */
+    for (size_t i = 0; i < m; ++i) {
+        for (size_t j = 0; j <= i; ++j) {
+            double v = 0.0;
+            for (size_t k = i; k < m; ++k) {
+                v += cov[k * m + i] * cov[k * m + j];
+            }
+            hm[i * m + j] = v;
+            hm[j * m + i] = v;
+        }
+    }
+    for (size_t i = 0; i < n * n; ++i) {
+        cov[i] = 0.0;
+    }
+    for (size_t a = 0; a < m; ++a) {
+        for (size_t b = 0; b < m; ++b) {
+            cov[p->idx[a] * n + p->idx[b]] = hm[a * m + b];
+        }
+    }
+    /* The raw Hessian was overwritten: further calls are not supported (documented in the header). */
+    p->k = p->nf;
+    return pd;
+}
