@@ -18,6 +18,7 @@ struct hfx_engine {
     void *   min_ws;
     void *   hess_ws;
     double * x0, * lower, * upper, * grad, * best, * unc, * trial;
+    double * scale, * z, * zlower, * zupper; /* [n_pars] preconditioning: x = scale * z */
     double * cov;                              /* [n_pars * n_pars] */
     bool *   fixed;
 
@@ -26,6 +27,7 @@ struct hfx_engine {
     double * data_toy;                         /* [n_data] */
     double * pars_tmp;                         /* [n_pars] */
     double * pars_b, * pars_sb;                /* [n_pars] fitted parameters for toys */
+    double * pars_free, * pars_gen;            /* [n_pars] hypotest warm starts: free fit, Asimov generator */
     double * eval_scratch;                     /* model expected-data scratch */
 };
 
@@ -34,9 +36,11 @@ struct hfx_engine {
 enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_const, bool uncertainties,
                              struct hfx_fit_result * result, struct hfx_error * err);
 
-/* Convenience for inference: best twice_nll of a fit from the model's init with the model's fixed
- * set, the POI free (poi_fixed false) or held at poi_value. pars_out ([n_pars]) may be NULL. */
-enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, bool poi_fixed,
-                                double poi_value, double * twice_nll, double * pars_out, struct hfx_error * err);
+/* Convenience for inference: best twice_nll of a fit from start (NULL: the model's init) with the
+ * model's fixed set, the POI free (poi_fixed false) or held at poi_value. pars_out ([n_pars]) may be
+ * NULL. */
+enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, const double * start,
+                                bool poi_fixed, double poi_value, double * twice_nll, double * pars_out,
+                                struct hfx_error * err);
 
 #endif /* HFX_ENGINE_H */

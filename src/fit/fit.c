@@ -47,6 +47,10 @@ void hfx_engine_free(hfx_engine_t e) {
     free(e->best);
     free(e->unc);
     free(e->trial);
+    free(e->scale);
+    free(e->z);
+    free(e->zlower);
+    free(e->zupper);
     free(e->cov);
     free(e->fixed);
     free(e->data_asimov);
@@ -54,6 +58,8 @@ void hfx_engine_free(hfx_engine_t e) {
     free(e->pars_tmp);
     free(e->pars_b);
     free(e->pars_sb);
+    free(e->pars_free);
+    free(e->pars_gen);
     free(e->eval_scratch);
     free(e);
 }
@@ -97,6 +103,10 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->best         = calloc(np, sizeof(double));
     e->unc          = calloc(np, sizeof(double));
     e->trial        = calloc(np, sizeof(double));
+    e->scale        = calloc(np, sizeof(double));
+    e->z            = calloc(np, sizeof(double));
+    e->zlower       = calloc(np, sizeof(double));
+    e->zupper       = calloc(np, sizeof(double));
     e->cov          = calloc(np * np, sizeof(double));
     e->fixed        = calloc(np, sizeof(bool));
     e->data_asimov  = calloc(e->n_data + 1, sizeof(double));
@@ -104,9 +114,11 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->pars_tmp     = calloc(np, sizeof(double));
     e->pars_b       = calloc(np, sizeof(double));
     e->pars_sb      = calloc(np, sizeof(double));
+    e->pars_free    = calloc(np, sizeof(double));
+    e->pars_gen     = calloc(np, sizeof(double));
     e->eval_scratch = calloc(hfx__eval_scratch_size(m), sizeof(double));
-    if (!e->min_ws || !e->hess_ws || !e->x0 || !e->lower || !e->upper || !e->grad || !e->best || !e->unc || !e->trial ||
-        !e->cov || !e->fixed || !e->data_asimov || !e->data_toy || !e->pars_tmp || !e->pars_b || !e->pars_sb ||
+    if (!e->min_ws || !e->hess_ws || !e->x0 || !e->lower || !e->upper || !e->grad || !e->best || !e->unc || !e->trial || !e->scale || !e->z || !e->zlower || !e->zupper ||
+        !e->cov || !e->fixed || !e->data_asimov || !e->data_toy || !e->pars_tmp || !e->pars_b || !e->pars_sb || !e->pars_free || !e->pars_gen ||
         !e->eval_scratch) {
         hfx_engine_free(e);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
@@ -171,24 +183,50 @@ static enum hfx_status compute_uncertainties(hfx_engine_t e, const double * data
     return HFX_OK;
 }
 
-/* One minimisation from start; keeps the result in e->best if it beats *f_best. */
+/* One minimisation from start; keeps the result in e->best if it beats *f_best.
+ *
+ * The minimizer works on z = x / scale, where scale_j = 1 / sqrt(F_jj) and F is the Fisher
+ * information at the start point: gamma factors with 1% constraints and nuisance parameters with
+ * unit constraints then look alike to it, and BFGS starts from a sensible diagonal metric instead of
+ * the identity. Its stopping rule |scale_j g_j| <= gtol max(1, |f|) is then in natural units too:
+ * (scale_j g_j)^2 / 2 is the decrease of twice_nll a Newton step along j would still bring. */
 static enum hfx_status minimize_from(hfx_engine_t e, const double * start, const double * data, double data_const,
                                      double * f_best, struct hfx_min_state * st, enum hfx_min_request * req,
                                      struct hfx_error * err) {
-    size_t np = e->m->n_pars;
-    hfx__min_init(st, e->min_ws, np, start, e->lower, e->upper, e->fixed, &fit_defaults);
+    const struct hfx_model * m  = e->m;
+    size_t                   np = m->n_pars;
+    for (size_t j = 0; j < np; ++j) {
+        e->trial[j] = fmin(fmax(start[j], e->lower[j]), e->upper[j]);
+    }
+    hfx__fisher_diag(m, e->trial, e->scale, e->eval_scratch);
+    for (size_t j = 0; j < np; ++j) {
+        double fjj  = e->scale[j];
+        e->scale[j] = fjj > 0 && isfinite(fjj) ? 1.0 / sqrt(fjj) : 1.0;
+        e->z[j]      = e->trial[j] / e->scale[j];
+        e->zlower[j] = e->lower[j] / e->scale[j];
+        e->zupper[j] = e->upper[j] / e->scale[j];
+    }
+    hfx__min_init(st, e->min_ws, np, e->z, e->zlower, e->zupper, e->fixed, &fit_defaults);
     *req = HFX_MIN_EVAL;
     while (*req == HFX_MIN_EVAL) {
+        for (size_t j = 0; j < np; ++j) {
+            e->trial[j] = e->fixed[j] ? e->x0[j] : st->x[j] * e->scale[j];
+        }
         double          f;
-        enum hfx_status s = e->be->eval(e->plan, 1, st->x, data, 0, &data_const, &f, e->grad, err);
+        enum hfx_status s = e->be->eval(e->plan, 1, e->trial, data, 0, &data_const, &f, e->grad, err);
         if (s != HFX_OK) {
             return s;
+        }
+        for (size_t j = 0; j < np; ++j) {
+            e->grad[j] *= e->scale[j];
         }
         *req = hfx__min_step(st, f, e->grad);
     }
     if (*req != HFX_MIN_BAD_START && st->f_best < *f_best) {
         *f_best = st->f_best;
-        memcpy(e->best, st->x_best, np * sizeof(double));
+        for (size_t j = 0; j < np; ++j) {
+            e->best[j] = e->fixed[j] ? e->x0[j] : st->x_best[j] * e->scale[j];
+        }
     }
     return HFX_OK;
 }
@@ -304,10 +342,11 @@ enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, str
     return hfx__fit_run(e, data, hfx__data_constant(m, data), o->uncertainties, result, err);
 }
 
-enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, bool poi_fixed,
-                                double poi_value, double * twice_nll, double * pars_out, struct hfx_error * err) {
+enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, const double * start,
+                                bool poi_fixed, double poi_value, double * twice_nll, double * pars_out,
+                                struct hfx_error * err) {
     const struct hfx_model * m = e->m;
-    memcpy(e->x0, m->init, m->n_pars * sizeof(double));
+    memcpy(e->x0, start ? start : m->init, m->n_pars * sizeof(double));
     memcpy(e->fixed, m->fixed, m->n_pars * sizeof(bool));
     if (poi_fixed) {
         e->fixed[m->poi] = true;

@@ -5,6 +5,11 @@
  * A hypotest at mu needs, on the observed and on the Asimov data, a fit with the POI held at mu and
  * a free fit. The free fits and the Asimov data do not depend on mu, so struct hypo_cache keeps them:
  * an upper-limit scan then costs two fits per tested mu instead of pyhf's five.
+ *
+ * Warm starts: pyhf starts every fit from the model's init; hfx starts the conditional fits to the
+ * data from the free fit, and the fits to the Asimov data from the parameters that generated it
+ * (where the free Asimov fit has its minimum, by construction). Each fit still converges to its own
+ * minimum; starting near it only saves iterations (tests/c/test-fit.c checks the minima against pyhf).
  */
 #include "infer/infer.h"
 
@@ -26,22 +31,24 @@ enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, cons
     c->data_const = hfx__data_constant(m, c->data);
 
     /* unconditional fit to the data */
-    enum hfx_status st = hfx__fit_simple(e, c->data, c->data_const, false, 0.0, &c->free_twice_nll, e->pars_tmp, err);
+    enum hfx_status st =
+        hfx__fit_simple(e, c->data, c->data_const, NULL, false, 0.0, &c->free_twice_nll, e->pars_free, err);
     if (st != HFX_OK) {
         return st;
     }
-    c->mu_hat = e->pars_tmp[m->poi];
+    c->mu_hat = e->pars_free[m->poi];
 
     /* Asimov data: expected data at the fit with the POI held at 0 (1 for q0) */
     double asimov_mu = kind == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
     double t;
-    st = hfx__fit_simple(e, c->data, c->data_const, true, asimov_mu, &t, e->pars_tmp, err);
+    st = hfx__fit_simple(e, c->data, c->data_const, e->pars_free, true, asimov_mu, &t, e->pars_gen, err);
     if (st != HFX_OK) {
         return st;
     }
-    hfx__expected_data(m, e->pars_tmp, e->data_asimov, e->eval_scratch);
+    hfx__expected_data(m, e->pars_gen, e->data_asimov, e->eval_scratch);
     c->asimov_const = hfx__data_constant(m, e->data_asimov);
-    st = hfx__fit_simple(e, e->data_asimov, c->asimov_const, false, 0.0, &c->asimov_free_twice_nll, e->pars_tmp, err);
+    st = hfx__fit_simple(e, e->data_asimov, c->asimov_const, e->pars_gen, false, 0.0, &c->asimov_free_twice_nll,
+                         e->pars_tmp, err);
     if (st != HFX_OK) {
         return st;
     }
@@ -72,11 +79,11 @@ enum hfx_status hfx__hypo_cache_qs(struct hypo_cache * c, double mu, double * q,
     hfx_engine_t e   = c->e;
     double       mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
     double       t_fixed, t_fixed_a;
-    enum hfx_status st = hfx__fit_simple(e, c->data, c->data_const, true, mu_t, &t_fixed, NULL, err);
+    enum hfx_status st = hfx__fit_simple(e, c->data, c->data_const, e->pars_free, true, mu_t, &t_fixed, NULL, err);
     if (st != HFX_OK) {
         return st;
     }
-    st = hfx__fit_simple(e, e->data_asimov, c->asimov_const, true, mu_t, &t_fixed_a, NULL, err);
+    st = hfx__fit_simple(e, e->data_asimov, c->asimov_const, e->pars_gen, true, mu_t, &t_fixed_a, NULL, err);
     if (st != HFX_OK) {
         return st;
     }

@@ -76,14 +76,14 @@ static enum hfx_status teststat(hfx_engine_t e, enum hfx_teststat kind, double m
     c.data       = data;
     c.data_const = hfx__data_constant(e->m, data);
     enum hfx_status st =
-        hfx__fit_simple(e, data, c.data_const, false, 0.0, &c.free_twice_nll, e->pars_tmp, err);
+        hfx__fit_simple(e, data, c.data_const, NULL, false, 0.0, &c.free_twice_nll, e->pars_tmp, err);
     if (st != HFX_OK) {
         return st;
     }
     c.mu_hat           = e->pars_tmp[e->m->poi];
     double mu_t        = kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
     double t_fixed;
-    st = hfx__fit_simple(e, data, c.data_const, true, mu_t, &t_fixed, NULL, err);
+    st = hfx__fit_simple(e, data, c.data_const, e->pars_tmp, true, mu_t, &t_fixed, NULL, err);
     if (st != HFX_OK) {
         return st;
     }
@@ -110,7 +110,8 @@ static enum hfx_status run_toys(hfx_engine_t e, const struct hfx_hypotest_option
     const double *           data = o->data ? o->data : m->observed;
     double                   t;
     double *                 gen_pars = hypothesis == 0 ? e->pars_sb : e->pars_b;
-    enum hfx_status st = hfx__fit_simple(e, data, hfx__data_constant(m, data), true, mu_gen, &t, gen_pars, err);
+    enum hfx_status st =
+        hfx__fit_simple(e, data, hfx__data_constant(m, data), NULL, true, mu_gen, &t, gen_pars, err);
     if (st != HFX_OK) {
         return st;
     }

@@ -217,3 +217,70 @@ void hfx__expected_data(const struct hfx_model * m, const double * pars, double 
         aux[m->pois[k].aux] = pars[m->pois[k].par] * m->pois[k].tau;
     }
 }
+
+void hfx__fisher_diag(const struct hfx_model * m, const double * pars, double * out, double * scratch) {
+    double * lam     = scratch;
+    double * base    = lam + 2 * m->n_bins;
+    double * prod    = base + m->n_nominal;
+    double * block_s = prod + m->n_nominal;
+    double * f       = block_s + m->n_blocks;
+    double * df      = f + m->n_scalar_max + 1;
+    double * pre     = df + m->n_scalar_max + 1;
+    double * suf     = pre + m->n_scalar_max + 1;
+    forward(m, pars, lam, base, prod, block_s);
+    memset(out, 0, m->n_pars * sizeof *out);
+    for (size_t k = 0; k < m->n_blocks; ++k) {
+        const struct hfx_block * b     = &m->blocks[k];
+        const double *           bbase = &base[b->nom];
+        const double *           bprod = &prod[b->nom];
+        const double *           blam  = &lam[b->bin0];
+        double                   s     = block_s[k];
+        int32_t                  n     = b->n_scalar;
+        for (int32_t j = 0; j < n; ++j) {
+            f[j] = scalar_factor(m, &m->scalars[b->scalar0 + j], pars, &df[j]);
+        }
+        pre[0] = 1.0;
+        for (int32_t j = 0; j < n; ++j) {
+            pre[j + 1] = pre[j] * f[j];
+        }
+        suf[n] = 1.0;
+        for (int32_t j = n - 1; j >= 0; --j) {
+            suf[j] = suf[j + 1] * f[j];
+        }
+        for (int64_t i = 0; i < b->n_bins; ++i) {
+            if (!(blam[i] > 0)) {
+                continue;
+            }
+            double w = 2.0 / blam[i];
+            double u = bprod[i] * bbase[i];
+            for (int32_t j = 0; j < n; ++j) {
+                double d = pre[j] * suf[j + 1] * df[j] * u;
+                out[m->scalars[b->scalar0 + j].par] += w * d * d;
+            }
+            for (int32_t q = 0; q < b->n_perbin; ++q) {
+                double other = 1.0;
+                for (int32_t r = 0; r < b->n_perbin; ++r) {
+                    if (r != q) {
+                        other *= pars[m->perbins[b->perbin0 + r].par0 + i];
+                    }
+                }
+                double d = s * bbase[i] * other;
+                out[m->perbins[b->perbin0 + q].par0 + i] += w * d * d;
+            }
+            for (int32_t h = 0; h < b->n_histo; ++h) {
+                const struct hfx_mod_histo * hs = &m->histos[b->histo0 + h];
+                double                       dd;
+                histo_delta(m->histosys_code, pars[hs->par], m->histo_up[hs->off + i], m->histo_dn[hs->off + i], &dd);
+                double d = s * bprod[i] * dd;
+                out[hs->par] += w * d * d;
+            }
+        }
+    }
+    for (size_t k = 0; k < m->n_gauss; ++k) {
+        out[m->gauss[k].par] += 2.0 / (m->gauss[k].sigma * m->gauss[k].sigma);
+    }
+    for (size_t k = 0; k < m->n_pois; ++k) {
+        double g = pars[m->pois[k].par];
+        out[m->pois[k].par] += g > 0 ? 2.0 * m->pois[k].tau / g : 0.0;
+    }
+}

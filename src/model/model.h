@@ -108,6 +108,11 @@ size_t hfx__eval_scratch_size(const struct hfx_model * m);
 double hfx__eval_twice_nll(const struct hfx_model * m, const double * pars, const double * data, double data_const,
                            double * grad, double * scratch);
 
+/* The diagonal of the expected (Fisher) information of twice_nll at pars, [n_pars], with the
+ * contributions of samples sharing a bin added in squares rather than squared in sum: a cheap
+ * curvature scale per parameter, which fits use to precondition the minimizer. */
+void   hfx__fisher_diag(const struct hfx_model * m, const double * pars, double * out, double * scratch);
+
 /* Expected main rates [n_bins] and auxiliary expectations [n_aux] at pars. */
 void   hfx__expected_data(const struct hfx_model * m, const double * pars, double * out, double * scratch);
 
