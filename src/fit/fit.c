@@ -231,28 +231,29 @@ static enum hfx_status minimize_from(hfx_engine_t e, const double * start, const
     return HFX_OK;
 }
 
-/* With normsys code1 or histosys code0 the likelihood has a kink at alpha = 0 and can have a local
- * minimum on each side of it; which one a descent method reaches depends on its first steps (pyhf's
- * SLSQP and hfx's BFGS can differ). So, for each free kinked parameter, restart from the best point
- * with that parameter moved to the other side of its kink, and keep any lower minimum; repeat while
- * that helps (at most 3 rounds). Smooth models (the pyhf defaults code4/code4p) skip this. */
-static enum hfx_status explore_kinks(hfx_engine_t e, const double * data, double data_const, double * f_best,
+/* Parameters the model marks for exploration (model.h: a kink at 0 with normsys code1 or histosys
+ * code0, or no slope at 0 at all) can have a local minimum on each side of 0, and which one a descent
+ * method reaches depends on its first steps (pyhf's SLSQP and hfx's BFGS can differ; a parameter
+ * with zero slope is never moved at all). So, for each such free parameter, restart from the best
+ * point with it moved to the other side (or off 0), and keep any lower minimum; repeat while that
+ * helps (at most 3 rounds). A flat parameter that has left 0 needs no more help. */
+static enum hfx_status explore_sides(hfx_engine_t e, const double * data, double data_const, double * f_best,
                                      struct hfx_min_state * st, enum hfx_min_request * req, struct hfx_error * err) {
     const struct hfx_model * m  = e->m;
     size_t                   np = m->n_pars;
     for (int round = 0; round < 3; ++round) {
         double f_round = *f_best;
         for (size_t j = 0; j < np; ++j) {
-            if (!m->kinked[j] || e->fixed[j]) {
+            if (!m->explore[j] || e->fixed[j] || (m->flat_at_init[j] && e->best[j] != 0.0)) {
                 continue;
             }
             memcpy(e->trial, e->best, np * sizeof(double));
             double a     = e->best[j];
             e->trial[j]  = fabs(a) >= 0.05 ? -a : (a >= 0 ? -0.2 : 0.2);
             e->trial[j]  = fmin(fmax(e->trial[j], e->lower[j]), e->upper[j]);
-            double          before = *f_best;
+            double               before = *f_best;
             enum hfx_min_request r;
-            enum hfx_status s = minimize_from(e, e->trial, data, data_const, f_best, st, &r, err);
+            enum hfx_status      s = minimize_from(e, e->trial, data, data_const, f_best, st, &r, err);
             if (s != HFX_OK) {
                 return s;
             }
@@ -288,8 +289,8 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
                           "bin with data?)");
     }
     int n_iter = st.n_iter, n_eval = st.n_eval;
-    if (m->n_kinked > 0) {
-        s = explore_kinks(e, data, data_const, &f_best, &st, &req, err);
+    if (m->n_explore > 0) {
+        s = explore_sides(e, data, data_const, &f_best, &st, &req, err);
         if (s != HFX_OK) {
             return s;
         }

@@ -98,15 +98,20 @@ static void best_bracket(const struct scan * s, int curve, double level, double 
 
 static enum hfx_status solve(struct scan * s, int curve, double a, double b, double level, double rtol,
                              double * root, struct hfx_error * err) {
-    const struct point * pa, * pb;
+    /* scan_eval may grow (move) the point table: copy values out before the next call */
+    const struct point * p = NULL;
     enum hfx_status      st;
-    if ((st = scan_eval(s, a, &pa, err)) != HFX_OK || (st = scan_eval(s, b, &pb, err)) != HFX_OK) {
+    if ((st = scan_eval(s, a, &p, err)) != HFX_OK) {
         return st;
     }
+    double fa = p->cls[curve] - level;
+    if ((st = scan_eval(s, b, &p, err)) != HFX_OK) {
+        return st;
+    }
+    double fb = p->cls[curve] - level;
     struct hfx_toms748 t;
-    int more = hfx__toms748_init(&t, a, b, pa->cls[curve] - level, pb->cls[curve] - level, 2e-12, rtol, 2, 100);
+    int more = hfx__toms748_init(&t, a, b, fa, fb, 2e-12, rtol, 2, 100);
     while (more == 1) {
-        const struct point * p;
         if ((st = scan_eval(s, t.x, &p, err)) != HFX_OK) {
             return st;
         }
@@ -148,7 +153,7 @@ enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_opt
         free(s.pts);
         return hfx__error(err, HFX_ERR_ARG, NULL, "the scan bracket must have lo < hi");
     }
-    const struct point * p;
+    const struct point * p = NULL;
     for (int k = 0;; ++k) {
         if ((st = scan_eval(&s, lo, &p, err)) != HFX_OK) {
             goto done;

@@ -833,8 +833,12 @@ static enum hfx_status build_tables(struct compile * cc) {
     m->histos   = hfx__arena_alloc(&m->arena, (n_histo + 1) * sizeof *m->histos);
     m->histo_up = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
     m->histo_dn = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
-    m->kinked   = hfx__arena_alloc(&m->arena, m->n_pars + 1);
-    if (!m->scalars || !m->perbins || !m->histos || !m->histo_up || !m->histo_dn || !m->kinked) {
+    m->explore      = hfx__arena_alloc(&m->arena, m->n_pars + 1);
+    m->flat_at_init = hfx__arena_alloc(&m->arena, m->n_pars + 1);
+    bool * moves    = hfx__arena_alloc(&cc->tmp, m->n_pars + 1); /* some template has a slope at 0 */
+    bool * interp   = hfx__arena_alloc(&cc->tmp, m->n_pars + 1); /* carries normsys or histosys */
+    if (!m->scalars || !m->perbins || !m->histos || !m->histo_up || !m->histo_dn || !m->explore ||
+        !m->flat_at_init || !moves || !interp) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     /* staterror: where each carrying channel's bins start within the set */
@@ -865,19 +869,24 @@ static enum hfx_status build_tables(struct compile * cc) {
                 struct hfx_mod_scalar s = {.kind = HFX_SCALAR_NORMSYS, .par = par, .hi = mod->hi, .lo = mod->lo};
                 if (m->normsys_code == HFX_INTERP_CODE4) {
                     hfx_normsys_code4_coef(mod->hi, mod->lo, s.coef);
+                    moves[par] = moves[par] || s.coef[0] != 0.0; /* a1: the slope at 0 */
                 } else {
-                    m->kinked[par] = true;
+                    m->explore[par] = true;
                 }
+                interp[par] = true;
                 m->scalars[ns++] = s;
                 break;
             }
             case HFX_MOD_HISTOSYS: {
-                m->histos[nh++] = (struct hfx_mod_histo){.par = par, .off = (int64_t) nhv};
-                m->kinked[par]  = m->kinked[par] || m->histosys_code == HFX_INTERP_CODE0;
+                m->histos[nh++]  = (struct hfx_mod_histo){.par = par, .off = (int64_t) nhv};
+                m->explore[par]  = m->explore[par] || m->histosys_code == HFX_INTERP_CODE0;
+                interp[par]      = true;
                 const double * nomd = &m->nominal[b->nom];
                 for (int64_t i = 0; i < b->n_bins; ++i) {
                     m->histo_up[nhv + (size_t) i] = mod->hi_data[i] - nomd[i];
                     m->histo_dn[nhv + (size_t) i] = nomd[i] - mod->lo_data[i];
+                    /* code2 and code4p have slope (up + dn) / 2 at 0 */
+                    moves[par] = moves[par] || m->histo_up[nhv + (size_t) i] + m->histo_dn[nhv + (size_t) i] != 0.0;
                 }
                 nhv += (size_t) b->n_bins;
                 break;
@@ -918,7 +927,9 @@ static enum hfx_status build_tables(struct compile * cc) {
         }
     }
     for (size_t i = 0; i < m->n_pars; ++i) {
-        m->n_kinked += m->kinked[i] ? 1 : 0;
+        m->flat_at_init[i] = interp[i] && !moves[i] && !m->explore[i];
+        m->explore[i]      = m->explore[i] || m->flat_at_init[i];
+        m->n_explore += m->explore[i] ? 1 : 0;
     }
     m->n_scalar     = ns;
     m->n_perbin     = npb;

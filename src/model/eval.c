@@ -15,22 +15,17 @@
 
 static const double LOG_2PI = 1.8378770664093454836; /* log(2 pi) */
 
-static double lgamma_safe(double x) {
-    int sign = 0;
-    return lgamma_r(x, &sign); /* lgamma() writes the global signgam: not thread-safe */
-}
-
 double hfx__data_constant(const struct hfx_model * m, const double * data) {
     double c = 0.0;
     for (size_t b = 0; b < m->n_bins; ++b) {
-        c += 2.0 * lgamma_safe(data[b] + 1.0);
+        c += hfx_poisson_const(data[b]);
     }
     const double * aux = data + m->n_bins;
     for (size_t k = 0; k < m->n_gauss; ++k) {
         c += LOG_2PI + 2.0 * log(m->gauss[k].sigma);
     }
     for (size_t k = 0; k < m->n_pois; ++k) {
-        c += 2.0 * lgamma_safe(aux[m->pois[k].aux] + 1.0);
+        c += hfx_poisson_const(aux[m->pois[k].aux]);
     }
     return c;
 }

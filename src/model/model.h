@@ -92,10 +92,13 @@ struct hfx_model {
 
     double *                observed;         /* [n_bins + n_aux] */
 
-    /* Parameters whose rate has a kink at 0 (normsys code1, histosys code0): the likelihood is only
-     * piecewise smooth there and may have a local minimum on each side, so fits try both (fit.c). */
-    bool *                  kinked;           /* [n_pars] */
-    size_t                  n_kinked;
+    /* Parameters around whose init (0) the likelihood may have a minimum on each side, which fits
+     * therefore explore (fit.c): a kink at 0 (normsys code1, histosys code0: only piecewise smooth),
+     * or no first-order effect at 0 at all (every histosys template with hi - nom = lo - nom, every
+     * normsys flat at 0), where the gradient vanishes and a descent method never moves it. */
+    bool *                  explore;          /* [n_pars] */
+    bool *                  flat_at_init;     /* [n_pars] the second kind */
+    size_t                  n_explore;
 };
 
 /* The data-only part of twice_nll: 2 sum lgamma(n+1) over main bins, plus per constraint
