@@ -193,9 +193,19 @@ const char * hfx_backend_name(size_t i);
 
 typedef struct hfx_engine * hfx_engine_t;
 
+/* How hard fits look for the global minimum (docs/model.md). A HistFactory likelihood can have a
+ * local minimum on each side of a parameter's kink or turning point:
+ * - DEFAULT: after converging, restart from the other side of every parameter with a kink at 0
+ *   (normsys code1, histosys code0) or no slope at its init, keeping the lowest minimum;
+ * - THOROUGH: also of every parameter with a non-monotone interpolation (up and down variations on
+ *   the same side of nominal): slower (published models have dozens), used by `hfx fit`;
+ * - NONE: a single descent from the start point (pyhf's behaviour). */
+enum hfx_explore { HFX_EXPLORE_DEFAULT = 0, HFX_EXPLORE_THOROUGH, HFX_EXPLORE_NONE };
+
 struct hfx_engine_options {
-    const char * backend;   /* NULL: "cpu-ref" */
-    int          n_threads; /* for threaded backends; 0: all cores */
+    const char *     backend;   /* NULL: "cpu-ref" */
+    int              n_threads; /* for threaded backends; 0: all cores */
+    enum hfx_explore explore;
 };
 
 /* Binds a model to a backend and allocates everything fits need, so that fits allocate nothing.

@@ -13,6 +13,7 @@ struct hfx_engine {
     const struct hfx_backend_i * be;
     void *                       plan;
     size_t                       n_data;       /* n_bins + n_aux */
+    enum hfx_explore             explore;
 
     /* fit buffers, [n_pars] unless noted */
     void *   min_ws;

@@ -94,6 +94,7 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->m      = m;
     e->be     = be;
     e->n_data = m->n_bins + m->n_aux;
+    e->explore = opts ? opts->explore : HFX_EXPLORE_DEFAULT;
     e->min_ws       = aligned_alloc(16, (hfx__min_workspace_size(np) + 15) / 16 * 16);
     e->hess_ws      = aligned_alloc(16, (hfx__hess_workspace_size(np) + 15) / 16 * 16);
     e->x0           = calloc(np, sizeof(double));
@@ -236,7 +237,8 @@ static enum hfx_status minimize_from(hfx_engine_t e, const double * start, const
  * method reaches depends on its first steps (pyhf's SLSQP and hfx's BFGS can differ; a parameter
  * with zero slope is never moved at all). So, for each such free parameter, restart from the best
  * point with it moved to the other side (or off 0), and keep any lower minimum; repeat while that
- * helps (at most 3 rounds). A flat parameter that has left 0 needs no more help. */
+ * helps (at most 3 rounds). A flat parameter that has left 0 needs no more help. Thorough fits also
+ * explore parameters with non-monotone interpolations. */
 static enum hfx_status explore_sides(hfx_engine_t e, const double * data, double data_const, double * f_best,
                                      struct hfx_min_state * st, enum hfx_min_request * req, struct hfx_error * err) {
     const struct hfx_model * m  = e->m;
@@ -244,7 +246,9 @@ static enum hfx_status explore_sides(hfx_engine_t e, const double * data, double
     for (int round = 0; round < 3; ++round) {
         double f_round = *f_best;
         for (size_t j = 0; j < np; ++j) {
-            if (!m->explore[j] || e->fixed[j] || (m->flat_at_init[j] && e->best[j] != 0.0)) {
+            bool thorough = e->explore == HFX_EXPLORE_THOROUGH && m->nonmonotone[j];
+            bool basic    = m->explore[j] && !(m->flat_at_init[j] && e->best[j] != 0.0);
+            if (!(basic || thorough) || e->fixed[j]) {
                 continue;
             }
             memcpy(e->trial, e->best, np * sizeof(double));
@@ -289,7 +293,8 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
                           "bin with data?)");
     }
     int n_iter = st.n_iter, n_eval = st.n_eval;
-    if (m->n_explore > 0) {
+    if (e->explore != HFX_EXPLORE_NONE &&
+        (m->n_explore > 0 || (e->explore == HFX_EXPLORE_THOROUGH && m->n_nonmonotone > 0))) {
         s = explore_sides(e, data, data_const, &f_best, &st, &req, err);
         if (s != HFX_OK) {
             return s;

@@ -835,10 +835,11 @@ static enum hfx_status build_tables(struct compile * cc) {
     m->histo_dn = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
     m->explore      = hfx__arena_alloc(&m->arena, m->n_pars + 1);
     m->flat_at_init = hfx__arena_alloc(&m->arena, m->n_pars + 1);
+    m->nonmonotone  = hfx__arena_alloc(&m->arena, m->n_pars + 1);
     bool * moves    = hfx__arena_alloc(&cc->tmp, m->n_pars + 1); /* some template has a slope at 0 */
     bool * interp   = hfx__arena_alloc(&cc->tmp, m->n_pars + 1); /* carries normsys or histosys */
     if (!m->scalars || !m->perbins || !m->histos || !m->histo_up || !m->histo_dn || !m->explore ||
-        !m->flat_at_init || !moves || !interp) {
+        !m->flat_at_init || !m->nonmonotone || !moves || !interp) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     /* staterror: where each carrying channel's bins start within the set */
@@ -874,6 +875,8 @@ static enum hfx_status build_tables(struct compile * cc) {
                     m->explore[par] = true;
                 }
                 interp[par] = true;
+                /* hi and lo on the same side of 1: the interpolation turns around inside [-1, 1] */
+                m->nonmonotone[par] = m->nonmonotone[par] || (mod->hi - 1.0) * (mod->lo - 1.0) > 0;
                 m->scalars[ns++] = s;
                 break;
             }
@@ -887,6 +890,8 @@ static enum hfx_status build_tables(struct compile * cc) {
                     m->histo_dn[nhv + (size_t) i] = nomd[i] - mod->lo_data[i];
                     /* code2 and code4p have slope (up + dn) / 2 at 0 */
                     moves[par] = moves[par] || m->histo_up[nhv + (size_t) i] + m->histo_dn[nhv + (size_t) i] != 0.0;
+                    m->nonmonotone[par] = m->nonmonotone[par] ||
+                                          m->histo_up[nhv + (size_t) i] * m->histo_dn[nhv + (size_t) i] < 0;
                 }
                 nhv += (size_t) b->n_bins;
                 break;
@@ -930,6 +935,7 @@ static enum hfx_status build_tables(struct compile * cc) {
         m->flat_at_init[i] = interp[i] && !moves[i] && !m->explore[i];
         m->explore[i]      = m->explore[i] || m->flat_at_init[i];
         m->n_explore += m->explore[i] ? 1 : 0;
+        m->n_nonmonotone += m->nonmonotone[i] ? 1 : 0;
     }
     m->n_scalar     = ns;
     m->n_perbin     = npb;

@@ -99,6 +99,11 @@ struct hfx_model {
     bool *                  explore;          /* [n_pars] */
     bool *                  flat_at_init;     /* [n_pars] the second kind */
     size_t                  n_explore;
+    /* Parameters with a non-monotone interpolation (a normsys or histosys template whose up and down
+     * variations lie on the same side of nominal): a double well is possible anywhere; explored only
+     * by thorough fits, since published models have dozens of them. */
+    bool *                  nonmonotone;      /* [n_pars] */
+    size_t                  n_nonmonotone;
 };
 
 /* The data-only part of twice_nll: 2 sum lgamma(n+1) over main bins, plus per constraint
