@@ -232,13 +232,18 @@ static enum hfx_status minimize_from(hfx_engine_t e, const double * start, const
     return HFX_OK;
 }
 
+/* How far above the best minimum a probe on the other side of a non-monotone parameter may be and
+ * still be worth a refit: the refit lowers it by letting the other parameters follow. */
+static const double PROBE_MARGIN = 0.01;
+
 /* Parameters the model marks for exploration (model.h: a kink at 0 with normsys code1 or histosys
  * code0, or no slope at 0 at all) can have a local minimum on each side of 0, and which one a descent
  * method reaches depends on its first steps (pyhf's SLSQP and hfx's BFGS can differ; a parameter
  * with zero slope is never moved at all). So, for each such free parameter, restart from the best
  * point with it moved to the other side (or off 0), and keep any lower minimum; repeat while that
- * helps (at most 3 rounds). A flat parameter that has left 0 needs no more help. Thorough fits also
- * explore parameters with non-monotone interpolations. */
+ * helps (at most 3 rounds). A flat parameter that has left 0 needs no more help. Parameters with
+ * non-monotone interpolations are explored too: by default only where a one-evaluation probe on the
+ * other side looks promising, in thorough fits always. */
 static enum hfx_status explore_sides(hfx_engine_t e, const double * data, double data_const, double * f_best,
                                      struct hfx_min_state * st, enum hfx_min_request * req, struct hfx_error * err) {
     const struct hfx_model * m  = e->m;
@@ -246,15 +251,26 @@ static enum hfx_status explore_sides(hfx_engine_t e, const double * data, double
     for (int round = 0; round < 3; ++round) {
         double f_round = *f_best;
         for (size_t j = 0; j < np; ++j) {
-            bool thorough = e->explore == HFX_EXPLORE_THOROUGH && m->nonmonotone[j];
-            bool basic    = m->explore[j] && !(m->flat_at_init[j] && e->best[j] != 0.0);
-            if (!(basic || thorough) || e->fixed[j]) {
+            bool basic = m->explore[j] && !(m->flat_at_init[j] && e->best[j] != 0.0);
+            if (!(basic || m->nonmonotone[j]) || e->fixed[j]) {
                 continue;
             }
             memcpy(e->trial, e->best, np * sizeof(double));
             double a     = e->best[j];
             e->trial[j]  = fabs(a) >= 0.05 ? -a : (a >= 0 ? -0.2 : 0.2);
             e->trial[j]  = fmin(fmax(e->trial[j], e->lower[j]), e->upper[j]);
+            if (!basic && e->explore != HFX_EXPLORE_THOROUGH) {
+                /* a non-monotone interpolation: refit from the other side only if the probe there,
+                 * the other parameters unchanged, is already within PROBE_MARGIN of the best */
+                double          f_probe;
+                enum hfx_status s = e->be->eval(e->plan, 1, e->trial, data, 0, &data_const, &f_probe, NULL, err);
+                if (s != HFX_OK) {
+                    return s;
+                }
+                if (!(f_probe < *f_best + PROBE_MARGIN)) {
+                    continue;
+                }
+            }
             double               before = *f_best;
             enum hfx_min_request r;
             enum hfx_status      s = minimize_from(e, e->trial, data, data_const, f_best, st, &r, err);
@@ -293,8 +309,7 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
                           "bin with data?)");
     }
     int n_iter = st.n_iter, n_eval = st.n_eval;
-    if (e->explore != HFX_EXPLORE_NONE &&
-        (m->n_explore > 0 || (e->explore == HFX_EXPLORE_THOROUGH && m->n_nonmonotone > 0))) {
+    if (e->explore != HFX_EXPLORE_NONE && (m->n_explore > 0 || m->n_nonmonotone > 0)) {
         s = explore_sides(e, data, data_const, &f_best, &st, &req, err);
         if (s != HFX_OK) {
             return s;
