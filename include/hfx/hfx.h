@@ -289,7 +289,9 @@ enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options *
 struct hfx_upper_limit_options {
     struct hfx_hypotest_options hypotest; /* poi_test ignored */
     double level;                          /* 0.05 */
-    double lo, hi;                         /* initial bracket; lo == hi == 0: automatic (as pyhf) */
+    double lo, hi;                         /* initial bracket; lo == hi == 0: the POI's bounds, with
+                                              a lower bound of 0 replaced by upper / 100 (at 0 the q~
+                                              CLs is 0/0; pyhf's upper_limit() fails there) */
     double rtol;                           /* 1e-4 as pyhf toms748_scan; 0 = default */
 };
 

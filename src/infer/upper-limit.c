@@ -146,7 +146,9 @@ enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_opt
     }
     double lo = opts->lo, hi = opts->hi;
     if (lo == 0 && hi == 0) {
-        lo = m->lower[m->poi];
+        /* pyhf starts at the POI's bounds; at mu = 0 the q~ CLs is 0/0 and pyhf's upper_limit()
+         * fails, so hfx starts at 1/100 of the upper bound when the lower one is 0 */
+        lo = m->lower[m->poi] > 0 ? m->lower[m->poi] : 0.01 * m->upper[m->poi];
         hi = m->upper[m->poi];
     }
     if (!(lo < hi)) {
