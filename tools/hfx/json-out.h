@@ -1,0 +1,31 @@
+/*
+ * json-out.h -- JSON output as Python's json.dumps writes it (what pyhf's CLI prints): pretty with a
+ * 4-space indent and sorted keys, or compact on one line with ", " and ": " separators in insertion
+ * order; floats as Python's repr (the shortest string that reads back to the same double).
+ */
+#ifndef HFX_JSON_OUT_H
+#define HFX_JSON_OUT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* A number node; non-finite values (which jansson cannot hold) print as NaN / Infinity like Python. */
+json_t * jout_num(double x);
+/* An array of n numbers. */
+json_t * jout_array(const double * x, size_t n);
+/* A number when n == 1 and scalar is true, else an array. */
+json_t * jout_values(const double * x, size_t n, bool scalar);
+
+/* Writes v: pretty = indent 4 + sorted keys (no trailing newline), else compact. */
+void jout_write(FILE * f, const json_t * v, bool pretty);
+
+/* Writes v pretty plus a newline to stdout, or to the file path when path is not NULL.
+ * Returns 0, or 1 after printing an error when the file cannot be written. Does not free v. */
+int jout_emit(const json_t * v, const char * path);
+
+/* Python's repr of a float into buf (at least 32 bytes). */
+void jout_format_double(double x, char * buf, size_t size);
+
+#endif /* HFX_JSON_OUT_H */

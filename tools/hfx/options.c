@@ -1,0 +1,470 @@
+/*
+ * options.c -- shared model and hypotest options: their tables, their parsing, and building the
+ * workspace (with patches), model and engine they describe.
+ */
+#include "options.h"
+
+#include "json-out.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct cli_opt ws_opt_table[] = {
+    {OPT_MEASUREMENT, "--measurement", NULL, "NAME", "measurement to use (default: the first one)"},
+    {OPT_PATCH, "--patch", "-p", "FILE", "JSON Patch (RFC 6902) file applied to the workspace; repeatable, in order"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_opt patchset_opt_table[] = {
+    {OPT_PATCHSET, "--patchset", NULL, "FILE", "pyhf patchset; its patch --patch-name is applied after -p patches"},
+    {OPT_PATCH_NAME, "--patch-name", NULL, "NAME", "patch of --patchset to apply (optional if it has one patch)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_opt interp_opt_table[] = {
+    {OPT_NORMSYS_INTERP, "--normsys-interp", NULL, "CODE", "normsys interpolation: code1 or code4 (default)"},
+    {OPT_HISTOSYS_INTERP, "--histosys-interp", NULL, "CODE", "histosys interpolation: code0, code2 or code4p (default)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_opt engine_opt_table[] = {
+    {OPT_BACKEND, "--backend", NULL, "NAME", "compute backend (default: cpu if compiled in, else cpu-ref)"},
+    {OPT_THREADS, "--threads", NULL, "N", "threads of threaded backends (default 0: all cores)"},
+    {OPT_EXPLORE, "--explore", NULL, "HOW",
+     "search for the global minimum: default, thorough (hfx fit's default) or none (docs/model.md)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_opt test_poi_opt_table[] = {
+    {OPT_TEST_POI, "--test-poi", NULL, "MU", "POI value to test (default 1)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_opt infer_opt_table[] = {
+    {OPT_TESTSTAT, "--teststat", "--test-stat", "TS", "test statistic: qtilde (default), q, q0, tmu, tmutilde"},
+    {OPT_CALCTYPE, "--calctype", NULL, "TYPE", "asymptotics (default) or toybased"},
+    {OPT_NTOYS, "--ntoys", NULL, "N", "toys per hypothesis for toybased (default 2000)"},
+    {OPT_SEED, "--seed", NULL, "S", "random seed for toybased (default 0)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_opt output_opt_table[] = {
+    {OPT_OUTPUT_FILE, "--output-file", "-o", "FILE", "write the JSON result to FILE instead of standard output"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+void model_opts_init(struct model_opts * mo, const char * cmd) {
+    memset(mo, 0, sizeof *mo);
+    mo->cmd            = cmd;
+    mo->engine.backend = cli_default_backend();
+}
+
+void model_opts_free(struct model_opts * mo) {
+    free(mo->patch_files);
+    mo->patch_files   = NULL;
+    mo->n_patch_files = 0;
+}
+
+const char * cli_default_backend(void) {
+    for (size_t i = 0; i < hfx_backend_count(); i++) {
+        if (strcmp(hfx_backend_name(i), "cpu") == 0) {
+            return "cpu";
+        }
+    }
+    return "cpu-ref";
+}
+
+static bool backend_known(const char * name) {
+    for (size_t i = 0; i < hfx_backend_count(); i++) {
+        if (strcmp(hfx_backend_name(i), name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int bad_backend(const struct model_opts * mo, const char * name) {
+    char   list[512] = "";
+    size_t n         = 0;
+    for (size_t i = 0; i < hfx_backend_count() && n < sizeof list; i++) {
+        int k = snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", hfx_backend_name(i));
+        n += k > 0 ? (size_t) k : 0;
+    }
+    return cli_usage_error(mo->cmd, "unknown backend '%s' (compiled in: %s)", name, list);
+}
+
+static int parse_interp(const struct model_opts * mo, const struct cli_opt * o, const char * v,
+                        enum hfx_interp_code * out) {
+    static const struct {
+        const char *         name;
+        enum hfx_interp_code code;
+        bool                 normsys;
+    } codes[] = {
+        {"code1", HFX_INTERP_CODE1, true},   {"code4", HFX_INTERP_CODE4, true},
+        {"code0", HFX_INTERP_CODE0, false},  {"code2", HFX_INTERP_CODE2, false},
+        {"code4p", HFX_INTERP_CODE4P, false},
+    };
+    bool normsys = o->id == OPT_NORMSYS_INTERP;
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        if (codes[i].normsys == normsys && strcmp(codes[i].name, v) == 0) {
+            *out = codes[i].code;
+            return CLI_OK;
+        }
+    }
+    return cli_usage_error(mo->cmd, "invalid value '%s' for %s (expected %s)", v, o->name,
+                           normsys ? "code1 or code4" : "code0, code2 or code4p");
+}
+
+static int add_patch_file(struct model_opts * mo, const char * path) {
+    const char ** p = realloc(mo->patch_files, (mo->n_patch_files + 1) * sizeof *p);
+    if (!p) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    p[mo->n_patch_files++] = path;
+    mo->patch_files        = p;
+    return CLI_OK;
+}
+
+int model_opts_handle(struct model_opts * mo, const struct cli_opt * o, const char * v) {
+    long n = 0;
+    switch (o->id) {
+    case OPT_MEASUREMENT: mo->model.measurement = v; return CLI_OK;
+    case OPT_PATCH: return add_patch_file(mo, v);
+    case OPT_PATCHSET: mo->patchset_path = v; return CLI_OK;
+    case OPT_PATCH_NAME: mo->patch_name = v; return CLI_OK;
+    case OPT_NORMSYS_INTERP: return parse_interp(mo, o, v, &mo->model.normsys_interp);
+    case OPT_HISTOSYS_INTERP: return parse_interp(mo, o, v, &mo->model.histosys_interp);
+    case OPT_BACKEND:
+        if (!backend_known(v)) {
+            return bad_backend(mo, v);
+        }
+        mo->engine.backend = v;
+        return CLI_OK;
+    case OPT_THREADS:
+        if (!cli_parse_long(v, 0, 4096, &n)) {
+            return cli_usage_error(mo->cmd, "invalid value '%s' for --threads (expected an integer 0..4096)", v);
+        }
+        mo->engine.n_threads = (int) n;
+        mo->threads_set      = true;
+        return CLI_OK;
+    case OPT_EXPLORE:
+        if (strcmp(v, "default") == 0) {
+            mo->engine.explore = HFX_EXPLORE_DEFAULT;
+        } else if (strcmp(v, "thorough") == 0) {
+            mo->engine.explore = HFX_EXPLORE_THOROUGH;
+        } else if (strcmp(v, "none") == 0) {
+            mo->engine.explore = HFX_EXPLORE_NONE;
+        } else {
+            return cli_usage_error(mo->cmd, "invalid value '%s' for --explore (expected default, thorough or none)", v);
+        }
+        return CLI_OK;
+    default: return CLI_NOT_MINE;
+    }
+}
+
+int model_opts_check(const struct model_opts * mo) {
+    if (!mo->ws_path) {
+        return cli_usage_error(mo->cmd, "missing argument WORKSPACE");
+    }
+    if (mo->patch_name && !mo->patchset_path) {
+        return cli_usage_error(mo->cmd, "--patch-name needs --patchset");
+    }
+    return CLI_OK;
+}
+
+static char * read_stream(FILE * f) {
+    size_t cap = 1 << 16, n = 0;
+    char * buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (n < cap - 1) {
+            break;
+        }
+        char * bigger = realloc(buf, cap * 2);
+        if (!bigger) {
+            free(buf);
+            return NULL;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    if (buf) {
+        buf[n] = '\0';
+    }
+    return buf;
+}
+
+int cli_load_workspace(const char * path, hfx_workspace_t * out) {
+    struct hfx_error err = {0};
+    enum hfx_status  st;
+    if (strcmp(path, "-") == 0) {
+        char * text = read_stream(stdin);
+        if (!text || ferror(stdin)) {
+            free(text);
+            cli_error("<stdin>: cannot read the workspace");
+            return CLI_FAIL;
+        }
+        st = hfx_workspace_load_string(text, "<stdin>", out, &err);
+        free(text);
+    } else {
+        st = hfx_workspace_load(path, out, &err);
+    }
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int model_opts_apply_patches(const struct model_opts * mo, hfx_workspace_t ws) {
+    for (size_t i = 0; i < mo->n_patch_files; i++) {
+        struct hfx_error err = {0};
+        enum hfx_status  st  = hfx_workspace_apply_patch_file(ws, mo->patch_files[i], &err);
+        if (st != HFX_OK) {
+            cli_error_hfx(st, &err);
+            return CLI_FAIL;
+        }
+    }
+    return CLI_OK;
+}
+
+/* Index of the patch to apply: --patch-name, or the only patch of the patchset. */
+static int pick_patch(const struct model_opts * mo, hfx_patchset_t ps, size_t * index) {
+    if (!mo->patch_name) {
+        if (hfx_patchset_n_patches(ps) == 1) {
+            *index = 0;
+            return CLI_OK;
+        }
+        return cli_usage_error(mo->cmd, "patchset %s has %zu patches: name the one to apply with --patch-name NAME",
+                               mo->patchset_path, hfx_patchset_n_patches(ps));
+    }
+    struct hfx_error err = {0};
+    enum hfx_status  st  = hfx_patchset_find(ps, mo->patch_name, index, &err);
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int apply_patchset(const struct model_opts * mo, hfx_workspace_t ws) {
+    struct hfx_error err = {0};
+    hfx_patchset_t   ps  = NULL;
+    enum hfx_status  st  = hfx_patchset_load(mo->patchset_path, &ps, &err);
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return CLI_FAIL;
+    }
+    size_t index = 0;
+    int    rc    = pick_patch(mo, ps, &index);
+    if (rc == CLI_OK) {
+        st = hfx_patchset_apply(ps, index, ws, &err);
+        if (st != HFX_OK) {
+            cli_error_hfx(st, &err);
+            rc = CLI_FAIL;
+        }
+    }
+    hfx_patchset_free(ps);
+    return rc;
+}
+
+int model_opts_workspace(const struct model_opts * mo, hfx_workspace_t * out) {
+    hfx_workspace_t ws = NULL;
+    int             rc = cli_load_workspace(mo->ws_path, &ws);
+    if (rc == CLI_OK) {
+        rc = model_opts_apply_patches(mo, ws);
+    }
+    if (rc == CLI_OK && mo->patchset_path) {
+        rc = apply_patchset(mo, ws);
+    }
+    if (rc != CLI_OK) {
+        hfx_workspace_free(ws);
+        return rc;
+    }
+    *out = ws;
+    return CLI_OK;
+}
+
+int session_open(const struct model_opts * mo, struct session * s, bool with_engine) {
+    memset(s, 0, sizeof *s);
+    int rc = model_opts_workspace(mo, &s->ws);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    struct hfx_error err = {0};
+    enum hfx_status  st  = hfx_model_create(s->ws, &mo->model, &s->model, &err);
+    if (st == HFX_OK && with_engine) {
+        st = hfx_engine_create(s->model, &mo->engine, &s->engine, &err);
+    }
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        session_close(s);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+void session_close(struct session * s) {
+    hfx_engine_free(s->engine);
+    hfx_model_free(s->model);
+    hfx_workspace_free(s->ws);
+    memset(s, 0, sizeof *s);
+}
+
+void infer_opts_init(struct hfx_hypotest_options * h) {
+    memset(h, 0, sizeof *h);
+    h->poi_test = 1.0;
+    h->teststat = HFX_TESTSTAT_QTILDE;
+    h->calctype = HFX_CALC_ASYMPTOTICS;
+    h->n_toys   = 2000;
+    h->seed     = 0;
+}
+
+static int parse_teststat(const char * cmd, const char * v, enum hfx_teststat * out) {
+    static const char * const names[] = {"qtilde", "q", "q0", "tmu", "tmutilde"};
+    static const enum hfx_teststat codes[] = {HFX_TESTSTAT_QTILDE, HFX_TESTSTAT_Q, HFX_TESTSTAT_Q0, HFX_TESTSTAT_TMU,
+                                              HFX_TESTSTAT_TMUTILDE};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(names[i], v) == 0) {
+            *out = codes[i];
+            return CLI_OK;
+        }
+    }
+    return cli_usage_error(cmd, "invalid value '%s' for --teststat (expected qtilde, q, q0, tmu or tmutilde)", v);
+}
+
+static int parse_calctype(const char * cmd, const char * v, enum hfx_calctype * out) {
+    if (strcmp(v, "asymptotics") == 0) {
+        *out = HFX_CALC_ASYMPTOTICS;
+    } else if (strcmp(v, "toybased") == 0) {
+        *out = HFX_CALC_TOYBASED;
+    } else {
+        return cli_usage_error(cmd, "invalid value '%s' for --calctype (expected asymptotics or toybased)", v);
+    }
+    return CLI_OK;
+}
+
+int infer_opts_handle(struct hfx_hypotest_options * h, const char * cmd, const struct cli_opt * o, const char * v) {
+    long n = 0;
+    switch (o->id) {
+    case OPT_TEST_POI:
+        if (!cli_parse_double(v, &h->poi_test)) {
+            return cli_usage_error(cmd, "invalid value '%s' for --test-poi (expected a finite number)", v);
+        }
+        return CLI_OK;
+    case OPT_TESTSTAT: return parse_teststat(cmd, v, &h->teststat);
+    case OPT_CALCTYPE: return parse_calctype(cmd, v, &h->calctype);
+    case OPT_NTOYS:
+        if (!cli_parse_long(v, 1, 100000000L, &n)) {
+            return cli_usage_error(cmd, "invalid value '%s' for --ntoys (expected an integer 1..100000000)", v);
+        }
+        h->n_toys = (size_t) n;
+        return CLI_OK;
+    case OPT_SEED:
+        if (!cli_parse_u64(v, &h->seed)) {
+            return cli_usage_error(cmd, "invalid value '%s' for --seed (expected a non-negative integer)", v);
+        }
+        return CLI_OK;
+    default: return CLI_NOT_MINE;
+    }
+}
+
+static int handle_opt(const struct cli_command * cmd, struct model_opts * mo, struct hfx_hypotest_options * h,
+                      cli_extra_fn extra, void * ctx, struct cli_parsed * out, const struct cli_opt * o,
+                      const char * v) {
+    int rc = CLI_NOT_MINE;
+    if (o->id == OPT_OUTPUT_FILE) {
+        out->output_file = v;
+        return CLI_OK;
+    }
+    if (mo) {
+        rc = model_opts_handle(mo, o, v);
+    }
+    if (rc == CLI_NOT_MINE && h) {
+        rc = infer_opts_handle(h, cmd->name, o, v);
+    }
+    if (rc == CLI_NOT_MINE && extra) {
+        rc = extra(ctx, o, v);
+    }
+    if (rc == CLI_NOT_MINE) { /* a table lists an option nobody handles: a bug, reported as usage */
+        rc = cli_usage_error(cmd->name, "option '%s' is not supported here", o->name);
+    }
+    return rc;
+}
+
+static int check_positionals(const struct cli_command * cmd, const struct cli_parsed * out) {
+    size_t n_req = 0;
+    while (cmd->pos_names && cmd->pos_names[n_req]) {
+        n_req++;
+    }
+    if (out->n_pos < n_req) {
+        return cli_usage_error(cmd->name, "missing argument %s", cmd->pos_names[out->n_pos]);
+    }
+    if (out->n_pos > n_req && !cmd->more_pos) {
+        return cli_usage_error(cmd->name, "unexpected argument '%s'", out->pos[n_req]);
+    }
+    return CLI_OK;
+}
+
+int cli_parse_command(const struct cli_command * cmd, int argc, char ** argv, struct model_opts * mo,
+                      struct hfx_hypotest_options * h, cli_extra_fn extra, void * ctx, struct cli_parsed * out) {
+    memset(out, 0, sizeof *out);
+    out->pos = malloc((size_t) (argc + 1) * sizeof *out->pos);
+    if (!out->pos) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    struct cli_args a;
+    cli_args_init(&a, argc, argv, 1, cmd->name, cmd->tables);
+    const struct cli_opt * o;
+    const char *           v;
+    enum cli_arg_kind      kind;
+    int                    rc = CLI_OK;
+    while (rc == CLI_OK && (kind = cli_args_next(&a, &o, &v)) != CLI_ARG_END) {
+        if (kind == CLI_ARG_ERROR) {
+            rc = CLI_USAGE;
+        } else if (kind == CLI_ARG_POS) {
+            out->pos[out->n_pos++] = v;
+        } else if (o->id == CLI_OPT_HELP) {
+            cli_print_help(cmd->synopsis, cmd->description, cmd->tables);
+            rc = CLI_HELP_SHOWN;
+        } else {
+            rc = handle_opt(cmd, mo, h, extra, ctx, out, o, v);
+        }
+    }
+    if (rc == CLI_OK) {
+        rc = check_positionals(cmd, out);
+    }
+    if (rc == CLI_OK && mo) {
+        mo->ws_path = out->pos[0];
+        rc          = model_opts_check(mo);
+    }
+    if (rc != CLI_OK) {
+        free(out->pos);
+        out->pos = NULL;
+    }
+    return rc;
+}
+
+bool cli_parset_scalar(hfx_model_t m, size_t set) {
+    static const char * const scalar_types[] = {"normfactor", "normsys", "histosys", "lumi"};
+    const char *              type           = hfx_model_parset_type(m, set);
+    for (size_t i = 0; type && i < sizeof scalar_types / sizeof scalar_types[0]; i++) {
+        if (strcmp(type, scalar_types[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+json_t * cli_parset_object(hfx_model_t m, const double * values) {
+    json_t * obj = json_object();
+    for (size_t s = 0; s < hfx_model_n_parsets(m); s++) {
+        size_t off = hfx_model_parset_offset(m, s);
+        size_t n   = hfx_model_parset_size(m, s);
+        json_object_set_new(obj, hfx_model_parset_name(m, s), jout_values(values + off, n, cli_parset_scalar(m, s)));
+    }
+    return obj;
+}
