@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds hfx and runs every test: the C tests (ctest) in a Release build with warnings as errors,
+# the Python tests (pytest, against pyhf where it is installed), and the C tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Tests that need ../shared (the published
+# likelihoods and pyhf reference results) report themselves skipped when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (Release, -Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHFX_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+
+echo "== C tests"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
+    echo "== Python tests"
+    HFX_BIN="$PWD/build/hfx" python3 -m pytest -q tests/python
+fi
+
+echo "== C tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHFX_SANITIZE=address,undefined -DHFX_WERROR=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+(cd build-asan && HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
