@@ -416,23 +416,28 @@ static enum hfx_status staterror_requirement(struct compile * cc, const char * n
             }
         }
     }
-    /* pyhf requires every sample carrying it to carry it in the same channels */
-    for (size_t k = 0; k < m->n_blocks; ++k) {
-        const struct hfx_block * b = &m->blocks[k];
-        if (!carries_sample[b->sample] || !in_channel[b->channel]) {
-            continue;
+    /* pyhf requires every sample carrying it to carry it in the same channels (its per-sample bin
+     * masks must agree), also where the sample is absent from one of them */
+    size_t * n_carried = hfx__arena_alloc(&cc->tmp, (m->n_samples + 1) * sizeof *n_carried);
+    if (!n_carried) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (size_t q = 0; q < cc->n_entries; ++q) {
+        const struct entry * e = &cc->entries[q];
+        if (e->mod->type == HFX_MOD_STATERROR && strcmp(e->mod->name, name) == 0) {
+            ++n_carried[m->blocks[e->block].sample];
         }
-        bool has = false;
-        for (size_t q = cc->block_entry0[k]; q < cc->block_entry0[k] + cc->block_n_entries[k]; ++q) {
-            if (cc->entries[q].mod->type == HFX_MOD_STATERROR && strcmp(cc->entries[q].mod->name, name) == 0) {
-                has = true;
-            }
-        }
-        if (!has) {
-            return hfx__error(cc->err, HFX_ERR_MODEL, cc->block_sample[k]->pointer,
-                              "staterror '%s' is carried by sample '%s' in some channels but not in channel '%s' "
-                              "(pyhf requires the same channels for every sample carrying it)",
-                              name, m->sample_names[b->sample], m->channel_names[b->channel]);
+    }
+    size_t n_channels_with = 0;
+    for (size_t c = 0; c < m->n_channels; ++c) {
+        n_channels_with += in_channel[c] ? 1 : 0;
+    }
+    for (size_t s = 0; s < m->n_samples; ++s) {
+        if (carries_sample[s] && n_carried[s] != n_channels_with) {
+            return hfx__error(cc->err, HFX_ERR_MODEL, first_ptr,
+                              "staterror '%s' is carried by sample '%s' in %zu of the %zu channels that use it (pyhf "
+                              "requires the same channels for every sample carrying it)",
+                              name, m->sample_names[s], n_carried[s], n_channels_with);
         }
     }
     size_t n = 0;

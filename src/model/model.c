@@ -10,6 +10,7 @@ enum hfx_status hfx__model_compile(const struct hfx_spec * spec, const struct hf
 
 enum hfx_status hfx_model_create(hfx_workspace_t ws, const struct hfx_model_options * opts, hfx_model_t * out,
                                  struct hfx_error * err) {
+    hfx__error_clear(err); /* a fresh report: the source of an earlier error must not stick */
     if (!ws || !out) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_model_create: NULL argument");
     }
