@@ -20,6 +20,8 @@ struct hfx_engine {
     void *   hess_ws;
     double * x0, * lower, * upper, * grad, * best, * unc, * trial;
     double * scale, * z, * zlower, * zupper; /* [n_pars] preconditioning: x = scale * z */
+    double * saved;                          /* [n_pars] best point kept across a polish */
+    signed char * side;                      /* [n_pars] kinked parameters: -1/+1 keeps the fit on that side of 0 */
     double * cov;                              /* [n_pars * n_pars] */
     bool *   fixed;
 

@@ -8,6 +8,7 @@
  */
 #include "fit/engine.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -51,6 +52,8 @@ void hfx_engine_free(hfx_engine_t e) {
     free(e->z);
     free(e->zlower);
     free(e->zupper);
+    free(e->side);
+    free(e->saved);
     free(e->cov);
     free(e->fixed);
     free(e->data_asimov);
@@ -108,6 +111,8 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->z            = calloc(np, sizeof(double));
     e->zlower       = calloc(np, sizeof(double));
     e->zupper       = calloc(np, sizeof(double));
+    e->side         = calloc(np, sizeof(signed char));
+    e->saved        = calloc(np, sizeof(double));
     e->cov          = calloc(np * np, sizeof(double));
     e->fixed        = calloc(np, sizeof(bool));
     e->data_asimov  = calloc(e->n_data + 1, sizeof(double));
@@ -118,7 +123,7 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->pars_free    = calloc(np, sizeof(double));
     e->pars_gen     = calloc(np, sizeof(double));
     e->eval_scratch = calloc(hfx__eval_scratch_size(m), sizeof(double));
-    if (!e->min_ws || !e->hess_ws || !e->x0 || !e->lower || !e->upper || !e->grad || !e->best || !e->unc || !e->trial || !e->scale || !e->z || !e->zlower || !e->zupper ||
+    if (!e->min_ws || !e->hess_ws || !e->x0 || !e->lower || !e->upper || !e->grad || !e->best || !e->unc || !e->trial || !e->scale || !e->z || !e->zlower || !e->zupper || !e->side || !e->saved ||
         !e->cov || !e->fixed || !e->data_asimov || !e->data_toy || !e->pars_tmp || !e->pars_b || !e->pars_sb || !e->pars_free || !e->pars_gen ||
         !e->eval_scratch) {
         hfx_engine_free(e);
@@ -203,15 +208,23 @@ static enum hfx_status minimize_from(hfx_engine_t e, const double * start, const
     for (size_t j = 0; j < np; ++j) {
         double fjj  = e->scale[j];
         e->scale[j] = fjj > 0 && isfinite(fjj) ? 1.0 / sqrt(fjj) : 1.0;
-        e->z[j]      = e->trial[j] / e->scale[j];
-        e->zlower[j] = e->lower[j] / e->scale[j];
-        e->zupper[j] = e->upper[j] / e->scale[j];
+        /* a side lock turns the kink at 0 into a bound (see polish_kinks) */
+        double lo    = e->side[j] > 0 ? fmax(e->lower[j], 0.0) : e->lower[j];
+        double hi    = e->side[j] < 0 ? fmin(e->upper[j], 0.0) : e->upper[j];
+        e->z[j]      = fmin(fmax(e->trial[j], lo), hi) / e->scale[j];
+        e->zlower[j] = lo / e->scale[j];
+        e->zupper[j] = hi / e->scale[j];
     }
     hfx__min_init(st, e->min_ws, np, e->z, e->zlower, e->zupper, e->fixed, &fit_defaults);
     *req = HFX_MIN_EVAL;
     while (*req == HFX_MIN_EVAL) {
         for (size_t j = 0; j < np; ++j) {
             e->trial[j] = e->fixed[j] ? e->x0[j] : st->x[j] * e->scale[j];
+            if (e->side[j] > 0 && e->trial[j] == 0.0) {
+                /* at the kink the rate takes the alpha < 0 branch (pyhf's convention); a fit held on
+                 * the positive side needs that side's slope there */
+                e->trial[j] = DBL_MIN;
+            }
         }
         double          f;
         enum hfx_status s = e->be->eval(e->plan, 1, e->trial, data, 0, &data_const, &f, e->grad, err);
@@ -288,6 +301,41 @@ static enum hfx_status explore_sides(hfx_engine_t e, const double * data, double
     return HFX_OK;
 }
 
+/* A minimum exactly at the kink of a code1 normsys or code0 histosys is a point where the gradient
+ * jumps, so BFGS circles it without meeting its gradient test and ends on the iteration limit. When
+ * that happens with kinked parameters within 1e-4 of 0, refit from the best point with each of them
+ * locked to the side of 0 it is on: 0 is then a bound, which the active-set method reaches exactly,
+ * and the fit converges. The result is kept if it is no higher than the best (within rounding). */
+static enum hfx_status polish_kinks(hfx_engine_t e, const double * data, double data_const, double * f_best,
+                                    struct hfx_min_state * st, enum hfx_min_request * req, struct hfx_error * err) {
+    const struct hfx_model * m  = e->m;
+    size_t                   np = m->n_pars;
+    bool                     any = false;
+    for (size_t j = 0; j < np; ++j) {
+        bool kinked = m->explore[j] && !m->flat_at_init[j] && !e->fixed[j];
+        e->side[j]  = kinked && fabs(e->best[j]) < 1e-4 ? (e->best[j] < 0 ? -1 : 1) : 0;
+        any         = any || e->side[j] != 0;
+    }
+    if (any) {
+        memcpy(e->trial, e->best, np * sizeof(double));
+        memcpy(e->saved, e->best, np * sizeof(double));
+        double               before = *f_best, f_polish = INFINITY;
+        enum hfx_min_request r;
+        enum hfx_status      s = minimize_from(e, e->trial, data, data_const, &f_polish, st, &r, err);
+        if (s != HFX_OK) {
+            return s;
+        }
+        memset(e->side, 0, np);
+        if (r == HFX_MIN_CONVERGED && f_polish <= before + 1e-12 * fmax(1.0, fabs(before))) {
+            *f_best = f_polish;
+            *req    = r;
+        } else {
+            memcpy(e->best, e->saved, np * sizeof(double)); /* keep the better point */
+        }
+    }
+    return HFX_OK;
+}
+
 enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_const, bool uncertainties,
                              struct hfx_fit_result * result, struct hfx_error * err) {
     const struct hfx_model * m  = e->m;
@@ -316,6 +364,12 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
         }
         n_iter += st.n_iter;
         n_eval += st.n_eval;
+    }
+    if (req != HFX_MIN_CONVERGED && m->n_explore > 0) {
+        s = polish_kinks(e, data, data_const, &f_best, &st, &req, err);
+        if (s != HFX_OK) {
+            return s;
+        }
     }
     memset(e->unc, 0, np * sizeof(double));
     if (uncertainties) {

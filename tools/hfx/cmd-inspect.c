@@ -224,6 +224,7 @@ static json_t * parameter_json(hfx_model_t m, size_t set, const json_t * modifie
     json_object_set_new(p, "type", json_string(type));
     json_object_set_new(p, "constraint", json_string(constraint_of(type)));
     json_object_set_new(p, "modifiers", modifier_types_of(modifiers, name));
+    json_object_set_new(p, "offset", json_integer((json_int_t) off));
     json_object_set_new(p, "size", json_integer((json_int_t) n));
     json_object_set_new(p, "init", jout_values(hfx_model_init(m) + off, n, scalar));
     json_object_set_new(p, "bounds", bounds_json(m, off, n, scalar));
@@ -257,6 +258,12 @@ static json_t * summary_json(const json_t * root, hfx_model_t m, const char * me
     json_object_set_new(j, "modifiers", modifiers);
     json_object_set_new(j, "modifier_types", type_counts);
     json_object_set_new(j, "parameters", parameters_json(m, modifiers));
+    /* the parameter vector's layout (pyhf's model.config.par_order); "parameters" is sorted by name */
+    json_t * order = json_array();
+    for (size_t s = 0; s < hfx_model_n_parsets(m); s++) {
+        json_array_append_new(order, json_string(hfx_model_parset_name(m, s)));
+    }
+    json_object_set_new(j, "par_order", order);
     json_object_set_new(j, "measurements", measurements_json(root, measurement));
     json_object_set_new(j, "n_pars", json_integer((json_int_t) hfx_model_n_pars(m)));
     json_object_set_new(j, "n_bins", json_integer((json_int_t) hfx_model_n_bins(m)));
