@@ -95,6 +95,28 @@ static void forward(const struct hfx_model * m, const double * pars, double * la
     }
 }
 
+/* The block's scalar factors f and their derivatives df, and out_j = df_j * (product of the other
+ * factors), from prefix and suffix products (no division: a factor may be exactly 0). out may be
+ * f itself: f is only read before out is written. */
+static void scalar_slopes(const struct hfx_model * m, const struct hfx_block * b, const double * pars, double * f,
+                          double * df, double * pre, double * suf, double * out) {
+    int32_t n = b->n_scalar;
+    for (int32_t j = 0; j < n; ++j) {
+        f[j] = scalar_factor(m, &m->scalars[b->scalar0 + j], pars, &df[j]);
+    }
+    pre[0] = 1.0;
+    for (int32_t j = 0; j < n; ++j) {
+        pre[j + 1] = pre[j] * f[j];
+    }
+    suf[n] = 1.0;
+    for (int32_t j = n - 1; j >= 0; --j) {
+        suf[j] = suf[j + 1] * f[j];
+    }
+    for (int32_t j = 0; j < n; ++j) {
+        out[j] = pre[j] * suf[j + 1] * df[j];
+    }
+}
+
 /* Backward pass: grad += d twice_nll / d pars through the rates, given w = d twice_nll / d lam. */
 static void backward(const struct hfx_model * m, const double * pars, const double * w, const double * base,
                      const double * prod, const double * block_s, double * grad, double * scratch) {
@@ -115,20 +137,9 @@ static void backward(const struct hfx_model * m, const double * pars, const doub
             for (int64_t i = 0; i < b->n_bins; ++i) {
                 g += bw[i] * bprod[i] * bbase[i];
             }
-            int32_t n = b->n_scalar;
-            for (int32_t j = 0; j < n; ++j) {
-                f[j] = scalar_factor(m, &m->scalars[b->scalar0 + j], pars, &df[j]);
-            }
-            pre[0] = 1.0;
-            for (int32_t j = 0; j < n; ++j) {
-                pre[j + 1] = pre[j] * f[j];
-            }
-            suf[n] = 1.0;
-            for (int32_t j = n - 1; j >= 0; --j) {
-                suf[j] = suf[j + 1] * f[j];
-            }
-            for (int32_t j = 0; j < n; ++j) {
-                grad[m->scalars[b->scalar0 + j].par] += pre[j] * suf[j + 1] * df[j] * g;
+            scalar_slopes(m, b, pars, f, df, pre, suf, f);
+            for (int32_t j = 0; j < b->n_scalar; ++j) {
+                grad[m->scalars[b->scalar0 + j].par] += f[j] * g;
             }
         }
         /* per-bin factors: d/d theta_{par0+i} = w_i S base_i (product of the other per-bin factors) */
@@ -231,17 +242,7 @@ void hfx__fisher_diag(const struct hfx_model * m, const double * pars, double * 
         const double *           blam  = &lam[b->bin0];
         double                   s     = block_s[k];
         int32_t                  n     = b->n_scalar;
-        for (int32_t j = 0; j < n; ++j) {
-            f[j] = scalar_factor(m, &m->scalars[b->scalar0 + j], pars, &df[j]);
-        }
-        pre[0] = 1.0;
-        for (int32_t j = 0; j < n; ++j) {
-            pre[j + 1] = pre[j] * f[j];
-        }
-        suf[n] = 1.0;
-        for (int32_t j = n - 1; j >= 0; --j) {
-            suf[j] = suf[j + 1] * f[j];
-        }
+        scalar_slopes(m, b, pars, f, df, pre, suf, f);
         for (int64_t i = 0; i < b->n_bins; ++i) {
             if (!(blam[i] > 0)) {
                 continue;
@@ -249,7 +250,7 @@ void hfx__fisher_diag(const struct hfx_model * m, const double * pars, double * 
             double w = 2.0 / blam[i];
             double u = bprod[i] * bbase[i];
             for (int32_t j = 0; j < n; ++j) {
-                double d = pre[j] * suf[j + 1] * df[j] * u;
+                double d = f[j] * u;
                 out[m->scalars[b->scalar0 + j].par] += w * d * d;
             }
             for (int32_t q = 0; q < b->n_perbin; ++q) {

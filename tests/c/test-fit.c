@@ -20,17 +20,9 @@
 
 #include "hfx/hfx.h"
 
-#include <jansson.h>
+#include "hfx-test-ref.h"
 
-static enum hfx_interp_code code_of(const char * s) {
-    if (!s) return HFX_INTERP_DEFAULT;
-    if (!strcmp(s, "code0")) return HFX_INTERP_CODE0;
-    if (!strcmp(s, "code1")) return HFX_INTERP_CODE1;
-    if (!strcmp(s, "code2")) return HFX_INTERP_CODE2;
-    if (!strcmp(s, "code4")) return HFX_INTERP_CODE4;
-    if (!strcmp(s, "code4p")) return HFX_INTERP_CODE4P;
-    return HFX_INTERP_DEFAULT;
-}
+#include <jansson.h>
 
 static int cls_close(double a, double b) {
     if (fabs(b) < 1e-3) {
@@ -107,8 +99,8 @@ static void check_case(json_t * line, json_t * tight, const char * backend) {
     ASSERT_EQ(hfx_workspace_load_string(text, "random", &ws, &err), HFX_OK);
     free(text);
     struct hfx_model_options opts = {0};
-    opts.normsys_interp  = code_of(json_string_value(json_object_get(json_object_get(ms, "normsys"), "interpcode")));
-    opts.histosys_interp = code_of(json_string_value(json_object_get(json_object_get(ms, "histosys"), "interpcode")));
+    opts.normsys_interp  = hfx_test_interp_code(ms, "normsys");
+    opts.histosys_interp = hfx_test_interp_code(ms, "histosys");
     hfx_model_t  m;
     hfx_engine_t e;
     ASSERT_EQ(hfx_model_create(ws, &opts, &m, &err), HFX_OK);
@@ -181,17 +173,10 @@ int main(void) {
         n_tight    = 0;
         n_lower    = 0;
         while (getline(&line, &cap, f) > 0) {
-            for (char * q = strstr(line, "NaN"); q; q = strstr(q, "NaN")) {
-                memcpy(q, "[] ", 3); /* jansson has no NaN; the fields used here are never NaN */
-            }
-            json_error_t jerr;
-            json_t *     j = json_loads(line, 0, &jerr);
+            json_t * j = hfx_test_parse_line(line);
             ASSERT(j != NULL);
             ASSERT(getline(&tline, &tcap, ft) > 0);
-            for (char * q = strstr(tline, "NaN"); q; q = strstr(q, "NaN")) {
-                memcpy(q, "[] ", 3);
-            }
-            json_t * t = json_loads(tline, 0, &jerr);
+            json_t * t = hfx_test_parse_line(tline);
             ASSERT(t != NULL);
             ASSERT_EQ(json_integer_value(json_object_get(t, "seed")), json_integer_value(json_object_get(j, "seed")));
             check_case(j, t, backend);

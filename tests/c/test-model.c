@@ -15,17 +15,9 @@
 
 #include "hfx/hfx.h"
 
-#include <jansson.h>
+#include "hfx-test-ref.h"
 
-static enum hfx_interp_code code_of(const char * s) {
-    if (!s) return HFX_INTERP_DEFAULT;
-    if (!strcmp(s, "code0")) return HFX_INTERP_CODE0;
-    if (!strcmp(s, "code1")) return HFX_INTERP_CODE1;
-    if (!strcmp(s, "code2")) return HFX_INTERP_CODE2;
-    if (!strcmp(s, "code4")) return HFX_INTERP_CODE4;
-    if (!strcmp(s, "code4p")) return HFX_INTERP_CODE4P;
-    return HFX_INTERP_DEFAULT;
-}
+#include <jansson.h>
 
 static void check_case(json_t * line, int * n_points) {
     json_t * ws_json = json_object_get(line, "workspace");
@@ -37,8 +29,8 @@ static void check_case(json_t * line, int * n_points) {
     ASSERT_EQ(hfx_workspace_load_string(text, "random", &ws, &err), HFX_OK);
     free(text);
     struct hfx_model_options opts = {0};
-    opts.normsys_interp  = code_of(json_string_value(json_object_get(json_object_get(ms, "normsys"), "interpcode")));
-    opts.histosys_interp = code_of(json_string_value(json_object_get(json_object_get(ms, "histosys"), "interpcode")));
+    opts.normsys_interp  = hfx_test_interp_code(ms, "normsys");
+    opts.histosys_interp = hfx_test_interp_code(ms, "histosys");
     hfx_model_t m;
     if (hfx_model_create(ws, &opts, &m, &err) != HFX_OK) {
         char buf[2048];
@@ -153,13 +145,7 @@ int main(void) {
     size_t  cap  = 0;
     int     n_cases = 0, n_points = 0;
     while (getline(&line, &cap, f) > 0) {
-        /* Python's json writes NaN where pyhf's twice_nll was NaN (a negative expected rate); jansson
-         * has no NaN, so read it as an empty array (same length, so the buffer suffices) */
-        for (char * q = strstr(line, "NaN"); q; q = strstr(q, "NaN")) {
-            memcpy(q, "[] ", 3);
-        }
-        json_error_t jerr;
-        json_t *     j = json_loads(line, 0, &jerr);
+        json_t * j = hfx_test_parse_line(line); /* NaN where pyhf's twice_nll was NaN */
         ASSERT(j != NULL);
         check_case(j, &n_points);
         json_decref(j);

@@ -25,6 +25,7 @@
 #include "hfx-test.h"
 
 #include "hfx/hfx.h"
+#include "hfx-test-ref.h"
 #include "infer/stats.h"
 
 #include <jansson.h>
@@ -107,12 +108,7 @@ static json_t * read_jsonl(const char * path) {
     char *   line = NULL;
     size_t   cap  = 0;
     while (getline(&line, &cap, f) > 0) {
-        /* Python's json writes NaN; jansson has none: an empty array marks it (same length) */
-        for (char * q = strstr(line, "NaN"); q; q = strstr(q, "NaN")) {
-            memcpy(q, "[] ", 3);
-        }
-        json_error_t jerr;
-        json_t *     j = json_loads(line, 0, &jerr);
+        json_t * j = hfx_test_parse_line(line);
         ASSERT(j != NULL);
         json_array_append_new(out, j);
     }
