@@ -90,7 +90,9 @@ enum hfx_status hfx_workspace_load(const char * path, hfx_workspace_t * out, str
 enum hfx_status hfx_workspace_load_string(const char * json, const char * name, hfx_workspace_t * out,
                                           struct hfx_error * err);
 
-/* A deep copy, so that one background workspace can be patched many times. */
+/* An independent copy, so that one background workspace can be patched many times: it shares the
+ * JSON tree copy-on-write (src/spec/json-patch.c), so copying costs O(1) and patches copy only the
+ * containers they change; copies may be patched and freed from different threads. */
 enum hfx_status hfx_workspace_copy(hfx_workspace_t ws, hfx_workspace_t * out, struct hfx_error * err);
 
 void hfx_workspace_free(hfx_workspace_t ws);

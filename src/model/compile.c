@@ -155,6 +155,13 @@ static int cmp_entry(const struct entry * a, const struct entry * b) {
     return strcmp(type_name(a->mod->type), type_name(b->mod->type));
 }
 
+/* qsort order of a sample's entries: (name, type), ties in modifier order (all in one mods array). */
+static int cmp_entry_stable(const void * pa, const void * pb) {
+    const struct entry * a = pa, * b = pb;
+    int                  c = cmp_entry(a, b);
+    return c != 0 ? c : (a->mod > b->mod) - (a->mod < b->mod);
+}
+
 static enum hfx_status build_blocks(struct compile * cc) {
     const struct hfx_spec * spec = cc->spec;
     struct hfx_model *      m    = cc->m;
@@ -258,35 +265,33 @@ static enum hfx_status build_blocks(struct compile * cc) {
             b->nom     = (int64_t) nom;
             nom += ch->n_bins;
             cc->block_sample[nb] = sa;
-            /* entries sorted by (name, type); a repeated pair keeps the last definition */
+            /* entries sorted by (name, type); a repeated pair keeps the last definition. Sorted with
+             * the modifier index as the last key, so that the last of a run of equal pairs is the last
+             * definition; a repeated shapesys is an error, reported at the first repeat in modifier
+             * order (the first modifier that repeats an earlier one). */
             size_t e0 = ne;
             for (size_t j = 0; j < sa->n_mods; ++j) {
-                struct entry e = {&sa->mods[j], nb};
-                size_t       pos = ne;
-                bool         replaced = false;
-                for (size_t q = e0; q < ne; ++q) {
-                    int c = cmp_entry(&cc->entries[q], &e);
-                    if (c == 0) {
-                        if (e.mod->type == HFX_MOD_SHAPESYS) {
-                            return hfx__error(cc->err, HFX_ERR_MODEL, e.mod->pointer,
-                                              "shapesys modifier '%s' appears twice on sample '%s'", e.mod->name,
-                                              sa->name);
-                        }
-                        cc->entries[q] = e;
-                        replaced       = true;
-                        break;
+                cc->entries[e0 + j] = (struct entry){&sa->mods[j], nb};
+            }
+            qsort(&cc->entries[e0], sa->n_mods, sizeof *cc->entries, cmp_entry_stable);
+            const struct hfx_spec_modifier * repeat = NULL; /* the earliest repeated shapesys */
+            size_t                           run    = 0;    /* length of the current run of equal pairs */
+            for (size_t q = e0; q < e0 + sa->n_mods; ++q) {
+                const struct entry e = cc->entries[q]; /* writes below go to ne - 1 or ne <= q */
+                if (ne > e0 && cmp_entry(&cc->entries[ne - 1], &e) == 0) {
+                    /* the second of a run, in modifier order, is its first repeat */
+                    if (++run == 2 && e.mod->type == HFX_MOD_SHAPESYS && (!repeat || e.mod < repeat)) {
+                        repeat = e.mod;
                     }
-                    if (c > 0) {
-                        pos = q;
-                        break;
-                    }
+                    cc->entries[ne - 1] = e;
+                } else {
+                    run               = 1;
+                    cc->entries[ne++] = e;
                 }
-                if (replaced) {
-                    continue;
-                }
-                memmove(&cc->entries[pos + 1], &cc->entries[pos], (ne - pos) * sizeof *cc->entries);
-                cc->entries[pos] = e;
-                ++ne;
+            }
+            if (repeat) {
+                return hfx__error(cc->err, HFX_ERR_MODEL, repeat->pointer,
+                                  "shapesys modifier '%s' appears twice on sample '%s'", repeat->name, sa->name);
             }
             cc->block_entry0[nb]    = e0;
             cc->block_n_entries[nb] = ne - e0;
@@ -847,7 +852,41 @@ static enum hfx_status build_tables(struct compile * cc) {
         !m->flat_at_init || !m->nonmonotone || !moves || !interp) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
-    /* staterror: where each carrying channel's bins start within the set */
+    /* staterror: where each carrying channel's bins start within the set (its parameters run over the
+     * carrying channels' bins in sorted channel order): stat_start[slot * n_channels + c] for the set
+     * with stat_slot[parset] == slot, found in one pass over the entries */
+    size_t   nc        = m->n_channels;
+    size_t * stat_slot = hfx__arena_alloc(&cc->tmp, (cc->n_builds + 1) * sizeof *stat_slot);
+    size_t   n_stat    = 0;
+    if (!stat_slot) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (size_t q = 0; q < cc->n_entries; ++q) {
+        const struct hfx_spec_modifier * mod = cc->entries[q].mod;
+        size_t                           idx = 0;
+        if (mod->type == HFX_MOD_STATERROR && name_map_get(&cc->parset_index, mod->name, &idx) && stat_slot[idx] == 0) {
+            stat_slot[idx] = ++n_stat; /* 1-based: 0 means not a staterror set */
+        }
+    }
+    size_t * stat_start = hfx__arena_alloc(&cc->tmp, (n_stat * nc + 1) * sizeof *stat_start);
+    if (!stat_start) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (size_t q = 0; q < cc->n_entries; ++q) { /* first mark the carrying channels */
+        const struct hfx_spec_modifier * mod = cc->entries[q].mod;
+        size_t                           idx = 0;
+        if (mod->type == HFX_MOD_STATERROR && name_map_get(&cc->parset_index, mod->name, &idx)) {
+            stat_start[(stat_slot[idx] - 1) * nc + (size_t) m->blocks[cc->entries[q].block].channel] = 1;
+        }
+    }
+    for (size_t t = 0; t < n_stat; ++t) { /* then turn the marks into offsets */
+        size_t start = 0;
+        for (size_t c = 0; c < nc; ++c) {
+            bool has              = stat_start[t * nc + c] != 0;
+            stat_start[t * nc + c] = start;
+            start += has ? m->channel_n_bins[c] : 0;
+        }
+    }
     size_t ns = 0, npb = 0, nh = 0, nhv = 0;
     for (size_t k = 0; k < m->n_blocks; ++k) {
         struct hfx_block * b = &m->blocks[k];
@@ -902,25 +941,7 @@ static enum hfx_status build_tables(struct compile * cc) {
                 break;
             }
             case HFX_MOD_STATERROR: {
-                /* parameters run over the carrying channels' bins in sorted channel order */
-                size_t start = 0;
-                for (int32_t c = 0; c < b->channel; ++c) {
-                    for (size_t kk = 0; kk < m->n_blocks; ++kk) {
-                        if (m->blocks[kk].channel != c) {
-                            continue;
-                        }
-                        bool has = false;
-                        for (size_t qq = cc->block_entry0[kk]; qq < cc->block_entry0[kk] + cc->block_n_entries[kk];
-                             ++qq) {
-                            has = has || (cc->entries[qq].mod->type == HFX_MOD_STATERROR &&
-                                          strcmp(cc->entries[qq].mod->name, mod->name) == 0);
-                        }
-                        if (has) {
-                            start += m->channel_n_bins[c];
-                            break;
-                        }
-                    }
-                }
+                size_t start = stat_start[(stat_slot[idx] - 1) * nc + (size_t) b->channel];
                 m->perbins[npb++] = (struct hfx_mod_perbin){.par0 = par + (int32_t) start, .type = mod->type};
                 break;
             }

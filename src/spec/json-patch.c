@@ -2,14 +2,40 @@
  * json-patch.c -- RFC 6902 JSON Patch and RFC 6901 JSON Pointer on jansson trees.
  *
  * pyhf applies patches (signal points of a patchset, or --patch files) with the Python jsonpatch
- * package; this file gives the same results. A patch is applied to a deep copy of the document, and
- * the copy replaces the original only when every operation succeeded, so a failed patch leaves the
+ * package; this file gives the same results. A patch is applied to a copy of the document, and the
+ * copy replaces the original only when every operation succeeded, so a failed patch leaves the
  * workspace as it was. Errors name the operation as "/<index>" in err->pointer (the pointer of the
  * operation inside the patch document) and describe the failure in msg, for instance
  *   /3: test failed: value at /channels/0/name is "SR", expected "CR"
  *   /0: remove failed: path /channels/7 does not exist (array /channels has 2 elements)
  * "test" compares values as Python does for JSON data: 1 equals 1.0, objects compare without regard
  * to key order. Unlike Python, true is not equal to 1 (a quirk of Python's bool we do not copy).
+ *
+ * Copy-on-write. Workspace trees share their nodes: hfx_workspace_copy() only takes a reference to
+ * the root, and a scan over signal points patches many such copies of one background tree, often
+ * from several threads. jansson counts references (atomically), and the rule that keeps shared
+ * nodes intact is:
+ *
+ *   NEVER MUTATE A JSON CONTAINER WHOSE REFERENCE COUNT IS ABOVE 1.
+ *
+ * A node whose count is 1 and that is reached from a tree we own belongs to that tree alone (every
+ * other tree, thread or patch document that could see it would hold a reference of its own), so it
+ * may be changed in place. Before an operation changes a container, walk_own() walks the path to it
+ * from the root and replaces every shared container on the way (the root included) by a shallow
+ * copy (json_copy: a new container holding new references to the same children), stored in its
+ * parent, which is by then owned. Only the containers along the path are copied; everything else
+ * stays shared. Consequences:
+ * - The atomic copy of the document is a new reference to its root, not a deep copy: the first
+ *   change copies the root, and on failure the working root is simply released.
+ * - Values inserted by add and replace are the patch document's own nodes, taken by reference, and
+ *   copy/move share the source node: the patch (or the other place in the tree) holds a reference
+ *   too, so none of them is ever changed in place while shared.
+ * - A source node is referenced before walk_own() runs for its destination, so that replacing it
+ *   along the way cannot free it.
+ * - Nothing else in src/spec mutates a workspace tree (spec-build.c and patchset.c only change JSON
+ *   objects they created themselves and never shared); freeing a workspace is one json_decref().
+ * Reading the count uses an acquire load, paired with jansson's release decrement, so that a node
+ * another thread has just let go of is seen as ours together with everything that thread wrote.
  */
 #include "spec/spec.h"
 
@@ -117,6 +143,56 @@ static json_t * walk(json_t * root, const struct json_ptr * p, size_t n, size_t 
         if (!next) {
             *fail = i;
             return NULL;
+        }
+        node = next;
+    }
+    return node;
+}
+
+/* The reference count of v (see the copy-on-write rule at the top of the file). */
+static size_t refcount(const json_t * v) {
+#if JSON_HAVE_ATOMIC_BUILTINS
+    return __atomic_load_n(&v->refcount, __ATOMIC_ACQUIRE);
+#else
+    return v->refcount;
+#endif
+}
+
+/* True if v is a container that other references share, so that it must be copied before a change. */
+static bool shared_container(const json_t * v) {
+    return (json_is_object(v) || json_is_array(v)) && refcount(v) > 1;
+}
+
+/* Resolves the first n tokens as walk() does, and makes the root and every container on the way
+ * (the one returned included) owned by this tree alone, copying shared ones shallowly and storing
+ * the copies in their (owned) parents. Sets *oom (and returns NULL) when a copy cannot be made. */
+static json_t * walk_own(json_t ** root, const struct json_ptr * p, size_t n, size_t * fail, bool * oom) {
+    *oom = false;
+    if (!walk(*root, p, n, fail)) {
+        return NULL;
+    }
+    if (shared_container(*root)) {
+        json_t * c = json_copy(*root);
+        if (!c) {
+            *oom = true;
+            return NULL;
+        }
+        json_decref(*root);
+        *root = c;
+    }
+    json_t * node = *root;
+    for (size_t i = 0; i < n; i++) {
+        json_t * next = child(node, p->tok[i]);
+        if (shared_container(next)) {
+            json_t * c = json_copy(next);
+            size_t   idx = 0;
+            /* node is owned; setting a member in place keeps its position among the keys */
+            if (!c || (json_is_object(node) ? json_object_set_new(node, p->tok[i], c)
+                                            : (parse_index(p->tok[i], &idx), json_array_set_new(node, idx, c))) != 0) {
+                *oom = true;
+                return NULL;
+            }
+            next = c;
         }
         node = next;
     }
@@ -304,10 +380,11 @@ static enum hfx_status do_add(json_t ** root, const struct json_ptr * p, const c
         return HFX_OK;
     }
     size_t   fail   = 0;
-    json_t * parent = walk(*root, p, p->n - 1, &fail);
+    bool     oom    = false;
+    json_t * parent = walk_own(root, p, p->n - 1, &fail, &oom);
     if (!parent) {
         json_decref(value);
-        return missing(err, k, op, *root, p, path, fail);
+        return oom ? HFX_ERR_ALLOC : missing(err, k, op, *root, p, path, fail);
     }
     const char * last = p->tok[p->n - 1];
     if (json_is_object(parent)) {
@@ -338,17 +415,21 @@ static enum hfx_status do_add(json_t ** root, const struct json_ptr * p, const c
                    type_name(parent));
 }
 
-static enum hfx_status do_remove(json_t * root, const struct json_ptr * p, const char * path, struct hfx_error * err,
+static enum hfx_status do_remove(json_t ** root, const struct json_ptr * p, const char * path, struct hfx_error * err,
                                  size_t k, const char * op) {
     if (p->n == 0) {
         return op_fail(err, k, op, "cannot remove the whole document");
     }
     size_t fail = 0;
-    if (!walk(root, p, p->n, &fail)) {
-        return missing(err, k, op, root, p, path, fail);
+    if (!walk(*root, p, p->n, &fail)) {
+        return missing(err, k, op, *root, p, path, fail);
     }
-    json_t *     parent = walk(root, p, p->n - 1, &fail);
-    const char * last   = p->tok[p->n - 1];
+    bool     oom    = false;
+    json_t * parent = walk_own(root, p, p->n - 1, &fail, &oom);
+    if (!parent) {
+        return HFX_ERR_ALLOC; /* the path resolved above, so only a failed copy gets here */
+    }
+    const char * last = p->tok[p->n - 1];
     if (json_is_object(parent)) {
         json_object_del(parent, last);
     } else {
@@ -466,31 +547,30 @@ static enum hfx_status apply_op(json_t ** root, const json_t * op, size_t k, str
     json_t * value = json_object_get(op, "value");
     size_t   fail  = 0;
     switch (kind) {
-    case OP_ADD: {
-        json_t * copy = json_deep_copy(value);
-        st            = copy ? do_add(root, &p, path, copy, err, k, name) : HFX_ERR_ALLOC;
+    case OP_ADD:
+        /* The patch's value is shared, not copied: the patch holds a reference (copy-on-write). */
+        st = do_add(root, &p, path, json_incref(value), err, k, name);
         break;
-    }
     case OP_REMOVE:
-        st = do_remove(*root, &p, path, err, k, name);
+        st = do_remove(root, &p, path, err, k, name);
         break;
     case OP_REPLACE: {
         json_t * target = walk(*root, &p, p.n, &fail);
-        json_t * copy   = target ? json_deep_copy(value) : NULL;
         if (!target) {
             st = missing(err, k, name, *root, &p, path, fail);
-        } else if (!copy) {
-            st = HFX_ERR_ALLOC;
         } else if (p.n == 0) {
             json_decref(*root);
-            *root = copy;
+            *root = json_incref(value);
         } else {
             /* Set in place, so that a replaced object member keeps its position (as in Python). */
-            json_t *     parent = walk(*root, &p, p.n - 1, &fail);
+            bool         oom    = false;
+            json_t *     parent = walk_own(root, &p, p.n - 1, &fail, &oom);
             const char * last   = p.tok[p.n - 1];
             size_t       idx    = 0;
-            int          rc     = json_is_object(parent) ? json_object_set_new(parent, last, copy)
-                                                         : (parse_index(last, &idx), json_array_set_new(parent, idx, copy));
+            int          rc     = !parent                ? -1
+                                  : json_is_object(parent) ? json_object_set_new(parent, last, json_incref(value))
+                                                         : (parse_index(last, &idx),
+                                                            json_array_set_new(parent, idx, json_incref(value)));
             st                  = rc == 0 ? HFX_OK : HFX_ERR_ALLOC;
         }
         break;
@@ -502,8 +582,8 @@ static enum hfx_status apply_op(json_t ** root, const json_t * op, size_t k, str
         } else if (is_proper_prefix(&f, &p)) {
             st = op_fail(err, k, name, "cannot move %s into its own child %s", from, path);
         } else {
-            json_incref(src);
-            st = f.n == 0 ? HFX_OK : do_remove(*root, &f, from, err, k, name);
+            json_incref(src); /* before do_remove and walk_own, which may release the tree's reference */
+            st = f.n == 0 ? HFX_OK : do_remove(root, &f, from, err, k, name);
             if (st == HFX_OK) {
                 st = do_add(root, &p, path, src, err, k, name);
             } else {
@@ -517,8 +597,9 @@ static enum hfx_status apply_op(json_t ** root, const json_t * op, size_t k, str
         if (!src) {
             st = missing(err, k, name, *root, &f, from, fail);
         } else {
-            json_t * copy = json_deep_copy(src);
-            st            = copy ? do_add(root, &p, path, copy, err, k, name) : HFX_ERR_ALLOC;
+            /* Shared, not copied: a later change to either place copies what it changes first. The
+             * reference is taken before do_add's walk_own, which may replace src's parent. */
+            st = do_add(root, &p, path, json_incref(src), err, k, name);
         }
         break;
     }
@@ -550,10 +631,8 @@ enum hfx_status hfx__json_patch_apply(json_t ** doc, const json_t * patch, struc
     if (!json_is_array(patch)) {
         return hfx__json_patch_check(patch, err);
     }
-    json_t * work = json_deep_copy(*doc);
-    if (!work) {
-        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory applying a patch");
-    }
+    /* The working copy shares *doc; the first change copies the root (see the top of the file). */
+    json_t * work = json_incref(*doc);
     for (size_t k = 0; k < json_array_size(patch); k++) {
         enum hfx_status st = apply_op(&work, json_array_get(patch, k), k, err);
         if (st != HFX_OK) {

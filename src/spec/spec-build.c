@@ -48,9 +48,19 @@ const char * hfx__modifier_type_name(enum hfx_modifier_type t) {
     return (unsigned) t < HFX_MOD_COUNT ? mod_type_names[t] : "unknown";
 }
 
+/* strcmp(a, b) == 0 for the short keys and type names compared many times per modifier, inline
+ * rather than through a library call. */
+static inline bool str_eq(const char * a, const char * b) {
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
 static bool mod_type_from_name(const char * s, enum hfx_modifier_type * t) {
     for (int i = 0; i < HFX_MOD_COUNT; i++) {
-        if (strcmp(s, mod_type_names[i]) == 0) {
+        if (str_eq(s, mod_type_names[i])) {
             *t = (enum hfx_modifier_type) i;
             return true;
         }
@@ -95,21 +105,62 @@ static void ptr_index(char * out, size_t size, const char * base, const char * k
 
 enum { PTR_MAX = 512 };
 
+/* A JSON pointer built lazily: a chain of steps on the stack, turned into text only when an error
+ * names it. path_format() applies the same steps (ptr_join, ptr_index, "%s/%zu") that building the
+ * text eagerly at every node would, so the text, and its cut at PTR_MAX, are the same. */
+enum path_kind {
+    PATH_TEXT,  /* key is the whole pointer */
+    PATH_JOIN,  /* up + "/" + escaped key */
+    PATH_INDEX, /* up + "/" + key + "/" + i */
+    PATH_ELEM,  /* up + "/" + i */
+};
+
+struct path {
+    const struct path * up;
+    enum path_kind      kind;
+    const char *        key;
+    size_t              i;
+};
+
+#define PATH_AT(s) ((struct path) { NULL, PATH_TEXT, (s), 0 })
+#define PATH_JOIN(p, k) ((struct path) { (p), PATH_JOIN, (k), 0 })
+#define PATH_INDEX(p, k, n) ((struct path) { (p), PATH_INDEX, (k), (n) })
+#define PATH_ELEM(p, n) ((struct path) { (p), PATH_ELEM, NULL, (n) })
+
+static void path_format(const struct path * p, char * out) {
+    if (p->kind == PATH_TEXT) {
+        format_to(out, PTR_MAX, "%s", p->key);
+        return;
+    }
+    char base[PTR_MAX];
+    path_format(p->up, base);
+    switch (p->kind) {
+    case PATH_JOIN: ptr_join(out, PTR_MAX, base, p->key); break;
+    case PATH_INDEX: ptr_index(out, PTR_MAX, base, p->key, p->i); break;
+    default: format_to(out, PTR_MAX, "%s/%zu", base, p->i); break;
+    }
+}
+
 //
 // Pass 1: the pyhf 1.0.0 schema
 //
 
-static enum hfx_status schema_error(struct hfx_error * err, const char * ptr, const char * fmt, ...) HFX_PRINTF(3, 4);
-static enum hfx_status schema_error(struct hfx_error * err, const char * ptr, const char * fmt, ...) {
+static enum hfx_status schema_error(struct hfx_error * err, const struct path * ptr, const char * fmt, ...)
+    HFX_PRINTF(3, 4);
+static enum hfx_status schema_error(struct hfx_error * err, const struct path * ptr, const char * fmt, ...) {
     char    msg[sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return hfx__error(err, HFX_ERR_SCHEMA, ptr, "%s", msg);
+    char p[PTR_MAX];
+    if (ptr) {
+        path_format(ptr, p);
+    }
+    return hfx__error(err, HFX_ERR_SCHEMA, ptr ? p : NULL, "%s", msg);
 }
 
-static enum hfx_status expect_type(const json_t * v, json_type t, const char * what, const char * ptr,
+static enum hfx_status expect_type(const json_t * v, json_type t, const char * what, const struct path * ptr,
                                    struct hfx_error * err) {
     bool ok = t == JSON_REAL ? json_is_number(v) : t == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == t;
     if (!ok) {
@@ -121,61 +172,92 @@ static enum hfx_status expect_type(const json_t * v, json_type t, const char * w
     return HFX_OK;
 }
 
-/* An object with the required keys (in that order) and no key outside allowed. */
-static enum hfx_status check_object(const json_t * v, const char * ptr, const char * const * required,
-                                    const char * const * allowed, struct hfx_error * err) {
-    enum hfx_status st = expect_type(v, JSON_OBJECT, "an object", ptr, err);
-    if (st != HFX_OK) {
-        return st;
+enum { MEMBERS_MAX = 8, END = -1 };
+
+/* The members of obj named in keys (NULL-terminated, at most MEMBERS_MAX), found in one pass over
+ * obj's members rather than one hash lookup per key: vals[i] is the value of keys[i] or NULL.
+ * Returns the first member, in the object's order, whose key is not in keys, or NULL. */
+static const char * get_members(const json_t * obj, const char * const * keys, json_t ** vals) {
+    size_t n = 0;
+    while (keys[n]) {
+        vals[n++] = NULL;
     }
-    for (const char * const * r = required; *r; r++) {
-        if (!json_object_get(v, *r)) {
-            return schema_error(err, ptr, "missing required key '%s'", *r);
-        }
-    }
+    const char * unknown = NULL;
     const char * key;
     json_t *     val;
-    json_object_foreach((json_t *) v, key, val) {
-        bool known = false;
-        for (const char * const * a = allowed; *a && !known; a++) {
-            known = strcmp(*a, key) == 0;
+    json_object_foreach((json_t *) obj, key, val) {
+        size_t i = 0;
+        while (i < n && !str_eq(keys[i], key)) {
+            i++;
         }
-        if (!known) {
-            char allowed_list[256] = "";
-            size_t n               = 0;
-            for (const char * const * a = allowed; *a && n < sizeof allowed_list; a++) {
-                int k = snprintf(allowed_list + n, sizeof allowed_list - n, "%s%s", a == allowed ? "" : ", ", *a);
-                n += k > 0 ? (size_t) k : 0;
-            }
-            char p[PTR_MAX];
-            ptr_join(p, sizeof p, ptr, key);
-            return schema_error(err, p, "unknown key '%s' (expected %s)", key, allowed_list);
+        if (i < n) {
+            vals[i] = val;
+        } else if (!unknown) {
+            unknown = key;
         }
+    }
+    return unknown;
+}
+
+/* The schema errors of an object whose members get_members() found: a missing required key (required
+ * holds indices into allowed, in the order the keys are checked, ending with END), then a key outside
+ * allowed. */
+static enum hfx_status object_errors(const struct path * ptr, const signed char * required,
+                                     const char * const * allowed, json_t * const * vals, const char * unknown,
+                                     struct hfx_error * err) {
+    for (const signed char * r = required; *r != END; r++) {
+        if (!vals[*r]) {
+            return schema_error(err, ptr, "missing required key '%s'", allowed[*r]);
+        }
+    }
+    if (unknown) {
+        char   allowed_list[256] = "";
+        size_t n                 = 0;
+        for (const char * const * a = allowed; *a && n < sizeof allowed_list; a++) {
+            int k = snprintf(allowed_list + n, sizeof allowed_list - n, "%s%s", a == allowed ? "" : ", ", *a);
+            n += k > 0 ? (size_t) k : 0;
+        }
+        struct path p = PATH_JOIN(ptr, unknown);
+        return schema_error(err, &p, "unknown key '%s' (expected %s)", unknown, allowed_list);
     }
     return HFX_OK;
 }
 
+/* An object with the required keys (indices into allowed, in the order they are checked) and no key
+ * outside allowed; vals receives the members named in allowed (see get_members). */
+static enum hfx_status check_object(const json_t * v, const struct path * ptr, const signed char * required,
+                                    const char * const * allowed, json_t ** vals, struct hfx_error * err) {
+    enum hfx_status st = expect_type(v, JSON_OBJECT, "an object", ptr, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    const char * unknown = get_members(v, allowed, vals);
+    return object_errors(ptr, required, allowed, vals, unknown, err);
+}
+
 /* A non-empty array of finite numbers. */
-static enum hfx_status check_numbers(const json_t * v, const char * ptr, struct hfx_error * err) {
+static enum hfx_status check_numbers(const json_t * v, const struct path * ptr, struct hfx_error * err) {
     enum hfx_status st = expect_type(v, JSON_ARRAY, "an array of numbers", ptr, err);
     if (st != HFX_OK) {
         return st;
     }
-    if (json_array_size(v) == 0) {
+    size_t n = json_array_size(v);
+    if (n == 0) {
         return schema_error(err, ptr, "expected a non-empty array of numbers");
     }
-    for (size_t i = 0; i < json_array_size(v); i++) {
-        char p[PTR_MAX];
-        format_to(p, sizeof p, "%s/%zu", ptr, i);
-        if ((st = expect_type(json_array_get(v, i), JSON_REAL, "a number", p, err)) != HFX_OK) {
-            return st;
+    for (size_t i = 0; i < n; i++) {
+        const json_t * x = json_array_get(v, i);
+        if (!json_is_number(x) || !isfinite(json_number_value(x))) {
+            struct path p = PATH_ELEM(ptr, i);
+            return expect_type(x, JSON_REAL, "a number", &p, err);
         }
     }
     return HFX_OK;
 }
 
 /* A non-empty array (items checked by the caller). */
-static enum hfx_status check_array(const json_t * v, const char * ptr, const char * what, struct hfx_error * err) {
+static enum hfx_status check_array(const json_t * v, const struct path * ptr, const char * what,
+                                   struct hfx_error * err) {
     enum hfx_status st = expect_type(v, JSON_ARRAY, "an array", ptr, err);
     if (st == HFX_OK && json_array_size(v) == 0) {
         st = schema_error(err, ptr, "expected at least one %s", what);
@@ -183,216 +265,220 @@ static enum hfx_status check_array(const json_t * v, const char * ptr, const cha
     return st;
 }
 
-static enum hfx_status check_member(const json_t * obj, const char * key, const char * ptr, json_type t,
+/* Member key of an object, whose value (possibly NULL) is v, has type t. */
+static enum hfx_status check_member(const json_t * v, const char * key, const struct path * ptr, json_type t,
                                     const char * what, struct hfx_error * err) {
-    char p[PTR_MAX];
-    ptr_join(p, sizeof p, ptr, key);
-    return expect_type(json_object_get(obj, key), t, what, p, err);
+    struct path p = PATH_JOIN(ptr, key);
+    return expect_type(v, t, what, &p, err);
 }
 
-static enum hfx_status check_modifier(const json_t * m, const char * ptr, struct hfx_error * err) {
+static enum hfx_status check_modifier(const json_t * m, const struct path * ptr, struct hfx_error * err) {
     enum hfx_status st = expect_type(m, JSON_OBJECT, "an object", ptr, err);
     if (st != HFX_OK) {
         return st;
     }
+    static const char * const  keys[] = { "name", "type", "data", NULL };
+    static const signed char   req[]  = { 0, 1, 2, END };
+    json_t *                   vals[MEMBERS_MAX];
+    const char *               unknown = get_members(m, keys, vals);
     /* The type decides which schema applies (the schema's anyOf), so look at it first. */
-    json_t * jtype = json_object_get(m, "type");
-    char     p[PTR_MAX];
-    ptr_join(p, sizeof p, ptr, "type");
+    json_t *    jtype = vals[1];
+    struct path p     = PATH_JOIN(ptr, "type");
     if (!jtype) {
         return schema_error(err, ptr, "missing required key 'type'");
     }
-    if ((st = expect_type(jtype, JSON_STRING, "a string", p, err)) != HFX_OK) {
+    if ((st = expect_type(jtype, JSON_STRING, "a string", &p, err)) != HFX_OK) {
         return st;
     }
     enum hfx_modifier_type t;
     if (!mod_type_from_name(json_string_value(jtype), &t)) {
-        return schema_error(err, p,
+        return schema_error(err, &p,
                             "unknown modifier type '%s' (expected one of histosys, lumi, normfactor, normsys, "
                             "shapefactor, shapesys, staterror)",
                             json_string_value(jtype));
     }
-    static const char * const keys[] = { "name", "type", "data", NULL };
-    if ((st = check_object(m, ptr, keys, keys, err)) != HFX_OK) {
+    if ((st = object_errors(ptr, req, keys, vals, unknown, err)) != HFX_OK) {
         return st;
     }
-    if ((st = check_member(m, "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
+    if ((st = check_member(vals[0], "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
         return st;
     }
-    ptr_join(p, sizeof p, ptr, "name");
-    if (t == HFX_MOD_LUMI && strcmp(json_string_value(json_object_get(m, "name")), "lumi") != 0) {
-        return schema_error(err, p, "a lumi modifier must be named 'lumi', not '%s'",
-                            json_string_value(json_object_get(m, "name")));
+    p = PATH_JOIN(ptr, "name");
+    if (t == HFX_MOD_LUMI && strcmp(json_string_value(vals[0]), "lumi") != 0) {
+        return schema_error(err, &p, "a lumi modifier must be named 'lumi', not '%s'", json_string_value(vals[0]));
     }
-    json_t * data = json_object_get(m, "data");
-    char     dp[PTR_MAX];
-    ptr_join(dp, sizeof dp, ptr, "data");
+    json_t *    data = vals[2];
+    struct path dp   = PATH_JOIN(ptr, "data");
+    json_t *    dvals[MEMBERS_MAX];
     switch (t) {
     case HFX_MOD_LUMI:
     case HFX_MOD_NORMFACTOR:
     case HFX_MOD_SHAPEFACTOR:
         if (!json_is_null(data)) {
-            return schema_error(err, dp, "the data of a %s modifier must be null, got %s", mod_type_names[t], type_name(data));
+            return schema_error(err, &dp, "the data of a %s modifier must be null, got %s", mod_type_names[t],
+                                type_name(data));
         }
         return HFX_OK;
     case HFX_MOD_NORMSYS: {
         static const char * const nkeys[] = { "lo", "hi", NULL };
-        static const char * const nreq[]  = { "hi", "lo", NULL };
-        if ((st = check_object(data, dp, nreq, nkeys, err)) != HFX_OK ||
-            (st = check_member(data, "hi", dp, JSON_REAL, "a number", err)) != HFX_OK ||
-            (st = check_member(data, "lo", dp, JSON_REAL, "a number", err)) != HFX_OK) {
+        static const signed char  nreq[]  = { 1, 0, END };
+        if ((st = check_object(data, &dp, nreq, nkeys, dvals, err)) != HFX_OK ||
+            (st = check_member(dvals[1], "hi", &dp, JSON_REAL, "a number", err)) != HFX_OK ||
+            (st = check_member(dvals[0], "lo", &dp, JSON_REAL, "a number", err)) != HFX_OK) {
             return st;
         }
         return HFX_OK;
     }
     case HFX_MOD_HISTOSYS: {
         static const char * const hkeys[] = { "lo_data", "hi_data", NULL };
-        static const char * const hreq[]  = { "hi_data", "lo_data", NULL };
-        if ((st = check_object(data, dp, hreq, hkeys, err)) != HFX_OK) {
+        static const signed char  hreq[]  = { 1, 0, END };
+        if ((st = check_object(data, &dp, hreq, hkeys, dvals, err)) != HFX_OK) {
             return st;
         }
-        ptr_join(p, sizeof p, dp, "hi_data");
-        if ((st = check_numbers(json_object_get(data, "hi_data"), p, err)) != HFX_OK) {
+        p = PATH_JOIN(&dp, "hi_data");
+        if ((st = check_numbers(dvals[1], &p, err)) != HFX_OK) {
             return st;
         }
-        ptr_join(p, sizeof p, dp, "lo_data");
-        return check_numbers(json_object_get(data, "lo_data"), p, err);
+        p = PATH_JOIN(&dp, "lo_data");
+        return check_numbers(dvals[0], &p, err);
     }
     case HFX_MOD_SHAPESYS:
     case HFX_MOD_STATERROR:
-        return check_numbers(data, dp, err);
+        return check_numbers(data, &dp, err);
     case HFX_MOD_COUNT:
         break;
     }
     return HFX_OK;
 }
 
-static enum hfx_status check_sample(const json_t * s, const char * ptr, struct hfx_error * err) {
+static enum hfx_status check_sample(const json_t * s, const struct path * ptr, struct hfx_error * err) {
     static const char * const keys[] = { "name", "data", "modifiers", NULL };
-    enum hfx_status           st     = check_object(s, ptr, keys, keys, err);
-    if (st != HFX_OK || (st = check_member(s, "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
+    static const signed char  req[]  = { 0, 1, 2, END };
+    json_t *                  vals[MEMBERS_MAX];
+    enum hfx_status           st = check_object(s, ptr, req, keys, vals, err);
+    if (st != HFX_OK || (st = check_member(vals[0], "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
         return st;
     }
-    char p[PTR_MAX];
-    ptr_join(p, sizeof p, ptr, "data");
-    if ((st = check_numbers(json_object_get(s, "data"), p, err)) != HFX_OK) {
+    struct path p = PATH_JOIN(ptr, "data");
+    if ((st = check_numbers(vals[1], &p, err)) != HFX_OK) {
         return st;
     }
-    json_t * mods = json_object_get(s, "modifiers");
-    ptr_join(p, sizeof p, ptr, "modifiers");
-    if ((st = expect_type(mods, JSON_ARRAY, "an array", p, err)) != HFX_OK) {
+    json_t * mods = vals[2];
+    p             = PATH_JOIN(ptr, "modifiers");
+    if ((st = expect_type(mods, JSON_ARRAY, "an array", &p, err)) != HFX_OK) {
         return st;
     }
     for (size_t i = 0; i < json_array_size(mods); i++) {
-        char mp[PTR_MAX];
-        ptr_index(mp, sizeof mp, ptr, "modifiers", i);
-        if ((st = check_modifier(json_array_get(mods, i), mp, err)) != HFX_OK) {
+        struct path mp = PATH_INDEX(ptr, "modifiers", i);
+        if ((st = check_modifier(json_array_get(mods, i), &mp, err)) != HFX_OK) {
             return st;
         }
     }
     return HFX_OK;
 }
 
-static enum hfx_status check_channel(const json_t * c, const char * ptr, struct hfx_error * err) {
+static enum hfx_status check_channel(const json_t * c, const struct path * ptr, struct hfx_error * err) {
     static const char * const keys[] = { "name", "samples", NULL };
-    enum hfx_status           st     = check_object(c, ptr, keys, keys, err);
-    if (st != HFX_OK || (st = check_member(c, "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
+    static const signed char  req[]  = { 0, 1, END };
+    json_t *                  vals[MEMBERS_MAX];
+    enum hfx_status           st = check_object(c, ptr, req, keys, vals, err);
+    if (st != HFX_OK || (st = check_member(vals[0], "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
         return st;
     }
-    json_t * samples = json_object_get(c, "samples");
-    char     p[PTR_MAX];
-    ptr_join(p, sizeof p, ptr, "samples");
-    if ((st = check_array(samples, p, "sample", err)) != HFX_OK) {
+    json_t *    samples = vals[1];
+    struct path p       = PATH_JOIN(ptr, "samples");
+    if ((st = check_array(samples, &p, "sample", err)) != HFX_OK) {
         return st;
     }
     for (size_t i = 0; i < json_array_size(samples); i++) {
-        ptr_index(p, sizeof p, ptr, "samples", i);
-        if ((st = check_sample(json_array_get(samples, i), p, err)) != HFX_OK) {
+        p = PATH_INDEX(ptr, "samples", i);
+        if ((st = check_sample(json_array_get(samples, i), &p, err)) != HFX_OK) {
             return st;
         }
     }
     return HFX_OK;
 }
 
-static enum hfx_status check_observation(const json_t * o, const char * ptr, struct hfx_error * err) {
+static enum hfx_status check_observation(const json_t * o, const struct path * ptr, struct hfx_error * err) {
     static const char * const keys[] = { "name", "data", NULL };
-    enum hfx_status           st     = check_object(o, ptr, keys, keys, err);
-    if (st != HFX_OK || (st = check_member(o, "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
+    static const signed char  req[]  = { 0, 1, END };
+    json_t *                  vals[MEMBERS_MAX];
+    enum hfx_status           st = check_object(o, ptr, req, keys, vals, err);
+    if (st != HFX_OK || (st = check_member(vals[0], "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
         return st;
     }
-    char p[PTR_MAX];
-    ptr_join(p, sizeof p, ptr, "data");
-    return check_numbers(json_object_get(o, "data"), p, err);
+    struct path p = PATH_JOIN(ptr, "data");
+    return check_numbers(vals[1], &p, err);
 }
 
-static enum hfx_status check_parameter(const json_t * par, const char * ptr, struct hfx_error * err) {
+static enum hfx_status check_parameter(const json_t * par, const struct path * ptr, struct hfx_error * err) {
     static const char * const keys[] = { "name", "inits", "bounds", "auxdata", "factors", "sigmas", "fixed", NULL };
-    static const char * const req[]  = { "name", NULL };
-    enum hfx_status           st     = check_object(par, ptr, req, keys, err);
-    if (st != HFX_OK || (st = check_member(par, "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
+    static const signed char  req[]  = { 0, END };
+    json_t *                  vals[MEMBERS_MAX];
+    enum hfx_status           st = check_object(par, ptr, req, keys, vals, err);
+    if (st != HFX_OK || (st = check_member(vals[0], "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
         return st;
     }
     static const char * const arrays[] = { "inits", "auxdata", "factors", "sigmas", NULL };
-    char                      p[PTR_MAX];
+    struct path               p;
     for (const char * const * a = arrays; *a; a++) {
         json_t * v = json_object_get(par, *a);
-        ptr_join(p, sizeof p, ptr, *a);
-        if (v && (st = check_numbers(v, p, err)) != HFX_OK) {
+        p          = PATH_JOIN(ptr, *a);
+        if (v && (st = check_numbers(v, &p, err)) != HFX_OK) {
             return st;
         }
     }
     json_t * bounds = json_object_get(par, "bounds");
     if (bounds) {
-        ptr_join(p, sizeof p, ptr, "bounds");
-        if ((st = check_array(bounds, p, "bound", err)) != HFX_OK) {
+        p = PATH_JOIN(ptr, "bounds");
+        if ((st = check_array(bounds, &p, "bound", err)) != HFX_OK) {
             return st;
         }
         for (size_t i = 0; i < json_array_size(bounds); i++) {
-            char bp[PTR_MAX];
-            ptr_index(bp, sizeof bp, ptr, "bounds", i);
-            json_t * b = json_array_get(bounds, i);
-            if ((st = expect_type(b, JSON_ARRAY, "an array [lower, upper]", bp, err)) != HFX_OK) {
+            struct path bp = PATH_INDEX(ptr, "bounds", i);
+            json_t *    b  = json_array_get(bounds, i);
+            if ((st = expect_type(b, JSON_ARRAY, "an array [lower, upper]", &bp, err)) != HFX_OK) {
                 return st;
             }
             for (size_t j = 0; j < json_array_size(b); j++) {
-                char ep[PTR_MAX];
-                format_to(ep, sizeof ep, "%s/%zu", bp, j);
-                if ((st = expect_type(json_array_get(b, j), JSON_REAL, "a number", ep, err)) != HFX_OK) {
+                struct path ep = PATH_ELEM(&bp, j);
+                if ((st = expect_type(json_array_get(b, j), JSON_REAL, "a number", &ep, err)) != HFX_OK) {
                     return st;
                 }
             }
         }
     }
     json_t * fixed = json_object_get(par, "fixed");
-    if (fixed && (st = check_member(par, "fixed", ptr, JSON_TRUE, "a boolean", err)) != HFX_OK) {
+    if (fixed && (st = check_member(fixed, "fixed", ptr, JSON_TRUE, "a boolean", err)) != HFX_OK) {
         return st;
     }
     return HFX_OK;
 }
 
-static enum hfx_status check_measurement(const json_t * m, const char * ptr, struct hfx_error * err) {
+static enum hfx_status check_measurement(const json_t * m, const struct path * ptr, struct hfx_error * err) {
     static const char * const keys[] = { "name", "config", NULL };
-    enum hfx_status           st     = check_object(m, ptr, keys, keys, err);
-    if (st != HFX_OK || (st = check_member(m, "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
+    static const signed char  req[]  = { 0, 1, END };
+    json_t *                  vals[MEMBERS_MAX];
+    enum hfx_status           st = check_object(m, ptr, req, keys, vals, err);
+    if (st != HFX_OK || (st = check_member(vals[0], "name", ptr, JSON_STRING, "a string", err)) != HFX_OK) {
         return st;
     }
-    json_t *                  config = json_object_get(m, "config");
+    json_t *                  config  = vals[1];
     static const char * const ckeys[] = { "poi", "parameters", NULL };
-    char                      cp[PTR_MAX];
-    ptr_join(cp, sizeof cp, ptr, "config");
-    if ((st = check_object(config, cp, ckeys, ckeys, err)) != HFX_OK ||
-        (st = check_member(config, "poi", cp, JSON_STRING, "a string", err)) != HFX_OK) {
+    struct path               cp      = PATH_JOIN(ptr, "config");
+    json_t *                  cvals[MEMBERS_MAX];
+    if ((st = check_object(config, &cp, req, ckeys, cvals, err)) != HFX_OK ||
+        (st = check_member(cvals[0], "poi", &cp, JSON_STRING, "a string", err)) != HFX_OK) {
         return st;
     }
-    json_t * pars = json_object_get(config, "parameters");
-    char     p[PTR_MAX];
-    ptr_join(p, sizeof p, cp, "parameters");
-    if ((st = expect_type(pars, JSON_ARRAY, "an array", p, err)) != HFX_OK) {
+    json_t *    pars = cvals[1];
+    struct path p    = PATH_JOIN(&cp, "parameters");
+    if ((st = expect_type(pars, JSON_ARRAY, "an array", &p, err)) != HFX_OK) {
         return st;
     }
     for (size_t i = 0; i < json_array_size(pars); i++) {
-        ptr_index(p, sizeof p, cp, "parameters", i);
-        if ((st = check_parameter(json_array_get(pars, i), p, err)) != HFX_OK) {
+        p = PATH_INDEX(&cp, "parameters", i);
+        if ((st = check_parameter(json_array_get(pars, i), &p, err)) != HFX_OK) {
             return st;
         }
     }
@@ -404,8 +490,10 @@ static enum hfx_status check_workspace(const json_t * root, struct hfx_error * e
         return schema_error(err, NULL, "a workspace must be a JSON object, got %s", type_name(root));
     }
     static const char * const keys[] = { "channels", "measurements", "observations", "version", NULL };
-    static const char * const req[]  = { "channels", "observations", "measurements", "version", NULL };
-    enum hfx_status           st     = check_object(root, "", req, keys, err);
+    static const signed char  req[]  = { 0, 2, 1, 3, END }; /* channels, observations, measurements, version */
+    const struct path         top    = PATH_AT("");
+    json_t *                  vals[MEMBERS_MAX];
+    enum hfx_status           st     = check_object(root, &top, req, keys, vals, err);
     if (st != HFX_OK) {
         return st;
     }
@@ -417,26 +505,26 @@ static enum hfx_status check_workspace(const json_t * root, struct hfx_error * e
         } else {
             format_to(got, sizeof got, "%s", type_name(version));
         }
-        return schema_error(err, "/version", "unsupported workspace version %s (expected \"1.0.0\")", got);
+        const struct path vp = PATH_AT("/version");
+        return schema_error(err, &vp, "unsupported workspace version %s (expected \"1.0.0\")", got);
     }
     struct {
         const char * key, * what;
-        enum hfx_status (*check)(const json_t *, const char *, struct hfx_error *);
+        enum hfx_status (*check)(const json_t *, const struct path *, struct hfx_error *);
     } const lists[] = {
         { "channels", "channel", check_channel },
         { "observations", "observation", check_observation },
         { "measurements", "measurement", check_measurement },
     };
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
-        json_t * arr = json_object_get(root, lists[l].key);
-        char     p[PTR_MAX];
-        ptr_join(p, sizeof p, "", lists[l].key);
-        if ((st = check_array(arr, p, lists[l].what, err)) != HFX_OK) {
+        json_t *    arr = json_object_get(root, lists[l].key);
+        struct path p   = PATH_JOIN(&top, lists[l].key);
+        if ((st = check_array(arr, &p, lists[l].what, err)) != HFX_OK) {
             return st;
         }
         for (size_t i = 0; i < json_array_size(arr); i++) {
-            ptr_index(p, sizeof p, "", lists[l].key, i);
-            if ((st = lists[l].check(json_array_get(arr, i), p, err)) != HFX_OK) {
+            p = PATH_INDEX(&top, lists[l].key, i);
+            if ((st = lists[l].check(json_array_get(arr, i), &p, err)) != HFX_OK) {
                 return st;
             }
         }
@@ -455,11 +543,87 @@ struct first_use {
     size_t                           sample_id; /* global sample counter */
 };
 
+/* A hash table from (name, tag) to a number, used for every name lookup of pass 2; the tag keeps
+ * the separate namespaces apart in one table (see the TAG_ values). Names are borrowed: they live in
+ * the spec's arena or the JSON tree, both of which outlive the builder. */
+struct name_slot {
+    const char * name; /* NULL: empty */
+    size_t       tag;
+    size_t       val;
+    uint64_t     hash;
+};
+
+struct name_table {
+    struct name_slot * slots;
+    size_t             cap, n; /* cap a power of two (or 0) */
+};
+
+enum {
+    TAG_MOD_KEY    = 0,                 /* + modifier type: (type, name) -> id of the last sample carrying it */
+    TAG_MOD_NAME   = HFX_MOD_COUNT,     /* modifier name -> index into uses */
+    TAG_CHANNEL    = HFX_MOD_COUNT + 1, /* channel name -> channel index */
+    TAG_OBS        = HFX_MOD_COUNT + 2, /* observation name -> index in /observations */
+    TAG_PER_PARENT = HFX_MOD_COUNT + 3  /* + 2 c: sample names of channel c; + 2 i + 1: parameter names of
+                                           measurement i */
+};
+
+static uint64_t name_hash(const char * s, size_t tag) {
+    uint64_t h = 1469598103934665603ull ^ (uint64_t) tag; /* FNV-1a */
+    for (; *s; s++) {
+        h = (h ^ (unsigned char) *s) * 1099511628211ull;
+    }
+    return h ^ (h >> 29);
+}
+
+static struct name_slot * name_slot(const struct name_table * t, const char * name, size_t tag, uint64_t h) {
+    size_t i = (size_t) h & (t->cap - 1);
+    while (t->slots[i].name &&
+           (t->slots[i].hash != h || t->slots[i].tag != tag || strcmp(t->slots[i].name, name) != 0)) {
+        i = (i + 1) & (t->cap - 1);
+    }
+    return &t->slots[i];
+}
+
+/* The number stored under (name, tag), or NULL. */
+static size_t * name_get(const struct name_table * t, const char * name, size_t tag) {
+    if (t->n == 0) {
+        return NULL;
+    }
+    struct name_slot * s = name_slot(t, name, tag, name_hash(name, tag));
+    return s->name ? &s->val : NULL;
+}
+
+/* Stores val under (name, tag), replacing an earlier value; false when out of memory. */
+static bool name_put(struct name_table * t, const char * name, size_t tag, size_t val) {
+    if (2 * (t->n + 1) > t->cap) {
+        size_t             cap   = t->cap ? 2 * t->cap : 256;
+        struct name_slot * slots = calloc(cap, sizeof *slots);
+        if (!slots) {
+            return false;
+        }
+        struct name_table bigger = { slots, cap, t->n };
+        for (size_t i = 0; i < t->cap; i++) {
+            if (t->slots[i].name) {
+                *name_slot(&bigger, t->slots[i].name, t->slots[i].tag, t->slots[i].hash) = t->slots[i];
+            }
+        }
+        free(t->slots);
+        *t = bigger;
+    }
+    uint64_t           h = name_hash(name, tag);
+    struct name_slot * s = name_slot(t, name, tag, h);
+    if (!s->name) {
+        *s = (struct name_slot) { name, tag, val, h };
+        t->n++;
+    }
+    s->val = val;
+    return true;
+}
+
 struct builder {
     struct hfx_spec *  spec;
     struct hfx_error * err;
-    json_t *           by_name;  /* modifier name -> index into uses */
-    json_t *           by_key;   /* "type/name" -> global id of the last sample carrying it */
+    struct name_table  names; /* see TAG_ */
     struct first_use * uses;
     size_t             n_uses, cap_uses;
     size_t             sample_id;
@@ -469,14 +633,30 @@ static enum hfx_status oom(struct builder * b) {
     return hfx__error(b->err, HFX_ERR_ALLOC, NULL, "out of memory building the workspace spec");
 }
 
-static const char * arena_ptr(struct builder * b, const char * fmt, ...) HFX_PRINTF(2, 3);
-static const char * arena_ptr(struct builder * b, const char * fmt, ...) {
-    char    buf[PTR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return hfx__arena_strdup(&b->spec->arena, buf);
+/* base + middle + the decimal digits of i, in the arena: the JSON pointers of spec nodes, which
+ * "%s%s%zu" would give, without going through printf for each of thousands of modifiers. */
+static const char * arena_ptr(struct builder * b, const char * base, const char * middle, size_t i) {
+    char   digits[24];
+    size_t nd = 0;
+    do {
+        digits[sizeof digits - 1 - nd++] = (char) ('0' + i % 10);
+        i /= 10;
+    } while (i);
+    size_t nb = strlen(base), nm = strlen(middle);
+    char * out = hfx__arena_alloc(&b->spec->arena, nb + nm + nd + 1);
+    if (out) {
+        memcpy(out, base, nb);
+        memcpy(out + nb, middle, nm);
+        memcpy(out + nb + nm, digits + sizeof digits - nd, nd);
+        out[nb + nm + nd] = '\0';
+    }
+    return out;
+}
+
+/* The pointer of an error found at base + suffix (formatted only then). */
+static const char * ptr_at(char * buf, const char * base, const char * suffix) {
+    format_to(buf, PTR_MAX, "%s%s", base, suffix);
+    return buf;
 }
 
 static const double * arena_numbers(struct builder * b, const json_t * arr, size_t * n) {
@@ -507,13 +687,15 @@ static enum hfx_status model_error(struct builder * b, const char * ptr, const c
     return hfx__error(b->err, HFX_ERR_MODEL, ptr, "%s", msg);
 }
 
-/* Checks that a per-bin array has the sample's bin count. */
-static enum hfx_status check_bins(struct builder * b, const json_t * arr, const char * ptr, const char * what,
+/* Checks that a per-bin array, at m's pointer + suffix, has the sample's bin count. */
+static enum hfx_status check_bins(struct builder * b, const json_t * arr, const char * suffix, const char * what,
                                   const struct hfx_spec_modifier * m, const struct hfx_spec_sample * s,
                                   size_t n_bins) {
     size_t n = json_array_size(arr);
     if (n != n_bins) {
-        return model_error(b, ptr, "%s '%s' %s has %zu bin%s but sample '%s' has %zu", hfx__modifier_type_name(m->type),
+        char p[PTR_MAX];
+        return model_error(b, ptr_at(p, m->pointer, suffix), "%s '%s' %s has %zu bin%s but sample '%s' has %zu",
+                           hfx__modifier_type_name(m->type),
                            m->name, what, n, n == 1 ? "" : "s", s->name, n_bins);
     }
     return HFX_OK;
@@ -522,26 +704,26 @@ static enum hfx_status check_bins(struct builder * b, const json_t * arr, const 
 /* Name-reuse rules (see the top of the file). */
 static enum hfx_status register_modifier(struct builder * b, const struct hfx_spec_modifier * m,
                                          const struct hfx_spec_sample * s, size_t n_bins) {
-    char key[PTR_MAX];
-    format_to(key, sizeof key, "%s/%s", hfx__modifier_type_name(m->type), m->name);
-    json_t * last = json_object_get(b->by_key, key);
+    size_t * last = name_get(&b->names, m->name, TAG_MOD_KEY + (size_t) m->type);
     if (last) {
-        size_t prev = (size_t) json_integer_value(last);
+        size_t prev = *last;
         if (prev == b->sample_id) {
             return model_error(b, m->pointer, "%s '%s' appears twice in sample '%s'", hfx__modifier_type_name(m->type),
                                m->name, s->name);
         }
         if (m->type == HFX_MOD_SHAPESYS) {
-            json_t *     idx   = json_object_get(b->by_name, m->name);
-            const char * first = idx ? b->uses[json_integer_value(idx)].mod->pointer : "another sample";
+            size_t *     idx   = name_get(&b->names, m->name, TAG_MOD_NAME);
+            const char * first = idx ? b->uses[*idx].mod->pointer : "another sample";
             return model_error(b, m->pointer, "shapesys '%s' is also used at %s (a shapesys cannot be shared)", m->name,
                                first);
         }
     }
-    if (json_object_set_new(b->by_key, key, json_integer((json_int_t) b->sample_id)) != 0) {
+    if (last) {
+        *last = b->sample_id;
+    } else if (!name_put(&b->names, m->name, TAG_MOD_KEY + (size_t) m->type, b->sample_id)) {
         return oom(b);
     }
-    json_t * idx = json_object_get(b->by_name, m->name);
+    size_t * idx = name_get(&b->names, m->name, TAG_MOD_NAME);
     if (!idx) {
         if (b->n_uses == b->cap_uses) {
             size_t             cap  = b->cap_uses ? 2 * b->cap_uses : 64;
@@ -553,13 +735,13 @@ static enum hfx_status register_modifier(struct builder * b, const struct hfx_sp
             b->cap_uses = cap;
         }
         b->uses[b->n_uses] = (struct first_use) { m, n_bins, b->sample_id };
-        if (json_object_set_new(b->by_name, m->name, json_integer((json_int_t) b->n_uses)) != 0) {
+        if (!name_put(&b->names, m->name, TAG_MOD_NAME, b->n_uses)) {
             return oom(b);
         }
         b->n_uses++;
         return HFX_OK;
     }
-    const struct first_use * u = &b->uses[json_integer_value(idx)];
+    const struct first_use * u = &b->uses[*idx];
     enum hfx_modifier_type   t = u->mod->type;
     bool compatible = t == m->type || (t == HFX_MOD_NORMSYS && m->type == HFX_MOD_HISTOSYS) ||
                       (t == HFX_MOD_HISTOSYS && m->type == HFX_MOD_NORMSYS);
@@ -577,41 +759,43 @@ static enum hfx_status register_modifier(struct builder * b, const struct hfx_sp
 }
 
 static enum hfx_status build_modifier(struct builder * b, const json_t * jm, struct hfx_spec_modifier * m,
-                                      const struct hfx_spec_sample * s, size_t n_bins, size_t c, size_t si,
-                                      size_t k) {
-    m->pointer = arena_ptr(b, "/channels/%zu/samples/%zu/modifiers/%zu", c, si, k);
-    m->name    = arena_string(b, jm, "name");
+                                      const struct hfx_spec_sample * s, size_t n_bins, size_t k) {
+    static const char * const keys[]  = { "name", "type", "data", NULL };
+    static const char * const dkeys[] = { "hi", "lo", NULL }; /* hi_data, lo_data for a histosys */
+    static const char * const hkeys[] = { "hi_data", "lo_data", NULL };
+    json_t *                  vals[MEMBERS_MAX], * dvals[MEMBERS_MAX];
+    get_members(jm, keys, vals); /* pass 1 checked the keys and types */
+    m->pointer = arena_ptr(b, s->pointer, "/modifiers/", k);
+    m->name    = hfx__arena_strdup(&b->spec->arena, json_string_value(vals[0]));
     if (!m->pointer || !m->name) {
         return oom(b);
     }
-    mod_type_from_name(json_string_value(json_object_get(jm, "type")), &m->type);
-    json_t *        data = json_object_get(jm, "data");
-    char            p[PTR_MAX];
+    mod_type_from_name(json_string_value(vals[1]), &m->type);
+    json_t *        data = vals[2];
     enum hfx_status st;
     switch (m->type) {
     case HFX_MOD_NORMSYS:
-        m->hi = json_number_value(json_object_get(data, "hi"));
-        m->lo = json_number_value(json_object_get(data, "lo"));
+        get_members(data, dkeys, dvals);
+        m->hi = json_number_value(dvals[0]);
+        m->lo = json_number_value(dvals[1]);
         break;
     case HFX_MOD_HISTOSYS:
-        format_to(p, sizeof p, "%s/data/hi_data", m->pointer);
-        if ((st = check_bins(b, json_object_get(data, "hi_data"), p, "hi_data", m, s, n_bins)) != HFX_OK) {
+        get_members(data, hkeys, dvals);
+        if ((st = check_bins(b, dvals[0], "/data/hi_data", "hi_data", m, s, n_bins)) != HFX_OK) {
             return st;
         }
-        format_to(p, sizeof p, "%s/data/lo_data", m->pointer);
-        if ((st = check_bins(b, json_object_get(data, "lo_data"), p, "lo_data", m, s, n_bins)) != HFX_OK) {
+        if ((st = check_bins(b, dvals[1], "/data/lo_data", "lo_data", m, s, n_bins)) != HFX_OK) {
             return st;
         }
-        m->hi_data = arena_numbers(b, json_object_get(data, "hi_data"), NULL);
-        m->lo_data = arena_numbers(b, json_object_get(data, "lo_data"), NULL);
+        m->hi_data = arena_numbers(b, dvals[0], NULL);
+        m->lo_data = arena_numbers(b, dvals[1], NULL);
         if (!m->hi_data || !m->lo_data) {
             return oom(b);
         }
         break;
     case HFX_MOD_SHAPESYS:
     case HFX_MOD_STATERROR:
-        format_to(p, sizeof p, "%s/data", m->pointer);
-        if ((st = check_bins(b, data, p, "data", m, s, n_bins)) != HFX_OK) {
+        if ((st = check_bins(b, data, "/data", "data", m, s, n_bins)) != HFX_OK) {
             return st;
         }
         if (!(m->data = arena_numbers(b, data, NULL))) {
@@ -624,14 +808,14 @@ static enum hfx_status build_modifier(struct builder * b, const json_t * jm, str
     return register_modifier(b, m, s, n_bins);
 }
 
-/* Index of the earlier element of arr (before i) whose "name" equals name, or -1. Uses seen, a
- * name -> index map, so that the check stays linear. */
-static long find_dup(json_t * seen, const char * name, size_t i, enum hfx_status * st) {
-    json_t * prev = json_object_get(seen, name);
+/* Index of the earlier element (before i) of a list whose names are registered under tag, or -1 (and
+ * then name is registered as element i), so that the check stays linear. */
+static long find_dup(struct builder * b, size_t tag, const char * name, size_t i, enum hfx_status * st) {
+    size_t * prev = name_get(&b->names, name, tag);
     if (prev) {
-        return (long) json_integer_value(prev);
+        return (long) *prev;
     }
-    if (json_object_set_new(seen, name, json_integer((json_int_t) i)) != 0) {
+    if (!name_put(&b->names, name, tag, i)) {
         *st = HFX_ERR_ALLOC;
     }
     return -1;
@@ -641,9 +825,7 @@ static enum hfx_status build_channels(struct builder * b, const json_t * jchanne
     struct hfx_spec * spec = b->spec;
     spec->n_channels       = json_array_size(jchannels);
     spec->channels         = hfx__arena_alloc(&spec->arena, spec->n_channels * sizeof *spec->channels);
-    json_t * seen          = json_object();
-    if (!spec->channels || !seen) {
-        json_decref(seen);
+    if (!spec->channels) {
         return oom(b);
     }
     enum hfx_status st = HFX_OK;
@@ -651,19 +833,18 @@ static enum hfx_status build_channels(struct builder * b, const json_t * jchanne
         const json_t *            jc = json_array_get(jchannels, c);
         struct hfx_spec_channel * ch = &spec->channels[c];
         ch->name                     = arena_string(b, jc, "name");
-        ch->pointer                  = arena_ptr(b, "/channels/%zu", c);
+        ch->pointer                  = arena_ptr(b, "", "/channels/", c);
         const json_t * jsamples      = json_object_get(jc, "samples");
         ch->n_samples                = json_array_size(jsamples);
         ch->samples                  = hfx__arena_alloc(&spec->arena, ch->n_samples * sizeof *ch->samples);
-        json_t * sample_names        = json_object();
-        if (!ch->name || !ch->pointer || !ch->samples || !sample_names) {
-            json_decref(sample_names);
+        if (!ch->name || !ch->pointer || !ch->samples) {
             st = oom(b);
             break;
         }
-        long dup = find_dup(seen, ch->name, c, &st);
+        char p[PTR_MAX];
+        long dup = find_dup(b, TAG_CHANNEL, ch->name, c, &st);
         if (dup >= 0) {
-            st = model_error(b, arena_ptr(b, "/channels/%zu/name", c), "duplicate channel name '%s' (also /channels/%ld)",
+            st = model_error(b, ptr_at(p, ch->pointer, "/name"), "duplicate channel name '%s' (also /channels/%ld)",
                              ch->name, dup);
         }
         /* pyhf takes a channel's bin count from its first sample. */
@@ -672,13 +853,13 @@ static enum hfx_status build_channels(struct builder * b, const json_t * jchanne
             const json_t *           js = json_array_get(jsamples, si);
             struct hfx_spec_sample * s  = &ch->samples[si];
             s->name                     = arena_string(b, js, "name");
-            s->pointer                  = arena_ptr(b, "/channels/%zu/samples/%zu", c, si);
+            s->pointer                  = arena_ptr(b, ch->pointer, "/samples/", si);
             if (!s->name || !s->pointer) {
                 st = oom(b);
                 break;
             }
-            if ((dup = find_dup(sample_names, s->name, si, &st)) >= 0) {
-                st = model_error(b, arena_ptr(b, "%s/name", s->pointer),
+            if ((dup = find_dup(b, TAG_PER_PARENT + 2 * c, s->name, si, &st)) >= 0) {
+                st = model_error(b, ptr_at(p, s->pointer, "/name"),
                                  "duplicate sample name '%s' in channel '%s' (also /channels/%zu/samples/%ld)", s->name,
                                  ch->name, c, dup);
                 break;
@@ -686,7 +867,7 @@ static enum hfx_status build_channels(struct builder * b, const json_t * jchanne
             const json_t * jdata = json_object_get(js, "data");
             size_t         n     = json_array_size(jdata);
             if (n != ch->n_bins) {
-                st = model_error(b, arena_ptr(b, "%s/data", s->pointer),
+                st = model_error(b, ptr_at(p, s->pointer, "/data"),
                                  "sample '%s' has %zu bin%s but channel '%s' has %zu (from its first sample)", s->name,
                                  n, n == 1 ? "" : "s", ch->name, ch->n_bins);
                 break;
@@ -703,24 +884,18 @@ static enum hfx_status build_channels(struct builder * b, const json_t * jchanne
                 break;
             }
             for (size_t k = 0; k < s->n_mods && st == HFX_OK; k++) {
-                st = build_modifier(b, json_array_get(jmods, k), &s->mods[k], s, ch->n_bins, c, si, k);
+                st = build_modifier(b, json_array_get(jmods, k), &s->mods[k], s, ch->n_bins, k);
             }
         }
-        json_decref(sample_names);
     }
-    json_decref(seen);
     return st == HFX_ERR_ALLOC ? oom(b) : st;
 }
 
 static enum hfx_status build_observations(struct builder * b, const json_t * jobs) {
-    json_t * by_name = json_object();
-    if (!by_name) {
-        return oom(b);
-    }
     enum hfx_status st = HFX_OK;
     for (size_t i = 0; i < json_array_size(jobs) && st == HFX_OK; i++) {
         const char * name = json_string_value(json_object_get(json_array_get(jobs, i), "name"));
-        long         dup  = find_dup(by_name, name, i, &st);
+        long         dup  = find_dup(b, TAG_OBS, name, i, &st);
         if (dup >= 0) {
             char p[PTR_MAX];
             format_to(p, sizeof p, "/observations/%zu/name", i);
@@ -729,13 +904,13 @@ static enum hfx_status build_observations(struct builder * b, const json_t * job
     }
     for (size_t c = 0; c < b->spec->n_channels && st == HFX_OK; c++) {
         struct hfx_spec_channel * ch  = &b->spec->channels[c];
-        json_t *                  idx = json_object_get(by_name, ch->name);
+        size_t *                  idx = name_get(&b->names, ch->name, TAG_OBS);
         if (!idx) {
             st = model_error(b, ch->pointer, "channel '%s' has no observation (no entry of /observations is named '%s')",
                              ch->name, ch->name);
             break;
         }
-        size_t         i     = (size_t) json_integer_value(idx);
+        size_t         i     = *idx;
         const json_t * jdata = json_object_get(json_array_get(jobs, i), "data");
         size_t         n     = json_array_size(jdata);
         if (n != ch->n_bins) {
@@ -749,7 +924,6 @@ static enum hfx_status build_observations(struct builder * b, const json_t * job
             st = oom(b);
         }
     }
-    json_decref(by_name);
     return st == HFX_ERR_ALLOC ? oom(b) : st;
 }
 
@@ -819,27 +993,26 @@ static enum hfx_status build_measurements(struct builder * b, const json_t * jms
         struct hfx_spec_measurement * m      = &spec->measurements[i];
         m->name                              = arena_string(b, jm, "name");
         m->poi                               = arena_string(b, config, "poi");
-        m->pointer                           = arena_ptr(b, "/measurements/%zu", i);
+        m->pointer                           = arena_ptr(b, "", "/measurements/", i);
         const json_t * jpars                 = json_object_get(config, "parameters");
         m->n_parconfigs                      = json_array_size(jpars);
         m->parconfigs = hfx__arena_alloc(&spec->arena, m->n_parconfigs * sizeof *m->parconfigs);
-        json_t * seen = json_object();
-        if (!m->name || !m->poi || !m->pointer || !m->parconfigs || !seen) {
-            json_decref(seen);
+        if (!m->name || !m->poi || !m->pointer || !m->parconfigs) {
             return oom(b);
         }
         enum hfx_status st = HFX_OK;
         for (size_t j = 0; j < m->n_parconfigs && st == HFX_OK; j++) {
             struct hfx_spec_parconfig * pc = &m->parconfigs[j];
             const json_t *              jp = json_array_get(jpars, j);
-            if (!(pc->pointer = arena_ptr(b, "/measurements/%zu/config/parameters/%zu", i, j))) {
+            if (!(pc->pointer = arena_ptr(b, m->pointer, "/config/parameters/", j))) {
                 st = oom(b);
                 break;
             }
             const char * name = json_string_value(json_object_get(jp, "name"));
-            long         dup  = find_dup(seen, name, j, &st);
+            long         dup  = find_dup(b, TAG_PER_PARENT + 2 * i + 1, name, j, &st);
             if (dup >= 0) {
-                st = model_error(b, arena_ptr(b, "%s/name", pc->pointer),
+                char p[PTR_MAX];
+                st = model_error(b, ptr_at(p, pc->pointer, "/name"),
                                  "parameter '%s' is configured twice in measurement '%s' (also "
                                  "/measurements/%zu/config/parameters/%ld)",
                                  name, m->name, i, dup);
@@ -849,7 +1022,6 @@ static enum hfx_status build_measurements(struct builder * b, const json_t * jms
                 st = build_parconfig(b, jp, pc);
             }
         }
-        json_decref(seen);
         if (st != HFX_OK) {
             return st == HFX_ERR_ALLOC ? oom(b) : st;
         }
@@ -866,9 +1038,9 @@ enum hfx_status hfx__spec_build(json_t * root, const char * source, struct hfx_s
     enum hfx_status  st  = root ? check_workspace(root, &tmp)
                                 : hfx__error(&tmp, HFX_ERR_ARG, NULL, "hfx__spec_build: no JSON document");
     if (st == HFX_OK) {
-        struct builder b = { .spec = spec, .err = &tmp, .by_name = json_object(), .by_key = json_object() };
+        struct builder b = { .spec = spec, .err = &tmp };
         spec->source     = hfx__arena_strdup(&spec->arena, source ? source : "");
-        if (!b.by_name || !b.by_key || !spec->source) {
+        if (!spec->source) {
             st = oom(&b);
         }
         if (st == HFX_OK) {
@@ -880,8 +1052,7 @@ enum hfx_status hfx__spec_build(json_t * root, const char * source, struct hfx_s
         if (st == HFX_OK) {
             st = build_measurements(&b, json_object_get(root, "measurements"));
         }
-        json_decref(b.by_name);
-        json_decref(b.by_key);
+        free(b.names.slots);
         free(b.uses);
     }
     if (st != HFX_OK && err) {

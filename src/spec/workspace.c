@@ -1,7 +1,9 @@
 /*
  * workspace.c -- the public hfx_workspace_* functions: load, copy, patch, dump.
  *
- * A workspace is only a jansson tree plus the name of the file it came from. Loading checks that the
+ * A workspace is only a jansson tree plus the name of the file it came from. Trees are shared
+ * between copies and changed only copy-on-write (the rule is written at the top of json-patch.c):
+ * copying is one reference, freeing one json_decref(). Loading checks that the
  * text is JSON and nothing more: pyhf validates after patching, and so do we (hfx_model_create calls
  * hfx__spec_build). Every public function builds its error in a fresh local report and copies it to
  * the caller's only on failure, so a reused struct hfx_error never mixes two errors and is left
@@ -77,12 +79,10 @@ enum hfx_status hfx_workspace_copy(hfx_workspace_t ws, hfx_workspace_t * out, st
     if (!ws || !out) {
         return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_copy: NULL argument");
     }
-    *out         = NULL;
-    json_t * dup = json_deep_copy(ws->root);
-    if (!dup) {
-        return fresh_error(err, HFX_ERR_ALLOC, "out of memory copying a workspace");
-    }
-    return wrap(dup, ws->source, out, err);
+    *out = NULL;
+    /* The copy shares the whole tree; patches copy what they change (copy-on-write, see json-patch.c),
+     * so neither workspace ever sees the other's changes, whichever thread makes them. */
+    return wrap(json_incref(ws->root), ws->source, out, err);
 }
 
 void hfx_workspace_free(hfx_workspace_t ws) {
