@@ -168,3 +168,17 @@ enum hfx_status hfx__json_load_string(const char * text, const char * name, json
     }
     return st;
 }
+
+const char * hfx__json_type_name(const json_t * v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "a value";
+}

@@ -218,25 +218,12 @@ json_t * hfx__json_pointer_get(json_t * doc, const char * pointer) {
 // Messages
 //
 
-static const char * type_name(const json_t * v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "a value";
-}
 
 /* Compact JSON of v, cut to fit in buf with "..." when long. */
 static void describe_value(const json_t * v, char * buf, size_t size) {
     char * s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
     if (!s) {
-        snprintf(buf, size, "(%s)", type_name(v));
+        snprintf(buf, size, "(%s)", hfx__json_type_name(v));
         return;
     }
     if (strlen(s) < size) {
@@ -279,7 +266,7 @@ static void describe_missing(json_t * root, const struct json_ptr * p, const cha
                      json_array_size(parent) == 1 ? "" : "s");
         }
     } else if (parent && !json_is_object(parent)) {
-        snprintf(buf, size, " (%.*s is %s)", pshow, pname, type_name(parent));
+        snprintf(buf, size, " (%.*s is %s)", pshow, pname, hfx__json_type_name(parent));
     }
 }
 
@@ -412,7 +399,7 @@ static enum hfx_status do_add(json_t ** root, const struct json_ptr * p, const c
     }
     json_decref(value);
     return op_fail(err, k, op, "path %s: %.*s is %s, not an object or array", path, prefix_len(path, p->n - 1), path,
-                   type_name(parent));
+                   hfx__json_type_name(parent));
 }
 
 static enum hfx_status do_remove(json_t ** root, const struct json_ptr * p, const char * path, struct hfx_error * err,
@@ -457,14 +444,14 @@ static bool is_proper_prefix(const struct json_ptr * a, const struct json_ptr * 
 static enum hfx_status check_op(const json_t * op, size_t k, enum op_kind * kind, const char ** path,
                                 const char ** from, struct hfx_error * err) {
     if (!json_is_object(op)) {
-        return op_fail(err, k, NULL, "a patch operation must be an object, got %s", type_name(op));
+        return op_fail(err, k, NULL, "a patch operation must be an object, got %s", hfx__json_type_name(op));
     }
     json_t * jop = json_object_get(op, "op");
     if (!jop) {
         return op_fail(err, k, NULL, "patch operation has no 'op'");
     }
     if (!json_is_string(jop)) {
-        return op_fail(err, k, NULL, "'op' must be a string, got %s", type_name(jop));
+        return op_fail(err, k, NULL, "'op' must be a string, got %s", hfx__json_type_name(jop));
     }
     const char * name  = json_string_value(jop);
     bool         found = false;
@@ -483,7 +470,7 @@ static enum hfx_status check_op(const json_t * op, size_t k, enum op_kind * kind
         return op_fail(err, k, name, "no 'path'");
     }
     if (!json_is_string(jpath)) {
-        return op_fail(err, k, name, "'path' must be a string, got %s", type_name(jpath));
+        return op_fail(err, k, name, "'path' must be a string, got %s", hfx__json_type_name(jpath));
     }
     *path = json_string_value(jpath);
     if ((*kind == OP_ADD || *kind == OP_REPLACE || *kind == OP_TEST) && !json_object_get(op, "value")) {
@@ -496,7 +483,7 @@ static enum hfx_status check_op(const json_t * op, size_t k, enum op_kind * kind
             return op_fail(err, k, name, "no 'from'");
         }
         if (!json_is_string(jfrom)) {
-            return op_fail(err, k, name, "'from' must be a string, got %s", type_name(jfrom));
+            return op_fail(err, k, name, "'from' must be a string, got %s", hfx__json_type_name(jfrom));
         }
         *from = json_string_value(jfrom);
     }
@@ -516,7 +503,7 @@ static enum hfx_status check_op(const json_t * op, size_t k, enum op_kind * kind
 enum hfx_status hfx__json_patch_check(const json_t * patch, struct hfx_error * err) {
     if (!json_is_array(patch)) {
         return hfx__error(err, HFX_ERR_PATCH, NULL, "a JSON patch must be an array of operations, got %s",
-                          patch ? type_name(patch) : "nothing");
+                          patch ? hfx__json_type_name(patch) : "nothing");
     }
     for (size_t k = 0; k < json_array_size(patch); k++) {
         enum op_kind    kind;

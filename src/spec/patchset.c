@@ -49,19 +49,6 @@ struct hfx_patchset {
     size_t                  n_md;
 };
 
-static const char * type_name(const json_t * v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "a value";
-}
 
 static enum hfx_status ps_error(struct hfx_error * err, const char * ptr, const char * fmt, ...) HFX_PRINTF(3, 4);
 static enum hfx_status ps_error(struct hfx_error * err, const char * ptr, const char * fmt, ...) {
@@ -115,7 +102,7 @@ static enum hfx_status check_string_object(const json_t * obj, const char * ptr,
                                            bool (*const *patterns)(const char *), const char * const * pattern_text,
                                            struct hfx_error * err) {
     if (!json_is_object(obj)) {
-        return ps_error(err, ptr, "expected an object, got %s", type_name(obj));
+        return ps_error(err, ptr, "expected an object, got %s", hfx__json_type_name(obj));
     }
     if (json_object_size(obj) == 0) {
         return ps_error(err, ptr, "expected at least one entry");
@@ -133,7 +120,7 @@ static enum hfx_status check_string_object(const json_t * obj, const char * ptr,
             return ps_error(err, p, "unknown key '%s'", key);
         }
         if (!json_is_string(val)) {
-            return ps_error(err, p, "expected a string, got %s", type_name(val));
+            return ps_error(err, p, "expected a string, got %s", hfx__json_type_name(val));
         }
         if (!patterns[i](json_string_value(val))) {
             return ps_error(err, p, "'%s' does not match %s", json_string_value(val), pattern_text[i]);
@@ -154,7 +141,7 @@ static bool is_sha256(const char * s) {
 
 static enum hfx_status check_metadata(const json_t * md, struct hfx_error * err) {
     if (!json_is_object(md)) {
-        return ps_error(err, "/metadata", "expected an object, got %s", type_name(md));
+        return ps_error(err, "/metadata", "expected an object, got %s", hfx__json_type_name(md));
     }
     static const char * const req[] = { "references", "digests", "labels", "description", NULL };
     for (const char * const * r = req; *r; r++) {
@@ -176,19 +163,19 @@ static enum hfx_status check_metadata(const json_t * md, struct hfx_error * err)
     }
     json_t * desc = json_object_get(md, "description");
     if (!json_is_string(desc)) {
-        return ps_error(err, "/metadata/description", "expected a string, got %s", type_name(desc));
+        return ps_error(err, "/metadata/description", "expected a string, got %s", hfx__json_type_name(desc));
     }
     json_t * labels = json_object_get(md, "labels");
     if (!json_is_array(labels) || json_array_size(labels) == 0) {
         return ps_error(err, "/metadata/labels", "expected a non-empty array of labels, got %s",
-                        json_is_array(labels) ? "an empty array" : type_name(labels));
+                        json_is_array(labels) ? "an empty array" : hfx__json_type_name(labels));
     }
     for (size_t i = 0; i < json_array_size(labels); i++) {
         json_t * l = json_array_get(labels, i);
         char     p[64];
         format_to(p, sizeof p, "/metadata/labels/%zu", i);
         if (!json_is_string(l)) {
-            return ps_error(err, p, "expected a string, got %s", type_name(l));
+            return ps_error(err, p, "expected a string, got %s", hfx__json_type_name(l));
         }
         if (!is_identifier(json_string_value(l))) {
             return ps_error(err, p, "label '%s' does not match ^[a-zA-Z0-9_]+$", json_string_value(l));
@@ -201,7 +188,7 @@ static enum hfx_status check_patch_entry(const json_t * e, size_t i, size_t n_la
     char p[128];
     format_to(p, sizeof p, "/patches/%zu", i);
     if (!json_is_object(e)) {
-        return ps_error(err, p, "expected an object, got %s", type_name(e));
+        return ps_error(err, p, "expected an object, got %s", hfx__json_type_name(e));
     }
     static const char * const keys[] = { "metadata", "patch", NULL };
     for (const char * const * k = keys; *k; k++) {
@@ -219,7 +206,7 @@ static enum hfx_status check_patch_entry(const json_t * e, size_t i, size_t n_la
     json_t * md = json_object_get(e, "metadata");
     format_to(p, sizeof p, "/patches/%zu/metadata", i);
     if (!json_is_object(md)) {
-        return ps_error(err, p, "expected an object, got %s", type_name(md));
+        return ps_error(err, p, "expected an object, got %s", hfx__json_type_name(md));
     }
     json_t * name   = json_object_get(md, "name");
     json_t * values = json_object_get(md, "values");
@@ -228,20 +215,20 @@ static enum hfx_status check_patch_entry(const json_t * e, size_t i, size_t n_la
     }
     format_to(p, sizeof p, "/patches/%zu/metadata/name", i);
     if (!json_is_string(name)) {
-        return ps_error(err, p, "expected a string, got %s", type_name(name));
+        return ps_error(err, p, "expected a string, got %s", hfx__json_type_name(name));
     }
     if (!is_identifier(json_string_value(name))) {
         return ps_error(err, p, "patch name '%s' does not match ^[a-zA-Z0-9_]+$", json_string_value(name));
     }
     format_to(p, sizeof p, "/patches/%zu/metadata/values", i);
     if (!json_is_array(values)) {
-        return ps_error(err, p, "expected an array, got %s", type_name(values));
+        return ps_error(err, p, "expected an array, got %s", hfx__json_type_name(values));
     }
     for (size_t j = 0; j < json_array_size(values); j++) {
         json_t * v = json_array_get(values, j);
         if (!json_is_number(v) && !json_is_string(v)) {
             format_to(p, sizeof p, "/patches/%zu/metadata/values/%zu", i, j);
-            return ps_error(err, p, "expected a number or a string, got %s", type_name(v));
+            return ps_error(err, p, "expected a number or a string, got %s", hfx__json_type_name(v));
         }
     }
     if (json_array_size(values) != n_labels) {
@@ -262,7 +249,7 @@ static enum hfx_status check_patch_entry(const json_t * e, size_t i, size_t n_la
 
 static enum hfx_status check_patchset(const json_t * root, struct hfx_error * err) {
     if (!json_is_object(root)) {
-        return ps_error(err, NULL, "a patchset must be a JSON object, got %s", type_name(root));
+        return ps_error(err, NULL, "a patchset must be a JSON object, got %s", hfx__json_type_name(root));
     }
     static const char * const req[] = { "metadata", "patches", "version", NULL };
     for (const char * const * r = req; *r; r++) {
@@ -290,7 +277,7 @@ static enum hfx_status check_patchset(const json_t * root, struct hfx_error * er
     json_t * patches = json_object_get(root, "patches");
     if (!json_is_array(patches) || json_array_size(patches) == 0) {
         return ps_error(err, "/patches", "expected a non-empty array of patches, got %s",
-                        json_is_array(patches) ? "an empty array" : type_name(patches));
+                        json_is_array(patches) ? "an empty array" : hfx__json_type_name(patches));
     }
     size_t n_labels = json_array_size(json_object_get(json_object_get(root, "metadata"), "labels"));
     for (size_t i = 0; i < json_array_size(patches); i++) {

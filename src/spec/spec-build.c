@@ -68,19 +68,6 @@ static bool mod_type_from_name(const char * s, enum hfx_modifier_type * t) {
     return false;
 }
 
-static const char * type_name(const json_t * v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "a value";
-}
 
 /* Appends "/token" (RFC 6901-escaped) to base. */
 static void ptr_join(char * out, size_t size, const char * base, const char * token) {
@@ -164,7 +151,7 @@ static enum hfx_status expect_type(const json_t * v, json_type t, const char * w
                                    struct hfx_error * err) {
     bool ok = t == JSON_REAL ? json_is_number(v) : t == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == t;
     if (!ok) {
-        return schema_error(err, ptr, "expected %s, got %s", what, type_name(v));
+        return schema_error(err, ptr, "expected %s, got %s", what, hfx__json_type_name(v));
     }
     if (t == JSON_REAL && !isfinite(json_number_value(v))) {
         return schema_error(err, ptr, "number is not finite");
@@ -316,7 +303,7 @@ static enum hfx_status check_modifier(const json_t * m, const struct path * ptr,
     case HFX_MOD_SHAPEFACTOR:
         if (!json_is_null(data)) {
             return schema_error(err, &dp, "the data of a %s modifier must be null, got %s", mod_type_names[t],
-                                type_name(data));
+                                hfx__json_type_name(data));
         }
         return HFX_OK;
     case HFX_MOD_NORMSYS: {
@@ -487,7 +474,7 @@ static enum hfx_status check_measurement(const json_t * m, const struct path * p
 
 static enum hfx_status check_workspace(const json_t * root, struct hfx_error * err) {
     if (!json_is_object(root)) {
-        return schema_error(err, NULL, "a workspace must be a JSON object, got %s", type_name(root));
+        return schema_error(err, NULL, "a workspace must be a JSON object, got %s", hfx__json_type_name(root));
     }
     static const char * const keys[] = { "channels", "measurements", "observations", "version", NULL };
     static const signed char  req[]  = { 0, 2, 1, 3, END }; /* channels, observations, measurements, version */
@@ -503,7 +490,7 @@ static enum hfx_status check_workspace(const json_t * root, struct hfx_error * e
         if (json_is_string(version)) {
             format_to(got, sizeof got, "\"%.40s\"", json_string_value(version));
         } else {
-            format_to(got, sizeof got, "%s", type_name(version));
+            format_to(got, sizeof got, "%s", hfx__json_type_name(version));
         }
         const struct path vp = PATH_AT("/version");
         return schema_error(err, &vp, "unsupported workspace version %s (expected \"1.0.0\")", got);

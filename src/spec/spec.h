@@ -29,6 +29,9 @@ enum hfx_status hfx__json_load_string(const char * text, const char * name, json
  * "test failed: value at /channels/0/name is \"SR\", expected \"CR\"". err->source is not set (the caller knows the patch file). */
 enum hfx_status hfx__json_patch_apply(json_t ** doc, const json_t * patch, struct hfx_error * err);
 
+/* "an object", "a number", ... for messages such as "expected a number, got a string". */
+const char * hfx__json_type_name(const json_t * v);
+
 /* RFC 6901: resolves pointer in doc; NULL if absent or malformed. */
 json_t * hfx__json_pointer_get(json_t * doc, const char * pointer);
 
