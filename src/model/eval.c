@@ -210,6 +210,15 @@ double hfx__eval_twice_nll(const struct hfx_model * m, const double * pars, cons
     return t + data_const;
 }
 
+void hfx__eval_range(const struct hfx_model * m, size_t begin, size_t end, const double * pars, const double * data,
+                     size_t data_stride, const double * data_const, double * out, double * grad, double * scratch) {
+    size_t np = m->n_pars;
+    for (size_t k = begin; k < end; ++k) {
+        out[k] = hfx__eval_twice_nll(m, pars + k * np, data + k * data_stride, data_const[data_stride ? k : 0],
+                                     grad ? grad + k * np : NULL, scratch);
+    }
+}
+
 void hfx__expected_data(const struct hfx_model * m, const double * pars, double * out, double * scratch) {
     double * base    = scratch + 2 * m->n_bins;
     double * prod    = base + m->n_nominal;

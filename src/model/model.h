@@ -116,6 +116,11 @@ size_t hfx__eval_scratch_size(const struct hfx_model * m);
 double hfx__eval_twice_nll(const struct hfx_model * m, const double * pars, const double * data, double data_const,
                            double * grad, double * scratch);
 
+/* Points [begin, end) of a backend's batch (the layout of struct hfx_backend_i.eval), one after the
+ * other with the reference evaluator: the loop both CPU backends run. */
+void   hfx__eval_range(const struct hfx_model * m, size_t begin, size_t end, const double * pars, const double * data,
+                       size_t data_stride, const double * data_const, double * out, double * grad, double * scratch);
+
 /* The diagonal of the expected (Fisher) information of twice_nll at pars, [n_pars], with the
  * contributions of samples sharing a bin added in squares rather than squared in sum: a cheap
  * curvature scale per parameter, which fits use to precondition the minimizer. */

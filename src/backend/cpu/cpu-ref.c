@@ -37,12 +37,8 @@ static enum hfx_status cpu_ref_eval(void * plan, size_t n, const double * pars, 
                                     size_t data_stride, const double * data_const, double * out, double * grad,
                                     struct hfx_error * err) {
     (void) err;
-    struct cpu_ref_plan * p  = plan;
-    size_t                np = p->m->n_pars;
-    for (size_t k = 0; k < n; ++k) {
-        out[k] = hfx__eval_twice_nll(p->m, pars + k * np, data + k * data_stride, data_const[data_stride ? k : 0],
-                                     grad ? grad + k * np : NULL, p->scratch);
-    }
+    struct cpu_ref_plan * p = plan;
+    hfx__eval_range(p->m, 0, n, pars, data, data_stride, data_const, out, grad, p->scratch);
     return HFX_OK;
 }
 

@@ -25,14 +25,9 @@ struct cpu_job {
 };
 
 static void * cpu_worker(void * arg) {
-    struct cpu_job *         j  = arg;
-    const struct hfx_model * m  = j->p->m;
-    size_t                   np = m->n_pars;
-    for (size_t k = j->begin; k < j->end; ++k) {
-        j->out[k] = hfx__eval_twice_nll(m, j->pars + k * np, j->data + k * j->data_stride,
-                                        j->data_const[j->data_stride ? k : 0], j->grad ? j->grad + k * np : NULL,
-                                        j->scratch);
-    }
+    struct cpu_job * j = arg;
+    hfx__eval_range(j->p->m, j->begin, j->end, j->pars, j->data, j->data_stride, j->data_const, j->out, j->grad,
+                    j->scratch);
     return NULL;
 }
 
