@@ -9,7 +9,9 @@ Workloads (issue: the first benchmark):
   - the full sbottom grid: every patch of regions A, B and C through `hfx scan --jobs 2`.
 
 Method: A B A B ... interleaved repetitions after one untimed warm-up of each; the median and the
-interquartile range of each side. hfx is timed in-process by build/hfx-bench (the work itself: fits
+interquartile range of each side. An hfx sample is the median of 5 in-process repetitions after an
+untimed warm-up in the same process (a scan's situation); a pyhf sample is one call (each takes
+milliseconds to seconds). hfx is timed in-process by build/hfx-bench (the work itself: fits
 and inference, without process start-up or JSON parsing, which pyhf's figure also excludes: pyhf is
 timed around pyhf.infer.hypotest alone). Next to every speed figure is an accuracy figure: |dCLs_obs|
 between the two for the same workload. Results go to bench/results/compare-<time>.json with the
@@ -17,10 +19,20 @@ environment (commit, CPU, compiler, library versions).
 
 Usage: python3 bench/compare_pyhf.py [--quick] [--reps N] [--archive PATH]
 """
+import os
+
+# One core for each side, as the targets are stated: numpy's BLAS threads would otherwise spin on the
+# second core after each pyhf call and slow the hfx subprocess running beside them.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+# and each on its own core where there are two: pyhf (this process) on the last, hfx on the first
+_CORES = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+if len(_CORES) >= 2:
+    os.sched_setaffinity(0, {_CORES[-1]})
+
 import argparse
 import datetime
 import json
-import os
 import platform
 import statistics
 import subprocess
@@ -81,7 +93,10 @@ def pyhf_hypotest(ws_spec):
 
 
 def hfx_hypotest(ws_path, patches=()):
-    args = [str(HFX_BENCH), str(ws_path), "--task", "hypotest", "-r", "1", "--backend", "cpu-ref"]
+    # each sample: the median of 5 in-process repetitions after hfx-bench's own untimed warm-up, as a
+    # scan runs many hypotests in one process (a cold single call is slower: caches, page faults)
+    pin = ["taskset", "-c", str(_CORES[0])] if len(_CORES) >= 2 else []
+    args = [*pin, str(HFX_BENCH), str(ws_path), "--task", "hypotest", "-r", "5", "--backend", "cpu-ref"]
     for p in patches:
         args += ["-p", str(p)]
 
@@ -156,8 +171,10 @@ def main():
         for _ in range(1 if args.quick else 3):
             t = time.perf_counter()
             for r in ["RegionA", "RegionB", "RegionC"]:
+                # all cores for the scan (this process is pinned to one)
                 subprocess.run([str(HFX), "scan", str(tmp / r / "BkgOnly.json"), str(tmp / r), "--jobs", "2"],
-                               capture_output=True, text=True)
+                               capture_output=True, text=True,
+                               preexec_fn=(lambda: os.sched_setaffinity(0, _CORES)) if _CORES else None)
             grid.append(time.perf_counter() - t)
         grid_row = {"workload": "sbottom grid, 650 patches, hfx scan --jobs 2 (wall, incl. parsing)", "hfx": summary(grid)}
         print(f"\nsbottom grid (650 patches, 3 regions, `hfx scan --jobs 2`, wall time incl. parsing): "
