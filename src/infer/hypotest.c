@@ -58,7 +58,7 @@ enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, cons
 
 /* pyhf's test statistic from the two fits: tmu = max(T(mu fixed) - T(free), 0); q and q~ are 0
  * when mu_hat > mu; q0 is 0 when mu_hat < 0. */
-static double teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed, double t_free, double mu_hat) {
+double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed, double t_free, double mu_hat) {
     double tmu = t_fixed - t_free;
     if (!(tmu > 0)) {
         tmu = 0.0;
@@ -87,8 +87,8 @@ enum hfx_status hfx__hypo_cache_qs(struct hypo_cache * c, double mu, double * q,
     if (st != HFX_OK) {
         return st;
     }
-    *q        = teststat_from_fits(c->kind, mu_t, t_fixed, c->free_twice_nll, c->mu_hat);
-    *q_asimov = teststat_from_fits(c->kind, mu_t, t_fixed_a, c->asimov_free_twice_nll, c->asimov_mu_hat);
+    *q        = hfx__teststat_from_fits(c->kind, mu_t, t_fixed, c->free_twice_nll, c->mu_hat);
+    *q_asimov = hfx__teststat_from_fits(c->kind, mu_t, t_fixed_a, c->asimov_free_twice_nll, c->asimov_mu_hat);
     return HFX_OK;
 }
 

@@ -22,6 +22,10 @@ enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, cons
 /* q (observed) and q_A (Asimov) at mu. */
 enum hfx_status hfx__hypo_cache_qs(struct hypo_cache * c, double mu, double * q, double * q_asimov,
                                    struct hfx_error * err);
+/* pyhf's test statistic from a fit with the POI held at mu (t_fixed) and a free fit (t_free, mu_hat):
+ * tmu = max(t_fixed - t_free, 0); q and q~ are 0 when mu_hat > mu; q0 is 0 when mu_hat < 0. */
+double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed, double t_free, double mu_hat);
+
 /* The asymptotic hypotest at mu. */
 enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hfx_hypotest_result * r,
                                      struct hfx_error * err);

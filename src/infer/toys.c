@@ -87,19 +87,7 @@ static enum hfx_status teststat(hfx_engine_t e, enum hfx_teststat kind, double m
     if (st != HFX_OK) {
         return st;
     }
-    double tmu = t_fixed - c.free_twice_nll;
-    tmu        = tmu > 0 ? tmu : 0.0;
-    switch (kind) {
-    case HFX_TESTSTAT_Q:
-    case HFX_TESTSTAT_QTILDE:
-        *out = c.mu_hat > mu_t ? 0.0 : tmu;
-        break;
-    case HFX_TESTSTAT_Q0:
-        *out = c.mu_hat < 0 ? 0.0 : tmu;
-        break;
-    default:
-        *out = tmu;
-    }
+    *out = hfx__teststat_from_fits(kind, mu_t, t_fixed, c.free_twice_nll, c.mu_hat);
     return HFX_OK;
 }
 
