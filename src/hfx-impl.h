@@ -35,6 +35,10 @@ enum hfx_status hfx__error(struct hfx_error * err, enum hfx_status code, const c
 /* Sets err->source if err is not NULL and its source is still empty. */
 void hfx__error_source(struct hfx_error * err, const char * source);
 
+/* snprintf for messages and pointers, where cutting an over-long text short is the intended outcome
+ * (through a va_list, so the compiler does not warn about the truncation). */
+void hfx__format(char * buf, size_t size, const char * fmt, ...) HFX_PRINTF(3, 4);
+
 /* Clears err (if not NULL) to "ok". */
 void hfx__error_clear(struct hfx_error * err);
 

@@ -39,6 +39,13 @@ enum hfx_status hfx__error(struct hfx_error * err, enum hfx_status code, const c
     return code;
 }
 
+void hfx__format(char * buf, size_t size, const char * fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+}
+
 void hfx__error_source(struct hfx_error * err, const char * source) {
     if (err && source && err->source[0] == '\0') {
         snprintf(err->source, sizeof err->source, "%s", source);

@@ -20,81 +20,50 @@
 #include <string.h>
 #include <zlib.h>
 
-/* Reads a whole file (gunzipped if gz) into a malloc'd buffer. */
+/* Reads a whole file into a malloc'd buffer. zlib's gzread reads a file that is not gzip-compressed
+ * as it is, so one loop serves plain and ".gz" files; gz only chooses the wording of a read error. */
 static enum hfx_status read_file(const char * path, bool gz, char ** out, size_t * out_len, struct hfx_error * err) {
     size_t cap = 1 << 16, len = 0;
     char * buf = malloc(cap);
     if (!buf) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory reading %s", path);
     }
-    if (gz) {
-        gzFile f = gzopen(path, "rb");
-        if (!f) {
-            int e = errno;
-            free(buf);
-            return hfx__error(err, HFX_ERR_IO, NULL, "cannot open file: %s", e ? strerror(e) : "gzopen failed");
-        }
-        for (;;) {
-            if (cap - len < 1 << 15) {
-                char * nbuf = cap > SIZE_MAX / 4 ? NULL : realloc(buf, cap * 2);
-                if (!nbuf) {
-                    gzclose(f);
-                    free(buf);
-                    return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory reading %s", path);
-                }
-                buf = nbuf;
-                cap *= 2;
-            }
-            /* gzread takes an unsigned count; stay well below UINT_MAX. */
-            size_t want = cap - len > (1u << 30) ? (1u << 30) : cap - len;
-            int    n    = gzread(f, buf + len, (unsigned) want);
-            if (n < 0) {
-                int          errnum = 0;
-                const char * what   = gzerror(f, &errnum);
-                enum hfx_status st  = hfx__error(err, HFX_ERR_IO, NULL, "cannot decompress file: %s",
-                                                 errnum == Z_ERRNO ? strerror(errno) : what);
+    errno    = 0;
+    gzFile f = gzopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        free(buf);
+        return hfx__error(err, HFX_ERR_IO, NULL, "cannot open file: %s", e ? strerror(e) : "gzopen failed");
+    }
+    for (;;) {
+        if (cap - len < 1 << 15) {
+            char * nbuf = cap > SIZE_MAX / 4 ? NULL : realloc(buf, cap * 2);
+            if (!nbuf) {
                 gzclose(f);
                 free(buf);
-                return st;
+                return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory reading %s", path);
             }
-            if (n == 0) {
-                break;
-            }
-            len += (size_t) n;
+            buf = nbuf;
+            cap *= 2;
         }
-        gzclose(f);
-    } else {
-        FILE * f = fopen(path, "rb");
-        if (!f) {
-            int e = errno;
+        /* gzread takes an unsigned count; stay well below UINT_MAX. */
+        size_t want = cap - len > (1u << 30) ? (1u << 30) : cap - len;
+        int    n    = gzread(f, buf + len, (unsigned) want);
+        if (n < 0) {
+            int             errnum = 0;
+            const char *    what   = gzerror(f, &errnum);
+            enum hfx_status st     = hfx__error(err, HFX_ERR_IO, NULL, "cannot %s file: %s", gz ? "decompress" : "read",
+                                                errnum == Z_ERRNO ? strerror(errno) : what);
+            gzclose(f);
             free(buf);
-            return hfx__error(err, HFX_ERR_IO, NULL, "cannot open file: %s", strerror(e));
+            return st;
         }
-        for (;;) {
-            if (len == cap) {
-                char * nbuf = cap > SIZE_MAX / 4 ? NULL : realloc(buf, cap * 2);
-                if (!nbuf) {
-                    fclose(f);
-                    free(buf);
-                    return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory reading %s", path);
-                }
-                buf = nbuf;
-                cap *= 2;
-            }
-            size_t n = fread(buf + len, 1, cap - len, f);
-            len += n;
-            if (n == 0) {
-                if (ferror(f)) {
-                    int e = errno;
-                    fclose(f);
-                    free(buf);
-                    return hfx__error(err, HFX_ERR_IO, NULL, "cannot read file: %s", strerror(e));
-                }
-                break;
-            }
+        if (n == 0) {
+            break;
         }
-        fclose(f);
+        len += (size_t) n;
     }
+    gzclose(f);
     *out     = buf;
     *out_len = len;
     return HFX_OK;

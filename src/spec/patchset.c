@@ -16,15 +16,6 @@
 #include <math.h>
 #include <string.h>
 
-/* snprintf for messages and pointers, where cutting an over-long text short is the intended outcome
- * (through a va_list, so the compiler does not warn about the truncation). */
-static void format_to(char * buf, size_t size, const char * fmt, ...) HFX_PRINTF(3, 4);
-static void format_to(char * buf, size_t size, const char * fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-}
 
 struct patchset_patch {
     const char * name;   /* owned by root */
@@ -111,7 +102,7 @@ static enum hfx_status check_string_object(const json_t * obj, const char * ptr,
     json_t *     val;
     json_object_foreach((json_t *) obj, key, val) {
         char p[512];
-        format_to(p, sizeof p, "%s/%s", ptr, key);
+        hfx__format(p, sizeof p, "%s/%s", ptr, key);
         size_t i = 0;
         while (keys[i] && strcmp(keys[i], key) != 0) {
             i++;
@@ -173,7 +164,7 @@ static enum hfx_status check_metadata(const json_t * md, struct hfx_error * err)
     for (size_t i = 0; i < json_array_size(labels); i++) {
         json_t * l = json_array_get(labels, i);
         char     p[64];
-        format_to(p, sizeof p, "/metadata/labels/%zu", i);
+        hfx__format(p, sizeof p, "/metadata/labels/%zu", i);
         if (!json_is_string(l)) {
             return ps_error(err, p, "expected a string, got %s", hfx__json_type_name(l));
         }
@@ -186,7 +177,7 @@ static enum hfx_status check_metadata(const json_t * md, struct hfx_error * err)
 
 static enum hfx_status check_patch_entry(const json_t * e, size_t i, size_t n_labels, struct hfx_error * err) {
     char p[128];
-    format_to(p, sizeof p, "/patches/%zu", i);
+    hfx__format(p, sizeof p, "/patches/%zu", i);
     if (!json_is_object(e)) {
         return ps_error(err, p, "expected an object, got %s", hfx__json_type_name(e));
     }
@@ -204,7 +195,7 @@ static enum hfx_status check_patch_entry(const json_t * e, size_t i, size_t n_la
         }
     }
     json_t * md = json_object_get(e, "metadata");
-    format_to(p, sizeof p, "/patches/%zu/metadata", i);
+    hfx__format(p, sizeof p, "/patches/%zu/metadata", i);
     if (!json_is_object(md)) {
         return ps_error(err, p, "expected an object, got %s", hfx__json_type_name(md));
     }
@@ -213,21 +204,21 @@ static enum hfx_status check_patch_entry(const json_t * e, size_t i, size_t n_la
     if (!name || !values) {
         return ps_error(err, p, "missing required key '%s'", name ? "values" : "name");
     }
-    format_to(p, sizeof p, "/patches/%zu/metadata/name", i);
+    hfx__format(p, sizeof p, "/patches/%zu/metadata/name", i);
     if (!json_is_string(name)) {
         return ps_error(err, p, "expected a string, got %s", hfx__json_type_name(name));
     }
     if (!is_identifier(json_string_value(name))) {
         return ps_error(err, p, "patch name '%s' does not match ^[a-zA-Z0-9_]+$", json_string_value(name));
     }
-    format_to(p, sizeof p, "/patches/%zu/metadata/values", i);
+    hfx__format(p, sizeof p, "/patches/%zu/metadata/values", i);
     if (!json_is_array(values)) {
         return ps_error(err, p, "expected an array, got %s", hfx__json_type_name(values));
     }
     for (size_t j = 0; j < json_array_size(values); j++) {
         json_t * v = json_array_get(values, j);
         if (!json_is_number(v) && !json_is_string(v)) {
-            format_to(p, sizeof p, "/patches/%zu/metadata/values/%zu", i, j);
+            hfx__format(p, sizeof p, "/patches/%zu/metadata/values/%zu", i, j);
             return ps_error(err, p, "expected a number or a string, got %s", hfx__json_type_name(v));
         }
     }
@@ -239,9 +230,9 @@ static enum hfx_status check_patch_entry(const json_t * e, size_t i, size_t n_la
     struct hfx_error tmp = { 0 };
     if (hfx__json_patch_check(json_object_get(e, "patch"), &tmp) != HFX_OK) {
         /* Re-root the operation's pointer inside the patchset file. */
-        format_to(p, sizeof p, "/patches/%zu/patch", i);
+        hfx__format(p, sizeof p, "/patches/%zu/patch", i);
         char full[sizeof tmp.pointer];
-        format_to(full, sizeof full, "%s%s", p, tmp.pointer);
+        hfx__format(full, sizeof full, "%s%s", p, tmp.pointer);
         return hfx__error(err, tmp.code, full, "%s", tmp.msg);
     }
     return HFX_OK;
@@ -262,7 +253,7 @@ static enum hfx_status check_patchset(const json_t * root, struct hfx_error * er
     json_object_foreach((json_t *) root, key, val) {
         if (strcmp(key, "metadata") != 0 && strcmp(key, "patches") != 0 && strcmp(key, "version") != 0) {
             char p[512];
-            format_to(p, sizeof p, "/%s", key);
+            hfx__format(p, sizeof p, "/%s", key);
             return ps_error(err, p, "unknown key '%s' (expected metadata, patches, version)", key);
         }
     }
@@ -356,7 +347,7 @@ static enum hfx_status build(struct hfx_patchset * ps, struct hfx_error * err) {
         json_t * prev = json_object_get(names, p->name);
         char     ptr[128];
         if (prev) {
-            format_to(ptr, sizeof ptr, "/patches/%zu/metadata/name", i);
+            hfx__format(ptr, sizeof ptr, "/patches/%zu/metadata/name", i);
             st = ps_error(err, ptr, "duplicate patch name '%s' (also /patches/%lld)", p->name,
                           (long long) json_integer_value(prev));
         } else if (json_object_set_new(names, p->name, json_integer((json_int_t) i)) != 0) {
@@ -372,7 +363,7 @@ static enum hfx_status build(struct hfx_patchset * ps, struct hfx_error * err) {
             json_t * vj = json_object_get(json_object_get(json_array_get(patches, j), "metadata"), "values");
             if (values_equal(vi, vj)) {
                 char ptr[128];
-                format_to(ptr, sizeof ptr, "/patches/%zu/metadata/values", i);
+                hfx__format(ptr, sizeof ptr, "/patches/%zu/metadata/values", i);
                 st = ps_error(err, ptr, "patches '%s' and '%s' have the same values", ps->patches[j].name,
                               ps->patches[i].name);
                 break;
@@ -407,7 +398,7 @@ enum hfx_status hfx_patchset_load(const char * path, hfx_patchset_t * out, struc
         hfx_patchset_free(ps);
         if (err) {
             *err = tmp;
-            format_to(err->source, sizeof err->source, "%s", path);
+            hfx__format(err->source, sizeof err->source, "%s", path);
         }
         return st;
     }
@@ -549,11 +540,11 @@ enum hfx_status hfx_patchset_apply(hfx_patchset_t ps, size_t i, hfx_workspace_t 
     if (st != HFX_OK && err) {
         hfx__error_clear(err);
         err->code = tmp.code;
-        format_to(err->source, sizeof err->source, "%s", ps->source);
+        hfx__format(err->source, sizeof err->source, "%s", ps->source);
         if (tmp.pointer[0]) {
-            format_to(err->pointer, sizeof err->pointer, "/patches/%zu/patch%s", i, tmp.pointer);
+            hfx__format(err->pointer, sizeof err->pointer, "/patches/%zu/patch%s", i, tmp.pointer);
         }
-        format_to(err->msg, sizeof err->msg, "patch '%s': %s", ps->patches[i].name, tmp.msg);
+        hfx__format(err->msg, sizeof err->msg, "patch '%s': %s", ps->patches[i].name, tmp.msg);
     }
     return st;
 }

@@ -30,15 +30,6 @@
 #include <math.h>
 #include <string.h>
 
-/* snprintf for messages and pointers, where cutting an over-long text short is the intended outcome
- * (through a va_list, so the compiler does not warn about the truncation). */
-static void format_to(char * buf, size_t size, const char * fmt, ...) HFX_PRINTF(3, 4);
-static void format_to(char * buf, size_t size, const char * fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-}
 
 static const char * const mod_type_names[HFX_MOD_COUNT] = {
     "histosys", "lumi", "normfactor", "normsys", "shapefactor", "shapesys", "staterror",
@@ -71,7 +62,7 @@ static bool mod_type_from_name(const char * s, enum hfx_modifier_type * t) {
 
 /* Appends "/token" (RFC 6901-escaped) to base. */
 static void ptr_join(char * out, size_t size, const char * base, const char * token) {
-    format_to(out, size, "%s/", base);
+    hfx__format(out, size, "%s/", base);
     size_t n = strlen(out);
     for (const char * c = token; *c && n + 3 < size; c++) {
         if (*c == '~' || *c == '/') {
@@ -87,7 +78,7 @@ static void ptr_join(char * out, size_t size, const char * base, const char * to
 }
 
 static void ptr_index(char * out, size_t size, const char * base, const char * key, size_t i) {
-    format_to(out, size, "%s/%s/%zu", base, key, i);
+    hfx__format(out, size, "%s/%s/%zu", base, key, i);
 }
 
 enum { PTR_MAX = 512 };
@@ -116,7 +107,7 @@ struct path {
 
 static void path_format(const struct path * p, char * out) {
     if (p->kind == PATH_TEXT) {
-        format_to(out, PTR_MAX, "%s", p->key);
+        hfx__format(out, PTR_MAX, "%s", p->key);
         return;
     }
     char base[PTR_MAX];
@@ -124,7 +115,7 @@ static void path_format(const struct path * p, char * out) {
     switch (p->kind) {
     case PATH_JOIN: ptr_join(out, PTR_MAX, base, p->key); break;
     case PATH_INDEX: ptr_index(out, PTR_MAX, base, p->key, p->i); break;
-    default: format_to(out, PTR_MAX, "%s/%zu", base, p->i); break;
+    default: hfx__format(out, PTR_MAX, "%s/%zu", base, p->i); break;
     }
 }
 
@@ -488,9 +479,9 @@ static enum hfx_status check_workspace(const json_t * root, struct hfx_error * e
     if (!json_is_string(version) || strcmp(json_string_value(version), "1.0.0") != 0) {
         char got[64];
         if (json_is_string(version)) {
-            format_to(got, sizeof got, "\"%.40s\"", json_string_value(version));
+            hfx__format(got, sizeof got, "\"%.40s\"", json_string_value(version));
         } else {
-            format_to(got, sizeof got, "%s", hfx__json_type_name(version));
+            hfx__format(got, sizeof got, "%s", hfx__json_type_name(version));
         }
         const struct path vp = PATH_AT("/version");
         return schema_error(err, &vp, "unsupported workspace version %s (expected \"1.0.0\")", got);
@@ -642,7 +633,7 @@ static const char * arena_ptr(struct builder * b, const char * base, const char 
 
 /* The pointer of an error found at base + suffix (formatted only then). */
 static const char * ptr_at(char * buf, const char * base, const char * suffix) {
-    format_to(buf, PTR_MAX, "%s%s", base, suffix);
+    hfx__format(buf, PTR_MAX, "%s%s", base, suffix);
     return buf;
 }
 
@@ -885,7 +876,7 @@ static enum hfx_status build_observations(struct builder * b, const json_t * job
         long         dup  = find_dup(b, TAG_OBS, name, i, &st);
         if (dup >= 0) {
             char p[PTR_MAX];
-            format_to(p, sizeof p, "/observations/%zu/name", i);
+            hfx__format(p, sizeof p, "/observations/%zu/name", i);
             st = model_error(b, p, "duplicate observation name '%s' (also /observations/%ld)", name, dup);
         }
     }
@@ -902,7 +893,7 @@ static enum hfx_status build_observations(struct builder * b, const json_t * job
         size_t         n     = json_array_size(jdata);
         if (n != ch->n_bins) {
             char p[PTR_MAX];
-            format_to(p, sizeof p, "/observations/%zu/data", i);
+            hfx__format(p, sizeof p, "/observations/%zu/data", i);
             st = model_error(b, p, "observation '%s' has %zu bin%s but channel '%s' has %zu", ch->name, n,
                              n == 1 ? "" : "s", ch->name, ch->n_bins);
             break;
@@ -945,7 +936,7 @@ static enum hfx_status build_parconfig(struct builder * b, const json_t * jp, st
         for (size_t i = 0; i < pc->n_bounds; i++) {
             const json_t * pair = json_array_get(bounds, i);
             char           p[PTR_MAX];
-            format_to(p, sizeof p, "%s/bounds/%zu", pc->pointer, i);
+            hfx__format(p, sizeof p, "%s/bounds/%zu", pc->pointer, i);
             if (json_array_size(pair) != 2) {
                 return model_error(b, p, "a bound of parameter '%s' must be a pair [lower, upper], got %zu number%s",
                                    pc->name, json_array_size(pair), json_array_size(pair) == 1 ? "" : "s");
@@ -1044,7 +1035,7 @@ enum hfx_status hfx__spec_build(json_t * root, const char * source, struct hfx_s
     }
     if (st != HFX_OK && err) {
         *err = tmp;
-        format_to(err->source, sizeof err->source, "%s", source ? source : "");
+        hfx__format(err->source, sizeof err->source, "%s", source ? source : "");
     }
     return st;
 }
