@@ -38,47 +38,23 @@ static int n_lower = 0; /* cases where hfx's fits are lower than converged pyhf'
 
 /* The five fits of the q~ hypotest at mu = 1: hfx's minimum minus converged pyhf's, worst and best. */
 static void compare_hypotest_fits(hfx_engine_t e, json_t * tight, double * worst, double * best) {
-    static const char * keys[5] = {"free_data", "mu1_data", "mu0_data", "free_asimov", "mu1_asimov"};
-    json_t *            ref     = json_object_get(tight, "hypotest_fits");
-    hfx_model_t         m       = hfx_engine_model(e);
-    size_t              nd      = hfx_model_n_bins(m) + hfx_model_n_aux(m);
-    double *            asimov  = calloc(nd, sizeof *asimov);
-    double              t[5];
-    struct hfx_error    err;
-    struct hfx_fit_result r;
-    struct hfx_fit_options o = {0};
-    ASSERT_EQ(hfx_fit(e, &o, &r, &err), HFX_OK);
-    t[0]        = r.twice_nll;
-    o.fix_poi   = true;
-    o.poi_value = 1.0;
-    ASSERT_EQ(hfx_fit(e, &o, &r, &err), HFX_OK);
-    t[1]        = r.twice_nll;
-    o.poi_value = 0.0;
-    ASSERT_EQ(hfx_fit(e, &o, &r, &err), HFX_OK);
-    t[2] = r.twice_nll;
-    ASSERT_EQ(hfx_model_expected_data(m, r.pars, asimov, &err), HFX_OK);
-    struct hfx_fit_options a = {.data = asimov};
-    ASSERT_EQ(hfx_fit(e, &a, &r, &err), HFX_OK);
-    t[3]        = r.twice_nll;
-    a.fix_poi   = true;
-    a.poi_value = 1.0;
-    ASSERT_EQ(hfx_fit(e, &a, &r, &err), HFX_OK);
-    t[4]   = r.twice_nll;
+    json_t * ref = json_object_get(tight, "hypotest_fits");
+    double   t[5];
+    hfx_test_hypotest_fits(e, t);
     *worst = -INFINITY;
     *best  = INFINITY;
     /* a lower mu = 0 fit means other Asimov data: the Asimov fits are then not comparable */
-    bool asimov_comparable = t[2] - json_number_value(json_object_get(ref, keys[2])) >= -1e-6;
+    bool asimov_comparable = t[2] - json_number_value(json_object_get(ref, hfx_test_fit_keys[2])) >= -1e-6;
     for (int i = 0; i < 5; ++i) {
-        double d = t[i] - json_number_value(json_object_get(ref, keys[i]));
+        double d = t[i] - json_number_value(json_object_get(ref, hfx_test_fit_keys[i]));
         bool   use = i < 3 || asimov_comparable;
-        fprintf(stderr, "    %-12s hfx %.10f  pyhf %.10f  (%+.3g)%s\n", keys[i], t[i],
-                json_number_value(json_object_get(ref, keys[i])), d, use ? "" : "  (other Asimov data)");
+        fprintf(stderr, "    %-12s hfx %.10f  pyhf %.10f  (%+.3g)%s\n", hfx_test_fit_keys[i], t[i],
+                json_number_value(json_object_get(ref, hfx_test_fit_keys[i])), d, use ? "" : "  (other Asimov data)");
         if (use) {
             *worst = fmax(*worst, d);
             *best  = fmin(*best, d);
         }
     }
-    free(asimov);
 }
 
 static int cls_match(const struct hfx_hypotest_result * h, json_t * ht) {
@@ -92,18 +68,11 @@ static int cls_match(const struct hfx_hypotest_result * h, json_t * ht) {
 static void check_case(json_t * line, json_t * tight, const char * backend) {
     long long seed = json_integer_value(json_object_get(line, "seed"));
     json_t *  ref  = json_object_get(line, "reference");
-    json_t *  ms   = json_object_get(line, "modifier_settings");
-    char *    text = json_dumps(json_object_get(line, "workspace"), 0);
     struct hfx_error err;
     hfx_workspace_t  ws;
-    ASSERT_EQ(hfx_workspace_load_string(text, "random", &ws, &err), HFX_OK);
-    free(text);
-    struct hfx_model_options opts = {0};
-    opts.normsys_interp  = hfx_test_interp_code(ms, "normsys");
-    opts.histosys_interp = hfx_test_interp_code(ms, "histosys");
-    hfx_model_t  m;
-    hfx_engine_t e;
-    ASSERT_EQ(hfx_model_create(ws, &opts, &m, &err), HFX_OK);
+    hfx_model_t      m;
+    hfx_engine_t     e;
+    hfx_test_random_model(line, &ws, &m);
     struct hfx_engine_options eo = {.backend = backend, .n_threads = 2};
     ASSERT_EQ(hfx_engine_create(m, &eo, &e, &err), HFX_OK);
 

@@ -20,24 +20,11 @@
 #include <jansson.h>
 
 static void check_case(json_t * line, int * n_points) {
-    json_t * ws_json = json_object_get(line, "workspace");
-    json_t * ref     = json_object_get(line, "reference");
-    json_t * ms      = json_object_get(line, "modifier_settings");
-    char *   text    = json_dumps(ws_json, 0);
+    json_t *         ref = json_object_get(line, "reference");
     struct hfx_error err;
     hfx_workspace_t  ws;
-    ASSERT_EQ(hfx_workspace_load_string(text, "random", &ws, &err), HFX_OK);
-    free(text);
-    struct hfx_model_options opts = {0};
-    opts.normsys_interp  = hfx_test_interp_code(ms, "normsys");
-    opts.histosys_interp = hfx_test_interp_code(ms, "histosys");
-    hfx_model_t m;
-    if (hfx_model_create(ws, &opts, &m, &err) != HFX_OK) {
-        char buf[2048];
-        fprintf(stderr, "seed %lld: %s\n", (long long) json_integer_value(json_object_get(line, "seed")),
-                hfx_error_format(&err, buf, sizeof buf));
-        abort();
-    }
+    hfx_model_t      m;
+    hfx_test_random_model(line, &ws, &m);
     size_t np = hfx_model_n_pars(m);
     ASSERT_EQ(np, json_integer_value(json_object_get(ref, "npars")));
 

@@ -57,37 +57,6 @@ static void cls_from(double q, double qa, double out[6]) {
     hfx__asymptotic_expected(HFX_TESTSTAT_QTILDE, sqrt(qa), &out[1]);
 }
 
-struct fits {
-    double t[5]; /* free data, mu=1 data, mu=0 data, free Asimov, mu=1 Asimov */
-};
-
-static void run_fits(hfx_engine_t e, struct fits * out) {
-    hfx_model_t           m  = hfx_engine_model(e);
-    size_t                nd = hfx_model_n_bins(m) + hfx_model_n_aux(m);
-    double *              as = calloc(nd, sizeof *as);
-    struct hfx_error      err;
-    struct hfx_fit_result r;
-    struct hfx_fit_options o = {0};
-    ASSERT_EQ(hfx_fit(e, &o, &r, &err), HFX_OK);
-    out->t[0]   = r.twice_nll;
-    o.fix_poi   = true;
-    o.poi_value = 1;
-    ASSERT_EQ(hfx_fit(e, &o, &r, &err), HFX_OK);
-    out->t[1]   = r.twice_nll;
-    o.poi_value = 0;
-    ASSERT_EQ(hfx_fit(e, &o, &r, &err), HFX_OK);
-    out->t[2] = r.twice_nll;
-    ASSERT_EQ(hfx_model_expected_data(m, r.pars, as, &err), HFX_OK);
-    struct hfx_fit_options a = {.data = as};
-    ASSERT_EQ(hfx_fit(e, &a, &r, &err), HFX_OK);
-    out->t[3]   = r.twice_nll;
-    a.fix_poi   = true;
-    a.poi_value = 1;
-    ASSERT_EQ(hfx_fit(e, &a, &r, &err), HFX_OK);
-    out->t[4] = r.twice_nll;
-    free(as);
-}
-
 static json_t * find(json_t * list, const char * region, const char * patch) {
     for (size_t i = 0; i < json_array_size(list); ++i) {
         json_t * x = json_array_get(list, i);
@@ -164,15 +133,15 @@ static void check_patch(hfx_workspace_t bkg, const char * dir, const char * regi
         ++n_tight;
         goto done;
     }
-    struct fits f;
-    run_fits(e, &f);
-    static const char * keys[5] = {"free_data", "mu1_data", "mu0_data", "free_asimov", "mu1_asimov"};
+    double fits[5];
+    hfx_test_hypotest_fits(e, fits);
+    const char * const * keys = hfx_test_fit_keys;
     json_t *            tf      = json_object_get(t, "hypotest_fits");
     double              worst = -INFINITY, best = INFINITY;
-    bool                same_asimov = f.t[2] - json_number_value(json_object_get(tf, keys[2])) >= -1e-6;
+    bool                same_asimov = fits[2] - json_number_value(json_object_get(tf, keys[2])) >= -1e-6;
     for (int i = 0; i < 5; ++i) {
         if (i < 3 || same_asimov) {
-            double d = f.t[i] - json_number_value(json_object_get(tf, keys[i]));
+            double d = fits[i] - json_number_value(json_object_get(tf, keys[i]));
             worst    = fmax(worst, d);
             best     = fmin(best, d);
         }
@@ -188,7 +157,7 @@ static void check_patch(hfx_workspace_t bkg, const char * dir, const char * regi
      * precision, so they may differ either way by that much */
     double worst_data = -INFINITY, spread = 0;
     for (int i = 0; i < 5; ++i) {
-        double d = f.t[i] - json_number_value(json_object_get(tf, keys[i]));
+        double d = fits[i] - json_number_value(json_object_get(tf, keys[i]));
         spread   = fmax(spread, fabs(d));
         if (i < 3) {
             worst_data = fmax(worst_data, d);
@@ -198,7 +167,7 @@ static void check_patch(hfx_workspace_t bkg, const char * dir, const char * regi
         /* ill-conditioned: how far can CLs move if q and q_A move by the fits' disagreement? */
         double delta = 2.0 * spread + 1e-9;
         /* q from the hypotest itself (q~ is 0 when mu_hat > mu); q_A from the fits */
-        double q = h.teststat, qa = f.t[4] - f.t[3], moved[6], lo[6], hi[6];
+        double q = h.teststat, qa = fits[4] - fits[3], moved[6], lo[6], hi[6];
         q  = q > 0 ? q : 0;
         qa = qa > 0 ? qa : 0;
         for (int i = 0; i < 6; ++i) {
@@ -243,7 +212,7 @@ static void check_patch(hfx_workspace_t bkg, const char * dir, const char * regi
     fprintf(stderr, "%s %s: CLs_obs %.10g (pyhf %.10g, converged pyhf %.10g); fits vs converged pyhf:", region, name,
             got[0], json_number_value(json_object_get(ref, "cls_obs")), json_number_value(json_object_get(t, "cls_obs")));
     for (int i = 0; i < 5; ++i) {
-        fprintf(stderr, " %+.3g", f.t[i] - json_number_value(json_object_get(tf, keys[i])));
+        fprintf(stderr, " %+.3g", fits[i] - json_number_value(json_object_get(tf, keys[i])));
     }
     fprintf(stderr, "\n");
     abort();
