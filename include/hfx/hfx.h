@@ -223,6 +223,22 @@ const char *    hfx_engine_backend_name(hfx_engine_t e);
 enum hfx_status hfx_twice_nll(hfx_engine_t e, const double * pars, const double * data, double * twice_nll,
                               double * grad, struct hfx_error * err);
 
+/* twice_nll at n points at once (pars [n * n_pars], row k is point k) for one shared data vector (NULL
+ * = observed): out [n], grad [n * n_pars] or NULL. This is the call that threaded and device backends
+ * spread out (toys, patches, scans); results equal n calls of hfx_twice_nll. */
+enum hfx_status hfx_twice_nll_batch(hfx_engine_t e, size_t n, const double * pars, const double * data,
+                                    double * out, double * grad, struct hfx_error * err);
+
+/* Work counters of an engine since it was created or last reset: what a benchmark divides its times
+ * by. Every backend call is one host-device round trip on an accelerator. */
+struct hfx_engine_stats {
+    uint64_t n_fits;       /* minimisations (a hypotest runs several; exploration restarts count once) */
+    uint64_t n_eval_calls; /* calls into the backend: optimizer steps, Hessian columns, batches */
+    uint64_t n_points;     /* points evaluated (a batch call counts each of its points) */
+};
+void hfx_engine_stats(hfx_engine_t e, struct hfx_engine_stats * out);
+void hfx_engine_stats_reset(hfx_engine_t e);
+
 //
 // Fits
 //
@@ -249,8 +265,8 @@ struct hfx_fit_result {
     double *            uncertainties; /* [n_pars] or NULL; 0 for fixed parameters */
     double              twice_nll;
     enum hfx_fit_status status;
-    int                 n_iter;
-    int                 n_eval;
+    int                 n_iter;        /* optimizer iterations, over every descent of the fit (restarts too) */
+    int                 n_eval;        /* likelihood evaluations of the fit (not those of uncertainties) */
 };
 
 /* Minimises twice_nll within the bounds with the fixed parameters held. opts may be NULL.

@@ -32,7 +32,19 @@ struct hfx_engine {
     double * pars_b, * pars_sb;                /* [n_pars] fitted parameters for toys */
     double * pars_free, * pars_gen;            /* [n_pars] hypotest warm starts: free fit, Asimov generator */
     double * eval_scratch;                     /* model expected-data scratch */
+
+    struct hfx_engine_stats stats;
+    int                     fit_iters; /* optimizer iterations of the fit under way, over all its descents */
 };
+
+/* Every evaluation goes through here, so that the work counters see it. */
+static inline enum hfx_status hfx__engine_eval(hfx_engine_t e, size_t n, const double * pars, const double * data,
+                                               size_t data_stride, const double * data_const, double * out,
+                                               double * grad, struct hfx_error * err) {
+    e->stats.n_eval_calls += 1;
+    e->stats.n_points += n;
+    return e->be->eval(e->plan, n, pars, data, data_stride, data_const, out, grad, err);
+}
 
 /* Runs one fit; data_const is hfx__data_constant(m, data). Internal form of hfx_fit with no copying
  * of options: fixed and x0 are taken from e->fixed and e->x0, which the caller fills. */

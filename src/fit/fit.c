@@ -149,8 +149,24 @@ enum hfx_status hfx_twice_nll(hfx_engine_t e, const double * pars, const double 
     }
     const double * d = data ? data : e->m->observed;
     double         c = hfx__data_constant(e->m, d);
-    return e->be->eval(e->plan, 1, pars, d, 0, &c, twice_nll, grad, err);
+    return hfx__engine_eval(e, 1, pars, d, 0, &c, twice_nll, grad, err);
 }
+
+enum hfx_status hfx_twice_nll_batch(hfx_engine_t e, size_t n, const double * pars, const double * data,
+                                    double * out, double * grad, struct hfx_error * err) {
+    if (!e || (n > 0 && (!pars || !out))) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_twice_nll_batch: NULL argument");
+    }
+    if (n == 0) {
+        return HFX_OK;
+    }
+    const double * d = data ? data : e->m->observed;
+    double         c = hfx__data_constant(e->m, d);
+    return hfx__engine_eval(e, n, pars, d, 0, &c, out, grad, err);
+}
+
+void hfx_engine_stats(hfx_engine_t e, struct hfx_engine_stats * out) { *out = e->stats; }
+void hfx_engine_stats_reset(hfx_engine_t e) { memset(&e->stats, 0, sizeof e->stats); }
 
 static enum hfx_fit_status fit_status_from(enum hfx_min_request r) {
     switch (r) {
@@ -174,7 +190,7 @@ static enum hfx_status compute_uncertainties(hfx_engine_t e, const double * data
     bool more = true;
     while (more) {
         double          f;
-        enum hfx_status st = e->be->eval(e->plan, 1, hs.x, data, 0, &data_const, &f, e->grad, err);
+        enum hfx_status st = hfx__engine_eval(e, 1, hs.x, data, 0, &data_const, &f, e->grad, err);
         if (st != HFX_OK) {
             return st;
         }
@@ -227,7 +243,7 @@ static enum hfx_status minimize_from(hfx_engine_t e, const double * start, const
             }
         }
         double          f;
-        enum hfx_status s = e->be->eval(e->plan, 1, e->trial, data, 0, &data_const, &f, e->grad, err);
+        enum hfx_status s = hfx__engine_eval(e, 1, e->trial, data, 0, &data_const, &f, e->grad, err);
         if (s != HFX_OK) {
             return s;
         }
@@ -236,6 +252,7 @@ static enum hfx_status minimize_from(hfx_engine_t e, const double * start, const
         }
         *req = hfx__min_step(st, f, e->grad);
     }
+    e->fit_iters += st->n_iter;
     if (*req != HFX_MIN_BAD_START && st->f_best < *f_best) {
         *f_best = st->f_best;
         for (size_t j = 0; j < np; ++j) {
@@ -276,7 +293,7 @@ static enum hfx_status explore_sides(hfx_engine_t e, const double * data, double
                 /* a non-monotone interpolation: refit from the other side only if the probe there,
                  * the other parameters unchanged, is already within PROBE_MARGIN of the best */
                 double          f_probe;
-                enum hfx_status s = e->be->eval(e->plan, 1, e->trial, data, 0, &data_const, &f_probe, NULL, err);
+                enum hfx_status s = hfx__engine_eval(e, 1, e->trial, data, 0, &data_const, &f_probe, NULL, err);
                 if (s != HFX_OK) {
                     return s;
                 }
@@ -347,6 +364,9 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
     struct hfx_min_state st;
     enum hfx_min_request req;
     double               f_best = INFINITY;
+    uint64_t             evals_before = e->stats.n_points;
+    e->stats.n_fits += 1;
+    e->fit_iters = 0;
     enum hfx_status      s      = minimize_from(e, e->x0, data, data_const, &f_best, &st, &req, err);
     if (s != HFX_OK) {
         return s;
@@ -356,14 +376,11 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
                           "the likelihood is not finite at the start point (a negative or zero expected rate in a "
                           "bin with data?)");
     }
-    int n_iter = st.n_iter, n_eval = st.n_eval;
     if (e->explore != HFX_EXPLORE_NONE && (m->n_explore > 0 || m->n_nonmonotone > 0)) {
         s = explore_sides(e, data, data_const, &f_best, &st, &req, err);
         if (s != HFX_OK) {
             return s;
         }
-        n_iter += st.n_iter;
-        n_eval += st.n_eval;
     }
     if (req != HFX_MIN_CONVERGED && m->n_explore > 0) {
         s = polish_kinks(e, data, data_const, &f_best, &st, &req, err);
@@ -371,6 +388,7 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
             return s;
         }
     }
+    uint64_t evals_after_descent = e->stats.n_points;
     memset(e->unc, 0, np * sizeof(double));
     if (uncertainties) {
         s = compute_uncertainties(e, data, data_const, err);
@@ -382,8 +400,8 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
     result->uncertainties = uncertainties ? e->unc : NULL;
     result->twice_nll     = f_best;
     result->status        = fit_status_from(req);
-    result->n_iter        = n_iter;
-    result->n_eval        = n_eval;
+    result->n_iter        = e->fit_iters;
+    result->n_eval        = (int) (evals_after_descent - evals_before);
     return HFX_OK;
 }
 

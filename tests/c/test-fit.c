@@ -78,6 +78,15 @@ static void check_case(json_t * line, json_t * tight, const char * backend) {
 
     struct hfx_fit_result r;
     ASSERT_EQ(hfx_fit(e, NULL, &r, &err), HFX_OK);
+    /* the work counters: one fit, every evaluation one backend call of one point, as many as the fit
+     * reports (exploration restarts and probes included) */
+    struct hfx_engine_stats st;
+    hfx_engine_stats(e, &st);
+    ASSERT(st.n_fits == 1 && st.n_eval_calls == (uint64_t) r.n_eval && st.n_points == st.n_eval_calls);
+    ASSERT(r.n_iter > 0 && r.n_iter <= r.n_eval);
+    hfx_engine_stats_reset(e);
+    hfx_engine_stats(e, &st);
+    ASSERT(st.n_fits == 0 && st.n_eval_calls == 0);
     double ref_mle = json_number_value(json_object_get(ref, "mle_twice_nll"));
     if (!(r.twice_nll <= ref_mle + 1e-6)) {
         fprintf(stderr, "seed %lld: global fit %.12g above pyhf's %.12g (status %s, %d iterations)\n", seed,
