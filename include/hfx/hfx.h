@@ -235,6 +235,7 @@ struct hfx_engine_stats {
     uint64_t n_fits;       /* minimisations (a hypotest runs several; exploration restarts count once) */
     uint64_t n_eval_calls; /* calls into the backend: optimizer steps, Hessian columns, batches */
     uint64_t n_points;     /* points evaluated (a batch call counts each of its points) */
+    double   fit_seconds;  /* wall time inside fits (two clock reads per fit, none per evaluation) */
 };
 void hfx_engine_stats(hfx_engine_t e, struct hfx_engine_stats * out);
 void hfx_engine_stats_reset(hfx_engine_t e);

@@ -6,6 +6,7 @@
  * and upper bounds at its value, so that a value outside the model's bounds (mu = 15 with mu in
  * [0, 10]) is honoured rather than clipped.
  */
+#include "core/clock.h"
 #include "fit/engine.h"
 
 #include <float.h>
@@ -365,6 +366,7 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
     enum hfx_min_request req;
     double               f_best = INFINITY;
     uint64_t             evals_before = e->stats.n_points;
+    double               t_start      = hfx__now();
     e->stats.n_fits += 1;
     e->fit_iters = 0;
     enum hfx_status      s      = minimize_from(e, e->x0, data, data_const, &f_best, &st, &req, err);
@@ -400,6 +402,7 @@ enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_co
     result->uncertainties = uncertainties ? e->unc : NULL;
     result->twice_nll     = f_best;
     result->status        = fit_status_from(req);
+    e->stats.fit_seconds += hfx__now() - t_start;
     result->n_iter        = e->fit_iters;
     result->n_eval        = (int) (evals_after_descent - evals_before);
     return HFX_OK;

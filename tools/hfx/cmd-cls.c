@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 static const struct cli_opt * CLS_TABLES[] = {ws_opt_table,     patchset_opt_table, interp_opt_table,
-                                              engine_opt_table, test_poi_opt_table, infer_opt_table,
+                                              engine_opt_table, timings_opt_table, test_poi_opt_table, infer_opt_table,
                                               output_opt_table, cli_help_table,     NULL};
 static const char * const CLS_POS[] = {"WORKSPACE", NULL};
 

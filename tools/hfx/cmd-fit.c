@@ -16,7 +16,7 @@ static const struct cli_opt FIT_OPTS[] = {
     {0, NULL, NULL, NULL, NULL},
 };
 
-static const struct cli_opt * FIT_TABLES[] = {ws_opt_table, patchset_opt_table, interp_opt_table, engine_opt_table,
+static const struct cli_opt * FIT_TABLES[] = {ws_opt_table, patchset_opt_table, interp_opt_table, engine_opt_table, timings_opt_table,
                                               FIT_OPTS,     output_opt_table,   cli_help_table,   NULL};
 static const char * const FIT_POS[] = {"WORKSPACE", NULL};
 

@@ -3,6 +3,7 @@
  * workspace (with patches), model and engine they describe.
  */
 #include "options.h"
+#include "progress.h"
 
 #include "json-out.h"
 
@@ -33,6 +34,11 @@ const struct cli_opt engine_opt_table[] = {
     {OPT_THREADS, "--threads", NULL, "N", "threads of threaded backends (default 0: all cores)"},
     {OPT_EXPLORE, "--explore", NULL, "HOW",
      "search for the global minimum: default, thorough (hfx fit's default) or none (docs/model.md)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_opt timings_opt_table[] = {
+    {OPT_TIMINGS, "--timings", NULL, NULL, "print the time of each phase (parse, compile, engine, fits, inference) on stderr"},
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -149,6 +155,7 @@ int model_opts_handle(struct model_opts * mo, const struct cli_opt * o, const ch
         mo->engine.n_threads = (int) n;
         mo->threads_set      = true;
         return CLI_OK;
+    case OPT_TIMINGS: mo->timings = true; return CLI_OK;
     case OPT_EXPLORE:
         if (strcmp(v, "default") == 0) {
             mo->engine.explore = HFX_EXPLORE_DEFAULT;
@@ -289,15 +296,20 @@ int model_opts_workspace(const struct model_opts * mo, hfx_workspace_t * out) {
 
 int session_open(const struct model_opts * mo, struct session * s, bool with_engine) {
     memset(s, 0, sizeof *s);
-    int rc = model_opts_workspace(mo, &s->ws);
+    s->t_start = progress_now();
+    int rc     = model_opts_workspace(mo, &s->ws);
     if (rc != CLI_OK) {
         return rc;
     }
+    s->t_parsed          = progress_now();
     struct hfx_error err = {0};
     enum hfx_status  st  = hfx_model_create(s->ws, &mo->model, &s->model, &err);
+    s->t_compiled        = progress_now();
     if (st == HFX_OK && with_engine) {
         st = hfx_engine_create(s->model, &mo->engine, &s->engine, &err);
     }
+    s->t_ready = progress_now();
+    s->timings = mo->timings;
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
         session_close(s);
@@ -306,7 +318,26 @@ int session_open(const struct model_opts * mo, struct session * s, bool with_eng
     return CLI_OK;
 }
 
+/* One line on stderr; "inference" is what the command did besides fitting (asymptotics, toy
+ * sampling, bracketing, output). */
+static void print_timings(const struct session * s) {
+    struct hfx_engine_stats st = {0};
+    if (s->engine) {
+        hfx_engine_stats(s->engine, &st);
+    }
+    double run = progress_now() - s->t_ready;
+    fprintf(stderr,
+            "hfx: timings: parse %.3f ms, compile %.3f ms, engine %.3f ms, fits %.3f ms (%llu fits, %llu "
+            "evaluations), inference %.3f ms, total %.3f ms\n",
+            1e3 * (s->t_parsed - s->t_start), 1e3 * (s->t_compiled - s->t_parsed), 1e3 * (s->t_ready - s->t_compiled),
+            1e3 * st.fit_seconds, (unsigned long long) st.n_fits, (unsigned long long) st.n_points,
+            1e3 * (run - st.fit_seconds), 1e3 * (progress_now() - s->t_start));
+}
+
 void session_close(struct session * s) {
+    if (s->timings && s->model) {
+        print_timings(s);
+    }
     hfx_engine_free(s->engine);
     hfx_model_free(s->model);
     hfx_workspace_free(s->ws);

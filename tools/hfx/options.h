@@ -27,6 +27,7 @@ enum shared_opt_id {
     OPT_NTOYS,
     OPT_SEED,
     OPT_OUTPUT_FILE,
+    OPT_TIMINGS,
 };
 
 /* Returned by the *_handle functions for an option that is not theirs. */
@@ -37,6 +38,7 @@ extern const struct cli_opt patchset_opt_table[]; /* --patchset, --patch-name */
 extern const struct cli_opt interp_opt_table[];   /* --normsys-interp, --histosys-interp */
 extern const struct cli_opt engine_opt_table[];   /* --backend, --threads, --explore */
 extern const struct cli_opt test_poi_opt_table[]; /* --test-poi */
+extern const struct cli_opt timings_opt_table[];  /* --timings (commands with one session) */
 extern const struct cli_opt infer_opt_table[];    /* --teststat, --calctype, --ntoys, --seed */
 extern const struct cli_opt output_opt_table[];   /* --output-file */
 
@@ -50,6 +52,7 @@ struct model_opts {
     struct hfx_model_options  model;
     struct hfx_engine_options engine;
     bool                      threads_set;
+    bool                      timings;      /* --timings: phase times on stderr */
 };
 
 void model_opts_init(struct model_opts * mo, const char * cmd);
@@ -74,8 +77,11 @@ struct session {
     hfx_workspace_t ws;
     hfx_model_t     model;
     hfx_engine_t    engine;
+    bool            timings;                              /* print the phases at session_close */
+    double          t_start, t_parsed, t_compiled, t_ready; /* progress_now() at each phase's end */
 };
-/* Builds the session from mo; prints errors. On failure everything is freed. */
+/* Builds the session from mo; prints errors. On failure everything is freed. session_close prints
+ * the phase times (parse, compile, engine, fits, the rest of inference) when mo asked for --timings. */
 int  session_open(const struct model_opts * mo, struct session * s, bool with_engine);
 void session_close(struct session * s);
 
