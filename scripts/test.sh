@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds hfx and runs every test: the C tests (ctest) in a Release build with warnings as errors,
-# the Python tests (pytest, against pyhf where it is installed), and the C tests again under
+# the Python tests (pytest, against pyhf where it is installed), the benchmark suite's smoke run
+# (pytest bench/), and the C tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer. Tests that need ../shared (the published
 # likelihoods and pyhf reference results) report themselves skipped when it is absent.
 set -euo pipefail
@@ -14,10 +15,11 @@ cmake --build build -j"$jobs"
 echo "== C tests"
 (cd build && ctest --output-on-failure -j"$jobs")
 
-if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
-    echo "== Python tests"
-    HFX_BIN="$PWD/build/hfx" python3 -m pytest -q tests/python
-fi
+echo "== Python tests (CLI against pyhf)"
+HFX_BIN="$PWD/build/hfx" python3 -m pytest -q tests/python
+
+echo "== Benchmark suite smoke run (pytest bench/: every engine and task, schema, plots, report)"
+HFX_BUILD="$PWD/build" python3 -m pytest -q bench
 
 echo "== C tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHFX_SANITIZE=address,undefined -DHFX_WERROR=ON >/dev/null

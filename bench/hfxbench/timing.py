@@ -32,12 +32,12 @@ def measure(once, protocol):
     """Times once() (which returns the task's result) under the protocol. Returns (timing, result)."""
     warm = []
     result = None
-    for _ in range(max(protocol.warmup, 1)):
+    for _ in range(protocol.warmup):
         t = time.perf_counter()
         result = once()
         warm.append(time.perf_counter() - t)
     inner = 1  # calls under 1 ms: double the calls per sample until a sample takes 1 ms (untimed)
-    while True:
+    while warm:  # without warm-up (calls of seconds), every call is a sample
         t = time.perf_counter()
         for _ in range(inner):
             result = once()

@@ -1,0 +1,101 @@
+"""hfx-bench: the benchmark suite's command line.
+
+    hfx-bench run [--config smoke|full] [--engines PATTERN...] [--out DIR]
+    hfx-bench run --workspace WS.json [--patchset PATCHSET.json|DIR]   (any published likelihood)
+    hfx-bench plot RESULTS.json... [--out DIR]                         (PNG and SVG figures)
+    hfx-bench report RESULTS.json... [--out FILE]                      (markdown tables)
+    hfx-bench validate RESULTS.json...                                 (against the JSON schema)
+    hfx-bench gen [synthetic knobs] > WS.json                          (a synthetic workspace)
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="hfx-bench", description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run a configuration and write results JSON + CSV")
+    r.add_argument("--config", default=None, help="smoke (seconds, CI), full (the documented run); "
+                   "default: full, or user with --workspace")
+    r.add_argument("--engines", nargs="*", help="engine id patterns (fnmatch), e.g. 'hfx-*' 'pyhf-numpy-*'")
+    r.add_argument("--workspace", help="a workspace or background-only JSON to benchmark")
+    r.add_argument("--patchset", help="with --workspace: a pyhf patchset file or a folder of patch files")
+    r.add_argument("--archive", help="the sbottom archive (default: scikit-hep-testdata's, else data/'s)")
+    r.add_argument("--out", default=str(BENCH / "results"), help="where results go (default bench/results)")
+    r.add_argument("--cache", default=str(BENCH / ".cache"), help="where generated workspaces go")
+    r.add_argument("--timeout", type=float, default=600.0, help="seconds per case before it is recorded as failed")
+    p = sub.add_parser("plot", help="figures from results files")
+    p.add_argument("results", nargs="+")
+    p.add_argument("--out", default=str(BENCH / "plots"))
+    p.add_argument("--baseline", default="pyhf-numpy-scipy", help="engine the speedups are relative to")
+    rep = sub.add_parser("report", help="markdown tables from results files")
+    rep.add_argument("results", nargs="+")
+    rep.add_argument("--out", help="write here instead of standard output")
+    v = sub.add_parser("validate", help="check results files against the schema")
+    v.add_argument("results", nargs="+")
+    g = sub.add_parser("gen", help="print a synthetic workspace")
+    g.add_argument("--channels", type=int, default=1)
+    g.add_argument("--bins", type=int, default=10, help="bins per channel")
+    g.add_argument("--samples", type=int, default=2, help="background samples per channel")
+    g.add_argument("--modifiers", default="normsys,histosys,staterror",
+                   help="comma-separated: normsys, histosys, staterror, shapesys, lumi")
+    g.add_argument("--shared", type=int, default=3, help="normsys/histosys parameters shared by all samples")
+    g.add_argument("--per-sample", type=int, default=1, help="private normsys/histosys parameters per sample")
+    g.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    if args.cmd == "run":
+        from .run import run, write
+        from .schema import validate
+        config = args.config or ("user" if args.workspace else "full")
+        if config == "user" and not args.workspace:
+            ap.error("--config user needs --workspace")
+        partial = Path(args.out) / f"{config}.partial.json"
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        doc = run(config, args, checkpoint=lambda records: partial.write_text(json.dumps({"results": records})))
+        partial.unlink(missing_ok=True)
+        path = write(doc, args.out)
+        validate(doc)
+        n = {s: sum(r["status"] == s for r in doc["results"]) for s in ("ok", "skipped", "error")}
+        print(f"{path} (and .csv): {n['ok']} measured, {n['skipped']} skipped, {n['error']} failed", file=sys.stderr)
+        return 0
+    if args.cmd == "plot":
+        from .plot import plot_all
+        for f in plot_all([json.loads(Path(p).read_text()) for p in args.results], Path(args.out), args.baseline):
+            print(f)
+        return 0
+    if args.cmd == "report":
+        from .report import report
+        text = report([json.loads(Path(p).read_text()) for p in args.results])
+        if args.out:
+            Path(args.out).write_text(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.cmd == "validate":
+        from .schema import validate
+        for p in args.results:
+            validate(json.loads(Path(p).read_text()))
+            print(f"{p}: valid")
+        return 0
+    if args.cmd == "gen":
+        from .synth import synthetic_workspace
+        try:
+            ws = synthetic_workspace(channels=args.channels, bins=args.bins, samples=args.samples,
+                                     modifiers=tuple(m for m in args.modifiers.split(",") if m), shared=args.shared,
+                                     per_sample=args.per_sample, seed=args.seed)
+        except ValueError as e:
+            ap.error(str(e))
+        json.dump(ws, sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

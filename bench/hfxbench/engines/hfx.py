@@ -1,0 +1,129 @@
+"""hfx as a benchmark engine: one engine per backend in hfx's registry (`hfx-timeit --list-backends`),
+so that a backend added later (cuda, ...) is benchmarked without touching the suite. Single-model
+tasks run in `hfx-timeit` (in-process timing); the grid task times `hfx scan` as a whole process,
+parsing included, as a user runs it (one job per core for threaded backends)."""
+import json
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from ..timing import Protocol, summary
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def build_dir():
+    return Path(os.environ.get("HFX_BUILD", REPO / "build"))
+
+
+def registry():
+    """Backend names compiled into this build, or [] when hfx is not built."""
+    exe = build_dir() / "hfx-timeit"
+    if not exe.exists():
+        return []
+    return subprocess.run([str(exe), "--list-backends"], capture_output=True, text=True, check=True).stdout.split()
+
+
+def run_measured(args, timeout):
+    """Runs a process; returns (returncode, stdout, stderr, wall seconds, peak RSS bytes of the child)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outs = {}
+    readers = [threading.Thread(target=lambda k, f: outs.__setitem__(k, f.read()), args=(k, f))
+               for k, f in (("out", p.stdout), ("err", p.stderr))]
+    for r in readers:
+        r.start()
+    timer = threading.Timer(timeout, p.kill)
+    timer.start()
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    timer.cancel()
+    for r in readers:
+        r.join()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, outs.get("out", ""), outs.get("err", ""), wall, usage.ru_maxrss * 1024
+
+
+class HfxEngine:
+    name = "hfx"
+
+    def __init__(self, backend, threads):
+        self.backend, self.threads = backend, threads
+        self.id = f"hfx-{backend}" + (f"-{threads}t" if threads > 1 else "")
+
+    def describe(self):
+        return {"id": self.id, "name": "hfx", "backend": self.backend, "optimizer": "hfx (projected BFGS)",
+                "threads": self.threads, "precision": "float64"}
+
+    def available(self):
+        if self.backend not in registry():
+            return False, f"backend {self.backend!r} is not in this hfx build's registry ({build_dir()})"
+        return True, ""
+
+    def run(self, workload, task, protocol, timeout):
+        if task["name"] == "grid":
+            return self._grid(workload, protocol, timeout)
+        if not workload.workspace:
+            return {"status": "skipped", "reason": "this workload is a grid only"}
+        args = [str(build_dir() / "hfx-timeit"), workload.workspace, "--task", task["name"], "--backend", self.backend,
+                "--threads", str(self.threads)]
+        for p in workload.patches:
+            args += ["-p", p]
+        if workload.no_poi:
+            args.append("--no-poi")
+        for key, flag in (("batch", "--batch"), ("toys", "--toys"), ("seed", "--seed"), ("poi", "--test-poi")):
+            if key in task:
+                args += [flag, str(task[key])]
+        pr = protocol
+        args += ["--warmup", str(pr.warmup), "--min-reps", str(pr.min_reps), "--max-reps", str(pr.max_reps),
+                 "--min-time", str(pr.min_time_s), "--max-time", str(pr.max_time_s)]
+        rc, out, err, _, _ = run_measured(args, timeout)
+        try:
+            answer = json.loads(out.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return {"status": "error", "reason": f"hfx-timeit exited {rc}: {err.strip()[-500:]}"}
+        answer["versions"] = {"hfx": git_commit()}
+        return answer
+
+    def _grid(self, workload, protocol, timeout):
+        grid = workload.grid
+        if not grid:
+            return {"status": "skipped", "reason": "no patches in this workload"}
+        patches = grid["patches"] if isinstance(grid["patches"], list) else [grid["patches"]]
+        args = [str(build_dir() / "hfx"), "scan", grid["background"], *patches, "--backend", self.backend,
+                "--jobs", str(self.threads), "--threads", "1"]
+        times, rss, values = [], 0, {}
+        warm = []
+        for i in range(protocol.warmup + protocol.max_reps):
+            rc, out, err, wall, peak = run_measured(args, timeout)
+            if rc != 0 and not out:
+                return {"status": "error", "reason": f"hfx scan exited {rc}: {err.strip()[-500:]}"}
+            values = {}
+            for line in out.splitlines():
+                row = json.loads(line)
+                values[row["patch"]] = row.get("CLs_obs")
+            if i < protocol.warmup:
+                warm.append(wall)
+                continue
+            times.append(wall)
+            rss = max(rss, peak)
+            if len(times) >= protocol.min_reps and (sum(times) >= protocol.min_time_s or sum(times) >= protocol.max_time_s):
+                break
+        timing = summary(times)
+        timing.update({"inner": 1, "warmup": len(warm), "warmup_s": warm, "samples_s": times})
+        return {"status": "ok", "device": "cpu", "timing": timing,
+                "result": {"quantity": "CLs_obs", "value": float(len(values)), "values": values},
+                "memory": {"peak_host_bytes": rss, "peak_device_bytes": None},
+                "versions": {"hfx": git_commit()}}
+
+
+def git_commit():
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "src", "include", "tools"], capture_output=True, text=True,
+                               cwd=REPO).stdout.strip()
+        return rev + ("-dirty" if dirty else "")
+    except OSError:
+        return "unknown"

@@ -1,0 +1,84 @@
+"""Engines that run in Python worker processes (hfxbench.worker): pyhf's backends and NextStat."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2]
+
+
+class WorkerEngine:
+    def __init__(self, id, name, module, options, requires, optimizer=None, backend=None, threads=1):
+        self.id, self.name, self.module, self.options, self.requires = id, name, module, options, requires
+        self.optimizer, self.backend, self.threads = optimizer, backend, threads
+
+    def describe(self):
+        return {"id": self.id, "name": self.name, "backend": self.backend, "optimizer": self.optimizer,
+                "threads": self.threads, "precision": "float64"}
+
+    def available(self):
+        missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
+        if missing:
+            return False, f"not installed: {', '.join(missing)} (pip install {' '.join(self.requires)})"
+        if self.options.get("device") == "gpu" and not gpu_present():
+            return False, "no GPU on this machine (nvidia-smi lists none)"
+        return True, ""
+
+    def run(self, workload, task, protocol, timeout):
+        request = {"engine": self.module, "options": self.options, "workload": workload.request(), "task": task,
+                   "protocol": asdict(protocol)}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(request, f)
+        env = dict(os.environ)
+        if self.options.get("device") != "gpu":  # CPU rows stay on the CPU even where a GPU is present
+            env.update(CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")
+        try:
+            proc = subprocess.run([sys.executable, "-m", "hfxbench.worker", f.name], cwd=BENCH, capture_output=True,
+                                  text=True, timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            return {"status": "error", "reason": f"timed out after {timeout:.0f} s"}
+        finally:
+            Path(f.name).unlink()
+        try:
+            return json.loads(proc.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return {"status": "error", "reason": f"worker exited {proc.returncode}: {proc.stderr.strip()[-500:]}"}
+
+
+def gpu_present():
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+        return out.returncode == 0 and "GPU" in out.stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+PYHF_BACKENDS = {  # pyhf backend -> the modules it needs
+    "numpy": ["pyhf"],
+    "jax": ["pyhf", "jax"],
+    "pytorch": ["pyhf", "torch"],
+    "tensorflow": ["pyhf", "tensorflow", "tensorflow_probability"],
+}
+
+
+def pyhf_engines():
+    out = []
+    for backend, requires in PYHF_BACKENDS.items():
+        for optimizer in ("scipy", "minuit"):
+            req = requires + (["iminuit"] if optimizer == "minuit" else [])
+            out.append(WorkerEngine(f"pyhf-{backend}-{optimizer}", "pyhf", "pyhf", {"backend": backend, "optimizer": optimizer},
+                                    req, optimizer=optimizer, backend=backend))
+            if backend != "numpy":  # listed everywhere: skipped, with the reason, where no GPU is present
+                out.append(WorkerEngine(f"pyhf-{backend}-{optimizer}-gpu", "pyhf", "pyhf",
+                                        {"backend": backend, "optimizer": optimizer, "device": "gpu"}, req,
+                                        optimizer=optimizer, backend=backend))
+    return out
+
+
+def nextstat_engines():
+    return [WorkerEngine("nextstat", "nextstat", "nextstat", {"threads": 1}, ["nextstat"], optimizer="nextstat",
+                         backend="cpu", threads=1)]

@@ -1,0 +1,130 @@
+"""Markdown tables from results files, for docs/benchmarks.md and the README."""
+from collections import defaultdict
+
+
+def fmt_s(s):
+    if s is None:
+        return "–"
+    return f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.3g} ms" if s < 1 else f"{s:.3g} s"
+
+
+def fmt_d(d):
+    return "–" if d is None else "0" if d == 0 else f"{d:.1e}"
+
+
+def _cell(r):
+    if r is None:
+        return "–"
+    if r["status"] != "ok":
+        return "skipped" if r["status"] == "skipped" else "failed"
+    t = r["timing"]
+    return f"{fmt_s(t['median_s'])} [{fmt_s(t['q25_s'])}, {fmt_s(t['q75_s'])}]"
+
+
+def environment_line(doc):
+    env = doc["environment"]
+    libs = env["libraries"]
+    gpu = ", ".join(f"{g['name']} (driver {g['driver']})" for g in env.get("gpus", [])) or "no GPU"
+    b = env["build"]
+    lib = ", ".join(f"{k} {v}" for k, v in sorted(libs.items()))
+    return (f"{env['cpu']}, {env['cores']} cores, {gpu}; hfx {env['commit']} ({b.get('compiler_version', '')}, "
+            f"{b.get('CMAKE_BUILD_TYPE', '')} {b.get('CMAKE_C_FLAGS_RELEASE', '')}); Python {env['python']}: {lib}; "
+            f"{env['date']}, config `{doc['config']}`, {doc['duration_s'] / 60:.0f} min")
+
+
+def engines_table(rows, workloads, task_ids, title):
+    """Rows: engines; columns: (workload, task) cells with median [quartiles]; plus accuracy."""
+    engines = sorted({r["engine"]["id"] for r in rows if r["status"] == "ok" and r["workload"]["id"] in workloads
+                      and r["task"]["id"] in task_ids})
+    if not engines:
+        return ""
+    idx = {(r["engine"]["id"], r["workload"]["id"], r["task"]["id"]): r for r in rows}
+    cols = [(w, t) for w in workloads for t in task_ids if any((e, w, t) in idx for e in engines)]
+    out = [f"**{title}** (median [quartiles] per call; Δ: largest |difference| from pyhf numpy of the row's results)\n",
+           "| engine | " + " | ".join(f"{w} {t}" for w, t in cols) + " | Δ vs pyhf numpy |",
+           "|---" * (len(cols) + 2) + "|"]
+    for e in engines:
+        deltas = [idx[(e, w, t)]["accuracy"]["vs_pyhf_numpy"] for w, t in cols
+                  if (e, w, t) in idx and idx[(e, w, t)]["status"] == "ok"
+                  and idx[(e, w, t)]["accuracy"]["vs_pyhf_numpy"] is not None and not t.startswith("toys")]
+        out.append(f"| {e} | " + " | ".join(_cell(idx.get((e, w, t))) for w, t in cols) +
+                   f" | {fmt_d(max(deltas)) if deltas else '–'} |")
+    return "\n".join(out) + "\n"
+
+
+def scaling_table(rows, family, task_id):
+    pts = defaultdict(dict)
+    for r in rows:
+        if r["workload"]["family"] == family and r["task"]["id"] == task_id and r["status"] == "ok":
+            pts[r["engine"]["id"]][r["workload"]["n_bins"]] = r["timing"]["median_s"]
+    if not pts:
+        return ""
+    sizes = sorted({n for v in pts.values() for n in v})
+    out = [f"**{family}, {task_id}**: median time per call by number of bins\n",
+           "| engine | " + " | ".join(str(n) for n in sizes) + " |", "|---" * (len(sizes) + 1) + "|"]
+    for e in sorted(pts):
+        out.append(f"| {e} | " + " | ".join(fmt_s(pts[e].get(n)) for n in sizes) + " |")
+    return "\n".join(out) + "\n"
+
+
+def toys_table(rows):
+    pts = defaultdict(dict)
+    for r in rows:
+        if r["task"]["name"] == "toys" and r["status"] == "ok":
+            pts[(r["workload"]["id"], r["engine"]["id"])][r["task"]["params"]["toys"]] = r["throughput"]["value"]
+    if not pts:
+        return ""
+    sizes = sorted({n for v in pts.values() for n in v})
+    out = ["**toy-based q~ hypotest**: toys per second by number of toys\n",
+           "| workload | engine | " + " | ".join(str(n) for n in sizes) + " |", "|---" * (len(sizes) + 2) + "|"]
+    for (w, e) in sorted(pts):
+        out.append(f"| {w} | {e} | " + " | ".join(f"{pts[(w, e)][n]:.3g}" if n in pts[(w, e)] else "–" for n in sizes) + " |")
+    return "\n".join(out) + "\n"
+
+
+def zoo_table(rows):
+    by = defaultdict(list)
+    for r in rows:
+        if r["workload"]["family"] == "zoo" and r["task"]["name"] == "fit":
+            by[r["engine"]["id"]].append(r)
+    if not by:
+        return ""
+    out = ["**zoo: maximum-likelihood fits of the published background-only likelihoods**\n",
+           "| engine | fits ok | failed | total time | median per fit | slowest | fits lower than pyhf numpy by > 1e-3 | higher by > 1e-3 |",
+           "|---|---|---|---|---|---|---|---|"]
+    ref = {r["workload"]["id"]: r["result"]["value"] for r in by.get("pyhf-numpy-scipy", []) if r["status"] == "ok"}
+    for e, rs in sorted(by.items()):
+        ok = [r for r in rs if r["status"] == "ok"]
+        times = sorted(r["timing"]["median_s"] for r in ok)
+        lower = sum(1 for r in ok if r["workload"]["id"] in ref and r["result"]["value"] < ref[r["workload"]["id"]] - 1e-3)
+        higher = sum(1 for r in ok if r["workload"]["id"] in ref and r["result"]["value"] > ref[r["workload"]["id"]] + 1e-3)
+        out.append(f"| {e} | {len(ok)} | {sum(r['status'] == 'error' for r in rs)} | {fmt_s(sum(times))} | "
+                   f"{fmt_s(times[len(times) // 2]) if times else '–'} | {fmt_s(times[-1]) if times else '–'} | {lower} | {higher} |")
+    return "\n".join(out) + "\n"
+
+
+def skips_table(rows):
+    reasons = defaultdict(set)
+    for r in rows:
+        if r["status"] != "ok":
+            reasons[(r["engine"]["id"], r["status"], r["reason"])].add(r["task"]["name"])
+    if not reasons:
+        return ""
+    out = ["**not measured** (engine, what, why)\n", "| engine | status | tasks | reason |", "|---|---|---|---|"]
+    for (e, s, why), tasks in sorted(reasons.items()):
+        out.append(f"| {e} | {s} | {', '.join(sorted(tasks))} | {why.splitlines()[0][:200] if why else ''} |")
+    return "\n".join(out) + "\n"
+
+
+def report(docs):
+    rows = [r for d in docs for r in d["results"]]
+    sb = sorted({r["workload"]["id"] for r in rows if r["workload"]["family"] == "sbottom"})
+    grids = sorted({r["workload"]["id"] for r in rows if r["workload"]["family"] == "sbottom-grid"})
+    parts = ["Measured on: " + "; ".join(environment_line(d) for d in docs) + "\n",
+             engines_table(rows, sb, ["nll", "grad", "fit", "hypotest", "upper-limit"], "published sbottom likelihoods, one signal patch per region"),
+             engines_table(rows, grids, ["grid"], "sbottom patch grids (hfx: `hfx scan`, a whole process, parsing included)")]
+    for family in ("uncorrelated-static", "uncorrelated-poisson", "synthetic-shared", "synthetic-perbin"):
+        for task in ("nll", "grad", "nll-batch-batch256", "nll-batch-batch64", "fit", "hypotest"):
+            parts.append(scaling_table(rows, family, task))
+    parts += [toys_table(rows), zoo_table(rows), skips_table(rows)]
+    return "\n".join(p for p in parts if p)

@@ -1,0 +1,228 @@
+"""The benchmark run: every (engine, workload, task) case of a configuration, one results file.
+
+A configuration (CONFIGS) is a list of blocks; a block names workloads, the tasks to run on them,
+which engines take part (fnmatch patterns over engine ids) and the timing protocol. Cases an engine
+cannot run are recorded as skipped with the reason; failures as errors with the message. Within a
+scaling family, an engine whose median for a task exceeded the block's `size_budget_s` skips the
+larger sizes (recorded as such) so that a slow engine cannot take the whole run.
+"""
+import csv
+import datetime
+import fnmatch
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import workloads as W
+from .environment import environment
+from .engines.hfx import HfxEngine, registry
+from .engines.worker_engine import nextstat_engines, pyhf_engines
+from .timing import Protocol
+
+SCHEMA_VERSION = "1.0"
+ALL_ENGINES = ["hfx-*", "pyhf-*", "nextstat"]
+UNITS = {"nll": "evals/s", "grad": "evals/s", "nll-batch": "evals/s", "fit": "fits/s", "hypotest": "hypotests/s",
+         "upper-limit": "limits/s", "toys": "toys/s", "grid": "patches/s"}
+
+
+def engines():
+    cores = os.cpu_count() or 1
+    out = []
+    for backend in registry() or ["cpu-ref", "cpu"]:
+        out.append(HfxEngine(backend, cores if backend != "cpu-ref" else 1))
+    if "cuda" not in " ".join(registry()):
+        out.append(HfxEngine("cuda", 1))  # recorded as skipped: not in this build's registry
+    return out + pyhf_engines() + nextstat_engines()
+
+
+def tasks(*names, **params):
+    return [dict(name=n, **params) for n in names]
+
+
+def blocks(config, cache, args):
+    """The blocks of a configuration: [(workloads, tasks, engine patterns, protocol, size budget)]."""
+    quick = Protocol(warmup=1, min_reps=2, max_reps=3, min_time_s=0.0, max_time_s=2.0)
+    if config == "smoke":  # every code path in seconds (CI)
+        small = W.uncorrelated(cache, bins=(2,), sources=("static",))
+        light = ["hfx-*", "pyhf-numpy-*", "nextstat"]  # toy and limit tasks take minutes on tensorflow
+        out = [
+            (small, tasks("nll", "grad", "fit", "hypotest", "upper-limit") + tasks("nll-batch", batch=8)
+             + tasks("toys", toys=20, seed=1), light, quick, None),
+            (small, tasks("nll", "grad", "hypotest") + tasks("nll-batch", batch=8), ["pyhf-jax-*", "pyhf-pytorch-*",
+                                                                                      "pyhf-tensorflow-*"], quick, None),
+            (W.synthetic(cache, "mixed", [3], channels=2, samples=2, shared=1,
+                         modifiers=("normsys", "histosys", "staterror", "shapesys", "lumi")),
+             tasks("nll", "fit"), light, quick, None),
+            (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=2),
+             tasks("nll", "grid"), ["hfx-*", "pyhf-numpy-scipy"], quick, None),
+        ]
+        zoo = W.zoo(names=["atlas_exot_2018_01"]) if W.SHARED_ZOO.is_dir() else []
+        if zoo:
+            out.append((zoo, tasks("fit"), ["hfx-*", "pyhf-numpy-scipy"], quick, None))
+        return out
+    if config == "user":
+        user = W.user(cache, args.workspace, args.patchset)
+        return [(user, tasks("nll", "grad", "fit", "hypotest", "upper-limit", "grid") + tasks("nll-batch", batch=256)
+                 + tasks("toys", toys=1000, seed=1), ALL_ENGINES, Protocol(), 30.0)]
+    if config != "full":
+        raise SystemExit(f"unknown configuration {config!r} (smoke, full, user)")
+    # sized to finish in about half an hour on 2 cores with every engine installed
+    std = Protocol(warmup=1, min_reps=5, max_reps=30, min_time_s=0.5, max_time_s=5.0)
+    few = Protocol(warmup=1, min_reps=3, max_reps=10, min_time_s=0.0, max_time_s=10.0)
+    once = Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0, max_time_s=0.0)
+    hfx = ["hfx-*"]
+    return [
+        (W.sbottom(cache, args.archive, regions=("RegionA",), grid=False),
+         tasks("nll", "grad", "fit", "hypotest", "upper-limit"), ALL_ENGINES, few, None),
+        (W.uncorrelated(cache, bins=(1, 10, 100, 500), sources=("static",)),
+         tasks("nll", "fit", "hypotest") + tasks("nll-batch", batch=256), ALL_ENGINES, std, 5.0),
+        (W.uncorrelated(cache, bins=(10, 100), sources=("poisson",)), tasks("hypotest"), ALL_ENGINES, std, 5.0),
+        (W.synthetic(cache, "shared", [10, 1000, 100000], channels=1, samples=2, shared=5, per_sample=0,
+                     modifiers=("normsys", "histosys", "lumi")),
+         tasks("nll", "fit") + tasks("nll-batch", batch=64), ALL_ENGINES, std, 5.0),
+        (W.synthetic(cache, "perbin", [10, 100, 1000], channels=2, samples=2, shared=3, per_sample=1,
+                     modifiers=("normsys", "histosys", "staterror")), tasks("fit"), ALL_ENGINES, std, 5.0),
+        (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=8)[1:], tasks("grid"),
+         ALL_ENGINES, once, None),
+        ([w for w in W.sbottom(cache, args.archive, grid=True) if w.family == "sbottom-grid"], tasks("grid"), hfx,
+         Protocol(warmup=1, min_reps=3, max_reps=5, min_time_s=0.0, max_time_s=20.0), None),
+        (W.uncorrelated(cache, bins=(10,), sources=("static",)),
+         [dict(name="toys", toys=n, seed=1) for n in (100, 1000, 10000, 100000)], ALL_ENGINES, few, 5.0),
+        (W.zoo() if W.SHARED_ZOO.is_dir() else [], tasks("fit"), ["hfx-cpu-ref", "nextstat"], once, None),
+    ]
+
+
+def throughput(task, result, timing):
+    per_call = {"nll-batch": task.get("batch", 1), "toys": task.get("toys", 1)}.get(task["name"], 1)
+    if task["name"] == "grid":
+        per_call = len(result.get("values", {}))
+    return {"value": per_call / timing["median_s"], "unit": UNITS[task["name"]]}
+
+
+def task_id(task):
+    return task["name"] + "".join(f"-{k}{v}" for k, v in sorted(task.items()) if k not in ("name", "seed"))
+
+
+def run(config, args, log=sys.stderr, checkpoint=None):
+    """Runs every case; checkpoint(records), if given, is called after each (partial results survive an
+    interrupted run)."""
+    cache = Path(args.cache)
+    env = environment()
+    chosen = [e for e in engines() if not args.engines or any(fnmatch.fnmatch(e.id, p) for p in args.engines)]
+    avail = {e.id: e.available() for e in chosen}
+    records = []
+    plan = []
+    for wls, tks, patterns, protocol, budget in blocks(config, cache, args):
+        for task in tks:
+            for e in chosen:
+                if not any(fnmatch.fnmatch(e.id, p) for p in patterns):
+                    continue
+                for w in wls:
+                    if (w.grid is not None) == (task["name"] == "grid"):  # grids are for the grid task only
+                        plan.append((e, w, task, protocol, budget))
+    too_slow = {}
+    started = time.time()
+    for i, (e, w, task, protocol, budget) in enumerate(plan, 1):
+        rec = {"engine": e.describe(), "workload": w.record(), "task": {"name": task["name"], "id": task_id(task),
+                                                                        "params": {k: v for k, v in task.items() if k != "name"}}}
+        ok, why = avail[e.id]
+        key = (e.id, w.family, task_id(task))
+        if not ok:
+            answer = {"status": "skipped", "reason": why}
+        elif key in too_slow:
+            answer = {"status": "skipped", "reason": too_slow[key]}
+        else:
+            answer = e.run(w, task, protocol, args.timeout)
+        rec.update(status=answer.get("status", "error"), reason=answer.get("reason"))
+        rec["engine"]["device"] = answer.get("device", "cpu")
+        for k in ("timing", "result", "memory", "work", "phases", "versions"):
+            rec[k] = answer.get(k)
+        rec["throughput"] = throughput(task, rec["result"], rec["timing"]) if rec["status"] == "ok" else None
+        if rec["status"] == "ok" and budget and rec["timing"]["median_s"] > budget:
+            too_slow[key] = (f"the {w.id} case took {rec['timing']['median_s']:.1f} s (> {budget:g} s budget): "
+                             "larger sizes of this family skipped")
+        records.append(rec)
+        if checkpoint:
+            checkpoint(records)
+        print(f"[{i}/{len(plan)}] {e.id:26} {w.id:36} {task_id(task):18} {describe(rec)}", file=log, flush=True)
+    add_accuracy(records)
+    return {"schema_version": SCHEMA_VERSION, "config": config, "started": env["date"],
+            "duration_s": time.time() - started, "environment": env, "results": records}
+
+
+def describe(rec):
+    if rec["status"] != "ok":
+        return f"{rec['status']}: {rec['reason']}"
+    t = rec["timing"]
+    v = rec["result"]["value"]
+    return f"{fmt_s(t['median_s'])} [{fmt_s(t['q25_s'])}, {fmt_s(t['q75_s'])}] n={t['repeats']}  {rec['result']['quantity']} {v:.10g}"
+
+
+def fmt_s(s):
+    return f"{s * 1e6:.1f} us" if s < 1e-3 else f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def difference(a, b):
+    """|a - b| of two results of the same case: scalars, or the largest over the patches both have."""
+    if a is None or b is None or a.get("quantity") != b.get("quantity"):
+        return None  # nothing to compare, or not the same quantity (NextStat's toys fix the auxdata)
+    if "values" in a and "values" in b:
+        common = [abs(a["values"][k] - b["values"][k]) for k in a["values"]
+                  if a["values"].get(k) is not None and b["values"].get(k) is not None]
+        return max(common) if common else None
+    if a.get("value") is None or b.get("value") is None:
+        return None
+    return abs(a["value"] - b["value"])
+
+
+def add_accuracy(records):
+    """Each ok record's result against hfx's reference backend and pyhf numpy on the same case."""
+    refs = {}
+    for r in records:
+        if r["status"] == "ok" and r["engine"]["id"] in ("hfx-cpu-ref", "pyhf-numpy-scipy"):
+            refs[(r["engine"]["id"], r["workload"]["id"], r["task"]["id"])] = r["result"]
+    for r in records:
+        if r["status"] != "ok":
+            r["accuracy"] = None
+            continue
+        key = (r["workload"]["id"], r["task"]["id"])
+        r["accuracy"] = {"quantity": r["result"]["quantity"],
+                         "vs_hfx_cpu_ref": difference(r["result"], refs.get(("hfx-cpu-ref", *key))),
+                         "vs_pyhf_numpy": difference(r["result"], refs.get(("pyhf-numpy-scipy", *key)))}
+
+
+CSV_FIELDS = ["engine", "backend", "optimizer", "threads", "device", "workload", "family", "n_bins", "task", "status",
+              "median_s", "q25_s", "q75_s", "repeats", "throughput", "throughput_unit", "peak_host_bytes",
+              "peak_device_bytes", "quantity", "value", "abs_diff_vs_hfx_cpu_ref", "abs_diff_vs_pyhf_numpy", "reason"]
+
+
+def csv_rows(doc):
+    for r in doc["results"]:
+        ok = r["status"] == "ok"
+        yield {"engine": r["engine"]["id"], "backend": r["engine"]["backend"], "optimizer": r["engine"]["optimizer"],
+               "threads": r["engine"]["threads"], "device": r["engine"]["device"], "workload": r["workload"]["id"],
+               "family": r["workload"]["family"], "n_bins": r["workload"]["n_bins"], "task": r["task"]["id"],
+               "status": r["status"], "median_s": ok and r["timing"]["median_s"], "q25_s": ok and r["timing"]["q25_s"],
+               "q75_s": ok and r["timing"]["q75_s"], "repeats": ok and r["timing"]["repeats"],
+               "throughput": ok and r["throughput"]["value"], "throughput_unit": ok and r["throughput"]["unit"],
+               "peak_host_bytes": ok and r["memory"]["peak_host_bytes"],
+               "peak_device_bytes": ok and r["memory"]["peak_device_bytes"],
+               "quantity": ok and r["result"]["quantity"], "value": ok and r["result"]["value"],
+               "abs_diff_vs_hfx_cpu_ref": ok and r["accuracy"]["vs_hfx_cpu_ref"],
+               "abs_diff_vs_pyhf_numpy": ok and r["accuracy"]["vs_pyhf_numpy"], "reason": r["reason"] or ""}
+
+
+def write(doc, out_dir):
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{doc['config']}-{doc['started'].replace(':', '').replace('+0000', 'Z')}"
+    path = out_dir / f"{stem}.json"
+    path.write_text(json.dumps(doc, indent=1))
+    with open(out_dir / f"{stem}.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for row in csv_rows(doc):
+            w.writerow({k: ("" if v is False or v is None else v) for k, v in row.items()})
+    return path

@@ -1,0 +1,200 @@
+"""The benchmark suite's own tests (`pytest bench/`): a smoke run of every engine, task and workload
+kind in seconds, its results checked against the schema and its numbers against each other, plus the
+generator, the plots and the report. Engines not installed here are recorded as skipped, with the
+reason; these tests check that too."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hfxbench import schema, workloads
+from hfxbench.points import batch_points
+from hfxbench.synth import synthetic_workspace, uncorrelated_background
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+BUILD = Path(os.environ.get("HFX_BUILD", REPO / "build"))
+
+
+def have(module):
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    if not (BUILD / "hfx-timeit").exists():
+        pytest.skip(f"hfx not built in {BUILD} (set HFX_BUILD)")
+    out = tmp_path_factory.mktemp("results")
+    proc = subprocess.run([sys.executable, str(BENCH / "hfx-bench"), "run", "--config", "smoke", "--out", str(out),
+                           "--cache", str(out / "cache")], capture_output=True, text=True,
+                          env={**os.environ, "HFX_BUILD": str(BUILD)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    files = sorted(out.glob("smoke-*.json"))
+    assert len(files) == 1 and files[0].with_suffix(".csv").exists()
+    return files[0], json.loads(files[0].read_text()), proc.stderr
+
+
+def rows(doc, engine=None, task=None, workload=None):
+    return [r for r in doc["results"] if (engine is None or r["engine"]["id"] == engine)
+            and (task is None or r["task"]["id"] == task) and (workload is None or r["workload"]["id"] == workload)]
+
+
+def test_smoke_results_follow_the_schema(smoke):
+    path, doc, _ = smoke
+    schema.validate(doc)
+    with open(path.with_suffix(".csv")) as f:
+        assert sum(1 for _ in f) == len(doc["results"]) + 1
+    env = doc["environment"]
+    assert env["commit"] and env["cores"] >= 1 and env["cpu"]
+
+
+def test_schema_rejects_a_measurement_without_timing(smoke):
+    import jsonschema
+    _, doc, _ = smoke
+    bad = json.loads(json.dumps(doc))
+    ok = next(r for r in bad["results"] if r["status"] == "ok")
+    ok["timing"] = None
+    with pytest.raises(jsonschema.ValidationError):
+        schema.validate(bad)
+    skipped = json.loads(json.dumps(doc))
+    next(r for r in skipped["results"] if r["status"] == "ok")["status"] = "maybe"
+    with pytest.raises(jsonschema.ValidationError):
+        schema.validate(skipped)
+
+
+def test_every_hfx_case_ran(smoke):
+    _, doc, _ = smoke
+    hfx = [r for r in doc["results"] if r["engine"]["name"] == "hfx" and r["engine"]["backend"] != "cuda"]
+    tasks = {r["task"]["name"] for r in hfx}
+    assert tasks == {"nll", "grad", "nll-batch", "fit", "hypotest", "upper-limit", "toys", "grid"}
+    bad = [(r["engine"]["id"], r["workload"]["id"], r["task"]["id"], r["reason"]) for r in hfx if r["status"] != "ok"]
+    assert not bad
+    for r in hfx:
+        t = r["timing"]
+        assert t["q25_s"] <= t["median_s"] <= t["q75_s"] and t["repeats"] >= 1 and r["throughput"]["value"] > 0
+        assert r["memory"]["peak_host_bytes"] > 0
+
+
+def test_unavailable_engines_say_why(smoke):
+    _, doc, _ = smoke
+    for r in doc["results"]:
+        if r["status"] != "ok":
+            assert r["reason"], r
+    cuda = rows(doc, engine="hfx-cuda")
+    assert cuda and all(r["status"] == "skipped" and "registry" in r["reason"] for r in cuda)
+    if not have("jax"):
+        jax = rows(doc, engine="pyhf-jax-scipy")
+        assert jax and all(r["status"] == "skipped" and "jax" in r["reason"] for r in jax)
+
+
+def test_hfx_agrees_with_pyhf_in_the_smoke_run(smoke):
+    """The accuracy columns: hfx's backends are identical to each other, and within the tolerances of
+    the core tests of pyhf numpy: twice_nll 1e-9 relative, CLs 1e-4 relative (pyhf's fits stop early),
+    upper limits 1e-3 relative (pyhf's SLSQP fits inside the root finder), grids 1e-4 absolute."""
+    if not have("pyhf"):
+        pytest.skip("pyhf not installed")
+    _, doc, _ = smoke
+    checked = 0
+    for r in rows(doc, engine="hfx-cpu-ref"):
+        acc, res = r["accuracy"], r["result"]
+        assert acc["vs_hfx_cpu_ref"] == 0
+        d = acc["vs_pyhf_numpy"]
+        if r["task"]["name"] in ("toys",) or d is None:
+            continue
+        scale = abs(res["value"]) if res["value"] else 1.0
+        tol = {"nll": 1e-9, "grad": 1e-9, "nll-batch": 1e-9, "fit": 1e-6, "hypotest": 1e-4, "upper-limit": 1e-3,
+               "grid": 1e-4}[r["task"]["name"]]
+        assert d <= tol * (1 if r["task"]["name"] == "grid" else scale), (r["workload"]["id"], r["task"]["id"], d)
+        checked += 1
+    assert checked >= 8
+    for r in rows(doc, engine=f"hfx-cpu-{os.cpu_count()}t") if os.cpu_count() > 1 else []:
+        assert r["accuracy"]["vs_hfx_cpu_ref"] == 0, r["task"]["id"]
+
+
+def test_grid_results_per_patch(smoke):
+    _, doc, _ = smoke
+    (r,) = rows(doc, engine="hfx-cpu-ref", task="grid")
+    assert len(r["result"]["values"]) == 2 and all(0 < v < 1 for v in r["result"]["values"].values())
+
+
+def test_plots_and_report(smoke, tmp_path):
+    pytest.importorskip("matplotlib")
+    path, doc, _ = smoke
+    out = tmp_path / "plots"
+    proc = subprocess.run([sys.executable, str(BENCH / "hfx-bench"), "plot", str(path), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    made = {Path(p).name for p in proc.stdout.split()}
+    assert {"accuracy.png", "accuracy.svg", "toys.png", "toys.svg"} <= made
+    assert all((out / m).stat().st_size > 1000 for m in made)
+    text = subprocess.run([sys.executable, str(BENCH / "hfx-bench"), "report", str(path)], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Measured on:" in text and "| hfx-cpu-ref |" in text and "not measured" in text
+
+
+def test_generator_knobs_and_determinism():
+    a = synthetic_workspace(channels=3, bins=7, samples=2, modifiers=("normsys", "staterror", "lumi"), shared=2, seed=5)
+    assert a == synthetic_workspace(channels=3, bins=7, samples=2, modifiers=("normsys", "staterror", "lumi"), shared=2,
+                                    seed=5)
+    assert a != synthetic_workspace(channels=3, bins=7, samples=2, modifiers=("normsys", "staterror", "lumi"), shared=2,
+                                    seed=6)
+    assert [len(o["data"]) for o in a["observations"]] == [7, 7, 7]
+    assert all(len(c["samples"]) == 3 for c in a["channels"])
+    with pytest.raises(ValueError, match="unknown modifier types"):
+        synthetic_workspace(modifiers=("normsys", "nosuch"))
+
+
+def test_generator_reaches_1e5_bins_and_hfx_evaluates_it(tmp_path):
+    if not (BUILD / "hfx-timeit").exists():
+        pytest.skip("hfx not built")
+    ws = synthetic_workspace(channels=2, bins=50000, modifiers=("normsys", "histosys", "lumi"), shared=2, per_sample=0)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(ws))
+    out = subprocess.run([str(BUILD / "hfx-timeit"), str(path), "--task", "nll", "--min-reps", "1", "--max-reps", "1"],
+                         capture_output=True, text=True, check=True).stdout
+    ans = json.loads(out)
+    assert ans["model"]["n_bins"] == 100000 and ans["result"]["value"] > 0
+
+
+def test_generated_workspaces_match_pyhf():
+    """pyhf reads the generated workspaces, and the uncorrelated_background workspace is pyhf's own
+    simplemodel (same expected data and likelihood)."""
+    pyhf = pytest.importorskip("pyhf")
+    pyhf.set_backend("numpy")
+    ws = synthetic_workspace(channels=2, bins=4, modifiers=("normsys", "histosys", "staterror", "shapesys", "lumi"))
+    model = pyhf.Workspace(ws).model()
+    assert model.config.nmaindata == 8
+    for source in ("static", "poisson"):
+        spec = uncorrelated_background(6, source)
+        mine = pyhf.Workspace(spec).model()
+        sample = {s["name"]: s for s in spec["channels"][0]["samples"]}
+        ref = pyhf.simplemodels.uncorrelated_background(sample["signal"]["data"], sample["background"]["data"],
+                                                       sample["background"]["modifiers"][0]["data"])
+        data = spec["observations"][0]["data"] + ref.config.auxdata
+        init = ref.config.suggested_init()
+        assert mine.config.par_order == ref.config.par_order
+        assert float(mine.logpdf(init, data)[0]) == pytest.approx(float(ref.logpdf(init, data)[0]), rel=1e-12)
+
+
+def test_batch_points_stay_in_bounds():
+    pts = batch_points([1.0, 0.0, 5.0], [0.0, -5.0, 5.0], [10.0, 5.0, 5.0], [False, False, True], 50)
+    assert len(pts) == 50
+    assert all(0 <= p[0] <= 10 and -5 <= p[1] <= 5 and p[2] == 5.0 for p in pts)
+    assert len({p[0] for p in pts}) == 50
+
+
+def test_user_workspace_and_patchset(tmp_path):
+    ps = {"metadata": {"references": {}, "description": "d", "digests": {}, "labels": ["m"]}, "version": "1.0.0",
+          "patches": [{"metadata": {"name": f"p{i}", "values": [i]},
+                       "patch": [{"op": "replace", "path": "/observations/0/data/0", "value": 100.0 + i}]}
+                      for i in range(3)]}
+    bkg = tmp_path / "bkg.json"
+    bkg.write_text(json.dumps(uncorrelated_background(2)))
+    (tmp_path / "ps.json").write_text(json.dumps(ps))
+    single, grid = workloads.user(tmp_path / "cache", bkg, tmp_path / "ps.json")
+    assert single.workspace == str(bkg) and len(single.patches) == 1 and grid.n_patches == 3
+    assert json.loads(Path(single.patches[0]).read_text()) == ps["patches"][0]["patch"]
