@@ -134,6 +134,13 @@ def test_plots_and_report(smoke, tmp_path):
     text = subprocess.run([sys.executable, str(BENCH / "hfx-bench"), "report", str(path)], capture_output=True,
                           text=True, check=True).stdout
     assert "Measured on:" in text and "| hfx-cpu-ref |" in text and "not measured" in text
+    md = tmp_path / "doc.md"
+    md.write_text("before\n<!-- table:begin -->\nold\n<!-- table:end -->\nafter\n")
+    subprocess.run([sys.executable, str(BENCH / "hfx-bench"), "report", str(path), "--headline", "--into", str(md),
+                    "--marker", "table"], check=True)
+    filled = md.read_text()
+    assert filled.startswith("before\n<!-- table:begin -->\nMeasured on:") and "old" not in filled
+    assert "| hfx-cpu-ref |" in filled and filled.endswith("<!-- table:end -->\nafter\n")
 
 
 def test_generator_knobs_and_determinism():

@@ -36,6 +36,11 @@ def main(argv=None):
     rep = sub.add_parser("report", help="markdown tables from results files")
     rep.add_argument("results", nargs="+")
     rep.add_argument("--out", help="write here instead of standard output")
+    rep.add_argument("--into", help="replace the text between <!-- MARKER:begin --> and <!-- MARKER:end --> in "
+                     "this markdown file (docs/benchmarks.md, README.md)")
+    rep.add_argument("--marker", default="report", help="the marker name for --into (default: report)")
+    rep.add_argument("--headline", action="store_true",
+                     help="only the headline table (the published sbottom point, every engine, with speedups)")
     v = sub.add_parser("validate", help="check results files against the schema")
     v.add_argument("results", nargs="+")
     g = sub.add_parser("gen", help="print a synthetic workspace")
@@ -70,9 +75,17 @@ def main(argv=None):
             print(f)
         return 0
     if args.cmd == "report":
-        from .report import report
-        text = report([json.loads(Path(p).read_text()) for p in args.results])
-        if args.out:
+        from .report import headline, report
+        docs = [json.loads(Path(p).read_text()) for p in args.results]
+        text = headline(docs) if args.headline else report(docs)
+        if args.into:
+            doc = Path(args.into).read_text()
+            begin, end = f"<!-- {args.marker}:begin -->\n", f"<!-- {args.marker}:end -->"
+            if begin not in doc or end not in doc:
+                ap.error(f"{args.into} has no {begin.strip()} ... {end} markers")
+            head, rest = doc.split(begin, 1)
+            Path(args.into).write_text(head + begin + text + rest[rest.index(end):])
+        elif args.out:
             Path(args.out).write_text(text)
         else:
             sys.stdout.write(text)

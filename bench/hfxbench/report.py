@@ -128,3 +128,25 @@ def report(docs):
             parts.append(scaling_table(rows, family, task))
     parts += [toys_table(rows), zoo_table(rows), skips_table(rows)]
     return "\n".join(p for p in parts if p)
+
+
+def headline(docs):
+    """The README's table: one published sbottom point, every engine that ran it, each task's median
+    with quartiles, the hypotest's speedup over pyhf numpy and the largest difference from pyhf numpy."""
+    rows = [r for d in docs for r in d["results"] if r["workload"]["family"] == "sbottom"]
+    idx = {(r["engine"]["id"], r["task"]["id"]): r for r in rows}
+    tasks = [t for t in ("nll", "grad", "fit", "hypotest", "upper-limit") if any(k[1] == t for k in idx)]
+    engines = sorted({e for e, _ in idx if any(idx.get((e, t), {}).get("status") == "ok" for t in tasks)})
+    base = idx.get(("pyhf-numpy-scipy", "hypotest"))
+    out = ["Measured on: " + "; ".join(environment_line(d) for d in docs) + "\n",
+           "| engine | " + " | ".join(tasks) + " | hypotest speedup over pyhf numpy | largest abs Δ vs pyhf numpy |",
+           "|---" * (len(tasks) + 3) + "|"]
+    for e in engines:
+        h = idx.get((e, "hypotest"))
+        speed = (f"{base['timing']['median_s'] / h['timing']['median_s']:.3g}×"
+                 if base and base["status"] == "ok" and h and h["status"] == "ok" else "–")
+        deltas = [idx[(e, t)]["accuracy"]["vs_pyhf_numpy"] for t in tasks if idx.get((e, t), {}).get("status") == "ok"
+                  and idx[(e, t)]["accuracy"]["vs_pyhf_numpy"] is not None]
+        out.append(f"| {e} | " + " | ".join(_cell(idx.get((e, t))) for t in tasks) + f" | {speed} | "
+                   f"{fmt_d(max(deltas)) if deltas else '–'} |")
+    return "\n".join(out) + "\n"

@@ -68,28 +68,31 @@ def blocks(config, cache, args):
                  + tasks("toys", toys=1000, seed=1), ALL_ENGINES, Protocol(), 30.0)]
     if config != "full":
         raise SystemExit(f"unknown configuration {config!r} (smoke, full, user)")
-    # sized to finish in about half an hour on 2 cores with every engine installed
+    # sized to finish in about twenty minutes on 2 cores with every engine installed: pyhf's jax, pytorch
+    # and tensorflow backends (seconds per case for process start and JIT) on the headline workloads
     std = Protocol(warmup=1, min_reps=5, max_reps=30, min_time_s=0.5, max_time_s=5.0)
     few = Protocol(warmup=1, min_reps=3, max_reps=10, min_time_s=0.0, max_time_s=10.0)
     once = Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0, max_time_s=0.0)
-    hfx = ["hfx-*"]
+    hfx, light = ["hfx-*"], ["hfx-*", "pyhf-numpy-scipy", "nextstat"]
+    sbottom_a = W.sbottom(cache, args.archive, regions=("RegionA",), grid=False)
+    static = W.uncorrelated(cache, bins=(1, 10, 100, 500), sources=("static",))
     return [
-        (W.sbottom(cache, args.archive, regions=("RegionA",), grid=False),
-         tasks("nll", "grad", "fit", "hypotest", "upper-limit"), ALL_ENGINES, few, None),
-        (W.uncorrelated(cache, bins=(1, 10, 100, 500), sources=("static",)),
-         tasks("nll", "fit", "hypotest") + tasks("nll-batch", batch=256), ALL_ENGINES, std, 5.0),
-        (W.uncorrelated(cache, bins=(10, 100), sources=("poisson",)), tasks("hypotest"), ALL_ENGINES, std, 5.0),
+        (sbottom_a, tasks("nll", "grad", "fit", "hypotest"), ALL_ENGINES, few, None),
+        (sbottom_a, tasks("upper-limit"), light, few, None),
+        (static, tasks("nll", "hypotest"), ALL_ENGINES, std, 5.0),
+        (static, tasks("fit") + tasks("nll-batch", batch=256), light, std, 5.0),
+        (W.uncorrelated(cache, bins=(10, 100), sources=("poisson",)), tasks("hypotest"), light, std, 5.0),
         (W.synthetic(cache, "shared", [10, 1000, 100000], channels=1, samples=2, shared=5, per_sample=0,
                      modifiers=("normsys", "histosys", "lumi")),
-         tasks("nll", "fit") + tasks("nll-batch", batch=64), ALL_ENGINES, std, 5.0),
+         tasks("nll", "fit") + tasks("nll-batch", batch=64), light, std, 5.0),
         (W.synthetic(cache, "perbin", [10, 100, 1000], channels=2, samples=2, shared=3, per_sample=1,
-                     modifiers=("normsys", "histosys", "staterror")), tasks("fit"), ALL_ENGINES, std, 5.0),
-        (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=8)[1:], tasks("grid"),
-         ALL_ENGINES, once, None),
+                     modifiers=("normsys", "histosys", "staterror")), tasks("fit"), light, std, 5.0),
+        (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=8)[1:], tasks("grid"), light,
+         once, None),
         ([w for w in W.sbottom(cache, args.archive, grid=True) if w.family == "sbottom-grid"], tasks("grid"), hfx,
          Protocol(warmup=1, min_reps=3, max_reps=5, min_time_s=0.0, max_time_s=20.0), None),
         (W.uncorrelated(cache, bins=(10,), sources=("static",)),
-         [dict(name="toys", toys=n, seed=1) for n in (100, 1000, 10000, 100000)], ALL_ENGINES, few, 5.0),
+         [dict(name="toys", toys=n, seed=1) for n in (100, 1000, 10000, 100000)], light, few, 5.0),
         (W.zoo() if W.SHARED_ZOO.is_dir() else [], tasks("fit"), ["hfx-cpu-ref", "nextstat"], once, None),
     ]
 
