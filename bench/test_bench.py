@@ -205,3 +205,23 @@ def test_user_workspace_and_patchset(tmp_path):
     single, grid = workloads.user(tmp_path / "cache", bkg, tmp_path / "ps.json")
     assert single.workspace == str(bkg) and len(single.patches) == 1 and grid.n_patches == 3
     assert json.loads(Path(single.patches[0]).read_text()) == ps["patches"][0]["patch"]
+
+
+def test_timer_reports_errors_as_results(tmp_path):
+    """A case that fails in hfx-timeit is a JSON answer with the reason (the suite records it), exit 1;
+    a bad command line is a usage error, exit 2."""
+    if not (BUILD / "hfx-timeit").exists():
+        pytest.skip("hfx not built")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"channels": [}')
+    proc = subprocess.run([str(BUILD / "hfx-timeit"), str(bad), "--task", "nll"], capture_output=True, text=True)
+    assert proc.returncode == 1
+    ans = json.loads(proc.stdout)
+    assert ans["status"] == "error" and ans["reason"].startswith("load: ") and "bad.json:1:" in ans["reason"]
+    ws = tmp_path / "ws.json"
+    ws.write_text(json.dumps(uncorrelated_background(2)))
+    proc = subprocess.run([str(BUILD / "hfx-timeit"), str(ws), "--task", "nll", "--backend", "nosuch"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "nosuch" in json.loads(proc.stdout)["reason"]
+    proc = subprocess.run([str(BUILD / "hfx-timeit"), str(ws), "--task", "bogus"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "usage" in proc.stderr

@@ -14,7 +14,8 @@ SIZE_TASKS = ("nll", "grad", "nll-batch-batch256", "nll-batch-batch64", "fit", "
 
 
 def _ok(docs):
-    return [r for d in docs for r in d["results"] if r["status"] == "ok"]
+    from .report import all_rows
+    return [r for r in all_rows(docs) if r["status"] == "ok"]
 
 
 def _machine(docs):

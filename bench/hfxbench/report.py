@@ -116,8 +116,18 @@ def skips_table(rows):
     return "\n".join(out) + "\n"
 
 
-def report(docs):
+def all_rows(docs):
+    """The records of several results files, with accuracy recomputed over all of them (a run of
+    extra engines is compared with the references of another run on the same machine)."""
+    from .run import add_accuracy
     rows = [r for d in docs for r in d["results"]]
+    if len(docs) > 1:
+        add_accuracy(rows)
+    return rows
+
+
+def report(docs):
+    rows = all_rows(docs)
     sb = sorted({r["workload"]["id"] for r in rows if r["workload"]["family"] == "sbottom"})
     grids = sorted({r["workload"]["id"] for r in rows if r["workload"]["family"] == "sbottom-grid"})
     parts = ["Measured on: " + "; ".join(environment_line(d) for d in docs) + "\n",
@@ -133,7 +143,7 @@ def report(docs):
 def headline(docs):
     """The README's table: one published sbottom point, every engine that ran it, each task's median
     with quartiles, the hypotest's speedup over pyhf numpy and the largest difference from pyhf numpy."""
-    rows = [r for d in docs for r in d["results"] if r["workload"]["family"] == "sbottom"]
+    rows = [r for r in all_rows(docs) if r["workload"]["family"] == "sbottom"]
     idx = {(r["engine"]["id"], r["task"]["id"]): r for r in rows}
     tasks = [t for t in ("nll", "grad", "fit", "hypotest", "upper-limit") if any(k[1] == t for k in idx)]
     engines = sorted({e for e, _ in idx if any(idx.get((e, t), {}).get("status") == "ok" for t in tasks)})

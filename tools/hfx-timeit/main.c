@@ -64,13 +64,15 @@ struct task_state {
     double * grad;  /* [batch * n_pars] */
 };
 
+/* Errors are results too: one JSON object with the reason, so that the suite records the case. */
 static void fail(const char * what, const struct hfx_error * err) {
-    char    buf[2048];
+    char msg[1024] = "", reason[1200];
+    if (err) {
+        hfx_error_format(err, msg, sizeof msg);
+    }
+    snprintf(reason, sizeof reason, "%s: %s", what, msg);
     json_t * j = json_object();
     json_object_set_new(j, "status", json_string("error"));
-    snprintf(buf + 1024, 1024, "%s", err ? hfx_error_format(err, buf, 1024) : "");
-    char reason[2200];
-    snprintf(reason, sizeof reason, "%s: %s", what, buf + 1024);
     json_object_set_new(j, "reason", json_string(reason));
     json_dumpf(j, stdout, JSON_COMPACT);
     printf("\n");
