@@ -19,6 +19,7 @@ from . import workloads as W
 from .environment import environment
 from .engines.hfx import HfxEngine, registry
 from .engines.worker_engine import nextstat_engines, pyhf_engines
+from .report import fmt_s
 from .timing import Protocol
 
 SCHEMA_VERSION = "1.0"
@@ -161,10 +162,6 @@ def describe(rec):
     t = rec["timing"]
     v = rec["result"]["value"]
     return f"{fmt_s(t['median_s'])} [{fmt_s(t['q25_s'])}, {fmt_s(t['q75_s'])}] n={t['repeats']}  {rec['result']['quantity']} {v:.10g}"
-
-
-def fmt_s(s):
-    return f"{s * 1e6:.1f} us" if s < 1e-3 else f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.2f} s"
 
 
 def difference(a, b):

@@ -37,7 +37,7 @@ def measure(once, protocol):
         result = once()
         warm.append(time.perf_counter() - t)
     inner = 1  # calls under 1 ms: double the calls per sample until a sample takes 1 ms (untimed)
-    while warm:  # without warm-up (calls of seconds), every call is a sample
+    while warm and warm[-1] < 1e-3:  # (without warm-up, for calls of seconds, every call is a sample)
         t = time.perf_counter()
         for _ in range(inner):
             result = once()

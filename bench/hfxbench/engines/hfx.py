@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..timing import Protocol, summary
+from ..timing import measure
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -89,34 +89,28 @@ class HfxEngine:
 
     def _grid(self, workload, protocol, timeout):
         grid = workload.grid
-        if not grid:
-            return {"status": "skipped", "reason": "no patches in this workload"}
         patches = grid["patches"] if isinstance(grid["patches"], list) else [grid["patches"]]
         args = [str(build_dir() / "hfx"), "scan", grid["background"], *patches, "--backend", self.backend,
                 "--jobs", str(self.threads), "--threads", "1"]
-        times, rss, values = [], 0, {}
-        warm = []
-        for i in range(protocol.warmup + protocol.max_reps):
-            rc, out, err, wall, peak = run_measured(args, timeout)
+        peak = [0]
+
+        def once():  # one whole `hfx scan` process: the timing includes start-up and parsing
+            rc, out, err, _, rss = run_measured(args, timeout)
             if rc != 0 and not out:
-                return {"status": "error", "reason": f"hfx scan exited {rc}: {err.strip()[-500:]}"}
+                raise RuntimeError(f"hfx scan exited {rc}: {err.strip()[-500:]}")
+            peak[0] = max(peak[0], rss)
             values = {}
             for line in out.splitlines():
                 row = json.loads(line)
-                values[row["patch"]] = row.get("CLs_obs")
-            if i < protocol.warmup:
-                warm.append(wall)
-                continue
-            times.append(wall)
-            rss = max(rss, peak)
-            if len(times) >= protocol.min_reps and (sum(times) >= protocol.min_time_s or sum(times) >= protocol.max_time_s):
-                break
-        timing = summary(times)
-        timing.update({"inner": 1, "warmup": len(warm), "warmup_s": warm, "samples_s": times})
-        return {"status": "ok", "device": "cpu", "timing": timing,
-                "result": {"quantity": "CLs_obs", "value": float(len(values)), "values": values},
-                "memory": {"peak_host_bytes": rss, "peak_device_bytes": None},
-                "versions": {"hfx": git_commit()}}
+                values[row["patch"]] = row.get("CLs_obs")  # null where hfx reported an error for the patch
+            return {"quantity": "CLs_obs", "value": float(len(values)), "values": values}
+
+        try:
+            timing, result = measure(once, protocol)
+        except RuntimeError as e:
+            return {"status": "error", "reason": str(e)}
+        return {"status": "ok", "device": "cpu", "timing": timing, "result": result,
+                "memory": {"peak_host_bytes": peak[0], "peak_device_bytes": None}, "versions": {"hfx": git_commit()}}
 
 
 def git_commit():
