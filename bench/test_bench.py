@@ -115,6 +115,19 @@ def test_hfx_agrees_with_pyhf_in_the_smoke_run(smoke):
         assert r["accuracy"]["vs_hfx_cpu_ref"] == 0, r["task"]["id"]
 
 
+def test_zoo_fit_in_the_smoke_run(smoke):
+    """With ../shared present, a published background-only likelihood (gzipped) is fitted without a
+    POI, and hfx's minimum is at or below pyhf's."""
+    if not workloads.SHARED_ZOO.is_dir():
+        pytest.skip("../shared/likelihoods/zoo not found")
+    _, doc, _ = smoke
+    (r,) = rows(doc, engine="hfx-cpu-ref", workload="zoo-atlas_susy_DVmuon_2020__srmu_bkg")
+    assert r["status"] == "ok" and r["workload"]["no_poi"] and r["task"]["name"] == "fit"
+    (p,) = rows(doc, engine="pyhf-numpy-scipy", workload="zoo-atlas_susy_DVmuon_2020__srmu_bkg")
+    if p["status"] == "ok":
+        assert r["result"]["value"] <= p["result"]["value"] + 1e-6
+
+
 def test_grid_results_per_patch(smoke):
     _, doc, _ = smoke
     (r,) = rows(doc, engine="hfx-cpu-ref", task="grid")

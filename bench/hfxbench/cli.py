@@ -23,6 +23,8 @@ def main(argv=None):
     r.add_argument("--config", default=None, help="smoke (seconds, CI), full (the documented run); "
                    "default: full, or user with --workspace")
     r.add_argument("--engines", nargs="*", help="engine id patterns (fnmatch), e.g. 'hfx-*' 'pyhf-numpy-*'")
+    r.add_argument("--tasks", nargs="*", help="task id patterns, e.g. hypotest 'toys-*'")
+    r.add_argument("--workloads", nargs="*", help="workload id patterns, e.g. 'sbottom-*' 'uncorrelated-static-*'")
     r.add_argument("--workspace", help="a workspace or background-only JSON to benchmark")
     r.add_argument("--patchset", help="with --workspace: a pyhf patchset file or a folder of patch files")
     r.add_argument("--archive", help="the sbottom archive (default: scikit-hep-testdata's, else data/'s)")

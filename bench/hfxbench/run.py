@@ -59,7 +59,7 @@ def blocks(config, cache, args):
             (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=2),
              tasks("nll", "grid"), ["hfx-*", "pyhf-numpy-scipy"], quick, None),
         ]
-        zoo = W.zoo(names=["atlas_exot_2018_01"]) if W.SHARED_ZOO.is_dir() else []
+        zoo = W.zoo(names=["atlas_susy_DVmuon_2020__srmu_bkg"]) if W.SHARED_ZOO.is_dir() else []
         if zoo:
             out.append((zoo, tasks("fit"), ["hfx-*", "pyhf-numpy-scipy"], quick, None))
         return out
@@ -124,15 +124,20 @@ def run(config, args, log=sys.stderr, checkpoint=None):
                 if not any(fnmatch.fnmatch(e.id, p) for p in patterns):
                     continue
                 for w in wls:
-                    if (w.grid is not None) == (task["name"] == "grid"):  # grids are for the grid task only
-                        plan.append((e, w, task, protocol, budget))
+                    if (w.grid is not None) != (task["name"] == "grid"):  # grids are for the grid task only
+                        continue
+                    if args.tasks and not any(fnmatch.fnmatch(task_id(task), p) for p in args.tasks):
+                        continue
+                    if args.workloads and not any(fnmatch.fnmatch(w.id, p) for p in args.workloads):
+                        continue
+                    plan.append((e, w, task, protocol, budget))
     too_slow = {}
     started = time.time()
     for i, (e, w, task, protocol, budget) in enumerate(plan, 1):
         rec = {"engine": e.describe(), "workload": w.record(), "task": {"name": task["name"], "id": task_id(task),
                                                                         "params": {k: v for k, v in task.items() if k != "name"}}}
         ok, why = avail[e.id]
-        key = (e.id, w.family, task_id(task))
+        key = (e.id, w.family, task["name"])  # sizes grow along a family's bins or a task's count (toys)
         if not ok:
             answer = {"status": "skipped", "reason": why}
         elif key in too_slow:

@@ -22,12 +22,10 @@ import traceback
 from pathlib import Path
 
 from .engines import Unsupported
+from .jsonio import read_json
 from .timing import Protocol, measure
 
 
-def load_json(path):
-    with open(path) as f:
-        return json.load(f)
 
 
 def materialize(workload):
@@ -36,13 +34,13 @@ def materialize(workload):
     import jsonpatch
     out = dict(workload)
     if workload.get("workspace"):
-        spec = load_json(workload["workspace"])
+        spec = read_json(workload["workspace"])
         for p in workload.get("patches", []):
-            spec = jsonpatch.apply_patch(spec, load_json(p))
+            spec = jsonpatch.apply_patch(spec, read_json(p))
         out["spec"] = spec
     if workload.get("grid"):
         grid = workload["grid"]
-        out["background"] = load_json(grid["background"])
+        out["background"] = read_json(grid["background"])
         out["grid_patches"] = grid_patches(grid["patches"])
     return out
 
@@ -50,9 +48,9 @@ def materialize(workload):
 def grid_patches(source):
     """A pyhf patchset file or a list of patch files -> [(name, operations)]."""
     if isinstance(source, str):
-        ps = load_json(source)
+        ps = read_json(source)
         return [(p["metadata"]["name"], p["patch"]) for p in ps["patches"]]
-    return [(Path(p).name.removeprefix("patch.").removesuffix(".json"), load_json(p)) for p in source]
+    return [(Path(p).name.removeprefix("patch.").removesuffix(".json"), read_json(p)) for p in source]
 
 
 def peak_rss_bytes():
@@ -76,7 +74,7 @@ def run(request):
 
 
 def main():
-    request = load_json(sys.argv[1])
+    request = read_json(sys.argv[1])
     try:
         answer = run(request)
     except Exception as e:  # the runner records the failure and goes on with the next case

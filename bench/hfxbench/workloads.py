@@ -13,6 +13,7 @@ import tarfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .jsonio import read_json
 from .synth import synthetic_workspace, uncorrelated_background
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,14 +99,15 @@ def sbottom(cache, archive=None, regions=("RegionA", "RegionB", "RegionC"), grid
     return out
 
 
-def zoo(directory=SHARED_ZOO, names=None, max_pars=None):
+def zoo(directory=SHARED_ZOO, names=None):
     out = []
-    for path in sorted(Path(directory).glob("*.json")):
-        if names and path.stem not in names:
+    for path in sorted(Path(directory).glob("*.json*")):
+        stem = path.name.removesuffix(".gz").removesuffix(".json")
+        if names and stem not in names:
             continue
-        spec = json.loads(path.read_text())
+        spec = read_json(path)
         n_bins, n_ch = _size(spec)
-        out.append(Workload(f"zoo-{path.stem}", "zoo", n_bins, n_ch, workspace=str(path), no_poi=_poi_missing(spec),
+        out.append(Workload(f"zoo-{stem}", "zoo", n_bins, n_ch, workspace=str(path), no_poi=_poi_missing(spec),
                             source=f"published background-only likelihood {path.name}"))
     return out
 
