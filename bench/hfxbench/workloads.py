@@ -107,7 +107,8 @@ def zoo(directory=SHARED_ZOO, names=None):
             continue
         spec = read_json(path)
         n_bins, n_ch = _size(spec)
-        out.append(Workload(f"zoo-{stem}", "zoo", n_bins, n_ch, workspace=str(path), no_poi=_poi_missing(spec),
+        # fitted as background-only (pyhf's poi_name=None), as the shared pyhf references are
+        out.append(Workload(f"zoo-{stem}", "zoo", n_bins, n_ch, workspace=str(path), no_poi=True,
                             source=f"published background-only likelihood {path.name}"))
     return out
 
