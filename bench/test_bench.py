@@ -131,6 +131,7 @@ def test_zoo_fit_in_the_smoke_run(smoke):
 def test_grid_results_per_patch(smoke):
     _, doc, _ = smoke
     (r,) = rows(doc, engine="hfx-cpu-ref", task="grid")
+    assert r["workload"]["id"] == "sbottom-RegionA-grid2" and r["workload"]["n_patches"] == 2
     assert len(r["result"]["values"]) == 2 and all(0 < v < 1 for v in r["result"]["values"].values())
 
 

@@ -79,7 +79,7 @@ def blocks(config, cache, args):
     static = W.uncorrelated(cache, bins=(1, 10, 100, 500), sources=("static",))
     return [
         (sbottom_a, tasks("nll", "grad", "fit", "hypotest"), ALL_ENGINES, few, None),
-        (sbottom_a, tasks("upper-limit"), light, few, None),
+        (sbottom_a, tasks("upper-limit"), light, once, None),  # pyhf numpy: about two minutes per limit
         (static, tasks("nll", "hypotest"), ALL_ENGINES, std, 5.0),
         (static, tasks("fit") + tasks("nll-batch", batch=256), light, std, 5.0),
         (W.uncorrelated(cache, bins=(10, 100), sources=("poisson",)), tasks("hypotest"), light, std, 5.0),

@@ -93,8 +93,10 @@ def sbottom(cache, archive=None, regions=("RegionA", "RegionB", "RegionC"), grid
         out.append(Workload(f"sbottom-{region}-{SBOTTOM_POINTS[region].removeprefix('sbottom_')}", "sbottom", n_bins,
                             n_ch, workspace=str(bkg), patches=[str(point)], source=src))
         if grid:
-            files = sorted(str(p) for p in (root / region).glob("patch.*.json"))[:max_patches]
-            out.append(Workload(f"sbottom-{region}-grid", "sbottom-grid", n_bins, n_ch,
+            all_files = sorted(str(p) for p in (root / region).glob("patch.*.json"))
+            files = all_files[:max_patches]
+            part = "" if len(files) == len(all_files) else f"{len(files)}"  # a sub-grid has its own id
+            out.append(Workload(f"sbottom-{region}-grid{part}", "sbottom-grid", n_bins, n_ch,
                                 grid={"background": str(bkg), "patches": files}, n_patches=len(files), source=src))
     return out
 
