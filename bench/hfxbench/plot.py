@@ -34,12 +34,32 @@ def _series(rows, family, task_id):
     return {k: sorted(v) for k, v in out.items() if v}
 
 
+_COLORS = {"hfx-cpu-ref": "black"}  # the reference stands out; the others in order of first use
+
+
+def _color(engine):
+    """One colour per engine across every figure of a run (tab20, in order of first use)."""
+    if engine not in _COLORS:
+        _COLORS[engine] = plt.get_cmap("tab20")(len(_COLORS) % 20)
+    return _COLORS[engine]
+
+
 def _style(engine):
     if engine.startswith("hfx"):
-        return dict(marker="o", linewidth=2.2)
+        return dict(marker="o", linewidth=2.2, color=_color(engine))
     if engine.startswith("nextstat"):
-        return dict(marker="D", linestyle="-.")
-    return dict(marker=".", linestyle="--" if "minuit" in engine else "-", linewidth=1.2)
+        return dict(marker="D", linestyle="-.", color=_color(engine))
+    return dict(marker=".", linestyle="--" if "minuit" in engine else "-", linewidth=1.2, color=_color(engine))
+
+
+def _legend(fig, axes):
+    """One legend for all panels (a panel may lack engines that another has)."""
+    seen = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label, h)
+    labels = sorted(seen)
+    fig.legend([seen[l] for l in labels], labels, fontsize=7, loc="center left", bbox_to_anchor=(0.91, 0.5))
 
 
 def _save(fig, out, name):
@@ -67,7 +87,7 @@ def time_vs_size(rows, out, machine):
                 ax.errorbar(x, y, yerr=err, label=engine, capsize=2, **_style(engine))
             ax.set(xscale="log", yscale="log", xlabel="bins", ylabel="median time per call [s]", title=task)
             ax.grid(True, which="both", alpha=0.3)
-        axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+        _legend(fig, axes[0])
         fig.suptitle(f"{family}: time per call vs model size (bars: quartiles)\n{machine}", fontsize=9, y=1.06)
         paths += _save(fig, out, f"time-vs-size-{family}")
     return paths
@@ -88,7 +108,7 @@ def speedup(rows, out, machine, baseline):
         ax.axhline(1, color="k", linewidth=0.8)
         ax.set(xscale="log", yscale="log", xlabel="bins", ylabel=f"speedup over {baseline}", title=f"{family}: hypotest")
         ax.grid(True, which="both", alpha=0.3)
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+    _legend(fig, axes[0])
     fig.suptitle(f"speedup of one q~ hypotest over {baseline}\n{machine}", fontsize=9, y=1.06)
     return _save(fig, out, "speedup")
 
@@ -122,7 +142,7 @@ def crossover(rows, out, machine):
         ax.set(xscale="log", yscale="log", xlabel="bins", ylabel="time(hfx-cpu-ref) / time(backend)",
                title=f"{family}: {task}")
         ax.grid(True, which="both", alpha=0.3)
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+    _legend(fig, axes[0])
     note = "" if gpu_rows else " (no GPU rows in these results: other hfx backends only)"
     fig.suptitle(f"crossover against hfx-cpu-ref{note}\n{machine}", fontsize=9, y=1.06)
     return _save(fig, out, "crossover")
@@ -143,7 +163,7 @@ def toys(rows, out, machine):
                 ax.plot(*zip(*sorted(pts)), label=engine, **_style(engine))
         ax.set(xscale="log", yscale="log", xlabel="toys per hypotest (batch size)", ylabel="toys/s", title=w)
         ax.grid(True, which="both", alpha=0.3)
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+    _legend(fig, axes[0])
     fig.suptitle(f"toy-based hypotests: throughput vs number of toys\n{machine}", fontsize=9, y=1.06)
     return _save(fig, out, "toys")
 
