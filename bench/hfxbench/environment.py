@@ -6,7 +6,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from .engines.hfx import REPO, build_dir, git_commit
+from .engines.hfx import build_dir, git_commit
 
 LIBRARIES = ("pyhf", "numpy", "scipy", "iminuit", "jax", "jaxlib", "torch", "tensorflow", "tensorflow-probability",
              "nextstat", "matplotlib")

@@ -7,7 +7,6 @@ scaling family, an engine whose median for a task exceeded the block's `size_bud
 larger sizes (recorded as such) so that a slow engine cannot take the whole run.
 """
 import csv
-import datetime
 import fnmatch
 import json
 import os
