@@ -239,3 +239,26 @@ def test_timer_reports_errors_as_results(tmp_path):
     assert proc.returncode == 1 and "nosuch" in json.loads(proc.stdout)["reason"]
     proc = subprocess.run([str(BUILD / "hfx-timeit"), str(ws), "--task", "bogus"], capture_output=True, text=True)
     assert proc.returncode == 2 and "usage" in proc.stderr
+
+
+def test_user_folder_and_gzipped_workspace(tmp_path):
+    """A HEPData folder (BkgOnly.json beside patch.*.json) gives the patches only; a gzipped full
+    workspace is read as such; a background-only one is marked so that POI tasks are skipped."""
+    import gzip
+    folder = tmp_path / "Region"
+    folder.mkdir()
+    (folder / "BkgOnly.json").write_text(json.dumps(uncorrelated_background(2)))
+    for name in ("a", "b"):
+        (folder / f"patch.{name}.json").write_text(
+            json.dumps([{"op": "replace", "path": "/observations/0/data/0", "value": 110.0}]))
+    single, grid = workloads.user(tmp_path / "cache", folder / "BkgOnly.json", folder)
+    assert [Path(p).name for p in grid.grid["patches"]] == ["patch.a.json", "patch.b.json"]
+    assert grid.n_patches == 2 and single.patches == [grid.grid["patches"][0]]
+    spec = uncorrelated_background(3)
+    spec["channels"][0]["samples"][0]["modifiers"] = []  # the POI's modifier gone: background-only
+    with gzip.open(tmp_path / "bkg.json.gz", "wt") as f:
+        json.dump(spec, f)
+    (ws,) = workloads.user(tmp_path / "cache", tmp_path / "bkg.json.gz")
+    assert ws.id == "user-bkg" and ws.n_bins == 3 and ws.no_poi
+    from hfxbench.engines import needs_poi
+    assert needs_poi(ws.no_poi, "hypotest") and not needs_poi(ws.no_poi, "fit")

@@ -28,7 +28,7 @@
 
 /* Fills err (if not NULL) and returns code, so that callers can write
  *   return hfx__error(err, HFX_ERR_MODEL, "/channels/0", "channel '%s' has no samples", name);
- * pointer may be NULL. Leaves err->source as it is (callers that know the file set it). */
+ * pointer may be NULL. Clears err->source: callers that know the file set it afterwards. */
 enum hfx_status hfx__error(struct hfx_error * err, enum hfx_status code, const char * pointer, const char * fmt, ...)
     HFX_PRINTF(4, 5);
 

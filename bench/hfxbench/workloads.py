@@ -144,20 +144,22 @@ def user(cache, path, patchset=None, name=None):
     """A workspace, or a background workspace with a patchset file or a folder of patch files (then
     the first patch for the single-model tasks and all of them as a grid)."""
     path = Path(path)
-    spec = json.loads(path.read_text())
+    spec = read_json(path)
     n_bins, n_ch = _size(spec)
-    name = name or path.stem
+    name = name or path.name.removesuffix(".gz").removesuffix(".json")
     if not patchset:
         return [Workload(f"user-{name}", "user", n_bins, n_ch, workspace=str(path), no_poi=_poi_missing(spec),
                          source=str(path))]
     ps = Path(patchset)
     if ps.is_dir():
-        files = sorted(str(p) for p in ps.glob("*.json"))
+        # HEPData's layout: patch.<name>.json beside BkgOnly.json; else every other JSON file there
+        files = sorted(str(p) for p in ps.glob("patch*.json")) or sorted(
+            str(p) for p in ps.glob("*.json") if p.resolve() != path.resolve())
         first_spec_patch = {"patches": [files[0]]}
         grid = {"background": str(path), "patches": files}
         n = len(files)
     else:
-        doc = json.loads(ps.read_text())
+        doc = read_json(ps)
         first = doc["patches"][0]
         first_file = _write(cache, f"user-{name}-{first['metadata']['name']}", first["patch"])
         first_spec_patch = {"patches": [first_file]}

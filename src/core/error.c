@@ -26,11 +26,12 @@ enum hfx_status hfx__error(struct hfx_error * err, enum hfx_status code, const c
     if (!err) {
         return code;
     }
-    /* no stale position from an earlier error in a reused struct; the source is set by callers that
-     * know the file, before or after this call */
-    err->code   = code;
-    err->line   = 0;
-    err->column = 0;
+    /* every field filled (hfx.h's contract), also in an uninitialised or reused struct: no stale
+     * position or file; callers that know the file set it afterwards (hfx__error_source) */
+    err->code      = code;
+    err->line      = 0;
+    err->column    = 0;
+    err->source[0] = '\0';
     snprintf(err->pointer, sizeof err->pointer, "%s", pointer ? pointer : "");
     va_list ap;
     va_start(ap, fmt);

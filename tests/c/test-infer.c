@@ -19,6 +19,7 @@
 #include "hfx/hfx.h"
 
 #include <jansson.h>
+#include <string.h>
 
 static int cls_close(double a, double b) {
     double d = fabs(a - b);
@@ -90,7 +91,33 @@ static void check_model(const char * name, json_t * ref) {
     hfx_workspace_free(ws);
 }
 
+/* An error from inference on a caller's uninitialised struct fills every field (hfx.h): no garbage
+ * from the struct's old contents in the formatted message. */
+static void check_error_fills_struct(void) {
+    char             path[1024];
+    struct hfx_error err;
+    hfx_workspace_t  ws;
+    hfx_model_t      m;
+    hfx_engine_t     e;
+    snprintf(path, sizeof path, "%s/infer_simple.json", HFX_TEST_DATA);
+    ASSERT_EQ(hfx_workspace_load(path, &ws, &err), HFX_OK);
+    struct hfx_model_options mo = {.no_poi = true};
+    ASSERT_EQ(hfx_model_create(ws, &mo, &m, &err), HFX_OK);
+    ASSERT_EQ(hfx_engine_create(m, NULL, &e, &err), HFX_OK);
+    memset(&err, 0xAB, sizeof err);
+    struct hfx_hypotest_options h = {.poi_test = 1.0};
+    struct hfx_hypotest_result  r;
+    ASSERT(hfx_hypotest(e, &h, &r, &err) != HFX_OK);
+    char buf[2048];
+    ASSERT_STREQ(hfx_error_format(&err, buf, sizeof buf), "a hypothesis test needs a POI; the model was built without one");
+    ASSERT(err.line == 0 && err.column == 0 && err.source[0] == '\0' && err.pointer[0] == '\0');
+    hfx_engine_free(e);
+    hfx_model_free(m);
+    hfx_workspace_free(ws);
+}
+
 int main(void) {
+    check_error_fills_struct();
     json_error_t jerr;
     json_t *     ref = json_load_file(HFX_TEST_DATA "/infer_pyhf076.json", 0, &jerr);
     ASSERT(ref != NULL);

@@ -5,3 +5,13 @@ run in Python worker processes (hfxbench.worker) through modules of this package
 class Unsupported(Exception):
     """An engine cannot run a task (not installed, no such feature, no device): recorded as a skip
     with this reason."""
+
+
+POI_TASKS = ("hypotest", "upper-limit", "toys")
+
+
+def needs_poi(workload_no_poi, task_name):
+    """The skip reason when a task needs a POI and the workspace is background-only, else None."""
+    if workload_no_poi and task_name in POI_TASKS:
+        return f"{task_name} needs a POI; this workspace is background-only (fitted without one)"
+    return None

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from ..timing import measure
+from . import needs_poi
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -67,6 +68,9 @@ class HfxEngine:
             return self._grid(workload, protocol, timeout)
         if not workload.workspace:
             return {"status": "skipped", "reason": "this workload is a grid only"}
+        why = needs_poi(workload.no_poi, task["name"])
+        if why:
+            return {"status": "skipped", "reason": why}
         args = [str(build_dir() / "hfx-timeit"), workload.workspace, "--task", task["name"], "--backend", self.backend,
                 "--threads", str(self.threads)]
         for p in workload.patches:

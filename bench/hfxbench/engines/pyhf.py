@@ -11,7 +11,7 @@ Results are converted to Python floats inside the timed call, so lazy or asynchr
 finish their work before the clock stops."""
 import numpy as np
 
-from . import Unsupported
+from . import Unsupported, needs_poi
 from ..points import batch_points
 
 OPTIMIZER_FREE_TASKS = ("nll", "grad", "nll-batch")
@@ -111,6 +111,9 @@ def prepare(options, workload, task):
     name = task["name"]
     if options.get("optimizer", "scipy") != "scipy" and name in OPTIMIZER_FREE_TASKS:
         raise Unsupported("this task runs no optimizer: see the same backend with scipy")
+    why = needs_poi(workload.get("no_poi"), name)
+    if why:
+        raise Unsupported(why)
     pyhf = _setup(options)
     tl = pyhf.tensorlib
     if name == "grid":
