@@ -523,10 +523,10 @@ enum hfx_status hfx_patchset_find(hfx_patchset_t ps, const char * name, size_t *
         int k = snprintf(list + len, sizeof list - len, "%s'%s'", j ? ", " : "", ps->patches[best[j]].name);
         len += k > 0 ? (size_t) k : 0;
     }
-    hfx__error_clear(err);
+    hfx__error(err, HFX_ERR_NOT_FOUND, NULL, "no patch named '%s' among %zu patch%s (closest: %s)", name,
+               ps->n_patches, ps->n_patches == 1 ? "" : "es", list);
     hfx__error_source(err, ps->source);
-    return hfx__error(err, HFX_ERR_NOT_FOUND, NULL, "no patch named '%s' among %zu patch%s (closest: %s)", name,
-                      ps->n_patches, ps->n_patches == 1 ? "" : "es", list);
+    return HFX_ERR_NOT_FOUND;
 }
 
 enum hfx_status hfx_patchset_apply(hfx_patchset_t ps, size_t i, hfx_workspace_t ws, struct hfx_error * err) {
