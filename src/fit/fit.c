@@ -148,9 +148,7 @@ enum hfx_status hfx_twice_nll(hfx_engine_t e, const double * pars, const double 
     if (!e || !pars || !twice_nll) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_twice_nll: NULL argument");
     }
-    const double * d = data ? data : e->m->observed;
-    double         c = hfx__data_constant(e->m, d);
-    return hfx__engine_eval(e, 1, pars, d, 0, &c, twice_nll, grad, err);
+    return hfx_twice_nll_batch(e, 1, pars, data, twice_nll, grad, err);
 }
 
 enum hfx_status hfx_twice_nll_batch(hfx_engine_t e, size_t n, const double * pars, const double * data,

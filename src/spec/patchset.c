@@ -375,7 +375,6 @@ static enum hfx_status build(struct hfx_patchset * ps, struct hfx_error * err) {
 
 enum hfx_status hfx_patchset_load(const char * path, hfx_patchset_t * out, struct hfx_error * err) {
     if (!path || !out) {
-        hfx__error_clear(err);
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_patchset_load: NULL argument");
     }
     *out                     = NULL;
@@ -491,7 +490,6 @@ static size_t edit_distance(const char * a, const char * b) {
 
 enum hfx_status hfx_patchset_find(hfx_patchset_t ps, const char * name, size_t * index, struct hfx_error * err) {
     if (!ps || !name || !index) {
-        hfx__error_clear(err);
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_patchset_find: NULL argument");
     }
     for (size_t i = 0; i < ps->n_patches; i++) {
@@ -531,7 +529,6 @@ enum hfx_status hfx_patchset_find(hfx_patchset_t ps, const char * name, size_t *
 
 enum hfx_status hfx_patchset_apply(hfx_patchset_t ps, size_t i, hfx_workspace_t ws, struct hfx_error * err) {
     if (!ps || !ws || i >= ps->n_patches) {
-        hfx__error_clear(err);
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_patchset_apply: %s",
                           !ps || !ws ? "NULL argument" : "patch index out of range");
     }

@@ -35,7 +35,6 @@ static enum hfx_status fail(struct hfx_error * err, const struct hfx_error * tmp
 
 /* An error with no source, line or pointer left over from an earlier report. */
 static enum hfx_status fresh_error(struct hfx_error * err, enum hfx_status code, const char * msg) {
-    hfx__error_clear(err);
     return hfx__error(err, code, NULL, "%s", msg);
 }
 

@@ -61,29 +61,30 @@ static inline void hfx_test_random_model(json_t * line, hfx_workspace_t * ws, hf
  * and mu = 1 on the Asimov data. */
 static const char * const hfx_test_fit_keys[5] = {"free_data", "mu1_data", "mu0_data", "free_asimov", "mu1_asimov"};
 
-static inline void hfx_test_hypotest_fits(hfx_engine_t e, double t[5]) {
-    hfx_model_t            m      = hfx_engine_model(e);
-    double *               asimov = calloc(hfx_model_n_bins(m) + hfx_model_n_aux(m), sizeof *asimov);
+/* The free fit and the fit at mu = 1 on data (NULL: observed): t[0], t[1]. */
+static inline void hfx_test_free_and_mu1_fits(hfx_engine_t e, const double * data, double t[2]) {
     struct hfx_error       err;
     struct hfx_fit_result  r;
-    struct hfx_fit_options o = {0};
+    struct hfx_fit_options o = {.data = data};
     ASSERT_EQ(hfx_fit(e, &o, &r, &err), HFX_OK);
     t[0]        = r.twice_nll;
     o.fix_poi   = true;
     o.poi_value = 1.0;
     ASSERT_EQ(hfx_fit(e, &o, &r, &err), HFX_OK);
-    t[1]        = r.twice_nll;
-    o.poi_value = 0.0;
+    t[1] = r.twice_nll;
+}
+
+static inline void hfx_test_hypotest_fits(hfx_engine_t e, double t[5]) {
+    hfx_model_t            m      = hfx_engine_model(e);
+    double *               asimov = calloc(hfx_model_n_bins(m) + hfx_model_n_aux(m), sizeof *asimov);
+    struct hfx_error       err;
+    struct hfx_fit_result  r;
+    struct hfx_fit_options o = {.fix_poi = true, .poi_value = 0.0};
+    hfx_test_free_and_mu1_fits(e, NULL, t);
     ASSERT_EQ(hfx_fit(e, &o, &r, &err), HFX_OK);
     t[2] = r.twice_nll;
     ASSERT_EQ(hfx_model_expected_data(m, r.pars, asimov, &err), HFX_OK);
-    struct hfx_fit_options a = {.data = asimov};
-    ASSERT_EQ(hfx_fit(e, &a, &r, &err), HFX_OK);
-    t[3]        = r.twice_nll;
-    a.fix_poi   = true;
-    a.poi_value = 1.0;
-    ASSERT_EQ(hfx_fit(e, &a, &r, &err), HFX_OK);
-    t[4] = r.twice_nll;
+    hfx_test_free_and_mu1_fits(e, asimov, t + 3);
     free(asimov);
 }
 
