@@ -1,5 +1,6 @@
 """The environment a run was measured in: commit, compiler and flags, CPU, GPU, library versions."""
 import datetime
+import functools
 import os
 import platform
 import subprocess
@@ -52,7 +53,9 @@ def _build():
     return out
 
 
-def _gpus():
+@functools.lru_cache(maxsize=None)
+def gpus():
+    """The GPUs nvidia-smi lists (name, driver, memory); [] without one. Asked once per process."""
     out = _cmd("nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader")
     return [dict(zip(("name", "driver", "memory"), (x.strip() for x in l.split(",")))) for l in out.splitlines() if l]
 
@@ -72,7 +75,7 @@ def environment():
         "cpu": _cpu(),
         "cores": os.cpu_count(),
         "memory_bytes": _memory_bytes(),
-        "gpus": _gpus(),
+        "gpus": gpus(),
         "build": _build(),
         "python": platform.python_version(),
         "libraries": versions,

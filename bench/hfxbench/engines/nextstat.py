@@ -107,12 +107,9 @@ def _has_cuda():
 
 def device(options):
     if _wants_gpu(options) and _has_cuda():
-        try:
-            out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=30).stdout.strip()
-            return out.splitlines()[0] if out else "cuda"
-        except (OSError, subprocess.SubprocessError):
-            return "cuda"
+        from ..environment import gpus
+        found = gpus()
+        return found[0]["name"] if found else "cuda"
     return "cpu"
 
 

@@ -8,6 +8,8 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from ..environment import gpus
+
 BENCH = Path(__file__).resolve().parents[2]
 
 
@@ -24,7 +26,7 @@ class WorkerEngine:
         missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
         if missing:
             return False, f"not installed: {', '.join(missing)} (pip install {' '.join(self.requires)})"
-        if self.options.get("device") == "gpu" and not gpu_present():
+        if self.options.get("device") == "gpu" and not gpus():
             return False, "no GPU on this machine (nvidia-smi lists none)"
         return True, ""
 
@@ -47,14 +49,6 @@ class WorkerEngine:
             return json.loads(proc.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
             return {"status": "error", "reason": f"worker exited {proc.returncode}: {proc.stderr.strip()[-500:]}"}
-
-
-def gpu_present():
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
-        return out.returncode == 0 and "GPU" in out.stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 PYHF_BACKENDS = {  # pyhf backend -> the modules it needs
