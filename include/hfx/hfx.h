@@ -192,6 +192,12 @@ enum hfx_status hfx_model_expected_data(hfx_model_t m, const double * pars, doub
  * is reported by hfx_engine_create. */
 size_t       hfx_backend_count(void);
 const char * hfx_backend_name(size_t i);
+/* Whether compiled-in backend i can run here (a device present, a kernel image for it); false for
+ * i >= hfx_backend_count(). When it cannot and why is not NULL, *why gets the reason (a static
+ * string, owned by the library; NULL when usable). Thread-safe. */
+bool         hfx_backend_usable(size_t i, const char ** why);
+/* A one-line summary of backend i (static), NULL for i >= hfx_backend_count(). */
+const char * hfx_backend_description(size_t i);
 
 typedef struct hfx_engine * hfx_engine_t;
 
@@ -208,6 +214,10 @@ struct hfx_engine_options {
     const char *     backend;   /* NULL: "cpu-ref" */
     int              n_threads; /* for threaded backends; 0: all cores */
     enum hfx_explore explore;
+    /* Fits advanced together in one batch (toys, grid points, a hypotest's independent fits), each
+     * round sending all their pending points to the backend in one call; 0: the backend's choice
+     * (cpu-ref 1, threaded and device backends more). Results do not depend on it. */
+    size_t           batch;
 };
 
 /* Binds a model to a backend and allocates everything fits need, so that fits allocate nothing.
@@ -300,6 +310,10 @@ struct hfx_hypotest_result {
     double cls_exp[5];   /* -2σ, -1σ, median, +1σ, +2σ (increasing CLs), as pyhf */
     double teststat;     /* observed test statistic (q, not sqrt(q)) */
     double mu_hat;       /* unconditional best-fit POI */
+    /* toybased: toys of the signal + background and background-only ensembles whose fits failed
+     * (a non-finite start, or the iteration limit reached) or gave no finite test statistic. They
+     * are left out: each p-value is the tail fraction among its ensemble's remaining toys. */
+    size_t toys_failed_sb, toys_failed_b;
 };
 
 enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options * opts,
@@ -312,6 +326,12 @@ struct hfx_upper_limit_options {
                                               a lower bound of 0 replaced by upper / 100 (at 0 the q~
                                               CLs is 0/0; pyhf's upper_limit() fails there) */
     double rtol;                           /* 1e-4 as pyhf toms748_scan; 0 = default */
+    /* n_scan >= 2: instead of the root search, pyhf's linear_grid_scan: CLs at n_scan equally spaced
+     * points from lo to hi (both required; their 2 n_scan fits run as one batch), each limit
+     * interpolated linearly where its CLs curve crosses level (np.interp: the end value outside). */
+    size_t   n_scan;
+    double * scan_cls;                     /* (optional) [n_scan * 6] filled per point: CLs_obs, then the
+                                              5 expected; caller-owned */
 };
 
 struct hfx_upper_limit_result {

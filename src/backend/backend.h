@@ -30,6 +30,9 @@ struct hfx_backend_i {
      * (hfx__data_constant of its data). Writes out[k] and, if grad is not NULL, grad + k * n_pars. */
     enum hfx_status (*eval)(void * plan, size_t n, const double * pars, const double * data, size_t data_stride,
                             const double * data_const, double * out, double * grad, struct hfx_error * err);
+    /* (optional) how many fits a batch should advance together to keep this plan busy (threads
+     * times a few, a device thousands); NULL: 1, fits one at a time. */
+    size_t (*batch_size)(void * plan);
 };
 
 /* The registry: backends compiled into this build, in preference order. */
@@ -40,6 +43,7 @@ const struct hfx_backend_i * hfx__backend_find(const char * name);
 extern const struct hfx_backend_i hfx_backend_cpu_ref;
 extern const struct hfx_backend_i hfx_backend_cpu;
 #ifdef HFX_USE_CUDA
+/* src/backend/cuda/cuda.cu (nvcc): available() asks the CUDA runtime once per process. */
 extern const struct hfx_backend_i hfx_backend_cuda;
 #endif
 

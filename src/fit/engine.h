@@ -1,40 +1,58 @@
 /*
- * engine.h -- a model bound to a backend, with every buffer a fit or a hypotest needs allocated up
- * front, so that the optimizer loop allocates nothing.
+ * engine.h -- a model bound to a backend, and the batch driver that runs fits on it.
+ *
+ * A fit lives in a slot (fit-slot.h), not in the engine. A batch holds K slots and advances them
+ * together: each round gathers the pending point of every active slot into one backend call
+ * (data_stride = n_data when their data differ), feeds each slot its value, and tells the caller
+ * about every fit that ended, so that it can start the next fit in that slot (a toy's conditional
+ * fit after its free fit, the next toy, the next point of a scan). Every buffer is allocated when
+ * the batch is made: nothing is allocated per round. A single fit is a batch of one, so batched and
+ * sequential fits run the same code and give the same numbers to the bit.
  */
 #ifndef HFX_ENGINE_H
 #define HFX_ENGINE_H
 
 #include "backend/backend.h"
-#include "fit/minimize.h"
+#include "fit/fit-slot.h"
+
+struct hfx__batch {
+    hfx_engine_t           e;
+    size_t                 cap;
+    size_t                 n;          /* slots in use: the first n (hfx__engine_batch sets it) */
+    struct hfx__fit_slot * slots;      /* [cap] */
+    void *                 slot_mem;   /* the slots' arrays, hfx__slot_bytes each */
+    /* one round's gathered points */
+    double *               pars, * grad; /* [cap * n_pars] */
+    double *               out;          /* [cap] */
+    double *               data;         /* [cap * n_data], used when the points' data differ */
+    double *               data_const;   /* [cap] */
+    size_t *               active;       /* [cap] slot of each gathered point */
+};
 
 struct hfx_engine {
     const struct hfx_model *     m;
     const struct hfx_backend_i * be;
     void *                       plan;
-    size_t                       n_data;       /* n_bins + n_aux */
+    size_t                       n_data;  /* n_bins + n_aux */
     enum hfx_explore             explore;
 
-    /* fit buffers, [n_pars] unless noted */
-    void *   min_ws;
+    struct hfx__batch * batch;            /* the engine's own batch, grown on demand (hfx__engine_batch) */
+    size_t              batch_max;        /* fits per batch: hfx_engine_options.batch or the backend's choice */
+
+    /* uncertainties: the Hessian's points go to the backend in chunks of hess_chunk */
     void *   hess_ws;
-    double * x0, * lower, * upper, * grad, * best, * unc, * trial;
-    double * scale, * z, * zlower, * zupper; /* [n_pars] preconditioning: x = scale * z */
-    double * saved;                          /* [n_pars] best point kept across a polish */
-    signed char * side;                      /* [n_pars] kinked parameters: -1/+1 keeps the fit on that side of 0 */
-    double * cov;                              /* [n_pars * n_pars] */
-    bool *   fixed;
+    size_t   hess_chunk;
+    double * hess_pars, * hess_grad, * hess_out; /* [hess_chunk * n_pars], ..., [hess_chunk] */
+    double * cov;                                /* [n_pars * n_pars] */
+    double * unc;                                /* [n_pars] */
 
     /* inference buffers */
     double * data_asimov;                      /* [n_data] */
-    double * data_toy;                         /* [n_data] */
-    double * pars_tmp;                         /* [n_pars] */
-    double * pars_b, * pars_sb;                /* [n_pars] fitted parameters for toys */
     double * pars_free, * pars_gen;            /* [n_pars] hypotest warm starts: free fit, Asimov generator */
+    double * pars_asimov_free;                 /* [n_pars] the free fit to the Asimov data */
     double * eval_scratch;                     /* model expected-data scratch */
 
     struct hfx_engine_stats stats;
-    int                     fit_iters; /* optimizer iterations of the fit under way, over all its descents */
 };
 
 /* Every evaluation goes through here, so that the work counters see it. */
@@ -46,14 +64,54 @@ static inline enum hfx_status hfx__engine_eval(hfx_engine_t e, size_t n, const d
     return e->be->eval(e->plan, n, pars, data, data_stride, data_const, out, grad, err);
 }
 
-/* Runs one fit; data_const is hfx__data_constant(m, data). Internal form of hfx_fit with no copying
- * of options: fixed and x0 are taken from e->fixed and e->x0, which the caller fills. */
-enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_const, bool uncertainties,
-                             struct hfx_fit_result * result, struct hfx_error * err);
+//
+// Batches
+//
 
-/* Convenience for inference: best twice_nll of a fit from start (NULL: the model's init) with the
- * model's fixed set, the POI free (poi_fixed false) or held at poi_value. pars_out ([n_pars]) may be
- * NULL. */
+/* The engine's batch with want slots in use, or fewer where batch_max or memory say so (at least
+ * one; b->n says how many). Owned by the engine; results in its slots stay valid until the next fit. */
+enum hfx_status hfx__engine_batch(hfx_engine_t e, size_t want, struct hfx__batch ** out, struct hfx_error * err);
+
+/* Starts the fit the caller has described in slot i (data, data_const, x0, fixed, explore, tag). */
+void hfx__batch_start(struct hfx__batch * b, size_t i);
+
+/* Called for each fit that ends, with the slot (phase DONE): read the result, then start another fit
+ * in it (hfx__batch_start) or leave it. A non-OK return stops the run with that status. */
+typedef enum hfx_status (*hfx__fit_done_fn)(void * user, struct hfx__batch * b, size_t slot, struct hfx_error * err);
+
+/* Runs rounds until no slot is active. Slots that end are left DONE (or whatever on_done made of
+ * them). Errors: the backend's, or on_done's. */
+enum hfx_status hfx__batch_run(struct hfx__batch * b, hfx__fit_done_fn on_done, void * user, struct hfx_error * err);
+
+//
+// Fits for inference
+//
+
+/* One fit of inference: the model's fixed set, the POI free or held at poi_value. */
+struct hfx__fit_job {
+    const double * data;       /* [n_data] */
+    double         data_const; /* hfx__data_constant of data */
+    const double * start;      /* [n_pars], NULL: the model's init */
+    bool           poi_fixed;
+    double         poi_value;
+    /* results */
+    double         twice_nll;
+    double *       pars_out;   /* [n_pars] the best fit is copied here, or NULL */
+    int            status;     /* enum hfx_fit_status */
+};
+
+/* Runs n independent jobs as one batch (as many at a time as the engine's batch holds). A job whose
+ * start is not finite is an error, as in hfx_fit. */
+enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t n, struct hfx_error * err);
+
+/* Describes job j in slot i of b (the caller then calls hfx__batch_start). */
+void hfx__fit_job_describe(struct hfx__batch * b, size_t i, const struct hfx__fit_job * j);
+
+/* The error for a fit whose start point is not finite. */
+enum hfx_status hfx__fit_bad_start(struct hfx_error * err);
+
+/* One job: best twice_nll of a fit from start (NULL: the model's init), the POI free or held at
+ * poi_value; pars_out ([n_pars]) may be NULL. */
 enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, const double * start,
                                 bool poi_fixed, double poi_value, double * twice_nll, double * pars_out,
                                 struct hfx_error * err);

@@ -1,23 +1,22 @@
 /*
- * fit.c -- engines and fits: drives the reverse-communication minimizer with backend evaluations.
+ * fit.c -- engines, the batch driver and fits.
  *
- * The minimizer asks for points; the engine evaluates them on its backend; nothing is allocated
- * between hfx_engine_create and hfx_engine_free. A fixed parameter is held by giving it equal lower
- * and upper bounds at its value, so that a value outside the model's bounds (mu = 15 with mu in
- * [0, 10]) is honoured rather than clipped.
+ * An engine binds a model to a backend plan. Fits run in the slots of a batch (engine.h): every
+ * round sends the pending points of all active slots to the backend in one call, so that toys,
+ * scan points and the independent fits of a hypotest share calls, and a threaded or device
+ * backend gets work it can spread. The batch, the Hessian buffers and the slots' memory are made on
+ * first use and kept: an engine used only for evaluation allocates no optimizer state, and no
+ * round allocates anything.
  */
 #include "core/clock.h"
 #include "fit/engine.h"
 
-#include <float.h>
 #include <math.h>
 #include <string.h>
 
-static const struct hfx_min_options fit_defaults = {
-    .max_iter = 2000,
-    .gtol     = 1e-12,
-    .ftol     = 0.0,
-};
+/* The slots of one batch may take this much memory at most (the dense BFGS matrix is n_pars^2):
+ * sbottom (64 parameters) fits ~6000 slots in it, a 600-parameter model ~90. */
+#define HFX_BATCH_MEMORY_MAX ((size_t) 256 << 20)
 
 const char * hfx_fit_status_str(enum hfx_fit_status s) {
     switch (s) {
@@ -33,6 +32,153 @@ const char * hfx_fit_status_str(enum hfx_fit_status s) {
     return "unknown";
 }
 
+//
+// Batches
+//
+
+static void batch_free(struct hfx__batch * b) {
+    if (!b) {
+        return;
+    }
+    free(b->slots);
+    free(b->slot_mem);
+    free(b->pars);
+    free(b->grad);
+    free(b->out);
+    free(b->data);
+    free(b->data_const);
+    free(b->active);
+    free(b);
+}
+
+static enum hfx_status batch_create(hfx_engine_t e, size_t cap, struct hfx__batch ** out, struct hfx_error * err) {
+    const struct hfx_model * m  = e->m;
+    size_t                   np = m->n_pars ? m->n_pars : 1, bytes = hfx__slot_bytes(m);
+    struct hfx__batch *      b  = calloc(1, sizeof *b);
+    if (b) {
+        b->e          = e;
+        b->cap        = cap;
+        b->slots      = calloc(cap, sizeof *b->slots);
+        b->slot_mem   = aligned_alloc(64, cap * bytes);
+        b->pars       = malloc(cap * np * sizeof(double));
+        b->grad       = malloc(cap * np * sizeof(double));
+        b->out        = malloc(cap * sizeof(double));
+        b->data       = malloc(cap * e->n_data * sizeof(double) + sizeof(double));
+        b->data_const = malloc(cap * sizeof(double));
+        b->active     = malloc(cap * sizeof(size_t));
+    }
+    if (!b || !b->slots || !b->slot_mem || !b->pars || !b->grad || !b->out || !b->data || !b->data_const ||
+        !b->active) {
+        batch_free(b);
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (a batch of %zu fits)", cap);
+    }
+    for (size_t i = 0; i < cap; ++i) {
+        hfx__slot_init(&b->slots[i], m, (unsigned char *) b->slot_mem + i * bytes);
+    }
+    *out = b;
+    return HFX_OK;
+}
+
+enum hfx_status hfx__engine_batch(hfx_engine_t e, size_t want, struct hfx__batch ** out, struct hfx_error * err) {
+    size_t limit = HFX_BATCH_MEMORY_MAX / hfx__slot_bytes(e->m);
+    limit        = limit < e->batch_max ? limit : e->batch_max;
+    size_t cap   = want < limit ? want : limit;
+    cap          = cap ? cap : 1;
+    if (!e->batch || e->batch->cap < cap) {
+        struct hfx__batch * b  = NULL;
+        enum hfx_status     st = batch_create(e, cap, &b, err);
+        if (st != HFX_OK) {
+            return st;
+        }
+        batch_free(e->batch);
+        e->batch = b;
+    }
+    e->batch->n = cap;
+    *out        = e->batch;
+    return HFX_OK;
+}
+
+void hfx__batch_start(struct hfx__batch * b, size_t i) {
+    b->e->stats.n_fits += 1;
+    hfx__slot_start(&b->slots[i]);
+}
+
+enum hfx_status hfx__batch_run(struct hfx__batch * b, hfx__fit_done_fn on_done, void * user, struct hfx_error * err) {
+    hfx_engine_t e  = b->e;
+    size_t       np = e->m->n_pars, nd = e->n_data;
+    double       t0 = hfx__now();
+    enum hfx_status st = HFX_OK;
+    for (;;) {
+        /* gather one point per active slot: those that need a gradient first, then value-only
+         * probes, which get a call of their own (their gradient would cost as much as the value) */
+        size_t n = 0, n_grad = 0;
+        for (int pass = 0; pass < 2; ++pass) {
+            for (size_t i = 0; i < b->n; ++i) {
+                const struct hfx__fit_slot * s = &b->slots[i];
+                if (s->phase == HFX_SLOT_EVAL && s->want_grad == (pass == 0)) {
+                    memcpy(b->pars + n * np, s->x, np * sizeof(double));
+                    b->active[n++] = i;
+                }
+            }
+            n_grad = pass == 0 ? n : n_grad;
+        }
+        if (n == 0) {
+            break;
+        }
+        /* one data vector for all (stride 0), or each point's own */
+        const struct hfx__fit_slot * s0     = &b->slots[b->active[0]];
+        const double *               data   = s0->data;
+        size_t                       stride = 0;
+        b->data_const[0]                    = s0->data_const;
+        for (size_t k = 1; k < n && stride == 0; ++k) {
+            const struct hfx__fit_slot * s = &b->slots[b->active[k]];
+            stride = s->data != s0->data || s->data_const != s0->data_const ? nd : 0;
+        }
+        if (stride) {
+            for (size_t k = 0; k < n; ++k) {
+                const struct hfx__fit_slot * s = &b->slots[b->active[k]];
+                memcpy(b->data + k * nd, s->data, nd * sizeof(double));
+                b->data_const[k] = s->data_const;
+            }
+            data = b->data;
+        }
+        if (n_grad > 0) {
+            st = hfx__engine_eval(e, n_grad, b->pars, data, stride, b->data_const, b->out, b->grad, err);
+        }
+        if (st == HFX_OK && n > n_grad) {
+            size_t o = stride ? n_grad : 0;
+            st = hfx__engine_eval(e, n - n_grad, b->pars + n_grad * np, data + o * nd, stride, b->data_const + o,
+                                  b->out + n_grad, NULL, err);
+        }
+        if (st != HFX_OK) {
+            break;
+        }
+        /* feed, then let the caller chain or refill the slots whose fits ended */
+        for (size_t k = 0; k < n && st == HFX_OK; ++k) {
+            size_t                 i = b->active[k];
+            struct hfx__fit_slot * s = &b->slots[i];
+            hfx__slot_feed(s, b->out[k], b->grad + k * np);
+            if (s->phase == HFX_SLOT_DONE && on_done) {
+                st = on_done(user, b, i, err);
+            }
+        }
+        if (st != HFX_OK) {
+            break;
+        }
+    }
+    if (st != HFX_OK) {
+        for (size_t i = 0; i < b->cap; ++i) {
+            b->slots[i].phase = HFX_SLOT_IDLE; /* abandoned fits do not leak into the next run */
+        }
+    }
+    e->stats.fit_seconds += hfx__now() - t0;
+    return st;
+}
+
+//
+// Engines
+//
+
 void hfx_engine_free(hfx_engine_t e) {
     if (!e) {
         return;
@@ -40,30 +186,17 @@ void hfx_engine_free(hfx_engine_t e) {
     if (e->be && e->plan) {
         e->be->plan_free(e->plan);
     }
-    free(e->min_ws);
+    batch_free(e->batch);
     free(e->hess_ws);
-    free(e->x0);
-    free(e->lower);
-    free(e->upper);
-    free(e->grad);
-    free(e->best);
-    free(e->unc);
-    free(e->trial);
-    free(e->scale);
-    free(e->z);
-    free(e->zlower);
-    free(e->zupper);
-    free(e->side);
-    free(e->saved);
+    free(e->hess_pars);
+    free(e->hess_grad);
+    free(e->hess_out);
     free(e->cov);
-    free(e->fixed);
+    free(e->unc);
     free(e->data_asimov);
-    free(e->data_toy);
-    free(e->pars_tmp);
-    free(e->pars_b);
-    free(e->pars_sb);
     free(e->pars_free);
     free(e->pars_gen);
+    free(e->pars_asimov_free);
     free(e->eval_scratch);
     free(e);
 }
@@ -94,39 +227,17 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     if (!e) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
-    size_t np = m->n_pars ? m->n_pars : 1;
-    e->m      = m;
-    e->be     = be;
-    e->n_data = m->n_bins + m->n_aux;
-    e->explore = opts ? opts->explore : HFX_EXPLORE_DEFAULT;
-    e->min_ws       = aligned_alloc(16, (hfx__min_workspace_size(np) + 15) / 16 * 16);
-    e->hess_ws      = aligned_alloc(16, (hfx__hess_workspace_size(np) + 15) / 16 * 16);
-    e->x0           = calloc(np, sizeof(double));
-    e->lower        = calloc(np, sizeof(double));
-    e->upper        = calloc(np, sizeof(double));
-    e->grad         = calloc(np, sizeof(double));
-    e->best         = calloc(np, sizeof(double));
-    e->unc          = calloc(np, sizeof(double));
-    e->trial        = calloc(np, sizeof(double));
-    e->scale        = calloc(np, sizeof(double));
-    e->z            = calloc(np, sizeof(double));
-    e->zlower       = calloc(np, sizeof(double));
-    e->zupper       = calloc(np, sizeof(double));
-    e->side         = calloc(np, sizeof(signed char));
-    e->saved        = calloc(np, sizeof(double));
-    e->cov          = calloc(np * np, sizeof(double));
-    e->fixed        = calloc(np, sizeof(bool));
+    size_t np       = m->n_pars ? m->n_pars : 1;
+    e->m            = m;
+    e->be           = be;
+    e->n_data       = m->n_bins + m->n_aux;
+    e->explore      = opts ? opts->explore : HFX_EXPLORE_DEFAULT;
     e->data_asimov  = calloc(e->n_data + 1, sizeof(double));
-    e->data_toy     = calloc(e->n_data + 1, sizeof(double));
-    e->pars_tmp     = calloc(np, sizeof(double));
-    e->pars_b       = calloc(np, sizeof(double));
-    e->pars_sb      = calloc(np, sizeof(double));
     e->pars_free    = calloc(np, sizeof(double));
     e->pars_gen     = calloc(np, sizeof(double));
+    e->pars_asimov_free = calloc(np, sizeof(double));
     e->eval_scratch = calloc(hfx__eval_scratch_size(m), sizeof(double));
-    if (!e->min_ws || !e->hess_ws || !e->x0 || !e->lower || !e->upper || !e->grad || !e->best || !e->unc || !e->trial || !e->scale || !e->z || !e->zlower || !e->zupper || !e->side || !e->saved ||
-        !e->cov || !e->fixed || !e->data_asimov || !e->data_toy || !e->pars_tmp || !e->pars_b || !e->pars_sb || !e->pars_free || !e->pars_gen ||
-        !e->eval_scratch) {
+    if (!e->data_asimov || !e->pars_free || !e->pars_gen || !e->pars_asimov_free || !e->eval_scratch) {
         hfx_engine_free(e);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -136,7 +247,8 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
         hfx_engine_free(e);
         return st;
     }
-    *out = e;
+    e->batch_max = opts && opts->batch ? opts->batch : be->batch_size ? be->batch_size(e->plan) : 1;
+    *out         = e;
     return HFX_OK;
 }
 
@@ -167,243 +279,63 @@ enum hfx_status hfx_twice_nll_batch(hfx_engine_t e, size_t n, const double * par
 void hfx_engine_stats(hfx_engine_t e, struct hfx_engine_stats * out) { *out = e->stats; }
 void hfx_engine_stats_reset(hfx_engine_t e) { memset(&e->stats, 0, sizeof e->stats); }
 
-static enum hfx_fit_status fit_status_from(enum hfx_min_request r) {
-    switch (r) {
-    case HFX_MIN_CONVERGED:
-        return HFX_FIT_CONVERGED;
-    case HFX_MIN_MAX_ITER:
-        return HFX_FIT_MAX_ITER;
-    case HFX_MIN_STALLED:
-        return HFX_FIT_LINE_SEARCH;
-    default:
-        return HFX_FIT_FAILED;
-    }
-}
+//
+// Uncertainties
+//
 
-static enum hfx_status compute_uncertainties(hfx_engine_t e, const double * data, double data_const,
+/* The inverse Hessian of twice_nll at the slot's minimum, its 2 gradients per free parameter sent
+ * to the backend in batches of hess_chunk points. */
+static enum hfx_status compute_uncertainties(hfx_engine_t e, const struct hfx__fit_slot * s,
                                              struct hfx_error * err) {
     const struct hfx_model * m  = e->m;
     size_t                   np = m->n_pars;
-    struct hfx_hess_state    hs;
-    hfx__hess_init(&hs, e->hess_ws, np, e->best, e->lower, e->upper, e->fixed);
-    bool more = true;
-    while (more) {
-        double          f;
-        enum hfx_status st = hfx__engine_eval(e, 1, hs.x, data, 0, &data_const, &f, e->grad, err);
+    if (!e->hess_ws) {
+        e->hess_chunk = 2 * np < 256 ? 2 * np : 256;
+        e->hess_chunk = e->hess_chunk ? e->hess_chunk : 1;
+        e->hess_ws    = aligned_alloc(16, (hfx__hess_workspace_size(np) + 15) / 16 * 16);
+        e->hess_pars  = malloc(e->hess_chunk * np * sizeof(double));
+        e->hess_grad  = malloc(e->hess_chunk * np * sizeof(double));
+        e->hess_out   = malloc(e->hess_chunk * sizeof(double));
+        e->cov        = calloc(np * np, sizeof(double));
+        e->unc        = calloc(np, sizeof(double));
+        if (!e->hess_ws || !e->hess_pars || !e->hess_grad || !e->hess_out || !e->cov || !e->unc) {
+            return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (the Hessian of %zu parameters)", np);
+        }
+    }
+    struct hfx_hess_state hs;
+    hfx__hess_init(&hs, e->hess_ws, np, s->best, s->lower, s->upper, s->fixed);
+    size_t total = hfx__hess_n_points(&hs);
+    for (size_t k0 = 0; k0 < total; k0 += e->hess_chunk) {
+        size_t n = total - k0 < e->hess_chunk ? total - k0 : e->hess_chunk;
+        for (size_t k = 0; k < n; ++k) {
+            hfx__hess_point(&hs, k0 + k, e->hess_pars + k * np);
+        }
+        enum hfx_status st =
+            hfx__engine_eval(e, n, e->hess_pars, s->data, 0, &s->data_const, e->hess_out, e->hess_grad, err);
         if (st != HFX_OK) {
             return st;
         }
-        more = hfx__hess_step(&hs, e->grad);
+        for (size_t k = 0; k < n; ++k) {
+            hfx__hess_set_gradient(&hs, k0 + k, e->hess_grad + k * np);
+        }
     }
     hfx__hess_inverse(&hs, e->cov);
     /* cov is the inverse Hessian of twice_nll; the covariance of the NLL is twice that */
     for (size_t i = 0; i < np; ++i) {
         double v  = 2.0 * e->cov[i * np + i];
-        e->unc[i] = e->fixed[i] || !(v > 0) ? 0.0 : sqrt(v);
+        e->unc[i] = s->fixed[i] || !(v > 0) ? 0.0 : sqrt(v);
     }
     return HFX_OK;
 }
 
-/* One minimisation from start; keeps the result in e->best if it beats *f_best.
- *
- * The minimizer works on z = x / scale, where scale_j = 1 / sqrt(F_jj) and F is the Fisher
- * information at the start point: gamma factors with 1% constraints and nuisance parameters with
- * unit constraints then look alike to it, and BFGS starts from a sensible diagonal metric instead of
- * the identity. Its stopping rule |scale_j g_j| <= gtol max(1, |f|) is then in natural units too:
- * (scale_j g_j)^2 / 2 is the decrease of twice_nll a Newton step along j would still bring. */
-static enum hfx_status minimize_from(hfx_engine_t e, const double * start, const double * data, double data_const,
-                                     double * f_best, struct hfx_min_state * st, enum hfx_min_request * req,
-                                     struct hfx_error * err) {
-    const struct hfx_model * m  = e->m;
-    size_t                   np = m->n_pars;
-    for (size_t j = 0; j < np; ++j) {
-        e->trial[j] = fmin(fmax(start[j], e->lower[j]), e->upper[j]);
-    }
-    hfx__fisher_diag(m, e->trial, e->scale, e->eval_scratch);
-    for (size_t j = 0; j < np; ++j) {
-        double fjj  = e->scale[j];
-        e->scale[j] = fjj > 0 && isfinite(fjj) ? 1.0 / sqrt(fjj) : 1.0;
-        /* a side lock turns the kink at 0 into a bound (see polish_kinks) */
-        double lo    = e->side[j] > 0 ? fmax(e->lower[j], 0.0) : e->lower[j];
-        double hi    = e->side[j] < 0 ? fmin(e->upper[j], 0.0) : e->upper[j];
-        e->z[j]      = fmin(fmax(e->trial[j], lo), hi) / e->scale[j];
-        e->zlower[j] = lo / e->scale[j];
-        e->zupper[j] = hi / e->scale[j];
-    }
-    hfx__min_init(st, e->min_ws, np, e->z, e->zlower, e->zupper, e->fixed, &fit_defaults);
-    *req = HFX_MIN_EVAL;
-    while (*req == HFX_MIN_EVAL) {
-        for (size_t j = 0; j < np; ++j) {
-            e->trial[j] = e->fixed[j] ? e->x0[j] : st->x[j] * e->scale[j];
-            if (e->side[j] > 0 && e->trial[j] == 0.0) {
-                /* at the kink the rate takes the alpha < 0 branch (pyhf's convention); a fit held on
-                 * the positive side needs that side's slope there */
-                e->trial[j] = DBL_MIN;
-            }
-        }
-        double          f;
-        enum hfx_status s = hfx__engine_eval(e, 1, e->trial, data, 0, &data_const, &f, e->grad, err);
-        if (s != HFX_OK) {
-            return s;
-        }
-        for (size_t j = 0; j < np; ++j) {
-            e->grad[j] *= e->scale[j];
-        }
-        *req = hfx__min_step(st, f, e->grad);
-    }
-    e->fit_iters += st->n_iter;
-    if (*req != HFX_MIN_BAD_START && st->f_best < *f_best) {
-        *f_best = st->f_best;
-        for (size_t j = 0; j < np; ++j) {
-            e->best[j] = e->fixed[j] ? e->x0[j] : st->x_best[j] * e->scale[j];
-        }
-    }
-    return HFX_OK;
-}
+//
+// Fits
+//
 
-/* How far above the best minimum a probe on the other side of a non-monotone parameter may be and
- * still be worth a refit: the refit lowers it by letting the other parameters follow. */
-static const double PROBE_MARGIN = 0.01;
-
-/* Parameters the model marks for exploration (model.h: a kink at 0 with normsys code1 or histosys
- * code0, or no slope at 0 at all) can have a local minimum on each side of 0, and which one a descent
- * method reaches depends on its first steps (pyhf's SLSQP and hfx's BFGS can differ; a parameter
- * with zero slope is never moved at all). So, for each such free parameter, restart from the best
- * point with it moved to the other side (or off 0), and keep any lower minimum; repeat while that
- * helps (at most 3 rounds). A flat parameter that has left 0 needs no more help. Parameters with
- * non-monotone interpolations are explored too: by default only where a one-evaluation probe on the
- * other side looks promising, in thorough fits always. */
-static enum hfx_status explore_sides(hfx_engine_t e, const double * data, double data_const, double * f_best,
-                                     struct hfx_min_state * st, enum hfx_min_request * req, struct hfx_error * err) {
-    const struct hfx_model * m  = e->m;
-    size_t                   np = m->n_pars;
-    for (int round = 0; round < 3; ++round) {
-        double f_round = *f_best;
-        for (size_t j = 0; j < np; ++j) {
-            bool basic = m->explore[j] && !(m->flat_at_init[j] && e->best[j] != 0.0);
-            if (!(basic || m->nonmonotone[j]) || e->fixed[j]) {
-                continue;
-            }
-            memcpy(e->trial, e->best, np * sizeof(double));
-            double a     = e->best[j];
-            e->trial[j]  = fabs(a) >= 0.05 ? -a : (a >= 0 ? -0.2 : 0.2);
-            e->trial[j]  = fmin(fmax(e->trial[j], e->lower[j]), e->upper[j]);
-            if (!basic && e->explore != HFX_EXPLORE_THOROUGH) {
-                /* a non-monotone interpolation: refit from the other side only if the probe there,
-                 * the other parameters unchanged, is already within PROBE_MARGIN of the best */
-                double          f_probe;
-                enum hfx_status s = hfx__engine_eval(e, 1, e->trial, data, 0, &data_const, &f_probe, NULL, err);
-                if (s != HFX_OK) {
-                    return s;
-                }
-                if (!(f_probe < *f_best + PROBE_MARGIN)) {
-                    continue;
-                }
-            }
-            double               before = *f_best;
-            enum hfx_min_request r;
-            enum hfx_status      s = minimize_from(e, e->trial, data, data_const, f_best, st, &r, err);
-            if (s != HFX_OK) {
-                return s;
-            }
-            if (*f_best < before) {
-                *req = r;
-            }
-        }
-        if (!(*f_best < f_round - 1e-9 * fmax(1.0, fabs(f_round)))) {
-            break;
-        }
-    }
-    return HFX_OK;
-}
-
-/* A minimum exactly at the kink of a code1 normsys or code0 histosys is a point where the gradient
- * jumps, so BFGS circles it without meeting its gradient test and ends on the iteration limit. When
- * that happens with kinked parameters within 1e-4 of 0, refit from the best point with each of them
- * locked to the side of 0 it is on: 0 is then a bound, which the active-set method reaches exactly,
- * and the fit converges. The result is kept if it is no higher than the best (within rounding). */
-static enum hfx_status polish_kinks(hfx_engine_t e, const double * data, double data_const, double * f_best,
-                                    struct hfx_min_state * st, enum hfx_min_request * req, struct hfx_error * err) {
-    const struct hfx_model * m  = e->m;
-    size_t                   np = m->n_pars;
-    bool                     any = false;
-    for (size_t j = 0; j < np; ++j) {
-        bool kinked = m->explore[j] && !m->flat_at_init[j] && !e->fixed[j];
-        e->side[j]  = kinked && fabs(e->best[j]) < 1e-4 ? (e->best[j] < 0 ? -1 : 1) : 0;
-        any         = any || e->side[j] != 0;
-    }
-    if (any) {
-        memcpy(e->trial, e->best, np * sizeof(double));
-        memcpy(e->saved, e->best, np * sizeof(double));
-        double               before = *f_best, f_polish = INFINITY;
-        enum hfx_min_request r;
-        enum hfx_status      s = minimize_from(e, e->trial, data, data_const, &f_polish, st, &r, err);
-        if (s != HFX_OK) {
-            return s;
-        }
-        memset(e->side, 0, np);
-        if (r == HFX_MIN_CONVERGED && f_polish <= before + 1e-12 * fmax(1.0, fabs(before))) {
-            *f_best = f_polish;
-            *req    = r;
-        } else {
-            memcpy(e->best, e->saved, np * sizeof(double)); /* keep the better point */
-        }
-    }
-    return HFX_OK;
-}
-
-enum hfx_status hfx__fit_run(hfx_engine_t e, const double * data, double data_const, bool uncertainties,
-                             struct hfx_fit_result * result, struct hfx_error * err) {
-    const struct hfx_model * m  = e->m;
-    size_t                   np = m->n_pars;
-    for (size_t i = 0; i < np; ++i) {
-        e->lower[i] = e->fixed[i] ? e->x0[i] : m->lower[i];
-        e->upper[i] = e->fixed[i] ? e->x0[i] : m->upper[i];
-    }
-    struct hfx_min_state st;
-    enum hfx_min_request req;
-    double               f_best = INFINITY;
-    uint64_t             evals_before = e->stats.n_points;
-    double               t_start      = hfx__now();
-    e->stats.n_fits += 1;
-    e->fit_iters = 0;
-    enum hfx_status      s      = minimize_from(e, e->x0, data, data_const, &f_best, &st, &req, err);
-    if (s != HFX_OK) {
-        return s;
-    }
-    if (req == HFX_MIN_BAD_START) {
-        return hfx__error(err, HFX_ERR_FIT, NULL,
-                          "the likelihood is not finite at the start point (a negative or zero expected rate in a "
-                          "bin with data?)");
-    }
-    if (e->explore != HFX_EXPLORE_NONE && (m->n_explore > 0 || m->n_nonmonotone > 0)) {
-        s = explore_sides(e, data, data_const, &f_best, &st, &req, err);
-        if (s != HFX_OK) {
-            return s;
-        }
-    }
-    if (req != HFX_MIN_CONVERGED && m->n_explore > 0) {
-        s = polish_kinks(e, data, data_const, &f_best, &st, &req, err);
-        if (s != HFX_OK) {
-            return s;
-        }
-    }
-    uint64_t evals_after_descent = e->stats.n_points;
-    memset(e->unc, 0, np * sizeof(double));
-    if (uncertainties) {
-        s = compute_uncertainties(e, data, data_const, err);
-        if (s != HFX_OK) {
-            return s;
-        }
-    }
-    result->pars          = e->best;
-    result->uncertainties = uncertainties ? e->unc : NULL;
-    result->twice_nll     = f_best;
-    result->status        = fit_status_from(req);
-    e->stats.fit_seconds += hfx__now() - t_start;
-    result->n_iter        = e->fit_iters;
-    result->n_eval        = (int) (evals_after_descent - evals_before);
-    return HFX_OK;
+enum hfx_status hfx__fit_bad_start(struct hfx_error * err) {
+    return hfx__error(err, HFX_ERR_FIT, NULL,
+                      "the likelihood is not finite at the start point (a negative or zero expected rate in a "
+                      "bin with data?)");
 }
 
 enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, struct hfx_fit_result * result,
@@ -415,45 +347,119 @@ enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, str
     const struct hfx_fit_options *       o    = opts ? opts : &none;
     const struct hfx_model *             m    = e->m;
     size_t                               np   = m->n_pars;
-    const double *                       data = o->data ? o->data : m->observed;
-    memcpy(e->x0, o->init ? o->init : m->init, np * sizeof(double));
-    memcpy(e->fixed, o->fixed ? o->fixed : m->fixed, np * sizeof(bool));
+    if (o->fix_poi && m->poi < 0) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "cannot fix the POI: the model has none");
+    }
+    if (o->fix_poi && !isfinite(o->poi_value)) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "the POI value must be finite");
+    }
+    struct hfx__batch * b  = NULL;
+    enum hfx_status     st = hfx__engine_batch(e, 1, &b, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    struct hfx__fit_slot * s = &b->slots[0];
+    memcpy(s->x0, o->init ? o->init : m->init, np * sizeof(double));
+    memcpy(s->fixed, o->fixed ? o->fixed : m->fixed, np * sizeof(bool));
     if (o->fix_poi) {
-        if (m->poi < 0) {
-            return hfx__error(err, HFX_ERR_ARG, NULL, "cannot fix the POI: the model has none");
-        }
-        if (!isfinite(o->poi_value)) {
-            return hfx__error(err, HFX_ERR_ARG, NULL, "the POI value must be finite");
-        }
-        e->fixed[m->poi] = true;
-        e->x0[m->poi]    = o->poi_value;
+        s->fixed[m->poi] = true;
+        s->x0[m->poi]    = o->poi_value;
     }
     for (size_t i = 0; i < np; ++i) {
-        if (!isfinite(e->x0[i])) {
+        if (!isfinite(s->x0[i])) {
             return hfx__error(err, HFX_ERR_ARG, NULL, "start value of parameter '%s' is not finite", m->par_names[i]);
         }
     }
-    return hfx__fit_run(e, data, hfx__data_constant(m, data), o->uncertainties, result, err);
+    s->data       = o->data ? o->data : m->observed;
+    s->data_const = hfx__data_constant(m, s->data);
+    s->explore    = (int) e->explore;
+    hfx__batch_start(b, 0);
+    if ((st = hfx__batch_run(b, NULL, NULL, err)) != HFX_OK) {
+        return st;
+    }
+    s->phase = HFX_SLOT_IDLE;
+    if (s->status == HFX_FIT_FAILED) {
+        return hfx__fit_bad_start(err);
+    }
+    if (o->uncertainties && (st = compute_uncertainties(e, s, err)) != HFX_OK) {
+        return st;
+    }
+    result->pars          = s->best;
+    result->uncertainties = o->uncertainties ? e->unc : NULL;
+    result->twice_nll     = s->f_best;
+    result->status        = (enum hfx_fit_status) s->status;
+    result->n_iter        = s->n_iter;
+    result->n_eval        = s->n_eval;
+    return HFX_OK;
+}
+
+void hfx__fit_job_describe(struct hfx__batch * b, size_t i, const struct hfx__fit_job * j) {
+    const struct hfx_model * m = b->e->m;
+    struct hfx__fit_slot *   s = &b->slots[i];
+    memcpy(s->x0, j->start ? j->start : m->init, m->n_pars * sizeof(double));
+    memcpy(s->fixed, m->fixed, m->n_pars * sizeof(bool));
+    if (j->poi_fixed) {
+        s->fixed[m->poi] = true;
+        s->x0[m->poi]    = j->poi_value;
+    }
+    s->data       = j->data;
+    s->data_const = j->data_const;
+    s->explore    = (int) b->e->explore;
+}
+
+struct jobs_run {
+    struct hfx__fit_job * jobs;
+    size_t                n, next;
+};
+
+static enum hfx_status job_done(void * user, struct hfx__batch * b, size_t i, struct hfx_error * err) {
+    struct jobs_run *      r = user;
+    struct hfx__fit_slot * s = &b->slots[i];
+    struct hfx__fit_job *  j = &r->jobs[s->tag];
+    s->phase                 = HFX_SLOT_IDLE;
+    if (s->status == HFX_FIT_FAILED) {
+        return hfx__fit_bad_start(err);
+    }
+    j->twice_nll = s->f_best;
+    j->status    = s->status;
+    if (j->pars_out) {
+        memcpy(j->pars_out, s->best, b->e->m->n_pars * sizeof(double));
+    }
+    if (r->next < r->n) {
+        s->tag = r->next;
+        hfx__fit_job_describe(b, i, &r->jobs[r->next++]);
+        hfx__batch_start(b, i);
+    }
+    return HFX_OK;
+}
+
+enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t n, struct hfx_error * err) {
+    struct hfx__batch * b  = NULL;
+    enum hfx_status     st = hfx__engine_batch(e, n, &b, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    struct jobs_run r = {jobs, n, 0};
+    for (size_t i = 0; i < b->n && r.next < n; ++i) {
+        b->slots[i].tag = r.next;
+        hfx__fit_job_describe(b, i, &jobs[r.next++]);
+        hfx__batch_start(b, i);
+    }
+    return hfx__batch_run(b, job_done, &r, err);
 }
 
 enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, const double * start,
                                 bool poi_fixed, double poi_value, double * twice_nll, double * pars_out,
                                 struct hfx_error * err) {
-    const struct hfx_model * m = e->m;
-    memcpy(e->x0, start ? start : m->init, m->n_pars * sizeof(double));
-    memcpy(e->fixed, m->fixed, m->n_pars * sizeof(bool));
-    if (poi_fixed) {
-        e->fixed[m->poi] = true;
-        e->x0[m->poi]    = poi_value;
+    struct hfx__fit_job j = {.data      = data,
+                             .data_const = data_const,
+                             .start      = start,
+                             .poi_fixed  = poi_fixed,
+                             .poi_value  = poi_value,
+                             .pars_out   = pars_out};
+    enum hfx_status     st = hfx__fit_jobs(e, &j, 1, err);
+    if (st == HFX_OK) {
+        *twice_nll = j.twice_nll;
     }
-    struct hfx_fit_result r;
-    enum hfx_status       st = hfx__fit_run(e, data, data_const, false, &r, err);
-    if (st != HFX_OK) {
-        return st;
-    }
-    *twice_nll = r.twice_nll;
-    if (pars_out) {
-        memcpy(pars_out, r.pars, m->n_pars * sizeof(double));
-    }
-    return HFX_OK;
+    return st;
 }

@@ -16,10 +16,38 @@
 #include "infer/stats.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,
-                                     enum hfx_teststat kind, struct hfx_error * err) {
+/* The conditional fits at mu to the data (from the free fit) and to the Asimov data (from its
+ * generator). */
+static void qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job * obs, struct hfx__fit_job * asimov) {
+    hfx_engine_t e    = c->e;
+    double       mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
+    *obs    = (struct hfx__fit_job){.data       = c->data,
+                                    .data_const = c->data_const,
+                                    .start      = e->pars_free,
+                                    .poi_fixed  = true,
+                                    .poi_value  = mu_t};
+    *asimov = (struct hfx__fit_job){.data       = e->data_asimov,
+                                    .data_const = c->asimov_const,
+                                    .start      = e->pars_gen,
+                                    .poi_fixed  = true,
+                                    .poi_value  = mu_t};
+}
+
+static void qs_from(const struct hypo_cache * c, const struct hfx__fit_job * obs, const struct hfx__fit_job * asimov,
+                    double * q, double * q_asimov) {
+    *q        = hfx__teststat_from_fits(c->kind, obs->poi_value, obs->twice_nll, c->free_twice_nll, c->mu_hat);
+    *q_asimov = hfx__teststat_from_fits(c->kind, asimov->poi_value, asimov->twice_nll, c->asimov_free_twice_nll,
+                                        c->asimov_mu_hat);
+}
+
+/* The free fit to the data, then the conditional fit that generates the Asimov data (mu = 0, 1 for
+ * q0). Where mu is given, the conditional fit to the data at mu (*obs) runs in one batch with the
+ * generator's: both start from the free fit. */
+static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data, enum hfx_teststat kind,
+                                  const double * mu, struct hfx__fit_job * obs, struct hfx_error * err) {
     const struct hfx_model * m = e->m;
     memset(c, 0, sizeof *c);
     if (m->poi < 0) {
@@ -39,21 +67,56 @@ enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, cons
     c->mu_hat = e->pars_free[m->poi];
 
     /* Asimov data: expected data at the fit with the POI held at 0 (1 for q0) */
-    double asimov_mu = kind == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
-    double t;
-    st = hfx__fit_simple(e, c->data, c->data_const, e->pars_free, true, asimov_mu, &t, e->pars_gen, err);
-    if (st != HFX_OK) {
+    struct hfx__fit_job jobs[2] = {{.data       = c->data,
+                                    .data_const = c->data_const,
+                                    .start      = e->pars_free,
+                                    .poi_fixed  = true,
+                                    .poi_value  = kind == HFX_TESTSTAT_Q0 ? 1.0 : 0.0,
+                                    .pars_out   = e->pars_gen}};
+    struct hfx__fit_job unused;
+    if (mu) {
+        qs_jobs(c, *mu, &jobs[1], &unused);
+    }
+    if ((st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, err)) != HFX_OK) {
         return st;
+    }
+    if (mu) {
+        *obs = jobs[1];
     }
     hfx__expected_data(m, e->pars_gen, e->data_asimov, e->eval_scratch);
     c->asimov_const = hfx__data_constant(m, e->data_asimov);
-    st = hfx__fit_simple(e, e->data_asimov, c->asimov_const, e->pars_gen, false, 0.0, &c->asimov_free_twice_nll,
-                         e->pars_tmp, err);
+    return HFX_OK;
+}
+
+/* The free fit to the Asimov data; where mu is given, in one batch with the conditional fit to the
+ * Asimov data at mu (*asimov): both start from the generator's parameters. */
+static enum hfx_status cache_asimov_free(struct hypo_cache * c, const double * mu, struct hfx__fit_job * asimov,
+                                         struct hfx_error * err) {
+    hfx_engine_t        e       = c->e;
+    struct hfx__fit_job jobs[2] = {{.data       = e->data_asimov,
+                                    .data_const = c->asimov_const,
+                                    .start      = e->pars_gen,
+                                    .pars_out   = e->pars_asimov_free}};
+    struct hfx__fit_job unused;
+    if (mu) {
+        qs_jobs(c, *mu, &unused, &jobs[1]);
+    }
+    enum hfx_status st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, err);
     if (st != HFX_OK) {
         return st;
     }
-    c->asimov_mu_hat = e->pars_tmp[m->poi];
+    if (mu) {
+        *asimov = jobs[1];
+    }
+    c->asimov_free_twice_nll = jobs[0].twice_nll;
+    c->asimov_mu_hat         = e->pars_asimov_free[e->m->poi];
     return HFX_OK;
+}
+
+enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,
+                                     enum hfx_teststat kind, struct hfx_error * err) {
+    enum hfx_status st = cache_init(c, e, data, kind, NULL, NULL, err);
+    return st != HFX_OK ? st : cache_asimov_free(c, NULL, NULL, err);
 }
 
 /* pyhf's test statistic from the two fits: tmu = max(T(mu fixed) - T(free), 0); q and q~ are 0
@@ -74,24 +137,6 @@ double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed
     }
 }
 
-enum hfx_status hfx__hypo_cache_qs(struct hypo_cache * c, double mu, double * q, double * q_asimov,
-                                   struct hfx_error * err) {
-    hfx_engine_t e   = c->e;
-    double       mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
-    double       t_fixed, t_fixed_a;
-    enum hfx_status st = hfx__fit_simple(e, c->data, c->data_const, e->pars_free, true, mu_t, &t_fixed, NULL, err);
-    if (st != HFX_OK) {
-        return st;
-    }
-    st = hfx__fit_simple(e, e->data_asimov, c->asimov_const, e->pars_gen, true, mu_t, &t_fixed_a, NULL, err);
-    if (st != HFX_OK) {
-        return st;
-    }
-    *q        = hfx__teststat_from_fits(c->kind, mu_t, t_fixed, c->free_twice_nll, c->mu_hat);
-    *q_asimov = hfx__teststat_from_fits(c->kind, mu_t, t_fixed_a, c->asimov_free_twice_nll, c->asimov_mu_hat);
-    return HFX_OK;
-}
-
 /* CLs values from q and q_A, filling what pyhf's hypotest returns: CLs (CLsb for q0). */
 static void asymptotic_result(enum hfx_teststat kind, double q, double qa, struct hfx_hypotest_result * r) {
     double sqrtqa = sqrt(qa);
@@ -107,15 +152,31 @@ static void asymptotic_result(enum hfx_teststat kind, double q, double qa, struc
 
 enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hfx_hypotest_result * r,
                                      struct hfx_error * err) {
-    double          q, qa;
-    enum hfx_status st = hfx__hypo_cache_qs(c, mu, &q, &qa, err);
-    if (st != HFX_OK) {
-        return st;
+    return hfx__hypo_cache_test_batch(c, &mu, 1, r, err);
+}
+
+enum hfx_status hfx__hypo_cache_test_batch(struct hypo_cache * c, const double * mu, size_t n,
+                                           struct hfx_hypotest_result * r, struct hfx_error * err) {
+    struct hfx__fit_job  one[2];
+    struct hfx__fit_job * jobs = n == 1 ? one : malloc(2 * n * sizeof *jobs);
+    if (!jobs) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
-    memset(r, 0, sizeof *r);
-    asymptotic_result(c->kind, q, qa, r);
-    r->mu_hat = c->mu_hat;
-    return HFX_OK;
+    for (size_t i = 0; i < n; ++i) {
+        qs_jobs(c, mu[i], &jobs[2 * i], &jobs[2 * i + 1]);
+    }
+    enum hfx_status st = hfx__fit_jobs(c->e, jobs, 2 * n, err);
+    for (size_t i = 0; i < n && st == HFX_OK; ++i) {
+        double q, qa;
+        qs_from(c, &jobs[2 * i], &jobs[2 * i + 1], &q, &qa);
+        memset(&r[i], 0, sizeof r[i]);
+        asymptotic_result(c->kind, q, qa, &r[i]);
+        r[i].mu_hat = c->mu_hat;
+    }
+    if (jobs != one) {
+        free(jobs);
+    }
+    return st;
 }
 
 static enum hfx_status check_hypotest_options(hfx_engine_t e, const struct hfx_hypotest_options * o,
@@ -148,10 +209,19 @@ enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options *
     if (opts->calctype == HFX_CALC_TOYBASED) {
         return hfx__hypotest_toys(e, opts, result, err);
     }
-    struct hypo_cache c;
-    st = hfx__hypo_cache_init(&c, e, opts->data, opts->teststat, err);
-    if (st != HFX_OK) {
+    /* five fits in three batches: the free fit; the Asimov generator and the conditional fit to the
+     * data (both start from the free fit); the free and the conditional fits to the Asimov data (both
+     * start from the generator) */
+    struct hypo_cache   c;
+    struct hfx__fit_job obs = {0}, asimov = {0};
+    double              mu  = opts->poi_test, q, qa;
+    if ((st = cache_init(&c, e, opts->data, opts->teststat, &mu, &obs, err)) != HFX_OK ||
+        (st = cache_asimov_free(&c, &mu, &asimov, err)) != HFX_OK) {
         return st;
     }
-    return hfx__hypo_cache_test(&c, opts->poi_test, result, err);
+    qs_from(&c, &obs, &asimov, &q, &qa);
+    memset(result, 0, sizeof *result);
+    asymptotic_result(c.kind, q, qa, result);
+    result->mu_hat = c.mu_hat;
+    return HFX_OK;
 }

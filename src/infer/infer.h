@@ -19,9 +19,6 @@ struct hypo_cache {
 
 enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,
                                      enum hfx_teststat kind, struct hfx_error * err);
-/* q (observed) and q_A (Asimov) at mu. */
-enum hfx_status hfx__hypo_cache_qs(struct hypo_cache * c, double mu, double * q, double * q_asimov,
-                                   struct hfx_error * err);
 /* pyhf's test statistic from a fit with the POI held at mu (t_fixed) and a free fit (t_free, mu_hat):
  * tmu = max(t_fixed - t_free, 0); q and q~ are 0 when mu_hat > mu; q0 is 0 when mu_hat < 0. */
 double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed, double t_free, double mu_hat);
@@ -29,6 +26,9 @@ double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed
 /* The asymptotic hypotest at mu. */
 enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hfx_hypotest_result * r,
                                      struct hfx_error * err);
+/* The asymptotic hypotests at mu[0..n), their 2 n conditional fits as one batch: r[i] is mu[i]'s. */
+enum hfx_status hfx__hypo_cache_test_batch(struct hypo_cache * c, const double * mu, size_t n,
+                                           struct hfx_hypotest_result * r, struct hfx_error * err);
 
 /* The toy-based calculator (toys.c). */
 enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_options * opts,

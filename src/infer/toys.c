@@ -6,6 +6,10 @@
  * the expected band from the 2.275/15.87/50/84.13/97.72 percentiles (numpy's linear interpolation)
  * of the p-values evaluated at each background-only toy.
  *
+ * Every toy's two fits run in the slots of one batch (fit/engine.h), so a threaded or device
+ * backend evaluates many toys per call. A toy whose fit fails (non-finite start, iteration limit)
+ * does not stop the ensemble: it is counted (toys_failed_*) and left out of its ensemble.
+ *
  * Random numbers come from Philox4x32 streams: toy i of hypothesis h uses stream (h << 40) + i of
  * the user's seed, so a toy is the same whatever the thread count or batch split.
  */
@@ -48,10 +52,9 @@ static double percentile(const double * sorted, size_t n, double q) {
 
 /* One toy data set drawn at pars: main bins Poisson(lambda), Gaussian aux Normal(theta, sigma),
  * Poisson aux Poisson(gamma tau). */
-static void sample_toy(hfx_engine_t e, const double * expected, const double * pars, uint64_t seed, uint64_t stream,
-                       double * toy) {
-    const struct hfx_model * m = e->m;
-    struct hfx_rng           rng;
+static void sample_toy(const struct hfx_model * m, const double * expected, const double * pars, uint64_t seed,
+                       uint64_t stream, double * toy) {
+    struct hfx_rng rng;
     hfx__rng_init(&rng, seed, stream);
     for (size_t b = 0; b < m->n_bins; ++b) {
         double lam = expected[b];
@@ -66,57 +69,122 @@ static void sample_toy(hfx_engine_t e, const double * expected, const double * p
     }
 }
 
-/* The test statistic of kind at mu for data: two fits. */
-static enum hfx_status teststat(hfx_engine_t e, enum hfx_teststat kind, double mu, const double * data, double * out,
-                                struct hfx_error * err) {
-    struct hypo_cache c;
-    memset(&c, 0, sizeof c);
-    c.e          = e;
-    c.kind       = kind;
-    c.data       = data;
-    c.data_const = hfx__data_constant(e->m, data);
-    enum hfx_status st =
-        hfx__fit_simple(e, data, c.data_const, NULL, false, 0.0, &c.free_twice_nll, e->pars_tmp, err);
-    if (st != HFX_OK) {
-        return st;
+//
+// The ensembles as one batch
+//
+
+/* Toys of both hypotheses fill the slots of one batch; each toy is a free fit followed, in the same
+ * slot, by the conditional fit started from its result (pyhf's order), then the slot takes the
+ * next toy. A toy lives in slot->tag (hypothesis * n_toys + index); its pseudo-data in the run's
+ * data buffer at the slot's row. */
+struct toy_run {
+    const struct hfx_hypotest_options * o;
+    const struct hfx_model *            m;
+    double                              mu_t;          /* POI of the conditional fits */
+    double *                            expected[2];   /* [n_data] generating expectation per hypothesis */
+    const double *                      gen_pars[2];   /* [n_pars] generating parameters */
+    double *                            data;          /* [cap * n_data] each slot's toy */
+    double *                            t_free, * mu_hat; /* [cap] the free fit of each slot's toy */
+    bool *                              conditional;   /* [cap] the slot runs the toy's second fit */
+    double *                            ts[2];         /* [n_toys] statistic per toy, NaN if it failed */
+    size_t                              next, done;    /* toys started, toys finished (both hypotheses) */
+};
+
+static bool fit_failed(const struct hfx__fit_slot * s) {
+    return s->status == HFX_FIT_FAILED || s->status == HFX_FIT_MAX_ITER || !isfinite(s->f_best);
+}
+
+/* Starts the next toy in slot i, if any is left. */
+static void toy_next(struct toy_run * r, struct hfx__batch * b, size_t i) {
+    struct hfx__fit_slot * s = &b->slots[i];
+    size_t                 n = r->o->n_toys, nd = b->e->n_data;
+    if (r->next >= 2 * n) {
+        s->phase = HFX_SLOT_IDLE;
+        return;
     }
-    c.mu_hat           = e->pars_tmp[e->m->poi];
-    double mu_t        = kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
-    double t_fixed;
-    st = hfx__fit_simple(e, data, c.data_const, e->pars_tmp, true, mu_t, &t_fixed, NULL, err);
-    if (st != HFX_OK) {
-        return st;
+    size_t   t = r->next++, h = t / n;
+    double * toy = r->data + i * nd;
+    sample_toy(r->m, r->expected[h], r->gen_pars[h], r->o->seed, ((uint64_t) h << 40) + (t % n), toy);
+    struct hfx__fit_job job = {.data = toy, .data_const = hfx__data_constant(r->m, toy)};
+    hfx__fit_job_describe(b, i, &job);
+    s->tag            = t;
+    r->conditional[i] = false;
+    hfx__batch_start(b, i);
+}
+
+static void toy_finish(struct toy_run * r, size_t t, double ts) {
+    size_t n           = r->o->n_toys;
+    r->ts[t / n][t % n] = ts;
+    r->done++;
+    if (r->o->progress) {
+        r->o->progress(r->o->progress_user, r->done, 2 * n);
     }
-    *out = hfx__teststat_from_fits(kind, mu_t, t_fixed, c.free_twice_nll, c.mu_hat);
+}
+
+static enum hfx_status toy_fit_done(void * user, struct hfx__batch * b, size_t i, struct hfx_error * err) {
+    (void) err;
+    struct toy_run *       r = user;
+    struct hfx__fit_slot * s = &b->slots[i];
+    size_t                 t = s->tag;
+    if (fit_failed(s)) {
+        toy_finish(r, t, NAN);
+    } else if (!r->conditional[i]) {
+        /* the conditional fit of the same toy, from the free fit's parameters */
+        r->t_free[i]       = s->f_best;
+        r->mu_hat[i]       = s->best[r->m->poi];
+        struct hfx__fit_job job = {.data       = s->data,
+                                   .data_const = s->data_const,
+                                   .start      = s->best,
+                                   .poi_fixed  = true,
+                                   .poi_value  = r->mu_t};
+        hfx__fit_job_describe(b, i, &job);
+        r->conditional[i] = true;
+        hfx__batch_start(b, i);
+        return HFX_OK;
+    } else {
+        double q = hfx__teststat_from_fits(r->o->teststat, r->mu_t, s->f_best, r->t_free[i], r->mu_hat[i]);
+        toy_finish(r, t, isfinite(q) ? q : NAN);
+    }
+    toy_next(r, b, i);
     return HFX_OK;
 }
 
-/* Test statistics of n_toys toys drawn at the conditional fit mu_gen. */
-static enum hfx_status run_toys(hfx_engine_t e, const struct hfx_hypotest_options * o, double mu_gen,
-                                uint64_t hypothesis, double * ts, size_t progress0, struct hfx_error * err) {
-    const struct hfx_model * m    = e->m;
-    const double *           data = o->data ? o->data : m->observed;
-    double                   t;
-    double *                 gen_pars = hypothesis == 0 ? e->pars_sb : e->pars_b;
-    enum hfx_status st =
-        hfx__fit_simple(e, data, hfx__data_constant(m, data), NULL, true, mu_gen, &t, gen_pars, err);
+/* Moves the finite statistics to the front, sorted; returns how many there are. */
+static size_t sort_finite(double * ts, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (!isnan(ts[i])) {
+            ts[k++] = ts[i];
+        }
+    }
+    qsort(ts, k, sizeof *ts, cmp_double);
+    return k;
+}
+
+static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct hfx_error * err) {
+    size_t              n = r->o->n_toys, nd = e->n_data;
+    struct hfx__batch * b  = NULL;
+    enum hfx_status     st = hfx__engine_batch(e, 2 * n, &b, err);
     if (st != HFX_OK) {
         return st;
     }
-    double * expected = e->data_asimov; /* reused as the generating expectation */
-    hfx__expected_data(m, gen_pars, expected, e->eval_scratch);
-    for (size_t i = 0; i < o->n_toys; ++i) {
-        sample_toy(e, expected, gen_pars, o->seed, (hypothesis << 40) + i, e->data_toy);
-        st = teststat(e, o->teststat, o->poi_test, e->data_toy, &ts[i], err);
-        if (st != HFX_OK) {
-            return st;
+    r->data        = malloc(b->cap * nd * sizeof(double) + sizeof(double));
+    r->t_free      = malloc(b->cap * sizeof(double));
+    r->mu_hat      = malloc(b->cap * sizeof(double));
+    r->conditional = malloc(b->cap * sizeof(bool));
+    if (!r->data || !r->t_free || !r->mu_hat || !r->conditional) {
+        st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    } else {
+        for (size_t i = 0; i < b->n; ++i) {
+            toy_next(r, b, i);
         }
-        if (o->progress) {
-            o->progress(o->progress_user, progress0 + i + 1, 2 * o->n_toys);
-        }
+        st = hfx__batch_run(b, toy_fit_done, r, err);
     }
-    qsort(ts, o->n_toys, sizeof *ts, cmp_double);
-    return HFX_OK;
+    free(r->data);
+    free(r->t_free);
+    free(r->mu_hat);
+    free(r->conditional);
+    return st;
 }
 
 enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_options * o,
@@ -128,44 +196,76 @@ enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_opt
     if (o->n_toys == 0) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the toy-based calculator needs at least one toy");
     }
-    size_t   n   = o->n_toys;
-    double * sb  = malloc(n * sizeof *sb);
-    double * b   = malloc(n * sizeof *b);
-    double * pv  = malloc(n * sizeof *pv);
-    enum hfx_status st = HFX_OK;
-    if (!sb || !b || !pv) {
+    size_t         n    = o->n_toys, np = m->n_pars, nd = e->n_data;
+    const double * data = o->data ? o->data : m->observed;
+    double         dc   = hfx__data_constant(m, data);
+    double         mu_b = o->teststat == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
+    double         mu_t = o->teststat == HFX_TESTSTAT_Q0 ? 0.0 : o->poi_test;
+    double *       sb   = malloc(n * sizeof *sb);
+    double *       b    = malloc(n * sizeof *b);
+    double *       pv   = malloc(n * sizeof *pv);
+    double *       buf  = malloc((3 * np + 2 * nd + 2) * sizeof *buf);
+    enum hfx_status st  = HFX_OK;
+    if (!sb || !b || !pv || !buf) {
         st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
         goto done;
     }
-    double mu_b = o->teststat == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
-    if ((st = run_toys(e, o, o->poi_test, 0, sb, 0, err)) != HFX_OK ||
-        (st = run_toys(e, o, mu_b, 1, b, n, err)) != HFX_OK) {
+    double * pars_sb = buf, * pars_b = buf + np, * pars_free = buf + 2 * np;
+    double * exp_sb = buf + 3 * np, * exp_b = exp_sb + nd + 1;
+
+    /* the generating fits (mu = poi_test and the background hypothesis) and the free fit to the
+     * data, all from the model's init, as one batch; then the conditional fit to the data */
+    struct hfx__fit_job gen[3] = {
+        {.data = data, .data_const = dc, .poi_fixed = true, .poi_value = o->poi_test, .pars_out = pars_sb},
+        {.data = data, .data_const = dc, .poi_fixed = true, .poi_value = mu_b, .pars_out = pars_b},
+        {.data = data, .data_const = dc, .pars_out = pars_free},
+    };
+    if ((st = hfx__fit_jobs(e, gen, 3, err)) != HFX_OK) {
         goto done;
     }
-    const double * data = o->data ? o->data : m->observed;
-    double         obs;
-    if ((st = teststat(e, o->teststat, o->poi_test, data, &obs, err)) != HFX_OK) {
+    struct hfx__fit_job obs = {
+        .data = data, .data_const = dc, .start = pars_free, .poi_fixed = true, .poi_value = mu_t};
+    if ((st = hfx__fit_jobs(e, &obs, 1, err)) != HFX_OK) {
+        goto done;
+    }
+    double q_obs = hfx__teststat_from_fits(o->teststat, mu_t, obs.twice_nll, gen[2].twice_nll, pars_free[m->poi]);
+
+    hfx__expected_data(m, pars_sb, exp_sb, e->eval_scratch);
+    hfx__expected_data(m, pars_b, exp_b, e->eval_scratch);
+    struct toy_run run = {.o = o, .m = m, .mu_t = mu_t, .expected = {exp_sb, exp_b}, .gen_pars = {pars_sb, pars_b},
+                          .ts = {sb, b}};
+    if ((st = run_ensembles(e, &run, err)) != HFX_OK) {
+        goto done;
+    }
+    size_t n_sb = sort_finite(sb, n), n_b = sort_finite(b, n);
+    if (n_sb == 0 || n_b == 0) {
+        st = hfx__error(err, HFX_ERR_FIT, NULL, "every toy of the %s ensemble failed to fit (%zu toys)",
+                        n_sb == 0 ? "signal + background" : "background-only", n);
         goto done;
     }
     memset(r, 0, sizeof *r);
-    r->teststat = obs;
-    r->clsb_obs = tail_fraction(sb, n, obs);
-    r->clb_obs  = tail_fraction(b, n, obs);
-    r->cls_obs  = o->teststat == HFX_TESTSTAT_Q0 ? r->clsb_obs : r->clsb_obs / r->clb_obs;
+    r->toys_failed_sb = n - n_sb;
+    r->toys_failed_b  = n - n_b;
+    r->teststat       = q_obs;
+    r->mu_hat         = pars_free[m->poi];
+    r->clsb_obs       = tail_fraction(sb, n_sb, q_obs);
+    r->clb_obs        = tail_fraction(b, n_b, q_obs);
+    r->cls_obs        = o->teststat == HFX_TESTSTAT_Q0 ? r->clsb_obs : r->clsb_obs / r->clb_obs;
     /* expected band: percentiles over the background toys of the p-value at each toy's statistic */
-    for (size_t i = 0; i < n; ++i) {
-        double clsb = tail_fraction(sb, n, b[i]);
-        double clb  = tail_fraction(b, n, b[i]);
+    for (size_t i = 0; i < n_b; ++i) {
+        double clsb = tail_fraction(sb, n_sb, b[i]);
+        double clb  = tail_fraction(b, n_b, b[i]);
         pv[i]       = o->teststat == HFX_TESTSTAT_Q0 ? clsb : clsb / clb;
     }
-    qsort(pv, n, sizeof *pv, cmp_double);
+    qsort(pv, n_b, sizeof *pv, cmp_double);
     static const double pct[5] = {2.27501319, 15.86552539, 50.0, 84.13447461, 97.72498681};
     for (int i = 0; i < 5; ++i) {
-        r->cls_exp[i] = percentile(pv, n, pct[i]);
+        r->cls_exp[i] = percentile(pv, n_b, pct[i]);
     }
 done:
     free(sb);
     free(b);
     free(pv);
+    free(buf);
     return st;
 }

@@ -4,6 +4,9 @@
  * solve CLs(mu) = level with TOMS 748 (k = 2, xtol = 2e-12, rtol = 1e-4) for the observed curve on
  * [lo, hi] and for each expected curve on the tightest bracket among the points already tested.
  * Every hypotest result is cached by mu, as pyhf does, so brackets reuse earlier points.
+ *
+ * With n_scan points, pyhf's linear_grid_scan instead: the hypotests of the whole grid as one batch
+ * of fits, and each limit where np.interp puts the level on its CLs curve.
  */
 #include "infer/infer.h"
 
@@ -125,6 +128,67 @@ static enum hfx_status solve(struct scan * s, int curve, double a, double b, dou
     return HFX_OK;
 }
 
+/* np.interp(x, xp, fp) for increasing xp: fp's end values outside [xp[0], xp[n-1]]. */
+static double np_interp(double x, const double * xp, const double * fp, size_t n) {
+    if (!(x > xp[0])) {
+        return fp[0];
+    }
+    if (!(x < xp[n - 1])) {
+        return fp[n - 1];
+    }
+    size_t j = 0;
+    while (j + 2 < n && !(x < xp[j + 1])) {
+        ++j;
+    }
+    double slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]);
+    return slope * (x - xp[j]) + fp[j];
+}
+
+/* pyhf's linear_grid_scan over n points from lo to hi (numpy.linspace). */
+static enum hfx_status grid_scan(struct scan * s, double lo, double hi, double level,
+                                 struct hfx_upper_limit_result * result, struct hfx_error * err) {
+    size_t                       n   = s->o->n_scan;
+    double *                     mu  = malloc(n * sizeof *mu);
+    double *                     cls = malloc(n * 7 * sizeof *cls); /* 6 curves, reversed, then mu reversed */
+    struct hfx_hypotest_result * r   = malloc(n * sizeof *r);
+    enum hfx_status              st  = HFX_OK;
+    if (!mu || !cls || !r) {
+        st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+        goto done;
+    }
+    double step = (hi - lo) / (double) (n - 1);
+    for (size_t i = 0; i < n; ++i) {
+        mu[i] = i + 1 == n ? hi : lo + (double) i * step;
+    }
+    if ((st = hfx__hypo_cache_test_batch(&s->cache, mu, n, r, err)) != HFX_OK) {
+        goto done;
+    }
+    /* pyhf interpolates over the reversed grid: CLs falls with mu, so reversed it rises */
+    double * mu_rev = cls + 6 * n;
+    for (size_t i = 0; i < n; ++i) {
+        size_t k        = n - 1 - i;
+        mu_rev[i]       = mu[k];
+        cls[i]          = r[k].cls_obs;
+        for (int c = 0; c < 5; ++c) {
+            cls[(size_t) (c + 1) * n + i] = r[k].cls_exp[c];
+        }
+        if (s->o->scan_cls) {
+            s->o->scan_cls[k * 6] = r[k].cls_obs;
+            memcpy(&s->o->scan_cls[k * 6 + 1], r[k].cls_exp, sizeof r[k].cls_exp);
+        }
+    }
+    result->obs = np_interp(level, cls, mu_rev, n);
+    for (int c = 0; c < 5; ++c) {
+        result->exp[c] = np_interp(level, cls + (size_t) (c + 1) * n, mu_rev, n);
+    }
+    result->n_hypotests = (int) n;
+done:
+    free(mu);
+    free(cls);
+    free(r);
+    return st;
+}
+
 enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_options * opts,
                                 struct hfx_upper_limit_result * result, struct hfx_error * err) {
     if (!e || !opts || !result) {
@@ -139,10 +203,16 @@ enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_opt
     if (!(level < 1)) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the CLs level must be in (0, 1)");
     }
+    if (opts->n_scan == 1 || (opts->n_scan > 1 && !(opts->lo < opts->hi))) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "a grid scan needs at least 2 points and lo < hi");
+    }
     struct scan s = {.o = opts};
     enum hfx_status st = hfx__hypo_cache_init(&s.cache, e, opts->hypotest.data, opts->hypotest.teststat, err);
     if (st != HFX_OK) {
         return st;
+    }
+    if (opts->n_scan > 1) {
+        return grid_scan(&s, opts->lo, opts->hi, level, result, err);
     }
     double lo = opts->lo, hi = opts->hi;
     if (lo == 0 && hi == 0) {

@@ -90,32 +90,9 @@ static double rnd(void) {
     return (double) (z >> 11) * 0x1.0p-53; /* [0, 1) */
 }
 
-/* In-place Cholesky a = L L' (lower triangle, row stride m). */
-static bool cholesky(double * a, size_t m) {
-    for (size_t j = 0; j < m; ++j) {
-        double d = a[j * m + j];
-        for (size_t k = 0; k < j; ++k) {
-            d -= a[j * m + k] * a[j * m + k];
-        }
-        if (!(d > 0.0)) {
-            return false;
-        }
-        d            = sqrt(d);
-        a[j * m + j] = d;
-        for (size_t i = j + 1; i < m; ++i) {
-            double v = a[i * m + j];
-            for (size_t k = 0; k < j; ++k) {
-                v -= a[i * m + k] * a[j * m + k];
-            }
-            a[i * m + j] = v / d;
-        }
-    }
-    return true;
-}
-
 /* Solves a x = b (a: m x m, overwritten, SPD) by Cholesky; x may alias b. */
 static void spd_solve(double * a, size_t m, const double * b, double * x) {
-    ASSERT(cholesky(a, m));
+    ASSERT(min__cholesky(a, m)); /* the minimizer's own factorisation */
     for (size_t i = 0; i < m; ++i) {
         double v = b[i];
         for (size_t k = 0; k < i; ++k) {
@@ -850,17 +827,24 @@ static bool hessian_inverse(const struct lin * l, const double * x0, const doubl
     ASSERT(ws && g);
     struct hfx_hess_state s;
     hfx__hess_init(&s, ws, n, x0, lo, up, fixed);
+    /* the points are independent: feed them last to first, as a batch may return them in any order */
+    double * x     = malloc(n * sizeof *x);
+    size_t   total = hfx__hess_n_points(&s);
+    ASSERT(x);
     *n_grad = 0;
-    do {
+    for (size_t k = total; k-- > 0;) {
+        hfx__hess_point(&s, k, x);
         for (size_t i = 0; i < n; ++i) {
-            ASSERT(s.x[i] >= lo[i] && s.x[i] <= up[i]);
+            ASSERT(x[i] >= lo[i] && x[i] <= up[i]);
         }
-        lin_grad(l, s.x, g);
+        lin_grad(l, x, g);
+        hfx__hess_set_gradient(&s, k, g);
         ++*n_grad;
-    } while (hfx__hess_step(&s, g));
+    }
     bool ok = hfx__hess_inverse(&s, cov);
     free(ws);
     free(g);
+    free(x);
     return ok;
 }
 

@@ -1,11 +1,13 @@
 /*
  * cmd-upper-limit.c -- "hfx upper-limit": observed and expected CLs upper limits on the POI, as
- * pyhf.infer.intervals.upper_limits.upper_limit, printed as {"exp": [5 values], "obs": x}.
+ * pyhf.infer.intervals.upper_limits.upper_limit, printed as {"exp": [5 values], "obs": x}; with a grid
+ * (--scan LO,HI,N) also the grid and its CLs values, as pyhf's return_results=True.
  */
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +15,9 @@ enum { OPT_LEVEL = 100, OPT_SCAN };
 
 static const struct cli_opt UL_OPTS[] = {
     {OPT_LEVEL, "--level", NULL, "ALPHA", "CLs level of the limit (default 0.05: 95% CL)"},
-    {OPT_SCAN, "--scan", NULL, "LO,HI", "initial POI bracket (default: automatic, as pyhf)"},
+    {OPT_SCAN, "--scan", NULL, "LO,HI[,N]",
+     "initial POI bracket (default: automatic, as pyhf); with N, a grid of N points from LO to HI\n"
+     "(pyhf's upper_limit(scan=numpy.linspace(LO, HI, N))), its fits run as one batch"},
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -23,27 +27,44 @@ static const char * const UL_POS[] = {"WORKSPACE", NULL};
 
 static const struct cli_command UL = {
     "upper-limit",
-    "upper-limit WORKSPACE [--level ALPHA] [--scan LO,HI] [options]",
+    "upper-limit WORKSPACE [--level ALPHA] [--scan LO,HI[,N]] [options]",
     "Finds the POI values where CLs crosses --level, observed and expected (-2..+2 sigma), by a\n"
-    "TOMS 748 root search as pyhf's upper_limit; prints {\"exp\": [5 values], \"obs\": x}.",
+    "TOMS 748 root search as pyhf's upper_limit; prints {\"exp\": [5 values], \"obs\": x}. With a grid\n"
+    "(--scan LO,HI,N) the limits are interpolated on it, as pyhf's linear_grid_scan, and the output\n"
+    "also has \"scan\" (the grid), \"CLs_obs\" and \"CLs_exp\" (5 values per point).",
     UL_TABLES,
     UL_POS,
     false,
 };
 
-/* Parses "LO,HI" with LO < HI. */
-static bool parse_bracket(const char * v, double * lo, double * hi) {
-    const char * comma = strchr(v, ',');
-    if (!comma || strchr(comma + 1, ',')) {
+/* Parses "LO,HI" or "LO,HI,N" with LO < HI and 2 <= N <= 100000. */
+static bool parse_scan(const char * v, double * lo, double * hi, size_t * n) {
+    char buf[256];
+    if (strlen(v) >= sizeof buf) {
         return false;
     }
-    char first[128];
-    if ((size_t) (comma - v) >= sizeof first) {
+    strcpy(buf, v);
+    char * parts[4] = {NULL};
+    int    k        = 0;
+    for (char * p = buf; k < 4; ++k) {
+        parts[k]    = p;
+        char * next = strchr(p, ',');
+        if (!next) {
+            ++k;
+            break;
+        }
+        *next = '\0';
+        p     = next + 1;
+    }
+    double count = 0;
+    if ((k != 2 && k != 3) || !cli_parse_double(parts[0], lo) || !cli_parse_double(parts[1], hi) || !(*lo < *hi)) {
         return false;
     }
-    memcpy(first, v, (size_t) (comma - v));
-    first[comma - v] = '\0';
-    return cli_parse_double(first, lo) && cli_parse_double(comma + 1, hi) && *lo < *hi;
+    if (k == 3 && (!cli_parse_double(parts[2], &count) || count != floor(count) || count < 2 || count > 1e5)) {
+        return false;
+    }
+    *n = (size_t) count;
+    return true;
 }
 
 static int ul_extra(void * ctx, const struct cli_opt * o, const char * v) {
@@ -55,8 +76,11 @@ static int ul_extra(void * ctx, const struct cli_opt * o, const char * v) {
         }
         return CLI_OK;
     case OPT_SCAN:
-        if (!parse_bracket(v, &u->lo, &u->hi)) {
-            return cli_usage_error(UL.name, "invalid value '%s' for --scan (expected LO,HI with LO < HI)", v);
+        if (!parse_scan(v, &u->lo, &u->hi, &u->n_scan)) {
+            return cli_usage_error(UL.name,
+                                   "invalid value '%s' for --scan (expected LO,HI or LO,HI,N with LO < HI and an "
+                                   "integer 2 <= N <= 100000)",
+                                   v);
         }
         return CLI_OK;
     default: return CLI_NOT_MINE;
@@ -75,7 +99,13 @@ static int run_upper_limit(const struct model_opts * mo, struct hfx_upper_limit_
     u->hypotest.progress_user = &p;
     struct hfx_upper_limit_result r   = {0};
     struct hfx_error              err = {0};
-    enum hfx_status               st  = hfx_upper_limit(s.engine, u, &r, &err);
+    if (u->n_scan > 0 && !(u->scan_cls = malloc(u->n_scan * 6 * sizeof(double)))) {
+        progress_finish(&p);
+        session_close(&s);
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    enum hfx_status st = hfx_upper_limit(s.engine, u, &r, &err);
     progress_finish(&p);
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
@@ -84,9 +114,23 @@ static int run_upper_limit(const struct model_opts * mo, struct hfx_upper_limit_
         json_t * j = json_object();
         json_object_set_new(j, "obs", jout_num(r.obs));
         json_object_set_new(j, "exp", jout_array(r.exp, 5));
+        if (u->n_scan > 0) {
+            json_t * scan = json_array(), * obs = json_array(), * exp = json_array();
+            for (size_t i = 0; i < u->n_scan; ++i) {
+                double step = (u->hi - u->lo) / (double) (u->n_scan - 1);
+                json_array_append_new(scan, jout_num(i + 1 == u->n_scan ? u->hi : u->lo + (double) i * step));
+                json_array_append_new(obs, jout_num(u->scan_cls[i * 6]));
+                json_array_append_new(exp, jout_array(&u->scan_cls[i * 6 + 1], 5));
+            }
+            json_object_set_new(j, "scan", scan);
+            json_object_set_new(j, "CLs_obs", obs);
+            json_object_set_new(j, "CLs_exp", exp);
+        }
         rc = jout_emit(j, output);
         json_decref(j);
     }
+    free(u->scan_cls);
+    u->scan_cls = NULL;
     session_close(&s);
     return rc;
 }

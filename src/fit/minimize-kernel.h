@@ -1,5 +1,5 @@
 /*
- * minimize.c -- bounded quasi-Newton minimisation (projected BFGS with an active set, weak-Wolfe line
+ * minimize-kernel.h -- bounded quasi-Newton minimisation (projected BFGS with an active set, weak-Wolfe line
  * search along the projected path) and a finite-difference Hessian, both in reverse-communication form.
  *
  * Algorithm. The minimiser keeps a dense inverse-Hessian approximation H of f restricted to the
@@ -14,7 +14,7 @@
  *   3. takes d = -H g on W; a working parameter that sits on a bound with d pointing outward is held
  *      as well (otherwise the projected step would not be a descent direction), and if g'd >= 0 the
  *      matrix is reset to a scaled identity (steepest descent),
- *   4. searches along the projected path x(a) = clip(x + a d): every parameter that reaches a bound
+ *   4. searches along the projected path x(a) = min__clip(x + a d): every parameter that reaches a bound
  *      stops there, so many constraints can become active in one step and minima on a bound are hit
  *      exactly, never approached asymptotically. The search looks for a weak-Wolfe point
  *      (Armijo sufficient decrease plus the curvature condition on the one-sided path derivative)
@@ -64,27 +64,31 @@
  * evaluated outside the box. The matrix is symmetrised, its free block factorised by Cholesky and
  * inverted; if it is not positive definite a growing diagonal shift is added until it is.
  *
- * Everything lives in the caller's workspace; no allocation, no statics, no recursion, simple loops
- * (this file is meant to compile for CUDA devices as well).
+ * Everything lives in the caller's workspace; no allocation, no statics, no recursion, simple loops.
+ * Every function is HFX_HD static inline: the CPU fits and the CUDA backend's device-resident fits
+ * compile this same text, so the optimizer the GPU runs is the one the CPU tests exercise.
  */
+#ifndef HFX_MINIMIZE_KERNEL_H
+#define HFX_MINIMIZE_KERNEL_H
+
 #include "fit/minimize.h"
 
 #include <math.h>
 
 enum {
-    LS_MAX_EVALS   = 40,  /* evaluations per line search before giving up */
-    HOLD_DOWNDATES = 32,  /* more new holds than this at once: reset H instead of O(k n^2) downdates */
-    FTOL_COUNT     = 3,   /* consecutive small decreases for the ftol test */
+    MIN__LS_MAX_EVALS   = 40,  /* evaluations per line search before giving up */
+    MIN__HOLD_DOWNDATES = 32,  /* more new holds than this at once: reset H instead of O(k n^2) downdates */
+    MIN__FTOL_COUNT     = 3,   /* consecutive small decreases for the ftol test */
 };
 
 /* Macros rather than static const doubles, which device code cannot always read. */
-#define LS_C1     1e-4  /* Armijo constant */
-#define LS_C2     0.9   /* curvature constant: the usual quasi-Newton value; smaller ones cost more evaluations */
-#define NOISE_REL 1e-12 /* relative rounding noise assumed in f */
+#define MIN__LS_C1     1e-4  /* Armijo constant */
+#define MIN__LS_C2     0.9   /* curvature constant: the usual quasi-Newton value; smaller ones cost more evaluations */
+#define MIN__NOISE_REL 1e-12 /* relative rounding noise assumed in f */
 
-enum phase { PH_FIRST, PH_LINE, PH_DONE };
+enum min__phase { MIN__FIRST, MIN__LINE, MIN__DONE };
 
-struct min_priv {
+struct min__priv {
     double *        lower, *upper;
     double *        xk, *gk;    /* current iterate and its gradient (0 on fixed parameters) */
     double *        d;          /* search direction (0 off the working set) */
@@ -96,7 +100,7 @@ struct min_priv {
     size_t          nw;         /* size of the working set */
 
     struct hfx_min_options opts;
-    enum phase             phase;
+    enum min__phase             phase;
     enum hfx_min_request   done;
 
     double fk, dphi0, diag_scale;
@@ -111,21 +115,21 @@ struct min_priv {
     int    ls_evals;
 };
 
-static size_t round16(size_t b) {
+HFX_HD static inline size_t min__round16(size_t b) {
     return (b + 15u) & ~(size_t) 15u;
 }
 
-size_t hfx__min_workspace_size(size_t n) {
-    return round16(sizeof(struct min_priv)) + 12 * round16(n * sizeof(double)) + round16(n * n * sizeof(double)) +
-           round16(n * sizeof(size_t)) + 2 * round16(n);
+HFX_HD static inline size_t hfx__min_workspace_size(size_t n) {
+    return min__round16(sizeof(struct min__priv)) + 12 * min__round16(n * sizeof(double)) + min__round16(n * n * sizeof(double)) +
+           min__round16(n * sizeof(size_t)) + 2 * min__round16(n);
 }
 
-static double clip(double v, double l, double u) {
+HFX_HD static inline double min__clip(double v, double l, double u) {
     return v < l ? l : (v > u ? u : v);
 }
 
 /* Working-set index list: free and not held. */
-static void build_idx(struct min_priv * p, size_t n) {
+HFX_HD static inline void min__build_idx(struct min__priv * p, size_t n) {
     size_t m = 0;
     for (size_t i = 0; i < n; ++i) {
         if (!p->fixed[i] && !p->held[i]) {
@@ -140,7 +144,7 @@ static void build_idx(struct min_priv * p, size_t n) {
  * instead of gathering through idx. */
 /* A dot product with four running sums: a single sum is one long chain of dependent additions, which
  * takes four times as long as the multiplications feeding it. */
-static double dot(const double * a, const double * b, size_t m) {
+HFX_HD static inline double min__dot(const double * a, const double * b, size_t m) {
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     size_t k  = 0;
     for (; k + 4 <= m; k += 4) {
@@ -155,16 +159,16 @@ static double dot(const double * a, const double * b, size_t m) {
     return (s0 + s1) + (s2 + s3);
 }
 
-static bool idx_contiguous(const struct min_priv * p) {
+HFX_HD static inline bool min__idx_contiguous(const struct min__priv * p) {
     return p->nw > 0 && p->idx[p->nw - 1] == p->idx[0] + p->nw - 1;
 }
 
 /* H <- diag_scale * I on the working set, zero elsewhere. */
-static void reset_h(struct min_priv * p, size_t n) {
+HFX_HD static inline void min__reset_h(struct min__priv * p, size_t n) {
     for (size_t i = 0; i < n * n; ++i) {
         p->h[i] = 0.0;
     }
-    build_idx(p, n);
+    min__build_idx(p, n);
     for (size_t k = 0; k < p->nw; ++k) {
         size_t i          = p->idx[k];
         p->h[i * n + i] = p->diag_scale;
@@ -174,10 +178,10 @@ static void reset_h(struct min_priv * p, size_t n) {
 
 /* Removes j from the working set: H becomes the inverse of the Hessian approximation with row and
  * column j deleted (Schur complement), so the curvature learnt for the others is kept. */
-static void hold_var(struct min_priv * p, size_t n, size_t j) {
+HFX_HD static inline void min__hold_var(struct min__priv * p, size_t n, size_t j) {
     double * h   = p->h;
     double   hjj = h[j * n + j];
-    build_idx(p, n);
+    min__build_idx(p, n);
     if (hjj > 0.0 && isfinite(hjj)) {
         for (size_t a = 0; a < p->nw; ++a) {
             size_t ia = p->idx[a];
@@ -199,7 +203,7 @@ static void hold_var(struct min_priv * p, size_t n, size_t j) {
 }
 
 /* BFGS update of the inverse H from s = x+ - x, y = g+ - g on the working set of the step. */
-static void bfgs_update(struct min_priv * p, size_t n) {
+HFX_HD static inline void min__bfgs_update(struct min__priv * p, size_t n) {
     const size_t * idx = p->idx;
     size_t         m   = p->nw;
     double         sy = 0, yy = 0, ss = 0;
@@ -223,13 +227,13 @@ static void bfgs_update(struct min_priv * p, size_t n) {
         }
     }
     double yhy = 0.0;
-    bool   contiguous = idx_contiguous(p);
+    bool   contiguous = min__idx_contiguous(p);
     for (size_t a = 0; a < m; ++a) {
         size_t       ia  = idx[a];
         const double * row = p->h + ia * n;
         double       v   = 0.0;
         if (contiguous) {
-            v = dot(row + idx[0], p->y + idx[0], m);
+            v = min__dot(row + idx[0], p->y + idx[0], m);
         } else {
             for (size_t b = 0; b < m; ++b) {
                 v += row[idx[b]] * p->y[idx[b]];
@@ -276,20 +280,20 @@ static void bfgs_update(struct min_priv * p, size_t n) {
 
 /* d = -H g on the working set; holds working parameters on a bound that d would push out. Returns
  * false if no descent direction exists (the free gradient is zero). */
-static bool compute_direction(struct min_priv * p, size_t n) {
+HFX_HD static inline bool min__compute_direction(struct min__priv * p, size_t n) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         for (;;) {
-            build_idx(p, n);
+            min__build_idx(p, n);
             for (size_t i = 0; i < n; ++i) {
                 p->d[i] = 0.0;
             }
-            bool contiguous = idx_contiguous(p);
+            bool contiguous = min__idx_contiguous(p);
             for (size_t a = 0; a < p->nw; ++a) {
                 size_t       ia  = p->idx[a];
                 const double * row = p->h + ia * n;
                 double       v   = 0.0;
                 if (contiguous) {
-                    v = dot(row + p->idx[0], p->gk + p->idx[0], p->nw);
+                    v = min__dot(row + p->idx[0], p->gk + p->idx[0], p->nw);
                 } else {
                     for (size_t b = 0; b < p->nw; ++b) {
                         v += row[p->idx[b]] * p->gk[p->idx[b]];
@@ -301,7 +305,7 @@ static bool compute_direction(struct min_priv * p, size_t n) {
             for (size_t a = 0; a < p->nw; ++a) {
                 size_t i = p->idx[a];
                 if ((p->xk[i] <= p->lower[i] && p->d[i] < 0.0) || (p->xk[i] >= p->upper[i] && p->d[i] > 0.0)) {
-                    hold_var(p, n, i);
+                    min__hold_var(p, n, i);
                     changed = true;
                 }
             }
@@ -320,17 +324,17 @@ static bool compute_direction(struct min_priv * p, size_t n) {
         }
         /* Not a descent direction (H lost its information): fall back to steepest descent. The
          * holds above remain; parameters on a bound with inward gradient get d inward. */
-        reset_h(p, n);
+        min__reset_h(p, n);
     }
     return false;
 }
 
-static bool make_trial(struct min_priv * p, size_t n, double * x) {
+HFX_HD static inline bool min__make_trial(struct min__priv * p, size_t n, double * x) {
     bool moved = false;
     for (size_t i = 0; i < n; ++i) {
         double v = p->xk[i];
         if (p->d[i] != 0.0) {
-            v = clip(p->xk[i] + p->alpha * p->d[i], p->lower[i], p->upper[i]);
+            v = min__clip(p->xk[i] + p->alpha * p->d[i], p->lower[i], p->upper[i]);
         }
         moved = moved || v != p->xk[i];
         x[i]  = v;
@@ -338,7 +342,7 @@ static bool make_trial(struct min_priv * p, size_t n, double * x) {
     return moved;
 }
 
-static void start_line_search(struct min_priv * p) {
+HFX_HD static inline void min__start_line_search(struct min__priv * p) {
     double first = INFINITY, last = 0.0;
     for (size_t a = 0; a < p->nw; ++a) {
         size_t i = p->idx[a];
@@ -367,7 +371,7 @@ static void start_line_search(struct min_priv * p) {
 }
 
 /* Safeguarded cubic (else quadratic, else bisection) minimiser in the bracket [lo, hi]. */
-static double interpolate(const struct min_priv * p) {
+HFX_HD static inline double min__interpolate(const struct min__priv * p) {
     double lo = p->lo, hi = p->hi, w = hi - lo;
     double a  = NAN;
     if (isfinite(p->f_hi)) {
@@ -387,14 +391,14 @@ static double interpolate(const struct min_priv * p) {
         if (!isfinite(a)) {
             a = lo + 0.5 * w;
         }
-        return clip(a, lo + 0.1 * w, lo + 0.75 * w);
+        return min__clip(a, lo + 0.1 * w, lo + 0.75 * w);
     }
     /* f not finite at hi: nothing to interpolate, cut back hard. */
     return lo + 0.25 * w;
 }
 
 /* Projected gradient inf-norm at the iterate (0 for parameters held on a bound). */
-static double pg_norm(const struct min_priv * p, size_t n) {
+HFX_HD static inline double min__pg_norm(const struct min__priv * p, size_t n) {
     double m = 0.0;
     for (size_t i = 0; i < n; ++i) {
         if (!p->fixed[i] && !p->held[i]) {
@@ -405,7 +409,7 @@ static double pg_norm(const struct min_priv * p, size_t n) {
 }
 
 /* Holds parameters on a bound with outward gradient, releases held ones whose gradient turned inward. */
-static void update_held(struct min_priv * p, size_t n) {
+HFX_HD static inline void min__update_held(struct min__priv * p, size_t n) {
     size_t new_holds = 0;
     for (size_t i = 0; i < n; ++i) {
         if (p->fixed[i]) {
@@ -416,7 +420,7 @@ static void update_held(struct min_priv * p, size_t n) {
             ++new_holds;
         }
     }
-    bool reset = new_holds > HOLD_DOWNDATES;
+    bool reset = new_holds > MIN__HOLD_DOWNDATES;
     for (size_t i = 0; i < n; ++i) {
         if (p->fixed[i]) {
             continue;
@@ -426,7 +430,7 @@ static void update_held(struct min_priv * p, size_t n) {
             if (reset) {
                 p->held[i] = 1;
             } else {
-                hold_var(p, n, i);
+                min__hold_var(p, n, i);
             }
         } else if (!out && p->held[i]) {
             /* Released: no coupling yet, so its first step goes straight into the box. */
@@ -435,71 +439,71 @@ static void update_held(struct min_priv * p, size_t n) {
         }
     }
     if (reset) {
-        reset_h(p, n);
+        min__reset_h(p, n);
     }
-    build_idx(p, n);
+    min__build_idx(p, n);
 }
 
-static enum hfx_min_request finish(struct min_priv * p, enum hfx_min_request r) {
-    p->phase = PH_DONE;
+HFX_HD static inline enum hfx_min_request min__finish(struct min__priv * p, enum hfx_min_request r) {
+    p->phase = MIN__DONE;
     p->done  = r;
     return r;
 }
 
 /* Sets up the next line search from the current iterate and asks for its first point. */
-static enum hfx_min_request begin_search(struct hfx_min_state * st, struct min_priv * p) {
-    if (!compute_direction(p, st->n)) {
-        return finish(p, HFX_MIN_CONVERGED); /* zero free gradient */
+HFX_HD static inline enum hfx_min_request min__begin_search(struct hfx_min_state * st, struct min__priv * p) {
+    if (!min__compute_direction(p, st->n)) {
+        return min__finish(p, HFX_MIN_CONVERGED); /* zero free gradient */
     }
-    start_line_search(p);
-    if (!make_trial(p, st->n, st->x)) {
-        return finish(p, HFX_MIN_STALLED);
+    min__start_line_search(p);
+    if (!min__make_trial(p, st->n, st->x)) {
+        return min__finish(p, HFX_MIN_STALLED);
     }
-    p->phase = PH_LINE;
+    p->phase = MIN__LINE;
     return HFX_MIN_EVAL;
 }
 
 /* Convergence tests at the iterate, then the next search. */
-static enum hfx_min_request at_iterate(struct hfx_min_state * st, struct min_priv * p, double f_prev) {
+HFX_HD static inline enum hfx_min_request min__at_iterate(struct hfx_min_state * st, struct min__priv * p, double f_prev) {
     size_t n     = st->n;
     double scale = fmax(1.0, fabs(p->fk));
-    update_held(p, n);
-    st->pg_norm = pg_norm(p, n);
+    min__update_held(p, n);
+    st->pg_norm = min__pg_norm(p, n);
     if (st->pg_norm <= p->opts.gtol * scale) {
-        return finish(p, HFX_MIN_CONVERGED);
+        return min__finish(p, HFX_MIN_CONVERGED);
     }
     if (p->opts.ftol > 0.0 && st->n_iter > 0) {
         if (f_prev - p->fk <= p->opts.ftol * scale) {
-            if (++p->small_count >= FTOL_COUNT) {
-                return finish(p, HFX_MIN_CONVERGED);
+            if (++p->small_count >= MIN__FTOL_COUNT) {
+                return min__finish(p, HFX_MIN_CONVERGED);
             }
         } else {
             p->small_count = 0;
         }
     }
     if (st->n_iter >= p->opts.max_iter) {
-        return finish(p, HFX_MIN_MAX_ITER);
+        return min__finish(p, HFX_MIN_MAX_ITER);
     }
-    return begin_search(st, p);
+    return min__begin_search(st, p);
 }
 
 /* Moves to the accepted point (xa, fa, ga): BFGS update, bookkeeping, next iteration. */
-static enum hfx_min_request accept(struct hfx_min_state * st, struct min_priv * p, const double * xa, double fa,
+HFX_HD static inline enum hfx_min_request min__accept(struct hfx_min_state * st, struct min__priv * p, const double * xa, double fa,
                                    const double * ga) {
     size_t n = st->n;
     for (size_t i = 0; i < n; ++i) {
         p->s[i] = xa[i] - p->xk[i];
         p->y[i] = p->fixed[i] ? 0.0 : ga[i] - p->gk[i];
     }
-    build_idx(p, n); /* the working set of the step just taken */
-    bfgs_update(p, n);
+    min__build_idx(p, n); /* the working set of the step just taken */
+    min__bfgs_update(p, n);
     for (size_t i = 0; i < n; ++i) {
         p->xk[i] = xa[i];
         p->gk[i] = p->fixed[i] ? 0.0 : ga[i];
     }
     double f_prev = p->fk;
     p->fk         = fa;
-    if (fa <= st->f_best + NOISE_REL * fmax(1.0, fabs(st->f_best))) {
+    if (fa <= st->f_best + MIN__NOISE_REL * fmax(1.0, fabs(st->f_best))) {
         for (size_t i = 0; i < n; ++i) {
             st->x_best[i] = xa[i];
         }
@@ -507,35 +511,35 @@ static enum hfx_min_request accept(struct hfx_min_state * st, struct min_priv * 
     }
     st->n_iter++;
     p->sd_restart = false;
-    return at_iterate(st, p, f_prev);
+    return min__at_iterate(st, p, f_prev);
 }
 
 /* The line search found nothing: one steepest-descent retry, then give up. */
-static enum hfx_min_request search_failed(struct hfx_min_state * st, struct min_priv * p) {
+HFX_HD static inline enum hfx_min_request min__search_failed(struct hfx_min_state * st, struct min__priv * p) {
     if (p->sd_restart || p->h_fresh) {
-        return finish(p, HFX_MIN_STALLED);
+        return min__finish(p, HFX_MIN_STALLED);
     }
     p->sd_restart = true;
-    reset_h(p, st->n);
-    return begin_search(st, p);
+    min__reset_h(p, st->n);
+    return min__begin_search(st, p);
 }
 
-void hfx__min_init(struct hfx_min_state * state, void * workspace, size_t n, const double * x0, const double * lower,
+HFX_HD static inline void hfx__min_init(struct hfx_min_state * state, void * workspace, size_t n, const double * x0, const double * lower,
                    const double * upper, const bool * fixed, const struct hfx_min_options * opts) {
     unsigned char *   w = (unsigned char *) workspace;
-    struct min_priv * p = (struct min_priv *) workspace;
-    w += round16(sizeof *p);
+    struct min__priv * p = (struct min__priv *) workspace;
+    w += min__round16(sizeof *p);
     double * arr[12];
     for (int k = 0; k < 12; ++k) {
         arr[k] = (double *) (void *) w;
-        w += round16(n * sizeof(double));
+        w += min__round16(n * sizeof(double));
     }
     p->h = (double *) (void *) w;
-    w += round16(n * n * sizeof(double));
+    w += min__round16(n * n * sizeof(double));
     p->idx = (size_t *) (void *) w;
-    w += round16(n * sizeof(size_t));
+    w += min__round16(n * sizeof(size_t));
     p->fixed = w;
-    w += round16(n);
+    w += min__round16(n);
     p->held = w;
 
     state->n      = n;
@@ -571,14 +575,14 @@ void hfx__min_init(struct hfx_min_state * state, void * workspace, size_t n, con
         /* A parameter whose box is a single point is fixed in all but name. */
         p->fixed[i] = (unsigned char) ((fixed && fixed[i]) || l == u);
         p->held[i]  = 0;
-        state->x[i] = clip(x0[i], l, u);
+        state->x[i] = min__clip(x0[i], l, u);
         p->d[i]     = 0.0;
     }
     state->f_best  = INFINITY;
     state->n_iter  = 0;
     state->n_eval  = 0;
     state->pg_norm = INFINITY;
-    p->phase       = PH_FIRST;
+    p->phase       = MIN__FIRST;
     p->done        = HFX_MIN_EVAL;
     p->diag_scale  = 1.0;
     p->h_fresh     = true;
@@ -588,7 +592,7 @@ void hfx__min_init(struct hfx_min_state * state, void * workspace, size_t n, con
     p->nw          = 0;
 }
 
-static bool point_finite(const struct min_priv * p, size_t n, double f, const double * g) {
+HFX_HD static inline bool min__point_finite(const struct min__priv * p, size_t n, double f, const double * g) {
     if (!isfinite(f)) {
         return false;
     }
@@ -600,14 +604,14 @@ static bool point_finite(const struct min_priv * p, size_t n, double f, const do
     return true;
 }
 
-enum hfx_min_request hfx__min_step(struct hfx_min_state * st, double f, const double * g) {
-    struct min_priv * p = (struct min_priv *) st->priv;
+HFX_HD static inline enum hfx_min_request hfx__min_step(struct hfx_min_state * st, double f, const double * g) {
+    struct min__priv * p = (struct min__priv *) st->priv;
     size_t            n = st->n;
-    if (p->phase == PH_DONE) {
+    if (p->phase == MIN__DONE) {
         return p->done;
     }
     st->n_eval++;
-    bool finite = point_finite(p, n, f, g);
+    bool finite = min__point_finite(p, n, f, g);
     if (finite && f < st->f_best) {
         for (size_t i = 0; i < n; ++i) {
             st->x_best[i] = st->x[i];
@@ -615,28 +619,28 @@ enum hfx_min_request hfx__min_step(struct hfx_min_state * st, double f, const do
         st->f_best = f;
     }
 
-    if (p->phase == PH_FIRST) {
+    if (p->phase == MIN__FIRST) {
         for (size_t i = 0; i < n; ++i) {
             st->x_best[i] = st->x[i];
         }
         st->f_best = f;
         if (!finite) {
-            return finish(p, HFX_MIN_BAD_START);
+            return min__finish(p, HFX_MIN_BAD_START);
         }
         for (size_t i = 0; i < n; ++i) {
             p->xk[i] = st->x[i];
             p->gk[i] = p->fixed[i] ? 0.0 : g[i];
         }
         p->fk = f;
-        update_held(p, n);
+        min__update_held(p, n);
         /* First step of length at most 1 in the largest gradient component; the line search and the
          * first BFGS update (which rescales H by y's/y'y) correct the scale from there. */
-        p->diag_scale = 1.0 / fmax(1.0, pg_norm(p, n));
-        reset_h(p, n);
-        return at_iterate(st, p, f);
+        p->diag_scale = 1.0 / fmax(1.0, min__pg_norm(p, n));
+        min__reset_h(p, n);
+        return min__at_iterate(st, p, f);
     }
 
-    /* PH_LINE: f, g at x(alpha). */
+    /* MIN__LINE: f, g at x(alpha). */
     p->ls_evals++;
     double a = p->alpha;
     if (!finite) {
@@ -652,17 +656,17 @@ enum hfx_min_request hfx__min_step(struct hfx_min_state * st, double f, const do
                 dphi += g[i] * p->d[i];
             }
         }
-        bool armijo = delta < 0.0 ? f <= p->fk + LS_C1 * delta : f < p->fk;
+        bool armijo = delta < 0.0 ? f <= p->fk + MIN__LS_C1 * delta : f < p->fk;
         if (!armijo) {
-            bool approx_wolfe = a <= p->alpha_first && f <= p->fk + NOISE_REL * fmax(1.0, fabs(p->fk)) &&
-                                dphi >= LS_C2 * p->dphi0 && dphi <= -(1.0 - 2.0 * LS_C1) * p->dphi0;
+            bool approx_wolfe = a <= p->alpha_first && f <= p->fk + MIN__NOISE_REL * fmax(1.0, fabs(p->fk)) &&
+                                dphi >= MIN__LS_C2 * p->dphi0 && dphi <= -(1.0 - 2.0 * MIN__LS_C1) * p->dphi0;
             if (approx_wolfe) {
-                return accept(st, p, st->x, f, g);
+                return min__accept(st, p, st->x, f, g);
             }
             p->hi      = a;
             p->f_hi    = f;
             p->dphi_hi = dphi;
-        } else if (dphi < LS_C2 * p->dphi0) {
+        } else if (dphi < MIN__LS_C2 * p->dphi0) {
             /* Sufficient decrease but the path still descends steeply: the step was too short. */
             p->lo      = a;
             p->f_lo    = f;
@@ -673,95 +677,86 @@ enum hfx_min_request hfx__min_step(struct hfx_min_state * st, double f, const do
                 p->g_lo[i] = g[i];
             }
         } else {
-            return accept(st, p, st->x, f, g);
+            return min__accept(st, p, st->x, f, g);
         }
     }
 
-    if (p->ls_evals >= LS_MAX_EVALS || (isfinite(p->hi) && !(p->hi - p->lo > 1e-15 * p->hi))) {
-        return p->have_lo ? accept(st, p, p->x_lo, p->f_lo, p->g_lo) : search_failed(st, p);
+    if (p->ls_evals >= MIN__LS_MAX_EVALS || (isfinite(p->hi) && !(p->hi - p->lo > 1e-15 * p->hi))) {
+        return p->have_lo ? min__accept(st, p, p->x_lo, p->f_lo, p->g_lo) : min__search_failed(st, p);
     }
     if (isfinite(p->hi)) {
-        p->alpha = interpolate(p);
+        p->alpha = min__interpolate(p);
     } else {
         /* Extrapolate; beyond alpha_last the path no longer moves. */
         p->alpha = fmin(4.0 * a, fmax(p->alpha_last, a));
         if (p->alpha <= a) {
-            return accept(st, p, p->x_lo, p->f_lo, p->g_lo);
+            return min__accept(st, p, p->x_lo, p->f_lo, p->g_lo);
         }
     }
-    if (!make_trial(p, n, st->x)) {
-        return p->have_lo ? accept(st, p, p->x_lo, p->f_lo, p->g_lo) : search_failed(st, p);
+    if (!min__make_trial(p, n, st->x)) {
+        return p->have_lo ? min__accept(st, p, p->x_lo, p->f_lo, p->g_lo) : min__search_failed(st, p);
     }
     return HFX_MIN_EVAL;
 }
 
 /*
- * Hessian by differences of the gradient.
+ * Hessian by differences of the gradient. Its 2 nf points are independent of one another, so the
+ * caller may evaluate them in any order and in batches of any size (fit.c sends them as one batch).
  */
 
-struct hess_priv {
+struct min__hess_priv {
     double *        x0, *lower, *upper;
-    double *        g_a;  /* gradient at the lower point of the current pair */
-    double *        hm;   /* [n][n] row j: d g / d x_j */
+    double *        hm;   /* [n][n] row j: d g / d x_j, accumulated point by point */
     size_t *        idx;  /* free parameters */
     unsigned char * fixed;
-    size_t          nf, k;
-    int             stage; /* 0: waiting for g at a, 1: waiting for g at b */
-    double          xa, xb;
+    size_t          nf;
 };
 
-size_t hfx__hess_workspace_size(size_t n) {
-    return round16(sizeof(struct hess_priv)) + 5 * round16(n * sizeof(double)) + round16(n * n * sizeof(double)) +
-           round16(n * sizeof(size_t)) + round16(n);
+HFX_HD static inline size_t hfx__hess_workspace_size(size_t n) {
+    return min__round16(sizeof(struct min__hess_priv)) + 3 * min__round16(n * sizeof(double)) +
+           min__round16(n * n * sizeof(double)) + min__round16(n * sizeof(size_t)) + min__round16(n);
 }
 
-/* The pair of points for parameter j: centred where the box allows, shifted to one side at a bound. */
-static void hess_pair(struct hess_priv * p, struct hfx_hess_state * s) {
-    size_t j  = p->idx[p->k];
-    double x  = p->x0[j], l = p->lower[j], u = p->upper[j];
-    double h  = 1e-5 * fmax(1.0, fabs(x));
-    double xa = x - h, xb = x + h;
+/* The pair of coordinates for parameter j: centred where the box allows, shifted to one side at a
+ * bound. */
+HFX_HD static inline void min__hess_pair(const struct min__hess_priv * p, size_t j, double * xa, double * xb) {
+    double x = p->x0[j], l = p->lower[j], u = p->upper[j];
+    double h = 1e-5 * fmax(1.0, fabs(x));
+    *xa      = x - h;
+    *xb      = x + h;
     if (u - l < 2.0 * h) {
-        xa = l;
-        xb = u;
-    } else if (xa < l) {
-        xa = l;
-        xb = l + 2.0 * h;
-    } else if (xb > u) {
-        xb = u;
-        xa = u - 2.0 * h;
+        *xa = l;
+        *xb = u;
+    } else if (*xa < l) {
+        *xa = l;
+        *xb = l + 2.0 * h;
+    } else if (*xb > u) {
+        *xb = u;
+        *xa = u - 2.0 * h;
     }
-    p->xa = xa;
-    p->xb = xb;
-    for (size_t i = 0; i < s->n; ++i) {
-        s->x[i] = p->x0[i];
-    }
-    s->x[j] = xa;
 }
 
-void hfx__hess_init(struct hfx_hess_state * s, void * workspace, size_t n, const double * x0, const double * lower,
-                    const double * upper, const bool * fixed) {
-    unsigned char *    w = (unsigned char *) workspace;
-    struct hess_priv * p = (struct hess_priv *) workspace;
-    w += round16(sizeof *p);
-    double * arr[5];
-    for (int k = 0; k < 5; ++k) {
+HFX_HD static inline void hfx__hess_init(struct hfx_hess_state * s, void * workspace, size_t n, const double * x0,
+                                         const double * lower, const double * upper, const bool * fixed) {
+    unsigned char *         w = (unsigned char *) workspace;
+    struct min__hess_priv * p = (struct min__hess_priv *) workspace;
+    w += min__round16(sizeof *p);
+    double * arr[3];
+    for (int k = 0; k < 3; ++k) {
         arr[k] = (double *) (void *) w;
-        w += round16(n * sizeof(double));
+        w += min__round16(n * sizeof(double));
     }
     p->hm = (double *) (void *) w;
-    w += round16(n * n * sizeof(double));
+    w += min__round16(n * n * sizeof(double));
     p->idx = (size_t *) (void *) w;
-    w += round16(n * sizeof(size_t));
+    w += min__round16(n * sizeof(size_t));
     p->fixed = w;
 
     s->n     = n;
-    s->x     = arr[0];
     s->priv  = p;
-    p->x0    = arr[1];
-    p->lower = arr[2];
-    p->upper = arr[3];
-    p->g_a   = arr[4];
+    p->x0    = arr[0];
+    p->lower = arr[1];
+    p->upper = arr[2];
     p->nf    = 0;
     for (size_t i = 0; i < n; ++i) {
         double l = lower ? lower[i] : -INFINITY, u = upper ? upper[i] : INFINITY;
@@ -776,48 +771,38 @@ void hfx__hess_init(struct hfx_hess_state * s, void * workspace, size_t n, const
     for (size_t i = 0; i < n * n; ++i) {
         p->hm[i] = 0.0;
     }
-    p->k     = 0;
-    p->stage = 0;
-    if (p->nf > 0) {
-        hess_pair(p, s);
-    } else {
-        for (size_t i = 0; i < n; ++i) {
-            s->x[i] = x0[i]; /* nothing to differentiate; one (ignored) evaluation is still requested */
-        }
-    }
 }
 
-bool hfx__hess_step(struct hfx_hess_state * s, const double * g) {
-    struct hess_priv * p = (struct hess_priv *) s->priv;
-    size_t             n = s->n;
-    if (p->k >= p->nf) {
-        return false;
+HFX_HD static inline size_t hfx__hess_n_points(const struct hfx_hess_state * s) {
+    return 2 * ((const struct min__hess_priv *) s->priv)->nf;
+}
+
+HFX_HD static inline void hfx__hess_point(const struct hfx_hess_state * s, size_t k, double * x) {
+    const struct min__hess_priv * p = (const struct min__hess_priv *) s->priv;
+    size_t                        j = p->idx[k / 2];
+    double                        xa, xb;
+    min__hess_pair(p, j, &xa, &xb);
+    for (size_t i = 0; i < s->n; ++i) {
+        x[i] = p->x0[i];
     }
-    if (p->stage == 0) {
-        for (size_t i = 0; i < n; ++i) {
-            p->g_a[i] = g[i];
-        }
-        p->stage                 = 1;
-        s->x[p->idx[p->k]] = p->xb;
-        return true;
-    }
-    size_t j   = p->idx[p->k];
-    double inv = 1.0 / (p->xb - p->xa);
+    x[j] = k % 2 == 0 ? xa : xb;
+}
+
+HFX_HD static inline void hfx__hess_set_gradient(struct hfx_hess_state * s, size_t k, const double * g) {
+    struct min__hess_priv * p = (struct min__hess_priv *) s->priv;
+    size_t                  n = s->n, j = p->idx[k / 2];
+    double                  xa, xb;
+    min__hess_pair(p, j, &xa, &xb);
+    /* row j = (g(xb) - g(xa)) / (xb - xa): the upper point adds, the lower one subtracts */
+    double w = (k % 2 == 0 ? -1.0 : 1.0) / (xb - xa);
     for (size_t a = 0; a < p->nf; ++a) {
-        size_t i         = p->idx[a];
-        p->hm[j * n + i] = (g[i] - p->g_a[i]) * inv;
+        size_t i = p->idx[a];
+        p->hm[j * n + i] += g[i] * w;
     }
-    p->stage = 0;
-    p->k++;
-    if (p->k >= p->nf) {
-        return false;
-    }
-    hess_pair(p, s);
-    return true;
 }
 
 /* In-place Cholesky A = L L' of the m x m matrix a (row stride m, lower triangle used). */
-static bool cholesky(double * a, size_t m) {
+HFX_HD static inline bool min__cholesky(double * a, size_t m) {
     for (size_t j = 0; j < m; ++j) {
         double d = a[j * m + j];
         for (size_t k = 0; k < j; ++k) {
@@ -839,8 +824,8 @@ static bool cholesky(double * a, size_t m) {
     return true;
 }
 
-bool hfx__hess_inverse(struct hfx_hess_state * s, double * cov) {
-    struct hess_priv * p  = (struct hess_priv *) s->priv;
+HFX_HD static inline bool hfx__hess_inverse(struct hfx_hess_state * s, double * cov) {
+    struct min__hess_priv * p  = (struct min__hess_priv *) s->priv;
     size_t             n  = s->n, m = p->nf;
     double *           hm = p->hm;
     /* Symmetrise the free block: the two halves differ by differencing error. */
@@ -870,7 +855,7 @@ bool hfx__hess_inverse(struct hfx_hess_state * s, double * cov) {
             }
             cov[a * m + a] += tau;
         }
-        if (cholesky(cov, m)) {
+        if (min__cholesky(cov, m)) {
             break;
         }
         pd  = false;
@@ -918,7 +903,7 @@ bool hfx__hess_inverse(struct hfx_hess_state * s, double * cov) {
             cov[p->idx[a] * n + p->idx[b]] = hm[a * m + b];
         }
     }
-    /* The raw Hessian was overwritten: further calls are not supported (documented in the header). */
-    p->k = p->nf;
     return pd;
 }
+
+#endif /* HFX_MINIMIZE_KERNEL_H */

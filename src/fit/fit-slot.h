@@ -1,0 +1,362 @@
+/*
+ * fit-slot.h -- one fit as a resumable state machine: the whole of an hfx fit (the descent from the
+ * start point, the exploration of both sides of kinked or non-monotone parameters, the polish at a
+ * kink) written so that it never evaluates the likelihood itself. Like the minimizer under it, a
+ * slot says which point it wants (slot->x, slot->want_grad) and is fed the value there.
+ *
+ * That is what lets many fits advance together: the batch driver (fit.c) gathers the pending
+ * points of every active slot into one backend call, and a device backend can run the same
+ * functions in a thread per slot, since everything here is HFX_HD static inline over memory the
+ * caller provides (hfx__slot_bytes), with no allocation, no statics and no recursion.
+ *
+ * Sections: the slot, its memory, one descent, exploration and polish, the public steps.
+ */
+#ifndef HFX_FIT_SLOT_H
+#define HFX_FIT_SLOT_H
+
+#include "fit/minimize.h"
+#include "model/model.h"
+
+#include <float.h>
+#include <math.h>
+
+//
+// The slot
+//
+
+enum hfx__slot_phase {
+    HFX_SLOT_IDLE = 0, /* no fit: free for the next one */
+    HFX_SLOT_EVAL,     /* wants f (and g if want_grad) at x: feed it with hfx__slot_feed */
+    HFX_SLOT_DONE,     /* the fit is over: best, f_best, status, n_iter, n_eval hold its result */
+};
+
+/* What the fit is doing; private to this file. */
+enum hfx__slot_stage { HFX_SLOT_MAIN, HFX_SLOT_PROBE, HFX_SLOT_EXPLORE, HFX_SLOT_POLISH };
+
+struct hfx__fit_slot {
+    /* The fit, set by the caller before hfx__slot_start. */
+    const double * data;       /* [n_bins + n_aux], owned by the caller, alive until DONE */
+    double         data_const; /* hfx__data_constant(m, data) */
+    double *       x0;         /* [n_pars] start point; fixed parameters are held at these values */
+    bool *         fixed;      /* [n_pars] */
+    int            explore;    /* enum hfx_explore */
+    size_t         tag;        /* the caller's: which job this fit belongs to */
+
+    /* The result, in phase DONE. */
+    double * best;             /* [n_pars] */
+    double   f_best;           /* twice_nll at best (INFINITY when the start was not finite) */
+    int      status;           /* enum hfx_fit_status */
+    int      n_iter, n_eval;   /* accepted steps over every descent; points fed (probes included) */
+
+    /* The request, in phase EVAL. */
+    int      phase;            /* enum hfx__slot_phase */
+    double * x;                /* [n_pars] the point to evaluate */
+    bool     want_grad;        /* g is needed (false only for one-value probes) */
+
+    /* Private. */
+    const struct hfx_model * m;
+    int                      stage;     /* enum hfx__slot_stage */
+    int                      round;     /* exploration round */
+    size_t                   j;         /* next parameter to explore */
+    double                   f_round, f_before, f_polish;
+    enum hfx_min_request     req;       /* outcome of the descent that gave best */
+    enum hfx_min_request     r;         /* outcome of the current descent */
+    struct hfx_min_state     st;
+    void *                   min_ws;
+    double *                 lower, * upper;           /* [n_pars] the box, fixed parameters pinned */
+    double *                 scale, * z, * zlower, * zupper; /* [n_pars] preconditioning: x = scale z */
+    double *                 saved;                    /* [n_pars] best point kept across a polish */
+    double *                 scratch;                  /* hfx__eval_scratch_size(m) doubles */
+    signed char *            side;                     /* [n_pars] kink locks: -1/+1 keeps that side of 0 */
+};
+
+/* How far above the best minimum a probe on the other side of a non-monotone parameter may be and
+ * still be worth a refit: the refit lowers it by letting the other parameters follow. */
+#define HFX_SLOT_PROBE_MARGIN 0.01
+
+//
+// Memory: one block per slot, carved by hfx__slot_init
+//
+
+HFX_HD static inline size_t hfx__slot_round(size_t b) { return (b + 63u) & ~(size_t) 63u; }
+
+HFX_HD static inline size_t hfx__slot_bytes(const struct hfx_model * m) {
+    size_t np = m->n_pars ? m->n_pars : 1, vec = hfx__slot_round(np * sizeof(double));
+    return hfx__slot_round(hfx__min_workspace_size(np)) + 10 * vec +
+           hfx__slot_round(hfx__eval_scratch_size(m) * sizeof(double)) + 2 * hfx__slot_round(np);
+}
+
+/* Points the slot's arrays into mem (hfx__slot_bytes(m) bytes, 64-byte aligned); phase IDLE. */
+HFX_HD static inline void hfx__slot_init(struct hfx__fit_slot * s, const struct hfx_model * m, void * mem) {
+    size_t          np = m->n_pars ? m->n_pars : 1, vec = hfx__slot_round(np * sizeof(double));
+    unsigned char * w  = (unsigned char *) mem;
+    double **       arrays[10] = {&s->x0, &s->best, &s->x,      &s->lower,  &s->upper,
+                                  &s->scale, &s->z, &s->zlower, &s->zupper, &s->saved};
+    s->min_ws = w;
+    w += hfx__slot_round(hfx__min_workspace_size(np));
+    for (int k = 0; k < 10; ++k) {
+        *arrays[k] = (double *) (void *) w;
+        w += vec;
+    }
+    s->scratch = (double *) (void *) w;
+    w += hfx__slot_round(hfx__eval_scratch_size(m) * sizeof(double));
+    s->fixed = (bool *) (void *) w;
+    w += hfx__slot_round(np);
+    s->side  = (signed char *) (void *) w;
+    s->m     = m;
+    s->phase = HFX_SLOT_IDLE;
+    s->data  = NULL;
+    s->tag   = 0;
+}
+
+//
+// One descent
+//
+
+/* The point in model coordinates for the minimizer's state->x. */
+HFX_HD static inline void hfx__slot_make_point(struct hfx__fit_slot * s) {
+    size_t np = s->m->n_pars;
+    for (size_t j = 0; j < np; ++j) {
+        s->x[j] = s->fixed[j] ? s->x0[j] : s->st.x[j] * s->scale[j];
+        if (s->side[j] > 0 && s->x[j] == 0.0) {
+            /* at the kink the rate takes the alpha < 0 branch (pyhf's convention); a fit held on the
+             * positive side needs that side's slope there */
+            s->x[j] = DBL_MIN;
+        }
+    }
+    s->phase     = HFX_SLOT_EVAL;
+    s->want_grad = true;
+}
+
+/* Starts one minimisation from start (which may alias s->x).
+ *
+ * The minimizer works on z = x / scale, where scale_j = 1 / sqrt(F_jj) and F is the Fisher
+ * information at the start point: gamma factors with 1% constraints and nuisance parameters with
+ * unit constraints then look alike to it, and BFGS starts from a sensible diagonal metric instead of
+ * the identity. Its stopping rule |scale_j g_j| <= gtol max(1, |f|) is then in natural units too:
+ * (scale_j g_j)^2 / 2 is the decrease of twice_nll a Newton step along j would still bring. */
+HFX_HD static inline void hfx__slot_descend(struct hfx__fit_slot * s, const double * start) {
+    const struct hfx_model * m  = s->m;
+    size_t                   np = m->n_pars;
+    for (size_t j = 0; j < np; ++j) {
+        s->x[j] = fmin(fmax(start[j], s->lower[j]), s->upper[j]);
+    }
+    hfx__fisher_diag(m, s->x, s->scale, s->scratch);
+    for (size_t j = 0; j < np; ++j) {
+        double fjj  = s->scale[j];
+        s->scale[j] = fjj > 0 && isfinite(fjj) ? 1.0 / sqrt(fjj) : 1.0;
+        /* a side lock turns the kink at 0 into a bound (see hfx__slot_after_explore) */
+        double lo    = s->side[j] > 0 ? fmax(s->lower[j], 0.0) : s->lower[j];
+        double hi    = s->side[j] < 0 ? fmin(s->upper[j], 0.0) : s->upper[j];
+        s->z[j]      = fmin(fmax(s->x[j], lo), hi) / s->scale[j];
+        s->zlower[j] = lo / s->scale[j];
+        s->zupper[j] = hi / s->scale[j];
+    }
+    struct hfx_min_options opts = {2000, 1e-12, 0.0}; /* max_iter, gtol, ftol: a local, as device code reads no host constants */
+    hfx__min_init(&s->st, s->min_ws, np, s->z, s->zlower, s->zupper, s->fixed, &opts);
+    s->r = HFX_MIN_EVAL;
+    hfx__slot_make_point(s);
+}
+
+HFX_HD static inline int hfx__slot_status_from(enum hfx_min_request r) {
+    switch (r) {
+    case HFX_MIN_CONVERGED:
+        return HFX_FIT_CONVERGED;
+    case HFX_MIN_MAX_ITER:
+        return HFX_FIT_MAX_ITER;
+    case HFX_MIN_STALLED:
+        return HFX_FIT_LINE_SEARCH;
+    default:
+        return HFX_FIT_FAILED;
+    }
+}
+
+HFX_HD static inline void hfx__slot_finish(struct hfx__fit_slot * s) {
+    s->phase  = HFX_SLOT_DONE;
+    s->status = hfx__slot_status_from(s->req);
+}
+
+//
+// Exploration and polish
+//
+
+HFX_HD static inline void hfx__slot_after_explore(struct hfx__fit_slot * s);
+
+/* Parameters the model marks for exploration (model.h: a kink at 0 with normsys code1 or histosys
+ * code0, or no slope at 0 at all) can have a local minimum on each side of 0, and which one a descent
+ * method reaches depends on its first steps (pyhf's SLSQP and hfx's BFGS can differ; a parameter
+ * with zero slope is never moved at all). So, for each such free parameter, restart from the best
+ * point with it moved to the other side (or off 0), and keep any lower minimum; repeat while that
+ * helps (at most 3 rounds). A flat parameter that has left 0 needs no more help. Parameters with
+ * non-monotone interpolations are explored too: by default only where a one-evaluation probe on the
+ * other side looks promising, in thorough fits always.
+ *
+ * This steps to the next restart (or probe) of the exploration, or past its end. */
+HFX_HD static inline void hfx__slot_explore_next(struct hfx__fit_slot * s) {
+    const struct hfx_model * m  = s->m;
+    size_t                   np = m->n_pars;
+    for (;;) {
+        if (s->j >= np) {
+            bool improved = s->f_best < s->f_round - 1e-9 * fmax(1.0, fabs(s->f_round));
+            if (!improved || ++s->round >= 3) {
+                hfx__slot_after_explore(s);
+                return;
+            }
+            s->f_round = s->f_best;
+            s->j       = 0;
+        }
+        size_t j     = s->j++;
+        bool   basic = m->explore[j] && !(m->flat_at_init[j] && s->best[j] != 0.0);
+        if (!(basic || m->nonmonotone[j]) || s->fixed[j]) {
+            continue;
+        }
+        for (size_t i = 0; i < np; ++i) {
+            s->x[i] = s->best[i];
+        }
+        double a = s->best[j];
+        s->x[j]  = fabs(a) >= 0.05 ? -a : (a >= 0 ? -0.2 : 0.2);
+        s->x[j]  = fmin(fmax(s->x[j], s->lower[j]), s->upper[j]);
+        if (!basic && s->explore != HFX_EXPLORE_THOROUGH) {
+            /* a non-monotone interpolation: refit from the other side only if the probe there, the
+             * other parameters unchanged, is already within the margin of the best */
+            s->stage     = HFX_SLOT_PROBE;
+            s->phase     = HFX_SLOT_EVAL;
+            s->want_grad = false;
+            return;
+        }
+        s->stage    = HFX_SLOT_EXPLORE;
+        s->f_before = s->f_best;
+        hfx__slot_descend(s, s->x);
+        return;
+    }
+}
+
+/* A minimum exactly at the kink of a code1 normsys or code0 histosys is a point where the gradient
+ * jumps, so BFGS circles it without meeting its gradient test and ends on the iteration limit. When
+ * that happens with kinked parameters within 1e-4 of 0, refit from the best point with each of them
+ * locked to the side of 0 it is on: 0 is then a bound, which the active-set method reaches exactly,
+ * and the fit converges. The result is kept if it is no higher than the best (within rounding). */
+HFX_HD static inline void hfx__slot_after_explore(struct hfx__fit_slot * s) {
+    const struct hfx_model * m   = s->m;
+    size_t                   np  = m->n_pars;
+    bool                     any = false;
+    if (s->req != HFX_MIN_CONVERGED && m->n_explore > 0) {
+        for (size_t j = 0; j < np; ++j) {
+            bool kinked = m->explore[j] && !m->flat_at_init[j] && !s->fixed[j];
+            s->side[j]  = kinked && fabs(s->best[j]) < 1e-4 ? (s->best[j] < 0 ? -1 : 1) : 0;
+            any         = any || s->side[j] != 0;
+        }
+    }
+    if (!any) {
+        hfx__slot_finish(s);
+        return;
+    }
+    for (size_t j = 0; j < np; ++j) {
+        s->saved[j] = s->best[j];
+    }
+    s->stage    = HFX_SLOT_POLISH;
+    s->f_before = s->f_best;
+    s->f_polish = INFINITY;
+    hfx__slot_descend(s, s->best);
+}
+
+/* A descent ended (s->r): keep its minimum if it is the lowest, then go on with the fit. */
+HFX_HD static inline void hfx__slot_descent_done(struct hfx__fit_slot * s) {
+    const struct hfx_model * m      = s->m;
+    size_t                   np     = m->n_pars;
+    double *                 target = s->stage == HFX_SLOT_POLISH ? &s->f_polish : &s->f_best;
+    s->n_iter += s->st.n_iter;
+    if (s->r != HFX_MIN_BAD_START && s->st.f_best < *target) {
+        *target = s->st.f_best;
+        for (size_t j = 0; j < np; ++j) {
+            s->best[j] = s->fixed[j] ? s->x0[j] : s->st.x_best[j] * s->scale[j];
+        }
+    }
+    switch (s->stage) {
+    case HFX_SLOT_MAIN:
+        s->req = s->r;
+        if (s->r == HFX_MIN_BAD_START) {
+            hfx__slot_finish(s);
+        } else if (s->explore != HFX_EXPLORE_NONE && (m->n_explore > 0 || m->n_nonmonotone > 0)) {
+            s->round   = 0;
+            s->j       = 0;
+            s->f_round = s->f_best;
+            hfx__slot_explore_next(s);
+        } else {
+            hfx__slot_after_explore(s);
+        }
+        return;
+    case HFX_SLOT_EXPLORE:
+        if (s->f_best < s->f_before) {
+            s->req = s->r;
+        }
+        hfx__slot_explore_next(s);
+        return;
+    default: /* HFX_SLOT_POLISH */
+        for (size_t j = 0; j < np; ++j) {
+            s->side[j] = 0;
+        }
+        if (s->r == HFX_MIN_CONVERGED && s->f_polish <= s->f_before + 1e-12 * fmax(1.0, fabs(s->f_before))) {
+            s->f_best = s->f_polish;
+            s->req    = s->r;
+        } else {
+            for (size_t j = 0; j < np; ++j) {
+                s->best[j] = s->saved[j]; /* keep the better point */
+            }
+        }
+        hfx__slot_finish(s);
+        return;
+    }
+}
+
+//
+// The public steps
+//
+
+/* Starts the fit described by s->data, data_const, x0, fixed, explore: the box pins fixed
+ * parameters at x0 (so a value outside the model's bounds, mu = 15 with mu in [0, 10], is honoured
+ * rather than clipped). Afterwards the slot is in phase EVAL. */
+HFX_HD static inline void hfx__slot_start(struct hfx__fit_slot * s) {
+    const struct hfx_model * m  = s->m;
+    size_t                   np = m->n_pars;
+    for (size_t i = 0; i < np; ++i) {
+        s->lower[i] = s->fixed[i] ? s->x0[i] : m->lower[i];
+        s->upper[i] = s->fixed[i] ? s->x0[i] : m->upper[i];
+        s->best[i]  = s->x0[i];
+        s->side[i]  = 0;
+    }
+    s->f_best = INFINITY;
+    s->n_iter = 0;
+    s->n_eval = 0;
+    s->req    = HFX_MIN_EVAL;
+    s->stage  = HFX_SLOT_MAIN;
+    hfx__slot_descend(s, s->x0);
+}
+
+/* Feeds twice_nll f and, if want_grad, its gradient g ([n_pars]; the slot scales it in place) at
+ * s->x. Afterwards the slot is in phase EVAL again or DONE. */
+HFX_HD static inline void hfx__slot_feed(struct hfx__fit_slot * s, double f, double * g) {
+    s->n_eval++;
+    if (s->stage == HFX_SLOT_PROBE) {
+        if (f < s->f_best + HFX_SLOT_PROBE_MARGIN) {
+            s->stage    = HFX_SLOT_EXPLORE;
+            s->f_before = s->f_best;
+            hfx__slot_descend(s, s->x);
+        } else {
+            hfx__slot_explore_next(s);
+        }
+        return;
+    }
+    size_t np = s->m->n_pars;
+    for (size_t j = 0; j < np; ++j) {
+        g[j] *= s->scale[j];
+    }
+    s->r = hfx__min_step(&s->st, f, g);
+    if (s->r == HFX_MIN_EVAL) {
+        hfx__slot_make_point(s);
+        return;
+    }
+    hfx__slot_descent_done(s);
+}
+
+#endif /* HFX_FIT_SLOT_H */
