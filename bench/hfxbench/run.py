@@ -31,7 +31,7 @@ def engines():
     cores = os.cpu_count() or 1
     out = []
     for backend in registry() or ["cpu-ref", "cpu"]:
-        out.append(HfxEngine(backend, cores if backend != "cpu-ref" else 1))
+        out.append(HfxEngine(backend, cores if backend == "cpu" else 1))  # threads: the CPU backend's
     if "cuda" not in " ".join(registry()):
         out.append(HfxEngine("cuda", 1))  # recorded as skipped: not in this build's registry
     return out + pyhf_engines() + nextstat_engines()
@@ -66,8 +66,24 @@ def blocks(config, cache, args):
         user = W.user(cache, args.workspace, args.patchset)
         return [(user, tasks("nll", "grad", "fit", "hypotest", "upper-limit", "grid") + tasks("nll-batch", batch=256)
                  + tasks("toys", toys=1000, seed=1), ALL_ENGINES, Protocol(), 30.0)]
+    if config == "gpu":  # the device machine (scripts/gpu-check.sh): sized to finish in about six minutes
+        few = Protocol(warmup=1, min_reps=3, max_reps=5, min_time_s=0.0, max_time_s=10.0)
+        once = Protocol(warmup=1, min_reps=1, max_reps=1, min_time_s=0.0, max_time_s=0.0)
+        gpu = ["hfx-*", "pyhf-jax-scipy-gpu", "pyhf-pytorch-scipy-gpu"]
+        sbottom_a = W.sbottom(cache, args.archive, regions=("RegionA",), grid=False)
+        shared = W.synthetic(cache, "shared", [1000, 10000, 100000, 1000000], channels=1, samples=2, shared=5,
+                             per_sample=0, modifiers=("normsys", "histosys", "lumi"))
+        return [
+            (sbottom_a, tasks("nll", "grad", "fit", "hypotest"), gpu + ["pyhf-numpy-scipy"], few, None),
+            # 10,000 and 1,000,000 toys in all (the task's count is per ensemble)
+            (sbottom_a, [dict(name="toys", toys=n, seed=1) for n in (5000, 500000)], ["hfx-*"], once, 60.0),
+            (shared, tasks("nll", "grad") + [dict(name="nll-batch", batch=b) for b in (16, 256, 4096)], gpu, few,
+             10.0),
+            ([w for w in W.sbottom(cache, args.archive, grid=True) if w.family == "sbottom-grid"], tasks("grid"),
+             ["hfx-*"], once, None),
+        ]
     if config != "full":
-        raise SystemExit(f"unknown configuration {config!r} (smoke, full, user)")
+        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, user)")
     # sized to finish in about twenty minutes on 2 cores with every engine installed: pyhf's jax, pytorch
     # and tensorflow backends (seconds per case for process start and JIT) on the headline workloads
     std = Protocol(warmup=1, min_reps=5, max_reps=30, min_time_s=0.5, max_time_s=5.0)

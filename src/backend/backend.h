@@ -14,6 +14,8 @@
 
 #define HFX_BACKEND_API_VERSION 1
 
+struct hfx__fit_job; /* fit/fit-slot.h */
+
 struct hfx_backend_i {
     int          api_version;
     const char * name;
@@ -33,6 +35,12 @@ struct hfx_backend_i {
     /* (optional) how many fits a batch should advance together to keep this plan busy (threads
      * times a few, a device thousands); NULL: 1, fits one at a time. */
     size_t (*batch_size)(void * plan);
+    /* (optional) runs n independent fits to the end on the backend itself, each in a thread of its
+     * own (a CPU thread, a device thread) with hfx__slot_run (fit/fit-slot.h): the same fit code,
+     * with no round trip per iteration. Fills each job's results; explore is enum hfx_explore.
+     * NULL: the engine drives fits in lock-step batches through eval. */
+    enum hfx_status (*fit_jobs)(void * plan, struct hfx__fit_job * jobs, size_t n, int explore,
+                                struct hfx_error * err);
 };
 
 /* The registry: backends compiled into this build, in preference order. */

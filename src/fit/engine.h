@@ -87,25 +87,11 @@ enum hfx_status hfx__batch_run(struct hfx__batch * b, hfx__fit_done_fn on_done, 
 // Fits for inference
 //
 
-/* One fit of inference: the model's fixed set, the POI free or held at poi_value. */
-struct hfx__fit_job {
-    const double * data;       /* [n_data] */
-    double         data_const; /* hfx__data_constant of data */
-    const double * start;      /* [n_pars], NULL: the model's init */
-    bool           poi_fixed;
-    double         poi_value;
-    /* results */
-    double         twice_nll;
-    double *       pars_out;   /* [n_pars] the best fit is copied here, or NULL */
-    int            status;     /* enum hfx_fit_status */
-};
-
-/* Runs n independent jobs as one batch (as many at a time as the engine's batch holds). A job whose
- * start is not finite is an error, as in hfx_fit. */
-enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t n, struct hfx_error * err);
-
-/* Describes job j in slot i of b (the caller then calls hfx__batch_start). */
-void hfx__fit_job_describe(struct hfx__batch * b, size_t i, const struct hfx__fit_job * j);
+/* Runs n independent jobs (fit-slot.h): on the backend itself where it runs fits (backend.h:
+ * fit_jobs) and the engine batches, else as one lock-step batch of up to batch_max slots. A job
+ * whose start is not finite ends with status FAILED; with strict that is an error, as in hfx_fit. */
+enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t n, bool strict,
+                              struct hfx_error * err);
 
 /* The error for a fit whose start point is not finite. */
 enum hfx_status hfx__fit_bad_start(struct hfx_error * err);

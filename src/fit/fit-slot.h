@@ -9,20 +9,37 @@
  * functions in a thread per slot, since everything here is HFX_HD static inline over memory the
  * caller provides (hfx__slot_bytes), with no allocation, no statics and no recursion.
  *
- * Sections: the slot, its memory, one descent, exploration and polish, the public steps.
+ * Sections: jobs and the slot, its memory, one descent, exploration and polish, the public steps,
+ * a fit run to the end where the likelihood is at hand (a backend's own thread, a device thread).
  */
 #ifndef HFX_FIT_SLOT_H
 #define HFX_FIT_SLOT_H
 
 #include "fit/minimize.h"
-#include "model/model.h"
+#include "model/eval-kernel.h"
 
 #include <float.h>
 #include <math.h>
 
 //
-// The slot
+// Jobs and the slot
 //
+
+/* One fit of inference, as callers hand it over: the model's fixed set, the POI free or held at
+ * poi_value. Plain data, so that a backend can run jobs itself (backend.h: fit_jobs). */
+struct hfx__fit_job {
+    const double * data;       /* [n_bins + n_aux] */
+    double         data_const; /* hfx__data_constant of data */
+    const double * start;      /* [n_pars], NULL: the model's init */
+    bool           poi_fixed;
+    double         poi_value;
+    size_t         tag;        /* the caller's */
+    /* results */
+    double         twice_nll;  /* INFINITY where the start was not finite (status FAILED) */
+    double *       pars_out;   /* [n_pars] the best fit is copied here, or NULL */
+    int            status;     /* enum hfx_fit_status */
+    int            n_eval;     /* points evaluated */
+};
 
 enum hfx__slot_phase {
     HFX_SLOT_IDLE = 0, /* no fit: free for the next one */
@@ -66,7 +83,8 @@ struct hfx__fit_slot {
     double *                 lower, * upper;           /* [n_pars] the box, fixed parameters pinned */
     double *                 scale, * z, * zlower, * zupper; /* [n_pars] preconditioning: x = scale z */
     double *                 saved;                    /* [n_pars] best point kept across a polish */
-    double *                 scratch;                  /* hfx__eval_scratch_size(m) doubles */
+    double *                 grad;                     /* [n_pars] for hfx__slot_run */
+    double *                 scratch;                  /* hfx__kernel_scratch_size(m) doubles */
     signed char *            side;                     /* [n_pars] kink locks: -1/+1 keeps that side of 0 */
 };
 
@@ -82,24 +100,24 @@ HFX_HD static inline size_t hfx__slot_round(size_t b) { return (b + 63u) & ~(siz
 
 HFX_HD static inline size_t hfx__slot_bytes(const struct hfx_model * m) {
     size_t np = m->n_pars ? m->n_pars : 1, vec = hfx__slot_round(np * sizeof(double));
-    return hfx__slot_round(hfx__min_workspace_size(np)) + 10 * vec +
-           hfx__slot_round(hfx__eval_scratch_size(m) * sizeof(double)) + 2 * hfx__slot_round(np);
+    return hfx__slot_round(hfx__min_workspace_size(np)) + 11 * vec +
+           hfx__slot_round(hfx__kernel_scratch_size(m) * sizeof(double)) + 2 * hfx__slot_round(np);
 }
 
 /* Points the slot's arrays into mem (hfx__slot_bytes(m) bytes, 64-byte aligned); phase IDLE. */
 HFX_HD static inline void hfx__slot_init(struct hfx__fit_slot * s, const struct hfx_model * m, void * mem) {
     size_t          np = m->n_pars ? m->n_pars : 1, vec = hfx__slot_round(np * sizeof(double));
     unsigned char * w  = (unsigned char *) mem;
-    double **       arrays[10] = {&s->x0, &s->best, &s->x,      &s->lower,  &s->upper,
-                                  &s->scale, &s->z, &s->zlower, &s->zupper, &s->saved};
+    double **       arrays[11] = {&s->x0,     &s->best,   &s->x,      &s->lower, &s->upper, &s->scale,
+                                  &s->z,      &s->zlower, &s->zupper, &s->saved, &s->grad};
     s->min_ws = w;
     w += hfx__slot_round(hfx__min_workspace_size(np));
-    for (int k = 0; k < 10; ++k) {
+    for (int k = 0; k < 11; ++k) {
         *arrays[k] = (double *) (void *) w;
         w += vec;
     }
     s->scratch = (double *) (void *) w;
-    w += hfx__slot_round(hfx__eval_scratch_size(m) * sizeof(double));
+    w += hfx__slot_round(hfx__kernel_scratch_size(m) * sizeof(double));
     s->fixed = (bool *) (void *) w;
     w += hfx__slot_round(np);
     s->side  = (signed char *) (void *) w;
@@ -141,7 +159,7 @@ HFX_HD static inline void hfx__slot_descend(struct hfx__fit_slot * s, const doub
     for (size_t j = 0; j < np; ++j) {
         s->x[j] = fmin(fmax(start[j], s->lower[j]), s->upper[j]);
     }
-    hfx__fisher_diag(m, s->x, s->scale, s->scratch);
+    hfx__kernel_fisher_diag(m, s->x, s->scale, s->scratch);
     for (size_t j = 0; j < np; ++j) {
         double fjj  = s->scale[j];
         s->scale[j] = fjj > 0 && isfinite(fjj) ? 1.0 / sqrt(fjj) : 1.0;
@@ -357,6 +375,50 @@ HFX_HD static inline void hfx__slot_feed(struct hfx__fit_slot * s, double f, dou
         return;
     }
     hfx__slot_descent_done(s);
+}
+
+/* Describes job j in the slot (then hfx__slot_start runs it). */
+HFX_HD static inline void hfx__slot_describe(struct hfx__fit_slot * s, const struct hfx__fit_job * j, int explore) {
+    const struct hfx_model * m = s->m;
+    for (size_t i = 0; i < m->n_pars; ++i) {
+        s->x0[i]    = j->start ? j->start[i] : m->init[i];
+        s->fixed[i] = m->fixed[i];
+    }
+    if (j->poi_fixed) {
+        s->fixed[m->poi] = true;
+        s->x0[m->poi]    = j->poi_value;
+    }
+    s->data       = j->data;
+    s->data_const = j->data_const;
+    s->explore    = explore;
+}
+
+/* Copies a DONE slot's result into job j. */
+HFX_HD static inline void hfx__slot_result(const struct hfx__fit_slot * s, struct hfx__fit_job * j) {
+    j->twice_nll = s->f_best;
+    j->status    = s->status;
+    j->n_eval    = s->n_eval;
+    if (j->pars_out) {
+        for (size_t i = 0; i < s->m->n_pars; ++i) {
+            j->pars_out[i] = s->best[i];
+        }
+    }
+}
+
+//
+// A fit run to the end in place
+//
+
+/* Starts the described fit and evaluates every point it asks for with the reference kernel, until
+ * it is DONE: what a backend runs when a thread of its own (or a device thread) owns the fit, with
+ * no round trip per iteration. Same code, same numbers as the batch driver's rounds. */
+HFX_HD static inline void hfx__slot_run(struct hfx__fit_slot * s) {
+    hfx__slot_start(s);
+    while (s->phase == HFX_SLOT_EVAL) {
+        double f = hfx__kernel_twice_nll(s->m, s->x, s->data, s->data_const, s->want_grad ? s->grad : NULL,
+                                         s->scratch);
+        hfx__slot_feed(s, f, s->grad);
+    }
 }
 
 #endif /* HFX_FIT_SLOT_H */

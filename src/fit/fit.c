@@ -393,59 +393,67 @@ enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, str
     return HFX_OK;
 }
 
-void hfx__fit_job_describe(struct hfx__batch * b, size_t i, const struct hfx__fit_job * j) {
-    const struct hfx_model * m = b->e->m;
-    struct hfx__fit_slot *   s = &b->slots[i];
-    memcpy(s->x0, j->start ? j->start : m->init, m->n_pars * sizeof(double));
-    memcpy(s->fixed, m->fixed, m->n_pars * sizeof(bool));
-    if (j->poi_fixed) {
-        s->fixed[m->poi] = true;
-        s->x0[m->poi]    = j->poi_value;
-    }
-    s->data       = j->data;
-    s->data_const = j->data_const;
-    s->explore    = (int) b->e->explore;
-}
-
 struct jobs_run {
     struct hfx__fit_job * jobs;
     size_t                n, next;
 };
 
-static enum hfx_status job_done(void * user, struct hfx__batch * b, size_t i, struct hfx_error * err) {
-    struct jobs_run *      r = user;
-    struct hfx__fit_slot * s = &b->slots[i];
-    struct hfx__fit_job *  j = &r->jobs[s->tag];
-    s->phase                 = HFX_SLOT_IDLE;
-    if (s->status == HFX_FIT_FAILED) {
-        return hfx__fit_bad_start(err);
-    }
-    j->twice_nll = s->f_best;
-    j->status    = s->status;
-    if (j->pars_out) {
-        memcpy(j->pars_out, s->best, b->e->m->n_pars * sizeof(double));
-    }
+static void job_next(struct jobs_run * r, struct hfx__batch * b, size_t i) {
     if (r->next < r->n) {
-        s->tag = r->next;
-        hfx__fit_job_describe(b, i, &r->jobs[r->next++]);
+        b->slots[i].tag = r->next;
+        hfx__slot_describe(&b->slots[i], &r->jobs[r->next++], (int) b->e->explore);
         hfx__batch_start(b, i);
     }
+}
+
+static enum hfx_status job_done(void * user, struct hfx__batch * b, size_t i, struct hfx_error * err) {
+    (void) err;
+    struct jobs_run *      r = user;
+    struct hfx__fit_slot * s = &b->slots[i];
+    s->phase                 = HFX_SLOT_IDLE;
+    hfx__slot_result(s, &r->jobs[s->tag]);
+    job_next(r, b, i);
     return HFX_OK;
 }
 
-enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t n, struct hfx_error * err) {
-    struct hfx__batch * b  = NULL;
-    enum hfx_status     st = hfx__engine_batch(e, n, &b, err);
-    if (st != HFX_OK) {
-        return st;
+enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t n, bool strict,
+                              struct hfx_error * err) {
+    enum hfx_status st = HFX_OK;
+    if (n == 0) {
+        return HFX_OK;
     }
-    struct jobs_run r = {jobs, n, 0};
-    for (size_t i = 0; i < b->n && r.next < n; ++i) {
-        b->slots[i].tag = r.next;
-        hfx__fit_job_describe(b, i, &jobs[r.next++]);
-        hfx__batch_start(b, i);
+    bool resident = e->be->fit_jobs && e->batch_max > 1 && n > 1;
+    if (resident) {
+        /* the backend runs the fits itself, the model's likelihood at hand */
+        double t0 = hfx__now();
+        st        = e->be->fit_jobs(e->plan, jobs, n, (int) e->explore, err);
+        e->stats.fit_seconds += hfx__now() - t0;
+        resident = st != HFX_ERR_UNSUPPORTED; /* not for this model: the engine drives the fits */
+        if (resident) {
+            e->stats.n_fits += n;
+            e->stats.n_eval_calls += 1;
+            for (size_t i = 0; i < n && st == HFX_OK; ++i) {
+                e->stats.n_points += (uint64_t) jobs[i].n_eval;
+            }
+        }
     }
-    return hfx__batch_run(b, job_done, &r, err);
+    if (!resident) {
+        struct hfx__batch * b = NULL;
+        if ((st = hfx__engine_batch(e, n, &b, err)) != HFX_OK) {
+            return st;
+        }
+        struct jobs_run r = {jobs, n, 0};
+        for (size_t i = 0; i < b->n; ++i) {
+            job_next(&r, b, i);
+        }
+        st = hfx__batch_run(b, job_done, &r, err);
+    }
+    for (size_t i = 0; i < n && st == HFX_OK && strict; ++i) {
+        if (jobs[i].status == HFX_FIT_FAILED) {
+            st = hfx__fit_bad_start(err);
+        }
+    }
+    return st;
 }
 
 enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, const double * start,
@@ -457,7 +465,7 @@ enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data
                              .poi_fixed  = poi_fixed,
                              .poi_value  = poi_value,
                              .pars_out   = pars_out};
-    enum hfx_status     st = hfx__fit_jobs(e, &j, 1, err);
+    enum hfx_status     st = hfx__fit_jobs(e, &j, 1, true, err);
     if (st == HFX_OK) {
         *twice_nll = j.twice_nll;
     }

@@ -77,7 +77,7 @@ static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const d
     if (mu) {
         qs_jobs(c, *mu, &jobs[1], &unused);
     }
-    if ((st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, err)) != HFX_OK) {
+    if ((st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, true, err)) != HFX_OK) {
         return st;
     }
     if (mu) {
@@ -101,7 +101,7 @@ static enum hfx_status cache_asimov_free(struct hypo_cache * c, const double * m
     if (mu) {
         qs_jobs(c, *mu, &unused, &jobs[1]);
     }
-    enum hfx_status st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, err);
+    enum hfx_status st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, true, err);
     if (st != HFX_OK) {
         return st;
     }
@@ -165,7 +165,7 @@ enum hfx_status hfx__hypo_cache_test_batch(struct hypo_cache * c, const double *
     for (size_t i = 0; i < n; ++i) {
         qs_jobs(c, mu[i], &jobs[2 * i], &jobs[2 * i + 1]);
     }
-    enum hfx_status st = hfx__fit_jobs(c->e, jobs, 2 * n, err);
+    enum hfx_status st = hfx__fit_jobs(c->e, jobs, 2 * n, true, err);
     for (size_t i = 0; i < n && st == HFX_OK; ++i) {
         double q, qa;
         qs_from(c, &jobs[2 * i], &jobs[2 * i + 1], &q, &qa);

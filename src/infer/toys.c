@@ -6,8 +6,8 @@
  * the expected band from the 2.275/15.87/50/84.13/97.72 percentiles (numpy's linear interpolation)
  * of the p-values evaluated at each background-only toy.
  *
- * Every toy's two fits run in the slots of one batch (fit/engine.h), so a threaded or device
- * backend evaluates many toys per call. A toy whose fit fails (non-finite start, iteration limit)
+ * The toys' fits run as batches of jobs (fit/engine.h), chunk by chunk: every free fit of a chunk,
+ * then every conditional fit, so that a threaded or device backend has many fits at once. A toy whose fit fails (non-finite start, iteration limit)
  * does not stop the ensemble: it is counted (toys_failed_*) and left out of its ensemble.
  *
  * Random numbers come from Philox4x32 streams: toy i of hypothesis h uses stream (h << 40) + i of
@@ -70,83 +70,95 @@ static void sample_toy(const struct hfx_model * m, const double * expected, cons
 }
 
 //
-// The ensembles as one batch
+// The ensembles, chunk by chunk
 //
 
-/* Toys of both hypotheses fill the slots of one batch; each toy is a free fit followed, in the same
- * slot, by the conditional fit started from its result (pyhf's order), then the slot takes the
- * next toy. A toy lives in slot->tag (hypothesis * n_toys + index); its pseudo-data in the run's
- * data buffer at the slot's row. */
+/* Toys per chunk: enough to keep a batch (or a device) busy, few enough that progress comes every
+ * second or so and the pseudo-data of a chunk stay small. */
+#define TOYS_CHUNK 1024
+
 struct toy_run {
     const struct hfx_hypotest_options * o;
     const struct hfx_model *            m;
-    double                              mu_t;          /* POI of the conditional fits */
-    double *                            expected[2];   /* [n_data] generating expectation per hypothesis */
-    const double *                      gen_pars[2];   /* [n_pars] generating parameters */
-    double *                            data;          /* [cap * n_data] each slot's toy */
-    double *                            t_free, * mu_hat; /* [cap] the free fit of each slot's toy */
-    bool *                              conditional;   /* [cap] the slot runs the toy's second fit */
-    double *                            ts[2];         /* [n_toys] statistic per toy, NaN if it failed */
-    size_t                              next, done;    /* toys started, toys finished (both hypotheses) */
+    double                              mu_t;        /* POI of the conditional fits */
+    double *                            expected[2]; /* [n_data] generating expectation per hypothesis */
+    const double *                      gen_pars[2]; /* [n_pars] generating parameters */
+    double *                            ts[2];       /* [n_toys] statistic per toy, NaN where it failed */
 };
 
-static bool fit_failed(const struct hfx__fit_slot * s) {
-    return s->status == HFX_FIT_FAILED || s->status == HFX_FIT_MAX_ITER || !isfinite(s->f_best);
+static bool job_failed(const struct hfx__fit_job * j) {
+    return j->status == HFX_FIT_FAILED || j->status == HFX_FIT_MAX_ITER || !isfinite(j->twice_nll);
 }
 
-/* Starts the next toy in slot i, if any is left. */
-static void toy_next(struct toy_run * r, struct hfx__batch * b, size_t i) {
-    struct hfx__fit_slot * s = &b->slots[i];
-    size_t                 n = r->o->n_toys, nd = b->e->n_data;
-    if (r->next >= 2 * n) {
-        s->phase = HFX_SLOT_IDLE;
-        return;
+/* Toys [t0, t0 + c) of both ensembles (toy t: hypothesis t / n_toys): every free fit of the chunk as
+ * one batch of jobs, then every conditional fit, each from its toy's free fit (pyhf's order). */
+static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, size_t c, double * data, double * dc,
+                                 double * best, struct hfx__fit_job * jobs, struct hfx_error * err) {
+    const struct hfx_model * m = r->m;
+    size_t                   n = r->o->n_toys, np = m->n_pars, nd = e->n_data;
+    for (size_t k = 0; k < c; ++k) {
+        size_t t = t0 + k, h = t / n;
+        sample_toy(m, r->expected[h], r->gen_pars[h], r->o->seed, ((uint64_t) h << 40) + (t % n), data + k * nd);
+        dc[k]   = hfx__data_constant(m, data + k * nd);
+        jobs[k] = (struct hfx__fit_job){.data = data + k * nd, .data_const = dc[k], .pars_out = best + k * np};
     }
-    size_t   t = r->next++, h = t / n;
-    double * toy = r->data + i * nd;
-    sample_toy(r->m, r->expected[h], r->gen_pars[h], r->o->seed, ((uint64_t) h << 40) + (t % n), toy);
-    struct hfx__fit_job job = {.data = toy, .data_const = hfx__data_constant(r->m, toy)};
-    hfx__fit_job_describe(b, i, &job);
-    s->tag            = t;
-    r->conditional[i] = false;
-    hfx__batch_start(b, i);
-}
-
-static void toy_finish(struct toy_run * r, size_t t, double ts) {
-    size_t n           = r->o->n_toys;
-    r->ts[t / n][t % n] = ts;
-    r->done++;
-    if (r->o->progress) {
-        r->o->progress(r->o->progress_user, r->done, 2 * n);
+    enum hfx_status st = hfx__fit_jobs(e, jobs, c, false, err);
+    if (st != HFX_OK) {
+        return st;
     }
-}
-
-static enum hfx_status toy_fit_done(void * user, struct hfx__batch * b, size_t i, struct hfx_error * err) {
-    (void) err;
-    struct toy_run *       r = user;
-    struct hfx__fit_slot * s = &b->slots[i];
-    size_t                 t = s->tag;
-    if (fit_failed(s)) {
-        toy_finish(r, t, NAN);
-    } else if (!r->conditional[i]) {
-        /* the conditional fit of the same toy, from the free fit's parameters */
-        r->t_free[i]       = s->f_best;
-        r->mu_hat[i]       = s->best[r->m->poi];
-        struct hfx__fit_job job = {.data       = s->data,
-                                   .data_const = s->data_const,
-                                   .start      = s->best,
-                                   .poi_fixed  = true,
-                                   .poi_value  = r->mu_t};
-        hfx__fit_job_describe(b, i, &job);
-        r->conditional[i] = true;
-        hfx__batch_start(b, i);
-        return HFX_OK;
-    } else {
-        double q = hfx__teststat_from_fits(r->o->teststat, r->mu_t, s->f_best, r->t_free[i], r->mu_hat[i]);
-        toy_finish(r, t, isfinite(q) ? q : NAN);
+    /* the conditional fits of the toys whose free fit worked; jobs[c + i] is the i-th of them */
+    size_t               nc   = 0;
+    struct hfx__fit_job * cond = jobs + c;
+    for (size_t k = 0; k < c; ++k) {
+        size_t t = t0 + k;
+        r->ts[t / n][t % n] = NAN;
+        if (!job_failed(&jobs[k])) {
+            cond[nc++] = (struct hfx__fit_job){.data       = jobs[k].data,
+                                               .data_const = dc[k],
+                                               .start      = best + k * np,
+                                               .poi_fixed  = true,
+                                               .poi_value  = r->mu_t,
+                                               .tag        = k};
+        }
     }
-    toy_next(r, b, i);
+    if ((st = hfx__fit_jobs(e, cond, nc, false, err)) != HFX_OK) {
+        return st;
+    }
+    for (size_t i = 0; i < nc; ++i) {
+        size_t k = cond[i].tag, t = t0 + k;
+        if (!job_failed(&cond[i])) {
+            double q = hfx__teststat_from_fits(r->o->teststat, r->mu_t, cond[i].twice_nll, jobs[k].twice_nll,
+                                               best[k * np + m->poi]);
+            r->ts[t / n][t % n] = isfinite(q) ? q : NAN;
+        }
+    }
     return HFX_OK;
+}
+
+static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct hfx_error * err) {
+    size_t               total = 2 * r->o->n_toys, np = r->m->n_pars, nd = e->n_data;
+    size_t               chunk = e->batch_max > TOYS_CHUNK ? e->batch_max : TOYS_CHUNK;
+    chunk                      = chunk < total ? chunk : total;
+    double *             data  = malloc(chunk * nd * sizeof *data + sizeof(double));
+    double *             dc    = malloc(chunk * sizeof *dc);
+    double *             best  = malloc(chunk * np * sizeof *best + sizeof(double));
+    struct hfx__fit_job * jobs = malloc(2 * chunk * sizeof *jobs);
+    enum hfx_status      st    = HFX_OK;
+    if (!data || !dc || !best || !jobs) {
+        st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (size_t t0 = 0; t0 < total && st == HFX_OK; t0 += chunk) {
+        size_t c = total - t0 < chunk ? total - t0 : chunk;
+        st       = run_chunk(e, r, t0, c, data, dc, best, jobs, err);
+        if (st == HFX_OK && r->o->progress) {
+            r->o->progress(r->o->progress_user, t0 + c, total);
+        }
+    }
+    free(data);
+    free(dc);
+    free(best);
+    free(jobs);
+    return st;
 }
 
 /* Moves the finite statistics to the front, sorted; returns how many there are. */
@@ -159,32 +171,6 @@ static size_t sort_finite(double * ts, size_t n) {
     }
     qsort(ts, k, sizeof *ts, cmp_double);
     return k;
-}
-
-static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct hfx_error * err) {
-    size_t              n = r->o->n_toys, nd = e->n_data;
-    struct hfx__batch * b  = NULL;
-    enum hfx_status     st = hfx__engine_batch(e, 2 * n, &b, err);
-    if (st != HFX_OK) {
-        return st;
-    }
-    r->data        = malloc(b->cap * nd * sizeof(double) + sizeof(double));
-    r->t_free      = malloc(b->cap * sizeof(double));
-    r->mu_hat      = malloc(b->cap * sizeof(double));
-    r->conditional = malloc(b->cap * sizeof(bool));
-    if (!r->data || !r->t_free || !r->mu_hat || !r->conditional) {
-        st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
-    } else {
-        for (size_t i = 0; i < b->n; ++i) {
-            toy_next(r, b, i);
-        }
-        st = hfx__batch_run(b, toy_fit_done, r, err);
-    }
-    free(r->data);
-    free(r->t_free);
-    free(r->mu_hat);
-    free(r->conditional);
-    return st;
 }
 
 enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_options * o,
@@ -220,12 +206,12 @@ enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_opt
         {.data = data, .data_const = dc, .poi_fixed = true, .poi_value = mu_b, .pars_out = pars_b},
         {.data = data, .data_const = dc, .pars_out = pars_free},
     };
-    if ((st = hfx__fit_jobs(e, gen, 3, err)) != HFX_OK) {
+    if ((st = hfx__fit_jobs(e, gen, 3, true, err)) != HFX_OK) {
         goto done;
     }
     struct hfx__fit_job obs = {
         .data = data, .data_const = dc, .start = pars_free, .poi_fixed = true, .poi_value = mu_t};
-    if ((st = hfx__fit_jobs(e, &obs, 1, err)) != HFX_OK) {
+    if ((st = hfx__fit_jobs(e, &obs, 1, true, err)) != HFX_OK) {
         goto done;
     }
     double q_obs = hfx__teststat_from_fits(o->teststat, mu_t, obs.twice_nll, gen[2].twice_nll, pars_free[m->poi]);

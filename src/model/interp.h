@@ -9,13 +9,9 @@
 #ifndef HFX_INTERP_H
 #define HFX_INTERP_H
 
-#include <math.h>
+#include "hfx-hd.h"
 
-#if defined(__CUDACC__)
-#define HFX_HD __host__ __device__
-#else
-#define HFX_HD
-#endif
+#include <math.h>
 
 /* normsys code1: hi^alpha for alpha > 0, lo^(-alpha) otherwise (pyhf: where(alpha > 0, ...)). */
 HFX_HD static inline double hfx_normsys_code1(double alpha, double hi, double lo, double * dfac) {
@@ -142,8 +138,10 @@ HFX_HD static inline double hfx_poisson_term(double n, double lam, double * dlam
 }
 
 /* The data-only part: 2 (lgamma(n + 1) - n log n + n), by Stirling's series for large n (where the
- * direct form cancels), directly otherwise (error below 1e-13 there). */
-static inline double hfx_poisson_const(double n) {
+ * direct form cancels), directly otherwise (error below 1e-13 there). The host calls lgamma_r, which
+ * is reentrant (lgamma writes the global signgam, a race between threads); device code has no
+ * signgam and CUDA's lgamma is the thread-safe one. */
+HFX_HD static inline double hfx_poisson_const(double n) {
     if (n == 0.0) {
         return 0.0;
     }
@@ -152,8 +150,12 @@ static inline double hfx_poisson_const(double n) {
         /* lgamma(n+1) = n log n - n + log(2 pi n)/2 + 1/(12n) - 1/(360n^3) + 1/(1260n^5) - ... */
         return 2.0 * (0.5 * log(6.283185307179586477 * n) + r * (1.0 / 12 - r2 * (1.0 / 360 - r2 / 1260)));
     }
+#if defined(__CUDA_ARCH__)
+    return 2.0 * (lgamma(n + 1.0) - n * log(n) + n);
+#else
     int sign = 0;
     return 2.0 * (lgamma_r(n + 1.0, &sign) - n * log(n) + n);
+#endif
 }
 
 #endif /* HFX_INTERP_H */

@@ -75,5 +75,6 @@ int cmd_upper_limit(int argc, char ** argv);
 int cmd_scan(int argc, char ** argv);
 int cmd_inspect(int argc, char ** argv);
 int cmd_patchset(int argc, char ** argv);
+int cmd_backends(int argc, char ** argv);
 
 #endif /* HFX_CLI_H */

@@ -1,5 +1,6 @@
 /*
- * cmd-cls.c -- "hfx cls": one hypotest, printed as pyhf cls prints it ({"CLs_exp": [...], "CLs_obs": x}).
+ * cmd-cls.c -- "hfx cls": one hypotest, printed as pyhf cls prints it ({"CLs_exp": [...], "CLs_obs": x});
+ * toybased results also say how many toys failed to fit ("toys_failed") and were left out.
  */
 #include "json-out.h"
 #include "options.h"
@@ -61,6 +62,16 @@ int cmd_cls(int argc, char ** argv) {
             json_t * j = json_object();
             json_object_set_new(j, "CLs_obs", jout_num(r.cls_obs));
             json_object_set_new(j, "CLs_exp", jout_array(r.cls_exp, 5));
+            if (h.calctype == HFX_CALC_TOYBASED) {
+                size_t failed = r.toys_failed_sb + r.toys_failed_b;
+                json_object_set_new(j, "toys_failed", json_integer((json_int_t) failed));
+                if (failed > 0) {
+                    fprintf(stderr,
+                            "hfx: warning: %zu of %zu toys failed to fit (%zu signal+background, %zu background-only) "
+                            "and were left out: each p-value is the fraction among its ensemble's remaining toys\n",
+                            failed, 2 * h.n_toys, r.toys_failed_sb, r.toys_failed_b);
+                }
+            }
             rc = jout_emit(j, args.output_file);
             json_decref(j);
         }

@@ -318,12 +318,15 @@ static void * worker_main(void * arg) {
     return NULL;
 }
 
-static void print_item(const struct scan_item * it) {
+static void print_item(const struct scan * sc, const struct scan_item * it) {
     json_t * j = json_object();
     json_object_set_new(j, "patch", json_string(it->name));
     if (it->ok) {
         json_object_set_new(j, "CLs_obs", jout_num(it->r.cls_obs));
         json_object_set_new(j, "CLs_exp", jout_array(it->r.cls_exp, 5));
+        if (sc->h.calctype == HFX_CALC_TOYBASED) {
+            json_object_set_new(j, "toys_failed", json_integer((json_int_t) (it->r.toys_failed_sb + it->r.toys_failed_b)));
+        }
     } else {
         json_object_set_new(j, "error", json_string(it->error));
     }
@@ -343,7 +346,7 @@ static size_t print_in_order(struct scan * sc) {
         }
         pthread_mutex_unlock(&sc->mu);
         failed += !sc->items[i].ok;
-        print_item(&sc->items[i]);
+        print_item(sc, &sc->items[i]);
     }
     return failed;
 }

@@ -21,6 +21,7 @@ static const struct command_entry COMMANDS[] = {
     {"scan", cmd_scan, "CLs of many signal patches on one background workspace, in parallel"},
     {"inspect", cmd_inspect, "summary of a workspace, as 'pyhf inspect'"},
     {"patchset", cmd_patchset, "inspect a patchset or apply one of its patches"},
+    {"backends", cmd_backends, "the backends compiled in, and whether each can run here"},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 

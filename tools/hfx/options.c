@@ -32,6 +32,7 @@ const struct cli_opt interp_opt_table[] = {
 const struct cli_opt engine_opt_table[] = {
     {OPT_BACKEND, "--backend", NULL, "NAME", "compute backend (default: cpu if compiled in, else cpu-ref)"},
     {OPT_THREADS, "--threads", NULL, "N", "threads of threaded backends (default 0: all cores)"},
+    {OPT_BATCH, "--batch", NULL, "K", "fits advanced together (toys, grid points; default 0: the backend's choice)"},
     {OPT_EXPLORE, "--explore", NULL, "HOW",
      "search for the global minimum: default, thorough (hfx fit's default) or none (docs/model.md)"},
     {0, NULL, NULL, NULL, NULL},
@@ -154,6 +155,12 @@ int model_opts_handle(struct model_opts * mo, const struct cli_opt * o, const ch
         }
         mo->engine.n_threads = (int) n;
         mo->threads_set      = true;
+        return CLI_OK;
+    case OPT_BATCH:
+        if (!cli_parse_long(v, 0, 1 << 24, &n)) {
+            return cli_usage_error(mo->cmd, "invalid value '%s' for --batch (expected an integer 0..16777216)", v);
+        }
+        mo->engine.batch = (size_t) n;
         return CLI_OK;
     case OPT_TIMINGS: mo->timings = true; return CLI_OK;
     case OPT_EXPLORE:

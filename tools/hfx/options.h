@@ -20,6 +20,7 @@ enum shared_opt_id {
     OPT_HISTOSYS_INTERP,
     OPT_BACKEND,
     OPT_THREADS,
+    OPT_BATCH,
     OPT_EXPLORE,
     OPT_TEST_POI,
     OPT_TESTSTAT,
@@ -36,7 +37,7 @@ enum { CLI_NOT_MINE = -1 };
 extern const struct cli_opt ws_opt_table[];       /* --measurement, -p/--patch */
 extern const struct cli_opt patchset_opt_table[]; /* --patchset, --patch-name */
 extern const struct cli_opt interp_opt_table[];   /* --normsys-interp, --histosys-interp */
-extern const struct cli_opt engine_opt_table[];   /* --backend, --threads, --explore */
+extern const struct cli_opt engine_opt_table[];   /* --backend, --threads, --batch, --explore */
 extern const struct cli_opt test_poi_opt_table[]; /* --test-poi */
 extern const struct cli_opt timings_opt_table[];  /* --timings (commands with one session) */
 extern const struct cli_opt infer_opt_table[];    /* --teststat, --calctype, --ntoys, --seed */

@@ -27,6 +27,15 @@ def registry():
     return subprocess.run([str(exe), "--list-backends"], capture_output=True, text=True, check=True).stdout.split()
 
 
+def backends_usable():
+    """{name: {"usable": bool, "why": reason}} from `hfx backends --json`, or {} when hfx is not built."""
+    exe = build_dir() / "hfx"
+    if not exe.exists():
+        return {}
+    out = subprocess.run([str(exe), "backends", "--json"], capture_output=True, text=True, check=True).stdout
+    return {b["name"]: b for b in json.loads(out)}
+
+
 def run_measured(args, timeout):
     """Runs a process; returns (returncode, stdout, stderr, wall seconds, peak RSS bytes of the child)."""
     t = time.perf_counter()
@@ -61,6 +70,9 @@ class HfxEngine:
     def available(self):
         if self.backend not in registry():
             return False, f"backend {self.backend!r} is not in this hfx build's registry ({build_dir()})"
+        usable = backends_usable().get(self.backend)
+        if usable and not usable["usable"]:
+            return False, f"backend {self.backend!r} is compiled in but not usable here: {usable['why']}"
         return True, ""
 
     def run(self, workload, task, protocol, timeout):
