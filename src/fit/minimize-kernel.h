@@ -139,9 +139,6 @@ HFX_HD static inline void min__build_idx(struct min__priv * p, size_t n) {
     p->nw = m;
 }
 
-/* The working set is one run of consecutive indices (all parameters free, or all but a few at
- * either end): the O(n^2) loops then run over contiguous memory, which the compiler vectorises,
- * instead of gathering through idx. */
 /* A dot product with four running sums: a single sum is one long chain of dependent additions, which
  * takes four times as long as the multiplications feeding it. */
 HFX_HD static inline double min__dot(const double * a, const double * b, size_t m) {
@@ -159,8 +156,17 @@ HFX_HD static inline double min__dot(const double * a, const double * b, size_t 
     return (s0 + s1) + (s2 + s3);
 }
 
-HFX_HD static inline bool min__idx_contiguous(const struct min__priv * p) {
-    return p->nw > 0 && p->idx[p->nw - 1] == p->idx[0] + p->nw - 1;
+/* The O(n^2) loops run over the working set's span [idx[0], idx[nw - 1]] as contiguous memory,
+ * which the compiler vectorises, instead of gathering through idx, when the span has few holes
+ * (fixed or held parameters inside it: a conditional fit's POI sits in the middle of pyhf's order).
+ * A hole adds exact zeros: H's rows and columns off the working set are zero, and the update
+ * zeroes s and Hy there. Returns the span's length, 0 for the gather loops. */
+HFX_HD static inline size_t min__span(const struct min__priv * p) {
+    if (p->nw == 0) {
+        return 0;
+    }
+    size_t len = p->idx[p->nw - 1] - p->idx[0] + 1;
+    return len <= p->nw + p->nw / 4 + 1 ? len : 0;
 }
 
 /* H <- diag_scale * I on the working set, zero elsewhere. */
@@ -226,14 +232,22 @@ HFX_HD static inline void min__bfgs_update(struct min__priv * p, size_t n) {
             p->h_fresh = false;
         }
     }
-    double yhy = 0.0;
-    bool   contiguous = min__idx_contiguous(p);
+    double yhy  = 0.0;
+    size_t span = min__span(p);
+    if (span) {
+        for (size_t i = idx[0]; i < idx[0] + span; ++i) {
+            if (p->fixed[i] || p->held[i]) {
+                p->hy[i] = 0.0;
+                p->s[i]  = 0.0;
+            }
+        }
+    }
     for (size_t a = 0; a < m; ++a) {
         size_t       ia  = idx[a];
         const double * row = p->h + ia * n;
         double       v   = 0.0;
-        if (contiguous) {
-            v = min__dot(row + idx[0], p->y + idx[0], m);
+        if (span) {
+            v = min__dot(row + idx[0], p->y + idx[0], span);
         } else {
             for (size_t b = 0; b < m; ++b) {
                 v += row[idx[b]] * p->y[idx[b]];
@@ -262,11 +276,11 @@ HFX_HD static inline void min__bfgs_update(struct min__priv * p, size_t n) {
         size_t ia = idx[a];
         double sa = p->s[ia], ha = p->hy[ia];
         double * row = p->h + ia * n;
-        if (contiguous) {
+        if (span) {
             size_t         o  = idx[0];
             double *       r  = row + o;
             const double * hy = p->hy + o, * sv = p->s + o;
-            for (size_t b = 0; b < m; ++b) {
+            for (size_t b = 0; b < span; ++b) {
                 r[b] += -rho * (sa * hy[b] + ha * sv[b]) + c * sa * sv[b];
             }
             continue;
@@ -287,13 +301,13 @@ HFX_HD static inline bool min__compute_direction(struct min__priv * p, size_t n)
             for (size_t i = 0; i < n; ++i) {
                 p->d[i] = 0.0;
             }
-            bool contiguous = min__idx_contiguous(p);
+            size_t span = min__span(p);
             for (size_t a = 0; a < p->nw; ++a) {
                 size_t       ia  = p->idx[a];
                 const double * row = p->h + ia * n;
                 double       v   = 0.0;
-                if (contiguous) {
-                    v = min__dot(row + p->idx[0], p->gk + p->idx[0], p->nw);
+                if (span) {
+                    v = min__dot(row + p->idx[0], p->gk + p->idx[0], span);
                 } else {
                     for (size_t b = 0; b < p->nw; ++b) {
                         v += row[p->idx[b]] * p->gk[p->idx[b]];

@@ -78,16 +78,35 @@ HFX_HD static inline double hfx__kernel_block_scale(const struct hfx_model * m, 
     return s;
 }
 
+/* The same S, keeping each factor and its derivative at f[scalar0 + j], df[scalar0 + j] (indexed
+ * like the scalars table) for the gradient. */
+HFX_HD static inline double hfx__kernel_block_scale_keep(const struct hfx_model * m, const struct hfx_block * b,
+                                                         const double * pars, double * HFX_RESTRICT f,
+                                                         double * HFX_RESTRICT df) {
+    double s = 1.0;
+    for (int32_t j = 0; j < b->n_scalar; ++j) {
+        int32_t k = b->scalar0 + j;
+        f[k]      = hfx__kernel_scalar_factor(m, &m->scalars[k], pars, &df[k]);
+        s *= f[k];
+    }
+    return s;
+}
+
 /* Block bin i: returns its base (nominal plus histosys deltas) and writes the product of its per-bin
- * factors to *prod; the bin's rate is S * prod * base. */
+ * factors to *prod; the bin's rate is S * prod * base. slope (NULL: not wanted), indexed like
+ * histo_up, gets each histosys's d delta / d alpha at the bin, which the gradient needs. */
 HFX_HD static inline double hfx__kernel_block_bin(const struct hfx_model * m, const struct hfx_block * b,
-                                                  const double * pars, int64_t i, double * prod) {
+                                                  const double * pars, int64_t i, double * prod,
+                                                  double * HFX_RESTRICT slope) {
     double v = m->nominal[b->nom + i];
     for (int32_t h = 0; h < b->n_histo; ++h) {
         const struct hfx_mod_histo * hs = &m->histos[b->histo0 + h];
         double                       dd;
         v += hfx__kernel_histo_delta(m->histosys_code, pars[hs->par], m->histo_up[hs->off + i],
                                      m->histo_dn[hs->off + i], &dd);
+        if (slope) {
+            slope[hs->off + i] = dd; /* what hfx__kernel_histo_slope would recompute */
+        }
     }
     double p = 1.0;
     for (int32_t q = 0; q < b->n_perbin; ++q) {
@@ -110,17 +129,12 @@ HFX_HD static inline double hfx__kernel_perbin_other(const struct hfx_model * m,
     return other;
 }
 
-/* out[j] = df_j * (product of the block's other scalar factors), for j < n_scalar, from the prefix
- * product (running) and the suffix product (kept in out until overwritten). f and df are scratch of
- * n_scalar values each; none of the three arrays may overlap. */
-HFX_HD static inline void hfx__kernel_scalar_slopes(const struct hfx_model * m, const struct hfx_block * b,
-                                                    const double * pars, double * f, double * df, double * out) {
-    int32_t n = b->n_scalar;
+/* out[j] = df[j] * (product of the n factors f other than f[j]), from the prefix product (running)
+ * and the suffix product (kept in out until overwritten): no division, a factor may be exactly 0.
+ * out may not overlap f or df. */
+HFX_HD static inline void hfx__kernel_slopes_of(int32_t n, const double * f, const double * df, double * out) {
     if (n == 0) {
         return;
-    }
-    for (int32_t j = 0; j < n; ++j) {
-        f[j] = hfx__kernel_scalar_factor(m, &m->scalars[b->scalar0 + j], pars, &df[j]);
     }
     out[n - 1] = 1.0; /* out[j] = f[j+1] * ... * f[n-1], multiplied from the end */
     for (int32_t j = n - 2; j >= 0; --j) {
@@ -131,6 +145,16 @@ HFX_HD static inline void hfx__kernel_scalar_slopes(const struct hfx_model * m, 
         out[j] = pre * out[j] * df[j];
         pre *= f[j];
     }
+}
+
+/* The block's scalar factors f and their derivatives df (n_scalar values each), then
+ * hfx__kernel_slopes_of; none of the three arrays may overlap. */
+HFX_HD static inline void hfx__kernel_scalar_slopes(const struct hfx_model * m, const struct hfx_block * b,
+                                                    const double * pars, double * f, double * df, double * out) {
+    for (int32_t j = 0; j < b->n_scalar; ++j) {
+        f[j] = hfx__kernel_scalar_factor(m, &m->scalars[b->scalar0 + j], pars, &df[j]);
+    }
+    hfx__kernel_slopes_of(b->n_scalar, f, df, out);
 }
 
 /* Gaussian constraint k: its term of twice_nll; *dpar gets d term / d theta. */
@@ -157,40 +181,58 @@ HFX_HD static inline double hfx__kernel_pois_term(const struct hfx_model * m, si
 //
 
 /* Scratch of one point, in doubles: lam[n_bins], w[n_bins], base[n_nominal], prod[n_nominal],
- * block S[n_blocks], then three arrays of n_scalar_max + 1 for the scalar slopes (and a margin). */
+ * block S[n_blocks], three arrays of n_scalar_max + 1 for the scalar slopes (and a margin), then
+ * what the forward pass keeps for the gradient: the histosys slopes [n_histo_vals], the scalar
+ * factors and their derivatives [n_scalar each]. */
 HFX_HD static inline size_t hfx__kernel_scratch_size(const struct hfx_model * m) {
     size_t ns = (size_t) m->n_scalar_max + 1;
-    return 2 * m->n_bins + 2 * m->n_nominal + m->n_blocks + 4 * ns + 8;
+    return 2 * m->n_bins + 2 * m->n_nominal + m->n_blocks + 4 * ns + 8 + m->n_histo_vals + 2 * m->n_scalar;
 }
 
-/* Forward pass over blocks: lam = sum_k S_k * P * base; keeps base, P and S for the backward pass. */
+/* Where the histosys slopes start in a point's scratch. */
+HFX_HD static inline double * hfx__kernel_slopes(const struct hfx_model * m, double * scratch) {
+    return scratch + 2 * m->n_bins + 2 * m->n_nominal + m->n_blocks + 4 * ((size_t) m->n_scalar_max + 1) + 8;
+}
+
+/* Forward pass over blocks: lam = sum_k S_k * P * base; keeps base, P and S for the backward pass,
+ * and, where slope is not NULL, what the gradient needs besides (hfx__kernel_scratch_size: the
+ * histosys slopes at slope, then the scalar factors and their derivatives), which the
+ * interpolations give with the values, so that the gradient need not interpolate again. */
 HFX_HD static inline void hfx__kernel_forward(const struct hfx_model * m, const double * pars, double * lam,
-                                              double * base, double * prod, double * block_s) {
+                                              double * base, double * prod, double * block_s,
+                                              double * HFX_RESTRICT slope) {
     for (size_t b = 0; b < m->n_bins; ++b) {
         lam[b] = 0.0;
     }
+    double * sf = slope ? slope + m->n_histo_vals : NULL, * sdf = slope ? sf + m->n_scalar : NULL;
     for (size_t k = 0; k < m->n_blocks; ++k) {
         const struct hfx_block * b = &m->blocks[k];
-        double                   s = hfx__kernel_block_scale(m, b, pars);
+        double s = slope ? hfx__kernel_block_scale_keep(m, b, pars, sf, sdf) : hfx__kernel_block_scale(m, b, pars);
         block_s[k]                 = s;
         double * bbase             = &base[b->nom];
         double * bprod             = &prod[b->nom];
         double * blam              = &lam[b->bin0];
-        for (int64_t i = 0; i < b->n_bins; ++i) {
-            double p;
-            double v = hfx__kernel_block_bin(m, b, pars, i, &p);
-            bbase[i] = v;
-            bprod[i] = p;
-            blam[i] += s * p * v;
+        /* two loops, so that the value-only one compiles without the slope stores */
+        if (slope) {
+            for (int64_t i = 0; i < b->n_bins; ++i) {
+                bbase[i] = hfx__kernel_block_bin(m, b, pars, i, &bprod[i], slope);
+                blam[i] += s * bprod[i] * bbase[i];
+            }
+        } else {
+            for (int64_t i = 0; i < b->n_bins; ++i) {
+                bbase[i] = hfx__kernel_block_bin(m, b, pars, i, &bprod[i], NULL);
+                blam[i] += s * bprod[i] * bbase[i];
+            }
         }
     }
 }
 
-/* Backward pass: grad += d twice_nll / d pars through the rates, given w = d twice_nll / d lam.
- * slopes holds 3 * (n_scalar_max + 1) doubles. */
+/* Backward pass: grad += d twice_nll / d pars through the rates, given w = d twice_nll / d lam and
+ * what the forward pass kept (histo_slope: see hfx__kernel_forward). slopes holds 3 * (n_scalar_max
+ * + 1) doubles. */
 HFX_HD static inline void hfx__kernel_backward(const struct hfx_model * m, const double * pars, const double * w,
                                                const double * base, const double * prod, const double * block_s,
-                                               double * grad, double * slopes) {
+                                               const double * histo_slope, double * grad, double * slopes) {
     double * f   = slopes;
     double * df  = f + m->n_scalar_max + 1;
     double * out = df + m->n_scalar_max + 1;
@@ -207,7 +249,8 @@ HFX_HD static inline void hfx__kernel_backward(const struct hfx_model * m, const
             for (int64_t i = 0; i < b->n_bins; ++i) {
                 g += bw[i] * bprod[i] * bbase[i];
             }
-            hfx__kernel_scalar_slopes(m, b, pars, f, df, out);
+            const double * sf = histo_slope + m->n_histo_vals;
+            hfx__kernel_slopes_of(b->n_scalar, sf + b->scalar0, sf + m->n_scalar + b->scalar0, out);
             for (int32_t j = 0; j < b->n_scalar; ++j) {
                 grad[m->scalars[b->scalar0 + j].par] += out[j] * g;
             }
@@ -223,8 +266,9 @@ HFX_HD static inline void hfx__kernel_backward(const struct hfx_model * m, const
         for (int32_t h = 0; h < b->n_histo; ++h) {
             const struct hfx_mod_histo * hs = &m->histos[b->histo0 + h];
             double                       g  = 0.0;
+            const double *               dd = &histo_slope[hs->off];
             for (int64_t i = 0; i < b->n_bins; ++i) {
-                g += bw[i] * bprod[i] * hfx__kernel_histo_slope(m, hs, pars, i);
+                g += bw[i] * bprod[i] * dd[i];
             }
             grad[hs->par] += s * g;
         }
@@ -243,7 +287,9 @@ HFX_HD static inline double hfx__kernel_twice_nll(const struct hfx_model * m, co
     double * block_s = prod + m->n_nominal;
     double * rest    = block_s + m->n_blocks;
 
-    hfx__kernel_forward(m, pars, lam, base, prod, block_s);
+    double * slope   = hfx__kernel_slopes(m, scratch);
+
+    hfx__kernel_forward(m, pars, lam, base, prod, block_s, grad ? slope : NULL);
 
     double t = 0.0;
     for (size_t b = 0; b < m->n_bins; ++b) {
@@ -270,7 +316,7 @@ HFX_HD static inline double hfx__kernel_twice_nll(const struct hfx_model * m, co
         }
     }
     if (grad && isfinite(t)) {
-        hfx__kernel_backward(m, pars, w, base, prod, block_s, grad, rest);
+        hfx__kernel_backward(m, pars, w, base, prod, block_s, slope, grad, rest);
     }
     return t + data_const;
 }
@@ -301,7 +347,7 @@ HFX_HD static inline void hfx__kernel_expected_data(const struct hfx_model * m, 
     double * base    = scratch + 2 * m->n_bins;
     double * prod    = base + m->n_nominal;
     double * block_s = prod + m->n_nominal;
-    hfx__kernel_forward(m, pars, out, base, prod, block_s);
+    hfx__kernel_forward(m, pars, out, base, prod, block_s, NULL);
     double * aux = out + m->n_bins;
     for (size_t k = 0; k < m->n_gauss; ++k) {
         aux[m->gauss[k].aux] = pars[m->gauss[k].par];
@@ -321,7 +367,8 @@ HFX_HD static inline void hfx__kernel_fisher_diag(const struct hfx_model * m, co
     double * f       = block_s + m->n_blocks;
     double * df      = f + m->n_scalar_max + 1;
     double * slope   = df + m->n_scalar_max + 1;
-    hfx__kernel_forward(m, pars, lam, base, prod, block_s);
+    double * dd      = hfx__kernel_slopes(m, scratch);
+    hfx__kernel_forward(m, pars, lam, base, prod, block_s, dd);
     for (size_t i = 0; i < m->n_pars; ++i) {
         out[i] = 0.0;
     }
@@ -347,7 +394,7 @@ HFX_HD static inline void hfx__kernel_fisher_diag(const struct hfx_model * m, co
                 out[m->perbins[b->perbin0 + q].par0 + i] += w * d * d;
             }
             for (int32_t h = 0; h < b->n_histo; ++h) {
-                double d = s * bprod[i] * hfx__kernel_histo_slope(m, &m->histos[b->histo0 + h], pars, i);
+                double d = s * bprod[i] * dd[m->histos[b->histo0 + h].off + i];
                 out[m->histos[b->histo0 + h].par] += w * d * d;
             }
         }

@@ -148,7 +148,7 @@ static void split_forward(const struct hfx_model * m, const struct cpu_seg * sg,
     double * bprod             = &prod[b->nom];
     double * blam              = &lam[b->bin0];
     for (int64_t i = sg->i0; i < sg->i1; ++i) {
-        bbase[i] = hfx__kernel_block_bin(m, b, pars, i, &bprod[i]);
+        bbase[i] = hfx__kernel_block_bin(m, b, pars, i, &bprod[i], NULL);
         blam[i] += s * bprod[i] * bbase[i];
     }
 }
