@@ -109,6 +109,10 @@ def blocks(config, cache, args):
          Protocol(warmup=1, min_reps=3, max_reps=5, min_time_s=0.0, max_time_s=20.0), None),
         (W.uncorrelated(cache, bins=(10,), sources=("static",)),
          [dict(name="toys", toys=n, seed=1) for n in (100, 1000, 10000, 100000)], light, few, 5.0),
+        # batched toys on the published model (the task's count is per ensemble: 2x as many toys in
+        # all); pyhf numpy takes about a second per toy, so it gets fewer
+        (sbottom_a, [dict(name="toys", toys=1000, seed=1)], hfx, few, None),
+        (sbottom_a, [dict(name="toys", toys=10, seed=1)], ["pyhf-numpy-scipy"], once, None),
         (W.zoo() if W.SHARED_ZOO.is_dir() else [], tasks("fit"), ["hfx-cpu-ref", "nextstat"], few, None),
     ]
 
