@@ -194,6 +194,42 @@ HFX_HD static inline double * hfx__kernel_slopes(const struct hfx_model * m, dou
     return scratch + 2 * m->n_bins + 2 * m->n_nominal + m->n_blocks + 4 * ((size_t) m->n_scalar_max + 1) + 8;
 }
 
+/* base[i] += the delta of one histosys at bins [0, n) (up, dn: its templates there), slope[i] (if
+ * not NULL) = d delta / d alpha: hfx__kernel_histo_delta bin by bin, with code4p's polynomial in
+ * alpha (the default code) evaluated once rather than per bin (the same expressions, interp.h). */
+HFX_HD static inline void hfx__kernel_histo_add(int code, double alpha, const double * up, const double * dn,
+                                                int64_t n, double * HFX_RESTRICT base, double * HFX_RESTRICT slope) {
+    if (code != HFX_INTERP_CODE4P) {
+        for (int64_t i = 0; i < n; ++i) {
+            double dd;
+            base[i] += hfx__kernel_histo_delta(code, alpha, up[i], dn[i], &dd);
+            if (slope) {
+                slope[i] = dd;
+            }
+        }
+        return;
+    }
+    if (alpha > 1.0 || alpha < -1.0) { /* linear: alpha times the template on alpha's side */
+        const double * t = alpha > 1.0 ? up : dn;
+        for (int64_t i = 0; i < n; ++i) {
+            base[i] += alpha * t[i];
+            if (slope) {
+                slope[i] = t[i];
+            }
+        }
+        return;
+    }
+    double poly, dpoly;
+    hfx_histosys_code4p_poly(alpha, &poly, &dpoly);
+    for (int64_t i = 0; i < n; ++i) {
+        double dd;
+        base[i] += hfx_histosys_code4p_inside(alpha, poly, dpoly, up[i], dn[i], &dd);
+        if (slope) {
+            slope[i] = dd;
+        }
+    }
+}
+
 /* Forward pass over blocks: lam = sum_k S_k * P * base; keeps base, P and S for the backward pass,
  * and, where slope is not NULL, what the gradient needs besides (hfx__kernel_scratch_size: the
  * histosys slopes at slope, then the scalar factors and their derivatives), which the
@@ -212,17 +248,23 @@ HFX_HD static inline void hfx__kernel_forward(const struct hfx_model * m, const 
         double * bbase             = &base[b->nom];
         double * bprod             = &prod[b->nom];
         double * blam              = &lam[b->bin0];
-        /* two loops, so that the value-only one compiles without the slope stores */
-        if (slope) {
-            for (int64_t i = 0; i < b->n_bins; ++i) {
-                bbase[i] = hfx__kernel_block_bin(m, b, pars, i, &bprod[i], slope);
-                blam[i] += s * bprod[i] * bbase[i];
+        /* hfx__kernel_block_bin for every bin, histosys by histosys: each bin's base adds its deltas
+         * in the same order (the same bits), and what depends on alpha alone is computed once */
+        for (int64_t i = 0; i < b->n_bins; ++i) {
+            bbase[i] = m->nominal[b->nom + i];
+        }
+        for (int32_t h = 0; h < b->n_histo; ++h) {
+            const struct hfx_mod_histo * hs = &m->histos[b->histo0 + h];
+            hfx__kernel_histo_add(m->histosys_code, pars[hs->par], &m->histo_up[hs->off], &m->histo_dn[hs->off],
+                                  b->n_bins, bbase, slope ? &slope[hs->off] : NULL);
+        }
+        for (int64_t i = 0; i < b->n_bins; ++i) {
+            double p = 1.0;
+            for (int32_t q = 0; q < b->n_perbin; ++q) {
+                p *= pars[m->perbins[b->perbin0 + q].par0 + i];
             }
-        } else {
-            for (int64_t i = 0; i < b->n_bins; ++i) {
-                bbase[i] = hfx__kernel_block_bin(m, b, pars, i, &bprod[i], NULL);
-                blam[i] += s * bprod[i] * bbase[i];
-            }
+            bprod[i] = p;
+            blam[i] += s * p * bbase[i];
         }
     }
 }

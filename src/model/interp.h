@@ -98,7 +98,22 @@ HFX_HD static inline double hfx_histosys_code2(double alpha, double up, double d
 }
 
 /* code4p: linear outside [-1, 1], inside alpha S + alpha^2 (15 - 10 alpha^2 + 3 alpha^4) A with
- * S = (up + dn)/2, A = (up - dn)/16. */
+ * S = (up + dn)/2, A = (up - dn)/16. In two parts, so that a loop over a template's bins computes the
+ * part that depends on alpha alone once (eval-kernel.h): the polynomial and its derivative, then a
+ * bin's delta from them. */
+HFX_HD static inline void hfx_histosys_code4p_poly(double alpha, double * poly, double * dpoly) {
+    double a2 = alpha * alpha;
+    *poly     = a2 * (a2 * (3.0 * a2 - 10.0) + 15.0);      /* 15 a^2 - 10 a^4 + 3 a^6 */
+    *dpoly    = alpha * (a2 * (18.0 * a2 - 40.0) + 30.0); /* 30 a - 40 a^3 + 18 a^5 */
+}
+
+HFX_HD static inline double hfx_histosys_code4p_inside(double alpha, double poly, double dpoly, double up, double dn,
+                                                      double * dd) {
+    double s = 0.5 * (up + dn), a = 0.0625 * (up - dn);
+    *dd      = s + dpoly * a;
+    return alpha * s + poly * a;
+}
+
 HFX_HD static inline double hfx_histosys_code4p(double alpha, double up, double dn, double * dd) {
     if (alpha > 1.0) {
         *dd = up;
@@ -108,12 +123,9 @@ HFX_HD static inline double hfx_histosys_code4p(double alpha, double up, double 
         *dd = dn;
         return alpha * dn;
     }
-    double s = 0.5 * (up + dn), a = 0.0625 * (up - dn);
-    double a2 = alpha * alpha;
-    double poly = a2 * (a2 * (3.0 * a2 - 10.0) + 15.0);       /* 15 a^2 - 10 a^4 + 3 a^6 */
-    double dpoly = alpha * (a2 * (18.0 * a2 - 40.0) + 30.0);  /* 30 a - 40 a^3 + 18 a^5 */
-    *dd = s + dpoly * a;
-    return alpha * s + poly * a;
+    double poly, dpoly;
+    hfx_histosys_code4p_poly(alpha, &poly, &dpoly);
+    return hfx_histosys_code4p_inside(alpha, poly, dpoly, up, dn, dd);
 }
 
 /* Poisson term of twice_nll, split as
