@@ -4,10 +4,11 @@
  * A fit lives in a slot (fit-slot.h), not in the engine. A batch holds K slots and advances them
  * together: each round gathers the pending point of every active slot into one backend call
  * (data_stride = n_data when their data differ), feeds each slot its value, and tells the caller
- * about every fit that ended, so that it can start the next fit in that slot (a toy's conditional
- * fit after its free fit, the next toy, the next point of a scan). Every buffer is allocated when
- * the batch is made: nothing is allocated per round. A single fit is a batch of one, so batched and
- * sequential fits run the same code and give the same numbers to the bit.
+ * about every fit that ended, so that it can start the next job in that slot. Every buffer is
+ * allocated when the batch is made: nothing is allocated per round. A single fit is a batch of one,
+ * so batched and sequential fits run the same code and give the same numbers to the bit. Backends
+ * that run fits themselves (backend.h: fit_jobs) take whole lists of jobs instead (hfx__fit_jobs
+ * chooses; docs/batching.md).
  */
 #ifndef HFX_ENGINE_H
 #define HFX_ENGINE_H

@@ -153,7 +153,7 @@ enum hfx_status hfx__batch_run(struct hfx__batch * b, hfx__fit_done_fn on_done, 
         if (st != HFX_OK) {
             break;
         }
-        /* feed, then let the caller chain or refill the slots whose fits ended */
+        /* feed, then let the caller refill the slots whose fits ended */
         for (size_t k = 0; k < n && st == HFX_OK; ++k) {
             size_t                 i = b->active[k];
             struct hfx__fit_slot * s = &b->slots[i];

@@ -10,6 +10,9 @@
  * data from the free fit, and the fits to the Asimov data from the parameters that generated it
  * (where the free Asimov fit has its minimum, by construction). Each fit still converges to its own
  * minimum; starting near it only saves iterations (tests/c/test-fit.c checks the minima against pyhf).
+ *
+ * Batches: fits whose starts are known together run as one batch of jobs (fit/engine.h): a
+ * hypotest's five fits in three batches, the conditional fits of every point of a grid in one.
  */
 #include "infer/infer.h"
 

@@ -7,8 +7,9 @@
  * of the p-values evaluated at each background-only toy.
  *
  * The toys' fits run as batches of jobs (fit/engine.h), chunk by chunk: every free fit of a chunk,
- * then every conditional fit, so that a threaded or device backend has many fits at once. A toy whose fit fails (non-finite start, iteration limit)
- * does not stop the ensemble: it is counted (toys_failed_*) and left out of its ensemble.
+ * then every conditional fit, so that a threaded or device backend has many fits at once. A toy
+ * whose fit fails (non-finite start, iteration limit) does not stop the ensemble: it is counted
+ * (toys_failed_*) and left out of its ensemble.
  *
  * Random numbers come from Philox4x32 streams: toy i of hypothesis h uses stream (h << 40) + i of
  * the user's seed, so a toy is the same whatever the thread count or batch split.

@@ -176,6 +176,27 @@ HFX_HD static inline double hfx__kernel_pois_term(const struct hfx_model * m, si
     return t;
 }
 
+/* t plus every constraint term, added in table order (Gaussian, then Poisson); grad (NULL: not
+ * wanted) gets their derivatives added. */
+HFX_HD static inline double hfx__kernel_add_constraints(const struct hfx_model * m, const double * pars,
+                                                        const double * aux, double t, double * grad) {
+    for (size_t k = 0; k < m->n_gauss; ++k) {
+        double d;
+        t += hfx__kernel_gauss_term(m, k, pars, aux, &d);
+        if (grad) {
+            grad[m->gauss[k].par] += d;
+        }
+    }
+    for (size_t k = 0; k < m->n_pois; ++k) {
+        double d;
+        t += hfx__kernel_pois_term(m, k, pars, aux, &d);
+        if (grad) {
+            grad[m->pois[k].par] += d;
+        }
+    }
+    return t;
+}
+
 //
 // Whole-point passes
 //
@@ -343,20 +364,7 @@ HFX_HD static inline double hfx__kernel_twice_nll(const struct hfx_model * m, co
             grad[i] = 0.0;
         }
     }
-    for (size_t k = 0; k < m->n_gauss; ++k) {
-        double d;
-        t += hfx__kernel_gauss_term(m, k, pars, aux, &d);
-        if (grad) {
-            grad[m->gauss[k].par] += d;
-        }
-    }
-    for (size_t k = 0; k < m->n_pois; ++k) {
-        double d;
-        t += hfx__kernel_pois_term(m, k, pars, aux, &d);
-        if (grad) {
-            grad[m->pois[k].par] += d;
-        }
-    }
+    t = hfx__kernel_add_constraints(m, pars, aux, t, grad);
     if (grad && isfinite(t)) {
         hfx__kernel_backward(m, pars, w, base, prod, block_s, slope, grad, rest);
     }

@@ -253,20 +253,7 @@ static double split_eval(const struct cpu_plan * p, struct hfx__pool * pool, con
     if (grad) {
         memset(grad, 0, m->n_pars * sizeof *grad);
     }
-    for (size_t k = 0; k < m->n_gauss; ++k) {
-        double d;
-        t += hfx__kernel_gauss_term(m, k, pars, aux, &d);
-        if (grad) {
-            grad[m->gauss[k].par] += d;
-        }
-    }
-    for (size_t k = 0; k < m->n_pois; ++k) {
-        double d;
-        t += hfx__kernel_pois_term(m, k, pars, aux, &d);
-        if (grad) {
-            grad[m->pois[k].par] += d;
-        }
-    }
+    t = hfx__kernel_add_constraints(m, pars, aux, t, grad);
     if (grad && isfinite(t)) {
         for (int r = 0; r < p->n_split; ++r) {
             const double * g = p->scratch[r] + p->grad_off;
