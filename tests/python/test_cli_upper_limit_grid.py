@@ -40,3 +40,12 @@ def test_grid_scan_bad_values(hfx):
     for bad in ["1,0,5", "0,1,1", "0,1,2.5", "0,1,x", "0,1,5,6"]:
         proc = hfx("upper-limit", DATA / "infer_simple.json", "--scan", bad, check=False)
         assert proc.returncode == 2 and "--scan" in proc.stderr and proc.stdout == ""
+
+
+def test_grid_scan_same_on_every_cpu_backend(hfx):
+    """The grid's 2 N fits run one at a time on cpu-ref and as one batch of resident fits on the
+    threaded backend: the same fits, the same numbers to the bit."""
+    outs = [hfx("upper-limit", DATA / "infer_mixed.json", "--scan", "0.2,4,9", *opts).stdout
+            for opts in (["--backend", "cpu-ref"], ["--backend", "cpu", "--threads", "2"],
+                         ["--backend", "cpu-ref", "--batch", "18"])]
+    assert outs[0] == outs[1] == outs[2]
