@@ -330,8 +330,8 @@ struct hfx_upper_limit_options {
      * points from lo to hi (both required; their 2 n_scan fits run as one batch), each limit
      * interpolated linearly where its CLs curve crosses level (np.interp: the end value outside). */
     size_t   n_scan;
-    double * scan_cls;                     /* (optional) [n_scan * 6] filled per point: CLs_obs, then the
-                                              5 expected; caller-owned */
+    double * scan_points;                  /* (optional) [n_scan * 7] filled per point: its mu, CLs_obs,
+                                              then the 5 expected; caller-owned */
 };
 
 struct hfx_upper_limit_result {

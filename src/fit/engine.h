@@ -97,10 +97,4 @@ enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t
 /* The error for a fit whose start point is not finite. */
 enum hfx_status hfx__fit_bad_start(struct hfx_error * err);
 
-/* One job: best twice_nll of a fit from start (NULL: the model's init), the POI free or held at
- * poi_value; pars_out ([n_pars]) may be NULL. */
-enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, const double * start,
-                                bool poi_fixed, double poi_value, double * twice_nll, double * pars_out,
-                                struct hfx_error * err);
-
 #endif /* HFX_ENGINE_H */

@@ -455,19 +455,3 @@ enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t
     }
     return st;
 }
-
-enum hfx_status hfx__fit_simple(hfx_engine_t e, const double * data, double data_const, const double * start,
-                                bool poi_fixed, double poi_value, double * twice_nll, double * pars_out,
-                                struct hfx_error * err) {
-    struct hfx__fit_job j = {.data      = data,
-                             .data_const = data_const,
-                             .start      = start,
-                             .poi_fixed  = poi_fixed,
-                             .poi_value  = poi_value,
-                             .pars_out   = pars_out};
-    enum hfx_status     st = hfx__fit_jobs(e, &j, 1, true, err);
-    if (st == HFX_OK) {
-        *twice_nll = j.twice_nll;
-    }
-    return st;
-}

@@ -39,12 +39,6 @@ static void qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job 
                                     .poi_value  = mu_t};
 }
 
-static void qs_from(const struct hypo_cache * c, const struct hfx__fit_job * obs, const struct hfx__fit_job * asimov,
-                    double * q, double * q_asimov) {
-    *q        = hfx__teststat_from_fits(c->kind, obs->poi_value, obs->twice_nll, c->free_twice_nll, c->mu_hat);
-    *q_asimov = hfx__teststat_from_fits(c->kind, asimov->poi_value, asimov->twice_nll, c->asimov_free_twice_nll,
-                                        c->asimov_mu_hat);
-}
 
 /* The free fit to the data, then the conditional fit that generates the Asimov data (mu = 0, 1 for
  * q0). Where mu is given, the conditional fit to the data at mu (*obs) runs in one batch with the
@@ -62,12 +56,13 @@ static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const d
     c->data_const = hfx__data_constant(m, c->data);
 
     /* unconditional fit to the data */
-    enum hfx_status st =
-        hfx__fit_simple(e, c->data, c->data_const, NULL, false, 0.0, &c->free_twice_nll, e->pars_free, err);
+    struct hfx__fit_job free_fit = {.data = c->data, .data_const = c->data_const, .pars_out = e->pars_free};
+    enum hfx_status     st       = hfx__fit_jobs(e, &free_fit, 1, true, err);
     if (st != HFX_OK) {
         return st;
     }
-    c->mu_hat = e->pars_free[m->poi];
+    c->free_twice_nll = free_fit.twice_nll;
+    c->mu_hat         = e->pars_free[m->poi];
 
     /* Asimov data: expected data at the fit with the POI held at 0 (1 for q0) */
     struct hfx__fit_job jobs[2] = {{.data       = c->data,
@@ -140,17 +135,24 @@ double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed
     }
 }
 
-/* CLs values from q and q_A, filling what pyhf's hypotest returns: CLs (CLsb for q0). */
-static void asymptotic_result(enum hfx_teststat kind, double q, double qa, struct hfx_hypotest_result * r) {
+/* The asymptotic result from the conditional fits at mu to the data and to the Asimov data (qs_jobs):
+ * q and q_A, then what pyhf's hypotest returns, CLs (CLsb for q0) and its band. */
+static void asymptotic_result(const struct hypo_cache * c, const struct hfx__fit_job * obs,
+                              const struct hfx__fit_job * asimov, struct hfx_hypotest_result * r) {
+    double q  = hfx__teststat_from_fits(c->kind, obs->poi_value, obs->twice_nll, c->free_twice_nll, c->mu_hat);
+    double qa = hfx__teststat_from_fits(c->kind, asimov->poi_value, asimov->twice_nll, c->asimov_free_twice_nll,
+                                        c->asimov_mu_hat);
     double sqrtqa = sqrt(qa);
-    double ts     = hfx__asymptotic_teststat((int) kind, q, qa);
+    double ts     = hfx__asymptotic_teststat((int) c->kind, q, qa);
     double clsb, clb, cls;
-    hfx__asymptotic_pvalues((int) kind, ts, sqrtqa, &clsb, &clb, &cls);
+    hfx__asymptotic_pvalues((int) c->kind, ts, sqrtqa, &clsb, &clb, &cls);
+    memset(r, 0, sizeof *r);
     r->clsb_obs = clsb;
     r->clb_obs  = clb;
-    r->cls_obs  = kind == HFX_TESTSTAT_Q0 ? clsb : cls;
+    r->cls_obs  = c->kind == HFX_TESTSTAT_Q0 ? clsb : cls;
     r->teststat = q;
-    hfx__asymptotic_expected((int) kind, sqrtqa, r->cls_exp);
+    r->mu_hat   = c->mu_hat;
+    hfx__asymptotic_expected((int) c->kind, sqrtqa, r->cls_exp);
 }
 
 enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hfx_hypotest_result * r,
@@ -170,11 +172,7 @@ enum hfx_status hfx__hypo_cache_test_batch(struct hypo_cache * c, const double *
     }
     enum hfx_status st = hfx__fit_jobs(c->e, jobs, 2 * n, true, err);
     for (size_t i = 0; i < n && st == HFX_OK; ++i) {
-        double q, qa;
-        qs_from(c, &jobs[2 * i], &jobs[2 * i + 1], &q, &qa);
-        memset(&r[i], 0, sizeof r[i]);
-        asymptotic_result(c->kind, q, qa, &r[i]);
-        r[i].mu_hat = c->mu_hat;
+        asymptotic_result(c, &jobs[2 * i], &jobs[2 * i + 1], &r[i]);
     }
     if (jobs != one) {
         free(jobs);
@@ -217,14 +215,11 @@ enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options *
      * start from the generator) */
     struct hypo_cache   c;
     struct hfx__fit_job obs = {0}, asimov = {0};
-    double              mu  = opts->poi_test, q, qa;
+    double              mu  = opts->poi_test;
     if ((st = cache_init(&c, e, opts->data, opts->teststat, &mu, &obs, err)) != HFX_OK ||
         (st = cache_asimov_free(&c, &mu, &asimov, err)) != HFX_OK) {
         return st;
     }
-    qs_from(&c, &obs, &asimov, &q, &qa);
-    memset(result, 0, sizeof *result);
-    asymptotic_result(c.kind, q, qa, result);
-    result->mu_hat = c.mu_hat;
+    asymptotic_result(&c, &obs, &asimov, result);
     return HFX_OK;
 }

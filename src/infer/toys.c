@@ -93,15 +93,15 @@ static bool job_failed(const struct hfx__fit_job * j) {
 
 /* Toys [t0, t0 + c) of both ensembles (toy t: hypothesis t / n_toys): every free fit of the chunk as
  * one batch of jobs, then every conditional fit, each from its toy's free fit (pyhf's order). */
-static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, size_t c, double * data, double * dc,
-                                 double * best, struct hfx__fit_job * jobs, struct hfx_error * err) {
+static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, size_t c, double * data, double * best,
+                                 struct hfx__fit_job * jobs, struct hfx_error * err) {
     const struct hfx_model * m = r->m;
     size_t                   n = r->o->n_toys, np = m->n_pars, nd = e->n_data;
     for (size_t k = 0; k < c; ++k) {
         size_t t = t0 + k, h = t / n;
         sample_toy(m, r->expected[h], r->gen_pars[h], r->o->seed, ((uint64_t) h << 40) + (t % n), data + k * nd);
-        dc[k]   = hfx__data_constant(m, data + k * nd);
-        jobs[k] = (struct hfx__fit_job){.data = data + k * nd, .data_const = dc[k], .pars_out = best + k * np};
+        jobs[k] = (struct hfx__fit_job){
+            .data = data + k * nd, .data_const = hfx__data_constant(m, data + k * nd), .pars_out = best + k * np};
     }
     enum hfx_status st = hfx__fit_jobs(e, jobs, c, false, err);
     if (st != HFX_OK) {
@@ -115,7 +115,7 @@ static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, 
         r->ts[t / n][t % n] = NAN;
         if (!job_failed(&jobs[k])) {
             cond[nc++] = (struct hfx__fit_job){.data       = jobs[k].data,
-                                               .data_const = dc[k],
+                                               .data_const = jobs[k].data_const,
                                                .start      = best + k * np,
                                                .poi_fixed  = true,
                                                .poi_value  = r->mu_t,
@@ -141,22 +141,20 @@ static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct 
     size_t               chunk = e->batch_max > TOYS_CHUNK ? e->batch_max : TOYS_CHUNK;
     chunk                      = chunk < total ? chunk : total;
     double *             data  = malloc(chunk * nd * sizeof *data + sizeof(double));
-    double *             dc    = malloc(chunk * sizeof *dc);
     double *             best  = malloc(chunk * np * sizeof *best + sizeof(double));
     struct hfx__fit_job * jobs = malloc(2 * chunk * sizeof *jobs);
     enum hfx_status      st    = HFX_OK;
-    if (!data || !dc || !best || !jobs) {
+    if (!data || !best || !jobs) {
         st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     for (size_t t0 = 0; t0 < total && st == HFX_OK; t0 += chunk) {
         size_t c = total - t0 < chunk ? total - t0 : chunk;
-        st       = run_chunk(e, r, t0, c, data, dc, best, jobs, err);
+        st       = run_chunk(e, r, t0, c, data, best, jobs, err);
         if (st == HFX_OK && r->o->progress) {
             r->o->progress(r->o->progress_user, t0 + c, total);
         }
     }
     free(data);
-    free(dc);
     free(best);
     free(jobs);
     return st;

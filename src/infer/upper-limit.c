@@ -172,9 +172,11 @@ static enum hfx_status grid_scan(struct scan * s, double lo, double hi, double l
         for (int c = 0; c < 5; ++c) {
             cls[(size_t) (c + 1) * n + i] = r[k].cls_exp[c];
         }
-        if (s->o->scan_cls) {
-            s->o->scan_cls[k * 6] = r[k].cls_obs;
-            memcpy(&s->o->scan_cls[k * 6 + 1], r[k].cls_exp, sizeof r[k].cls_exp);
+        if (s->o->scan_points) {
+            double * row = &s->o->scan_points[k * 7];
+            row[0]       = mu[k];
+            row[1]       = r[k].cls_obs;
+            memcpy(&row[2], r[k].cls_exp, sizeof r[k].cls_exp);
         }
     }
     result->obs = np_interp(level, cls, mu_rev, n);

@@ -2,11 +2,13 @@
  * hfx-test.h -- assertions for the C tests. Each prints both values, file and line, then aborts.
  * ASSERT_NEAR_REL follows SUNDIALS' SUNRCompareTol: relative, absolute near 0, exact equality covers inf.
  * A test that cannot run (no GPU, no ../shared) calls SKIP("why"), which exits 77 (CTest: skipped).
+ * hfx_test_rand: the tests' fixed-seed generator.
  */
 #ifndef HFX_TEST_H
 #define HFX_TEST_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,16 @@ static inline int hfx_test_near_rel(double a, double b, double rtol, double atol
             abort();                                                                                   \
         }                                                                                              \
     } while (0)
+
+/* splitmix64: a fixed-seed generator (state: the caller's), uniform in [0, 1), so that random test
+ * problems are the same everywhere. */
+static inline double hfx_test_rand(uint64_t * state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z          = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z          = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (double) (z >> 11) * 0x1.0p-53;
+}
 
 #define SKIP(why)                                     \
     do {                                              \

@@ -42,13 +42,7 @@ static void report(const char * backend, const char * model, const char * cas, b
 }
 
 static uint64_t rng_state = 0x243f6a8885a308d3ull;
-static double   rnd(void) {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z          = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z          = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (double) (z >> 11) * 0x1.0p-53;
-}
+static double   rnd(void) { return hfx_test_rand(&rng_state); }
 
 static double rel_diff(double a, double b) {
     if (a == b) {
@@ -242,16 +236,16 @@ static void case_grid(hfx_engine_t ref, hfx_engine_t e, const char * bn, const c
     if (ref->m->poi < 0) {
         return;
     }
-    double                         cls1[30], cls2[30];
-    struct hfx_upper_limit_options o = {.lo = 0.5, .hi = 3.0, .n_scan = 5, .scan_cls = cls1};
+    double                         pts1[35], pts2[35];
+    struct hfx_upper_limit_options o = {.lo = 0.5, .hi = 3.0, .n_scan = 5, .scan_points = pts1};
     struct hfx_upper_limit_result  r1, r2;
     struct hfx_error               err;
     ASSERT_EQ(hfx_upper_limit(ref, &o, &r1, &err), HFX_OK);
-    o.scan_cls = cls2;
+    o.scan_points = pts2;
     ASSERT_EQ(hfx_upper_limit(e, &o, &r2, &err), HFX_OK);
     double worst = rel_diff(r1.obs, r2.obs);
-    for (int i = 0; i < 30; ++i) {
-        worst = fmax(worst, rel_diff(cls1[i], cls2[i]));
+    for (int i = 0; i < 35; ++i) {
+        worst = fmax(worst, rel_diff(pts1[i], pts2[i]));
     }
     char detail[160];
     snprintf(detail, sizeof detail, "obs limit %.6g, max rel diff over limits and grid CLs %.2g", r2.obs, worst);

@@ -80,15 +80,9 @@ static void fill(double * a, size_t n, double v) {
     }
 }
 
-/* splitmix64: a fixed-seed generator so that the random problems are the same everywhere. */
+/* the random problems of this file: one stream of hfx_test_rand from a fixed seed */
 static uint64_t rng_state = 0x1234567887654321ull;
-static double rnd(void) {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z          = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z          = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (double) (z >> 11) * 0x1.0p-53; /* [0, 1) */
-}
+static double   rnd(void) { return hfx_test_rand(&rng_state); }
 
 /* Solves a x = b (a: m x m, overwritten, SPD) by Cholesky; x may alias b. */
 static void spd_solve(double * a, size_t m, const double * b, double * x) {

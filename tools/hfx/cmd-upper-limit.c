@@ -99,7 +99,7 @@ static int run_upper_limit(const struct model_opts * mo, struct hfx_upper_limit_
     u->hypotest.progress_user = &p;
     struct hfx_upper_limit_result r   = {0};
     struct hfx_error              err = {0};
-    if (u->n_scan > 0 && !(u->scan_cls = malloc(u->n_scan * 6 * sizeof(double)))) {
+    if (u->n_scan > 0 && !(u->scan_points = malloc(u->n_scan * 7 * sizeof(double)))) {
         progress_finish(&p);
         session_close(&s);
         cli_error("out of memory");
@@ -117,10 +117,10 @@ static int run_upper_limit(const struct model_opts * mo, struct hfx_upper_limit_
         if (u->n_scan > 0) {
             json_t * scan = json_array(), * obs = json_array(), * exp = json_array();
             for (size_t i = 0; i < u->n_scan; ++i) {
-                double step = (u->hi - u->lo) / (double) (u->n_scan - 1);
-                json_array_append_new(scan, jout_num(i + 1 == u->n_scan ? u->hi : u->lo + (double) i * step));
-                json_array_append_new(obs, jout_num(u->scan_cls[i * 6]));
-                json_array_append_new(exp, jout_array(&u->scan_cls[i * 6 + 1], 5));
+                const double * row = &u->scan_points[i * 7];
+                json_array_append_new(scan, jout_num(row[0]));
+                json_array_append_new(obs, jout_num(row[1]));
+                json_array_append_new(exp, jout_array(&row[2], 5));
             }
             json_object_set_new(j, "scan", scan);
             json_object_set_new(j, "CLs_obs", obs);
@@ -129,8 +129,8 @@ static int run_upper_limit(const struct model_opts * mo, struct hfx_upper_limit_
         rc = jout_emit(j, output);
         json_decref(j);
     }
-    free(u->scan_cls);
-    u->scan_cls = NULL;
+    free(u->scan_points);
+    u->scan_points = NULL;
     session_close(&s);
     return rc;
 }
