@@ -93,20 +93,15 @@ HFX_HD static inline double hfx__kernel_block_scale_keep(const struct hfx_model 
 }
 
 /* Block bin i: returns its base (nominal plus histosys deltas) and writes the product of its per-bin
- * factors to *prod; the bin's rate is S * prod * base. slope (NULL: not wanted), indexed like
- * histo_up, gets each histosys's d delta / d alpha at the bin, which the gradient needs. */
+ * factors to *prod; the bin's rate is S * prod * base. */
 HFX_HD static inline double hfx__kernel_block_bin(const struct hfx_model * m, const struct hfx_block * b,
-                                                  const double * pars, int64_t i, double * prod,
-                                                  double * HFX_RESTRICT slope) {
+                                                  const double * pars, int64_t i, double * prod) {
     double v = m->nominal[b->nom + i];
     for (int32_t h = 0; h < b->n_histo; ++h) {
         const struct hfx_mod_histo * hs = &m->histos[b->histo0 + h];
         double                       dd;
         v += hfx__kernel_histo_delta(m->histosys_code, pars[hs->par], m->histo_up[hs->off + i],
                                      m->histo_dn[hs->off + i], &dd);
-        if (slope) {
-            slope[hs->off + i] = dd; /* what hfx__kernel_histo_slope would recompute */
-        }
     }
     double p = 1.0;
     for (int32_t q = 0; q < b->n_perbin; ++q) {
@@ -251,6 +246,36 @@ HFX_HD static inline void hfx__kernel_histo_add(int code, double alpha, const do
     }
 }
 
+/* Block b's bins [i0, i1) at scale s: lam += s P base, keeping base and P (and, if slope is not
+ * NULL, the histosys slopes, indexed like histo_up). hfx__kernel_block_bin for each bin, computed
+ * histosys by histosys: each bin adds its deltas in the same order (the same bits), and what
+ * depends on alpha alone is computed once per template. The bin split of the cpu backend runs it on
+ * parts of blocks. */
+HFX_HD static inline void hfx__kernel_block_rates(const struct hfx_model * m, const struct hfx_block * b,
+                                                  const double * pars, double s, int64_t i0, int64_t i1,
+                                                  double * lam, double * base, double * prod,
+                                                  double * HFX_RESTRICT slope) {
+    double * bbase = &base[b->nom];
+    double * bprod = &prod[b->nom];
+    double * blam  = &lam[b->bin0];
+    for (int64_t i = i0; i < i1; ++i) {
+        bbase[i] = m->nominal[b->nom + i];
+    }
+    for (int32_t h = 0; h < b->n_histo; ++h) {
+        const struct hfx_mod_histo * hs = &m->histos[b->histo0 + h];
+        hfx__kernel_histo_add(m->histosys_code, pars[hs->par], &m->histo_up[hs->off + i0], &m->histo_dn[hs->off + i0],
+                              i1 - i0, &bbase[i0], slope ? &slope[hs->off + i0] : NULL);
+    }
+    for (int64_t i = i0; i < i1; ++i) {
+        double p = 1.0;
+        for (int32_t q = 0; q < b->n_perbin; ++q) {
+            p *= pars[m->perbins[b->perbin0 + q].par0 + i];
+        }
+        bprod[i] = p;
+        blam[i] += s * p * bbase[i];
+    }
+}
+
 /* Forward pass over blocks: lam = sum_k S_k * P * base; keeps base, P and S for the backward pass,
  * and, where slope is not NULL, what the gradient needs besides (hfx__kernel_scratch_size: the
  * histosys slopes at slope, then the scalar factors and their derivatives), which the
@@ -266,27 +291,7 @@ HFX_HD static inline void hfx__kernel_forward(const struct hfx_model * m, const 
         const struct hfx_block * b = &m->blocks[k];
         double s = slope ? hfx__kernel_block_scale_keep(m, b, pars, sf, sdf) : hfx__kernel_block_scale(m, b, pars);
         block_s[k]                 = s;
-        double * bbase             = &base[b->nom];
-        double * bprod             = &prod[b->nom];
-        double * blam              = &lam[b->bin0];
-        /* hfx__kernel_block_bin for every bin, histosys by histosys: each bin's base adds its deltas
-         * in the same order (the same bits), and what depends on alpha alone is computed once */
-        for (int64_t i = 0; i < b->n_bins; ++i) {
-            bbase[i] = m->nominal[b->nom + i];
-        }
-        for (int32_t h = 0; h < b->n_histo; ++h) {
-            const struct hfx_mod_histo * hs = &m->histos[b->histo0 + h];
-            hfx__kernel_histo_add(m->histosys_code, pars[hs->par], &m->histo_up[hs->off], &m->histo_dn[hs->off],
-                                  b->n_bins, bbase, slope ? &slope[hs->off] : NULL);
-        }
-        for (int64_t i = 0; i < b->n_bins; ++i) {
-            double p = 1.0;
-            for (int32_t q = 0; q < b->n_perbin; ++q) {
-                p *= pars[m->perbins[b->perbin0 + q].par0 + i];
-            }
-            bprod[i] = p;
-            blam[i] += s * p * bbase[i];
-        }
+        hfx__kernel_block_rates(m, b, pars, s, 0, b->n_bins, lam, base, prod, slope);
     }
 }
 

@@ -138,19 +138,13 @@ struct cpu_plan {
 };
 
 /* Rates of block part sg: lam += S P base over its bins, keeping base, P and S for the gradient
- * (the per-entry functions of eval-kernel.h, in the reference's order: the same bits). */
+ * (the reference's own block loop on a part of the block: the same bits). */
 static void split_forward(const struct hfx_model * m, const struct cpu_seg * sg, const double * pars, double * lam,
                           double * base, double * prod, double * block_s) {
     const struct hfx_block * b = &m->blocks[sg->block];
     double                   s = hfx__kernel_block_scale(m, b, pars);
     block_s[sg->block]         = s;
-    double * bbase             = &base[b->nom];
-    double * bprod             = &prod[b->nom];
-    double * blam              = &lam[b->bin0];
-    for (int64_t i = sg->i0; i < sg->i1; ++i) {
-        bbase[i] = hfx__kernel_block_bin(m, b, pars, i, &bprod[i], NULL);
-        blam[i] += s * bprod[i] * bbase[i];
-    }
+    hfx__kernel_block_rates(m, b, pars, s, sg->i0, sg->i1, lam, base, prod, NULL);
 }
 
 /* grad += d twice_nll / d pars through block part sg, given w = d twice_nll / d lam; f is scratch

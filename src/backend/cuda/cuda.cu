@@ -210,7 +210,7 @@ __global__ void __launch_bounds__(HFX_CUDA_BLOCK_THREADS)
                 const struct hfx_block * b = &m->blocks[k];
                 int64_t                  i = (int64_t) gb - b->bin0;
                 double                   pr;
-                double                   v = hfx__kernel_block_bin(m, b, x, i, &pr, NULL);
+                double                   v = hfx__kernel_block_bin(m, b, x, i, &pr);
                 base[b->nom + i]           = v;
                 prod[b->nom + i]           = pr;
                 lam += block_s[k] * pr * v;
