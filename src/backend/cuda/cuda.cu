@@ -380,7 +380,7 @@ struct cuda_plan {
     struct cuda_buf          pars, data, data_const, out, grad, scratch;
     /* resident fits: packed job inputs (host staging, device), slots, results */
     struct cuda_buf          fit_start, fit_poi, fit_fixed, fit_slots, fit_best, fit_status, fit_evals;
-    double *                 h_fit;       /* host staging: data, data_const, start, poi_value of a launch */
+    double *                 h_fit;       /* host staging of a launch: its inputs, then its results */
     unsigned char *          h_fixed;
     int *                    h_ints;      /* status then n_eval */
     size_t                   h_fit_cap;   /* jobs the host staging holds */
@@ -736,7 +736,9 @@ static enum hfx_status cuda_fit_staging(struct cuda_plan * p, size_t n, struct h
     free(p->h_fit);
     free(p->h_fixed);
     free(p->h_ints);
-    p->h_fit     = (double *) malloc(n * (nd + 2 * np + 2) * sizeof(double) + sizeof(double));
+    /* inputs (data, data_const, start, poi_value: n (nd + np + 2)), then results (twice_nll, best:
+     * n (np + 1)) */
+    p->h_fit     = (double *) malloc(n * (nd + 2 * np + 3) * sizeof(double) + sizeof(double));
     p->h_fixed   = (unsigned char *) malloc(n + 1);
     p->h_ints    = (int *) malloc(2 * n * sizeof(int) + sizeof(int));
     p->h_fit_cap = p->h_fit && p->h_fixed && p->h_ints ? n : 0;
