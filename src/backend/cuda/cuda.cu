@@ -379,7 +379,7 @@ struct cuda_plan {
     size_t                   point_scratch, block_scratch; /* doubles per thread, per thread block */
     struct cuda_buf          pars, data, data_const, out, grad, scratch;
     /* resident fits: packed job inputs (host staging, device), slots, results */
-    struct cuda_buf          fit_start, fit_poi, fit_fixed, fit_slots, fit_best, fit_status, fit_evals;
+    struct cuda_buf          fit_in, fit_fixed, fit_slots, fit_out, fit_status; /* as the host staging */
     double *                 h_fit;       /* host staging of a launch: its inputs, then its results */
     unsigned char *          h_fixed;
     int *                    h_ints;      /* status then n_eval */
@@ -396,8 +396,8 @@ static void cuda_plan_free(void * plan) {
     }
     cudaSetDevice(p->device);
     struct cuda_buf * bufs[] = {&p->pars,      &p->data,      &p->data_const, &p->out,        &p->grad,
-                                &p->scratch,   &p->fit_start, &p->fit_poi,    &p->fit_fixed,  &p->fit_slots,
-                                &p->fit_best,  &p->fit_status, &p->fit_evals};
+                                &p->scratch,   &p->fit_in,    &p->fit_fixed,  &p->fit_slots, &p->fit_out,
+                                &p->fit_status};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i) {
         cudaFree(bufs[i]->p);
     }
@@ -766,20 +766,20 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
     }
     cudaStream_t s = p->stream;
     size_t       in_bytes = n * (nd + np + 2) * sizeof(double);
-    if ((st = cuda_reserve(&p->fit_start, in_bytes, err)) != HFX_OK ||
+    if ((st = cuda_reserve(&p->fit_in, in_bytes, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_fixed, n, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_slots, n * slot_bytes, err)) != HFX_OK ||
-        (st = cuda_reserve(&p->fit_best, n * (np + 1) * sizeof(double), err)) != HFX_OK ||
+        (st = cuda_reserve(&p->fit_out, n * (np + 1) * sizeof(double), err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_status, 2 * n * sizeof(int), err)) != HFX_OK) {
         return st;
     }
     /* the inputs sit in one buffer in the staging order: data, data_const, start, poi_value */
     HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
-                 cudaMemcpyAsync(p->fit_start.p, h_data, in_bytes, cudaMemcpyHostToDevice, s));
+                 cudaMemcpyAsync(p->fit_in.p, h_data, in_bytes, cudaMemcpyHostToDevice, s));
     HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
                  cudaMemcpyAsync(p->fit_fixed.p, p->h_fixed, n, cudaMemcpyHostToDevice, s));
-    double * d_data = (double *) p->fit_start.p, * d_dc = d_data + n * nd, * d_start = d_dc + n;
-    double * d_poi  = d_start + n * np, * d_f = (double *) p->fit_best.p, * d_best = d_f + n;
+    double * d_data = (double *) p->fit_in.p, * d_dc = d_data + n * nd, * d_start = d_dc + n;
+    double * d_poi  = d_start + n * np, * d_f = (double *) p->fit_out.p, * d_best = d_f + n;
     int *    d_status = (int *) p->fit_status.p;
     size_t   grid     = (n + HFX_CUDA_FIT_THREADS - 1) / HFX_CUDA_FIT_THREADS;
     hfx_cuda_fit_kernel<<<(unsigned) grid, HFX_CUDA_FIT_THREADS, 0, s>>>(
