@@ -319,6 +319,35 @@ struct hfx_hypotest_result {
 enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options * opts,
                              struct hfx_hypotest_result * result, struct hfx_error * err);
 
+/* The toys of a toy-based hypothesis test by range, so that toys can be split over processes or jobs
+ * and merged: toy i of an ensemble is the same pseudo-experiment (the same Philox stream of the seed)
+ * whichever range, process, thread count or backend runs it. */
+struct hfx_toys_options {
+    struct hfx_hypotest_options hypotest; /* poi_test, teststat, seed, data, progress; n_toys and
+                                             calctype are ignored */
+    size_t first, count;                  /* toys [first, first + count) of each ensemble */
+};
+
+struct hfx_toys_result {
+    double * teststat_sb; /* [count] caller-owned: the test statistic of each signal + background toy,
+                             NaN where its fit failed (see hfx_hypotest_result.toys_failed_sb) */
+    double * teststat_b;  /* [count] caller-owned: the background-only toys' */
+    double   teststat;    /* observed test statistic */
+    double   mu_hat;      /* unconditional best-fit POI on the data */
+};
+
+/* Fits the toys [first, first + count) of both ensembles (the signal + background one at poi_test and
+ * the background-only one) and returns their test statistics. */
+enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opts, struct hfx_toys_result * result,
+                             struct hfx_error * err);
+
+/* The toy-based result from test statistics (any union of hfx_toys_run ranges; NaN entries are failed
+ * toys, counted and left out): what hfx_hypotest gives for those toys. teststat is the observed
+ * statistic; result->mu_hat is set to NaN (hfx_toys_result has it). */
+enum hfx_status hfx_toys_cls(enum hfx_teststat kind, double teststat, const double * teststat_sb, size_t n_sb,
+                             const double * teststat_b, size_t n_b, struct hfx_hypotest_result * result,
+                             struct hfx_error * err);
+
 struct hfx_upper_limit_options {
     struct hfx_hypotest_options hypotest; /* poi_test ignored */
     double level;                          /* 0.05 */

@@ -12,7 +12,9 @@
  * (toys_failed_*) and left out of its ensemble.
  *
  * Random numbers come from Philox4x32 streams: toy i of hypothesis h uses stream (h << 40) + i of
- * the user's seed, so a toy is the same whatever the thread count or batch split.
+ * the user's seed, so a toy is the same whatever the thread count, batch split or range: hfx_toys_run
+ * fits any range of toys, hfx_toys_cls makes CLs from the statistics of any union of ranges, and
+ * hfx_hypotest's toy-based calculator is the two over one range of n_toys.
  */
 #include "infer/infer.h"
 
@@ -81,25 +83,28 @@ static void sample_toy(const struct hfx_model * m, const double * expected, cons
 struct toy_run {
     const struct hfx_hypotest_options * o;
     const struct hfx_model *            m;
-    double                              mu_t;        /* POI of the conditional fits */
-    double *                            expected[2]; /* [n_data] generating expectation per hypothesis */
-    const double *                      gen_pars[2]; /* [n_pars] generating parameters */
-    double *                            ts[2];       /* [n_toys] statistic per toy, NaN where it failed */
+    size_t                              first, count; /* toys [first, first + count) of each ensemble */
+    double                              mu_t;         /* POI of the conditional fits */
+    double *                            expected[2];  /* [n_data] generating expectation per hypothesis */
+    const double *                      gen_pars[2];  /* [n_pars] generating parameters */
+    double *                            ts[2];        /* [count] statistic per toy, NaN where it failed */
 };
 
 static bool job_failed(const struct hfx__fit_job * j) {
     return j->status == HFX_FIT_FAILED || j->status == HFX_FIT_MAX_ITER || !isfinite(j->twice_nll);
 }
 
-/* Toys [t0, t0 + c) of both ensembles (toy t: hypothesis t / n_toys): every free fit of the chunk as
- * one batch of jobs, then every conditional fit, each from its toy's free fit (pyhf's order). */
+/* Entries [t0, t0 + c) of the run (entry t: toy first + t % count of hypothesis t / count): every
+ * free fit of the chunk as one batch of jobs, then every conditional fit, each from its toy's free
+ * fit (pyhf's order). */
 static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, size_t c, double * data, double * best,
                                  struct hfx__fit_job * jobs, struct hfx_error * err) {
     const struct hfx_model * m = r->m;
-    size_t                   n = r->o->n_toys, np = m->n_pars, nd = e->n_data;
+    size_t                   n = r->count, np = m->n_pars, nd = e->n_data;
     for (size_t k = 0; k < c; ++k) {
         size_t t = t0 + k, h = t / n;
-        sample_toy(m, r->expected[h], r->gen_pars[h], r->o->seed, ((uint64_t) h << 40) + (t % n), data + k * nd);
+        sample_toy(m, r->expected[h], r->gen_pars[h], r->o->seed, ((uint64_t) h << 40) + r->first + t % n,
+                   data + k * nd);
         jobs[k] = (struct hfx__fit_job){
             .data = data + k * nd, .data_const = hfx__data_constant(m, data + k * nd), .pars_out = best + k * np};
     }
@@ -137,7 +142,7 @@ static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, 
 }
 
 static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct hfx_error * err) {
-    size_t               total = 2 * r->o->n_toys, np = r->m->n_pars, nd = e->n_data;
+    size_t               total = 2 * r->count, np = r->m->n_pars, nd = e->n_data;
     size_t               chunk = e->batch_max > TOYS_CHUNK ? e->batch_max : TOYS_CHUNK;
     chunk                      = chunk < total ? chunk : total;
     double *             data  = malloc(chunk * nd * sizeof *data + sizeof(double));
@@ -145,7 +150,8 @@ static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct 
     struct hfx__fit_job * jobs = malloc(2 * chunk * sizeof *jobs);
     enum hfx_status      st    = HFX_OK;
     if (!data || !best || !jobs) {
-        st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+        st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory for a chunk of %zu toys (%zu data, %zu parameters each)",
+                        chunk, nd, np);
     }
     for (size_t t0 = 0; t0 < total && st == HFX_OK; t0 += chunk) {
         size_t c = total - t0 < chunk ? total - t0 : chunk;
@@ -160,40 +166,32 @@ static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct 
     return st;
 }
 
-/* Moves the finite statistics to the front, sorted; returns how many there are. */
-static size_t sort_finite(double * ts, size_t n) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; ++i) {
-        if (!isnan(ts[i])) {
-            ts[k++] = ts[i];
-        }
-    }
-    qsort(ts, k, sizeof *ts, cmp_double);
-    return k;
-}
-
-enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_options * o,
-                                   struct hfx_hypotest_result * r, struct hfx_error * err) {
-    const struct hfx_model * m = e->m;
+enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opts, struct hfx_toys_result * r,
+                             struct hfx_error * err) {
+    const struct hfx_model *            m = e->m;
+    const struct hfx_hypotest_options * o = &opts->hypotest;
     if (m->poi < 0) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "a hypothesis test needs a POI; the model was built without one");
     }
-    if (o->n_toys == 0) {
+    if (opts->count == 0) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the toy-based calculator needs at least one toy");
     }
-    size_t         n    = o->n_toys, np = m->n_pars, nd = e->n_data;
-    const double * data = o->data ? o->data : m->observed;
-    double         dc   = hfx__data_constant(m, data);
-    double         mu_b = o->teststat == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
-    double         mu_t = o->teststat == HFX_TESTSTAT_Q0 ? 0.0 : o->poi_test;
-    double *       sb   = malloc(n * sizeof *sb);
-    double *       b    = malloc(n * sizeof *b);
-    double *       pv   = malloc(n * sizeof *pv);
-    double *       buf  = malloc((3 * np + 2 * nd + 2) * sizeof *buf);
-    enum hfx_status st  = HFX_OK;
-    if (!sb || !b || !pv || !buf) {
-        st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
-        goto done;
+    if (opts->first > ((uint64_t) 1 << 40) || opts->count > ((uint64_t) 1 << 40) - opts->first) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "toys %zu..%zu: toy indices stop at 2^40", opts->first,
+                          opts->first + opts->count);
+    }
+    if (!r->teststat_sb || !r->teststat_b) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_toys_run needs teststat_sb and teststat_b arrays");
+    }
+    size_t          np   = m->n_pars, nd = e->n_data;
+    const double *  data = o->data ? o->data : m->observed;
+    double          dc   = hfx__data_constant(m, data);
+    double          mu_b = o->teststat == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
+    double          mu_t = o->teststat == HFX_TESTSTAT_Q0 ? 0.0 : o->poi_test;
+    double *        buf  = malloc((3 * np + 2 * nd + 2) * sizeof *buf);
+    enum hfx_status st   = HFX_OK;
+    if (!buf) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     double * pars_sb = buf, * pars_b = buf + np, * pars_free = buf + 2 * np;
     double * exp_sb = buf + 3 * np, * exp_b = exp_sb + nd + 1;
@@ -213,44 +211,87 @@ enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_opt
     if ((st = hfx__fit_jobs(e, &obs, 1, true, err)) != HFX_OK) {
         goto done;
     }
-    double q_obs = hfx__teststat_from_fits(o->teststat, mu_t, obs.twice_nll, gen[2].twice_nll, pars_free[m->poi]);
+    r->teststat = hfx__teststat_from_fits(o->teststat, mu_t, obs.twice_nll, gen[2].twice_nll, pars_free[m->poi]);
+    r->mu_hat   = pars_free[m->poi];
 
     hfx__expected_data(m, pars_sb, exp_sb, e->eval_scratch);
     hfx__expected_data(m, pars_b, exp_b, e->eval_scratch);
-    struct toy_run run = {.o = o, .m = m, .mu_t = mu_t, .expected = {exp_sb, exp_b}, .gen_pars = {pars_sb, pars_b},
-                          .ts = {sb, b}};
-    if ((st = run_ensembles(e, &run, err)) != HFX_OK) {
-        goto done;
+    struct toy_run run = {.o        = o,
+                          .m        = m,
+                          .first    = opts->first,
+                          .count    = opts->count,
+                          .mu_t     = mu_t,
+                          .expected = {exp_sb, exp_b},
+                          .gen_pars = {pars_sb, pars_b},
+                          .ts       = {r->teststat_sb, r->teststat_b}};
+    st = run_ensembles(e, &run, err);
+done:
+    free(buf);
+    return st;
+}
+
+/* Copies the finite statistics of ts[0..n), sorted, to out; returns how many there are. */
+static size_t sorted_finite(const double * ts, size_t n, double * out) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (!isnan(ts[i])) {
+            out[k++] = ts[i];
+        }
     }
-    size_t n_sb = sort_finite(sb, n), n_b = sort_finite(b, n);
-    if (n_sb == 0 || n_b == 0) {
-        st = hfx__error(err, HFX_ERR_FIT, NULL, "every toy of the %s ensemble failed to fit (%zu toys)",
-                        n_sb == 0 ? "signal + background" : "background-only", n);
-        goto done;
+    qsort(out, k, sizeof *out, cmp_double);
+    return k;
+}
+
+enum hfx_status hfx_toys_cls(enum hfx_teststat kind, double teststat, const double * teststat_sb, size_t n_sb,
+                             const double * teststat_b, size_t n_b, struct hfx_hypotest_result * r,
+                             struct hfx_error * err) {
+    double * sb = malloc((n_sb + 2 * n_b + 1) * sizeof *sb);
+    if (!sb) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory for %zu toy statistics", n_sb + n_b);
+    }
+    double * b = sb + n_sb, * pv = b + n_b;
+    size_t   k_sb = sorted_finite(teststat_sb, n_sb, sb), k_b = sorted_finite(teststat_b, n_b, b);
+    if (k_sb == 0 || k_b == 0) {
+        free(sb);
+        return hfx__error(err, HFX_ERR_FIT, NULL, "every toy of the %s ensemble failed to fit (%zu toys)",
+                          k_sb == 0 ? "signal + background" : "background-only", k_sb == 0 ? n_sb : n_b);
     }
     memset(r, 0, sizeof *r);
-    r->toys_failed_sb = n - n_sb;
-    r->toys_failed_b  = n - n_b;
-    r->teststat       = q_obs;
-    r->mu_hat         = pars_free[m->poi];
-    r->clsb_obs       = tail_fraction(sb, n_sb, q_obs);
-    r->clb_obs        = tail_fraction(b, n_b, q_obs);
-    r->cls_obs        = o->teststat == HFX_TESTSTAT_Q0 ? r->clsb_obs : r->clsb_obs / r->clb_obs;
+    r->toys_failed_sb = n_sb - k_sb;
+    r->toys_failed_b  = n_b - k_b;
+    r->teststat       = teststat;
+    r->mu_hat         = NAN;
+    r->clsb_obs       = tail_fraction(sb, k_sb, teststat);
+    r->clb_obs        = tail_fraction(b, k_b, teststat);
+    r->cls_obs        = kind == HFX_TESTSTAT_Q0 ? r->clsb_obs : r->clsb_obs / r->clb_obs;
     /* expected band: percentiles over the background toys of the p-value at each toy's statistic */
-    for (size_t i = 0; i < n_b; ++i) {
-        double clsb = tail_fraction(sb, n_sb, b[i]);
-        double clb  = tail_fraction(b, n_b, b[i]);
-        pv[i]       = o->teststat == HFX_TESTSTAT_Q0 ? clsb : clsb / clb;
+    for (size_t i = 0; i < k_b; ++i) {
+        double clsb = tail_fraction(sb, k_sb, b[i]);
+        double clb  = tail_fraction(b, k_b, b[i]);
+        pv[i]       = kind == HFX_TESTSTAT_Q0 ? clsb : clsb / clb;
     }
-    qsort(pv, n_b, sizeof *pv, cmp_double);
+    qsort(pv, k_b, sizeof *pv, cmp_double);
     static const double pct[5] = {2.27501319, 15.86552539, 50.0, 84.13447461, 97.72498681};
     for (int i = 0; i < 5; ++i) {
-        r->cls_exp[i] = percentile(pv, n_b, pct[i]);
+        r->cls_exp[i] = percentile(pv, k_b, pct[i]);
     }
-done:
     free(sb);
-    free(b);
-    free(pv);
-    free(buf);
+    return HFX_OK;
+}
+
+enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_options * o,
+                                   struct hfx_hypotest_result * r, struct hfx_error * err) {
+    size_t   n  = o->n_toys;
+    double * ts = malloc((2 * n + 1) * sizeof *ts);
+    if (!ts) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory for %zu toy statistics", 2 * n);
+    }
+    struct hfx_toys_options opts = {.hypotest = *o, .first = 0, .count = n};
+    struct hfx_toys_result  toys = {.teststat_sb = ts, .teststat_b = ts + n};
+    enum hfx_status         st   = hfx_toys_run(e, &opts, &toys, err);
+    if (st == HFX_OK && (st = hfx_toys_cls(o->teststat, toys.teststat, ts, n, ts + n, n, r, err)) == HFX_OK) {
+        r->mu_hat = toys.mu_hat;
+    }
+    free(ts);
     return st;
 }

@@ -85,6 +85,25 @@ static void check_model(const char * name, json_t * ref) {
     struct hfx_hypotest_result th2;
     ASSERT_EQ(hfx_hypotest(e, &to, &th2, &err), HFX_OK);
     ASSERT(th2.cls_obs == th.cls_obs && th2.cls_exp[2] == th.cls_exp[2]);
+    /* the same toys in three uneven ranges, merged by hfx_toys_cls: the one-range result, bit for bit */
+    double * ts = malloc(2 * n * sizeof *ts);
+    ASSERT(ts != NULL);
+    size_t                 cut[4] = {0, n / 7, n / 2 + 3, n};
+    struct hfx_toys_result tr_part;
+    for (int k = 0; k < 3; ++k) {
+        struct hfx_toys_options po = {.hypotest = to, .first = cut[k], .count = cut[k + 1] - cut[k]};
+        tr_part = (struct hfx_toys_result){.teststat_sb = ts + cut[k], .teststat_b = ts + n + cut[k]};
+        ASSERT_EQ(hfx_toys_run(e, &po, &tr_part, &err), HFX_OK);
+        ASSERT(tr_part.teststat == th.teststat && tr_part.mu_hat == th.mu_hat);
+    }
+    struct hfx_hypotest_result tm;
+    ASSERT_EQ(hfx_toys_cls(to.teststat, tr_part.teststat, ts, n, ts + n, n, &tm, &err), HFX_OK);
+    ASSERT(tm.cls_obs == th.cls_obs && tm.clsb_obs == th.clsb_obs && tm.clb_obs == th.clb_obs);
+    for (int i = 0; i < 5; ++i) {
+        ASSERT(tm.cls_exp[i] == th.cls_exp[i]);
+    }
+    ASSERT(tm.toys_failed_sb == th.toys_failed_sb && tm.toys_failed_b == th.toys_failed_b);
+    free(ts);
 
     hfx_engine_free(e);
     hfx_model_free(m);
