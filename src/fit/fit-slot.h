@@ -136,10 +136,10 @@ HFX_HD static inline void hfx__slot_make_point(struct hfx__fit_slot * s) {
     size_t np = s->m->n_pars;
     for (size_t j = 0; j < np; ++j) {
         s->x[j] = s->fixed[j] ? s->x0[j] : s->st.x[j] * s->scale[j];
-        if (s->side[j] > 0 && s->x[j] == 0.0) {
-            /* at the kink the rate takes the alpha < 0 branch (pyhf's convention); a fit held on the
-             * positive side needs that side's slope there */
-            s->x[j] = DBL_MIN;
+        if (s->side[j] < 0 && s->x[j] == 0.0) {
+            /* at the kink the slope is the alpha > 0 side's (interp.h); a fit held on the negative
+             * side needs that side's slope there */
+            s->x[j] = -DBL_MIN;
         }
     }
     s->phase     = HFX_SLOT_EVAL;

@@ -13,9 +13,14 @@
 
 #include <math.h>
 
-/* normsys code1: hi^alpha for alpha > 0, lo^(-alpha) otherwise (pyhf: where(alpha > 0, ...)). */
+/* At the kink alpha = 0 of code1 and code0 the value is continuous and the slope jumps. The slope
+ * given there is the alpha > 0 side's: what pyhf's reference backend (numpy, SLSQP with forward
+ * differences) and ROOT's fits see when they start at 0, so that a single descent from the init
+ * (--explore none) heads the way theirs does. */
+
+/* normsys code1: hi^alpha for alpha >= 0, lo^(-alpha) otherwise. */
 HFX_HD static inline double hfx_normsys_code1(double alpha, double hi, double lo, double * dfac) {
-    if (alpha > 0) {
+    if (alpha >= 0) {
         double v = pow(hi, alpha);
         *dfac    = v * log(hi);
         return v;
@@ -74,9 +79,9 @@ static inline void hfx_normsys_code4_coef(double hi, double lo, double a[6]) {
 
 /* histosys deltas: up = hi - nom, dn = nom - lo. */
 
-/* code0: piecewise linear (pyhf: alpha > 0 uses up). */
+/* code0: piecewise linear, up for alpha >= 0. */
 HFX_HD static inline double hfx_histosys_code0(double alpha, double up, double dn, double * dd) {
-    *dd = alpha > 0 ? up : dn;
+    *dd = alpha >= 0 ? up : dn;
     return alpha * *dd;
 }
 
