@@ -218,7 +218,11 @@ struct hfx_engine_options {
      * round sending all their pending points to the backend in one call; 0: the backend's choice
      * (cpu-ref 1, threaded and device backends more). Results do not depend on it. */
     size_t           batch;
+    int              max_iter;  /* iterations of one descent before a fit stops with HFX_FIT_MAX_ITER;
+                                   0: HFX_FIT_MAX_ITER_DEFAULT */
 };
+
+#define HFX_FIT_MAX_ITER_DEFAULT 2000
 
 /* Binds a model to a backend and allocates everything fits need, so that fits allocate nothing.
  * The model must outlive the engine. *out is freed with hfx_engine_free. */
@@ -261,6 +265,39 @@ enum hfx_fit_status {
     HFX_FIT_FAILED = 3,       /* non-finite likelihood at the start point */
 };
 const char * hfx_fit_status_str(enum hfx_fit_status s);
+
+/* Multimodal likelihoods. A HistFactory likelihood can have several minima (kinks at alpha = 0,
+ * non-monotone interpolations). pyhf and ROOT make one descent from the model's init per fit; so does
+ * hfx with HFX_EXPLORE_NONE. By default hfx goes on looking for a lower minimum, and where it finds
+ * one more than HFX_MULTIMODAL_DELTA (in twice_nll) below that descent's, the engine records a
+ * warning (hfx_engine_warning): the result then differs from pyhf's and ROOT's, by being lower. */
+#define HFX_MULTIMODAL_DELTA 1e-3
+
+enum hfx_fit_role {
+    HFX_FIT_ROLE_NONE = 0,
+    HFX_FIT_ROLE_FIT,       /* the fit of hfx_fit */
+    HFX_FIT_ROLE_FREE,      /* a free fit of inference (all parameters but the fixed ones) */
+    HFX_FIT_ROLE_FIXED_POI, /* a fit of inference with the POI held at poi_value */
+    HFX_FIT_ROLE_TOYS,      /* fits to toys, counted in one warning (n_fits) */
+};
+
+struct hfx_fit_warning {
+    enum hfx_fit_role role;
+    bool              asimov;            /* the fit was to the Asimov data (else to the data given) */
+    double            poi_value;         /* FIXED_POI: where the POI was held */
+    double            twice_nll;         /* the minimum hfx uses */
+    double            twice_nll_descent; /* the single descent's from the init (pyhf's, ROOT's) */
+    size_t            n_fits;            /* TOYS: toy fits concerned (the rest of the fields are the
+                                            toy fit with the largest difference); else 1 */
+    size_t            n_moved;           /* parameters that differ most between the two minima */
+    size_t            moved[3];          /* their indices, largest difference first */
+    double            at_descent[3], at_best[3];
+};
+
+/* The warnings of the engine's last hfx_fit, hfx_hypotest, hfx_upper_limit or hfx_toys_run (each
+ * call starts a new list). Valid until the next of those calls. */
+size_t                         hfx_engine_n_warnings(hfx_engine_t e);
+const struct hfx_fit_warning * hfx_engine_warning(hfx_engine_t e, size_t i);
 
 struct hfx_fit_options {
     const double * data;     /* NULL: observed data */
@@ -314,6 +351,10 @@ struct hfx_hypotest_result {
      * (a non-finite start, or the iteration limit reached) or gave no finite test statistic. They
      * are left out: each p-value is the tail fraction among its ensemble's remaining toys. */
     size_t toys_failed_sb, toys_failed_b;
+    /* the least converged of the fits the result comes from (asymptotics: all five; toybased: the
+     * fits to the data; failed toys are counted above): HFX_FIT_CONVERGED, else HFX_FIT_LINE_SEARCH
+     * (no further decrease found short of the gradient test) or HFX_FIT_MAX_ITER */
+    enum hfx_fit_status status;
 };
 
 enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options * opts,
@@ -334,6 +375,7 @@ struct hfx_toys_result {
     double * teststat_b;  /* [count] caller-owned: the background-only toys' */
     double   teststat;    /* observed test statistic */
     double   mu_hat;      /* unconditional best-fit POI on the data */
+    enum hfx_fit_status status; /* the least converged of the fits to the data (hfx_hypotest_result) */
 };
 
 /* Fits the toys [first, first + count) of both ensembles (the signal + background one at poi_test and
@@ -367,6 +409,7 @@ struct hfx_upper_limit_result {
     double obs;
     double exp[5]; /* -2σ ... +2σ */
     int    n_hypotests;
+    enum hfx_fit_status status; /* the least converged fit of all its hypotests (hfx_hypotest_result) */
 };
 
 enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_options * opts,

@@ -15,6 +15,7 @@
 #define HFX_BACKEND_API_VERSION 1
 
 struct hfx__fit_job; /* fit/fit-slot.h */
+struct hfx__fit_settings;
 
 struct hfx_backend_i {
     int          api_version;
@@ -37,9 +38,9 @@ struct hfx_backend_i {
     size_t (*batch_size)(void * plan);
     /* (optional) runs n independent fits to the end on the backend itself, each in a thread of its
      * own (a CPU thread, a device thread) with hfx__slot_run (fit/fit-slot.h): the same fit code,
-     * with no round trip per iteration. Fills each job's results; explore is enum hfx_explore.
+     * with no round trip per iteration. Fills each job's results; how is the engine's settings.
      * NULL: the engine drives fits in lock-step batches through eval. */
-    enum hfx_status (*fit_jobs)(void * plan, struct hfx__fit_job * jobs, size_t n, int explore,
+    enum hfx_status (*fit_jobs)(void * plan, struct hfx__fit_job * jobs, size_t n, const struct hfx__fit_settings * how,
                                 struct hfx_error * err);
 };
 

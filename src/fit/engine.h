@@ -35,7 +35,7 @@ struct hfx_engine {
     const struct hfx_backend_i * be;
     void *                       plan;
     size_t                       n_data;  /* n_bins + n_aux */
-    enum hfx_explore             explore;
+    struct hfx__fit_settings     how;     /* explore and max_iter, from hfx_engine_options */
 
     struct hfx__batch * batch;            /* the engine's own batch, grown on demand (hfx__engine_batch) */
     size_t              batch_max;        /* fits per batch: hfx_engine_options.batch or the backend's choice */
@@ -49,11 +49,15 @@ struct hfx_engine {
 
     /* inference buffers */
     double * data_asimov;                      /* [n_data] */
-    double * pars_free, * pars_gen;            /* [n_pars] hypotest warm starts: free fit, Asimov generator */
+    double * pars_free, * pars_gen;            /* [n_pars] the hypotest's free fit and Asimov generator */
     double * pars_asimov_free;                 /* [n_pars] the free fit to the Asimov data */
     double * eval_scratch;                     /* model expected-data scratch */
 
     struct hfx_engine_stats stats;
+
+    /* multimodal-fit warnings of the current public call (hfx_engine_warning) */
+    struct hfx_fit_warning * warnings;
+    size_t                   n_warnings, cap_warnings;
 };
 
 /* Every evaluation goes through here, so that the work counters see it. */
@@ -73,7 +77,8 @@ static inline enum hfx_status hfx__engine_eval(hfx_engine_t e, size_t n, const d
  * one; b->n says how many). Owned by the engine; results in its slots stay valid until the next fit. */
 enum hfx_status hfx__engine_batch(hfx_engine_t e, size_t want, struct hfx__batch ** out, struct hfx_error * err);
 
-/* Starts the fit the caller has described in slot i (data, data_const, x0, fixed, explore, tag). */
+/* Starts the fit the caller has described in slot i (data, data_const, x0, fixed, explore, max_iter,
+ * tag). */
 void hfx__batch_start(struct hfx__batch * b, size_t i);
 
 /* Called for each fit that ends, with the slot (phase DONE): read the result, then start another fit
@@ -93,6 +98,16 @@ enum hfx_status hfx__batch_run(struct hfx__batch * b, hfx__fit_done_fn on_done, 
  * whose start is not finite ends with status FAILED; with strict that is an error, as in hfx_fit. */
 enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t n, bool strict,
                               struct hfx_error * err);
+
+/* Starts the warning list of a public call afresh. */
+void hfx__engine_warnings_reset(hfx_engine_t e);
+
+/* Records a warning where job j (role set, result in) found a minimum more than
+ * HFX_MULTIMODAL_DELTA below its first descent's. hfx__fit_jobs calls it for every job. */
+enum hfx_status hfx__engine_note_descent(hfx_engine_t e, const struct hfx__fit_job * j, struct hfx_error * err);
+
+/* The less converged of two fit statuses (CONVERGED < LINE_SEARCH < MAX_ITER < FAILED). */
+enum hfx_fit_status hfx__fit_status_worse(enum hfx_fit_status a, enum hfx_fit_status b);
 
 /* The error for a fit whose start point is not finite. */
 enum hfx_status hfx__fit_bad_start(struct hfx_error * err);

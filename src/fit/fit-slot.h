@@ -25,6 +25,17 @@
 // Jobs and the slot
 //
 
+/* Where a fit's minimum differs from the one its first descent reached (the single descent from the
+ * start that pyhf and ROOT make, --explore none): set by hfx__slot_result, so that every backend
+ * reports it the same way. n_moved > 0 only where the minimum lies more than HFX_MULTIMODAL_DELTA
+ * below the descent's; then the parameters that differ most, largest difference first. */
+struct hfx__fit_descent {
+    double twice_nll;          /* the first descent's minimum */
+    int    n_moved;
+    int    moved[3];
+    double at_descent[3], at_best[3];
+};
+
 /* One fit of inference, as callers hand it over: the model's fixed set, the POI free or held at
  * poi_value. Plain data, so that a backend can run jobs itself (backend.h: fit_jobs). */
 struct hfx__fit_job {
@@ -34,11 +45,20 @@ struct hfx__fit_job {
     bool           poi_fixed;
     double         poi_value;
     size_t         tag;        /* the caller's */
+    int            role;       /* enum hfx_fit_role: what the fit is, for warnings (NONE: no warning) */
+    bool           asimov;     /* the data are the Asimov data (for warnings) */
     /* results */
     double         twice_nll;  /* INFINITY where the start was not finite (status FAILED) */
     double *       pars_out;   /* [n_pars] the best fit is copied here, or NULL */
     int            status;     /* enum hfx_fit_status */
     int            n_eval;     /* points evaluated */
+    struct hfx__fit_descent descent;
+};
+
+/* How fits run, the same for every fit of an engine (hfx_engine_options). */
+struct hfx__fit_settings {
+    int explore;  /* enum hfx_explore */
+    int max_iter; /* iterations of one descent */
 };
 
 enum hfx__slot_phase {
@@ -57,11 +77,14 @@ struct hfx__fit_slot {
     double *       x0;         /* [n_pars] start point; fixed parameters are held at these values */
     bool *         fixed;      /* [n_pars] */
     int            explore;    /* enum hfx_explore */
+    int            max_iter;   /* iterations of one descent */
     size_t         tag;        /* the caller's: which job this fit belongs to */
 
     /* The result, in phase DONE. */
     double * best;             /* [n_pars] */
     double   f_best;           /* twice_nll at best (INFINITY when the start was not finite) */
+    double * first;            /* [n_pars] where the first descent from x0 ended */
+    double   f_first;          /* twice_nll there: the single-descent answer (pyhf's, ROOT's) */
     int      status;           /* enum hfx_fit_status */
     int      n_iter, n_eval;   /* accepted steps over every descent; points fed (probes included) */
 
@@ -100,7 +123,7 @@ HFX_HD static inline size_t hfx__slot_round(size_t b) { return (b + 63u) & ~(siz
 
 HFX_HD static inline size_t hfx__slot_bytes(const struct hfx_model * m) {
     size_t np = m->n_pars ? m->n_pars : 1, vec = hfx__slot_round(np * sizeof(double));
-    return hfx__slot_round(hfx__min_workspace_size(np)) + 11 * vec +
+    return hfx__slot_round(hfx__min_workspace_size(np)) + 12 * vec +
            hfx__slot_round(hfx__kernel_scratch_size(m) * sizeof(double)) + 2 * hfx__slot_round(np);
 }
 
@@ -108,11 +131,11 @@ HFX_HD static inline size_t hfx__slot_bytes(const struct hfx_model * m) {
 HFX_HD static inline void hfx__slot_init(struct hfx__fit_slot * s, const struct hfx_model * m, void * mem) {
     size_t          np = m->n_pars ? m->n_pars : 1, vec = hfx__slot_round(np * sizeof(double));
     unsigned char * w  = (unsigned char *) mem;
-    double **       arrays[11] = {&s->x0,     &s->best,   &s->x,      &s->lower, &s->upper, &s->scale,
-                                  &s->z,      &s->zlower, &s->zupper, &s->saved, &s->grad};
+    double **       arrays[12] = {&s->x0,     &s->best,   &s->x,      &s->lower, &s->upper, &s->scale,
+                                  &s->z,      &s->zlower, &s->zupper, &s->saved, &s->grad,  &s->first};
     s->min_ws = w;
     w += hfx__slot_round(hfx__min_workspace_size(np));
-    for (int k = 0; k < 11; ++k) {
+    for (int k = 0; k < 12; ++k) {
         *arrays[k] = (double *) (void *) w;
         w += vec;
     }
@@ -170,7 +193,7 @@ HFX_HD static inline void hfx__slot_descend(struct hfx__fit_slot * s, const doub
         s->zlower[j] = lo / s->scale[j];
         s->zupper[j] = hi / s->scale[j];
     }
-    struct hfx_min_options opts = {2000, 1e-12, 0.0}; /* max_iter, gtol, ftol: a local, as device code reads no host constants */
+    struct hfx_min_options opts = {s->max_iter, 1e-12, 0.0}; /* max_iter, gtol, ftol: a local, as device code reads no host constants */
     hfx__min_init(&s->st, s->min_ws, np, s->z, s->zlower, s->zupper, s->fixed, &opts);
     s->r = HFX_MIN_EVAL;
     hfx__slot_make_point(s);
@@ -292,7 +315,11 @@ HFX_HD static inline void hfx__slot_descent_done(struct hfx__fit_slot * s) {
     }
     switch (s->stage) {
     case HFX_SLOT_MAIN:
-        s->req = s->r;
+        s->req     = s->r;
+        s->f_first = s->f_best;
+        for (size_t j = 0; j < np; ++j) {
+            s->first[j] = s->best[j];
+        }
         if (s->r == HFX_MIN_BAD_START) {
             hfx__slot_finish(s);
         } else if (s->explore != HFX_EXPLORE_NONE && (m->n_explore > 0 || m->n_nonmonotone > 0)) {
@@ -331,7 +358,7 @@ HFX_HD static inline void hfx__slot_descent_done(struct hfx__fit_slot * s) {
 // The public steps
 //
 
-/* Starts the fit described by s->data, data_const, x0, fixed, explore: the box pins fixed
+/* Starts the fit described by s->data, data_const, x0, fixed, explore, max_iter: the box pins fixed
  * parameters at x0 (so a value outside the model's bounds, mu = 15 with mu in [0, 10], is honoured
  * rather than clipped). Afterwards the slot is in phase EVAL. */
 HFX_HD static inline void hfx__slot_start(struct hfx__fit_slot * s) {
@@ -343,8 +370,9 @@ HFX_HD static inline void hfx__slot_start(struct hfx__fit_slot * s) {
         s->best[i]  = s->x0[i];
         s->side[i]  = 0;
     }
-    s->f_best = INFINITY;
-    s->n_iter = 0;
+    s->f_best  = INFINITY;
+    s->f_first = INFINITY;
+    s->n_iter  = 0;
     s->n_eval = 0;
     s->req    = HFX_MIN_EVAL;
     s->stage  = HFX_SLOT_MAIN;
@@ -378,7 +406,8 @@ HFX_HD static inline void hfx__slot_feed(struct hfx__fit_slot * s, double f, dou
 }
 
 /* Describes job j in the slot (then hfx__slot_start runs it). */
-HFX_HD static inline void hfx__slot_describe(struct hfx__fit_slot * s, const struct hfx__fit_job * j, int explore) {
+HFX_HD static inline void hfx__slot_describe(struct hfx__fit_slot * s, const struct hfx__fit_job * j,
+                                             struct hfx__fit_settings how) {
     const struct hfx_model * m = s->m;
     for (size_t i = 0; i < m->n_pars; ++i) {
         s->x0[i]    = j->start ? j->start[i] : m->init[i];
@@ -390,7 +419,37 @@ HFX_HD static inline void hfx__slot_describe(struct hfx__fit_slot * s, const str
     }
     s->data       = j->data;
     s->data_const = j->data_const;
-    s->explore    = explore;
+    s->explore    = how.explore;
+    s->max_iter   = how.max_iter;
+}
+
+/* The first descent's minimum and, where the fit's lies more than HFX_MULTIMODAL_DELTA below it,
+ * the (at most 3) parameters that differ most between the two. */
+HFX_HD static inline void hfx__slot_descent(const struct hfx__fit_slot * s, struct hfx__fit_descent * d) {
+    d->twice_nll = s->f_first;
+    d->n_moved   = 0;
+    if (!(s->f_first - s->f_best > HFX_MULTIMODAL_DELTA)) {
+        return;
+    }
+    for (size_t i = 0; i < s->m->n_pars; ++i) {
+        double diff = fabs(s->best[i] - s->first[i]);
+        int    n    = d->n_moved;
+        if (!(diff > 0) || (n == 3 && diff <= fabs(d->at_best[2] - d->at_descent[2]))) {
+            continue;
+        }
+        /* insert into the list, largest first; a full list drops its last entry */
+        int k = n < 3 ? n : 2;
+        d->n_moved = n < 3 ? n + 1 : 3;
+        while (k > 0 && diff > fabs(d->at_best[k - 1] - d->at_descent[k - 1])) {
+            d->moved[k]      = d->moved[k - 1];
+            d->at_descent[k] = d->at_descent[k - 1];
+            d->at_best[k]    = d->at_best[k - 1];
+            --k;
+        }
+        d->moved[k]      = (int) i;
+        d->at_descent[k] = s->first[i];
+        d->at_best[k]    = s->best[i];
+    }
 }
 
 /* Copies a DONE slot's result into job j. */
@@ -398,6 +457,7 @@ HFX_HD static inline void hfx__slot_result(const struct hfx__fit_slot * s, struc
     j->twice_nll = s->f_best;
     j->status    = s->status;
     j->n_eval    = s->n_eval;
+    hfx__slot_descent(s, &j->descent);
     if (j->pars_out) {
         for (size_t i = 0; i < s->m->n_pars; ++i) {
             j->pars_out[i] = s->best[i];

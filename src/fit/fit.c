@@ -32,6 +32,68 @@ const char * hfx_fit_status_str(enum hfx_fit_status s) {
     return "unknown";
 }
 
+enum hfx_fit_status hfx__fit_status_worse(enum hfx_fit_status a, enum hfx_fit_status b) {
+    static const int rank[4] = {[HFX_FIT_CONVERGED] = 0, [HFX_FIT_LINE_SEARCH] = 1, [HFX_FIT_MAX_ITER] = 2,
+                                [HFX_FIT_FAILED] = 3};
+    return rank[a] >= rank[b] ? a : b;
+}
+
+//
+// Warnings
+//
+
+void hfx__engine_warnings_reset(hfx_engine_t e) { e->n_warnings = 0; }
+
+size_t hfx_engine_n_warnings(hfx_engine_t e) { return e ? e->n_warnings : 0; }
+
+const struct hfx_fit_warning * hfx_engine_warning(hfx_engine_t e, size_t i) {
+    return e && i < e->n_warnings ? &e->warnings[i] : NULL;
+}
+
+enum hfx_status hfx__engine_note_descent(hfx_engine_t e, const struct hfx__fit_job * j, struct hfx_error * err) {
+    double gap = j->descent.twice_nll - j->twice_nll;
+    if (j->role == HFX_FIT_ROLE_NONE || e->how.explore == HFX_EXPLORE_NONE || !(gap > HFX_MULTIMODAL_DELTA)) {
+        return HFX_OK;
+    }
+    struct hfx_fit_warning * w = NULL;
+    if (j->role == HFX_FIT_ROLE_TOYS) { /* one warning for all toys: the largest difference */
+        for (size_t i = 0; i < e->n_warnings && !w; ++i) {
+            w = e->warnings[i].role == HFX_FIT_ROLE_TOYS ? &e->warnings[i] : NULL;
+        }
+        if (w) {
+            w->n_fits++;
+            if (gap <= w->twice_nll_descent - w->twice_nll) {
+                return HFX_OK;
+            }
+        }
+    }
+    if (!w) {
+        if (e->n_warnings == e->cap_warnings) {
+            size_t                   cap = e->cap_warnings ? 2 * e->cap_warnings : 8;
+            struct hfx_fit_warning * grown = realloc(e->warnings, cap * sizeof *grown);
+            if (!grown) {
+                return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit warnings)", cap);
+            }
+            e->warnings     = grown;
+            e->cap_warnings = cap;
+        }
+        w         = &e->warnings[e->n_warnings++];
+        w->n_fits = 1;
+    }
+    w->role              = (enum hfx_fit_role) j->role;
+    w->asimov            = j->asimov;
+    w->poi_value         = j->poi_fixed ? j->poi_value : NAN;
+    w->twice_nll         = j->twice_nll;
+    w->twice_nll_descent = j->descent.twice_nll;
+    w->n_moved           = (size_t) j->descent.n_moved;
+    for (int k = 0; k < j->descent.n_moved; ++k) {
+        w->moved[k]      = (size_t) j->descent.moved[k];
+        w->at_descent[k] = j->descent.at_descent[k];
+        w->at_best[k]    = j->descent.at_best[k];
+    }
+    return HFX_OK;
+}
+
 //
 // Batches
 //
@@ -194,6 +256,7 @@ void hfx_engine_free(hfx_engine_t e) {
     free(e->cov);
     free(e->unc);
     free(e->data_asimov);
+    free(e->warnings);
     free(e->pars_free);
     free(e->pars_gen);
     free(e->pars_asimov_free);
@@ -231,7 +294,8 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->m            = m;
     e->be           = be;
     e->n_data       = m->n_bins + m->n_aux;
-    e->explore      = opts ? opts->explore : HFX_EXPLORE_DEFAULT;
+    e->how.explore  = (int) (opts ? opts->explore : HFX_EXPLORE_DEFAULT);
+    e->how.max_iter = opts && opts->max_iter > 0 ? opts->max_iter : HFX_FIT_MAX_ITER_DEFAULT;
     e->data_asimov  = calloc(e->n_data + 1, sizeof(double));
     e->pars_free    = calloc(np, sizeof(double));
     e->pars_gen     = calloc(np, sizeof(double));
@@ -353,6 +417,7 @@ enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, str
     if (o->fix_poi && !isfinite(o->poi_value)) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the POI value must be finite");
     }
+    hfx__engine_warnings_reset(e);
     struct hfx__batch * b  = NULL;
     enum hfx_status     st = hfx__engine_batch(e, 1, &b, err);
     if (st != HFX_OK) {
@@ -372,7 +437,8 @@ enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, str
     }
     s->data       = o->data ? o->data : m->observed;
     s->data_const = hfx__data_constant(m, s->data);
-    s->explore    = (int) e->explore;
+    s->explore    = e->how.explore;
+    s->max_iter   = e->how.max_iter;
     hfx__batch_start(b, 0);
     if ((st = hfx__batch_run(b, NULL, NULL, err)) != HFX_OK) {
         return st;
@@ -380,6 +446,11 @@ enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, str
     s->phase = HFX_SLOT_IDLE;
     if (s->status == HFX_FIT_FAILED) {
         return hfx__fit_bad_start(err);
+    }
+    struct hfx__fit_job done = {.role = HFX_FIT_ROLE_FIT, .poi_fixed = o->fix_poi, .poi_value = o->poi_value};
+    hfx__slot_result(s, &done);
+    if ((st = hfx__engine_note_descent(e, &done, err)) != HFX_OK) {
+        return st;
     }
     if (o->uncertainties && (st = compute_uncertainties(e, s, err)) != HFX_OK) {
         return st;
@@ -401,7 +472,7 @@ struct jobs_run {
 static void job_next(struct jobs_run * r, struct hfx__batch * b, size_t i) {
     if (r->next < r->n) {
         b->slots[i].tag = r->next;
-        hfx__slot_describe(&b->slots[i], &r->jobs[r->next++], (int) b->e->explore);
+        hfx__slot_describe(&b->slots[i], &r->jobs[r->next++], b->e->how);
         hfx__batch_start(b, i);
     }
 }
@@ -426,7 +497,7 @@ enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t
     if (resident) {
         /* the backend runs the fits itself, the model's likelihood at hand */
         double t0 = hfx__now();
-        st        = e->be->fit_jobs(e->plan, jobs, n, (int) e->explore, err);
+        st        = e->be->fit_jobs(e->plan, jobs, n, &e->how, err);
         e->stats.fit_seconds += hfx__now() - t0;
         resident = st != HFX_ERR_UNSUPPORTED; /* not for this model: the engine drives the fits */
         if (resident) {
@@ -448,9 +519,11 @@ enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t
         }
         st = hfx__batch_run(b, job_done, &r, err);
     }
-    for (size_t i = 0; i < n && st == HFX_OK && strict; ++i) {
-        if (jobs[i].status == HFX_FIT_FAILED) {
+    for (size_t i = 0; i < n && st == HFX_OK; ++i) {
+        if (strict && jobs[i].status == HFX_FIT_FAILED) {
             st = hfx__fit_bad_start(err);
+        } else {
+            st = hfx__engine_note_descent(e, &jobs[i], err);
         }
     }
     return st;

@@ -6,10 +6,10 @@
  * a free fit. The free fits and the Asimov data do not depend on mu, so struct hypo_cache keeps them:
  * an upper-limit scan then costs two fits per tested mu instead of pyhf's five.
  *
- * Warm starts: pyhf starts every fit from the model's init; hfx starts the conditional fits to the
- * data from the free fit, and the fits to the Asimov data from the parameters that generated it
- * (where the free Asimov fit has its minimum, by construction). Each fit still converges to its own
- * minimum; starting near it only saves iterations (tests/c/test-fit.c checks the minima against pyhf).
+ * Every fit starts from the model's init, as pyhf's do, so that the first descent of each is the one
+ * pyhf and ROOT make: with --explore none that is the whole fit, and by default the engine warns
+ * where the search beyond it finds a lower minimum (hfx_engine_warning). Starting a fit from another
+ * fit's minimum would save iterations but lose that reference.
  *
  * Batches: fits whose starts are known together run as one batch of jobs (fit/engine.h): a
  * hypotest's five fits in three batches, the conditional fits of every point of a grid in one.
@@ -22,27 +22,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The conditional fits at mu to the data (from the free fit) and to the Asimov data (from its
- * generator). */
+/* The conditional fits at mu to the data and to the Asimov data. */
 static void qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job * obs, struct hfx__fit_job * asimov) {
     hfx_engine_t e    = c->e;
     double       mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
     *obs    = (struct hfx__fit_job){.data       = c->data,
                                     .data_const = c->data_const,
-                                    .start      = e->pars_free,
                                     .poi_fixed  = true,
-                                    .poi_value  = mu_t};
+                                    .poi_value  = mu_t,
+                                    .role       = HFX_FIT_ROLE_FIXED_POI};
     *asimov = (struct hfx__fit_job){.data       = e->data_asimov,
                                     .data_const = c->asimov_const,
-                                    .start      = e->pars_gen,
                                     .poi_fixed  = true,
-                                    .poi_value  = mu_t};
+                                    .poi_value  = mu_t,
+                                    .role       = HFX_FIT_ROLE_FIXED_POI,
+                                    .asimov     = true};
 }
 
 
-/* The free fit to the data, then the conditional fit that generates the Asimov data (mu = 0, 1 for
- * q0). Where mu is given, the conditional fit to the data at mu (*obs) runs in one batch with the
- * generator's: both start from the free fit. */
+/* The free fit to the data and the conditional fit that generates the Asimov data (mu = 0, 1 for
+ * q0). Where mu is given, the conditional fit to the data at mu (*obs) runs in the same batch. */
 static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data, enum hfx_teststat kind,
                                   const double * mu, struct hfx__fit_job * obs, struct hfx_error * err) {
     const struct hfx_model * m = e->m;
@@ -55,31 +54,29 @@ static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const d
     c->data       = data ? data : m->observed;
     c->data_const = hfx__data_constant(m, c->data);
 
-    /* unconditional fit to the data */
-    struct hfx__fit_job free_fit = {.data = c->data, .data_const = c->data_const, .pars_out = e->pars_free};
-    enum hfx_status     st       = hfx__fit_jobs(e, &free_fit, 1, true, err);
+    /* the unconditional fit to the data; the fit with the POI held at 0 (1 for q0), whose expected
+     * data are the Asimov data */
+    struct hfx__fit_job jobs[3] = {
+        {.data = c->data, .data_const = c->data_const, .pars_out = e->pars_free, .role = HFX_FIT_ROLE_FREE},
+        {.data       = c->data,
+         .data_const = c->data_const,
+         .poi_fixed  = true,
+         .poi_value  = kind == HFX_TESTSTAT_Q0 ? 1.0 : 0.0,
+         .pars_out   = e->pars_gen,
+         .role       = HFX_FIT_ROLE_FIXED_POI}};
+    struct hfx__fit_job unused;
+    if (mu) {
+        qs_jobs(c, *mu, &jobs[2], &unused);
+    }
+    enum hfx_status st = hfx__fit_jobs(e, jobs, mu ? 3 : 2, true, err);
     if (st != HFX_OK) {
         return st;
     }
-    c->free_twice_nll = free_fit.twice_nll;
+    c->free_twice_nll = jobs[0].twice_nll;
     c->mu_hat         = e->pars_free[m->poi];
-
-    /* Asimov data: expected data at the fit with the POI held at 0 (1 for q0) */
-    struct hfx__fit_job jobs[2] = {{.data       = c->data,
-                                    .data_const = c->data_const,
-                                    .start      = e->pars_free,
-                                    .poi_fixed  = true,
-                                    .poi_value  = kind == HFX_TESTSTAT_Q0 ? 1.0 : 0.0,
-                                    .pars_out   = e->pars_gen}};
-    struct hfx__fit_job unused;
+    c->status         = hfx__fit_status_worse(jobs[0].status, jobs[1].status);
     if (mu) {
-        qs_jobs(c, *mu, &jobs[1], &unused);
-    }
-    if ((st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, true, err)) != HFX_OK) {
-        return st;
-    }
-    if (mu) {
-        *obs = jobs[1];
+        *obs = jobs[2];
     }
     hfx__expected_data(m, e->pars_gen, e->data_asimov, e->eval_scratch);
     c->asimov_const = hfx__data_constant(m, e->data_asimov);
@@ -87,14 +84,15 @@ static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const d
 }
 
 /* The free fit to the Asimov data; where mu is given, in one batch with the conditional fit to the
- * Asimov data at mu (*asimov): both start from the generator's parameters. */
+ * Asimov data at mu (*asimov). */
 static enum hfx_status cache_asimov_free(struct hypo_cache * c, const double * mu, struct hfx__fit_job * asimov,
                                          struct hfx_error * err) {
     hfx_engine_t        e       = c->e;
     struct hfx__fit_job jobs[2] = {{.data       = e->data_asimov,
                                     .data_const = c->asimov_const,
-                                    .start      = e->pars_gen,
-                                    .pars_out   = e->pars_asimov_free}};
+                                    .pars_out   = e->pars_asimov_free,
+                                    .role       = HFX_FIT_ROLE_FREE,
+                                    .asimov     = true}};
     struct hfx__fit_job unused;
     if (mu) {
         qs_jobs(c, *mu, &unused, &jobs[1]);
@@ -107,6 +105,7 @@ static enum hfx_status cache_asimov_free(struct hypo_cache * c, const double * m
         *asimov = jobs[1];
     }
     c->asimov_free_twice_nll = jobs[0].twice_nll;
+    c->status                = hfx__fit_status_worse(c->status, jobs[0].status);
     c->asimov_mu_hat         = e->pars_asimov_free[e->m->poi];
     return HFX_OK;
 }
@@ -152,6 +151,7 @@ static void asymptotic_result(const struct hypo_cache * c, const struct hfx__fit
     r->cls_obs  = c->kind == HFX_TESTSTAT_Q0 ? clsb : cls;
     r->teststat = q;
     r->mu_hat   = c->mu_hat;
+    r->status   = hfx__fit_status_worse(c->status, hfx__fit_status_worse(obs->status, asimov->status));
     hfx__asymptotic_expected((int) c->kind, sqrtqa, r->cls_exp);
 }
 
@@ -210,9 +210,9 @@ enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options *
     if (opts->calctype == HFX_CALC_TOYBASED) {
         return hfx__hypotest_toys(e, opts, result, err);
     }
-    /* five fits in three batches: the free fit; the Asimov generator and the conditional fit to the
-     * data (both start from the free fit); the free and the conditional fits to the Asimov data (both
-     * start from the generator) */
+    hfx__engine_warnings_reset(e);
+    /* five fits in two batches: the free fit, the Asimov generator and the conditional fit to the
+     * data; the free and the conditional fits to the Asimov data */
     struct hypo_cache   c;
     struct hfx__fit_job obs = {0}, asimov = {0};
     double              mu  = opts->poi_test;

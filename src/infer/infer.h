@@ -15,6 +15,7 @@ struct hypo_cache {
     double            free_twice_nll, mu_hat;
     double            asimov_const; /* the Asimov data itself is e->data_asimov */
     double            asimov_free_twice_nll, asimov_mu_hat;
+    enum hfx_fit_status status; /* the least converged of these fits */
 };
 
 enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,

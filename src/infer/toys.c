@@ -95,8 +95,8 @@ static bool job_failed(const struct hfx__fit_job * j) {
 }
 
 /* Entries [t0, t0 + c) of the run (entry t: toy first + t % count of hypothesis t / count): every
- * free fit of the chunk as one batch of jobs, then every conditional fit, each from its toy's free
- * fit (pyhf's order). */
+ * free fit of the chunk as one batch of jobs, then every conditional fit (pyhf's order), all from the
+ * model's init as pyhf's. */
 static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, size_t c, double * data, double * best,
                                  struct hfx__fit_job * jobs, struct hfx_error * err) {
     const struct hfx_model * m = r->m;
@@ -105,8 +105,10 @@ static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, 
         size_t t = t0 + k, h = t / n;
         sample_toy(m, r->expected[h], r->gen_pars[h], r->o->seed, ((uint64_t) h << 40) + r->first + t % n,
                    data + k * nd);
-        jobs[k] = (struct hfx__fit_job){
-            .data = data + k * nd, .data_const = hfx__data_constant(m, data + k * nd), .pars_out = best + k * np};
+        jobs[k] = (struct hfx__fit_job){.data       = data + k * nd,
+                                        .data_const = hfx__data_constant(m, data + k * nd),
+                                        .pars_out   = best + k * np,
+                                        .role       = HFX_FIT_ROLE_TOYS};
     }
     enum hfx_status st = hfx__fit_jobs(e, jobs, c, false, err);
     if (st != HFX_OK) {
@@ -121,10 +123,10 @@ static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, 
         if (!job_failed(&jobs[k])) {
             cond[nc++] = (struct hfx__fit_job){.data       = jobs[k].data,
                                                .data_const = jobs[k].data_const,
-                                               .start      = best + k * np,
                                                .poi_fixed  = true,
                                                .poi_value  = r->mu_t,
-                                               .tag        = k};
+                                               .tag        = k,
+                                               .role       = HFX_FIT_ROLE_TOYS};
         }
     }
     if ((st = hfx__fit_jobs(e, cond, nc, false, err)) != HFX_OK) {
@@ -183,6 +185,7 @@ enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opt
     if (!r->teststat_sb || !r->teststat_b) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_toys_run needs teststat_sb and teststat_b arrays");
     }
+    hfx__engine_warnings_reset(e);
     size_t          np   = m->n_pars, nd = e->n_data;
     const double *  data = o->data ? o->data : m->observed;
     double          dc   = hfx__data_constant(m, data);
@@ -196,20 +199,33 @@ enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opt
     double * pars_sb = buf, * pars_b = buf + np, * pars_free = buf + 2 * np;
     double * exp_sb = buf + 3 * np, * exp_b = exp_sb + nd + 1;
 
-    /* the generating fits (mu = poi_test and the background hypothesis) and the free fit to the
-     * data, all from the model's init, as one batch; then the conditional fit to the data */
-    struct hfx__fit_job gen[3] = {
-        {.data = data, .data_const = dc, .poi_fixed = true, .poi_value = o->poi_test, .pars_out = pars_sb},
-        {.data = data, .data_const = dc, .poi_fixed = true, .poi_value = mu_b, .pars_out = pars_b},
-        {.data = data, .data_const = dc, .pars_out = pars_free},
+    /* the generating fits (mu = poi_test and the background hypothesis), the free fit and the
+     * conditional fit to the data, all from the model's init as pyhf's, as one batch */
+    struct hfx__fit_job gen[4] = {
+        {.data       = data,
+         .data_const = dc,
+         .poi_fixed  = true,
+         .poi_value  = o->poi_test,
+         .pars_out   = pars_sb,
+         .role       = HFX_FIT_ROLE_FIXED_POI},
+        {.data       = data,
+         .data_const = dc,
+         .poi_fixed  = true,
+         .poi_value  = mu_b,
+         .pars_out   = pars_b,
+         .role       = HFX_FIT_ROLE_FIXED_POI},
+        {.data = data, .data_const = dc, .pars_out = pars_free, .role = HFX_FIT_ROLE_FREE},
+        {.data = data, .data_const = dc, .poi_fixed = true, .poi_value = mu_t, .role = HFX_FIT_ROLE_FIXED_POI},
     };
-    if ((st = hfx__fit_jobs(e, gen, 3, true, err)) != HFX_OK) {
+    /* the observed statistic's conditional fit is the first generator's, except with q0 (mu = 0) */
+    size_t n_gen = mu_t == o->poi_test ? 3 : 4;
+    if ((st = hfx__fit_jobs(e, gen, n_gen, true, err)) != HFX_OK) {
         goto done;
     }
-    struct hfx__fit_job obs = {
-        .data = data, .data_const = dc, .start = pars_free, .poi_fixed = true, .poi_value = mu_t};
-    if ((st = hfx__fit_jobs(e, &obs, 1, true, err)) != HFX_OK) {
-        goto done;
+    struct hfx__fit_job obs = gen[n_gen == 3 ? 0 : 3];
+    r->status               = HFX_FIT_CONVERGED;
+    for (size_t k = 0; k < n_gen; ++k) {
+        r->status = hfx__fit_status_worse(r->status, (enum hfx_fit_status) gen[k].status);
     }
     r->teststat = hfx__teststat_from_fits(o->teststat, mu_t, obs.twice_nll, gen[2].twice_nll, pars_free[m->poi]);
     r->mu_hat   = pars_free[m->poi];
@@ -291,6 +307,7 @@ enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_opt
     enum hfx_status         st   = hfx_toys_run(e, &opts, &toys, err);
     if (st == HFX_OK && (st = hfx_toys_cls(o->teststat, toys.teststat, ts, n, ts + n, n, r, err)) == HFX_OK) {
         r->mu_hat = toys.mu_hat;
+        r->status = toys.status;
     }
     free(ts);
     return st;

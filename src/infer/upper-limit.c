@@ -25,6 +25,7 @@ struct scan {
     const struct hfx_upper_limit_options * o;
     struct point *                      pts;
     size_t                              n, cap;
+    enum hfx_fit_status                 status; /* the least converged fit so far */
 };
 
 static enum hfx_status scan_eval(struct scan * s, double mu, const struct point ** out, struct hfx_error * err) {
@@ -48,6 +49,7 @@ static enum hfx_status scan_eval(struct scan * s, double mu, const struct point 
     if (st != HFX_OK) {
         return st;
     }
+    s->status        = hfx__fit_status_worse(s->status, r.status);
     struct point * p = &s->pts[s->n++];
     p->mu            = mu;
     p->cls[0]        = r.cls_obs;
@@ -167,6 +169,7 @@ static enum hfx_status grid_scan(struct scan * s, double lo, double hi, double l
     double * mu_rev = cls + 6 * n;
     for (size_t i = 0; i < n; ++i) {
         size_t k        = n - 1 - i;
+        s->status       = hfx__fit_status_worse(s->status, r[k].status);
         mu_rev[i]       = mu[k];
         cls[i]          = r[k].cls_obs;
         for (int c = 0; c < 5; ++c) {
@@ -184,6 +187,7 @@ static enum hfx_status grid_scan(struct scan * s, double lo, double hi, double l
         result->exp[c] = np_interp(level, cls + (size_t) (c + 1) * n, mu_rev, n);
     }
     result->n_hypotests = (int) n;
+    result->status      = s->status;
 done:
     free(mu);
     free(cls);
@@ -208,7 +212,8 @@ enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_opt
     if (opts->n_scan == 1 || (opts->n_scan > 1 && !(opts->lo < opts->hi))) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "a grid scan needs at least 2 points and lo < hi");
     }
-    struct scan s = {.o = opts};
+    hfx__engine_warnings_reset(e);
+    struct scan s = {.o = opts, .status = HFX_FIT_CONVERGED};
     enum hfx_status st = hfx__hypo_cache_init(&s.cache, e, opts->hypotest.data, opts->hypotest.teststat, err);
     if (st != HFX_OK) {
         return st;
@@ -265,6 +270,7 @@ enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_opt
         }
     }
     result->n_hypotests = (int) s.n;
+    result->status      = s.status;
 done:
     free(s.pts);
     return st;

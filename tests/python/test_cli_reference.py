@@ -75,7 +75,8 @@ def test_cls(hfx, random_cases):
                 case["modifier_settings"]["histosys"]["interpcode"] == "code0":
             continue
         out = json.loads(hfx("cls", case["path"], *interp_options(case["modifier_settings"])).stdout)
-        assert set(out) == {"CLs_obs", "CLs_exp"} and len(out["CLs_exp"]) == 5
+        assert set(out) - {"warnings"} == {"CLs_obs", "CLs_exp", "status"} and len(out["CLs_exp"]) == 5
+        assert out["status"] == "converged"
         assert cls_match(out, case["reference"]["hypotest_mu1_qtilde"]) or \
             cls_match(out, case["tight"]["hypotest_mu1_qtilde"]), case["seed"]
         checked += 1

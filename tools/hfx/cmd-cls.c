@@ -1,7 +1,10 @@
 /*
  * cmd-cls.c -- "hfx cls": one hypotest, printed as pyhf cls prints it ({"CLs_exp": [...], "CLs_obs": x});
- * toybased results also say how many toys failed to fit ("toys_failed") and were left out.
+ * toybased results also say how many toys failed to fit ("toys_failed") and were left out; every
+ * result says how its fits converged ("status") and where they found lower minima than pyhf's
+ * single descent would ("warnings", fit-report.h).
  */
+#include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
@@ -72,6 +75,8 @@ int cmd_cls(int argc, char ** argv) {
                             failed, 2 * h.n_toys, r.toys_failed_sb, r.toys_failed_b);
                 }
             }
+            report_status(j, r.status, "a fit of the hypotest");
+            report_warnings(j, s.engine, s.model, NULL);
             rc = jout_emit(j, args.output_file);
             json_decref(j);
         }

@@ -2,6 +2,7 @@
  * cmd-fit.c -- "hfx fit": a maximum likelihood fit, printed as {"parameters", "status", "twice_nll",
  * "uncertainties"} with parameters grouped by parameter set.
  */
+#include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
 
@@ -55,7 +56,6 @@ static int fit_extra(void * ctx, const struct cli_opt * o, const char * v) {
 static json_t * fit_json(hfx_model_t m, const struct hfx_fit_result * r) {
     json_t * j = json_object();
     json_object_set_new(j, "twice_nll", jout_num(r->twice_nll));
-    json_object_set_new(j, "status", json_string(hfx_fit_status_str(r->status)));
     json_object_set_new(j, "parameters", cli_parset_object(m, r->pars));
     if (r->uncertainties) {
         json_object_set_new(j, "uncertainties", cli_parset_object(m, r->uncertainties));
@@ -77,7 +77,9 @@ static int run_fit(const struct model_opts * mo, const struct hfx_fit_options * 
         rc = CLI_FAIL;
     } else {
         json_t * j = fit_json(s.model, &r);
-        rc         = jout_emit(j, output);
+        report_status(j, r.status, "the fit");
+        report_warnings(j, s.engine, s.model, NULL);
+        rc = jout_emit(j, output);
         json_decref(j);
     }
     session_close(&s);

@@ -5,6 +5,7 @@
  * shared between threads) and build one workspace, model and engine per patch; the main thread
  * prints one compact JSON line per patch in input order as soon as it is ready.
  */
+#include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
@@ -58,6 +59,7 @@ struct scan_item {
     bool                       done;
     bool                       ok;
     struct hfx_hypotest_result r;
+    json_t *                   report; /* "status" and any "warnings" of its fits (fit-report.h) */
     char                       error[1600];
 };
 
@@ -272,6 +274,12 @@ static bool compute_item(struct worker * w, struct scan_item * it) {
     if (st == HFX_OK) {
         st = hfx_hypotest(e, &sc->h, &it->r, &err);
     }
+    if (st == HFX_OK && (it->report = json_object())) {
+        char what[1200];
+        snprintf(what, sizeof what, "a fit of patch %s", it->name);
+        report_status(it->report, it->r.status, what);
+        report_warnings(it->report, e, m, it->name);
+    }
     bool ok = st == HFX_OK || fail(it->error, sizeof it->error, st, &err);
     hfx_engine_free(e);
     hfx_model_free(m);
@@ -327,6 +335,7 @@ static void print_item(const struct scan * sc, const struct scan_item * it) {
         if (sc->h.calctype == HFX_CALC_TOYBASED) {
             json_object_set_new(j, "toys_failed", json_integer((json_int_t) (it->r.toys_failed_sb + it->r.toys_failed_b)));
         }
+        json_object_update(j, it->report);
     } else {
         json_object_set_new(j, "error", json_string(it->error));
     }
@@ -415,6 +424,7 @@ static int run_scan(struct scan * sc, hfx_workspace_t bkg, size_t n_jobs) {
 static void free_scan(struct scan * sc) {
     for (size_t i = 0; i < sc->n_items; i++) {
         free(sc->items[i].name);
+        json_decref(sc->items[i].report);
     }
     for (size_t i = 0; i < sc->n_inputs; i++) {
         hfx_patchset_free(sc->inputs[i].ps);

@@ -3,6 +3,7 @@
  * pyhf.infer.intervals.upper_limits.upper_limit, printed as {"exp": [5 values], "obs": x}; with a grid
  * (--scan LO,HI,N) also the grid and its CLs values, as pyhf's return_results=True.
  */
+#include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
@@ -126,6 +127,8 @@ static int run_upper_limit(const struct model_opts * mo, struct hfx_upper_limit_
             json_object_set_new(j, "CLs_obs", obs);
             json_object_set_new(j, "CLs_exp", exp);
         }
+        report_status(j, r.status, "a fit of the upper limit");
+        report_warnings(j, s.engine, s.model, NULL);
         rc = jout_emit(j, output);
         json_decref(j);
     }

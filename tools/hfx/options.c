@@ -35,6 +35,7 @@ const struct cli_opt engine_opt_table[] = {
     {OPT_BATCH, "--batch", NULL, "K", "fits advanced together (toys, grid points; default 0: the backend's choice)"},
     {OPT_EXPLORE, "--explore", NULL, "HOW",
      "search for the global minimum: default, thorough (hfx fit's default) or none (docs/model.md)"},
+    {OPT_MAX_ITER, "--max-iter", NULL, "N", "iterations of one descent before a fit gives up (default 2000)"},
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -161,6 +162,12 @@ int model_opts_handle(struct model_opts * mo, const struct cli_opt * o, const ch
             return cli_usage_error(mo->cmd, "invalid value '%s' for --batch (expected an integer 0..16777216)", v);
         }
         mo->engine.batch = (size_t) n;
+        return CLI_OK;
+    case OPT_MAX_ITER:
+        if (!cli_parse_long(v, 1, 1000000, &n)) {
+            return cli_usage_error(mo->cmd, "invalid value '%s' for --max-iter (expected an integer 1..1000000)", v);
+        }
+        mo->engine.max_iter = (int) n;
         return CLI_OK;
     case OPT_TIMINGS: mo->timings = true; return CLI_OK;
     case OPT_EXPLORE:

@@ -22,6 +22,7 @@ enum shared_opt_id {
     OPT_THREADS,
     OPT_BATCH,
     OPT_EXPLORE,
+    OPT_MAX_ITER,
     OPT_TEST_POI,
     OPT_TESTSTAT,
     OPT_CALCTYPE,

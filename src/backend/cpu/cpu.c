@@ -480,20 +480,20 @@ static enum hfx_status cpu_eval(void * plan, size_t n, const double * pars, cons
 
 struct fits_call {
     struct cpu_plan *     p;
-    struct hfx__fit_job * jobs;
-    int                   explore;
+    struct hfx__fit_job *      jobs;
+    struct hfx__fit_settings how;
 };
 
 static void fit_task(void * ctx, int task, int thread) {
     struct fits_call *     c = ctx;
     struct hfx__fit_slot * s = &c->p->slots[thread];
-    hfx__slot_describe(s, &c->jobs[task], c->explore);
+    hfx__slot_describe(s, &c->jobs[task], c->how);
     hfx__slot_run(s);
     hfx__slot_result(s, &c->jobs[task]);
 }
 
-static enum hfx_status cpu_fit_jobs(void * plan, struct hfx__fit_job * jobs, size_t n, int explore,
-                                    struct hfx_error * err) {
+static enum hfx_status cpu_fit_jobs(void * plan, struct hfx__fit_job * jobs, size_t n,
+                                    const struct hfx__fit_settings * how, struct hfx_error * err) {
     struct cpu_plan * p = plan;
     if (!p->slots) {
         size_t bytes = hfx__slot_bytes(p->m);
@@ -512,7 +512,7 @@ static enum hfx_status cpu_fit_jobs(void * plan, struct hfx__fit_job * jobs, siz
     }
     for (size_t i0 = 0; i0 < n; i0 += HFX__POOL_MAX_TASKS) {
         size_t           c    = n - i0 < HFX__POOL_MAX_TASKS ? n - i0 : HFX__POOL_MAX_TASKS;
-        struct fits_call call = {p, jobs + i0, explore};
+        struct fits_call call = {p, jobs + i0, *how};
         hfx__pool_run(p->pool, (int) c, fit_task, &call); /* a fit is worth waking the workers for */
     }
     p->last_end_ns = now_ns();

@@ -133,9 +133,9 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     hfx_cuda_fit_kernel(const struct hfx_model * __restrict__ m, size_t n, const double * __restrict__ data,
                         const double * __restrict__ data_const, const double * __restrict__ start,
                         const double * __restrict__ poi_value, const unsigned char * __restrict__ poi_fixed,
-                        int explore, unsigned char * __restrict__ slot_mem, size_t slot_bytes,
+                        struct hfx__fit_settings how, unsigned char * __restrict__ slot_mem, size_t slot_bytes,
                         double * __restrict__ f_out, double * __restrict__ best_out, int * __restrict__ status_out,
-                        int * __restrict__ n_eval_out) {
+                        int * __restrict__ n_eval_out, struct hfx__fit_descent * __restrict__ descent_out) {
     size_t i = (size_t) blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) {
         return;
@@ -150,12 +150,13 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     j.poi_fixed  = poi_fixed[i] != 0;
     j.poi_value  = poi_value[i];
     j.pars_out   = best_out + i * np;
-    hfx__slot_describe(&s, &j, explore);
+    hfx__slot_describe(&s, &j, how);
     hfx__slot_run(&s);
     hfx__slot_result(&s, &j);
     f_out[i]      = j.twice_nll;
     status_out[i] = j.status;
     n_eval_out[i] = j.n_eval;
+    descent_out[i] = j.descent;
 }
 
 /* Doubles of block-kernel scratch per thread block: w[n_bins], base and prod [n_nominal], S[n_blocks],
@@ -379,10 +380,11 @@ struct cuda_plan {
     size_t                   point_scratch, block_scratch; /* doubles per thread, per thread block */
     struct cuda_buf          pars, data, data_const, out, grad, scratch;
     /* resident fits: packed job inputs (host staging, device), slots, results */
-    struct cuda_buf          fit_in, fit_fixed, fit_slots, fit_out, fit_status; /* as the host staging */
+    struct cuda_buf          fit_in, fit_fixed, fit_slots, fit_out, fit_status, fit_descent; /* as the host staging */
     double *                 h_fit;       /* host staging of a launch: its inputs, then its results */
     unsigned char *          h_fixed;
     int *                    h_ints;      /* status then n_eval */
+    struct hfx__fit_descent * h_descent;  /* each fit's first descent (fit-slot.h) */
     size_t                   h_fit_cap;   /* jobs the host staging holds */
     /* The shared data vector (data_stride 0) now on the device, to skip uploading it again. */
     double *                 h_data;
@@ -397,7 +399,7 @@ static void cuda_plan_free(void * plan) {
     cudaSetDevice(p->device);
     struct cuda_buf * bufs[] = {&p->pars,      &p->data,      &p->data_const, &p->out,        &p->grad,
                                 &p->scratch,   &p->fit_in,    &p->fit_fixed,  &p->fit_slots, &p->fit_out,
-                                &p->fit_status};
+                                &p->fit_status, &p->fit_descent};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i) {
         cudaFree(bufs[i]->p);
     }
@@ -412,6 +414,7 @@ static void cuda_plan_free(void * plan) {
     free(p->h_fit);
     free(p->h_fixed);
     free(p->h_ints);
+    free(p->h_descent);
     free(p);
 }
 
@@ -736,17 +739,20 @@ static enum hfx_status cuda_fit_staging(struct cuda_plan * p, size_t n, struct h
     free(p->h_fit);
     free(p->h_fixed);
     free(p->h_ints);
+    free(p->h_descent);
     /* inputs (data, data_const, start, poi_value: n (nd + np + 2)), then results (twice_nll, best:
      * n (np + 1)) */
     p->h_fit     = (double *) malloc(n * (nd + 2 * np + 3) * sizeof(double) + sizeof(double));
     p->h_fixed   = (unsigned char *) malloc(n + 1);
     p->h_ints    = (int *) malloc(2 * n * sizeof(int) + sizeof(int));
-    p->h_fit_cap = p->h_fit && p->h_fixed && p->h_ints ? n : 0;
+    p->h_descent = (struct hfx__fit_descent *) malloc(n * sizeof(struct hfx__fit_descent));
+    p->h_fit_cap = p->h_fit && p->h_fixed && p->h_ints && p->h_descent ? n : 0;
     return p->h_fit_cap ? HFX_OK : hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit jobs)", n);
 }
 
 /* One launch of hfx_cuda_fit_kernel over jobs[0, n): pack, upload, run, download, unpack. */
-static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job * jobs, size_t n, int explore,
+static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job * jobs, size_t n,
+                                       struct hfx__fit_settings how,
                                        size_t slot_bytes, struct hfx_error * err) {
     const struct hfx_model * m  = p->m;
     size_t                   np = m->n_pars, nd = m->n_bins + m->n_aux;
@@ -770,7 +776,8 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
         (st = cuda_reserve(&p->fit_fixed, n, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_slots, n * slot_bytes, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_out, n * (np + 1) * sizeof(double), err)) != HFX_OK ||
-        (st = cuda_reserve(&p->fit_status, 2 * n * sizeof(int), err)) != HFX_OK) {
+        (st = cuda_reserve(&p->fit_status, 2 * n * sizeof(int), err)) != HFX_OK ||
+        (st = cuda_reserve(&p->fit_descent, n * sizeof(struct hfx__fit_descent), err)) != HFX_OK) {
         return st;
     }
     /* the inputs sit in one buffer in the staging order: data, data_const, start, poi_value */
@@ -783,19 +790,24 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
     int *    d_status = (int *) p->fit_status.p;
     size_t   grid     = (n + HFX_CUDA_FIT_THREADS - 1) / HFX_CUDA_FIT_THREADS;
     hfx_cuda_fit_kernel<<<(unsigned) grid, HFX_CUDA_FIT_THREADS, 0, s>>>(
-        p->d_model, n, d_data, d_dc, d_start, d_poi, (const unsigned char *) p->fit_fixed.p, explore,
-        (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best, d_status, d_status + n);
+        p->d_model, n, d_data, d_dc, d_start, d_poi, (const unsigned char *) p->fit_fixed.p, how,
+        (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best, d_status, d_status + n,
+        (struct hfx__fit_descent *) p->fit_descent.p);
     HFX_CUDA_TRY(err, "fit kernel launch", cudaGetLastError());
     HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
                  cudaMemcpyAsync(h_best, d_f, n * (np + 1) * sizeof(double), cudaMemcpyDeviceToHost, s));
     HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
                  cudaMemcpyAsync(p->h_ints, d_status, 2 * n * sizeof(int), cudaMemcpyDeviceToHost, s));
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
+                 cudaMemcpyAsync(p->h_descent, p->fit_descent.p, n * sizeof(struct hfx__fit_descent),
+                                 cudaMemcpyDeviceToHost, s));
     HFX_CUDA_TRY(err, "fit kernel", cudaStreamSynchronize(s));
     for (size_t i = 0; i < n; ++i) {
         struct hfx__fit_job * j = &jobs[i];
         j->twice_nll            = h_best[i];
         j->status               = p->h_ints[i];
         j->n_eval               = p->h_ints[n + i];
+        j->descent              = p->h_descent[i];
         if (j->pars_out) {
             memcpy(j->pars_out, h_best + n + i * np, np * sizeof(double));
         }
@@ -805,7 +817,8 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
 
 /* Fits resident on the device, one per thread, for models the point kernel serves (a large model's
  * single evaluation needs a thread block: those fits stay with the engine's lock-step batches). */
-static enum hfx_status cuda_fit_jobs(void * plan, struct hfx__fit_job * jobs, size_t n, int explore,
+static enum hfx_status cuda_fit_jobs(void * plan, struct hfx__fit_job * jobs, size_t n,
+                                     const struct hfx__fit_settings * how,
                                      struct hfx_error * err) {
     struct cuda_plan * p = (struct cuda_plan *) plan;
     if (p->mode == CUDA_KERNEL_BLOCK || p->m->n_bins >= HFX_CUDA_LARGE_BINS) {
@@ -817,7 +830,7 @@ static enum hfx_status cuda_fit_jobs(void * plan, struct hfx__fit_job * jobs, si
     per_launch        = per_launch > 0 ? per_launch : 1;
     for (size_t i0 = 0; i0 < n; i0 += per_launch) {
         size_t          c  = n - i0 < per_launch ? n - i0 : per_launch;
-        enum hfx_status st = cuda_fit_launch(p, jobs + i0, c, explore, slot_bytes, err);
+        enum hfx_status st = cuda_fit_launch(p, jobs + i0, c, *how, slot_bytes, err);
         if (st != HFX_OK) {
             return st;
         }

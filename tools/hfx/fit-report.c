@@ -1,0 +1,114 @@
+/*
+ * fit-report.c -- fit status and multimodal-fit warnings of a result (fit-report.h).
+ */
+#include "fit-report.h"
+
+#include "json-out.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void report_status(json_t * j, enum hfx_fit_status status, const char * what) {
+    json_object_set_new(j, "status", json_string(hfx_fit_status_str(status)));
+    if (status == HFX_FIT_MAX_ITER) {
+        fprintf(stderr, "hfx: warning: %s reached the iteration limit (--max-iter): the numbers come from the best "
+                        "point seen, not a converged minimum (\"status\": \"max-iterations\")\n", what);
+    } else if (status == HFX_FIT_LINE_SEARCH) {
+        fprintf(stderr, "hfx: warning: %s stalled short of the convergence test (no further decrease found; "
+                        "\"status\": \"stalled\")\n", what);
+    }
+}
+
+/* The name of parameter i: its set's, with [k] for a per-bin set. */
+static void par_name(hfx_model_t m, size_t i, char * buf, size_t size) {
+    for (size_t set = 0; set < hfx_model_n_parsets(m); ++set) {
+        size_t off = hfx_model_parset_offset(m, set), n = hfx_model_parset_size(m, set);
+        if (i >= off && i < off + n) {
+            if (n == 1) {
+                snprintf(buf, size, "%s", hfx_model_parset_name(m, set));
+            } else {
+                snprintf(buf, size, "%s[%zu]", hfx_model_parset_name(m, set), i - off);
+            }
+            return;
+        }
+    }
+    snprintf(buf, size, "parameter %zu", i);
+}
+
+/* "the fit with mu held at 1 to the observed data" and the like. */
+static void fit_description(hfx_model_t m, const struct hfx_fit_warning * w, char * buf, size_t size) {
+    const char * data = w->asimov ? "the Asimov data" : "the observed data";
+    char         poi[160] = "the POI";
+    if (hfx_model_poi(m) >= 0) {
+        par_name(m, (size_t) hfx_model_poi(m), poi, sizeof poi);
+    }
+    switch (w->role) {
+    case HFX_FIT_ROLE_FIXED_POI:
+        snprintf(buf, size, "the fit with %s held at %g to %s", poi, w->poi_value, data);
+        return;
+    case HFX_FIT_ROLE_FREE:
+        snprintf(buf, size, "the free fit to %s", data);
+        return;
+    case HFX_FIT_ROLE_TOYS:
+        snprintf(buf, size, "toy fits (%zu of them)", w->n_fits);
+        return;
+    default:
+        if (isfinite(w->poi_value)) {
+            snprintf(buf, size, "the fit with %s held at %g", poi, w->poi_value);
+        } else {
+            snprintf(buf, size, "the fit");
+        }
+        return;
+    }
+}
+
+void report_warnings(json_t * j, hfx_engine_t e, hfx_model_t m, const char * context) {
+    size_t n = hfx_engine_n_warnings(e);
+    if (n == 0) {
+        return;
+    }
+    json_t * list = json_array();
+    for (size_t i = 0; i < n; ++i) {
+        const struct hfx_fit_warning * w = hfx_engine_warning(e, i);
+        char                           fit[400], moved[600] = "", name[160];
+        fit_description(m, w, fit, sizeof fit);
+        json_t * jm  = json_object();
+        size_t   len = 0;
+        for (size_t k = 0; k < w->n_moved; ++k) {
+            par_name(m, w->moved[k], name, sizeof name);
+            json_t * pair = json_object();
+            json_object_set_new(pair, "descent", jout_num(w->at_descent[k]));
+            json_object_set_new(pair, "best", jout_num(w->at_best[k]));
+            json_object_set_new(jm, name, pair);
+            int wrote = snprintf(moved + len, sizeof moved - len, "%s%s %.6g -> %.6g", k ? ", " : "", name,
+                                 w->at_descent[k], w->at_best[k]);
+            len += wrote > 0 && (size_t) wrote < sizeof moved - len ? (size_t) wrote : 0;
+        }
+        char msg[1400];
+        if (w->role == HFX_FIT_ROLE_TOYS) {
+            snprintf(msg, sizeof msg,
+                     "%s: minima below their single descent from the init, the fit pyhf makes (largest difference: "
+                     "twice_nll %.6g vs %.6g), so these toys' test statistics can differ from pyhf's; --explore none "
+                     "reproduces pyhf's",
+                     fit, w->twice_nll, w->twice_nll_descent);
+        } else {
+            snprintf(msg, sizeof msg,
+                     "%s: minimum twice_nll %.6g, below its single descent from the init (%.6g), the fit pyhf and "
+                     "ROOT make%s%s; --explore none reproduces theirs",
+                     fit, w->twice_nll, w->twice_nll_descent, len ? "; moved most: " : "", moved);
+        }
+        fprintf(stderr, "hfx: warning: %s%s%s\n", context ? context : "", context ? ": " : "", msg);
+        json_t * jw = json_object();
+        json_object_set_new(jw, "fit", json_string(fit));
+        json_object_set_new(jw, "twice_nll", jout_num(w->twice_nll));
+        json_object_set_new(jw, "twice_nll_descent", jout_num(w->twice_nll_descent));
+        if (w->role == HFX_FIT_ROLE_TOYS) {
+            json_object_set_new(jw, "n_fits", json_integer((json_int_t) w->n_fits));
+        }
+        json_object_set_new(jw, "moved", jm);
+        json_object_set_new(jw, "message", json_string(msg));
+        json_array_append_new(list, jw);
+    }
+    json_object_set_new(j, "warnings", list);
+}

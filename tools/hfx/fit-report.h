@@ -1,0 +1,22 @@
+/*
+ * fit-report.h -- what a result's fits say beyond its numbers: how well they converged ("status")
+ * and where hfx's search found a lower minimum than the single descent pyhf and ROOT make
+ * ("warnings"), in the result's JSON and as one line each on stderr.
+ */
+#ifndef HFX_FIT_REPORT_H
+#define HFX_FIT_REPORT_H
+
+#include "hfx/hfx.h"
+
+#include <jansson.h>
+
+/* Sets j's "status" to the status of the least converged fit the result comes from, and prints a
+ * warning on stderr when that is not "converged". what names the fit ("a fit of the hypotest"). */
+void report_status(json_t * j, enum hfx_fit_status status, const char * what);
+
+/* Adds "warnings": [...] to j where the engine's last call recorded any (hfx_engine_warning), and
+ * prints each on stderr, after "context: " where context is not NULL (a scan's patch name). Nothing
+ * is added where every fit agrees with its single descent. */
+void report_warnings(json_t * j, hfx_engine_t e, hfx_model_t m, const char * context);
+
+#endif /* HFX_FIT_REPORT_H */
