@@ -179,7 +179,7 @@ static enum hfx_status gunzip(const unsigned char * in, size_t n, struct text * 
         } else if (used == n && zs.avail_out > 0) {
             /* all input consumed, room left for output, and no end of stream: the data stops early */
             st = hfx__error(err, HFX_ERR_IO, NULL,
-                            "truncated gzip data: the file ends inside the compressed stream, before its trailer");
+                            "truncated gzip data: the file ends before the gzip stream does (cut in its compressed data or its trailer)");
         }
     }
     inflateEnd(&zs);
