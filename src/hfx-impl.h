@@ -56,9 +56,11 @@ void hfx__error_clear(struct hfx_error * err);
 struct hfx__arena_block;
 struct hfx__arena {
     struct hfx__arena_block * head;
+    size_t                    failed_bytes; /* the block that could not be allocated, for messages */
 };
 
 void * hfx__arena_alloc(struct hfx__arena * a, size_t size);      /* 16-byte aligned, zeroed; NULL on OOM */
+size_t hfx__arena_failed_bytes(const struct hfx__arena * a);      /* bytes of the last failed block, 0 if none */
 char * hfx__arena_strdup(struct hfx__arena * a, const char * s);  /* NULL on OOM */
 void   hfx__arena_free(struct hfx__arena * a);                    /* frees every block; a stays usable */
 

@@ -115,7 +115,8 @@ static enum hfx_status read_stream(FILE * f, struct text * t, struct hfx_error *
         if (t->len > t->limit) {
             return too_large(t, err);
         }
-        if (!gzip_magic((const unsigned char *) t->buf, t->len) && (st = check_nul(t->buf, from, t->len, err)) != HFX_OK) {
+        bool plain = !gzip_magic((const unsigned char *) t->buf, t->len);
+        if (plain && (st = check_nul(t->buf, from, t->len, err)) != HFX_OK) {
             return st;
         }
         if (n == 0 || feof(f) || ferror(f)) {
@@ -179,7 +180,8 @@ static enum hfx_status gunzip(const unsigned char * in, size_t n, struct text * 
         } else if (used == n && zs.avail_out > 0) {
             /* all input consumed, room left for output, and no end of stream: the data stops early */
             st = hfx__error(err, HFX_ERR_IO, NULL,
-                            "truncated gzip data: the file ends before the gzip stream does (cut in its compressed data or its trailer)");
+                            "truncated gzip data: the file ends before the gzip stream does (cut in its "
+                            "compressed data or its trailer)");
         }
     }
     inflateEnd(&zs);

@@ -485,8 +485,8 @@ const char * hfx_patchset_patch_value_string(hfx_patchset_t ps, size_t i, size_t
     if (!ps || i >= ps->n_patches || k >= ps->n_labels) {
         return NULL;
     }
-    json_t * values = json_object_get(json_object_get(json_array_get(json_object_get(ps->root, "patches"), i), "metadata"),
-                                      "values");
+    json_t * entry  = json_array_get(json_object_get(ps->root, "patches"), i);
+    json_t * values = json_object_get(json_object_get(entry, "metadata"), "values");
     return json_string_value(json_array_get(values, k)); /* NULL for a number */
 }
 

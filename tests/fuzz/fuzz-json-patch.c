@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     char * text = NULL;
     json_t * expected = json_loads(FUZZ_BACKGROUND, 0, NULL);
     json_t * now      = NULL;
-    if (hfx_workspace_dump(bkg, &text, &e) != HFX_OK || !(now = json_loads(text, 0, NULL)) || !json_equal(now, expected)) {
+    if (hfx_workspace_dump(bkg, &text, &e) != HFX_OK || !(now = json_loads(text, 0, NULL)) ||
+        !json_equal(now, expected)) {
         abort();
     }
     free(text);
