@@ -16,15 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* jansson rejects non-finite reals: they travel as these marker strings and print as null. */
-static const char * const NONFINITE[] = {"\x01NaN", "\x01Infinity", "\x01-Infinity"};
+/* jansson rejects non-finite reals: they travel as these marker strings and print as null. A 0xff
+ * byte is never valid UTF-8, so no string read from JSON (jansson validates them) or made with
+ * json_string (which does too) can be mistaken for a marker. */
+static const char * const NONFINITE[] = {"\xffNaN", "\xffInfinity", "\xff-Infinity"};
 
 json_t * jout_num(double x) {
     if (isnan(x)) {
-        return json_string(NONFINITE[0]);
+        return json_string_nocheck(NONFINITE[0]);
     }
     if (isinf(x)) {
-        return json_string(NONFINITE[x > 0 ? 1 : 2]);
+        return json_string_nocheck(NONFINITE[x > 0 ? 1 : 2]);
     }
     return json_real(x);
 }
