@@ -26,3 +26,13 @@ echo "== C tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHFX_SANITIZE=address,undefined -DHFX_WERROR=ON -DHFX_CUDA=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 (cd build-asan && HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+
+echo "== Fuzzing: each libFuzzer harness of tests/fuzz for ${HFX_FUZZ_SECONDS:-60} s (docs/robustness.md)"
+if command -v clang >/dev/null; then
+    cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFX_FUZZ=ON -DHFX_CUDA=OFF \
+        -DHFX_BUILD_TESTS=OFF -DHFX_WERROR=ON >/dev/null
+    cmake --build build-fuzz -j"$jobs" --target fuzz-workspace fuzz-json-patch fuzz-patchset
+    tests/fuzz/run.sh build-fuzz "${HFX_FUZZ_SECONDS:-60}"
+else
+    echo "skipped: clang not found (the harnesses need libFuzzer)"
+fi

@@ -32,6 +32,13 @@
 enum hfx_status hfx__error(struct hfx_error * err, enum hfx_status code, const char * pointer, const char * fmt, ...)
     HFX_PRINTF(4, 5);
 
+/* HFX_ERR_ALLOC with "out of memory allocating <bytes> bytes for <what>". */
+enum hfx_status hfx__error_oom(struct hfx_error * err, const char * what, size_t bytes);
+
+/* Copies in to out (size bytes, always NUL-terminated, cut short if needed) with control characters
+ * escaped: "\n", "\r", "\t", others as "\xHH". What keeps every error report on one line. */
+void hfx__escape_controls(char * out, size_t size, const char * in);
+
 /* Sets err->source if err is not NULL and its source is still empty. */
 void hfx__error_source(struct hfx_error * err, const char * source);
 
@@ -49,9 +56,11 @@ void hfx__error_clear(struct hfx_error * err);
 struct hfx__arena_block;
 struct hfx__arena {
     struct hfx__arena_block * head;
+    size_t                    failed_bytes; /* the block that could not be allocated, for messages */
 };
 
 void * hfx__arena_alloc(struct hfx__arena * a, size_t size);      /* 16-byte aligned, zeroed; NULL on OOM */
+size_t hfx__arena_failed_bytes(const struct hfx__arena * a);      /* bytes of the last failed block, 0 if none */
 char * hfx__arena_strdup(struct hfx__arena * a, const char * s);  /* NULL on OOM */
 void   hfx__arena_free(struct hfx__arena * a);                    /* frees every block; a stays usable */
 

@@ -78,17 +78,39 @@ char * hfx_error_format(const struct hfx_error * err, char * buf, size_t size);
 // Workspaces and patches
 //
 
+/* Limits on input, so that hostile or broken files fail with a clear error (docs/robustness.md):
+ * - a JSON document (workspace, patch, patchset) is at most HFX_INPUT_BYTES_MAX bytes of text, after
+ *   gunzipping (HFX_ERR_IO "input larger than ... bytes");
+ * - JSON nests at most HFX_JSON_DEPTH_MAX levels, in files (the parser's limit) and in documents
+ *   built by patches (HFX_ERR_JSON, resp. HFX_ERR_PATCH naming the operation);
+ * - one patch inserts at most HFX_PATCH_VALUES_MAX JSON values (copy-on-write trees let "copy"
+ *   double a document with each operation; HFX_ERR_PATCH). */
+#define HFX_INPUT_BYTES_MAX ((size_t) 1 << 30)
+#define HFX_JSON_DEPTH_MAX 2048
+#define HFX_PATCH_VALUES_MAX ((size_t) 1 << 24)
+
 typedef struct hfx_workspace * hfx_workspace_t;
 typedef struct hfx_patchset *  hfx_patchset_t;
 
-/* Reads a pyhf workspace (schema 1.0.0) from a JSON file; a path ending in ".gz" is gunzipped.
- * The JSON is parsed, not yet validated: validation happens in hfx_model_create, after patches.
- * *out is freed with hfx_workspace_free. */
+/* Reads a pyhf workspace (schema 1.0.0) from a JSON file; gzip-compressed content (recognised by
+ * its magic bytes, whatever the name) is gunzipped, and must be complete with nothing after it. A
+ * NUL byte anywhere is an error (HFX_ERR_JSON with its line and column).
+ * The JSON is parsed, not yet validated: validation happens in hfx_model_create (or
+ * hfx_workspace_validate), after patches. *out is freed with hfx_workspace_free. */
 enum hfx_status hfx_workspace_load(const char * path, hfx_workspace_t * out, struct hfx_error * err);
+
+/* Same from an open file descriptor read to its end (standard input: 0); fd stays open. name is
+ * used in error messages (may be NULL). */
+enum hfx_status hfx_workspace_load_fd(int fd, const char * name, hfx_workspace_t * out, struct hfx_error * err);
 
 /* Same from a NUL-terminated string; name is used in error messages (may be NULL). */
 enum hfx_status hfx_workspace_load_string(const char * json, const char * name, hfx_workspace_t * out,
                                           struct hfx_error * err);
+
+/* Checks ws as hfx_model_create would (the pyhf schema, then the model's consistency rules), without
+ * building a model: what `pyhf patchset apply` checks of its result. Errors name the workspace's
+ * file and the patches applied to it ("bkg.json (patched by ps.json, patch 'p1'): /channels/0/..."). */
+enum hfx_status hfx_workspace_validate(hfx_workspace_t ws, struct hfx_error * err);
 
 /* An independent copy, so that one background workspace can be patched many times: it shares the
  * JSON tree copy-on-write (src/spec/json-patch.c), so copying costs O(1) and patches copy only the
@@ -114,8 +136,11 @@ size_t          hfx_patchset_n_patches(hfx_patchset_t ps);
 size_t          hfx_patchset_n_labels(hfx_patchset_t ps);
 const char *    hfx_patchset_label(hfx_patchset_t ps, size_t i);          /* owned by ps */
 const char *    hfx_patchset_patch_name(hfx_patchset_t ps, size_t i);     /* owned by ps */
-/* The values of patch i, one per label; owned by ps. */
+/* The values of patch i, one per label; owned by ps. A value written as a string reads as its number
+ * when the whole string is one, NaN otherwise: hfx_patchset_patch_value_string gives the text. */
 const double *  hfx_patchset_patch_values(hfx_patchset_t ps, size_t i);
+/* Value k of patch i as written when it is a string ("heavy"), NULL when it is a number. Owned by ps. */
+const char *    hfx_patchset_patch_value_string(hfx_patchset_t ps, size_t i, size_t k);
 /* Metadata string fields ("analysis_id", "description", "digests" as JSON...) or NULL. Owned by ps. */
 const char *    hfx_patchset_metadata(hfx_patchset_t ps, const char * key);
 /* Index of the patch called name, or HFX_ERR_NOT_FOUND (err names the closest candidates). */

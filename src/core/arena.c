@@ -14,7 +14,15 @@ struct hfx__arena_block {
 
 enum { HFX_ARENA_BLOCK = 64 * 1024 };
 
+size_t hfx__arena_failed_bytes(const struct hfx__arena * a) {
+    return a->failed_bytes;
+}
+
 void * hfx__arena_alloc(struct hfx__arena * a, size_t size) {
+    if (size > SIZE_MAX - 15u) {
+        a->failed_bytes = SIZE_MAX;
+        return NULL;
+    }
     size = (size + 15u) & ~(size_t) 15u;
     if (size == 0) {
         size = 16;
@@ -22,8 +30,9 @@ void * hfx__arena_alloc(struct hfx__arena * a, size_t size) {
     struct hfx__arena_block * b = a->head;
     if (!b || b->cap - b->used < size) {
         size_t cap = size > HFX_ARENA_BLOCK ? size : HFX_ARENA_BLOCK;
-        b = malloc(sizeof *b + cap);
+        b = cap > SIZE_MAX - sizeof *b ? NULL : malloc(sizeof *b + cap);
         if (!b) {
+            a->failed_bytes = cap > SIZE_MAX - sizeof *b ? SIZE_MAX : sizeof *b + cap;
             return NULL;
         }
         b->cap  = cap;
@@ -53,5 +62,6 @@ void hfx__arena_free(struct hfx__arena * a) {
         free(b);
         b = next;
     }
-    a->head = NULL;
+    a->head         = NULL;
+    a->failed_bytes = 0;
 }

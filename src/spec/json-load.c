@@ -1,16 +1,28 @@
 /*
  * json-load.c -- reading JSON documents (workspaces, patches, patchsets) into jansson trees.
  *
- * Files are read whole into memory (gunzipped with zlib when the name ends in ".gz") and parsed with
- * json_loadb, so that plain and compressed files take the same path and errors carry the same line
- * and column. Two decisions differ from Python's json module, which pyhf uses:
+ * Every input takes one path: its bytes are read whole (a file, a file descriptor such as standard
+ * input, or a caller's buffer), gunzipped when they start with the gzip magic bytes (whatever the
+ * file is called), checked, and parsed with json_loadb, so that errors carry the same line and
+ * column for plain and compressed input. What is refused, and why:
+ * - More than HFX_INPUT_BYTES_MAX bytes of JSON text (after gunzipping): a stated cap, so that
+ *   /dev/zero, an endless pipe or a gzip bomb stops with a clear error instead of growing until the
+ *   machine runs out of memory.
+ * - A NUL byte: JSON text cannot contain one, and a C string reader would silently stop there.
+ *   Plain input is checked as it is read, so /dev/zero fails on its first block.
+ * - Gzip data that ends before its end-of-stream and trailer (a truncated download), that is corrupt
+ *   (zlib's message, e.g. a CRC mismatch), or that is followed by bytes that are not another gzip
+ *   member. zlib's gzread accepts the first two silently and ignores the last; these are gzip errors,
+ *   not JSON ones.
+ * Two decisions differ from Python's json module, which pyhf uses:
  * - Duplicate object keys are rejected (JSON_REJECT_DUPLICATES). Python keeps the last value
  *   silently; a workspace with two "data" keys in one sample is almost surely a mistake, and the
  *   message names the key.
  * - Numbers that overflow a double (1e999) are rejected as "number out of range"; Python would turn
  *   them into inf. Integers too big for a 64-bit integer are accepted as doubles, as in Python.
- * Any JSON value is accepted at the top level: the schema check in spec-build.c reports a wrong
- * top-level type with a clearer message than the parser could.
+ * Nesting deeper than HFX_JSON_DEPTH_MAX is refused by jansson's parser (the same bound the patch
+ * code keeps, json-patch.c). Any JSON value is accepted at the top level: the schema check in
+ * spec-build.c reports a wrong top-level type with a clearer message than the parser could.
  * Errors are built in a fresh local report and copied out on failure, so that fields left over in a
  * caller's reused struct hfx_error (line, column, source) never leak into a new message.
  */
@@ -18,55 +30,162 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
-/* Reads a whole file into a malloc'd buffer. zlib's gzread reads a file that is not gzip-compressed
- * as it is, so one loop serves plain and ".gz" files; gz only chooses the wording of a read error. */
-static enum hfx_status read_file(const char * path, bool gz, char ** out, size_t * out_len, struct hfx_error * err) {
-    size_t cap = 1 << 16, len = 0;
-    char * buf = malloc(cap);
-    if (!buf) {
-        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory reading %s", path);
+enum { CHUNK = 1 << 16 };
+
+/* A growing byte buffer with a size limit. */
+struct text {
+    char * buf;
+    size_t len, cap, limit;
+    bool   gunzipped; /* for the wording of the limit error */
+};
+
+static void text_free(struct text * t) {
+    free(t->buf);
+    t->buf = NULL;
+    t->len = t->cap = 0;
+}
+
+static enum hfx_status too_large(const struct text * t, struct hfx_error * err) {
+    return hfx__error(err, HFX_ERR_IO, NULL, "input larger than %zu bytes%s (hfx's limit for one JSON document)",
+                      t->limit, t->gunzipped ? " once gunzipped" : "");
+}
+
+/* Makes room for the next block: up to CHUNK bytes, never past limit + 1 in all (one byte past the
+ * limit is how too_large() is detected). */
+static enum hfx_status text_reserve(struct text * t, struct hfx_error * err) {
+    size_t room = t->limit + 1 - t->len; /* t->len <= t->limit while reading */
+    size_t want = room < CHUNK ? room : CHUNK;
+    if (t->cap - t->len >= want) {
+        return HFX_OK;
     }
-    errno    = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        free(buf);
-        return hfx__error(err, HFX_ERR_IO, NULL, "cannot open file: %s", e ? strerror(e) : "gzopen failed");
+    size_t cap = t->cap ? t->cap : CHUNK;
+    while (cap - t->len < want) {
+        cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
     }
-    for (;;) {
-        if (cap - len < 1 << 15) {
-            char * nbuf = cap > SIZE_MAX / 4 ? NULL : realloc(buf, cap * 2);
-            if (!nbuf) {
-                gzclose(f);
-                free(buf);
-                return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory reading %s", path);
-            }
-            buf = nbuf;
-            cap *= 2;
+    cap           = cap > t->limit + 1 ? t->limit + 1 : cap;
+    char * bigger = realloc(t->buf, cap);
+    if (!bigger) {
+        return hfx__error_oom(err, "the input text", cap);
+    }
+    t->buf = bigger;
+    t->cap = cap;
+    return HFX_OK;
+}
+
+/* The error for the first NUL byte of buf[from, len), if any, with its line and column in buf. */
+static enum hfx_status check_nul(const char * buf, size_t from, size_t len, struct hfx_error * err) {
+    const char * nul = len > from ? memchr(buf + from, '\0', len - from) : NULL;
+    if (!nul) {
+        return HFX_OK;
+    }
+    int          line = 1;
+    const char * bol  = buf;
+    for (const char * c = buf; c < nul; c++) {
+        if (*c == '\n') {
+            line++;
+            bol = c + 1;
         }
-        /* gzread takes an unsigned count; stay well below UINT_MAX. */
-        size_t want = cap - len > (1u << 30) ? (1u << 30) : cap - len;
-        int    n    = gzread(f, buf + len, (unsigned) want);
-        if (n < 0) {
-            int             errnum = 0;
-            const char *    what   = gzerror(f, &errnum);
-            enum hfx_status st     = hfx__error(err, HFX_ERR_IO, NULL, "cannot %s file: %s", gz ? "decompress" : "read",
-                                                errnum == Z_ERRNO ? strerror(errno) : what);
-            gzclose(f);
-            free(buf);
+    }
+    hfx__error(err, HFX_ERR_JSON, NULL, "NUL byte in the input (JSON text cannot contain one)");
+    if (err) {
+        err->line   = line;
+        err->column = (int) (nul - bol) + 1;
+    }
+    return HFX_ERR_JSON;
+}
+
+static bool gzip_magic(const unsigned char * p, size_t n) {
+    return n >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+}
+
+/* Reads f to its end into t (at most t->limit bytes). Input that does not start like gzip is
+ * checked for NUL bytes block by block, so that /dev/zero fails at once. */
+static enum hfx_status read_stream(FILE * f, struct text * t, struct hfx_error * err) {
+    for (;;) {
+        enum hfx_status st = text_reserve(t, err);
+        if (st != HFX_OK) {
             return st;
         }
-        if (n == 0) {
+        size_t from = t->len;
+        size_t n    = fread(t->buf + t->len, 1, t->cap - t->len, f);
+        t->len += n;
+        if (t->len > t->limit) {
+            return too_large(t, err);
+        }
+        bool plain = !gzip_magic((const unsigned char *) t->buf, t->len);
+        if (plain && (st = check_nul(t->buf, from, t->len, err)) != HFX_OK) {
+            return st;
+        }
+        if (n == 0 || feof(f) || ferror(f)) {
             break;
         }
-        len += (size_t) n;
     }
-    gzclose(f);
-    *out     = buf;
-    *out_len = len;
+    if (ferror(f)) {
+        int e = errno;
+        return hfx__error(err, HFX_ERR_IO, NULL, "cannot read file: %s", e ? strerror(e) : "read error");
+    }
     return HFX_OK;
+}
+
+/* Gunzips in[0, n) into out: one or more gzip members (as gunzip reads them), nothing after. */
+static enum hfx_status gunzip(const unsigned char * in, size_t n, struct text * out, struct hfx_error * err) {
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 15 + 16) != Z_OK) { /* 15 + 16: a gzip wrapper, the largest window */
+        return hfx__error_oom(err, "the gzip decoder", sizeof zs);
+    }
+    out->gunzipped     = true;
+    size_t          used = 0; /* input consumed, over all members */
+    enum hfx_status st   = HFX_OK;
+    while (st == HFX_OK) {
+        if ((st = text_reserve(out, err)) != HFX_OK) {
+            break;
+        }
+        /* zlib counts in unsigned int: feed at most 1 GiB of input per call */
+        size_t left   = n - used;
+        zs.next_in    = (unsigned char *) in + used;
+        zs.avail_in   = (unsigned) (left > (1u << 30) ? (1u << 30) : left);
+        zs.next_out   = (unsigned char *) out->buf + out->len;
+        zs.avail_out  = (unsigned) (out->cap - out->len > (1u << 30) ? (1u << 30) : out->cap - out->len);
+        unsigned in0  = zs.avail_in, out0 = zs.avail_out;
+        int      ret  = inflate(&zs, Z_NO_FLUSH);
+        size_t   from = out->len;
+        used += in0 - zs.avail_in;
+        out->len += out0 - zs.avail_out;
+        if (out->len > out->limit) {
+            st = too_large(out, err);
+            break;
+        }
+        if ((st = check_nul(out->buf, from, out->len, err)) != HFX_OK) {
+            break;
+        }
+        if (ret == Z_STREAM_END) {
+            if (used == n) {
+                break;
+            }
+            if (!gzip_magic(in + used, n - used)) {
+                st = hfx__error(err, HFX_ERR_IO, NULL,
+                                "gzip data followed by %zu byte%s that are not gzip (from byte %zu of the file)",
+                                n - used, n - used == 1 ? "" : "s", used);
+                break;
+            }
+            inflateReset(&zs); /* the next member */
+        } else if (ret == Z_MEM_ERROR) {
+            st = hfx__error_oom(err, "the gzip decoder's window", (size_t) 1 << 15);
+        } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
+            st = hfx__error(err, HFX_ERR_IO, NULL, "corrupt gzip data: %s", zs.msg ? zs.msg : "inflate failed");
+        } else if (used == n && zs.avail_out > 0) {
+            /* all input consumed, room left for output, and no end of stream: the data stops early */
+            st = hfx__error(err, HFX_ERR_IO, NULL,
+                            "truncated gzip data: the file ends before the gzip stream does (cut in its "
+                            "compressed data or its trailer)");
+        }
+    }
+    inflateEnd(&zs);
+    return st;
 }
 
 /* Parses len bytes; fills err (code, line, column, msg) on failure. */
@@ -88,6 +207,11 @@ static enum hfx_status parse_buffer(const char * buf, size_t len, json_t ** out,
         /* jansson says "real number overflow near '1e999'"; keep the "near ..." part. */
         const char * near = strstr(jerr.text, " near ");
         hfx__error(err, code, NULL, "number out of range%s", near ? near : "");
+    } else if (json_error_code(&jerr) == json_error_out_of_memory) {
+        hfx__error(err, code, NULL, "out of memory building the JSON tree of a %zu-byte document", len);
+    } else if (strstr(jerr.text, "maximum parsing depth")) {
+        const char * near = strstr(jerr.text, " near ");
+        hfx__error(err, code, NULL, "nesting deeper than %d levels%s", HFX_JSON_DEPTH_MAX, near ? near : "");
     } else {
         hfx__error(err, code, NULL, "%s", jerr.text);
     }
@@ -99,43 +223,106 @@ static enum hfx_status parse_buffer(const char * buf, size_t len, json_t ** out,
     return code;
 }
 
-static bool ends_with(const char * s, const char * suffix) {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
+/* Gunzips data if it starts like gzip, checks the text for NUL bytes (plain input from read_stream
+ * was checked already; checking again is cheap) and parses it; name is the source of errors. */
+static enum hfx_status load_bytes(const char * data, size_t len, size_t limit, const char * name, json_t ** out,
+                                  struct hfx_error * err) {
+    struct hfx_error tmp  = { 0 };
+    struct text      text = { NULL, 0, 0, limit, false };
+    enum hfx_status  st   = HFX_OK;
+    if (len > limit) {
+        struct text whole = { NULL, len, len, limit, false };
+        st                = too_large(&whole, &tmp);
+    } else if (gzip_magic((const unsigned char *) data, len)) {
+        st = gunzip((const unsigned char *) data, len, &text, &tmp);
+        if (st == HFX_OK) {
+            st = parse_buffer(text.buf, text.len, out, &tmp);
+        }
+    } else if ((st = check_nul(data, 0, len, &tmp)) == HFX_OK) {
+        st = parse_buffer(data, len, out, &tmp);
+    }
+    text_free(&text);
+    if (st != HFX_OK && err) {
+        *err = tmp;
+        snprintf(err->source, sizeof err->source, "%s", name);
+    }
+    return st;
 }
 
-enum hfx_status hfx__json_load_file(const char * path, json_t ** out, struct hfx_error * err) {
+static enum hfx_status load_stream(FILE * f, size_t limit, const char * name, json_t ** out, struct hfx_error * err) {
+    struct text      raw = { NULL, 0, 0, limit, false };
+    struct hfx_error tmp = { 0 };
+    enum hfx_status  st  = read_stream(f, &raw, &tmp);
+    fclose(f);
+    if (st == HFX_OK) {
+        st = load_bytes(raw.buf, raw.len, limit, name, out, err);
+    } else if (err) {
+        *err = tmp;
+        snprintf(err->source, sizeof err->source, "%s", name);
+    }
+    text_free(&raw);
+    return st;
+}
+
+enum hfx_status hfx__json_load_file_limit(const char * path, size_t limit, json_t ** out, struct hfx_error * err) {
     if (!path || !out) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx__json_load_file: NULL argument");
     }
     *out = NULL;
-    struct hfx_error tmp = { 0 };
-    char *           buf = NULL;
-    size_t           len = 0;
-    enum hfx_status  st  = read_file(path, ends_with(path, ".gz"), &buf, &len, &tmp);
-    if (st == HFX_OK) {
-        st = parse_buffer(buf, len, out, &tmp);
-        free(buf);
+    if (path[0] == '\0') {
+        hfx__error(err, HFX_ERR_IO, NULL, "cannot open file: the file name is empty");
+        hfx__error_source(err, "''");
+        return HFX_ERR_IO;
     }
-    if (st != HFX_OK && err) {
-        *err = tmp;
-        snprintf(err->source, sizeof err->source, "%s", path);
+    errno    = 0;
+    FILE * f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        hfx__error(err, HFX_ERR_IO, NULL, "cannot open file: %s", e ? strerror(e) : "fopen failed");
+        hfx__error_source(err, path);
+        return HFX_ERR_IO;
     }
-    return st;
+    return load_stream(f, limit, path, out, err);
+}
+
+enum hfx_status hfx__json_load_file(const char * path, json_t ** out, struct hfx_error * err) {
+    return hfx__json_load_file_limit(path, HFX_INPUT_BYTES_MAX, out, err);
+}
+
+enum hfx_status hfx__json_load_fd(int fd, const char * name, json_t ** out, struct hfx_error * err) {
+    if (!out) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx__json_load_fd: NULL argument");
+    }
+    *out       = NULL;
+    name       = name ? name : "<fd>";
+    int    copy = fd >= 0 ? dup(fd) : -1; /* fclose closes the copy; the caller keeps fd */
+    FILE * f    = copy >= 0 ? fdopen(copy, "rb") : NULL;
+    if (!f) {
+        int e = errno;
+        if (copy >= 0) {
+            close(copy);
+        }
+        hfx__error(err, HFX_ERR_IO, NULL, "cannot read: %s", strerror(e));
+        hfx__error_source(err, name);
+        return HFX_ERR_IO;
+    }
+    return load_stream(f, HFX_INPUT_BYTES_MAX, name, out, err);
+}
+
+enum hfx_status hfx__json_load_buffer(const void * data, size_t len, const char * name, json_t ** out,
+                                      struct hfx_error * err) {
+    if ((!data && len) || !out) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx__json_load_buffer: NULL argument");
+    }
+    *out = NULL;
+    return load_bytes(len ? data : "", len, HFX_INPUT_BYTES_MAX, name ? name : "<string>", out, err);
 }
 
 enum hfx_status hfx__json_load_string(const char * text, const char * name, json_t ** out, struct hfx_error * err) {
     if (!text || !out) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx__json_load_string: NULL argument");
     }
-    *out                 = NULL;
-    struct hfx_error tmp = { 0 };
-    enum hfx_status  st  = parse_buffer(text, strlen(text), out, &tmp);
-    if (st != HFX_OK && err) {
-        *err = tmp;
-        snprintf(err->source, sizeof err->source, "%s", name ? name : "<string>");
-    }
-    return st;
+    return hfx__json_load_buffer(text, strlen(text), name, out, err);
 }
 
 const char * hfx__json_type_name(const json_t * v) {

@@ -36,6 +36,14 @@
  *   objects they created themselves and never shared); freeing a workspace is one json_decref().
  * Reading the count uses an acquire load, paired with jansson's release decrement, so that a node
  * another thread has just let go of is seen as ours together with everything that thread wrote.
+ *
+ * Limits. Sharing makes "copy /a to /a/x" cost O(1) while it adds a level of nesting, and copying a
+ * node into two places doubles the document seen as a tree: a loop of such operations builds a
+ * document that every later walk (validation, dumping, freeing, messages) would overflow the stack
+ * on or never finish. Each value an operation puts in place is measured as a tree, stopping at the
+ * limits: the result may nest at most HFX_JSON_DEPTH_MAX deep (the parser's own limit, so trees read
+ * and trees built obey the same bound) and one patch may place at most HFX_PATCH_VALUES_MAX values.
+ * Every recursive walk in this file is bounded by the depth limit.
  */
 #include "spec/spec.h"
 
@@ -75,7 +83,7 @@ static bool ptr_parse(const char * s, struct json_ptr * p, const char ** why) {
     /* Token pointers, then the unescaped text (never longer than s). */
     char ** tok = malloc(n * sizeof *tok + len + 1);
     if (!tok) {
-        *why = "out of memory";
+        *why = "out of memory for its tokens";
         return false;
     }
     char * out = (char *) (tok + n);
@@ -215,23 +223,94 @@ json_t * hfx__json_pointer_get(json_t * doc, const char * pointer) {
 }
 
 //
+// Limits
+//
+
+/* What is left of the patch's allowance of values (HFX_PATCH_VALUES_MAX). */
+struct budget {
+    size_t values_left;
+};
+
+/* Nesting depth of v (0 for a scalar, 1 + its deepest child for a container), walking v as a tree
+ * and charging every node to b. Stops, returning max_depth + 1, as soon as v is deeper than
+ * max_depth or b runs out (*out_of_values is then set). */
+static size_t measure(const json_t * v, size_t max_depth, struct budget * b, bool * out_of_values) {
+    if (b->values_left == 0) {
+        *out_of_values = true;
+        return max_depth + 1;
+    }
+    b->values_left--;
+    if (!json_is_object(v) && !json_is_array(v)) {
+        return 0;
+    }
+    if (max_depth == 0) {
+        return 1;
+    }
+    size_t deepest = 0;
+    if (json_is_object(v)) {
+        const char * key;
+        json_t *     child;
+        json_object_foreach((json_t *) v, key, child) {
+            size_t d = measure(child, max_depth - 1, b, out_of_values);
+            deepest  = d > deepest ? d : deepest;
+            if (deepest > max_depth - 1) {
+                break;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < json_array_size(v) && deepest <= max_depth - 1; i++) {
+            size_t d = measure(json_array_get(v, i), max_depth - 1, b, out_of_values);
+            deepest  = d > deepest ? d : deepest;
+        }
+    }
+    return 1 + deepest;
+}
+
+/* The error, if value placed below n_tokens containers would break a limit. */
+static enum hfx_status check_limits(const json_t * value, size_t n_tokens, struct budget * b, struct hfx_error * err,
+                                    size_t k, const char * op);
+
+//
 // Messages
 //
 
+struct bounded_text {
+    char * buf;
+    size_t size, len;
+    bool   cut;
+};
 
-/* Compact JSON of v, cut to fit in buf with "..." when long. */
+/* json_dump_callback's sink: stops the dump (returns -1) once the buffer is full. */
+static int bounded_put(const char * s, size_t n, void * data) {
+    struct bounded_text * t    = data;
+    size_t                room = t->size - 1 - t->len;
+    size_t                take = n < room ? n : room;
+    memcpy(t->buf + t->len, s, take);
+    t->len += take;
+    t->buf[t->len] = '\0';
+    if (take < n) {
+        t->cut = true;
+        return -1;
+    }
+    return 0;
+}
+
+/* Compact JSON of v, cut to fit in buf with "..." when long. The dump stops when buf is full, so a
+ * huge or deeply nested value costs no more than the text it shows. */
 static void describe_value(const json_t * v, char * buf, size_t size) {
-    char * s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-    if (!s) {
+    if (size < 8) {
+        buf[0] = '\0';
+        return;
+    }
+    struct bounded_text t = { buf, size, 0, false };
+    buf[0]                = '\0';
+    if (json_dump_callback(v, bounded_put, &t, JSON_ENCODE_ANY | JSON_COMPACT) != 0 && !t.cut) {
         snprintf(buf, size, "(%s)", hfx__json_type_name(v));
         return;
     }
-    if (strlen(s) < size) {
-        snprintf(buf, size, "%s", s);
-    } else if (size > 4) {
-        snprintf(buf, size, "%.*s...", (int) (size - 4), s);
+    if (t.cut) {
+        memcpy(buf + size - 4, "...", 4);
     }
-    free(s);
 }
 
 /* Length of the first n tokens of the raw pointer string s (so "%.*s" prints that prefix). */
@@ -302,7 +381,10 @@ static enum hfx_status missing(struct hfx_error * err, size_t k, const char * op
 // Equality as Python's == on decoded JSON
 //
 
-static bool values_equal(const json_t * a, const json_t * b) {
+static bool values_equal_at(const json_t * a, const json_t * b, size_t depth) {
+    if (depth > HFX_JSON_DEPTH_MAX) {
+        return false; /* trees hfx holds never nest this deep (see Limits) */
+    }
     if (json_is_number(a) && json_is_number(b)) {
         if (json_is_integer(a) && json_is_integer(b)) {
             return json_integer_value(a) == json_integer_value(b);
@@ -321,7 +403,7 @@ static bool values_equal(const json_t * a, const json_t * b) {
         json_t *     va;
         json_object_foreach((json_t *) a, key, va) {
             json_t * vb = json_object_get(b, key);
-            if (!vb || !values_equal(va, vb)) {
+            if (!vb || !values_equal_at(va, vb, depth + 1)) {
                 return false;
             }
         }
@@ -333,7 +415,7 @@ static bool values_equal(const json_t * a, const json_t * b) {
             return false;
         }
         for (size_t i = 0; i < n; i++) {
-            if (!values_equal(json_array_get(a, i), json_array_get(b, i))) {
+            if (!values_equal_at(json_array_get(a, i), json_array_get(b, i), depth + 1)) {
                 return false;
             }
         }
@@ -345,6 +427,10 @@ static bool values_equal(const json_t * a, const json_t * b) {
     default:
         return true; /* true, false, null: same type is enough */
     }
+}
+
+static bool values_equal(const json_t * a, const json_t * b) {
+    return values_equal_at(a, b, 0);
 }
 
 bool hfx__json_equal(const json_t * a, const json_t * b) {
@@ -393,7 +479,7 @@ static enum hfx_status do_add(json_t ** root, const struct json_ptr * p, const c
                            n, n == 1 ? "" : "s");
         }
         if (json_array_insert_new(parent, idx, value) != 0) {
-            return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory applying a patch");
+            return HFX_ERR_ALLOC; /* apply_op words the message */
         }
         return HFX_OK;
     }
@@ -516,8 +602,24 @@ enum hfx_status hfx__json_patch_check(const json_t * patch, struct hfx_error * e
     return HFX_OK;
 }
 
+static enum hfx_status check_limits(const json_t * value, size_t n_tokens, struct budget * b, struct hfx_error * err,
+                                    size_t k, const char * op) {
+    if (n_tokens >= HFX_JSON_DEPTH_MAX && (json_is_object(value) || json_is_array(value))) {
+        return op_fail(err, k, op, "the result would nest deeper than %d levels", HFX_JSON_DEPTH_MAX);
+    }
+    size_t room = n_tokens >= HFX_JSON_DEPTH_MAX ? 0 : HFX_JSON_DEPTH_MAX - n_tokens;
+    bool   out  = false;
+    if (measure(value, room, b, &out) > room) {
+        return out ? op_fail(err, k, op, "the patch places more than %zu JSON values (hfx's limit for one patch)",
+                             (size_t) HFX_PATCH_VALUES_MAX)
+                   : op_fail(err, k, op, "the result would nest deeper than %d levels", HFX_JSON_DEPTH_MAX);
+    }
+    return HFX_OK;
+}
+
 /* Applies operation k to *root in place. */
-static enum hfx_status apply_op(json_t ** root, const json_t * op, size_t k, struct hfx_error * err) {
+static enum hfx_status apply_op(json_t ** root, const json_t * op, size_t k, struct budget * b,
+                                struct hfx_error * err) {
     enum op_kind    kind;
     const char *    path, * from;
     enum hfx_status st = check_op(op, k, &kind, &path, &from, err);
@@ -529,14 +631,17 @@ static enum hfx_status apply_op(json_t ** root, const json_t * op, size_t k, str
     const char *    why = NULL;
     if (!ptr_parse(path, &p, &why) || (from && !ptr_parse(from, &f, &why))) {
         ptr_free(&p);
-        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory applying a patch");
+        /* check_op parsed both, so only the allocation of the token table can fail here */
+        return hfx__error_oom(err, "the tokens of a JSON pointer", strlen(path) + (from ? strlen(from) : 0) + 64);
     }
     json_t * value = json_object_get(op, "value");
     size_t   fail  = 0;
     switch (kind) {
     case OP_ADD:
         /* The patch's value is shared, not copied: the patch holds a reference (copy-on-write). */
-        st = do_add(root, &p, path, json_incref(value), err, k, name);
+        if ((st = check_limits(value, p.n, b, err, k, name)) == HFX_OK) {
+            st = do_add(root, &p, path, json_incref(value), err, k, name);
+        }
         break;
     case OP_REMOVE:
         st = do_remove(root, &p, path, err, k, name);
@@ -545,6 +650,8 @@ static enum hfx_status apply_op(json_t ** root, const json_t * op, size_t k, str
         json_t * target = walk(*root, &p, p.n, &fail);
         if (!target) {
             st = missing(err, k, name, *root, &p, path, fail);
+        } else if ((st = check_limits(value, p.n, b, err, k, name)) != HFX_OK) {
+            break;
         } else if (p.n == 0) {
             json_decref(*root);
             *root = json_incref(value);
@@ -568,6 +675,8 @@ static enum hfx_status apply_op(json_t ** root, const json_t * op, size_t k, str
             st = missing(err, k, name, *root, &f, from, fail);
         } else if (is_proper_prefix(&f, &p)) {
             st = op_fail(err, k, name, "cannot move %s into its own child %s", from, path);
+        } else if ((st = check_limits(src, p.n, b, err, k, name)) != HFX_OK) {
+            break;
         } else {
             json_incref(src); /* before do_remove and walk_own, which may release the tree's reference */
             st = f.n == 0 ? HFX_OK : do_remove(root, &f, from, err, k, name);
@@ -583,6 +692,8 @@ static enum hfx_status apply_op(json_t ** root, const json_t * op, size_t k, str
         json_t * src = walk(*root, &f, f.n, &fail);
         if (!src) {
             st = missing(err, k, name, *root, &f, from, fail);
+        } else if ((st = check_limits(src, p.n, b, err, k, name)) != HFX_OK) {
+            break;
         } else {
             /* Shared, not copied: a later change to either place copies what it changes first. The
              * reference is taken before do_add's walk_own, which may replace src's parent. */
@@ -604,7 +715,13 @@ static enum hfx_status apply_op(json_t ** root, const json_t * op, size_t k, str
     }
     }
     if (st == HFX_ERR_ALLOC) {
-        hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory applying a patch");
+        /* walk_own's shallow copies, or a container growing by one member */
+        char ptr[32];
+        snprintf(ptr, sizeof ptr, "/%zu", k);
+        hfx__error(err, HFX_ERR_ALLOC, ptr,
+                   "out of memory in %s at %s: copying the containers on the path (copy-on-write, one pointer "
+                   "per member) or adding a member",
+                   name, path[0] ? path : "\"\"");
     }
     ptr_free(&p);
     ptr_free(&f);
@@ -619,9 +736,10 @@ enum hfx_status hfx__json_patch_apply(json_t ** doc, const json_t * patch, struc
         return hfx__json_patch_check(patch, err);
     }
     /* The working copy shares *doc; the first change copies the root (see the top of the file). */
-    json_t * work = json_incref(*doc);
+    json_t *      work   = json_incref(*doc);
+    struct budget budget = { HFX_PATCH_VALUES_MAX };
     for (size_t k = 0; k < json_array_size(patch); k++) {
-        enum hfx_status st = apply_op(&work, json_array_get(patch, k), k, err);
+        enum hfx_status st = apply_op(&work, json_array_get(patch, k), k, &budget, err);
         if (st != HFX_OK) {
             json_decref(work);
             return st;

@@ -9,7 +9,11 @@
  * with md5/sha256 of json.dumps(workspace, sort_keys=True, separators=(',', ':')), a digest that
  * depends on Python's float formatting. hfx applies a patch to whatever workspace it is given.
  * A patch value given as a string (the schema allows numbers or strings) is reported as its numeric
- * value when the whole string is a number, NaN otherwise.
+ * value when the whole string is a number, NaN otherwise; hfx_patchset_patch_value_string gives its
+ * text, which is what the CLI prints.
+ * Uniqueness of names and of value tuples is checked with hash tables (jansson objects keyed by the
+ * name, resp. by a canonical text of the tuple), so that a patchset of 10,000 patches loads in
+ * linear time.
  */
 #include "spec/spec.h"
 
@@ -293,9 +297,40 @@ static double value_number(const json_t * v) {
     return end != s && *end == '\0' ? x : NAN;
 }
 
-/* Two value tuples equal as Python tuples of JSON values: numbers by value, strings by text. */
-static bool values_equal(const json_t * a, const json_t * b) {
-    return hfx__json_equal(a, b);
+/* A text that two value tuples share exactly when they are equal as Python tuples of JSON values:
+ * numbers by value (1 == 1.0, an integer beyond 2^53 only equal to itself, as in Python), strings by
+ * their bytes (length-prefixed, so no separator is ambiguous), a string never equal to a number.
+ * Written into *buf (grown with realloc, *cap bytes), its length in *len; false when out of memory. */
+static bool values_key(const json_t * values, char ** buf, size_t * cap, size_t * len) {
+    *len = 0;
+    for (size_t i = 0; i < json_array_size(values); i++) {
+        const json_t * v   = json_array_get(values, i);
+        const char *   str = json_is_string(v) ? json_string_value(v) : "";
+        size_t         n   = json_is_string(v) ? json_string_length(v) : 0;
+        char           head[48];
+        if (json_is_string(v)) {
+            snprintf(head, sizeof head, "s%zu:", n);
+        } else if (json_is_integer(v) && (json_int_t) (double) json_integer_value(v) != json_integer_value(v)) {
+            snprintf(head, sizeof head, "i%" JSON_INTEGER_FORMAT ";", json_integer_value(v));
+        } else {
+            double x = json_number_value(v);
+            snprintf(head, sizeof head, "n%.17g;", x == 0 ? 0.0 : x); /* -0.0 == 0.0 */
+        }
+        size_t nh = strlen(head), need = *len + nh + n;
+        if (need > *cap) {
+            size_t bigger = need > 2 * *cap ? need : 2 * *cap;
+            char * grown  = realloc(*buf, bigger);
+            if (!grown) {
+                return false;
+            }
+            *buf = grown;
+            *cap = bigger;
+        }
+        memcpy(*buf + *len, head, nh);
+        memcpy(*buf + *len + nh, str, n);
+        *len += nh + n;
+    }
+    return true;
 }
 
 void hfx_patchset_free(hfx_patchset_t ps) {
@@ -325,9 +360,14 @@ static enum hfx_status build(struct hfx_patchset * ps, struct hfx_error * err) {
     ps->patches      = calloc(ps->n_patches, sizeof *ps->patches);
     ps->values_all   = calloc(ps->n_patches * ps->n_labels + 1, sizeof *ps->values_all);
     json_t * names   = json_object();
-    if (!ps->labels || !ps->patches || !ps->values_all || !names) {
+    json_t * tuples  = json_object(); /* canonical text of a patch's values -> its index */
+    char *   key     = NULL;
+    size_t   key_cap = 0;
+    if (!ps->labels || !ps->patches || !ps->values_all || !names || !tuples) {
         json_decref(names);
-        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory loading a patchset");
+        json_decref(tuples);
+        return hfx__error_oom(err, "the patch table of a patchset",
+                              ps->n_patches * (sizeof *ps->patches + (ps->n_labels + 1) * sizeof(double)));
     }
     for (size_t l = 0; l < ps->n_labels; l++) {
         ps->labels[l] = json_string_value(json_array_get(labels, l));
@@ -351,44 +391,46 @@ static enum hfx_status build(struct hfx_patchset * ps, struct hfx_error * err) {
             st = ps_error(err, ptr, "duplicate patch name '%s' (also /patches/%lld)", p->name,
                           (long long) json_integer_value(prev));
         } else if (json_object_set_new(names, p->name, json_integer((json_int_t) i)) != 0) {
-            st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory loading a patchset");
+            st = hfx__error_oom(err, "the table of patch names", (i + 1) * (sizeof(json_t *) + strlen(p->name) + 32));
         }
-    }
-    json_decref(names);
-    /* pyhf also refuses two patches with equal values. Quadratic, but patchsets hold at most a few
-     * thousand patches and this runs once per load. */
-    for (size_t i = 0; i < ps->n_patches && st == HFX_OK; i++) {
-        json_t * vi = json_object_get(json_object_get(json_array_get(patches, i), "metadata"), "values");
-        for (size_t j = 0; j < i; j++) {
-            json_t * vj = json_object_get(json_object_get(json_array_get(patches, j), "metadata"), "values");
-            if (values_equal(vi, vj)) {
-                char ptr[128];
+        /* pyhf also refuses two patches with equal values */
+        size_t klen = 0;
+        if (st == HFX_OK && !values_key(values, &key, &key_cap, &klen)) {
+            st = hfx__error_oom(err, "the key of a patch's values", key_cap * 2 + 64);
+        } else if (st == HFX_OK) {
+            json_t * seen = json_object_getn(tuples, key ? key : "", klen);
+            if (seen) {
                 hfx__format(ptr, sizeof ptr, "/patches/%zu/metadata/values", i);
-                st = ps_error(err, ptr, "patches '%s' and '%s' have the same values", ps->patches[j].name,
-                              ps->patches[i].name);
-                break;
+                st = ps_error(err, ptr, "patches '%s' and '%s' have the same values",
+                              ps->patches[json_integer_value(seen)].name, p->name);
+            } else if (json_object_setn_new_nocheck(tuples, key ? key : "", klen, json_integer((json_int_t) i)) != 0) {
+                st = hfx__error_oom(err, "the table of patch values", (i + 1) * (sizeof(json_t *) + klen + 32));
             }
         }
     }
+    json_decref(names);
+    json_decref(tuples);
+    free(key);
     return st;
 }
 
-enum hfx_status hfx_patchset_load(const char * path, hfx_patchset_t * out, struct hfx_error * err) {
-    if (!path || !out) {
-        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_patchset_load: NULL argument");
+enum hfx_status hfx__patchset_from_json(json_t * root, const char * source, hfx_patchset_t * out,
+                                        struct hfx_error * err) {
+    if (!root || !source || !out) {
+        json_decref(root);
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx__patchset_from_json: NULL argument");
     }
-    *out                     = NULL;
-    struct hfx_error     tmp = { 0 };
-    struct hfx_patchset * ps = calloc(1, sizeof *ps);
-    enum hfx_status      st  = HFX_OK;
-    if (!ps || !(ps->source = malloc(strlen(path) + 1))) {
-        st = hfx__error(&tmp, HFX_ERR_ALLOC, NULL, "out of memory loading a patchset");
+    *out                      = NULL;
+    struct hfx_error      tmp = { 0 };
+    struct hfx_patchset * ps  = calloc(1, sizeof *ps);
+    enum hfx_status       st  = HFX_OK;
+    if (!ps || !(ps->source = malloc(strlen(source) + 1))) {
+        json_decref(root);
+        st = hfx__error_oom(&tmp, "a patchset", sizeof *ps + strlen(source) + 1);
     } else {
-        memcpy(ps->source, path, strlen(path) + 1);
-        st = hfx__json_load_file(path, &ps->root, &tmp);
-    }
-    if (st == HFX_OK) {
-        st = check_patchset(ps->root, &tmp);
+        memcpy(ps->source, source, strlen(source) + 1);
+        ps->root = root;
+        st       = check_patchset(ps->root, &tmp);
     }
     if (st == HFX_OK) {
         st = build(ps, &tmp);
@@ -397,12 +439,22 @@ enum hfx_status hfx_patchset_load(const char * path, hfx_patchset_t * out, struc
         hfx_patchset_free(ps);
         if (err) {
             *err = tmp;
-            hfx__format(err->source, sizeof err->source, "%s", path);
+            hfx__format(err->source, sizeof err->source, "%s", source);
         }
         return st;
     }
     *out = ps;
     return HFX_OK;
+}
+
+enum hfx_status hfx_patchset_load(const char * path, hfx_patchset_t * out, struct hfx_error * err) {
+    if (!path || !out) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_patchset_load: NULL argument");
+    }
+    *out            = NULL;
+    json_t *        root = NULL;
+    enum hfx_status st   = hfx__json_load_file(path, &root, err);
+    return st == HFX_OK ? hfx__patchset_from_json(root, path, out, err) : st;
 }
 
 //
@@ -427,6 +479,15 @@ const char * hfx_patchset_patch_name(hfx_patchset_t ps, size_t i) {
 
 const double * hfx_patchset_patch_values(hfx_patchset_t ps, size_t i) {
     return ps && i < ps->n_patches ? ps->patches[i].values : NULL;
+}
+
+const char * hfx_patchset_patch_value_string(hfx_patchset_t ps, size_t i, size_t k) {
+    if (!ps || i >= ps->n_patches || k >= ps->n_labels) {
+        return NULL;
+    }
+    json_t * entry  = json_array_get(json_object_get(ps->root, "patches"), i);
+    json_t * values = json_object_get(json_object_get(entry, "metadata"), "values");
+    return json_string_value(json_array_get(values, k)); /* NULL for a number */
 }
 
 const char * hfx_patchset_metadata(hfx_patchset_t ps, const char * key) {
@@ -534,7 +595,12 @@ enum hfx_status hfx_patchset_apply(hfx_patchset_t ps, size_t i, hfx_workspace_t 
     }
     struct hfx_error tmp = { 0 };
     enum hfx_status  st  = hfx__json_patch_apply(&ws->root, ps->patches[i].ops, &tmp);
-    if (st != HFX_OK && err) {
+    if (st == HFX_OK) {
+        char what[sizeof tmp.source];
+        hfx__format(what, sizeof what, "%s, patch '%s'", ps->source, ps->patches[i].name);
+        return hfx__workspace_note_patch(ws, what, err);
+    }
+    if (err) {
         hfx__error_clear(err);
         err->code = tmp.code;
         hfx__format(err->source, sizeof err->source, "%s", ps->source);

@@ -533,7 +533,8 @@ struct name_slot {
 
 struct name_table {
     struct name_slot * slots;
-    size_t             cap, n; /* cap a power of two (or 0) */
+    size_t             cap, n;       /* cap a power of two (or 0) */
+    size_t             failed_bytes; /* the size of a growth that failed, for the message */
 };
 
 enum {
@@ -577,9 +578,10 @@ static bool name_put(struct name_table * t, const char * name, size_t tag, size_
         size_t             cap   = t->cap ? 2 * t->cap : 256;
         struct name_slot * slots = calloc(cap, sizeof *slots);
         if (!slots) {
+            t->failed_bytes = cap * sizeof *slots;
             return false;
         }
-        struct name_table bigger = { slots, cap, t->n };
+        struct name_table bigger = { slots, cap, t->n, 0 };
         for (size_t i = 0; i < t->cap; i++) {
             if (t->slots[i].name) {
                 *name_slot(&bigger, t->slots[i].name, t->slots[i].tag, t->slots[i].hash) = t->slots[i];
@@ -607,8 +609,16 @@ struct builder {
     size_t             sample_id;
 };
 
+/* Which allocation failed: the name table's or the arena's (the only two that oom() follows). */
 static enum hfx_status oom(struct builder * b) {
-    return hfx__error(b->err, HFX_ERR_ALLOC, NULL, "out of memory building the workspace spec");
+    if (b->err->code == HFX_ERR_ALLOC && b->err->msg[0]) {
+        return HFX_ERR_ALLOC; /* worded already, where the failure was */
+    }
+    if (b->names.failed_bytes) {
+        return hfx__error_oom(b->err, "the table of names (channels, samples, modifiers)", b->names.failed_bytes);
+    }
+    return hfx__error_oom(b->err, "the workspace spec (its numbers, names and pointers)",
+                          hfx__arena_failed_bytes(&b->spec->arena));
 }
 
 /* base + middle + the decimal digits of i, in the arena: the JSON pointers of spec nodes, which
@@ -707,7 +717,7 @@ static enum hfx_status register_modifier(struct builder * b, const struct hfx_sp
             size_t             cap  = b->cap_uses ? 2 * b->cap_uses : 64;
             struct first_use * uses = realloc(b->uses, cap * sizeof *uses);
             if (!uses) {
-                return oom(b);
+                return hfx__error_oom(b->err, "the table of modifier names", cap * sizeof *uses);
             }
             b->uses     = uses;
             b->cap_uses = cap;

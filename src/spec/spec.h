@@ -13,18 +13,42 @@
 
 #include <jansson.h>
 
+/* The parser's depth limit is the one patches keep (json-patch.c), so every tree hfx holds, read or
+ * built, nests at most HFX_JSON_DEPTH_MAX deep and every recursive walk of one is bounded by it. */
+#ifndef __cplusplus /* the CUDA backend's C++ includes this header too */
+_Static_assert(HFX_JSON_DEPTH_MAX == JSON_PARSER_MAX_DEPTH, "hfx.h's depth limit must be jansson's parser limit");
+#endif
+
 struct hfx_workspace {
     json_t * root;     /* owned */
-    char *   source;   /* file name for messages, malloc'd */
+    char *   file;     /* the file it was read from, malloc'd */
+    char *   source;   /* for messages: file, then "file (patched by ...)" once patched; malloc'd */
 };
 
-/* Reads a JSON file (".gz" is gunzipped); malformed JSON gives HFX_ERR_JSON with line and column.
- * Numbers that overflow a double are errors. *out is a new reference. */
+/* Reads a JSON document (gzip-compressed content, recognised by its magic bytes, is gunzipped; see
+ * json-load.c for what is refused); malformed JSON gives HFX_ERR_JSON with line and column. Numbers
+ * that overflow a double are errors. *out is a new reference. err->source is the file name, or name. */
 enum hfx_status hfx__json_load_file(const char * path, json_t ** out, struct hfx_error * err);
+enum hfx_status hfx__json_load_fd(int fd, const char * name, json_t ** out, struct hfx_error * err);
+enum hfx_status hfx__json_load_buffer(const void * data, size_t len, const char * name, json_t ** out,
+                                      struct hfx_error * err);
 enum hfx_status hfx__json_load_string(const char * text, const char * name, json_t ** out, struct hfx_error * err);
+/* hfx__json_load_file with a smaller size limit than HFX_INPUT_BYTES_MAX (for tests). */
+enum hfx_status hfx__json_load_file_limit(const char * path, size_t limit, json_t ** out, struct hfx_error * err);
+
+/* Records that ws was patched by what (a file name, "ps.json, patch 'p1'"): ws->source becomes
+ * "file (patched by what)", or gains ", what". */
+enum hfx_status hfx__workspace_note_patch(hfx_workspace_t ws, const char * what, struct hfx_error * err);
+
+/* A patchset from a parsed document (consumed: its reference passes to *out, also on failure);
+ * source names it in messages. hfx_patchset_load reads the file and calls this. */
+enum hfx_status hfx__patchset_from_json(json_t * root, const char * source, hfx_patchset_t * out,
+                                        struct hfx_error * err);
 
 /* RFC 6902: applies every operation of patch (an array) to *doc, atomically: on failure *doc is
- * unchanged. *doc may be replaced (a patch at path ""). Errors (HFX_ERR_PATCH) name the operation as
+ * unchanged. *doc may be replaced (a patch at path ""). The result nests at most HFX_JSON_DEPTH_MAX
+ * deep and the patch inserts at most HFX_PATCH_VALUES_MAX values (counting shared nodes each time
+ * they are reached), or the operation that would break a limit fails. Errors (HFX_ERR_PATCH) name the operation as
  * "/<op index>" in err->pointer and the path in msg, e.g. pointer "/3", msg
  * "test failed: value at /channels/0/name is \"SR\", expected \"CR\"". err->source is not set (the caller knows the patch file). */
 enum hfx_status hfx__json_patch_apply(json_t ** doc, const json_t * patch, struct hfx_error * err);

@@ -1,7 +1,9 @@
 /*
  * workspace.c -- the public hfx_workspace_* functions: load, copy, patch, dump.
  *
- * A workspace is only a jansson tree plus the name of the file it came from. Trees are shared
+ * A workspace is only a jansson tree plus the name of the file it came from and of the patches
+ * applied to it: errors found after patching name them, "bkg.json (patched by sig.patch.json)", since
+ * the culprit may be in either. Trees are shared
  * between copies and changed only copy-on-write (the rule is written at the top of json-patch.c):
  * copying is one reference, freeing one json_decref(). Loading checks that the
  * text is JSON and nothing more: pyhf validates after patching, and so do we (hfx_model_create calls
@@ -38,18 +40,40 @@ static enum hfx_status fresh_error(struct hfx_error * err, enum hfx_status code,
     return hfx__error(err, code, NULL, "%s", msg);
 }
 
-static enum hfx_status wrap(json_t * root, const char * source, hfx_workspace_t * out, struct hfx_error * err) {
-    struct hfx_workspace * ws = malloc(sizeof *ws);
+/* A new workspace around root (consumed), read from file, named source in messages. */
+static enum hfx_status wrap(json_t * root, const char * file, const char * source, hfx_workspace_t * out,
+                            struct hfx_error * err) {
+    struct hfx_workspace * ws  = malloc(sizeof *ws);
+    char *                 f   = dup_string(file);
     char *                 src = dup_string(source);
-    if (!ws || !src) {
+    if (!ws || !f || !src) {
         free(ws);
+        free(f);
         free(src);
         json_decref(root);
-        return fresh_error(err, HFX_ERR_ALLOC, "out of memory loading a workspace");
+        return hfx__error_oom(err, "a workspace handle", sizeof *ws + strlen(file) + strlen(source) + 2);
     }
     ws->root   = root;
+    ws->file   = f;
     ws->source = src;
     *out       = ws;
+    return HFX_OK;
+}
+
+enum hfx_status hfx__workspace_note_patch(hfx_workspace_t ws, const char * what, struct hfx_error * err) {
+    bool   first = strcmp(ws->source, ws->file) == 0;
+    size_t n     = strlen(ws->source) + strlen(what) + sizeof " (patched by )";
+    char * s     = malloc(n);
+    if (!s) {
+        return hfx__error_oom(err, "the name of a patched workspace", n);
+    }
+    if (first) {
+        snprintf(s, n, "%s (patched by %s)", ws->file, what);
+    } else { /* "file (patched by a, b)": the closing parenthesis moves to the end */
+        snprintf(s, n, "%.*s, %s)", (int) (strlen(ws->source) - 1), ws->source, what);
+    }
+    free(ws->source);
+    ws->source = s;
     return HFX_OK;
 }
 
@@ -60,7 +84,18 @@ enum hfx_status hfx_workspace_load(const char * path, hfx_workspace_t * out, str
     *out = NULL;
     json_t *        root = NULL;
     enum hfx_status st   = hfx__json_load_file(path, &root, err);
-    return st == HFX_OK ? wrap(root, path, out, err) : st;
+    return st == HFX_OK ? wrap(root, path, path, out, err) : st;
+}
+
+enum hfx_status hfx_workspace_load_fd(int fd, const char * name, hfx_workspace_t * out, struct hfx_error * err) {
+    if (!out) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_load_fd: NULL argument");
+    }
+    *out            = NULL;
+    name            = name ? name : "<fd>";
+    json_t *        root = NULL;
+    enum hfx_status st   = hfx__json_load_fd(fd, name, &root, err);
+    return st == HFX_OK ? wrap(root, name, name, out, err) : st;
 }
 
 enum hfx_status hfx_workspace_load_string(const char * json, const char * name, hfx_workspace_t * out,
@@ -71,7 +106,7 @@ enum hfx_status hfx_workspace_load_string(const char * json, const char * name, 
     *out = NULL;
     json_t *        root = NULL;
     enum hfx_status st   = hfx__json_load_string(json, name, &root, err);
-    return st == HFX_OK ? wrap(root, name ? name : "<string>", out, err) : st;
+    return st == HFX_OK ? wrap(root, name ? name : "<string>", name ? name : "<string>", out, err) : st;
 }
 
 enum hfx_status hfx_workspace_copy(hfx_workspace_t ws, hfx_workspace_t * out, struct hfx_error * err) {
@@ -81,12 +116,13 @@ enum hfx_status hfx_workspace_copy(hfx_workspace_t ws, hfx_workspace_t * out, st
     *out = NULL;
     /* The copy shares the whole tree; patches copy what they change (copy-on-write, see json-patch.c),
      * so neither workspace ever sees the other's changes, whichever thread makes them. */
-    return wrap(json_incref(ws->root), ws->source, out, err);
+    return wrap(json_incref(ws->root), ws->file, ws->source, out, err);
 }
 
 void hfx_workspace_free(hfx_workspace_t ws) {
     if (ws) {
         json_decref(ws->root);
+        free(ws->file);
         free(ws->source);
         free(ws);
     }
@@ -104,7 +140,7 @@ enum hfx_status hfx_workspace_apply_patch_file(hfx_workspace_t ws, const char * 
     struct hfx_error tmp = { 0 };
     st                   = hfx__json_patch_apply(&ws->root, patch, &tmp);
     json_decref(patch);
-    return st == HFX_OK ? HFX_OK : fail(err, &tmp, path);
+    return st == HFX_OK ? hfx__workspace_note_patch(ws, path, err) : fail(err, &tmp, path);
 }
 
 enum hfx_status hfx_workspace_apply_patch_string(hfx_workspace_t ws, const char * json, const char * name,
@@ -120,7 +156,19 @@ enum hfx_status hfx_workspace_apply_patch_string(hfx_workspace_t ws, const char 
     struct hfx_error tmp = { 0 };
     st                   = hfx__json_patch_apply(&ws->root, patch, &tmp);
     json_decref(patch);
-    return st == HFX_OK ? HFX_OK : fail(err, &tmp, name ? name : "<string>");
+    return st == HFX_OK ? hfx__workspace_note_patch(ws, name ? name : "<string>", err)
+                        : fail(err, &tmp, name ? name : "<string>");
+}
+
+enum hfx_status hfx_workspace_validate(hfx_workspace_t ws, struct hfx_error * err) {
+    if (!ws) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_validate: NULL argument");
+    }
+    struct hfx_spec spec;
+    memset(&spec, 0, sizeof spec);
+    enum hfx_status st = hfx__spec_build(ws->root, ws->source, &spec, err);
+    hfx__spec_free(&spec);
+    return st;
 }
 
 enum hfx_status hfx_workspace_dump(hfx_workspace_t ws, char ** out_json, struct hfx_error * err) {
@@ -130,7 +178,7 @@ enum hfx_status hfx_workspace_dump(hfx_workspace_t ws, char ** out_json, struct 
     /* 17 significant digits: every double survives the round trip. */
     *out_json = json_dumps(ws->root, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
     if (!*out_json) {
-        return fresh_error(err, HFX_ERR_ALLOC, "out of memory serialising a workspace");
+        return fresh_error(err, HFX_ERR_ALLOC, "out of memory serialising a workspace to JSON text");
     }
     return HFX_OK;
 }

@@ -17,12 +17,27 @@ const struct cli_opt cli_help_table[] = {
     {0, NULL, NULL, NULL, NULL},
 };
 
+/* An error is one line: control characters (a newline in a sample name) are escaped as the
+ * library escapes them, by formatting the text as the message of a report. */
+static void print_line(const char * prefix, const char * fmt, va_list ap) {
+    struct hfx_error e = {0};
+    char             line[sizeof e.msg + 64];
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    e.code = HFX_ERR_ARG;
+    fprintf(stderr, "%s%s\n", prefix, hfx_error_format(&e, line, sizeof line));
+}
+
 void cli_error(const char * fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fputs("hfx: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_line("hfx: error: ", fmt, ap);
+    va_end(ap);
+}
+
+void cli_warning(const char * fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    print_line("hfx: warning: ", fmt, ap);
     va_end(ap);
 }
 

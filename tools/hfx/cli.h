@@ -17,8 +17,10 @@
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
-/* Prints "hfx: error: <formatted message>" on stderr. */
+/* Prints "hfx: error: <formatted message>" (resp. "hfx: warning: ...") as one line on stderr:
+ * control characters in the message are escaped (\n, \t, \xHH). */
 void cli_error(const char * fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warning(const char * fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the library error (hfx_error_format, or the status text when err has no message). */
 void cli_error_hfx(enum hfx_status st, const struct hfx_error * err);
 /* A usage error about command cmd: prints the message and a pointer to "hfx CMD --help"; returns 2. */

@@ -27,7 +27,7 @@ static const struct cli_command EVAL = {
     "Evaluates twice_nll = -2 log L on the observed data at the given parameters and prints\n"
     "{\"twice_nll\": x} (plus \"gradient\": {set: value or [values]} with --grad).\n"
     "--pars is an object {set name: number or [numbers]}, e.g. '{\"mu\": 0.5, \"uncorr_bkguncrt\": [1.1, 0.9]}';\n"
-    "sets not listed take their init values.",
+    "sets not listed take their init values. Values outside a parameter's bounds are errors.",
     EVAL_TABLES,
     EVAL_POS,
     false,
@@ -126,7 +126,7 @@ static int evaluate(const struct session * s, const double * pars, bool want_gra
     double * grad = want_grad ? calloc(n ? n : 1, sizeof *grad) : NULL;
     double   v    = 0;
     if (want_grad && !grad) {
-        cli_error("out of memory");
+        cli_error("out of memory allocating the gradient (%zu values)", n);
         return CLI_FAIL;
     }
     struct hfx_error err = {0};
@@ -160,7 +160,10 @@ static int run_eval(const struct model_opts * mo, const struct eval_args * a, co
         double * pars = malloc((n ? n : 1) * sizeof *pars);
         rc            = pars ? fill_pars(s.model, obj, pars) : CLI_FAIL;
         if (!pars) {
-            cli_error("out of memory");
+            cli_error("out of memory allocating %zu parameter values", n);
+        }
+        if (rc == CLI_OK) { /* the inits were checked by session_open: only given values can be out */
+            rc = cli_check_in_bounds(s.model, pars, "--pars", false);
         }
         if (rc == CLI_OK) {
             rc = evaluate(&s, pars, a->grad, output);

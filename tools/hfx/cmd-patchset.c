@@ -38,8 +38,9 @@ static const struct cli_command PS_APPLY = {
     "patchset apply",
     "patchset apply BACKGROUND PATCHSET --name NAME [--output-file FILE]",
     "Applies patch NAME of PATCHSET to the background-only workspace and prints the patched\n"
-    "workspace as JSON (indent 4, sorted keys, as 'pyhf patchset apply'). BACKGROUND '-' reads\n"
-    "standard input.",
+    "workspace as JSON (indent 4, sorted keys, as 'pyhf patchset apply'). Both the background and\n"
+    "the result must be valid workspaces (pyhf's schema and hfx's model checks), or nothing is\n"
+    "printed. BACKGROUND '-' reads standard input.",
     PS_APPLY_TABLES,
     PS_APPLY_POS,
     false,
@@ -82,9 +83,14 @@ static json_t * patchset_json(hfx_patchset_t ps) {
     }
     json_t * patches = json_array();
     for (size_t i = 0; i < hfx_patchset_n_patches(ps); i++) {
-        json_t * p = json_object();
+        json_t * p      = json_object();
+        json_t * values = json_array();
+        for (size_t k = 0; k < hfx_patchset_n_labels(ps); k++) { /* as written: a number or a string */
+            const char * text = hfx_patchset_patch_value_string(ps, i, k);
+            json_array_append_new(values, text ? json_string(text) : jout_num(hfx_patchset_patch_values(ps, i)[k]));
+        }
         json_object_set_new(p, "name", json_string(hfx_patchset_patch_name(ps, i)));
-        json_object_set_new(p, "values", jout_array(hfx_patchset_patch_values(ps, i), hfx_patchset_n_labels(ps)));
+        json_object_set_new(p, "values", values);
         json_array_append_new(patches, p);
     }
     return json_pack("{s:o, s:o, s:o}", "metadata", meta, "labels", labels, "patches", patches);
@@ -112,7 +118,12 @@ static void print_patchset(hfx_patchset_t ps) {
     for (size_t i = 0; i < n; i++) {
         printf("%-*s", w, hfx_patchset_patch_name(ps, i));
         for (size_t k = 0; k < n_labels; k++) {
-            printf("  %12g", hfx_patchset_patch_values(ps, i)[k]);
+            const char * text = hfx_patchset_patch_value_string(ps, i, k);
+            if (text) {
+                printf("  %12s", text);
+            } else {
+                printf("  %12g", hfx_patchset_patch_values(ps, i)[k]);
+            }
         }
         printf("\n");
     }
@@ -147,11 +158,17 @@ static int patchset_inspect(int argc, char ** argv) {
 // apply
 //
 
-/* Prints the workspace as pyhf does (indent 4, sorted keys). */
+/* Validates the patched workspace (as pyhf's PatchSet.apply does, through Workspace(...)) and
+ * prints it as pyhf does (indent 4, sorted keys). */
 static int emit_workspace(hfx_workspace_t ws, const char * output) {
     char *           text = NULL;
     struct hfx_error err  = {0};
-    enum hfx_status  st   = hfx_workspace_dump(ws, &text, &err);
+    enum hfx_status  st   = hfx_workspace_validate(ws, &err);
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return CLI_FAIL;
+    }
+    st = hfx_workspace_dump(ws, &text, &err);
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
         return CLI_FAIL;

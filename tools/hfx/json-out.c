@@ -2,6 +2,11 @@
  * json-out.c -- a JSON writer over jansson values that prints exactly like Python's json.dumps
  * (indent=4, sort_keys=True for pretty output; default separators for compact lines), with floats
  * in Python repr form so that values round-trip.
+ *
+ * One difference from Python: output is strict JSON. Python writes NaN and Infinity as bare tokens
+ * that strict parsers (jq, JavaScript, Go, Rust) refuse; hfx writes null there and says so on stderr,
+ * naming the value ("hfx: warning: /CLs_exp/0 is NaN, written as null ..."). The writer recurses
+ * at most HFX_JSON_DEPTH_MAX levels, the bound every tree hfx reads or builds keeps.
  */
 #include "json-out.h"
 
@@ -11,15 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* jansson rejects non-finite reals: they travel as these marker strings and print bare. */
-static const char * const NONFINITE[] = {"\x01NaN", "\x01Infinity", "\x01-Infinity"};
+/* jansson rejects non-finite reals: they travel as these marker strings and print as null. A 0xff
+ * byte is never valid UTF-8, so no string read from JSON (jansson validates them) or made with
+ * json_string (which does too) can be mistaken for a marker. */
+static const char * const NONFINITE[] = {"\xffNaN", "\xffInfinity", "\xff-Infinity"};
 
 json_t * jout_num(double x) {
     if (isnan(x)) {
-        return json_string(NONFINITE[0]);
+        return json_string_nocheck(NONFINITE[0]);
     }
     if (isinf(x)) {
-        return json_string(NONFINITE[x > 0 ? 1 : 2]);
+        return json_string_nocheck(NONFINITE[x > 0 ? 1 : 2]);
     }
     return json_real(x);
 }
@@ -108,13 +115,17 @@ void jout_format_double(double x, char * buf, size_t size) {
     snprintf(buf, size, "%s%s", sign, body);
 }
 
-static void write_string(FILE * f, const char * s) {
+/* The marker index of s (a non-finite number), or -1 for a real string. */
+static int nonfinite_marker(const char * s) {
     for (size_t i = 0; i < sizeof NONFINITE / sizeof NONFINITE[0]; i++) {
         if (strcmp(s, NONFINITE[i]) == 0) {
-            fputs(s + 1, f);
-            return;
+            return (int) i;
         }
     }
+    return -1;
+}
+
+static void write_string(FILE * f, const char * s) {
     fputc('"', f);
     for (const unsigned char * p = (const unsigned char *) s; *p; p++) {
         switch (*p) {
@@ -136,23 +147,60 @@ static void write_string(FILE * f, const char * s) {
     fputc('"', f);
 }
 
-static void newline(FILE * f, int depth) {
-    fputc('\n', f);
+/* The writer's state: where it writes, how, and the JSON pointer of the value being written (for
+ * the warning about a non-finite number; cut at its buffer's size). */
+struct writer {
+    FILE * f;
+    bool   pretty;
+    char   path[512];
+    size_t len;
+};
+
+static void newline(struct writer * w, int depth) {
+    fputc('\n', w->f);
     for (int i = 0; i < depth * 4; i++) {
-        fputc(' ', f);
+        fputc(' ', w->f);
     }
 }
 
-static void write_value(FILE * f, const json_t * v, bool pretty, int depth);
+/* Appends "/token" to the path (RFC 6901 escapes); returns the old length, for path_pop. */
+static size_t path_push(struct writer * w, const char * key, size_t index) {
+    size_t old = w->len;
+    char   tok[32];
+    if (!key) {
+        snprintf(tok, sizeof tok, "%zu", index);
+        key = tok;
+    }
+    if (w->len + 1 < sizeof w->path) {
+        w->path[w->len++] = '/';
+    }
+    for (const char * c = key; *c && w->len + 2 < sizeof w->path; c++) {
+        if (*c == '~' || *c == '/') {
+            w->path[w->len++] = '~';
+            w->path[w->len++] = *c == '~' ? '0' : '1';
+        } else {
+            w->path[w->len++] = *c;
+        }
+    }
+    w->path[w->len] = '\0';
+    return old;
+}
+
+static void path_pop(struct writer * w, size_t old) {
+    w->len          = old;
+    w->path[w->len] = '\0';
+}
+
+static void write_value(struct writer * w, const json_t * v, int depth);
 
 static int cmp_str(const void * a, const void * b) {
     return strcmp(*(const char * const *) a, *(const char * const *) b);
 }
 
-static void write_object(FILE * f, const json_t * v, bool pretty, int depth) {
+static void write_object(struct writer * w, const json_t * v, int depth) {
     size_t n = json_object_size(v);
     if (n == 0) {
-        fputs("{}", f);
+        fputs("{}", w->f);
         return;
     }
     const char ** keys = malloc(n * sizeof *keys);
@@ -164,64 +212,81 @@ static void write_object(FILE * f, const json_t * v, bool pretty, int depth) {
             keys[k++] = key;
         }
     }
-    if (keys && pretty) {
+    if (keys && w->pretty) {
         qsort(keys, k, sizeof *keys, cmp_str);
     }
-    fputc('{', f);
+    fputc('{', w->f);
     for (size_t i = 0; i < k; i++) {
         if (i > 0) {
-            fputs(pretty ? "," : ", ", f);
+            fputs(w->pretty ? "," : ", ", w->f);
         }
-        if (pretty) {
-            newline(f, depth + 1);
+        if (w->pretty) {
+            newline(w, depth + 1);
         }
-        write_string(f, keys[i]);
-        fputs(": ", f);
-        write_value(f, json_object_get(v, keys[i]), pretty, depth + 1);
+        write_string(w->f, keys[i]);
+        fputs(": ", w->f);
+        size_t old = path_push(w, keys[i], 0);
+        write_value(w, json_object_get(v, keys[i]), depth + 1);
+        path_pop(w, old);
     }
-    if (pretty) {
-        newline(f, depth);
+    if (w->pretty) {
+        newline(w, depth);
     }
-    fputc('}', f);
+    fputc('}', w->f);
     free(keys);
 }
 
-static void write_array(FILE * f, const json_t * v, bool pretty, int depth) {
+static void write_array(struct writer * w, const json_t * v, int depth) {
     size_t n = json_array_size(v);
     if (n == 0) {
-        fputs("[]", f);
+        fputs("[]", w->f);
         return;
     }
-    fputc('[', f);
+    fputc('[', w->f);
     for (size_t i = 0; i < n; i++) {
         if (i > 0) {
-            fputs(pretty ? "," : ", ", f);
+            fputs(w->pretty ? "," : ", ", w->f);
         }
-        if (pretty) {
-            newline(f, depth + 1);
+        if (w->pretty) {
+            newline(w, depth + 1);
         }
-        write_value(f, json_array_get(v, i), pretty, depth + 1);
+        size_t old = path_push(w, NULL, i);
+        write_value(w, json_array_get(v, i), depth + 1);
+        path_pop(w, old);
     }
-    if (pretty) {
-        newline(f, depth);
+    if (w->pretty) {
+        newline(w, depth);
     }
-    fputc(']', f);
+    fputc(']', w->f);
 }
 
-static void write_value(FILE * f, const json_t * v, bool pretty, int depth) {
-    char buf[64];
+static void write_value(struct writer * w, const json_t * v, int depth) {
+    static const char * const what[] = {"NaN", "Infinity", "-Infinity"};
+    char                      buf[64];
+    int                       marker = json_is_string(v) ? nonfinite_marker(json_string_value(v)) : -1;
+    if (marker >= 0) {
+        fputs("null", w->f);
+        cli_warning("%s is %s, written as null (JSON has no NaN or Infinity)", w->len ? w->path : "the result",
+                    what[marker]);
+        return;
+    }
+    if (depth > HFX_JSON_DEPTH_MAX && (json_is_object(v) || json_is_array(v))) {
+        fputs("null", w->f); /* never happens: no tree hfx holds nests this deep */
+        cli_warning("%s nests deeper than %d levels, written as null", w->path, HFX_JSON_DEPTH_MAX);
+        return;
+    }
     switch (json_typeof(v)) {
-    case JSON_OBJECT: write_object(f, v, pretty, depth); break;
-    case JSON_ARRAY: write_array(f, v, pretty, depth); break;
-    case JSON_STRING: write_string(f, json_string_value(v)); break;
-    case JSON_INTEGER: fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
+    case JSON_OBJECT: write_object(w, v, depth); break;
+    case JSON_ARRAY: write_array(w, v, depth); break;
+    case JSON_STRING: write_string(w->f, json_string_value(v)); break;
+    case JSON_INTEGER: fprintf(w->f, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
     case JSON_REAL:
         jout_format_double(json_real_value(v), buf, sizeof buf);
-        fputs(buf, f);
+        fputs(buf, w->f);
         break;
-    case JSON_TRUE: fputs("true", f); break;
-    case JSON_FALSE: fputs("false", f); break;
-    case JSON_NULL: fputs("null", f); break;
+    case JSON_TRUE: fputs("true", w->f); break;
+    case JSON_FALSE: fputs("false", w->f); break;
+    case JSON_NULL: fputs("null", w->f); break;
     }
 }
 
@@ -230,7 +295,8 @@ void jout_write(FILE * f, const json_t * v, bool pretty) {
         fputs("null", f);
         return;
     }
-    write_value(f, v, pretty, 0);
+    struct writer w = {f, pretty, "", 0};
+    write_value(&w, v, 0);
 }
 
 int jout_emit(const json_t * v, const char * path) {

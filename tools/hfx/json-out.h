@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* A number node; non-finite values (which jansson cannot hold) print as NaN / Infinity like Python. */
+/* A number node; non-finite values (which jansson cannot hold, nor JSON) print as null, with a
+ * warning on stderr naming the value (Python would print a bare NaN / Infinity: not JSON). */
 json_t * jout_num(double x);
 /* An array of n numbers. */
 json_t * jout_array(const double * x, size_t n);

@@ -66,6 +66,7 @@ void model_opts_init(struct model_opts * mo, const char * cmd) {
     memset(mo, 0, sizeof *mo);
     mo->cmd            = cmd;
     mo->engine.backend = cli_default_backend();
+    mo->check_init     = true;
 }
 
 void model_opts_free(struct model_opts * mo) {
@@ -195,48 +196,70 @@ int model_opts_check(const struct model_opts * mo) {
     return CLI_OK;
 }
 
-static char * read_stream(FILE * f) {
-    size_t cap = 1 << 16, n = 0;
-    char * buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1) {
-            break;
-        }
-        char * bigger = realloc(buf, cap * 2);
-        if (!bigger) {
-            free(buf);
-            return NULL;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    if (buf) {
-        buf[n] = '\0';
-    }
-    return buf;
-}
-
 int cli_load_workspace(const char * path, hfx_workspace_t * out) {
     struct hfx_error err = {0};
-    enum hfx_status  st;
-    if (strcmp(path, "-") == 0) {
-        char * text = read_stream(stdin);
-        if (!text || ferror(stdin)) {
-            free(text);
-            cli_error("<stdin>: cannot read the workspace");
-            return CLI_FAIL;
-        }
-        st = hfx_workspace_load_string(text, "<stdin>", out, &err);
-        free(text);
-    } else {
-        st = hfx_workspace_load(path, out, &err);
-    }
+    enum hfx_status  st  = strcmp(path, "-") == 0 ? hfx_workspace_load_fd(0, "<stdin>", out, &err)
+                                                  : hfx_workspace_load(path, out, &err);
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
         return CLI_FAIL;
     }
     return CLI_OK;
+}
+
+/* The name of parameter i, "mu" or "stat_SR (bin 1)", into buf. */
+static void par_label(hfx_model_t m, size_t i, char * buf, size_t size) {
+    for (size_t set = 0; set < hfx_model_n_parsets(m); set++) {
+        size_t off = hfx_model_parset_offset(m, set), n = hfx_model_parset_size(m, set);
+        if (i >= off && i < off + n) {
+            if (n == 1 && cli_parset_scalar(m, set)) {
+                snprintf(buf, size, "'%s'", hfx_model_parset_name(m, set));
+            } else {
+                snprintf(buf, size, "'%s' (bin %zu)", hfx_model_parset_name(m, set), i - off);
+            }
+            return;
+        }
+    }
+    snprintf(buf, size, "%zu", i);
+}
+
+int cli_check_in_bounds(hfx_model_t m, const double * pars, const char * what, bool init) {
+    const double * lo = hfx_model_lower(m), * hi = hfx_model_upper(m);
+    for (size_t i = 0; i < hfx_model_n_pars(m); i++) {
+        if (pars[i] >= lo[i] && pars[i] <= hi[i]) {
+            continue;
+        }
+        char name[600], v[32], l[32], h[32];
+        par_label(m, i, name, sizeof name);
+        jout_format_double(pars[i], v, sizeof v);
+        jout_format_double(lo[i], l, sizeof l);
+        jout_format_double(hi[i], h, sizeof h);
+        if (init) {
+            cli_error("%s: the init of parameter %s (%s) lies outside its bounds [%s, %s]", what, name, v, l, h);
+        } else {
+            cli_error("%s: parameter %s = %s lies outside its bounds [%s, %s]", what, name, v, l, h);
+        }
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cli_check_poi_in_bounds(hfx_model_t m, double value, const char * option) {
+    long poi = hfx_model_poi(m);
+    if (poi < 0) {
+        return CLI_OK;
+    }
+    double lo = hfx_model_lower(m)[poi], hi = hfx_model_upper(m)[poi];
+    if (value >= lo && value <= hi) {
+        return CLI_OK;
+    }
+    char name[600], v[32], l[32], h[32];
+    par_label(m, (size_t) poi, name, sizeof name);
+    jout_format_double(value, v, sizeof v);
+    jout_format_double(lo, l, sizeof l);
+    jout_format_double(hi, h, sizeof h);
+    cli_error("%s %s lies outside the bounds [%s, %s] of the POI %s", option, v, l, h, name);
+    return CLI_FAIL;
 }
 
 int model_opts_apply_patches(const struct model_opts * mo, hfx_workspace_t ws) {
@@ -291,9 +314,24 @@ static int apply_patchset(const struct model_opts * mo, hfx_workspace_t ws) {
     return rc;
 }
 
+/* pyhf validates a background workspace before it patches it (Workspace(spec)); so does hfx, so
+ * that an error in the background is reported as the background's and not the patched result's. */
+static int validate_background(hfx_workspace_t ws) {
+    struct hfx_error err = {0};
+    enum hfx_status  st  = hfx_workspace_validate(ws, &err);
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 int model_opts_workspace(const struct model_opts * mo, hfx_workspace_t * out) {
     hfx_workspace_t ws = NULL;
     int             rc = cli_load_workspace(mo->ws_path, &ws);
+    if (rc == CLI_OK && (mo->n_patch_files > 0 || mo->patchset_path)) {
+        rc = validate_background(ws);
+    }
     if (rc == CLI_OK) {
         rc = model_opts_apply_patches(mo, ws);
     }
@@ -308,6 +346,14 @@ int model_opts_workspace(const struct model_opts * mo, hfx_workspace_t * out) {
     return CLI_OK;
 }
 
+/* Whether the model's init values and the --test-poi value lie within their bounds (printed). */
+static int check_requests(const struct model_opts * mo, hfx_model_t m) {
+    if (mo->check_init && cli_check_in_bounds(m, hfx_model_init(m), mo->ws_path, true) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    return mo->poi_test ? cli_check_poi_in_bounds(m, *mo->poi_test, "--test-poi") : CLI_OK;
+}
+
 int session_open(const struct model_opts * mo, struct session * s, bool with_engine) {
     memset(s, 0, sizeof *s);
     s->t_start = progress_now();
@@ -319,7 +365,16 @@ int session_open(const struct model_opts * mo, struct session * s, bool with_eng
     struct hfx_error err = {0};
     enum hfx_status  st  = hfx_model_create(s->ws, &mo->model, &s->model, &err);
     s->t_compiled        = progress_now();
-    if (st == HFX_OK && with_engine) {
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        session_close(s);
+        return CLI_FAIL;
+    }
+    if (check_requests(mo, s->model) != CLI_OK) {
+        session_close(s);
+        return CLI_FAIL;
+    }
+    if (with_engine) {
         st = hfx_engine_create(s->model, &mo->engine, &s->engine, &err);
     }
     s->t_ready = progress_now();
@@ -485,6 +540,9 @@ int cli_parse_command(const struct cli_command * cmd, int argc, char ** argv, st
     if (rc == CLI_OK && mo) {
         mo->ws_path = out->pos[0];
         rc          = model_opts_check(mo);
+        for (size_t t = 0; h && cmd->tables[t]; t++) {
+            mo->poi_test = cmd->tables[t] == test_poi_opt_table ? &h->poi_test : mo->poi_test;
+        }
     }
     if (rc != CLI_OK) {
         free(out->pos);

@@ -55,6 +55,9 @@ struct model_opts {
     struct hfx_engine_options engine;
     bool                      threads_set;
     bool                      timings;      /* --timings: phase times on stderr */
+    /* session_open's checks of out-of-range requests, as pyhf's fits make them: */
+    bool                      check_init;   /* every init within its bounds (default; eval checks its point) */
+    const double *            poi_test;     /* the --test-poi value of commands that have one, else NULL */
 };
 
 void model_opts_init(struct model_opts * mo, const char * cmd);
@@ -69,6 +72,15 @@ const char * cli_default_backend(void);
 
 /* Reads a workspace file ("-": standard input). Prints errors; returns CLI_OK or CLI_FAIL. */
 int cli_load_workspace(const char * path, hfx_workspace_t * out);
+
+/* Out-of-range requests are errors, as in pyhf's fits (printed; CLI_OK or CLI_FAIL):
+ * - cli_check_in_bounds: every pars[i] within [lower, upper]; what names where the values came from:
+ *   "--pars: parameter 'mu' = -3.0 lies outside its bounds [0.0, 5.0]" for what = "--pars", or
+ *   "spec.json: the init of parameter 'mu' (9.0) lies outside its bounds [0.0, 5.0]" for init = true.
+ * - cli_check_poi_in_bounds: a POI value given by option (e.g. "--test-poi", "--fix-poi"):
+ *   "--test-poi 7.0 lies outside the bounds [0.0, 5.0] of the POI 'mu'". Nothing to check without a POI. */
+int cli_check_in_bounds(hfx_model_t m, const double * pars, const char * what, bool init);
+int cli_check_poi_in_bounds(hfx_model_t m, double value, const char * option);
 /* Applies the -p patch files of mo to ws in order. Prints errors. */
 int model_opts_apply_patches(const struct model_opts * mo, hfx_workspace_t ws);
 /* Loads mo->ws_path and applies the patch files, then the patchset patch. Prints errors. */
@@ -82,7 +94,8 @@ struct session {
     bool            timings;                              /* print the phases at session_close */
     double          t_start, t_parsed, t_compiled, t_ready; /* progress_now() at each phase's end */
 };
-/* Builds the session from mo; prints errors. On failure everything is freed. session_close prints
+/* Builds the session from mo; prints errors. On failure everything is freed. Checks the model's init
+ * values (mo->check_init) and --test-poi (mo->poi_test) against their bounds. session_close prints
  * the phase times (parse, compile, engine, fits, the rest of inference) when mo asked for --timings. */
 int  session_open(const struct model_opts * mo, struct session * s, bool with_engine);
 void session_close(struct session * s);
