@@ -188,6 +188,11 @@ static enum hfx_status check_hypotest_options(hfx_engine_t e, const struct hfx_h
     if (!isfinite(o->poi_test)) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value must be finite");
     }
+    const struct hfx_model * m = e->m;
+    if (m->poi >= 0 && !(o->poi_test >= m->lower[m->poi] && o->poi_test <= m->upper[m->poi])) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value %g lies outside the bounds [%g, %g] of the POI '%s'",
+                          o->poi_test, m->lower[m->poi], m->upper[m->poi], m->par_names[m->poi]);
+    }
     if ((unsigned) o->teststat > HFX_TESTSTAT_TMUTILDE) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "unknown test statistic");
     }

@@ -162,7 +162,7 @@ static int run_eval(const struct model_opts * mo, const struct eval_args * a, co
         if (!pars) {
             cli_error("out of memory allocating %zu parameter values", n);
         }
-        if (rc == CLI_OK) { /* the inits were checked by session_open: only given values can be out */
+        if (rc == CLI_OK) {
             rc = cli_check_in_bounds(s.model, pars, "--pars", false);
         }
         if (rc == CLI_OK) {
@@ -180,6 +180,7 @@ int cmd_eval(int argc, char ** argv) {
     struct eval_args  a = {&mo, NULL, false};
     struct cli_parsed args;
     model_opts_init(&mo, EVAL.name);
+    mo.check_init = false; /* eval checks the point it evaluates: the given values and the inits of the rest */
     int rc = cli_parse_command(&EVAL, argc, argv, &mo, NULL, eval_extra, &a, &args);
     if (rc == CLI_OK) {
         rc = run_eval(&mo, &a, args.output_file);
