@@ -59,19 +59,22 @@ python3 - "$out" "$work/times" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 times = {r: float(e) - float(s) for r, s, e in (l.split() for l in open(sys.argv[2]))}
-print(f"{'region':8} {'patches':>7} {'excluded':>8} {'exp. excl.':>10} {'failed':>6} {'time [s]':>8}")
-tot = [0, 0, 0, 0, 0.0]
+print(f"{'region':8} {'patches':>7} {'excluded':>8} {'exp. excl.':>10} {'warned':>6} {'failed':>6} {'time [s]':>8}")
+tot = [0, 0, 0, 0, 0, 0.0]
 for region in ["RegionA", "RegionB", "RegionC"]:
     rr = [r for r in rows if r["region"] == region]
     ok = [r for r in rr if "CLs_obs" in r]
     excl = sum(r["CLs_obs"] < 0.05 for r in ok)
     expx = sum(r["CLs_exp"][2] < 0.05 for r in ok)
+    warned = sum("warnings" in r for r in ok)
     fail = len(rr) - len(ok)
-    print(f"{region:8} {len(rr):7d} {excl:8d} {expx:10d} {fail:6d} {times[region]:8.2f}")
-    for i, v in enumerate([len(rr), excl, expx, fail, times[region]]):
+    print(f"{region:8} {len(rr):7d} {excl:8d} {expx:10d} {warned:6d} {fail:6d} {times[region]:8.2f}")
+    for i, v in enumerate([len(rr), excl, expx, warned, fail, times[region]]):
         tot[i] += v
-print(f"{'total':8} {tot[0]:7d} {tot[1]:8d} {tot[2]:10d} {tot[3]:6d} {tot[4]:8.2f}")
+print(f"{'total':8} {tot[0]:7d} {tot[1]:8d} {tot[2]:10d} {tot[3]:6d} {tot[4]:6d} {tot[5]:8.2f}")
 print("excluded: CLs_obs < 0.05 (95% CL); exp. excl.: median expected CLs < 0.05")
+print("warned: a fit found a lower minimum than the single descent from the init that pyhf and ROOT make")
+print("        (\"warnings\" in the results; --explore none gives the single-descent answer)")
 for r in rows:
     if "error" in r:
         print(f"failed: {r['region']} {r['patch']}: {r['error']}")

@@ -18,6 +18,25 @@
  * sbottom (64 parameters) fits ~6000 slots in it, a 600-parameter model ~90. */
 #define HFX_BATCH_MEMORY_MAX ((size_t) 256 << 20)
 
+/* One fit may take this much: its dense BFGS matrix (and a Hessian's) is n_pars^2 doubles, so this
+ * is about 16,000 parameters. Beyond, a fit is refused with a message rather than allocated and
+ * left to the kernel's out-of-memory killer, or evaluated and refused at the first step. */
+#define HFX_FIT_MEMORY_MAX ((size_t) 2 << 30)
+
+/* The error for a model too large for a dense fit. */
+static enum hfx_status check_fit_size(hfx_engine_t e, struct hfx_error * err) {
+    size_t bytes = hfx__slot_bytes(e->m);
+    if (bytes <= HFX_FIT_MEMORY_MAX) {
+        return HFX_OK;
+    }
+    return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL,
+                      "a fit of this model's %zu parameters needs %.1f GB of optimizer state (a dense %zu x %zu "
+                      "quasi-Newton matrix); hfx fits models of up to %.1f GB of it (about 16,000 parameters). "
+                      "Evaluation (hfx eval) works at any size",
+                      e->m->n_pars, (double) bytes / 1e9, e->m->n_pars, e->m->n_pars,
+                      (double) HFX_FIT_MEMORY_MAX / 1e9);
+}
+
 const char * hfx_fit_status_str(enum hfx_fit_status s) {
     switch (s) {
     case HFX_FIT_CONVERGED:
@@ -439,8 +458,8 @@ enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, str
     }
     hfx__engine_warnings_reset(e);
     struct hfx__batch * b  = NULL;
-    enum hfx_status     st = hfx__engine_batch(e, 1, &b, err);
-    if (st != HFX_OK) {
+    enum hfx_status     st = check_fit_size(e, err);
+    if (st != HFX_OK || (st = hfx__engine_batch(e, 1, &b, err)) != HFX_OK) {
         return st;
     }
     struct hfx__fit_slot * s = &b->slots[0];
@@ -512,6 +531,9 @@ enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t
     enum hfx_status st = HFX_OK;
     if (n == 0) {
         return HFX_OK;
+    }
+    if ((st = check_fit_size(e, err)) != HFX_OK) {
+        return st;
     }
     bool resident = e->be->fit_jobs && e->batch_max > 1 && n > 1;
     if (resident) {

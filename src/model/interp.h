@@ -151,7 +151,12 @@ HFX_HD static inline double hfx_poisson_term(double n, double lam, double * dlam
     }
     *dlam    = 2.0 * (1.0 - n / lam);
     double d = (lam - n) / n;
-    return 2.0 * n * (d - log1p(d));
+    if (fabs(d) < 0.5) {
+        return 2.0 * n * (d - log1p(d));
+    }
+    /* far from n nothing cancels, and (lam - n) / n may overflow (n = 1e-310) or round to -1 (n = 1e18,
+     * lam = 6), where the form above gives NaN or infinity for a finite value */
+    return 2.0 * (lam - n - n * (log(lam) - log(n)));
 }
 
 /* The data-only part: 2 (lgamma(n + 1) - n log n + n), by Stirling's series for large n (where the

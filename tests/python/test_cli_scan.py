@@ -51,3 +51,5 @@ def test_main_job_script(sbottom, tmp_path):
     assert "total        650" in proc.stdout
     rows = read_jsonl(tmp_path / "scan.jsonl")
     assert len(rows) == 650 and sum("error" in r for r in rows) == 1
+    total = next(line for line in proc.stdout.splitlines() if line.startswith("total")).split()
+    assert int(total[4]) == sum("warnings" in r for r in rows)  # the "warned" column
