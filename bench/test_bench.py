@@ -79,6 +79,25 @@ def test_every_hfx_case_ran(smoke):
         assert r["memory"]["peak_host_bytes"] > 0
 
 
+def test_hfx_python_engine(smoke):
+    """The Python module's engine ran every task with the numbers of the C timer on the same backend
+    (the same library calls: identical results, toys included), and the report shows its overhead."""
+    _, doc, _ = smoke
+    py = rows(doc, engine="hfx-python")
+    assert py
+    if not have("hfx"):
+        assert all(r["status"] == "skipped" and "not importable" in r["reason"] for r in py)
+        return
+    assert {r["task"]["name"] for r in py} == {"nll", "grad", "nll-batch", "fit", "hypotest", "upper-limit", "toys",
+                                              "grid"}
+    bad = [(r["workload"]["id"], r["task"]["id"], r["reason"]) for r in py if r["status"] != "ok"]
+    assert not bad
+    for r in py:
+        assert r["accuracy"]["vs_hfx_cpu_ref"] == 0, (r["workload"]["id"], r["task"]["id"], r["result"])
+    from hfxbench.report import report
+    assert "Python module overhead" in report([doc])
+
+
 def test_unavailable_engines_say_why(smoke):
     _, doc, _ = smoke
     for r in doc["results"]:

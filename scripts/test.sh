@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds hfx and runs every test: the C tests (ctest) in a Release build with warnings as errors,
-# the Python tests (pytest, against pyhf where it is installed), the benchmark suite's smoke run
+# the Python tests (pytest, against pyhf where it is installed: the CLI's, and the Python module's on
+# the extension this build stages in build/python), the benchmark suite's smoke run
 # (pytest bench/), and the C tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer. Tests that need ../shared (the published
 # likelihoods and pyhf reference results) report themselves skipped when it is absent.
@@ -9,14 +10,18 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== build (Release, -Werror)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHFX_WERROR=ON >/dev/null
+# HFX_PYTHON: the Python module too (python/), for the interpreter the tests run under
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHFX_WERROR=ON -DHFX_PYTHON=ON \
+    -DPython_EXECUTABLE="$(command -v python3)" >/dev/null
 cmake --build build -j"$jobs"
 
 echo "== C tests"
 (cd build && ctest --output-on-failure -j"$jobs")
 
-echo "== Python tests (CLI against pyhf)"
-HFX_BIN="$PWD/build/hfx" python3 -m pytest -q tests/python
+echo "== Python tests (CLI and Python module against pyhf; pip install . from a clean clone)"
+# HFX_REQUIRE_MODULE: the module's tests fail, rather than skip, if build/python does not import
+export PYTHONPATH="$PWD/build/python${PYTHONPATH:+:$PYTHONPATH}"
+HFX_BIN="$PWD/build/hfx" HFX_REQUIRE_MODULE=1 python3 -m pytest -q tests/python
 
 echo "== Benchmark suite smoke run (pytest bench/: every engine and task, schema, plots, report)"
 HFX_BUILD="$PWD/build" python3 -m pytest -q bench

@@ -132,6 +132,24 @@ def skips_table(rows):
     return "\n".join(out) + "\n"
 
 
+def python_overhead_table(rows):
+    """The Python module's overhead: hfx-python's median over hfx-cpu-ref's (the C timer, the same backend
+    and thread count) on each case both ran in the run, with the difference of their results."""
+    idx = {(r["engine"]["id"], r["workload"]["id"], r["task"]["id"]): r for r in rows if r["status"] == "ok"}
+    cases = sorted((w, t) for e, w, t in idx if e == "hfx-python" and ("hfx-cpu-ref", w, t) in idx)
+    if not cases:
+        return ""
+    out = ["**Python module overhead** (hfx-python over hfx-cpu-ref, the C timer: same backend, one thread; "
+           "the grid times a whole `hfx scan` process against `hfx.scan` in a warm interpreter)\n",
+           "| workload | task | hfx-python | hfx-cpu-ref | ratio | Δ of the results |", "|---|---|---|---|---|---|"]
+    for w, t in cases:
+        py, c = idx[("hfx-python", w, t)], idx[("hfx-cpu-ref", w, t)]
+        ratio = py["timing"]["median_s"] / c["timing"]["median_s"]
+        d = py["accuracy"]["vs_hfx_cpu_ref"]
+        out.append(f"| {w} | {t} | {_cell(py)} | {_cell(c)} | {ratio:.3g}× | {fmt_d(d) if d is not None else '–'} |")
+    return "\n".join(out) + "\n"
+
+
 def all_rows(docs):
     """The records of several results files, with accuracy recomputed over all of them (a run of
     extra engines is compared with the references of another run on the same machine)."""
@@ -152,7 +170,7 @@ def report(docs):
     for family in ("uncorrelated-static", "uncorrelated-poisson", "synthetic-shared", "synthetic-perbin"):
         for task in ("nll", "grad", "nll-batch-batch256", "nll-batch-batch64", "fit", "hypotest"):
             parts.append(scaling_table(rows, family, task))
-    parts += [toys_table(rows), zoo_table(rows), skips_table(rows)]
+    parts += [toys_table(rows), zoo_table(rows), python_overhead_table(rows), skips_table(rows)]
     return "\n".join(p for p in parts if p)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import workloads as W
 from .environment import environment
 from .engines.hfx import HfxEngine, registry
-from .engines.worker_engine import nextstat_engines, pyhf_engines
+from .engines.worker_engine import hfx_python_engines, nextstat_engines, pyhf_engines
 from .report import fmt_s
 from .timing import Protocol
 
@@ -34,7 +34,7 @@ def engines():
         out.append(HfxEngine(backend, cores if backend == "cpu" else 1))  # threads: the CPU backend's
     if "cuda" not in " ".join(registry()):
         out.append(HfxEngine("cuda", 1))  # recorded as skipped: not in this build's registry
-    return out + pyhf_engines() + nextstat_engines()
+    return out + hfx_python_engines() + pyhf_engines() + nextstat_engines()
 
 
 def tasks(*names, **params):

@@ -268,6 +268,12 @@ enum hfx_status hfx_twice_nll(hfx_engine_t e, const double * pars, const double 
 enum hfx_status hfx_twice_nll_batch(hfx_engine_t e, size_t n, const double * pars, const double * data,
                                     double * out, double * grad, struct hfx_error * err);
 
+/* Same with a data vector per point: data [n * (n_bins + n_aux)], row k is point k's (toys, Asimov
+ * sets, one model over many observations). Results equal n calls of hfx_twice_nll, each with its row.
+ * Allocates n doubles (the data-only constant of each row) for the duration of the call. */
+enum hfx_status hfx_twice_nll_batch_data(hfx_engine_t e, size_t n, const double * pars, const double * data,
+                                         double * out, double * grad, struct hfx_error * err);
+
 /* Work counters of an engine since it was created or last reset: what a benchmark divides its times
  * by. Every backend call is one host-device round trip on an accelerator. */
 struct hfx_engine_stats {

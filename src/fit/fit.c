@@ -359,6 +359,26 @@ enum hfx_status hfx_twice_nll_batch(hfx_engine_t e, size_t n, const double * par
     return hfx__engine_eval(e, n, pars, d, 0, &c, out, grad, err);
 }
 
+enum hfx_status hfx_twice_nll_batch_data(hfx_engine_t e, size_t n, const double * pars, const double * data,
+                                         double * out, double * grad, struct hfx_error * err) {
+    if (!e || (n > 0 && (!pars || !data || !out))) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_twice_nll_batch_data: NULL argument");
+    }
+    if (n == 0) {
+        return HFX_OK;
+    }
+    double * c = malloc(n * sizeof *c);
+    if (!c) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu data constants)", n);
+    }
+    for (size_t k = 0; k < n; ++k) {
+        c[k] = hfx__data_constant(e->m, data + k * e->n_data);
+    }
+    enum hfx_status st = hfx__engine_eval(e, n, pars, data, e->n_data, c, out, grad, err);
+    free(c);
+    return st;
+}
+
 void hfx_engine_stats(hfx_engine_t e, struct hfx_engine_stats * out) { *out = e->stats; }
 void hfx_engine_stats_reset(hfx_engine_t e) { memset(&e->stats, 0, sizeof e->stats); }
 

@@ -21,13 +21,15 @@
 
 /* All reference points as one batch, through the reference and the threaded backend (3 threads, so
  * that the split is uneven): each value and gradient identical to the single-point call, and the
- * work counters count one call of n points. */
+ * work counters count one call of n points; the same with a data row per point (hfx_twice_nll_batch_data). */
 static void check_batch(hfx_engine_t single, hfx_model_t m, json_t * points) {
     size_t           np = hfx_model_n_pars(m), n = json_array_size(points);
     double *         x  = calloc(n * np, sizeof *x);
     double *         g  = calloc(n * np, sizeof *g);
     double *         f  = calloc(n, sizeof *f);
     double *         g1 = calloc(np, sizeof *g1);
+    size_t           nd = hfx_model_n_bins(m) + hfx_model_n_aux(m);
+    double *         d  = calloc(n * nd, sizeof *d);
     struct hfx_error err;
     for (size_t k = 0; k < n; ++k) {
         for (size_t i = 0; i < np; ++i) {
@@ -51,12 +53,30 @@ static void check_batch(hfx_engine_t single, hfx_model_t m, json_t * points) {
                 ASSERT(g[k * np + i] == g1[i]);
             }
         }
+        /* a data row per point (the main bins shifted by k % 4): each value and gradient that of the
+         * single-point call with its row */
+        for (size_t k = 0; k < n; ++k) {
+            for (size_t i = 0; i < nd; ++i) {
+                d[k * nd + i] = hfx_model_observed(m)[i] + (i < hfx_model_n_bins(m) ? (double) (k % 4) : 0.0);
+            }
+        }
+        ASSERT_EQ(hfx_twice_nll_batch_data(e, n, x, d, f, g, &err), HFX_OK);
+        for (size_t k = 0; k < n; ++k) {
+            double f1;
+            ASSERT_EQ(hfx_twice_nll(single, x + k * np, d + k * nd, &f1, g1, &err), HFX_OK);
+            ASSERT(f[k] == f1 || (isinf(f[k]) && isinf(f1)));
+            for (size_t i = 0; i < np && isfinite(f1); ++i) {
+                ASSERT(g[k * np + i] == g1[i]);
+            }
+        }
+        ASSERT_EQ(hfx_twice_nll_batch_data(e, 1, x, NULL, f, NULL, &err), HFX_ERR_ARG);
         hfx_engine_free(e);
     }
     free(x);
     free(g);
     free(f);
     free(g1);
+    free(d);
 }
 
 static void check_case(json_t * line, int * n_points) {

@@ -55,3 +55,28 @@ def pars_object(point, par_order, par_slices):
 def interp_options(settings):
     return ["--normsys-interp", settings["normsys"]["interpcode"],
             "--histosys-interp", settings["histosys"]["interpcode"]]
+
+
+@pytest.fixture(scope="session")
+def hfxmod():
+    """The Python module hfx (scripts/test.sh puts the CMake build's staged package, build/python, on
+    PYTHONPATH). Skipped where it is not importable, unless HFX_REQUIRE_MODULE=1 (scripts/test.sh), which
+    makes that a failure."""
+    try:
+        import hfx as mod
+    except ImportError as e:
+        if os.environ.get("HFX_REQUIRE_MODULE") == "1":
+            raise
+        pytest.skip(f"the Python module hfx is not importable ({e}); build with -DHFX_PYTHON=ON and put "
+                    f"build/python on PYTHONPATH, or pip install .")
+    return mod
+
+
+@pytest.fixture(scope="session")
+def sbottom_dir(shared, tmp_path_factory):
+    """The published sbottom likelihoods (../shared), extracted once per session."""
+    import tarfile
+    out = tmp_path_factory.mktemp("sbottom-module")
+    with tarfile.open(shared / "likelihoods" / "sbottom-hepdata.89408.tar.gz") as tar:
+        tar.extractall(out)
+    return out

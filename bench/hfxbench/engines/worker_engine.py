@@ -76,3 +76,22 @@ def pyhf_engines():
 def nextstat_engines():
     return [WorkerEngine("nextstat", "nextstat", "nextstat", {"threads": 1}, ["nextstat"], optimizer="nextstat",
                          backend="cpu", threads=1)]
+
+
+class HfxPythonEngine(WorkerEngine):
+    """hfx's Python module (engines/hfx_python.py): found where `import hfx` works (pip install ., or the
+    CMake build's staged package on PYTHONPATH, as scripts/test.sh sets it)."""
+
+    def __init__(self):
+        super().__init__("hfx-python", "hfx-python", "hfx_python", {}, ["hfx"], optimizer="hfx (projected BFGS)",
+                         backend="cpu-ref", threads=1)
+
+    def available(self):
+        if importlib.util.find_spec("hfx") is None:
+            return False, ("the Python module hfx is not importable (pip install . at the repository root, or "
+                           "PYTHONPATH=build/python after a CMake build with -DHFX_PYTHON=ON)")
+        return True, ""
+
+
+def hfx_python_engines():
+    return [HfxPythonEngine()]

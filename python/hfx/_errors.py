@@ -1,0 +1,17 @@
+"""Errors the package raises itself (bad arguments caught before the library is called), with the
+same attributes as those the extension raises from a library status."""
+from . import _core
+
+_STATUS = {  # the hfx_status codes of include/hfx/hfx.h
+    _core.FileError: (-1, "HFX_ERR_IO"), _core.ArgumentError: (-7, "HFX_ERR_ARG"),
+    _core.UnsupportedError: (-10, "HFX_ERR_UNSUPPORTED"), _core.NotFoundError: (-12, "HFX_ERR_NOT_FOUND"),
+    _core.ModelError: (-4, "HFX_ERR_MODEL"), _core.PatchError: (-5, "HFX_ERR_PATCH"),
+}
+
+
+def error(cls, message):
+    """An instance of cls (an hfx.Error subclass) for message, its attributes filled."""
+    e = cls(message)
+    e.status, e.status_name = _STATUS.get(cls, (0, "HFX_ERR_UNKNOWN"))
+    e.detail, e.source, e.pointer, e.line, e.column = message, "", "", 0, 0
+    return e

@@ -1,0 +1,167 @@
+"""hfx.Workspace (pyhf.Workspace's calls: model(), data()) and hfx.Patchset."""
+import json
+import os
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import _core
+from ._backends import engine_options
+from ._errors import error
+from ._model import Model
+
+_NORMSYS = {"code1": _core.INTERP_CODE1, "code4": _core.INTERP_CODE4}
+_HISTOSYS = {"code0": _core.INTERP_CODE0, "code2": _core.INTERP_CODE2, "code4p": _core.INTERP_CODE4P}
+_MEASUREMENT_POI = object()  # poi_name not given: the measurement's POI (pyhf's default)
+
+
+def _json_default(x):
+    """numpy values inside a spec dict, as JSON."""
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"{type(x).__name__} is not JSON serializable")
+
+
+def _dumps(obj):
+    return json.dumps(obj, default=_json_default)
+
+
+def _patch_ops(patch):
+    """One patch as RFC 6902 JSON text: a list of operations, a jsonpatch.JsonPatch or pyhf's Patch (both
+    have .patch), or JSON text."""
+    if isinstance(patch, str):
+        return patch
+    ops = getattr(patch, "patch", patch)
+    if not isinstance(ops, (list, tuple)):
+        raise error(_core.ArgumentError,
+                    f"a patch must be a list of JSON Patch operations (or have .patch), got {type(patch).__name__}")
+    return _dumps(list(ops))
+
+
+class Workspace:
+    """A pyhf workspace: Workspace(spec) with spec a dict (a pyhf.Workspace is one), a path to a JSON file
+    (".gz": gunzipped) or an hfx._core.Workspace. The JSON is parsed here and validated when a model is
+    built (pyhf validates in its constructor: the error then comes from ws.model())."""
+
+    def __init__(self, spec, name=None):
+        if isinstance(spec, _core.Workspace):
+            self._ws, self._spec = spec, None
+        elif isinstance(spec, (str, os.PathLike)):
+            self._ws, self._spec = _core.Workspace(spec), None
+        elif isinstance(spec, Mapping):
+            self._ws, self._spec = _core.Workspace.from_string(_dumps(spec), name or "<workspace>"), None
+        else:
+            raise error(_core.ArgumentError,
+                        f"Workspace(spec): expected a dict, a pyhf.Workspace or a path, got {type(spec).__name__}")
+
+    @property
+    def spec(self):
+        """The workspace (after patches) as a dict (parsed from the library's JSON once)."""
+        if self._spec is None:
+            self._spec = json.loads(self._ws.dump())
+        return self._spec
+
+    @property
+    def measurement_names(self):
+        return [m["name"] for m in self.spec.get("measurements", [])]
+
+    def copy(self):
+        """An independent copy (O(1): the library copies on write)."""
+        return Workspace(self._ws.copy())
+
+    def patched(self, patches):
+        """A copy with patches applied in order (lists of operations, JsonPatch or pyhf Patch objects,
+        JSON text, or paths of JSON Patch files)."""
+        ws = self._ws.copy()
+        for i, p in enumerate(patches or []):
+            if isinstance(p, os.PathLike) or (isinstance(p, str) and not p.lstrip().startswith("[")):
+                ws.apply_patch_file(p)
+            else:
+                ws.apply_patch(_patch_ops(p), f"<patch {i}>")
+        return Workspace(ws)
+
+    def _measurement_index(self, name):
+        names = self.measurement_names
+        if name is None:
+            return 0
+        if name not in names:
+            raise error(_core.NotFoundError, f"no measurement '{name}' in the workspace (it has: {', '.join(names)})")
+        return names.index(name)
+
+    def model(self, patches=None, modifier_settings=None, measurement_name=None, poi_name=_MEASUREMENT_POI,
+              backend=None, threads=0, batch=0, explore="default", max_iter=0, **config_kwargs):
+        """The model of a measurement, as pyhf.Workspace.model: patches applied first (in order);
+        modifier_settings {"normsys": {"interpcode": "code1"|"code4"}, "histosys": {"interpcode":
+        "code0"|"code2"|"code4p"}} (defaults code4, code4p); poi_name=None builds it without a POI
+        (background-only fits), another name replaces the measurement's POI.
+
+        hfx's own: backend ("cpu", "cpu-ref", "cuda"; default "cpu" where compiled in), threads (of the
+        threaded backend, 0: all cores), batch (fits advanced together, 0: the backend's choice), explore
+        ("default", "thorough", "none": how hard fits look for the global minimum, docs/model.md),
+        max_iter (0: the library's default)."""
+        for key in config_kwargs:  # pyhf's batch_size and validate have no meaning here
+            if key not in ("validate",):
+                raise error(_core.UnsupportedError, f"Workspace.model: option {key!r} is not supported by hfx")
+        ws = self.patched(patches) if patches else self
+        normsys, histosys = _core.INTERP_DEFAULT, _core.INTERP_DEFAULT
+        for kind, table in (("normsys", _NORMSYS), ("histosys", _HISTOSYS)):
+            code = ((modifier_settings or {}).get(kind) or {}).get("interpcode")
+            if code is None:
+                continue
+            if code not in table:
+                raise error(_core.ArgumentError,
+                            f"modifier_settings: {kind} interpcode {code!r} (expected {' or '.join(table)})")
+            if kind == "normsys":
+                normsys = table[code]
+            else:
+                histosys = table[code]
+        no_poi = poi_name is None
+        if isinstance(poi_name, str):
+            index = ws._measurement_index(measurement_name)
+            if ws.spec["measurements"][index]["config"].get("poi") != poi_name:
+                ws = ws.patched([[{"op": "replace", "path": f"/measurements/{index}/config/poi", "value": poi_name}]])
+        elif poi_name is not None and poi_name is not _MEASUREMENT_POI:
+            raise error(_core.ArgumentError, f"poi_name: expected a string or None, got {type(poi_name).__name__}")
+        core = _core.Model(ws._ws, measurement=measurement_name, normsys=normsys, histosys=histosys, no_poi=no_poi)
+        return Model(core, engine_options(backend, threads, batch, explore, max_iter))
+
+    def data(self, model, include_auxdata=True):
+        """The observed data of model (pyhf's workspace.data): main bins (channels sorted by name), then
+        the auxiliary data unless include_auxdata is False."""
+        if not isinstance(model, Model):
+            raise error(_core.ArgumentError, f"data(model): expected an hfx model, got {type(model).__name__}")
+        d = model.config._observed
+        return d.copy() if include_auxdata else d[: model.config.nmaindata].copy()
+
+
+class Patchset:
+    """A pyhf patchset file: Patchset(path). names, labels, values(name), and apply(workspace, name)."""
+
+    def __init__(self, path):
+        self._ps = _core.Patchset(path)
+        self.names = self._ps.names()
+        self.labels = self._ps.labels()
+
+    def __len__(self):
+        return len(self.names)
+
+    def index(self, name):
+        """The index of the patch called name (hfx.NotFoundError names the closest)."""
+        return self._ps.find(name)
+
+    def values(self, name):
+        return self._ps.values(self.index(name))
+
+    def metadata(self, key):
+        return self._ps.metadata(key)
+
+    def apply(self, workspace, name):
+        """A copy of workspace with the patch called name applied."""
+        return self.apply_index(workspace, self.index(name))
+
+    def apply_index(self, workspace, i):
+        ws = workspace._ws.copy()
+        self._ps.apply(i, ws)
+        return Workspace(ws)

@@ -1,0 +1,54 @@
+"""What hfx.infer's functions share: the checks of pyhf's optional fit arguments, test statistic and
+calculator names."""
+import numpy as np
+
+from .. import _core
+from .._errors import error
+from .._model import Model
+
+TEST_STATS = {"qtilde": _core.TESTSTAT_QTILDE, "q": _core.TESTSTAT_Q, "q0": _core.TESTSTAT_Q0,
+              "tmu": _core.TESTSTAT_TMU, "tmu_tilde": _core.TESTSTAT_TMUTILDE, "tmutilde": _core.TESTSTAT_TMUTILDE}
+CALCTYPES = {"asymptotics": _core.CALC_ASYMPTOTICS, "toybased": _core.CALC_TOYBASED}
+
+
+def check_model(pdf):
+    if not isinstance(pdf, Model):
+        raise error(_core.ArgumentError, f"expected an hfx model (hfx.Workspace(...).model()), got {type(pdf).__name__}")
+    return pdf
+
+
+def test_stat_code(name):
+    if name not in TEST_STATS:
+        raise error(_core.ArgumentError, f"test_stat={name!r}: expected qtilde, q, q0, tmu or tmu_tilde")
+    return TEST_STATS[name]
+
+
+def calctype_code(name):
+    if name not in CALCTYPES:
+        raise error(_core.ArgumentError, f"calctype={name!r}: expected asymptotics or toybased")
+    return CALCTYPES[name]
+
+
+def model_defaults_only(pdf, init_pars, par_bounds, fixed_params, what):
+    """Inference in the library starts from the model's init, within its bounds, with its fixed set:
+    other values are refused, not ignored."""
+    cfg = pdf.config
+    for given, default, name in ((init_pars, cfg.suggested_init(), "init_pars"),
+                                 (par_bounds, cfg.suggested_bounds(), "par_bounds"),
+                                 (fixed_params, cfg.suggested_fixed(), "fixed_params")):
+        if given is None:
+            continue
+        g = np.asarray(given, dtype=float)
+        if g.shape != np.asarray(default, dtype=float).shape or not np.array_equal(g, np.asarray(default, dtype=float)):
+            raise error(_core.UnsupportedError,
+                        f"{what}: {name} other than the model's suggested ones is not supported by hfx "
+                        "(the library's inference uses the model's init, bounds and fixed set)")
+
+
+def check_bounds_default(pdf, par_bounds, what):
+    model_defaults_only(pdf, None, par_bounds, None, what)
+
+
+def scalar(x):
+    """A 0-d float64 array, as pyhf's numpy backend returns its numbers."""
+    return np.asarray(float(x), dtype=np.float64)

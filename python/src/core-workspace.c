@@ -1,0 +1,284 @@
+/*
+ * core-workspace.c -- _core.Workspace (hfx_workspace_t: a pyhf workspace with its patches) and
+ * _core.Patchset (hfx_patchset_t).
+ *
+ * Workspace(path) reads a file (".gz" gunzipped); Workspace.from_string(json, name) parses text.
+ * copy() is O(1) (copy-on-write in the library), so one background serves many patched copies, on
+ * several threads at once.
+ */
+#include "core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+//
+// Workspace
+//
+
+static hfxpy_workspace * workspace_wrap(hfx_workspace_t ws) {
+    hfxpy_workspace * self = PyObject_New(hfxpy_workspace, &hfxpy_workspace_type);
+    if (!self) {
+        hfx_workspace_free(ws);
+        return NULL;
+    }
+    self->ws   = ws;
+    self->lock = hfxpy_lock_new();
+    if (!self->lock) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return self;
+}
+
+static void workspace_dealloc(hfxpy_workspace * self) {
+    hfx_workspace_free(self->ws);
+    if (self->lock) {
+        PyThread_free_lock(self->lock);
+    }
+    PyObject_Free(self);
+}
+
+static PyObject * workspace_new(PyTypeObject * type, PyObject * args, PyObject * kwds) {
+    (void) type;
+    static char * kwlist[] = {"path", NULL};
+    PyObject *    path_obj = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O&", kwlist, PyUnicode_FSConverter, &path_obj)) {
+        return NULL;
+    }
+    hfx_workspace_t  ws = NULL;
+    struct hfx_error err;
+    enum hfx_status  st;
+    const char *     path = PyBytes_AS_STRING(path_obj);
+    HFXPY_CALL(NULL, st = hfx_workspace_load(path, &ws, &err));
+    Py_DECREF(path_obj);
+    return st == HFX_OK ? (PyObject *) workspace_wrap(ws) : hfxpy_raise(st, &err);
+}
+
+static PyObject * workspace_from_string(PyObject * cls, PyObject * args) {
+    (void) cls;
+    const char * json;
+    const char * name = NULL;
+    if (!PyArg_ParseTuple(args, "s|z", &json, &name)) {
+        return NULL;
+    }
+    hfx_workspace_t  ws = NULL;
+    struct hfx_error err;
+    enum hfx_status  st;
+    HFXPY_CALL(NULL, st = hfx_workspace_load_string(json, name, &ws, &err));
+    return st == HFX_OK ? (PyObject *) workspace_wrap(ws) : hfxpy_raise(st, &err);
+}
+
+static PyObject * workspace_copy(hfxpy_workspace * self, PyObject * unused) {
+    (void) unused;
+    hfx_workspace_t  ws = NULL;
+    struct hfx_error err;
+    enum hfx_status  st;
+    HFXPY_CALL(self->lock, st = hfx_workspace_copy(self->ws, &ws, &err));
+    return st == HFX_OK ? (PyObject *) workspace_wrap(ws) : hfxpy_raise(st, &err);
+}
+
+static PyObject * workspace_apply_patch(hfxpy_workspace * self, PyObject * args) {
+    const char * json;
+    const char * name = NULL;
+    if (!PyArg_ParseTuple(args, "s|z", &json, &name)) {
+        return NULL;
+    }
+    struct hfx_error err;
+    enum hfx_status  st;
+    HFXPY_CALL(self->lock, st = hfx_workspace_apply_patch_string(self->ws, json, name, &err));
+    return st == HFX_OK ? Py_NewRef(Py_None) : hfxpy_raise(st, &err);
+}
+
+static PyObject * workspace_apply_patch_file(hfxpy_workspace * self, PyObject * args) {
+    PyObject * path_obj = NULL;
+    if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)) {
+        return NULL;
+    }
+    struct hfx_error err;
+    enum hfx_status  st;
+    const char *     path = PyBytes_AS_STRING(path_obj);
+    HFXPY_CALL(self->lock, st = hfx_workspace_apply_patch_file(self->ws, path, &err));
+    Py_DECREF(path_obj);
+    return st == HFX_OK ? Py_NewRef(Py_None) : hfxpy_raise(st, &err);
+}
+
+static PyObject * workspace_dump(hfxpy_workspace * self, PyObject * unused) {
+    (void) unused;
+    char *           json = NULL;
+    struct hfx_error err;
+    enum hfx_status  st;
+    HFXPY_CALL(self->lock, st = hfx_workspace_dump(self->ws, &json, &err));
+    if (st != HFX_OK) {
+        return hfxpy_raise(st, &err);
+    }
+    PyObject * out = PyUnicode_FromString(json);
+    free(json);
+    return out;
+}
+
+static PyMethodDef workspace_methods[] = {
+    {"from_string", (PyCFunction) workspace_from_string, METH_VARARGS | METH_CLASS,
+     "from_string(json, name=None): a workspace from JSON text; name is used in error messages."},
+    {"copy", (PyCFunction) workspace_copy, METH_NOARGS, "copy(): an independent copy (O(1), copy-on-write)."},
+    {"apply_patch", (PyCFunction) workspace_apply_patch, METH_VARARGS,
+     "apply_patch(json, name=None): applies an RFC 6902 JSON Patch (text) in place; unchanged on failure."},
+    {"apply_patch_file", (PyCFunction) workspace_apply_patch_file, METH_VARARGS,
+     "apply_patch_file(path): applies an RFC 6902 JSON Patch file in place; unchanged on failure."},
+    {"dump", (PyCFunction) workspace_dump, METH_NOARGS, "dump() -> str: the workspace (after patches) as JSON."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject hfxpy_workspace_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "hfx._core.Workspace",
+    .tp_basicsize                          = sizeof(hfxpy_workspace),
+    .tp_dealloc                            = (destructor) workspace_dealloc,
+    .tp_flags                              = Py_TPFLAGS_DEFAULT,
+    .tp_doc                                = "Workspace(path): a pyhf workspace read from a JSON file (.gz: gunzipped).",
+    .tp_methods                            = workspace_methods,
+    .tp_new                                = workspace_new,
+};
+
+//
+// Patchset
+//
+
+static void patchset_dealloc(hfxpy_patchset * self) {
+    hfx_patchset_free(self->ps);
+    if (self->lock) {
+        PyThread_free_lock(self->lock);
+    }
+    PyObject_Free(self);
+}
+
+static PyObject * patchset_new(PyTypeObject * type, PyObject * args, PyObject * kwds) {
+    (void) type;
+    static char * kwlist[] = {"path", NULL};
+    PyObject *    path_obj = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O&", kwlist, PyUnicode_FSConverter, &path_obj)) {
+        return NULL;
+    }
+    hfx_patchset_t   ps = NULL;
+    struct hfx_error err;
+    enum hfx_status  st;
+    const char *     path = PyBytes_AS_STRING(path_obj);
+    HFXPY_CALL(NULL, st = hfx_patchset_load(path, &ps, &err));
+    Py_DECREF(path_obj);
+    if (st != HFX_OK) {
+        return hfxpy_raise(st, &err);
+    }
+    hfxpy_patchset * self = PyObject_New(hfxpy_patchset, &hfxpy_patchset_type);
+    if (!self) {
+        hfx_patchset_free(ps);
+        return NULL;
+    }
+    self->ps   = ps;
+    self->lock = hfxpy_lock_new();
+    if (!self->lock) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *) self;
+}
+
+/* The accessors read strings the patchset owns and never changes: no lock needed. */
+static PyObject * patchset_names(hfxpy_patchset * self, PyObject * unused) {
+    (void) unused;
+    size_t     n   = hfx_patchset_n_patches(self->ps);
+    PyObject * out = PyList_New((Py_ssize_t) n);
+    for (size_t i = 0; out && i < n; i++) {
+        PyObject * s = PyUnicode_FromString(hfx_patchset_patch_name(self->ps, i));
+        if (!s) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, (Py_ssize_t) i, s);
+    }
+    return out;
+}
+
+static PyObject * patchset_labels(hfxpy_patchset * self, PyObject * unused) {
+    (void) unused;
+    size_t     n   = hfx_patchset_n_labels(self->ps);
+    PyObject * out = PyList_New((Py_ssize_t) n);
+    for (size_t i = 0; out && i < n; i++) {
+        PyObject * s = PyUnicode_FromString(hfx_patchset_label(self->ps, i));
+        if (!s) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, (Py_ssize_t) i, s);
+    }
+    return out;
+}
+
+static PyObject * patchset_values(hfxpy_patchset * self, PyObject * args) {
+    Py_ssize_t i;
+    if (!PyArg_ParseTuple(args, "n", &i)) {
+        return NULL;
+    }
+    if (i < 0 || (size_t) i >= hfx_patchset_n_patches(self->ps)) {
+        return hfxpy_raise_arg("patch index %zd out of range (the patchset has %zu patches)", i,
+                               hfx_patchset_n_patches(self->ps));
+    }
+    return hfxpy_tuple_doubles(hfx_patchset_patch_values(self->ps, (size_t) i), hfx_patchset_n_labels(self->ps));
+}
+
+static PyObject * patchset_metadata(hfxpy_patchset * self, PyObject * args) {
+    const char * key;
+    if (!PyArg_ParseTuple(args, "s", &key)) {
+        return NULL;
+    }
+    const char * v = hfx_patchset_metadata(self->ps, key);
+    return v ? PyUnicode_FromString(v) : Py_NewRef(Py_None);
+}
+
+static PyObject * patchset_find(hfxpy_patchset * self, PyObject * args) {
+    const char * name;
+    if (!PyArg_ParseTuple(args, "s", &name)) {
+        return NULL;
+    }
+    size_t           index = 0;
+    struct hfx_error err;
+    enum hfx_status  st;
+    HFXPY_CALL(self->lock, st = hfx_patchset_find(self->ps, name, &index, &err));
+    return st == HFX_OK ? PyLong_FromSize_t(index) : hfxpy_raise(st, &err);
+}
+
+static PyObject * patchset_apply(hfxpy_patchset * self, PyObject * args) {
+    Py_ssize_t        i;
+    hfxpy_workspace * ws;
+    if (!PyArg_ParseTuple(args, "nO!", &i, &hfxpy_workspace_type, &ws)) {
+        return NULL;
+    }
+    if (i < 0 || (size_t) i >= hfx_patchset_n_patches(self->ps)) {
+        return hfxpy_raise_arg("patch index %zd out of range (the patchset has %zu patches)", i,
+                               hfx_patchset_n_patches(self->ps));
+    }
+    struct hfx_error err;
+    enum hfx_status  st;
+    /* Two locks, always in this order (patchset, then workspace): no other call takes two. */
+    HFXPY_CALL(self->lock, PyThread_acquire_lock(ws->lock, WAIT_LOCK);
+               st = hfx_patchset_apply(self->ps, (size_t) i, ws->ws, &err); PyThread_release_lock(ws->lock));
+    return st == HFX_OK ? Py_NewRef(Py_None) : hfxpy_raise(st, &err);
+}
+
+static PyMethodDef patchset_methods[] = {
+    {"names", (PyCFunction) patchset_names, METH_NOARGS, "names() -> [str]: the patches' names, in file order."},
+    {"labels", (PyCFunction) patchset_labels, METH_NOARGS, "labels() -> [str]: the patchset's labels."},
+    {"values", (PyCFunction) patchset_values, METH_VARARGS, "values(i) -> tuple: patch i's values, one per label."},
+    {"metadata", (PyCFunction) patchset_metadata, METH_VARARGS, "metadata(key) -> str or None."},
+    {"find", (PyCFunction) patchset_find, METH_VARARGS,
+     "find(name) -> int: the index of the patch called name (NotFoundError names the closest)."},
+    {"apply", (PyCFunction) patchset_apply, METH_VARARGS, "apply(i, workspace): applies patch i in place."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject hfxpy_patchset_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "hfx._core.Patchset",
+    .tp_basicsize                          = sizeof(hfxpy_patchset),
+    .tp_dealloc                            = (destructor) patchset_dealloc,
+    .tp_flags                              = Py_TPFLAGS_DEFAULT,
+    .tp_doc                                = "Patchset(path): a pyhf patchset file.",
+    .tp_methods                            = patchset_methods,
+    .tp_new                                = patchset_new,
+};

@@ -1,0 +1,329 @@
+/*
+ * core.c -- the module hfx._core: its exceptions (one hfx.Error subclass per hfx_status), the
+ * buffer helpers every type uses, and the module-level calls (backends, toys_cls).
+ */
+#include "core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+//
+// Errors
+//
+
+/* The exception class of each error status, and a builtin it also derives from (so that an
+ * argument error is a ValueError, a lookup a LookupError, ...). */
+static const struct {
+    enum hfx_status status;
+    const char *    name;
+    const char *    doc;
+} ERROR_CLASSES[] = {
+    {HFX_ERR_IO, "FileError", "A file cannot be read or written."},
+    {HFX_ERR_JSON, "JSONError", "Malformed JSON (the message gives the line and column)."},
+    {HFX_ERR_SCHEMA, "SchemaError", "The workspace does not follow the pyhf schema (the message gives the JSON pointer)."},
+    {HFX_ERR_MODEL, "ModelError", "An inconsistent model (bin counts, unknown POI, ...)."},
+    {HFX_ERR_PATCH, "PatchError", "A patch cannot be applied."},
+    {HFX_ERR_ALLOC, "AllocError", "Out of memory."},
+    {HFX_ERR_ARG, "ArgumentError", "An invalid argument: a wrong-shaped array, a value out of range."},
+    {HFX_ERR_FIT, "FitError", "A fit did not converge."},
+    {HFX_ERR_NUMERIC, "NumericError", "A numerical failure."},
+    {HFX_ERR_UNSUPPORTED, "UnsupportedError", "Not supported by hfx (or by this backend)."},
+    {HFX_ERR_DEVICE, "DeviceError", "A device error, or a backend that cannot run here."},
+    {HFX_ERR_NOT_FOUND, "NotFoundError", "Something named was not found (a patch, a measurement, a backend)."},
+};
+#define N_ERROR_CLASSES (sizeof ERROR_CLASSES / sizeof ERROR_CLASSES[0])
+
+/* Set once at import (module initialisation runs under the GIL), read-only afterwards. */
+static PyObject * error_base;
+static PyObject * error_classes[N_ERROR_CLASSES];
+
+static const char * status_name(enum hfx_status st) {
+    switch (st) {
+#define HFX_X_NAME(name, value, text)                                                                                  \
+    case name: return #name;
+        HFX_STATUS_LIST(HFX_X_NAME)
+#undef HFX_X_NAME
+    }
+    return "HFX_ERR_UNKNOWN";
+}
+
+static PyObject * error_class(enum hfx_status st) {
+    for (size_t i = 0; i < N_ERROR_CLASSES; i++) {
+        if (ERROR_CLASSES[i].status == st) {
+            return error_classes[i];
+        }
+    }
+    return error_base;
+}
+
+static int set_attr_string(PyObject * exc, const char * key, const char * value) {
+    PyObject * v = PyUnicode_DecodeUTF8(value, (Py_ssize_t) strlen(value), "replace");
+    int        rc = v ? PyObject_SetAttrString(exc, key, v) : -1;
+    Py_XDECREF(v);
+    return rc;
+}
+
+static int set_attr_long(PyObject * exc, const char * key, long value) {
+    PyObject * v  = PyLong_FromLong(value);
+    int        rc = v ? PyObject_SetAttrString(exc, key, v) : -1;
+    Py_XDECREF(v);
+    return rc;
+}
+
+PyObject * hfxpy_raise(enum hfx_status st, const struct hfx_error * err) {
+    char buf[2200];
+    if (err && (err->msg[0] || err->source[0] || err->pointer[0])) {
+        hfx_error_format(err, buf, sizeof buf);
+    } else {
+        snprintf(buf, sizeof buf, "%s", hfx_status_str(st));
+    }
+    PyObject * cls = error_class(st);
+    PyObject * msg = PyUnicode_DecodeUTF8(buf, (Py_ssize_t) strlen(buf), "replace");
+    PyObject * exc = msg ? PyObject_CallOneArg(cls, msg) : NULL;
+    Py_XDECREF(msg);
+    if (!exc) {
+        return NULL;
+    }
+    bool have = err && err->code == st;
+    if (set_attr_long(exc, "status", (long) st) == 0 && set_attr_string(exc, "status_name", status_name(st)) == 0 &&
+        set_attr_string(exc, "detail", have ? err->msg : hfx_status_str(st)) == 0 &&
+        set_attr_string(exc, "source", have ? err->source : "") == 0 &&
+        set_attr_string(exc, "pointer", have ? err->pointer : "") == 0 &&
+        set_attr_long(exc, "line", have ? err->line : 0) == 0 && set_attr_long(exc, "column", have ? err->column : 0) == 0) {
+        PyErr_SetObject(cls, exc);
+    }
+    Py_DECREF(exc);
+    return NULL;
+}
+
+PyObject * hfxpy_raise_arg(const char * fmt, ...) {
+    struct hfx_error err;
+    memset(&err, 0, sizeof err);
+    err.code = HFX_ERR_ARG;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.msg, sizeof err.msg, fmt, ap);
+    va_end(ap);
+    return hfxpy_raise(HFX_ERR_ARG, &err);
+}
+
+int hfxpy_errors_init(PyObject * module) {
+    error_base = PyErr_NewExceptionWithDoc(
+        "hfx.Error",
+        "An error of hfx. str(e) is the line the CLI prints after 'hfx: error: '; the attributes status "
+        "(the hfx_status code), status_name, detail (the message alone), source (the file), pointer (the "
+        "JSON pointer), line and column give its parts.",
+        NULL, NULL);
+    if (!error_base || PyModule_AddObjectRef(module, "Error", error_base) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < N_ERROR_CLASSES; i++) {
+        char       qualname[64];
+        PyObject * extra = ERROR_CLASSES[i].status == HFX_ERR_ARG         ? PyExc_ValueError
+                           : ERROR_CLASSES[i].status == HFX_ERR_ALLOC     ? PyExc_MemoryError
+                           : ERROR_CLASSES[i].status == HFX_ERR_NOT_FOUND ? PyExc_LookupError
+                           : ERROR_CLASSES[i].status == HFX_ERR_IO        ? PyExc_OSError
+                                                                          : NULL;
+        PyObject * bases = extra ? PyTuple_Pack(2, error_base, extra) : PyTuple_Pack(1, error_base);
+        snprintf(qualname, sizeof qualname, "hfx.%s", ERROR_CLASSES[i].name);
+        error_classes[i] = bases ? PyErr_NewExceptionWithDoc(qualname, ERROR_CLASSES[i].doc, bases, NULL) : NULL;
+        Py_XDECREF(bases);
+        if (!error_classes[i] || PyModule_AddObjectRef(module, ERROR_CLASSES[i].name, error_classes[i]) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//
+// Arrays
+//
+
+static int borrow(PyObject * obj, size_t n, int flags, const char * what, bool boolean, struct hfxpy_array * out) {
+    memset(out, 0, sizeof *out);
+    if (obj == Py_None && (flags & HFXPY_OPTIONAL)) {
+        return 0;
+    }
+    int want = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | ((flags & HFXPY_WRITABLE) ? PyBUF_WRITABLE : 0);
+    if (!PyObject_CheckBuffer(obj) || PyObject_GetBuffer(obj, &out->view, want) < 0) {
+        PyErr_Clear();
+        hfxpy_raise_arg("%s: expected a C-contiguous%s %s array, got %s", what,
+                        (flags & HFXPY_WRITABLE) ? " writable" : "", boolean ? "bool" : "float64", Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    out->held        = true;
+    const char * fmt = out->view.format ? out->view.format : "B";
+    if (fmt[0] == '<' || fmt[0] == '=' || fmt[0] == '@') { /* this is a little-endian-or-native build */
+        fmt++;
+    }
+    bool   type_ok = boolean ? (strcmp(fmt, "?") == 0 && out->view.itemsize == 1)
+                             : (strcmp(fmt, "d") == 0 && out->view.itemsize == 8);
+    size_t got     = out->view.itemsize > 0 ? (size_t) (out->view.len / out->view.itemsize) : 0;
+    if (!type_ok) {
+        hfxpy_raise_arg("%s: expected %s values, got buffer format '%s'", what, boolean ? "bool" : "float64",
+                        out->view.format ? out->view.format : "B");
+    } else if (got != n) {
+        hfxpy_raise_arg("%s: expected %zu values, got %zu", what, n, got);
+    } else {
+        out->data = out->view.buf;
+        return 0;
+    }
+    hfxpy_array_release(out);
+    return -1;
+}
+
+int hfxpy_doubles(PyObject * obj, size_t n, int flags, const char * what, struct hfxpy_array * out) {
+    return borrow(obj, n, flags, what, false, out);
+}
+
+int hfxpy_bools(PyObject * obj, size_t n, int flags, const char * what, struct hfxpy_array * out) {
+    return borrow(obj, n, flags, what, true, out);
+}
+
+void hfxpy_array_release(struct hfxpy_array * a) {
+    if (a->held) {
+        PyBuffer_Release(&a->view);
+    }
+    a->held = false;
+    a->data = NULL;
+}
+
+PyObject * hfxpy_tuple_doubles(const double * x, size_t n) {
+    PyObject * t = PyTuple_New((Py_ssize_t) n);
+    for (size_t i = 0; t && i < n; i++) {
+        PyObject * v = PyFloat_FromDouble(x[i]);
+        if (!v) {
+            Py_CLEAR(t);
+            break;
+        }
+        PyTuple_SET_ITEM(t, (Py_ssize_t) i, v);
+    }
+    return t;
+}
+
+PyObject * hfxpy_tuple_bools(const bool * x, size_t n) {
+    PyObject * t = PyTuple_New((Py_ssize_t) n);
+    for (size_t i = 0; t && i < n; i++) {
+        PyTuple_SET_ITEM(t, (Py_ssize_t) i, PyBool_FromLong(x[i]));
+    }
+    return t;
+}
+
+PyThread_type_lock hfxpy_lock_new(void) {
+    PyThread_type_lock lock = PyThread_allocate_lock();
+    if (!lock) {
+        PyErr_NoMemory();
+    }
+    return lock;
+}
+
+void hfxpy_lock_acquire(PyThread_type_lock lock) {
+    if (!PyThread_acquire_lock(lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+//
+// Module-level calls
+//
+
+static PyObject * core_backends(PyObject * self, PyObject * unused) {
+    (void) self;
+    (void) unused;
+    size_t     n   = hfx_backend_count();
+    PyObject * out = PyList_New(0);
+    for (size_t i = 0; out && i < n; i++) {
+        const char * why    = NULL;
+        bool         usable = hfx_backend_usable(i, &why);
+        PyObject *   row    = Py_BuildValue("{s:s,s:O,s:s,s:s}", "name", hfx_backend_name(i), "usable",
+                                            usable ? Py_True : Py_False, "why", why ? why : "", "description",
+                                            hfx_backend_description(i) ? hfx_backend_description(i) : "");
+        if (!row || PyList_Append(out, row) < 0) {
+            Py_XDECREF(row);
+            Py_CLEAR(out);
+            break;
+        }
+        Py_DECREF(row);
+    }
+    return out;
+}
+
+static PyObject * core_toys_cls(PyObject * self, PyObject * args) {
+    (void) self;
+    int        kind;
+    double     teststat;
+    PyObject * sb_obj, * b_obj;
+    Py_ssize_t n_sb, n_b;
+    if (!PyArg_ParseTuple(args, "idOnOn", &kind, &teststat, &sb_obj, &n_sb, &b_obj, &n_b)) {
+        return NULL;
+    }
+    if (kind < HFX_TESTSTAT_QTILDE || kind > HFX_TESTSTAT_TMUTILDE || n_sb < 1 || n_b < 1) {
+        return hfxpy_raise_arg("toys_cls: invalid test statistic %d or empty ensemble", kind);
+    }
+    struct hfxpy_array sb, b;
+    if (hfxpy_doubles(sb_obj, (size_t) n_sb, 0, "teststat_sb", &sb) < 0) {
+        return NULL;
+    }
+    if (hfxpy_doubles(b_obj, (size_t) n_b, 0, "teststat_b", &b) < 0) {
+        hfxpy_array_release(&sb);
+        return NULL;
+    }
+    struct hfx_hypotest_result r;
+    struct hfx_error           err;
+    enum hfx_status            st;
+    memset(&r, 0, sizeof r);
+    HFXPY_CALL(NULL, st = hfx_toys_cls((enum hfx_teststat) kind, teststat, sb.data, (size_t) n_sb, b.data, (size_t) n_b,
+                                       &r, &err));
+    hfxpy_array_release(&sb);
+    hfxpy_array_release(&b);
+    return st == HFX_OK ? hfxpy_hypotest_dict(&r) : hfxpy_raise(st, &err);
+}
+
+static PyMethodDef core_methods[] = {
+    {"backends", core_backends, METH_NOARGS,
+     "backends() -> [{'name', 'usable', 'why', 'description'}]: the backends compiled in and whether each can run "
+     "here."},
+    {"toys_cls", core_toys_cls, METH_VARARGS,
+     "toys_cls(teststat_kind, teststat, sb, n_sb, b, n_b) -> dict: the toy-based result from test statistics "
+     "(hfx_toys_cls)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef core_module = {
+    PyModuleDef_HEAD_INIT, "hfx._core",
+    "The C extension behind the package hfx: libhfx's handles as types, arrays through the buffer protocol. Use "
+    "the package (hfx.Workspace, hfx.infer, ...), not this module.",
+    -1, core_methods, NULL, NULL, NULL, NULL,
+};
+
+static int add_int(PyObject * m, const char * name, long v) { return PyModule_AddIntConstant(m, name, v); }
+
+PyMODINIT_FUNC PyInit__core(void) {
+    PyObject * m = PyModule_Create(&core_module);
+    if (!m) {
+        return NULL;
+    }
+    PyTypeObject * types[] = {&hfxpy_workspace_type, &hfxpy_patchset_type, &hfxpy_model_type, &hfxpy_engine_type};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if (PyModule_AddType(m, types[i]) < 0) {
+            goto fail;
+        }
+    }
+    if (hfxpy_errors_init(m) < 0 || add_int(m, "TESTSTAT_QTILDE", HFX_TESTSTAT_QTILDE) < 0 ||
+        add_int(m, "TESTSTAT_Q", HFX_TESTSTAT_Q) < 0 || add_int(m, "TESTSTAT_Q0", HFX_TESTSTAT_Q0) < 0 ||
+        add_int(m, "TESTSTAT_TMU", HFX_TESTSTAT_TMU) < 0 || add_int(m, "TESTSTAT_TMUTILDE", HFX_TESTSTAT_TMUTILDE) < 0 ||
+        add_int(m, "CALC_ASYMPTOTICS", HFX_CALC_ASYMPTOTICS) < 0 || add_int(m, "CALC_TOYBASED", HFX_CALC_TOYBASED) < 0 ||
+        add_int(m, "INTERP_DEFAULT", HFX_INTERP_DEFAULT) < 0 || add_int(m, "INTERP_CODE0", HFX_INTERP_CODE0) < 0 ||
+        add_int(m, "INTERP_CODE1", HFX_INTERP_CODE1) < 0 || add_int(m, "INTERP_CODE2", HFX_INTERP_CODE2) < 0 ||
+        add_int(m, "INTERP_CODE4", HFX_INTERP_CODE4) < 0 || add_int(m, "INTERP_CODE4P", HFX_INTERP_CODE4P) < 0 ||
+        add_int(m, "EXPLORE_DEFAULT", HFX_EXPLORE_DEFAULT) < 0 || add_int(m, "EXPLORE_THOROUGH", HFX_EXPLORE_THOROUGH) < 0 ||
+        add_int(m, "EXPLORE_NONE", HFX_EXPLORE_NONE) < 0 || add_int(m, "MAX_ITER_DEFAULT", HFX_FIT_MAX_ITER_DEFAULT) < 0) {
+        goto fail;
+    }
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}
