@@ -264,3 +264,38 @@ def test_user_folder_and_gzipped_workspace(tmp_path):
     assert ws.id == "user-bkg" and ws.n_bins == 3 and ws.no_poi
     from hfxbench.engines import needs_poi
     assert needs_poi(ws.no_poi, "hypotest") and not needs_poi(ws.no_poi, "fit")
+
+
+def test_root_in_the_smoke_run(smoke):
+    """ROOT (pip install root): RooStats' asymptotic q~ CLs on the model HistFactory builds from the
+    pyhf workspace (shapesys with Poisson constraints here) agrees with hfx within 1e-4 absolute
+    (Minuit2's default tolerance); without ROOT the row says how to install it."""
+    _, doc, _ = smoke
+    (r,) = rows(doc, engine="root-cpu")
+    if not have("ROOT"):
+        assert r["status"] == "skipped" and "pip install root" in r["reason"]
+        return
+    assert r["status"] == "ok", r["reason"]
+    assert r["engine"]["name"] == "root" and r["engine"]["backend"] == "cpu" and r["result"]["quantity"] == "CLs_obs"
+    assert r["accuracy"]["vs_hfx_cpu_ref"] < 1e-4
+    assert len(r["result"]["extra"]["CLs_exp"]) == 5 and r["result"]["extra"]["CLs_exp"] == sorted(
+        r["result"]["extra"]["CLs_exp"])
+
+
+def test_cases_as_pytest_items(tmp_path):
+    """`pytest bench/ --bench-config smoke -k ...` runs the selected cases as items and writes a results
+    file that follows the schema, with those cases only."""
+    if not (BUILD / "hfx-timeit").exists():
+        pytest.skip("hfx not built")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(BENCH / "test_cases.py"),
+                           "--bench-config", "smoke", "-k", "hfx-cpu-ref and uncorrelated and nll",
+                           "--bench-out", str(tmp_path), "--bench-cache", str(tmp_path / "cache")],
+                          capture_output=True, text=True, env={**os.environ, "HFX_BUILD": str(BUILD)})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    (path,) = tmp_path.glob("smoke-*.json")
+    doc = json.loads(path.read_text())
+    schema.validate(doc)
+    ids = {(r["engine"]["id"], r["workload"]["id"], r["task"]["id"]) for r in doc["results"]}
+    assert ids == {("hfx-cpu-ref", "uncorrelated-static-2", "nll"), ("hfx-cpu-ref", "uncorrelated-static-2",
+                                                                      "nll-batch-batch8")}
+    assert "2 passed" in proc.stdout
