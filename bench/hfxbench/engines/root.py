@@ -265,7 +265,11 @@ class Model:
     def __init__(self, ROOT, spec):
         self.ROOT = ROOT
         self.meas = measurement(ROOT, spec)
-        self.ws = ROOT.RooStats.HistFactory.MakeModelAndMeasurementFast(self.meas)
+        HF = ROOT.RooStats.HistFactory
+        cfg = HF.HistoToWorkspaceFactoryFast.Configuration()
+        cfg.createWorkspaceFile = False  # no ROOT files written, no per-channel workspaces built
+        cfg.createPerRegionWorkspaces = False
+        self.ws = HF.MakeModelAndMeasurementFast(self.meas, cfg)
         ROOT.SetOwnership(self.ws, True)
         self.mc = self.ws.obj("ModelConfig")
         self.fixed_lumi = self._unlumi(spec)
