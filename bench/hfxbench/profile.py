@@ -21,6 +21,7 @@ file's `<!-- profile:begin -->` and `<!-- profile:end -->` markers.
 import cProfile
 import importlib.util
 import json
+import math
 import os
 import pstats
 import shutil
@@ -56,7 +57,6 @@ def _root_once(backend, spec, task, out):
     if task == "hypotest":
         return lambda: R.hypotest(ROOT, model)["value"]
     nll = model.nll(backend)
-    poi, v = model.poi, model.poi.getVal()
     evals = []
 
     def once():
@@ -66,14 +66,6 @@ def _root_once(backend, spec, task, out):
         m.minimize("Minuit2", "Migrad")
         evals.append(int(m.evalCounter()))
         return 2 * nll.getVal()
-    # one NLL evaluation, timed here (the POI alternates by an ulp: RooFit's cache cannot answer)
-    x = [v, float(__import__("math").nextafter(v, 2 * v + 1))]
-    t, n = time.perf_counter(), 0
-    while time.perf_counter() - t < 0.3 or n < 20:
-        poi.setVal(x[n & 1])
-        nll.getVal()
-        n += 1
-    out["t_eval_s"] = (time.perf_counter() - t) / n
     out["evals_per_fit"] = evals
     model.reset()
     return once
@@ -109,15 +101,21 @@ def profile_case(req):
             else _root_once(req["backend"], spec, req["task"], out))
     once()  # warm-up: caches, JIT
     n = int(req.get("calls", 1))
+    plain = []
+    perf = _perf_start(req["perf_data"]) if req.get("perf_data") else None
+    for _ in range(n):  # without cProfile: the wall time, and perf's samples
+        t = time.perf_counter()
+        once()
+        plain.append(time.perf_counter() - t)
+    _perf_stop(perf)
     prof = cProfile.Profile()
     times = []
-    perf = _perf_start(req["perf_data"]) if req.get("perf_data") else None
     for _ in range(n):
         t = time.perf_counter()
         prof.runcall(once)
         times.append(time.perf_counter() - t)
-    _perf_stop(perf)
-    out["times_s"] = times
+    out["times_s"] = plain
+    out["profiled_times_s"] = times
     out["perf"] = perf is not None
     if req["engine"] == "pyhf":
         out.update(classify(pstats.Stats(prof), n))
@@ -177,7 +175,8 @@ def perf_dsos(data, top=8):
     for line in r.stdout.splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[0].endswith("%"):
-            out.append((float(parts[0].rstrip("%")), " ".join(parts[1:])))
+            name = " ".join(parts[1:])
+            out.append((float(parts[0].rstrip("%")), "[JIT]" if name.startswith("[JIT]") else name))
     return out[:top]
 
 
@@ -189,6 +188,8 @@ def perf_symbols(data, top=8):
         parts = line.split(None, 2)
         if len(parts) == 3 and parts[0].endswith("%"):
             sym = parts[2].replace("[.] ", "").replace("[k] ", "").strip()
+            if parts[1] == "[JIT]":
+                continue  # code generated at run time: addresses, no names
             out.append((float(parts[0].rstrip("%")), parts[1], sym[:90]))
     return out[:top]
 
@@ -228,7 +229,8 @@ def run_profiles(cache, archive=None, log=sys.stderr):
                 res = {"engine": engine, "backend": backend, "task": task,
                        "error": f"exit {p.returncode}: {p.stderr.strip()[-400:]}"}
             if res.get("perf") and data.exists():
-                res["perf_dsos"] = perf_dsos(data)
+                res["perf_dsos_all"] = perf_dsos(data, top=100)
+                res["perf_dsos"] = res["perf_dsos_all"][:8]
                 res["perf_symbols"] = perf_symbols(data)
             results.append(res)
             t = res.get("times_s")
@@ -273,28 +275,35 @@ def summary(doc):
                 cells.append(f"{_ms(v)} ({100 * v / p['total_s']:.0f}%)" if v else "–")
             out.append(f"| {g} | " + " | ".join(cells) + " |")
         out.append("| **total under cProfile** | " + " | ".join(_ms(p["total_s"]) for p in pyhf_rows) + " |")
-        out.append("| wall time without the profiler's cost (median) | " + " | ".join(
+        out.append("| wall time per call without the profiler (median) | " + " | ".join(
             _ms(statistics.median(p["times_s"])) for p in pyhf_rows) + " |")
         out.append("| likelihood calls (`logpdf`) | " + " | ".join(str(p["logpdf_calls"]) for p in pyhf_rows) + " |")
         out.append("| inside the finite-difference gradient (`approx_derivative`, cumulative) | " + " | ".join(
             f"{100 * p['finite_difference_s'] / p['total_s']:.0f}%" for p in pyhf_rows) + " |")
         out.append("")
-    root_fit = [p for p in doc["profiles"] if p["engine"] == "root" and p["task"] == "fit" and "t_eval_s" in p]
+    root_fit = [p for p in doc["profiles"] if p["engine"] == "root" and p["task"] == "fit" and p.get("evals_per_fit")]
     if root_fit:
-        out += ["**ROOT fits: RooFit's NLL against the rest** (Minuit2 with RooFit's defaults: Migrad, strategy 1; "
-                "evaluations counted by RooMinimizer, one evaluation timed alone in the same process)", "",
-                "| backend | fit (median) | NLL evaluations per fit | one evaluation | evaluations' share of the fit |",
-                "|---|---|---|---|---|"]
+        out += ["**ROOT fits: NLL evaluations and where a fit's samples fall** (Minuit2 with RooFit's defaults: "
+                "Migrad, strategy 1; evaluations counted by RooMinimizer; perf shares of the fit's samples)", "",
+                "| backend | fit (median) | NLL evaluations per fit | fit time per evaluation | Minuit2 | "
+                "RooFit + HistFactory (+ generated code, libm) | other |", "|---|---|---|---|---|---|---|"]
         for p in root_fit:
             fit = statistics.median(p["times_s"])
-            n = statistics.median(p["evals_per_fit"]) if p["evals_per_fit"] else 0
-            out.append(f"| {p['backend']} | {_ms(fit)} | {n:.0f} | {p['t_eval_s'] * 1e6:.1f} µs | "
-                       f"{100 * n * p['t_eval_s'] / fit:.0f}% |")
+            n = statistics.median(p["evals_per_fit"])
+            dsos = dict((d, pct) for pct, d in p.get("perf_dsos_all", p.get("perf_dsos", [])))
+            minuit = dsos.get("libMinuit2.so", 0.0)
+            roofit = sum(v for k, v in dsos.items() if k in ("libRooFitCore.so", "libHistFactory.so", "libRooFit.so",
+                                                             "libRooBatchCompute.so", "[JIT]", "libm.so.6")
+                         or k.startswith("libRooBatchCompute"))
+            other = max(0.0, 100.0 - minuit - roofit)
+            out.append(f"| {p['backend']} | {_ms(fit)} | {n:.0f} | {fit / n * 1e6:.1f} µs | {minuit:.0f}% | "
+                       f"{roofit:.0f}% | {other:.0f}% |" if dsos else
+                       f"| {p['backend']} | {_ms(fit)} | {n:.0f} | {fit / n * 1e6:.1f} µs | – | – | – |")
         out.append("")
     perf_rows = [p for p in doc["profiles"] if p.get("perf_dsos")]
     if perf_rows:
-        out += ["**perf, by shared object** (`perf record -e cpu-clock`, attached after the set-up; the top "
-                "entries of each case)", "", "| case | where the samples fall |", "|---|---|"]
+        out += ["**perf, by shared object** (`perf record -e cpu-clock`, attached after the set-up, over the "
+                "calls made without cProfile; the top entries of each case)", "", "| case | where the samples fall |", "|---|---|"]
         for p in perf_rows:
             cells = ", ".join(f"{d} {pct:.0f}%" for pct, d in p["perf_dsos"][:6])
             out.append(f"| {p['engine']}-{p['backend']} {p['task']} | {cells} |")

@@ -19,8 +19,12 @@ measurement are applied by the same name map.
 
 What each task times:
 
-  nll       nll.getVal() of the backend's NLL at pyhf's suggested init (the POI is nudged by one ulp
-            between calls, so that RooFit's value cache cannot answer)
+  nll       nll.getVal() of the backend's NLL at pyhf's suggested init, the POI nudged by one ulp
+            between calls so that RooFit's value cache cannot answer: RooFit then recomputes what
+            depends on the POI (its caches, the cpu backend's incremental evaluation), which is how
+            Minuit2's gradient steps (one parameter at a time) meet it. Moving every parameter from
+            Python instead costs 0.3 ms of RooFit's dirty-flag propagation alone (64 setVal or one
+            RooArgSet.assign, seen on sbottom), more than the evaluation, so it is not what is timed
   fit       parameters reset to the init, RooMinimizer(nll).minimize("Minuit2", "Migrad") (ROOT's
             defaults otherwise: strategy 1, tolerance 1)
   hypotest  AsymptoticCalculator(data, b-only at mu = 0, s+b at mu = 1), one-sided q~, GetHypoTest():
@@ -406,7 +410,7 @@ def prepare(options, workload, task):
         values = [model.poi.getVal(), math.nextafter(model.poi.getVal(), math.inf)]
         state = [0]
 
-        def once():
+        def once():  # the POI moves by an ulp: RooFit recomputes what depends on it (see the docstring)
             state[0] ^= 1
             model.poi.setVal(values[state[0]])
             return {"quantity": "twice_nll", "value": 2.0 * nll.getVal() - offset}
