@@ -6,6 +6,7 @@
     hfx-bench report RESULTS.json... [--out FILE]                      (markdown tables)
     hfx-bench validate RESULTS.json...                                 (against the JSON schema)
     hfx-bench gen [synthetic knobs] > WS.json                          (a synthetic workspace)
+    hfx-bench profile [--into docs/profiling.md] [--from PROFILE.json] (where pyhf's and ROOT's time goes)
 """
 import argparse
 import json
@@ -54,6 +55,12 @@ def main(argv=None):
     g.add_argument("--shared", type=int, default=3, help="normsys/histosys parameters shared by all samples")
     g.add_argument("--per-sample", type=int, default=1, help="private normsys/histosys parameters per sample")
     g.add_argument("--seed", type=int, default=0)
+    pr = sub.add_parser("profile", help="profile pyhf's and ROOT's backends on one sbottom hypotest and fit")
+    pr.add_argument("--out", default=str(BENCH / "results"), help="where the profile JSON goes (bench/results)")
+    pr.add_argument("--from", dest="source", help="summarise this profile JSON instead of profiling")
+    pr.add_argument("--into", help="put the summary between <!-- profile:begin --> and <!-- profile:end --> here")
+    pr.add_argument("--cache", default=str(BENCH / ".cache"))
+    pr.add_argument("--archive", help="the sbottom archive (default: scikit-hep-testdata's, else data/'s)")
     args = ap.parse_args(argv)
 
     if args.cmd == "run":
@@ -97,6 +104,27 @@ def main(argv=None):
         for p in args.results:
             validate(json.loads(Path(p).read_text()))
             print(f"{p}: valid")
+        return 0
+    if args.cmd == "profile":
+        from .profile import run_profiles, summary
+        if args.source:
+            doc = json.loads(Path(args.source).read_text())
+        else:
+            doc = run_profiles(args.cache, args.archive)
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            path = Path(args.out) / f"profile-{doc['environment']['date'].replace(':', '').replace('+0000', 'Z')}.json"
+            path.write_text(json.dumps(doc, indent=1))
+            print(path, file=sys.stderr)
+        text = summary(doc)
+        if args.into:
+            md = Path(args.into).read_text()
+            begin, end = "<!-- profile:begin -->\n", "<!-- profile:end -->"
+            if begin not in md or end not in md:
+                ap.error(f"{args.into} has no {begin.strip()} ... {end} markers")
+            head, rest = md.split(begin, 1)
+            Path(args.into).write_text(head + begin + text + rest[rest.index(end):])
+        else:
+            sys.stdout.write(text)
         return 0
     if args.cmd == "gen":
         from .synth import synthetic_workspace

@@ -49,6 +49,8 @@ def _style(engine):
         return dict(marker="o", linewidth=2.2, color=_color(engine))
     if engine.startswith("nextstat"):
         return dict(marker="D", linestyle="-.", color=_color(engine))
+    if engine.startswith("root"):
+        return dict(marker="s", linestyle=":", linewidth=1.5, color=_color(engine))
     return dict(marker=".", linestyle="--" if "minuit" in engine else "-", linewidth=1.2, color=_color(engine))
 
 
@@ -196,8 +198,40 @@ def accuracy(rows, out, machine):
     return _save(fig, out, "accuracy")
 
 
+def sbottom_tasks(rows, out, machine):
+    """One panel per task on the published sbottom workloads: every engine's median with its quartiles."""
+    cells = defaultdict(dict)
+    for r in rows:
+        if r["workload"]["family"] in ("sbottom", "sbottom-grid") and r["task"]["name"] != "toys":
+            cells[f"{r['workload']['id']} {r['task']['id']}"][r["engine"]["id"]] = r["timing"]
+    if not cells:
+        return []
+    keys = sorted(k for k in cells if len(cells[k]) > 2)  # a comparison: more than hfx's two backends
+    if not keys:
+        return []
+    ncols = min(3, len(keys))
+    nrows = (len(keys) + ncols - 1) // ncols
+    height = 0.8 + 0.3 * max(len(cells[k]) for k in keys)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, height * nrows), squeeze=False)
+    for ax in axes.flat[len(keys):]:
+        ax.set_visible(False)
+    for ax, key in zip(axes.flat, keys):
+        engines = sorted(cells[key])
+        med = [cells[key][e]["median_s"] for e in engines]
+        err = [[m - cells[key][e]["q25_s"] for e, m in zip(engines, med)],
+               [cells[key][e]["q75_s"] - m for e, m in zip(engines, med)]]
+        ax.barh(range(len(engines)), med, xerr=err, color=[_color(e) for e in engines], capsize=2)
+        ax.set_yticks(range(len(engines)), engines, fontsize=7)
+        ax.set(xscale="log", xlabel="seconds per call (median, quartiles)", title=key.replace("sbottom-", ""))
+        ax.title.set_fontsize(8)
+        ax.grid(True, axis="x", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.suptitle(f"published sbottom likelihood: time per call\n{machine}", fontsize=9, y=1.04)
+    return _save(fig, out, "sbottom-tasks")
+
+
 def plot_all(docs, out, baseline="pyhf-numpy-scipy"):
     out.mkdir(parents=True, exist_ok=True)
     rows, machine = _ok(docs), _machine(docs)
     return (time_vs_size(rows, out, machine) + speedup(rows, out, machine, baseline) + crossover(rows, out, machine)
-            + toys(rows, out, machine) + accuracy(rows, out, machine))
+            + toys(rows, out, machine) + accuracy(rows, out, machine) + sbottom_tasks(rows, out, machine))

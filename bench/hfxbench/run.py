@@ -17,12 +17,12 @@ from pathlib import Path
 from . import workloads as W
 from .environment import environment
 from .engines.hfx import HfxEngine, registry
-from .engines.worker_engine import hfx_python_engines, nextstat_engines, pyhf_engines
+from .engines.worker_engine import hfx_python_engines, nextstat_engines, pyhf_engines, root_engines
 from .report import fmt_s
 from .timing import Protocol
 
 SCHEMA_VERSION = "1.0"
-ALL_ENGINES = ["hfx-*", "pyhf-*", "nextstat"]
+ALL_ENGINES = ["hfx-*", "pyhf-*", "nextstat", "root-*"]
 UNITS = {"nll": "evals/s", "grad": "evals/s", "nll-batch": "evals/s", "fit": "fits/s", "hypotest": "hypotests/s",
          "upper-limit": "limits/s", "toys": "toys/s", "grid": "patches/s"}
 
@@ -34,7 +34,7 @@ def engines():
         out.append(HfxEngine(backend, cores if backend == "cpu" else 1))  # threads: the CPU backend's
     if "cuda" not in " ".join(registry()):
         out.append(HfxEngine("cuda", 1))  # recorded as skipped: not in this build's registry
-    return out + hfx_python_engines() + pyhf_engines() + nextstat_engines()
+    return out + hfx_python_engines() + pyhf_engines() + nextstat_engines() + root_engines()
 
 
 def tasks(*names, **params):
@@ -57,6 +57,9 @@ def blocks(config, cache, args):
              tasks("nll", "fit"), light, quick, None),
             (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=2),
              tasks("nll", "grid"), ["hfx-*", "pyhf-numpy-scipy"], quick, None),
+            # one ROOT case (importing ROOT takes about 2 s): RooFit's cpu backend, RooStats' q~ test
+            (small, tasks("hypotest"), ["root-cpu"], Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0,
+                                                              max_time_s=0.0), None),
         ]
         zoo = W.zoo(names=["atlas_susy_DVmuon_2020__srmu_bkg"]) if W.SHARED_ZOO.is_dir() else []
         if zoo:
@@ -103,8 +106,8 @@ def blocks(config, cache, args):
          tasks("nll", "fit") + tasks("nll-batch", batch=64), light, std, 5.0),
         (W.synthetic(cache, "perbin", [10, 100, 1000], channels=2, samples=2, shared=3, per_sample=1,
                      modifiers=("normsys", "histosys", "staterror")), tasks("fit"), light, std, 5.0),
-        (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=8)[1:], tasks("grid"), light,
-         once, None),
+        (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=8)[1:], tasks("grid"),
+         light + ["root-cpu"], once, None),
         ([w for w in W.sbottom(cache, args.archive, grid=True) if w.family == "sbottom-grid"], tasks("grid"), hfx,
          Protocol(warmup=1, min_reps=3, max_reps=5, min_time_s=0.0, max_time_s=20.0), None),
         (W.uncorrelated(cache, bins=(10,), sources=("static",)),
@@ -128,56 +131,81 @@ def task_id(task):
     return task["name"] + "".join(f"-{k}{v}" for k, v in sorted(task.items()) if k not in ("name", "seed"))
 
 
-def run(config, args, log=sys.stderr, checkpoint=None):
-    """Runs every case; checkpoint(records), if given, is called after each (partial results survive an
-    interrupted run)."""
-    cache = Path(args.cache)
-    env = environment()
-    chosen = [e for e in engines() if not args.engines or any(fnmatch.fnmatch(e.id, p) for p in args.engines)]
-    avail = {e.id: e.available() for e in chosen}
-    records = []
-    plan = []
-    for wls, tks, patterns, protocol, budget in blocks(config, cache, args):
-        for task in tks:
-            for e in chosen:
-                if not any(fnmatch.fnmatch(e.id, p) for p in patterns):
-                    continue
-                for w in wls:
-                    if (w.grid is not None) != (task["name"] == "grid"):  # grids are for the grid task only
+class Runner:
+    """The cases of a configuration (`cases`), run one at a time (`run_case`) and gathered into one
+    results document (`finish`): used by `run` (the command line) and by bench/test_cases.py (pytest)."""
+
+    def __init__(self, config, args):
+        self.config = config
+        cache = Path(args.cache)
+        self.env = environment()
+        chosen = [e for e in engines() if not args.engines or any(fnmatch.fnmatch(e.id, p) for p in args.engines)]
+        self.avail = {e.id: e.available() for e in chosen}
+        self.cases = []
+        for wls, tks, patterns, protocol, budget in blocks(config, cache, args):
+            for task in tks:
+                for e in chosen:
+                    if not any(fnmatch.fnmatch(e.id, p) for p in patterns):
                         continue
-                    if args.tasks and not any(fnmatch.fnmatch(task_id(task), p) for p in args.tasks):
-                        continue
-                    if args.workloads and not any(fnmatch.fnmatch(w.id, p) for p in args.workloads):
-                        continue
-                    plan.append((e, w, task, protocol, budget))
-    too_slow = {}
-    started = time.time()
-    for i, (e, w, task, protocol, budget) in enumerate(plan, 1):
+                    for w in wls:
+                        if (w.grid is not None) != (task["name"] == "grid"):  # grids are for the grid task only
+                            continue
+                        if args.tasks and not any(fnmatch.fnmatch(task_id(task), p) for p in args.tasks):
+                            continue
+                        if args.workloads and not any(fnmatch.fnmatch(w.id, p) for p in args.workloads):
+                            continue
+                        self.cases.append((e, w, task, protocol, budget))
+        self.timeout = args.timeout
+        self.too_slow = {}
+        self.records = []
+        self.started = time.time()
+
+    def run_case(self, case):
+        e, w, task, protocol, budget = case
         rec = {"engine": e.describe(), "workload": w.record(), "task": {"name": task["name"], "id": task_id(task),
                                                                         "params": {k: v for k, v in task.items() if k != "name"}}}
-        ok, why = avail[e.id]
+        ok, why = self.avail[e.id]
         key = (e.id, w.family, task["name"])  # sizes grow along a family's bins or a task's count (toys)
         if not ok:
             answer = {"status": "skipped", "reason": why}
-        elif key in too_slow:
-            answer = {"status": "skipped", "reason": too_slow[key]}
+        elif key in self.too_slow:
+            answer = {"status": "skipped", "reason": self.too_slow[key]}
         else:
-            answer = e.run(w, task, protocol, args.timeout)
+            answer = e.run(w, task, protocol, self.timeout)
         rec.update(status=answer.get("status", "error"), reason=answer.get("reason"))
         rec["engine"]["device"] = answer.get("device", "cpu")
         for k in ("timing", "result", "memory", "work", "phases", "versions"):
             rec[k] = answer.get(k)
         rec["throughput"] = throughput(task, rec["result"], rec["timing"]) if rec["status"] == "ok" else None
         if rec["status"] == "ok" and budget and rec["timing"]["median_s"] > budget:
-            too_slow[key] = (f"the {w.id} case took {rec['timing']['median_s']:.1f} s (> {budget:g} s budget): "
-                             "larger sizes of this family skipped")
-        records.append(rec)
+            self.too_slow[key] = (f"the {w.id} case took {rec['timing']['median_s']:.1f} s (> {budget:g} s budget): "
+                                  "larger sizes of this family skipped")
+        self.records.append(rec)
+        return rec
+
+    def finish(self):
+        add_accuracy(self.records)
+        return {"schema_version": SCHEMA_VERSION, "config": self.config, "started": self.env["date"],
+                "duration_s": time.time() - self.started, "environment": self.env, "results": self.records}
+
+
+def case_id(case):
+    """engine/workload/task: the pytest id of a case (`-k "sbottom and root"` selects on it)."""
+    e, w, task = case[:3]
+    return f"{e.id}/{w.id}/{task_id(task)}"
+
+
+def run(config, args, log=sys.stderr, checkpoint=None):
+    """Runs every case; checkpoint(records), if given, is called after each (partial results survive an
+    interrupted run)."""
+    runner = Runner(config, args)
+    for i, case in enumerate(runner.cases, 1):
+        rec = runner.run_case(case)
         if checkpoint:
-            checkpoint(records)
-        print(f"[{i}/{len(plan)}] {e.id:26} {w.id:36} {task_id(task):18} {describe(rec)}", file=log, flush=True)
-    add_accuracy(records)
-    return {"schema_version": SCHEMA_VERSION, "config": config, "started": env["date"],
-            "duration_s": time.time() - started, "environment": env, "results": records}
+            checkpoint(runner.records)
+        e, w, task = case[:3]
+        print(f"[{i}/{len(runner.cases)}] {e.id:26} {w.id:36} {task_id(task):18} {describe(rec)}", file=log, flush=True)
+    return runner.finish()
 
 
 def describe(rec):

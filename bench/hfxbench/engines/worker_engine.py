@@ -25,7 +25,9 @@ class WorkerEngine:
     def available(self):
         missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
         if missing:
-            return False, f"not installed: {', '.join(missing)} (pip install {' '.join(self.requires)})"
+            pip = {"ROOT": "root"}  # the import name -> the PyPI name
+            return False, (f"not installed: {', '.join(missing)} "
+                           f"(pip install {' '.join(pip.get(m, m) for m in self.requires)})")
         if self.options.get("device") == "gpu" and not gpus():
             return False, "no GPU on this machine (nvidia-smi lists none)"
         return True, ""
@@ -95,3 +97,29 @@ class HfxPythonEngine(WorkerEngine):
 
 def hfx_python_engines():
     return [HfxPythonEngine()]
+
+
+def root_engines():
+    """ROOT's RooFit, one engine per evaluation backend (engines/root.py); root-cuda needs a ROOT built
+    with CUDA and a GPU, and says which is missing."""
+    from .root import BACKENDS, root_config_features
+    out = []
+    for backend in BACKENDS:
+        e = WorkerEngine(f"root-{backend}", "root", "root", {"backend": backend}, ["ROOT"], optimizer="minuit2",
+                         backend=backend)
+        if backend == "cuda":
+            e.available = lambda e=e: _root_cuda_available(e, root_config_features)
+        out.append(e)
+    return out
+
+
+def _root_cuda_available(engine, features):
+    ok, why = WorkerEngine.available(engine)
+    if not ok:
+        return ok, why
+    missing = []
+    if "cuda" not in (features() or set()):
+        missing.append("this ROOT is built without CUDA (root-config --features has no 'cuda': the pip wheel)")
+    if not gpus():
+        missing.append("no GPU on this machine (nvidia-smi lists none)")
+    return (False, "; ".join(missing)) if missing else (True, "")
