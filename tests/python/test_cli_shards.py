@@ -4,7 +4,8 @@ refuse overlapping, missing, incomplete or foreign parts; `hfx scan --output FIL
 real SIGKILL or SIGTERM mid-run loses nothing and repeats nothing; a failing patch writes its error
 line and the scan goes on; toys run by ranges and `hfx toys merge` give the one-run CLs bit for bit.
 
-Data: RegionA of the sbottom likelihoods bundled in data/ (217 patches, about 1 s per scan here)."""
+Data: RegionA of the sbottom likelihoods bundled in data/ (217 patches, about 1 s per scan here;
+HFX_TEST_QUICK=1, for sanitizer builds, takes its first 40)."""
 import json
 import os
 import re
@@ -17,6 +18,9 @@ import pytest
 from conftest import DATA
 
 
+N_PATCHES = 40 if os.environ.get("HFX_TEST_QUICK") == "1" else 217
+
+
 def patches(region, n=None):
     files = sorted(region.glob("patch.*.json"))
     return files if n is None else files[:n]
@@ -25,8 +29,8 @@ def patches(region, n=None):
 @pytest.fixture(scope="module")
 def full_run(hfx, sbottom_a):
     """The one-process output of all of RegionA: what every split must reproduce."""
-    proc = hfx("scan", sbottom_a / "BkgOnly.json", sbottom_a, "--jobs", "2")
-    assert len(proc.stdout.splitlines()) == 217
+    proc = hfx("scan", sbottom_a / "BkgOnly.json", *patches(sbottom_a, N_PATCHES), "--jobs", "2")
+    assert len(proc.stdout.splitlines()) == N_PATCHES
     return proc.stdout
 
 
@@ -34,10 +38,11 @@ def test_shards_merge_into_the_one_run_output(hfx, sbottom_a, full_run, tmp_path
     parts = []
     for k in (1, 2, 3):
         part = tmp_path / f"part{k}.jsonl"
-        hfx("scan", sbottom_a / "BkgOnly.json", sbottom_a, "--shard", f"{k}/3", "--output", part, "--jobs", "2")
+        hfx("scan", sbottom_a / "BkgOnly.json", *patches(sbottom_a, N_PATCHES), "--shard", f"{k}/3", "--output", part,
+            "--jobs", "2")
         header = json.loads(part.read_text().splitlines()[0])
-        assert header["shard"] == f"{k}/3" and header["patches_total"] == 217
-        assert header["patches"] == len(range(k - 1, 217, 3))
+        assert header["shard"] == f"{k}/3" and header["patches_total"] == N_PATCHES
+        assert header["patches"] == len(range(k - 1, N_PATCHES, 3))
         parts.append(part)
     # a shard holds items k-1, k-1+N, ...: its lines are those of the one run, verbatim
     assert parts[1].read_text().splitlines()[1:] == full_run.splitlines()[1::3]
@@ -85,20 +90,20 @@ def wait_for_lines(path, proc, n):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_resume_after_a_kill_loses_nothing_and_repeats_nothing(hfx, sbottom_a, full_run, tmp_path, sig):
     out = tmp_path / "scan.jsonl"
-    cmd = [hfx.exe, "scan", sbottom_a / "BkgOnly.json", sbottom_a, "--jobs", "2", "--output", out]
+    cmd = [hfx.exe, "scan", sbottom_a / "BkgOnly.json", *patches(sbottom_a, N_PATCHES), "--jobs", "2", "--output", out]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_lines(out, proc, 30)
+    wait_for_lines(out, proc, N_PATCHES // 7)
     proc.send_signal(sig)
     proc.wait()
     assert proc.returncode == -sig
     text = out.read_text()
     lines = text.splitlines(keepends=True)
     done = len(lines) if text.endswith("\n") else len(lines) - 1
-    assert 30 <= done < 217, "the kill must land mid-run"
+    assert N_PATCHES // 7 <= done < N_PATCHES, "the kill must land mid-run"
     # only whole lines: each is the one-run line of its patch, in order
     assert lines[:done] == full_run.splitlines(keepends=True)[:done]
     again = hfx("scan", *cmd[2:], "--resume")
-    assert f"{done} of 217 patches there already (0 failed), {217 - done} to do" in again.stderr
+    assert f"{done} of {N_PATCHES} patches there already (0 failed), {N_PATCHES - done} to do" in again.stderr
     assert out.read_text() == full_run
 
 
