@@ -202,8 +202,19 @@ static int scan_args_check(const struct scan_args * a) {
 enum input_kind { INPUT_PATCH, INPUT_PATCHSET, INPUT_OTHER };
 
 /* A JSON array is a patch, an object with "patches" a patchset; unreadable files count as patches
- * (the library reports them when applying). */
+ * (the library reports them when applying). An array is told by its first character, without a
+ * parse: the library parses each patch once, on the thread that applies it. */
 static enum input_kind classify(const char * path) {
+    FILE * f = fopen(path, "rb");
+    int    c = EOF;
+    while (f && (c = getc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+    }
+    if (f) {
+        fclose(f);
+    }
+    if (c == '[') {
+        return INPUT_PATCH;
+    }
     json_error_t jerr;
     json_t *     j = json_load_file(path, 0, &jerr);
     if (!j) {
