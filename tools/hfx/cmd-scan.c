@@ -50,8 +50,8 @@ static const struct cli_opt SCAN_OPTS[] = {
 };
 
 static const struct cli_opt * SCAN_TABLES[] = {ws_opt_table,    interp_opt_table, engine_opt_table, test_poi_opt_table,
-                                               infer_opt_table, SCAN_OPTS,        ul_opt_table,     cli_help_table,
-                                               NULL};
+                                               infer_opt_table, SCAN_OPTS,        ul_opt_table,     timings_opt_table,
+                                               cli_help_table,  NULL};
 static const char * const SCAN_POS[] = {"BACKGROUND", "PATCHES", NULL};
 
 static const struct cli_command SCAN = {
@@ -68,7 +68,8 @@ static const struct cli_command SCAN = {
     "not depend on --jobs, on the number of MPI ranks (mpirun -n N hfx scan ...) or on shards.\n"
     "--shard K/N starts its output with a header line; 'hfx merge' joins the N parts into the output\n"
     "of one run. --output FILE --resume after an interruption keeps FILE's complete lines. A progress\n"
-    "bar is drawn on standard error when it is a terminal.",
+    "bar is drawn on standard error when it is a terminal. --timings: one line per rank on standard\n"
+    "error with its patches and the CPU time of its main thread (writing, MPI: the bookkeeping).",
     SCAN_TABLES,
     SCAN_POS,
     true,
@@ -127,6 +128,8 @@ struct scan {
     size_t * finished;
     size_t   n_finished;
     size_t   n_done;     /* items done, here or (rank 0) received */
+    size_t   n_idle;     /* threads waiting for a patch */
+    double   busy_s;     /* the threads' time spent on patches, here */
 
     pthread_mutex_t mu;
     pthread_cond_t  cv_work; /* queue grew or closed */
@@ -457,7 +460,10 @@ static void * worker_main(void * arg) {
     for (;;) {
         pthread_mutex_lock(&sc->mu);
         while (sc->next == sc->n_queue && !sc->closed) {
+            sc->n_idle++;
+            pthread_cond_broadcast(&sc->cv_done); /* a worker rank's main thread now waits for an answer */
             pthread_cond_wait(&sc->cv_work, &sc->mu);
+            sc->n_idle--;
         }
         if (sc->next == sc->n_queue) {
             pthread_mutex_unlock(&sc->mu);
@@ -466,6 +472,7 @@ static void * worker_main(void * arg) {
         size_t i = sc->queue[sc->next++];
         pthread_mutex_unlock(&sc->mu);
 
+        double                    t0  = progress_now();
         struct scan_item *        it  = &sc->items[i];
         static const struct item_result empty;
         struct item_result        res = empty;
@@ -480,6 +487,7 @@ static void * worker_main(void * arg) {
             ranks_abort(CLI_FAIL);
         }
         pthread_mutex_lock(&sc->mu);
+        sc->busy_s += progress_now() - t0;
         it->line                        = line;
         it->failed                      = !res.ok;
         it->done                        = true;
@@ -531,9 +539,20 @@ static struct worker * make_workers(struct scan * sc, hfx_workspace_t bkg, size_
  * line); FIN (worker -> 0, empty): this rank has sent everything and stops. */
 enum { TAG_WANT = 1, TAG_GIVE, TAG_RESULT, TAG_FIN };
 
-/* Polls between waits grow from 20 us to 1 ms while nothing happens: quick answers when busy, and
- * an idle main thread costs a few thousand cheap polls a second, not a core. */
-static const long POLL_MIN_NS = 20000, POLL_MAX_NS = 1000000;
+/* How often a main thread looks for messages (MPI's blocking receives spin, so it polls between
+ * waits on its threads). A worker rank asks for its next patch when it starts on the one it holds
+ * in reserve, so rank 0's answer has a whole patch's time to come: rank 0 looks every half of its
+ * own mean patch time (0.1 to 10 ms), and at each patch its threads finish. A worker rank looks
+ * when its threads finish a patch and, while one of them waits for work, from 50 us on. The main
+ * threads thus wake a few times per patch, not thousands of times a second. */
+static const double POLL_ROOT_MIN_S = 1e-4, POLL_ROOT_MAX_S = 1e-2;
+static const long   POLL_MIN_NS = 50000, POLL_MAX_NS = 1000000;
+
+static long root_poll_ns(const struct scan * sc) {
+    double mean = sc->n_finished ? sc->busy_s / (double) sc->n_finished / (double) sc->n_jobs : 0;
+    double t    = mean / 2 < POLL_ROOT_MIN_S ? POLL_ROOT_MIN_S : mean / 2 > POLL_ROOT_MAX_S ? POLL_ROOT_MAX_S : mean / 2;
+    return (long) (t * 1e9);
+}
 
 /* Waits on cv_done (mu held) at most ns nanoseconds. */
 static void timed_wait(struct scan * sc, long ns) {
@@ -596,7 +615,6 @@ static bool write_in_order(struct scan * sc, size_t * failed) {
     size_t written  = 0;
     int    n_fin    = 0;
     int    n_others = sc->ranks.size - 1;
-    long   wait_ns  = POLL_MIN_NS;
     bool   ok       = true;
     pthread_mutex_lock(&sc->mu);
     for (;;) {
@@ -629,13 +647,10 @@ static bool write_in_order(struct scan * sc, size_t * failed) {
         if (written == sc->n_run && n_fin == n_others) {
             break;
         }
-        if (busy) {
-            wait_ns = POLL_MIN_NS;
-        } else if (n_others == 0) {
+        if (!busy && n_others == 0) {
             pthread_cond_wait(&sc->cv_done, &sc->mu);
-        } else {
-            timed_wait(sc, wait_ns);
-            wait_ns = wait_ns * 2 < POLL_MAX_NS ? wait_ns * 2 : POLL_MAX_NS;
+        } else if (!busy) {
+            timed_wait(sc, root_poll_ns(sc));
         }
     }
     pthread_mutex_unlock(&sc->mu);
@@ -713,6 +728,12 @@ static void feed_and_report(struct scan * sc) {
         }
         if (busy) {
             wait_ns = POLL_MIN_NS;
+        } else if (asked == 0 || (sc->n_idle == 0 && !sc->closed)) {
+            /* the threads are busy: an answer can wait until one finishes or runs out of work (once
+             * closed, the last answers are awaited by polling: the threads may have ended) */
+            if (sent == sc->n_finished) {
+                pthread_cond_wait(&sc->cv_done, &sc->mu);
+            }
         } else {
             timed_wait(sc, wait_ns);
             wait_ns = wait_ns * 2 < POLL_MAX_NS ? wait_ns * 2 : POLL_MAX_NS;
@@ -720,6 +741,12 @@ static void feed_and_report(struct scan * sc) {
     }
     pthread_mutex_unlock(&sc->mu);
     send_or_abort(TAG_FIN, NULL, 0);
+}
+
+static double thread_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
 /* Runs the threads of this rank and its main loop. Adds the error lines written to *failed.
@@ -761,13 +788,23 @@ static int run_scan(struct scan * sc, hfx_workspace_t bkg, size_t * failed) {
         cli_error("cannot start worker threads");
         ranks_abort(CLI_FAIL);
     }
+    double t0 = progress_now(), cpu0 = thread_cpu_seconds();
     if (root) {
         rc = write_in_order(sc, failed) ? CLI_OK : CLI_FAIL;
     } else {
         feed_and_report(sc);
     }
+    double cpu = thread_cpu_seconds() - cpu0, wall = progress_now() - t0;
     for (size_t i = 0; i < started; i++) {
         pthread_join(w[i].tid, NULL);
+    }
+    if (sc->mo->timings) {
+        fprintf(stderr,
+                "hfx: timings: rank %d of %d: %zu patches computed here by %zu threads in %.3f s; main thread "
+                "(writing%s) %.6f s CPU, %.1f us per patch of the scan\n",
+                sc->ranks.rank, sc->ranks.size, sc->n_finished, started, wall,
+                sc->ranks.size > 1 ? ", MPI messages and polls" : "", cpu,
+                1e6 * cpu / (double) (sc->n_items ? sc->n_items : 1));
     }
     progress_finish(&sc->progress);
     pthread_cond_destroy(&sc->cv_work);

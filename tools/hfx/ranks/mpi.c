@@ -9,6 +9,7 @@
 #include <mpi.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define RANKS_STR_(x) #x
 #define RANKS_STR(x) RANKS_STR_(x)
@@ -40,6 +41,7 @@ void ranks_init(int * argc, char *** argv) {
 
 void ranks_finalize(void) {
     if (active()) {
+        ranks_all_ok(true); /* the ranks done first wait here asleep, not spinning in MPI_Finalize */
         MPI_Finalize();
     }
 }
@@ -81,8 +83,16 @@ bool ranks_all_ok(bool ok) {
     if (!active()) {
         return ok;
     }
-    int mine = ok ? 1 : 0, all = 0;
-    MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    /* non-blocking, tested every millisecond: a rank that is done early sleeps instead of spinning
+     * in a blocking collective, and leaves its node's cores to the ranks still at work */
+    int         mine = ok ? 1 : 0, all = 0, done = 0;
+    MPI_Request req;
+    MPI_Iallreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req);
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    while (!done) {
+        nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 1000000}, NULL);
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    }
     return all == 1;
 }
 
