@@ -109,8 +109,12 @@ static enum hfx_status write_toys(const char * path, const struct hfx_hypotest_o
     json_object_set_new(j, "teststat_b", stats_array(tr->teststat_b, count));
     size_t n   = strlen(path) + 8;
     char * tmp = malloc(n);
-    FILE * f   = tmp ? (snprintf(tmp, n, "%s.tmp", path), fopen(tmp, "w")) : NULL;
-    bool   ok  = f != NULL;
+    FILE * f   = NULL;
+    if (tmp) {
+        snprintf(tmp, n, "%s.tmp", path);
+        f = fopen(tmp, "w");
+    }
+    bool ok = f != NULL;
     if (f) {
         jout_write(f, j, false);
         fputc('\n', f);
