@@ -12,8 +12,9 @@
  * main thread also hands them out one at a time to the other ranks as they ask (dynamic: a rank
  * with slow patches simply asks less often), receives their lines and writes everything in input
  * order, so that the output is byte for byte the one of a single process. A worker rank's main
- * thread keeps its threads fed by asking for one patch more than it has threads, and sends back
- * each line when it is done. Main threads poll MPI between short waits on their threads.
+ * thread keeps its threads fed by holding two patches more than it has threads (a thread never
+ * waits for an answer), and sends back each line when it is done. Main threads poll MPI between
+ * waits on their threads.
  *
  * --shard K/N keeps the items K-1, K-1+N, ... (a header line first, for hfx merge); --output FILE
  * --resume continues what an interrupted run wrote to FILE (scan-file.h).
@@ -540,17 +541,18 @@ static struct worker * make_workers(struct scan * sc, hfx_workspace_t bkg, size_
 enum { TAG_WANT = 1, TAG_GIVE, TAG_RESULT, TAG_FIN };
 
 /* How often a main thread looks for messages (MPI's blocking receives spin, so it polls between
- * waits on its threads). A worker rank asks for its next patch when it starts on the one it holds
- * in reserve, so rank 0's answer has a whole patch's time to come: rank 0 looks every half of its
- * own mean patch time (0.1 to 10 ms), and at each patch its threads finish. A worker rank looks
+ * waits on its threads). A worker rank asks for its next patch as a thread starts on one of the two
+ * it holds in reserve, so rank 0's answer has at least a patch's time to come: rank 0 looks once per mean
+ * patch time of its own threads (0.1 to 10 ms) and whenever one of them finishes a patch. A worker rank looks
  * when its threads finish a patch and, while one of them waits for work, from 50 us on. The main
- * threads thus wake a few times per patch, not thousands of times a second. */
+ * threads thus wake a few times per patch, not thousands of times a second (a wake-up costs about
+ * 27 us of CPU on the 2-core VM of docs/scaling.md, an MPI_Iprobe 0.06 us). */
 static const double POLL_ROOT_MIN_S = 1e-4, POLL_ROOT_MAX_S = 1e-2;
 static const long   POLL_MIN_NS = 50000, POLL_MAX_NS = 1000000;
 
 static long root_poll_ns(const struct scan * sc) {
     double mean = sc->n_finished ? sc->busy_s / (double) sc->n_finished / (double) sc->n_jobs : 0;
-    double t    = mean / 2 < POLL_ROOT_MIN_S ? POLL_ROOT_MIN_S : mean / 2 > POLL_ROOT_MAX_S ? POLL_ROOT_MAX_S : mean / 2;
+    double t    = mean < POLL_ROOT_MIN_S ? POLL_ROOT_MIN_S : mean > POLL_ROOT_MAX_S ? POLL_ROOT_MAX_S : mean;
     return (long) (t * 1e9);
 }
 
@@ -664,10 +666,10 @@ static void send_or_abort(int tag, const void * buf, size_t n) {
     }
 }
 
-/* A worker rank: asks rank 0 for patches, keeping one more in hand than it has threads, and sends
+/* A worker rank: asks rank 0 for patches, keeping two more in hand than it has threads, and sends
  * each line back when it is done; ends with FIN once rank 0 has no more and all are sent. */
 static void feed_and_report(struct scan * sc) {
-    size_t sent = 0, asked = 0, want = sc->n_jobs + 1;
+    size_t sent = 0, asked = 0, want = sc->n_jobs + 2;
     long   wait_ns = POLL_MIN_NS;
     pthread_mutex_lock(&sc->mu);
     for (;;) {
