@@ -942,8 +942,8 @@ static int scan_main(struct scan * sc, const struct cli_parsed * args, const str
         rc = CLI_FAIL;
     }
     if (rc == CLI_OK && a->shard_n > sc->n_items) {
-        cli_error("--shard %zu/%zu: the scan has only %zu patches (at most %zu parts)", a->shard_k, a->shard_n,
-                  sc->n_items, sc->n_items);
+        cli_error("--shard %zu/%zu: the scan has only %zu patch%s (at most that many parts)", a->shard_k, a->shard_n,
+                  sc->n_items, sc->n_items == 1 ? "" : "es");
         rc = CLI_FAIL;
     }
     if (rc == CLI_OK && sc->ranks.rank == 0) {
