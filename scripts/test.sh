@@ -28,13 +28,18 @@ HFX_BUILD="$PWD/build" python3 -m pytest -q bench
 
 echo "== C tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 # HFX_CUDA=OFF: the sanitizers instrument C only, and the CUDA runtime under ASan needs options of its own.
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHFX_SANITIZE=address,undefined -DHFX_WERROR=ON -DHFX_CUDA=OFF >/dev/null
+# HFX_MPI=OFF: this is also the build without MPI, whose shards, merges and resumes are tested below.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHFX_SANITIZE=address,undefined -DHFX_WERROR=ON -DHFX_CUDA=OFF \
+    -DHFX_MPI=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 (cd build-asan && HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
 
+echo "== Shards, merges, resumes and toy ranges in the build without MPI (under ASan + UBSan)"
+HFX_BIN="$PWD/build-asan/hfx" HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 python3 -m pytest -q tests/python/test_cli_shards.py
+
 echo "== Fuzzing: each libFuzzer harness of tests/fuzz for ${HFX_FUZZ_SECONDS:-60} s (docs/robustness.md)"
 if command -v clang >/dev/null; then
-    cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFX_FUZZ=ON -DHFX_CUDA=OFF \
+    cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFX_FUZZ=ON -DHFX_CUDA=OFF -DHFX_MPI=OFF \
         -DHFX_BUILD_TESTS=OFF -DHFX_WERROR=ON >/dev/null
     cmake --build build-fuzz -j"$jobs" --target fuzz-workspace fuzz-json-patch fuzz-patchset
     tests/fuzz/run.sh build-fuzz "${HFX_FUZZ_SECONDS:-60}"

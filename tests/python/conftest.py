@@ -80,3 +80,16 @@ def sbottom_dir(shared, tmp_path_factory):
     with tarfile.open(shared / "likelihoods" / "sbottom-hepdata.89408.tar.gz") as tar:
         tar.extractall(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def sbottom_a(tmp_path_factory):
+    """RegionA of the sbottom likelihoods bundled in data/ (BkgOnly.json and 217 patch files)."""
+    import tarfile
+    archive = REPO / "data" / "sbottom-hepdata.89408.tar.gz"
+    if not archive.is_file():
+        pytest.skip(f"{archive} not found (the bundled sbottom likelihoods)")
+    out = tmp_path_factory.mktemp("sbottom_a")
+    with tarfile.open(archive) as tar:
+        tar.extractall(out, members=[m for m in tar.getmembers() if m.name.startswith("RegionA/")])
+    return out / "RegionA"

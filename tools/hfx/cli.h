@@ -75,6 +75,8 @@ int cmd_fit(int argc, char ** argv);
 int cmd_eval(int argc, char ** argv);
 int cmd_upper_limit(int argc, char ** argv);
 int cmd_scan(int argc, char ** argv);
+int cmd_merge(int argc, char ** argv);
+int cmd_toys(int argc, char ** argv);
 int cmd_inspect(int argc, char ** argv);
 int cmd_patchset(int argc, char ** argv);
 int cmd_backends(int argc, char ** argv);

@@ -8,12 +8,14 @@
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
+#include "ranks.h"
+#include "toys.h"
 
 #include <stdlib.h>
 
 static const struct cli_opt * CLS_TABLES[] = {ws_opt_table,     patchset_opt_table, interp_opt_table,
                                               engine_opt_table, timings_opt_table, test_poi_opt_table, infer_opt_table,
-                                              output_opt_table, cli_help_table,     NULL};
+                                              toys_opt_table,   output_opt_table, cli_help_table,     NULL};
 static const char * const CLS_POS[] = {"WORKSPACE", NULL};
 
 static const struct cli_command CLS = {
@@ -28,7 +30,8 @@ static const struct cli_command CLS = {
 };
 
 /* Runs the hypotest with a progress bar for toys. Prints errors. */
-static int run_hypotest(hfx_engine_t e, struct hfx_hypotest_options * h, struct hfx_hypotest_result * r) {
+static int run_hypotest(hfx_engine_t e, struct hfx_hypotest_options * h, const struct toys_opts * to,
+                        struct hfx_hypotest_result * r) {
     struct progress p;
     progress_start(&p, 0, "toys");
     if (h->calctype == HFX_CALC_TOYBASED) {
@@ -36,7 +39,7 @@ static int run_hypotest(hfx_engine_t e, struct hfx_hypotest_options * h, struct 
         h->progress_user = &p;
     }
     struct hfx_error err = {0};
-    enum hfx_status  st  = hfx_hypotest(e, h, r, &err);
+    enum hfx_status  st  = toys_split(to, h) ? toys_hypotest(e, h, to, r, &err) : hfx_hypotest(e, h, r, &err);
     progress_finish(&p);
     h->progress      = NULL;
     h->progress_user = NULL;
@@ -51,17 +54,21 @@ int cmd_cls(int argc, char ** argv) {
     struct model_opts           mo;
     struct hfx_hypotest_options h;
     struct cli_parsed           args;
+    struct toys_opts            to = {0};
     model_opts_init(&mo, CLS.name);
     infer_opts_init(&h);
-    int rc = cli_parse_command(&CLS, argc, argv, &mo, &h, NULL, NULL, &args);
+    int rc = cli_parse_command(&CLS, argc, argv, &mo, &h, toys_opts_handle, &to, &args);
+    if (rc == CLI_OK && (rc = toys_opts_prepare(&to, &h, &mo)) != CLI_OK) {
+        free(args.pos);
+    }
     if (rc == CLI_OK) {
         struct session s;
         rc = session_open(&mo, &s, true);
         struct hfx_hypotest_result r;
         if (rc == CLI_OK) {
-            rc = run_hypotest(s.engine, &h, &r);
+            rc = run_hypotest(s.engine, &h, &to, &r);
         }
-        if (rc == CLI_OK) {
+        if (rc == CLI_OK && ranks_is_root()) { /* under MPI, rank 0 has the result */
             json_t * j = json_object();
             json_object_set_new(j, "CLs_obs", jout_num(r.cls_obs));
             json_object_set_new(j, "CLs_exp", jout_array(r.cls_exp, 5));

@@ -1,49 +1,83 @@
 /*
- * cmd-scan.c -- "hfx scan": the CLs of many signal patches on one background-only workspace.
- * Patchset files expand to their patches, JSON Patch files are one patch each, directories hold
- * either. Worker threads each own a copy of the background and of the patchsets (handles are not
- * shared between threads) and build one workspace, model and engine per patch; the main thread
- * prints one compact JSON line per patch in input order as soon as it is ready.
+ * cmd-scan.c -- "hfx scan": the CLs (or upper limits) of many signal patches on one background-only
+ * workspace. Patchset files expand to their patches, JSON Patch files are one patch each,
+ * directories hold either.
+ *
+ * Work flows from one queue of patch indices to worker threads, each owning a copy of the
+ * background and of the patchsets (handles are not shared between threads) and building one
+ * workspace, model and engine per patch; a patch's result becomes its output line on the thread
+ * that computed it (scan_line). The main thread writes the lines in input order as they complete.
+ *
+ * Under MPI (ranks.h) every rank runs such threads. Rank 0's queue holds the patches to do; its
+ * main thread also hands them out one at a time to the other ranks as they ask (dynamic: a rank
+ * with slow patches simply asks less often), receives their lines and writes everything in input
+ * order, so that the output is byte for byte the one of a single process. A worker rank's main
+ * thread keeps its threads fed by holding two patches more than it has threads (a thread never
+ * waits for an answer), and sends back each line when it is done. Main threads poll MPI between
+ * waits on their threads.
+ *
+ * --shard K/N keeps the items K-1, K-1+N, ... (a header line first, for hfx merge); --output FILE
+ * --resume continues what an interrupted run wrote to FILE (scan-file.h).
  */
 #include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
+#include "ranks.h"
+#include "scan-file.h"
+#include "upper-limit-opts.h"
 
 #include <dirent.h>
-#include <stdio.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-enum { OPT_JOBS = 100 };
+enum { OPT_JOBS = 100, OPT_SHARD, OPT_OUTPUT, OPT_RESUME, OPT_UPPER_LIMIT };
 
 static const struct cli_opt SCAN_OPTS[] = {
-    {OPT_JOBS, "--jobs", "-j", "N", "patches computed in parallel (default: the number of cores)"},
+    {OPT_JOBS, "--jobs", "-j", "N",
+     "patches computed in parallel (default: the cores, shared out among the MPI ranks of a node)"},
+    {OPT_SHARD, "--shard", NULL, "K/N", "only part K of N (patches K-1, K-1+N, ...), for batch arrays; hfx merge joins parts"},
+    {OPT_OUTPUT, "--output", "-o", "FILE", "write the lines to FILE (whole lines, synced) instead of standard output"},
+    {OPT_RESUME, "--resume", NULL, NULL, "with --output: keep the complete lines FILE has and compute only the rest"},
+    {OPT_UPPER_LIMIT, "--upper-limit", NULL, NULL,
+     "upper limits instead of CLs: {\"patch\", \"obs\", \"exp\"} per patch (--level, --scan as hfx upper-limit)"},
     {0, NULL, NULL, NULL, NULL},
 };
 
-static const struct cli_opt * SCAN_TABLES[] = {ws_opt_table, interp_opt_table, engine_opt_table, test_poi_opt_table,
-                                               infer_opt_table, SCAN_OPTS,      cli_help_table,   NULL};
+static const struct cli_opt * SCAN_TABLES[] = {ws_opt_table,    interp_opt_table, engine_opt_table, test_poi_opt_table,
+                                               infer_opt_table, SCAN_OPTS,        ul_opt_table,     timings_opt_table,
+                                               cli_help_table,  NULL};
 static const char * const SCAN_POS[] = {"BACKGROUND", "PATCHES", NULL};
 
 static const struct cli_command SCAN = {
     "scan",
-    "scan BACKGROUND PATCHES... [--jobs N] [options]",
+    "scan BACKGROUND PATCHES... [--jobs N] [--shard K/N] [--output FILE [--resume]] [options]",
     "Computes CLs at --test-poi for every signal patch on the background-only workspace and prints\n"
     "one line per patch, in input order: {\"patch\": name, \"CLs_obs\": x, \"CLs_exp\": [5 values]},\n"
-    "or {\"patch\": name, \"error\": message} for a patch that fails (the exit status is then 1).\n"
+    "or {\"patch\": name, \"error\": message} for a patch that fails (the scan goes on; the exit status\n"
+    "is then 1). --upper-limit prints {\"patch\": name, \"obs\": x, \"exp\": [5 values]} instead.\n"
     "PATCHES are pyhf patchset files (all their patches), JSON Patch files (named by the file name\n"
     "without 'patch.' and '.json': patch.sbottom_1300_205_60.json -> sbottom_1300_205_60), or\n"
     "directories of such files (sorted by name; other JSON files are skipped). -p patches apply to\n"
     "the background first. Each patch runs with --threads 1 unless --threads is given; results do\n"
-    "not depend on --jobs. A progress bar is drawn on standard error when it is a terminal.",
+    "not depend on --jobs, on the number of MPI ranks (mpirun -n N hfx scan ...) or on shards.\n"
+    "--shard K/N starts its output with a header line; 'hfx merge' joins the N parts into the output\n"
+    "of one run. --output FILE --resume after an interruption keeps FILE's complete lines. A progress\n"
+    "bar is drawn on standard error when it is a terminal. --timings: one line per rank on standard\n"
+    "error with its patches and the CPU time of its main thread (writing, MPI: the bookkeeping).",
     SCAN_TABLES,
     SCAN_POS,
     true,
 };
+
+enum scan_mode { SCAN_CLS, SCAN_UPPER_LIMIT };
 
 /* One input file: a patchset (expanded) or a JSON Patch file. */
 struct scan_input {
@@ -51,16 +85,24 @@ struct scan_input {
     hfx_patchset_t ps; /* main thread's handle, for names; NULL for a patch file */
 };
 
-/* One patch to compute, and its result. */
+/* One patch to compute, and its output line once done. */
 struct scan_item {
-    char *                     name;
-    size_t                     input;
-    size_t                     ps_index;
-    bool                       done;
-    bool                       ok;
-    struct hfx_hypotest_result r;
-    json_t *                   report; /* "status" and any "warnings" of its fits (fit-report.h) */
-    char                       error[1600];
+    char * name;
+    size_t input;
+    size_t ps_index;
+    bool   done;
+    bool   failed;
+    char * line; /* with its newline; NULL until done and after it was written */
+};
+
+/* What the command line asked for besides model and hypotest options. */
+struct scan_args {
+    long                           jobs;
+    size_t                         shard_k, shard_n; /* shard_n 0: no shard */
+    const char *                   output;
+    bool                           resume;
+    bool                           upper_limit, ul_opts_seen;
+    struct hfx_upper_limit_options ul;
 };
 
 struct scan {
@@ -71,27 +113,89 @@ struct scan {
     const struct model_opts *   mo;
     struct hfx_engine_options   engine;
     struct hfx_hypotest_options h;
-    size_t                      next; /* next item to take */
-    pthread_mutex_t             mu;
-    pthread_cond_t              cv;
-    struct progress             progress;
+    enum scan_mode              mode;
+    struct hfx_upper_limit_options ul;
+    struct ranks                ranks;
+    size_t                      n_jobs;
+
+    /* The patches whose lines this run writes, in output order (rank 0). */
+    size_t * run;
+    size_t   n_run;
+    /* The local queue: queue[next..n_queue) wait for a thread; closed: no more will come. Rank 0's
+     * holds all of run from the start; a worker rank's grows as rank 0 hands out patches. */
+    size_t * queue;
+    size_t   n_queue, next;
+    bool     closed;
+    /* Items finished by this rank's threads, in the order they finished (what a worker sends). */
+    size_t * finished;
+    size_t   n_finished;
+    size_t   n_done;     /* items done, here or (rank 0) received */
+    size_t   n_idle;     /* threads waiting for a patch */
+    double   busy_s;     /* the threads' time spent on patches, here */
+
+    pthread_mutex_t mu;
+    pthread_cond_t  cv_work; /* queue grew or closed */
+    pthread_cond_t  cv_done; /* an item finished */
+    struct progress progress;
+    struct line_out out;
 };
 
 struct worker {
-    struct scan *     sc;
-    hfx_workspace_t   bkg; /* this worker's own copy */
-    hfx_patchset_t *  ps;  /* [n_inputs]: this worker's own patchsets */
-    pthread_t         tid;
-    char              setup_error[1600];
+    struct scan *    sc;
+    hfx_workspace_t  bkg; /* this worker's own copy */
+    hfx_patchset_t * ps;  /* [n_inputs]: this worker's own patchsets */
+    pthread_t        tid;
+    char             setup_error[1600];
 };
 
-static int scan_extra(void * ctx, const struct cli_opt * o, const char * v) {
-    long * jobs = ctx;
-    if (o->id != OPT_JOBS) {
-        return CLI_NOT_MINE;
+static bool parse_shard(const char * v, size_t * k, size_t * n) {
+    char buf[64];
+    long kk = 0, nn = 0;
+    const char * slash = strchr(v, '/');
+    if (!slash || (size_t) (slash - v) >= sizeof buf) {
+        return false;
     }
-    if (!cli_parse_long(v, 1, 1024, jobs)) {
-        return cli_usage_error(SCAN.name, "invalid value '%s' for --jobs (expected an integer 1..1024)", v);
+    memcpy(buf, v, (size_t) (slash - v));
+    buf[slash - v] = '\0';
+    if (!cli_parse_long(buf, 1, 1000000, &kk) || !cli_parse_long(slash + 1, 1, 1000000, &nn) || kk > nn) {
+        return false;
+    }
+    *k = (size_t) kk;
+    *n = (size_t) nn;
+    return true;
+}
+
+static int scan_extra(void * ctx, const struct cli_opt * o, const char * v) {
+    struct scan_args * a = ctx;
+    switch (o->id) {
+    case OPT_JOBS:
+        if (!cli_parse_long(v, 1, 1024, &a->jobs)) {
+            return cli_usage_error(SCAN.name, "invalid value '%s' for --jobs (expected an integer 1..1024)", v);
+        }
+        return CLI_OK;
+    case OPT_SHARD:
+        if (!parse_shard(v, &a->shard_k, &a->shard_n)) {
+            return cli_usage_error(SCAN.name, "invalid value '%s' for --shard (expected K/N with 1 <= K <= N <= 1000000)",
+                                   v);
+        }
+        return CLI_OK;
+    case OPT_OUTPUT: a->output = v; return CLI_OK;
+    case OPT_RESUME: a->resume = true; return CLI_OK;
+    case OPT_UPPER_LIMIT: a->upper_limit = true; return CLI_OK;
+    default: {
+        int rc = ul_opts_handle(&a->ul, SCAN.name, o, v);
+        a->ul_opts_seen |= rc != CLI_NOT_MINE;
+        return rc;
+    }
+    }
+}
+
+static int scan_args_check(const struct scan_args * a) {
+    if (a->resume && !a->output) {
+        return cli_usage_error(SCAN.name, "--resume needs --output FILE (the file to continue)");
+    }
+    if (a->ul_opts_seen && !a->upper_limit) {
+        return cli_usage_error(SCAN.name, "--level and --scan are options of --upper-limit");
     }
     return CLI_OK;
 }
@@ -103,8 +207,19 @@ static int scan_extra(void * ctx, const struct cli_opt * o, const char * v) {
 enum input_kind { INPUT_PATCH, INPUT_PATCHSET, INPUT_OTHER };
 
 /* A JSON array is a patch, an object with "patches" a patchset; unreadable files count as patches
- * (the library reports them when applying). */
+ * (the library reports them when applying). An array is told by its first character, without a
+ * parse: the library parses each patch once, on the thread that applies it. */
 static enum input_kind classify(const char * path) {
+    FILE * f = fopen(path, "rb");
+    int    c = EOF;
+    while (f && (c = getc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+    }
+    if (f) {
+        fclose(f);
+    }
+    if (c == '[') {
+        return INPUT_PATCH;
+    }
     json_error_t jerr;
     json_t *     j = json_load_file(path, 0, &jerr);
     if (!j) {
@@ -239,9 +354,18 @@ static int collect_inputs(struct scan * sc, const struct cli_parsed * args, char
     return CLI_OK;
 }
 
+
 //
-// Workers
+// Workers: one patch at a time from the local queue
 //
+
+struct item_result {
+    bool                          ok;
+    struct hfx_hypotest_result    r;
+    struct hfx_upper_limit_result u;
+    json_t *                      report; /* "status" and any "warnings" of its fits (fit-report.h) */
+    char                          error[1600];
+};
 
 static bool fail(char * buf, size_t size, enum hfx_status st, const struct hfx_error * err) {
     if (err->msg[0] || err->source[0] || err->pointer[0]) {
@@ -252,8 +376,9 @@ static bool fail(char * buf, size_t size, enum hfx_status st, const struct hfx_e
     return false;
 }
 
-/* Applies the item's patch to a fresh copy of the worker's background and runs the hypotest. */
-static bool compute_item(struct worker * w, struct scan_item * it) {
+/* Applies the item's patch to a fresh copy of the worker's background and runs the hypotest or
+ * the upper limit. */
+static bool compute_item(struct worker * w, const struct scan_item * it, struct item_result * res) {
     struct scan *    sc  = w->sc;
     struct hfx_error err = {0};
     hfx_workspace_t  ws  = NULL;
@@ -271,20 +396,60 @@ static bool compute_item(struct worker * w, struct scan_item * it) {
     if (st == HFX_OK) {
         st = hfx_engine_create(m, &sc->engine, &e, &err);
     }
-    if (st == HFX_OK) {
-        st = hfx_hypotest(e, &sc->h, &it->r, &err);
+    if (st == HFX_OK && sc->mode == SCAN_CLS) {
+        st = hfx_hypotest(e, &sc->h, &res->r, &err);
+    } else if (st == HFX_OK) {
+        struct hfx_upper_limit_options u = sc->ul;
+        u.hypotest                       = sc->h;
+        u.scan_points                    = NULL;
+        st                               = hfx_upper_limit(e, &u, &res->u, &err);
     }
-    if (st == HFX_OK && (it->report = json_object())) {
+    if (st == HFX_OK && (res->report = json_object())) {
         char what[1200];
         snprintf(what, sizeof what, "a fit of patch %s", it->name);
-        report_status(it->report, it->r.status, what);
-        report_warnings(it->report, e, m, it->name);
+        report_status(res->report, sc->mode == SCAN_CLS ? res->r.status : res->u.status, what);
+        report_warnings(res->report, e, m, it->name);
     }
-    bool ok = st == HFX_OK || fail(it->error, sizeof it->error, st, &err);
+    res->ok = st == HFX_OK || fail(res->error, sizeof res->error, st, &err);
     hfx_engine_free(e);
     hfx_model_free(m);
     hfx_workspace_free(ws);
-    return ok;
+    return res->ok;
+}
+
+/* The output line of one patch, with its newline: the one place that says what a scan prints
+ * (rank 0 writes the lines it receives as they are). NULL when out of memory. */
+static char * scan_line(const struct scan * sc, const char * name, const struct item_result * res) {
+    json_t * j = json_object();
+    json_object_set_new(j, "patch", json_string(name));
+    if (!res->ok) {
+        json_object_set_new(j, "error", json_string(res->error));
+    } else if (sc->mode == SCAN_UPPER_LIMIT) {
+        json_object_set_new(j, "obs", jout_num(res->u.obs));
+        json_object_set_new(j, "exp", jout_array(res->u.exp, 5));
+    } else {
+        json_object_set_new(j, "CLs_obs", jout_num(res->r.cls_obs));
+        json_object_set_new(j, "CLs_exp", jout_array(res->r.cls_exp, 5));
+        if (sc->h.calctype == HFX_CALC_TOYBASED) {
+            json_object_set_new(j, "toys_failed", json_integer((json_int_t) (res->r.toys_failed_sb + res->r.toys_failed_b)));
+        }
+    }
+    if (res->ok && res->report) {
+        json_object_update(j, res->report);
+    }
+    char * buf = NULL;
+    size_t n   = 0;
+    FILE * f   = open_memstream(&buf, &n);
+    if (f) {
+        jout_write(f, j, false);
+        fputc('\n', f);
+        if (fclose(f) != 0) {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    json_decref(j);
+    return buf;
 }
 
 /* Loads this worker's own patchsets; on failure every item it computes reports the error. */
@@ -306,58 +471,45 @@ static void * worker_main(void * arg) {
     worker_setup(w);
     for (;;) {
         pthread_mutex_lock(&sc->mu);
-        size_t i = sc->next < sc->n_items ? sc->next++ : sc->n_items;
-        pthread_mutex_unlock(&sc->mu);
-        if (i == sc->n_items) {
+        while (sc->next == sc->n_queue && !sc->closed) {
+            sc->n_idle++;
+            pthread_cond_broadcast(&sc->cv_done); /* a worker rank's main thread now waits for an answer */
+            pthread_cond_wait(&sc->cv_work, &sc->mu);
+            sc->n_idle--;
+        }
+        if (sc->next == sc->n_queue) {
+            pthread_mutex_unlock(&sc->mu);
             break;
         }
-        struct scan_item * it = &sc->items[i];
-        bool               ok = !w->setup_error[0] && compute_item(w, it);
+        size_t i = sc->queue[sc->next++];
+        pthread_mutex_unlock(&sc->mu);
+
+        double                    t0  = progress_now();
+        struct scan_item *        it  = &sc->items[i];
+        static const struct item_result empty;
+        struct item_result        res = empty;
         if (w->setup_error[0]) {
-            snprintf(it->error, sizeof it->error, "%s", w->setup_error);
+            snprintf(res.error, sizeof res.error, "%s", w->setup_error);
+        } else {
+            compute_item(w, it, &res);
+        }
+        char * line = scan_line(sc, it->name, &res);
+        json_decref(res.report);
+        if (!line) {
+            cli_error("out of memory");
+            ranks_abort(CLI_FAIL);
         }
         pthread_mutex_lock(&sc->mu);
-        it->ok   = ok;
-        it->done = true;
-        pthread_cond_broadcast(&sc->cv);
+        sc->busy_s += progress_now() - t0;
+        it->line                        = line;
+        it->failed                      = !res.ok;
+        it->done                        = true;
+        sc->finished[sc->n_finished++] = i;
+        sc->n_done++;
+        pthread_cond_broadcast(&sc->cv_done);
         pthread_mutex_unlock(&sc->mu);
-        progress_step(&sc->progress);
     }
     return NULL;
-}
-
-static void print_item(const struct scan * sc, const struct scan_item * it) {
-    json_t * j = json_object();
-    json_object_set_new(j, "patch", json_string(it->name));
-    if (it->ok) {
-        json_object_set_new(j, "CLs_obs", jout_num(it->r.cls_obs));
-        json_object_set_new(j, "CLs_exp", jout_array(it->r.cls_exp, 5));
-        if (sc->h.calctype == HFX_CALC_TOYBASED) {
-            json_object_set_new(j, "toys_failed", json_integer((json_int_t) (it->r.toys_failed_sb + it->r.toys_failed_b)));
-        }
-        json_object_update(j, it->report);
-    } else {
-        json_object_set_new(j, "error", json_string(it->error));
-    }
-    jout_write(stdout, j, false);
-    fputc('\n', stdout);
-    fflush(stdout);
-    json_decref(j);
-}
-
-/* Waits for the items in order and prints them; returns the number that failed. */
-static size_t print_in_order(struct scan * sc) {
-    size_t failed = 0;
-    for (size_t i = 0; i < sc->n_items; i++) {
-        pthread_mutex_lock(&sc->mu);
-        while (!sc->items[i].done) {
-            pthread_cond_wait(&sc->cv, &sc->mu);
-        }
-        pthread_mutex_unlock(&sc->mu);
-        failed += !sc->items[i].ok;
-        print_item(sc, &sc->items[i]);
-    }
-    return failed;
 }
 
 static void free_workers(struct worker * w, size_t n, size_t n_inputs) {
@@ -391,60 +543,411 @@ static struct worker * make_workers(struct scan * sc, hfx_workspace_t bkg, size_
     return w;
 }
 
-/* Runs the workers and prints the results. Returns the exit status. */
-static int run_scan(struct scan * sc, hfx_workspace_t bkg, size_t n_jobs) {
-    struct worker * w = make_workers(sc, bkg, n_jobs);
-    if (!w) {
-        return CLI_FAIL;
+//
+// The main thread: writing in order (rank 0), talking to the other ranks
+//
+
+/* Messages between ranks. WANT (worker -> 0, empty): one more patch, please; GIVE (0 -> worker,
+ * uint64 index, UINT64_MAX: none left); RESULT (worker -> 0: uint64 index, one byte failed, the
+ * line); FIN (worker -> 0, empty): this rank has sent everything and stops. */
+enum { TAG_WANT = 1, TAG_GIVE, TAG_RESULT, TAG_FIN };
+
+/* How often a main thread looks for messages (MPI's blocking receives spin, so it polls between
+ * waits on its threads). A worker rank asks for its next patch as a thread starts on one of the two
+ * it holds in reserve, so rank 0's answer has at least a patch's time to come: rank 0 looks once per mean
+ * patch time of its own threads (0.1 to 10 ms) and whenever one of them finishes a patch. A worker rank looks
+ * when its threads finish a patch and, while one of them waits for work, from 50 us on. The main
+ * threads thus wake a few times per patch, not thousands of times a second (a wake-up costs about
+ * 27 us of CPU on the 2-core VM of docs/scaling.md, an MPI_Iprobe 0.06 us). */
+static const double POLL_ROOT_MIN_S = 1e-4, POLL_ROOT_MAX_S = 1e-2;
+static const long   POLL_MIN_NS = 50000, POLL_MAX_NS = 1000000;
+
+static long root_poll_ns(const struct scan * sc) {
+    double mean = sc->n_finished ? sc->busy_s / (double) sc->n_finished / (double) sc->n_jobs : 0;
+    double t    = mean < POLL_ROOT_MIN_S ? POLL_ROOT_MIN_S : mean > POLL_ROOT_MAX_S ? POLL_ROOT_MAX_S : mean;
+    return (long) (t * 1e9);
+}
+
+/* Waits on cv_done (mu held) at most ns nanoseconds. */
+static void timed_wait(struct scan * sc, long ns) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += ns;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&sc->cv_done, &sc->mu, &ts);
+}
+
+/* Rank 0: answers the messages waiting (mu not held). Returns whether there was any. */
+static bool serve_ranks(struct scan * sc, int * n_fin) {
+    bool   any = false;
+    int    src, tag;
+    size_t n;
+    while (ranks_poll(&src, &tag, &n)) {
+        any        = true;
+        char * buf = malloc(n + 1);
+        if (!buf || !ranks_recv(src, tag, buf, n)) {
+            cli_error("rank 0: receiving from rank %d failed", src);
+            ranks_abort(CLI_FAIL);
+        }
+        if (tag == TAG_WANT) {
+            pthread_mutex_lock(&sc->mu);
+            uint64_t give = sc->next < sc->n_queue ? (uint64_t) sc->queue[sc->next++] : UINT64_MAX;
+            pthread_mutex_unlock(&sc->mu);
+            ranks_send(src, TAG_GIVE, &give, sizeof give);
+        } else if (tag == TAG_RESULT && n > 9) {
+            uint64_t idx;
+            memcpy(&idx, buf, sizeof idx);
+            if (idx >= sc->n_items) {
+                cli_error("rank 0: rank %d sent a result for patch %" PRIu64 " of %zu", src, idx, sc->n_items);
+                ranks_abort(CLI_FAIL);
+            }
+            bool failed = buf[8] != 0;
+            buf[n]      = '\0';
+            memmove(buf, buf + 9, n - 9 + 1); /* the buffer becomes the line */
+            pthread_mutex_lock(&sc->mu);
+            struct scan_item * it = &sc->items[idx];
+            free(it->line);
+            it->line   = buf;
+            it->failed = failed;
+            it->done   = true;
+            sc->n_done++;
+            pthread_mutex_unlock(&sc->mu);
+            buf = NULL;
+        } else if (tag == TAG_FIN) {
+            ++*n_fin;
+        }
+        free(buf);
     }
+    return any;
+}
+
+/* Rank 0 (or the only process): writes the lines of sc->run in order as they complete, answering
+ * the other ranks meanwhile, until every line is written and every other rank has finished. Adds
+ * the error lines written to *failed. Returns false after a write error. */
+static bool write_in_order(struct scan * sc, size_t * failed) {
+    size_t written  = 0;
+    int    n_fin    = 0;
+    int    n_others = sc->ranks.size - 1;
+    bool   ok       = true;
+    pthread_mutex_lock(&sc->mu);
+    for (;;) {
+        bool busy = false;
+        while (ok && written < sc->n_run && sc->items[sc->run[written]].done) {
+            struct scan_item * it   = &sc->items[sc->run[written]];
+            char *             line = it->line;
+            it->line                = NULL;
+            *failed += it->failed;
+            pthread_mutex_unlock(&sc->mu);
+            ok = line_out_write(&sc->out, line, strlen(line));
+            free(line);
+            pthread_mutex_lock(&sc->mu);
+            written++;
+            busy = true;
+        }
+        if (!ok) {
+            if (n_others > 0) {
+                ranks_abort(CLI_FAIL);
+            }
+            sc->next = sc->n_queue; /* the threads finish their patch and stop */
+            break;
+        }
+        progress_set(&sc->progress, sc->n_done);
+        if (n_others > 0) {
+            pthread_mutex_unlock(&sc->mu);
+            busy = serve_ranks(sc, &n_fin) || busy;
+            pthread_mutex_lock(&sc->mu);
+        }
+        if (written == sc->n_run && n_fin == n_others) {
+            break;
+        }
+        if (!busy && n_others == 0) {
+            pthread_cond_wait(&sc->cv_done, &sc->mu);
+        } else if (!busy) {
+            timed_wait(sc, root_poll_ns(sc));
+        }
+    }
+    pthread_mutex_unlock(&sc->mu);
+    return ok;
+}
+
+static void send_or_abort(int tag, const void * buf, size_t n) {
+    if (!ranks_send(0, tag, buf, n)) {
+        cli_error("sending to rank 0 failed");
+        ranks_abort(CLI_FAIL);
+    }
+}
+
+/* A worker rank: asks rank 0 for patches, keeping two more in hand than it has threads, and sends
+ * each line back when it is done; ends with FIN once rank 0 has no more and all are sent. */
+static void feed_and_report(struct scan * sc) {
+    size_t sent = 0, asked = 0, want = sc->n_jobs + 2;
+    long   wait_ns = POLL_MIN_NS;
+    pthread_mutex_lock(&sc->mu);
+    for (;;) {
+        bool busy = false;
+        while (sent < sc->n_finished) {
+            uint64_t           idx  = sc->finished[sent++];
+            struct scan_item * it   = &sc->items[idx];
+            char *             line = it->line;
+            char               bad  = it->failed;
+            it->line                = NULL;
+            pthread_mutex_unlock(&sc->mu);
+            size_t n   = strlen(line);
+            char * msg = malloc(9 + n);
+            if (!msg) {
+                cli_error("out of memory");
+                ranks_abort(CLI_FAIL);
+            }
+            memcpy(msg, &idx, 8);
+            msg[8] = bad;
+            memcpy(msg + 9, line, n);
+            send_or_abort(TAG_RESULT, msg, 9 + n);
+            free(msg);
+            free(line);
+            pthread_mutex_lock(&sc->mu);
+            busy = true;
+        }
+        while (!sc->closed && (sc->n_queue - sc->n_finished) + asked < want) {
+            pthread_mutex_unlock(&sc->mu);
+            send_or_abort(TAG_WANT, NULL, 0);
+            pthread_mutex_lock(&sc->mu);
+            asked++;
+            busy = true;
+        }
+        pthread_mutex_unlock(&sc->mu);
+        int      src, tag;
+        size_t   n;
+        uint64_t give = UINT64_MAX;
+        while (ranks_poll(&src, &tag, &n)) {
+            if (tag != TAG_GIVE || n != sizeof give || !ranks_recv(src, tag, &give, sizeof give) ||
+                (give != UINT64_MAX && give >= sc->n_items)) {
+                cli_error("rank %d: unexpected message from rank %d", sc->ranks.rank, src);
+                ranks_abort(CLI_FAIL);
+            }
+            pthread_mutex_lock(&sc->mu);
+            asked--;
+            if (give == UINT64_MAX) {
+                sc->closed = true;
+            } else {
+                sc->queue[sc->n_queue++] = (size_t) give;
+            }
+            pthread_cond_broadcast(&sc->cv_work);
+            pthread_mutex_unlock(&sc->mu);
+            busy = true;
+        }
+        pthread_mutex_lock(&sc->mu);
+        if (sc->closed && asked == 0 && sent == sc->n_queue) {
+            break;
+        }
+        if (busy) {
+            wait_ns = POLL_MIN_NS;
+        } else if (asked == 0 || (sc->n_idle == 0 && !sc->closed)) {
+            /* the threads are busy: an answer can wait until one finishes or runs out of work (once
+             * closed, the last answers are awaited by polling: the threads may have ended) */
+            if (sent == sc->n_finished) {
+                pthread_cond_wait(&sc->cv_done, &sc->mu);
+            }
+        } else {
+            timed_wait(sc, wait_ns);
+            wait_ns = wait_ns * 2 < POLL_MAX_NS ? wait_ns * 2 : POLL_MAX_NS;
+        }
+    }
+    pthread_mutex_unlock(&sc->mu);
+    send_or_abort(TAG_FIN, NULL, 0);
+}
+
+static double thread_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
+/* Runs the threads of this rank and its main loop. Adds the error lines written to *failed.
+ * Returns CLI_OK, or CLI_FAIL after an error that stopped the scan. */
+static int run_scan(struct scan * sc, hfx_workspace_t bkg, size_t * failed) {
+    bool root = sc->ranks.rank == 0;
+    sc->queue    = malloc((sc->n_items + 1) * sizeof *sc->queue);
+    sc->finished = malloc((sc->n_items + 1) * sizeof *sc->finished);
+    if (!sc->queue || !sc->finished) {
+        cli_error("out of memory");
+        ranks_abort(CLI_FAIL);
+    }
+    if (root) {
+        memcpy(sc->queue, sc->run, sc->n_run * sizeof *sc->queue);
+        sc->n_queue = sc->n_run;
+        sc->closed  = true;
+    }
+    struct worker * w = make_workers(sc, bkg, sc->n_jobs);
+    if (!w) {
+        ranks_abort(CLI_FAIL);
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&sc->mu, NULL);
-    pthread_cond_init(&sc->cv, NULL);
-    progress_start(&sc->progress, sc->n_items, "patches");
+    pthread_cond_init(&sc->cv_work, NULL);
+    pthread_cond_init(&sc->cv_done, &ca);
+    pthread_condattr_destroy(&ca);
+    progress_start(&sc->progress, root ? sc->n_run : 0, "patches");
+    if (!root) {
+        sc->progress.enabled = false;
+    }
     size_t started = 0;
-    while (started < n_jobs && pthread_create(&w[started].tid, NULL, worker_main, &w[started]) == 0) {
+    while (started < sc->n_jobs && pthread_create(&w[started].tid, NULL, worker_main, &w[started]) == 0) {
         started++;
     }
-    size_t failed = 0;
+    int rc = CLI_OK;
     if (started == 0) {
         cli_error("cannot start worker threads");
-        failed = 1;
-    } else {
-        failed = print_in_order(sc);
+        ranks_abort(CLI_FAIL);
     }
+    double t0 = progress_now(), cpu0 = thread_cpu_seconds();
+    if (root) {
+        rc = write_in_order(sc, failed) ? CLI_OK : CLI_FAIL;
+    } else {
+        feed_and_report(sc);
+    }
+    double cpu = thread_cpu_seconds() - cpu0, wall = progress_now() - t0;
     for (size_t i = 0; i < started; i++) {
         pthread_join(w[i].tid, NULL);
     }
+    if (sc->mo->timings) {
+        fprintf(stderr,
+                "hfx: timings: rank %d of %d: %zu patches computed here by %zu threads in %.3f s; main thread "
+                "(writing%s) %.6f s CPU, %.1f us per patch of the scan\n",
+                sc->ranks.rank, sc->ranks.size, sc->n_finished, started, wall,
+                sc->ranks.size > 1 ? ", MPI messages and polls" : "", cpu,
+                1e6 * cpu / (double) (sc->n_items ? sc->n_items : 1));
+    }
     progress_finish(&sc->progress);
-    pthread_cond_destroy(&sc->cv);
+    pthread_cond_destroy(&sc->cv_work);
+    pthread_cond_destroy(&sc->cv_done);
     pthread_mutex_destroy(&sc->mu);
-    free_workers(w, n_jobs, sc->n_inputs);
-    return failed ? CLI_FAIL : CLI_OK;
+    free_workers(w, sc->n_jobs, sc->n_inputs);
+    return rc;
 }
 
 static void free_scan(struct scan * sc) {
     for (size_t i = 0; i < sc->n_items; i++) {
         free(sc->items[i].name);
-        json_decref(sc->items[i].report);
+        free(sc->items[i].line);
     }
     for (size_t i = 0; i < sc->n_inputs; i++) {
         hfx_patchset_free(sc->inputs[i].ps);
     }
     free(sc->items);
     free(sc->inputs);
+    free(sc->run);
+    free(sc->queue);
+    free(sc->finished);
 }
 
-static size_t default_jobs(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+//
+// Setup: which patches, the shard header, what an interrupted run left
+//
+
+static uint64_t fnv1a(uint64_t h, const void * data, size_t n) {
+    const unsigned char * p = data;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* The scan's identity for shard headers: its patches in order and every option that changes a
+ * line (not --jobs, --threads, --batch or the backend, which do not). */
+static uint64_t scan_id(const struct scan * sc) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < sc->n_items; i++) {
+        h = fnv1a(h, sc->items[i].name, strlen(sc->items[i].name) + 1);
+    }
+    const struct hfx_model_options * m = &sc->mo->model;
+    char opts[512];
+    int  n = snprintf(opts, sizeof opts, "%d|%.17g|%d|%d|%zu|%" PRIu64 "|%s|%d|%d|%d|%d|%.17g|%.17g|%.17g|%zu", (int) sc->mode,
+                     sc->h.poi_test, (int) sc->h.teststat, (int) sc->h.calctype, sc->h.n_toys, sc->h.seed,
+                     m->measurement ? m->measurement : "", (int) m->normsys_interp, (int) m->histosys_interp,
+                     (int) m->no_poi, (int) sc->engine.explore, sc->ul.level, sc->ul.lo, sc->ul.hi, sc->ul.n_scan);
+    h = fnv1a(h, opts, n > 0 ? (size_t) n : 0);
+    for (size_t i = 0; i < sc->mo->n_patch_files; i++) {
+        const char * base = cli_basename(sc->mo->patch_files[i]);
+        h                 = fnv1a(h, base, strlen(base) + 1);
+    }
+    return h;
+}
+
+/* Rank 0: the items of this shard (all without one), then what --resume keeps of FILE; opens the
+ * output and writes the header where it is missing. Prints errors. */
+static int plan_output(struct scan * sc, const struct scan_args * a, size_t * failed) {
+    size_t k = a->shard_n ? a->shard_k : 1, n = a->shard_n ? a->shard_n : 1;
+    size_t count = shard_count(k, n, sc->n_items);
+    sc->run      = malloc((count + 1) * sizeof *sc->run);
+    char ** names = malloc((count + 1) * sizeof *names);
+    if (!sc->run || !names) {
+        free(names);
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    for (size_t j = 0; j < count; j++) {
+        sc->run[j] = k - 1 + j * n;
+        names[j]   = sc->items[sc->run[j]].name;
+    }
+    sc->n_run = count;
+    char * header = NULL;
+    if (a->shard_n) {
+        struct shard_header sh = {.k = k, .n = n, .count = count, .total = sc->n_items, .id = scan_id(sc)};
+        header                 = shard_header_line(&sh);
+        if (!header) {
+            free(names);
+            cli_error("out of memory");
+            return CLI_FAIL;
+        }
+    }
+    size_t done = 0;
+    int    rc   = CLI_OK;
+    if (a->resume) {
+        rc = scan_file_resume(a->output, header, names, count, &done, failed);
+    }
+    struct stat st;
+    bool empty = !a->resume || stat(a->output, &st) != 0 || st.st_size == 0;
+    if (rc == CLI_OK) {
+        rc = line_out_open(&sc->out, a->output, a->resume);
+    }
+    if (rc == CLI_OK && header && empty && !line_out_write(&sc->out, header, strlen(header))) {
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK && a->resume) {
+        fprintf(stderr, "hfx: resuming %s: %zu of %zu patches there already (%zu failed), %zu to do\n", a->output,
+                done, count, *failed, count - done);
+    }
+    memmove(sc->run, sc->run + done, (count - done) * sizeof *sc->run);
+    sc->n_run = count - done;
+    free(header);
+    free(names);
+    return rc;
+}
+
+/* Threads per rank: --jobs, else this node's cores shared among its ranks. */
+static size_t jobs_per_rank(const struct scan * sc, long jobs) {
+    if (jobs > 0) {
+        return (size_t) jobs;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long n     = (cores > 0 ? cores : 1) / sc->ranks.local_size;
     return n > 0 ? (size_t) n : 1;
 }
 
-static int scan_main(struct scan * sc, const struct cli_parsed * args, long jobs) {
+static int scan_main(struct scan * sc, const struct cli_parsed * args, const struct scan_args * a) {
     char ** keep   = NULL;
     size_t  n_keep = 0;
+    size_t  failed = 0;
     int     rc     = collect_inputs(sc, args, &keep, &n_keep);
     hfx_workspace_t bkg = NULL;
     if (rc == CLI_OK) {
         rc = cli_load_workspace(sc->mo->ws_path, &bkg);
+    }
+    if (rc == CLI_OK) {
+        rc = cli_validate_background(bkg);
     }
     if (rc == CLI_OK) {
         rc = model_opts_apply_patches(sc->mo, bkg);
@@ -453,32 +956,59 @@ static int scan_main(struct scan * sc, const struct cli_parsed * args, long jobs
         cli_error("no patches to scan");
         rc = CLI_FAIL;
     }
+    if (rc == CLI_OK && a->shard_n > sc->n_items) {
+        cli_error("--shard %zu/%zu: the scan has only %zu patch%s (at most that many parts)", a->shard_k, a->shard_n,
+                  sc->n_items, sc->n_items == 1 ? "" : "es");
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK && sc->ranks.rank == 0) {
+        rc = plan_output(sc, a, &failed);
+    }
+    /* every rank has set up (or failed, and said why) before any waits for another */
+    if (!ranks_all_ok(rc == CLI_OK)) {
+        rc = CLI_FAIL;
+    }
     if (rc == CLI_OK) {
-        size_t n_jobs = jobs > 0 ? (size_t) jobs : default_jobs();
-        rc            = run_scan(sc, bkg, n_jobs < sc->n_items ? n_jobs : sc->n_items);
+        size_t jobs = jobs_per_rank(sc, a->jobs);
+        sc->n_jobs  = jobs < sc->n_items ? jobs : sc->n_items;
+        rc          = run_scan(sc, bkg, &failed);
+    }
+    if (sc->ranks.rank == 0 && sc->out.is_file && line_out_close(&sc->out) != CLI_OK) {
+        rc = CLI_FAIL;
     }
     hfx_workspace_free(bkg);
     for (size_t i = 0; i < n_keep; i++) {
         free(keep[i]);
     }
     free(keep);
-    return rc;
+    return rc == CLI_OK && failed ? CLI_FAIL : rc;
 }
 
 int cmd_scan(int argc, char ** argv) {
     struct model_opts mo;
     struct scan       sc;
     struct cli_parsed args;
-    long              jobs = 0;
+    struct scan_args  a;
     memset(&sc, 0, sizeof sc);
+    memset(&a, 0, sizeof a);
+    a.ul.level = 0.05;
     model_opts_init(&mo, SCAN.name);
     infer_opts_init(&sc.h);
-    int rc = cli_parse_command(&SCAN, argc, argv, &mo, &sc.h, scan_extra, &jobs, &args);
+    ranks_get(&sc.ranks);
+    int rc = cli_parse_command(&SCAN, argc, argv, &mo, &sc.h, scan_extra, &a, &args);
+    if (rc == CLI_OK) {
+        rc = scan_args_check(&a);
+        if (rc != CLI_OK) {
+            free(args.pos);
+        }
+    }
     if (rc == CLI_OK) {
         sc.mo               = &mo;
         sc.engine           = mo.engine;
         sc.engine.n_threads = mo.threads_set ? mo.engine.n_threads : 1;
-        rc                  = scan_main(&sc, &args, jobs);
+        sc.mode             = a.upper_limit ? SCAN_UPPER_LIMIT : SCAN_CLS;
+        sc.ul               = a.ul;
+        rc                  = scan_main(&sc, &args, &a);
         free(args.pos);
     }
     free_scan(&sc);

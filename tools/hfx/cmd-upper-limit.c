@@ -7,23 +7,22 @@
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
+#include "upper-limit-opts.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_LEVEL = 100, OPT_SCAN };
-
-static const struct cli_opt UL_OPTS[] = {
-    {OPT_LEVEL, "--level", NULL, "ALPHA", "CLs level of the limit (default 0.05: 95% CL)"},
-    {OPT_SCAN, "--scan", NULL, "LO,HI[,N]",
+const struct cli_opt ul_opt_table[] = {
+    {OPT_UL_LEVEL, "--level", NULL, "ALPHA", "CLs level of the limit (default 0.05: 95% CL)"},
+    {OPT_UL_SCAN, "--scan", NULL, "LO,HI[,N]",
      "initial POI bracket (default: automatic, as pyhf); with N, a grid of N points from LO to HI\n"
      "(pyhf's upper_limit(scan=numpy.linspace(LO, HI, N))), its fits run as one batch"},
     {0, NULL, NULL, NULL, NULL},
 };
 
 static const struct cli_opt * UL_TABLES[] = {ws_opt_table, patchset_opt_table, interp_opt_table, engine_opt_table, timings_opt_table,
-                                             infer_opt_table, UL_OPTS, output_opt_table, cli_help_table, NULL};
+                                             infer_opt_table, ul_opt_table, output_opt_table, cli_help_table, NULL};
 static const char * const UL_POS[] = {"WORKSPACE", NULL};
 
 static const struct cli_command UL = {
@@ -68,17 +67,16 @@ static bool parse_scan(const char * v, double * lo, double * hi, size_t * n) {
     return true;
 }
 
-static int ul_extra(void * ctx, const struct cli_opt * o, const char * v) {
-    struct hfx_upper_limit_options * u = ctx;
+int ul_opts_handle(struct hfx_upper_limit_options * u, const char * cmd, const struct cli_opt * o, const char * v) {
     switch (o->id) {
-    case OPT_LEVEL:
+    case OPT_UL_LEVEL:
         if (!cli_parse_double(v, &u->level) || u->level <= 0 || u->level >= 1) {
-            return cli_usage_error(UL.name, "invalid value '%s' for --level (expected a number in (0, 1))", v);
+            return cli_usage_error(cmd, "invalid value '%s' for --level (expected a number in (0, 1))", v);
         }
         return CLI_OK;
-    case OPT_SCAN:
+    case OPT_UL_SCAN:
         if (!parse_scan(v, &u->lo, &u->hi, &u->n_scan)) {
-            return cli_usage_error(UL.name,
+            return cli_usage_error(cmd,
                                    "invalid value '%s' for --scan (expected LO,HI or LO,HI,N with LO < HI and an "
                                    "integer 2 <= N <= 100000)",
                                    v);
@@ -87,6 +85,8 @@ static int ul_extra(void * ctx, const struct cli_opt * o, const char * v) {
     default: return CLI_NOT_MINE;
     }
 }
+
+static int ul_extra(void * ctx, const struct cli_opt * o, const char * v) { return ul_opts_handle(ctx, UL.name, o, v); }
 
 static int run_upper_limit(const struct model_opts * mo, struct hfx_upper_limit_options * u, const char * output) {
     struct session s;

@@ -3,6 +3,7 @@
  * and version.
  */
 #include "cli.h"
+#include "ranks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,8 @@ static const struct command_entry COMMANDS[] = {
     {"eval", cmd_eval, "twice_nll (and its gradient) at given parameter values"},
     {"upper-limit", cmd_upper_limit, "observed and expected upper limits on the POI"},
     {"scan", cmd_scan, "CLs of many signal patches on one background workspace, in parallel"},
+    {"merge", cmd_merge, "join the shards of a scan (hfx scan --shard K/N) into one output"},
+    {"toys", cmd_toys, "toys run in ranges: 'hfx toys merge' makes CLs from their statistics"},
     {"inspect", cmd_inspect, "summary of a workspace, as 'pyhf inspect'"},
     {"patchset", cmd_patchset, "inspect a patchset or apply one of its patches"},
     {"backends", cmd_backends, "the backends compiled in, and whether each can run here"},
@@ -30,7 +33,8 @@ static void print_version(void) {
     for (size_t i = 0; i < hfx_backend_count(); i++) {
         printf(" %s", hfx_backend_name(i));
     }
-    printf(")\n");
+    const char * transport = ranks_transport();
+    printf("; %s)\n", transport ? transport : "no MPI");
 }
 
 static void print_usage(FILE * f) {
@@ -44,7 +48,7 @@ static void print_usage(FILE * f) {
            "Exit status: 0 success, 1 input or model error, 2 usage error.\n");
 }
 
-int main(int argc, char ** argv) {
+static int run(int argc, char ** argv) {
     if (argc < 2) {
         print_usage(stderr);
         return CLI_USAGE;
@@ -58,7 +62,7 @@ int main(int argc, char ** argv) {
         if (strcmp(name, "help") == 0 && argc > 2) {
             char   help[] = "--help";
             char * sub[]  = {argv[0], argv[2], help, NULL};
-            return main(3, sub);
+            return run(3, sub);
         }
         print_usage(stdout);
         return CLI_OK;
@@ -72,4 +76,13 @@ int main(int argc, char ** argv) {
         return cli_usage_error(NULL, "unknown option '%s'", name);
     }
     return cli_usage_error(NULL, "unknown command '%s'", name);
+}
+
+/* Under an MPI launcher every rank runs the same command; scan and toy-based cls share the work
+ * (ranks.h), the others simply run on each rank. */
+int main(int argc, char ** argv) {
+    ranks_init(&argc, &argv);
+    int rc = run(argc, argv);
+    ranks_finalize();
+    return rc;
 }

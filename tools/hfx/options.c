@@ -316,7 +316,7 @@ static int apply_patchset(const struct model_opts * mo, hfx_workspace_t ws) {
 
 /* pyhf validates a background workspace before it patches it (Workspace(spec)); so does hfx, so
  * that an error in the background is reported as the background's and not the patched result's. */
-static int validate_background(hfx_workspace_t ws) {
+int cli_validate_background(hfx_workspace_t ws) {
     struct hfx_error err = {0};
     enum hfx_status  st  = hfx_workspace_validate(ws, &err);
     if (st != HFX_OK) {
@@ -330,7 +330,7 @@ int model_opts_workspace(const struct model_opts * mo, hfx_workspace_t * out) {
     hfx_workspace_t ws = NULL;
     int             rc = cli_load_workspace(mo->ws_path, &ws);
     if (rc == CLI_OK && (mo->n_patch_files > 0 || mo->patchset_path)) {
-        rc = validate_background(ws);
+        rc = cli_validate_background(ws);
     }
     if (rc == CLI_OK) {
         rc = model_opts_apply_patches(mo, ws);

@@ -81,6 +81,9 @@ int cli_load_workspace(const char * path, hfx_workspace_t * out);
  *   "--test-poi 7.0 lies outside the bounds [0.0, 5.0] of the POI 'mu'". Nothing to check without a POI. */
 int cli_check_in_bounds(hfx_model_t m, const double * pars, const char * what, bool init);
 int cli_check_poi_in_bounds(hfx_model_t m, double value, const char * option);
+/* Validates a background workspace before it is patched, as pyhf does, so that its errors are
+ * reported as its own and not as the patched result's. Prints errors. */
+int cli_validate_background(hfx_workspace_t ws);
 /* Applies the -p patch files of mo to ws in order. Prints errors. */
 int model_opts_apply_patches(const struct model_opts * mo, hfx_workspace_t ws);
 /* Loads mo->ws_path and applies the patch files, then the patchset patch. Prints errors. */

@@ -1,0 +1,390 @@
+/*
+ * cmd-toys.c -- toys in ranges (toys.h): the --toy-range/--toys-out options of hfx cls, the split of
+ * a toy-based hypotest over MPI ranks, and "hfx toys merge".
+ *
+ * A toys file is one JSON object: what the toys are of ("teststat", "test_poi", "seed" as a string,
+ * "observed_teststat": the statistic on the data, which differs when the workspace does), the range
+ * ("first", "count"), and "teststat_sb"/"teststat_b": each toy's statistic (null where its fit
+ * failed). Numbers are written as Python's repr, which reads back to the same double.
+ */
+#include "toys.h"
+
+#include "json-out.h"
+#include "ranks.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct cli_opt toys_opt_table[] = {
+    {OPT_TOY_RANGE, "--toy-range", NULL, "A:B",
+     "toybased: only toys A..B-1 of each ensemble (toy i is the same wherever it runs); CLs from those"},
+    {OPT_TOYS_OUT, "--toys-out", NULL, "FILE", "toybased: save the toys' test statistics, for 'hfx toys merge'"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+static const char * const TESTSTAT_NAMES[] = {"qtilde", "q", "q0", "tmu", "tmutilde"}; /* enum hfx_teststat */
+
+static bool parse_range(const char * v, size_t * first, size_t * end) {
+    const char * colon = strchr(v, ':');
+    char         a[32];
+    long         lo = 0, hi = 0;
+    if (!colon || (size_t) (colon - v) >= sizeof a) {
+        return false;
+    }
+    memcpy(a, v, (size_t) (colon - v));
+    a[colon - v] = '\0';
+    /* toy indices stop at 2^40 (hfx_toys_run) */
+    if (!cli_parse_long(a, 0, 1L << 40, &lo) || !cli_parse_long(colon + 1, 1, 1L << 40, &hi) || hi <= lo) {
+        return false;
+    }
+    *first = (size_t) lo;
+    *end   = (size_t) hi;
+    return true;
+}
+
+int toys_opts_handle(void * ctx, const struct cli_opt * o, const char * v) {
+    struct toys_opts * t = ctx;
+    switch (o->id) {
+    case OPT_TOY_RANGE:
+        if (!parse_range(v, &t->first, &t->end)) {
+            return cli_usage_error("cls", "invalid value '%s' for --toy-range (expected A:B, integers 0 <= A < B)", v);
+        }
+        t->range_set = true;
+        return CLI_OK;
+    case OPT_TOYS_OUT: t->out = v; return CLI_OK;
+    default: return CLI_NOT_MINE;
+    }
+}
+
+int toys_opts_prepare(const struct toys_opts * t, struct hfx_hypotest_options * h, struct model_opts * mo) {
+    if ((t->range_set || t->out) && h->calctype != HFX_CALC_TOYBASED) {
+        return cli_usage_error("cls", "--toy-range and --toys-out need --calctype toybased");
+    }
+    if (t->range_set) {
+        h->n_toys = t->end - t->first;
+    }
+    struct ranks rk;
+    ranks_get(&rk);
+    if (rk.size > 1 && !mo->threads_set) {
+        long cores            = sysconf(_SC_NPROCESSORS_ONLN);
+        long n                = (cores > 0 ? cores : 1) / rk.local_size;
+        mo->engine.n_threads = n > 0 ? (int) n : 1;
+    }
+    return CLI_OK;
+}
+
+bool toys_split(const struct toys_opts * t, const struct hfx_hypotest_options * h) {
+    struct ranks rk;
+    ranks_get(&rk);
+    return h->calctype == HFX_CALC_TOYBASED && (t->range_set || t->out || rk.size > 1);
+}
+
+static json_t * stats_array(const double * x, size_t n) {
+    json_t * a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(a, isnan(x[i]) ? json_null() : jout_num(x[i]));
+    }
+    return a;
+}
+
+/* Writes the toys file through a temporary file and a rename: it is there whole or not at all. */
+static enum hfx_status write_toys(const char * path, const struct hfx_hypotest_options * h, size_t first, size_t count,
+                                  const struct hfx_toys_result * tr, struct hfx_error * err) {
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long) h->seed);
+    json_t * j = json_object();
+    json_object_set_new(j, "hfx_toys", json_integer(1));
+    json_object_set_new(j, "teststat", json_string(TESTSTAT_NAMES[h->teststat]));
+    json_object_set_new(j, "test_poi", jout_num(h->poi_test));
+    json_object_set_new(j, "seed", json_string(seed));
+    json_object_set_new(j, "first", json_integer((json_int_t) first));
+    json_object_set_new(j, "count", json_integer((json_int_t) count));
+    json_object_set_new(j, "observed_teststat", jout_num(tr->teststat));
+    json_object_set_new(j, "mu_hat", jout_num(tr->mu_hat));
+    json_object_set_new(j, "teststat_sb", stats_array(tr->teststat_sb, count));
+    json_object_set_new(j, "teststat_b", stats_array(tr->teststat_b, count));
+    size_t n   = strlen(path) + 8;
+    char * tmp = malloc(n);
+    FILE * f   = NULL;
+    if (tmp) {
+        snprintf(tmp, n, "%s.tmp", path);
+        f = fopen(tmp, "w");
+    }
+    bool ok = f != NULL;
+    if (f) {
+        jout_write(f, j, false);
+        fputc('\n', f);
+        ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && !ferror(f);
+        ok = fclose(f) == 0 && ok;
+        ok = ok && rename(tmp, path) == 0;
+        if (!ok) {
+            remove(tmp);
+        }
+    }
+    json_decref(j);
+    free(tmp);
+    if (!ok) {
+        snprintf(err->msg, sizeof err->msg, "%s: cannot write the toys file: %s", path, strerror(errno));
+        return HFX_ERR_IO;
+    }
+    return HFX_OK;
+}
+
+enum hfx_status toys_hypotest(hfx_engine_t e, const struct hfx_hypotest_options * h, const struct toys_opts * t,
+                              struct hfx_hypotest_result * r, struct hfx_error * err) {
+    struct ranks rk;
+    ranks_get(&rk);
+    size_t   first = t->range_set ? t->first : 0, total = h->n_toys, size = (size_t) rk.size;
+    size_t * counts = malloc(size * sizeof *counts);
+    if (!counts) {
+        ranks_abort(CLI_FAIL);
+    }
+    /* rank k: toys [first + ceil(total k / size), ...): contiguous, in rank order, rank 0 never empty */
+    for (size_t k = 0; k < size; k++) {
+        counts[k] = (total * (k + 1) + size - 1) / size - (total * k + size - 1) / size;
+    }
+    size_t  me    = (size_t) rk.rank;
+    size_t  lo    = first + (total * me + size - 1) / size;
+    double * mine = malloc((2 * counts[me] + 1) * sizeof *mine);
+    double * all  = me == 0 ? malloc((2 * total + 1) * sizeof *all) : NULL;
+    if (!mine || (me == 0 && !all)) {
+        ranks_abort(CLI_FAIL);
+    }
+    struct hfx_toys_result  tr = {.teststat_sb = mine, .teststat_b = mine + counts[me]};
+    struct hfx_toys_options o  = {.hypotest = *h, .first = lo, .count = counts[me]};
+    enum hfx_status         st = counts[me] > 0 ? hfx_toys_run(e, &o, &tr, err) : HFX_OK;
+    /* every rank reaches the gathers, whatever happened on the others */
+    if (!ranks_all_ok(st == HFX_OK) && st == HFX_OK) {
+        snprintf(err->msg, sizeof err->msg, "the toys failed on another rank (its error is printed above)");
+        st = HFX_ERR_FIT;
+    }
+    if (st == HFX_OK && (!ranks_gather_doubles(tr.teststat_sb, counts, all) ||
+                         !ranks_gather_doubles(tr.teststat_b, counts, all ? all + total : NULL))) {
+        snprintf(err->msg, sizeof err->msg, "gathering the toys' statistics at rank 0 failed");
+        st = HFX_ERR_IO;
+    }
+    if (st == HFX_OK && me == 0) {
+        st = hfx_toys_cls(h->teststat, tr.teststat, all, total, all + total, total, r, err);
+        r->mu_hat = tr.mu_hat;
+        if (st == HFX_OK && t->out) {
+            struct hfx_toys_result whole = {.teststat_sb = all, .teststat_b = all + total, .teststat = tr.teststat,
+                                            .mu_hat = tr.mu_hat};
+            st = write_toys(t->out, h, first, total, &whole, err);
+        }
+    }
+    free(all);
+    free(mine);
+    free(counts);
+    return st;
+}
+
+//
+// hfx toys merge
+//
+
+static const struct cli_opt * MERGE_TABLES[] = {output_opt_table, cli_help_table, NULL};
+static const char * const     MERGE_POS[]    = {"FILE", NULL};
+
+static const struct cli_command TOYS_MERGE = {
+    "toys merge",
+    "toys merge FILE... [-o OUT]",
+    "Computes the toy-based CLs from the toys of any set of ranges, saved by 'hfx cls --calctype toybased\n"
+    "--toy-range A:B --toys-out FILE' (or by one run of it under mpirun): what 'hfx cls' prints for the\n"
+    "toys of their union, bit for bit ({\"CLs_exp\": [...], \"CLs_obs\": x, \"toys_failed\": n}). Refuses files\n"
+    "of other hypotests (test statistic, POI value, seed or workspace) and ranges that overlap.",
+    MERGE_TABLES,
+    MERGE_POS,
+    true,
+};
+
+struct toys_file {
+    const char * path;
+    json_t *     j;
+    const char * teststat, * seed;
+    double       poi, observed, mu_hat;
+    size_t       first, count;
+};
+
+/* Each entry of a statistics array: a number, or null for a failed toy. */
+static bool read_stats(const json_t * a, size_t count, double * out) {
+    if (!json_is_array(a) || json_array_size(a) != count) {
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const json_t * v = json_array_get(a, i);
+        if (!json_is_number(v) && !json_is_null(v)) {
+            return false;
+        }
+        out[i] = json_is_null(v) ? NAN : json_number_value(v);
+    }
+    return true;
+}
+
+static int load_toys(struct toys_file * f) {
+    json_error_t jerr;
+    f->j = json_load_file(f->path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!f->j) {
+        cli_error("%s:%d:%d: %s", f->path, jerr.line, jerr.column, jerr.text);
+        return CLI_FAIL;
+    }
+    json_int_t version = 0, first = -1, count = -1;
+    json_t *   poi = NULL, * obs = NULL, * mu_hat = NULL;
+    if (json_unpack(f->j, "{s:I, s:s, s:o, s:s, s:I, s:I, s:o, s:o}", "hfx_toys", &version, "teststat", &f->teststat,
+                    "test_poi", &poi, "seed", &f->seed, "first", &first, "count", &count, "observed_teststat", &obs,
+                    "mu_hat", &mu_hat) != 0 ||
+        version != 1 || first < 0 || count < 1 || !json_is_number(poi) || !json_is_number(obs) ||
+        !json_is_number(mu_hat)) {
+        cli_error("%s: not a toys file of 'hfx cls --toys-out' (hfx_toys 1, teststat, test_poi, seed, first, count, "
+                  "observed_teststat, teststat_sb, teststat_b)",
+                  f->path);
+        return CLI_FAIL;
+    }
+    f->first    = (size_t) first;
+    f->count    = (size_t) count;
+    f->poi      = json_number_value(poi);
+    f->observed = json_number_value(obs);
+    f->mu_hat   = json_number_value(mu_hat);
+    return CLI_OK;
+}
+
+static int cmp_first(const void * a, const void * b) {
+    const struct toys_file * x = a, * y = b;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* Same hypotest in every file, no two ranges overlapping. Prints what differs. */
+static int check_toys(struct toys_file * f, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        const char * what = strcmp(f[i].teststat, f[0].teststat) != 0 ? "test statistic"
+                            : f[i].poi != f[0].poi                   ? "POI value (test_poi)"
+                            : strcmp(f[i].seed, f[0].seed) != 0      ? "seed"
+                            : f[i].observed != f[0].observed         ? "observed test statistic (another workspace?)"
+                                                                     : NULL;
+        if (what) {
+            cli_error("%s and %s are toys of different hypotests: their %s differs", f[0].path, f[i].path, what);
+            return CLI_FAIL;
+        }
+    }
+    qsort(f, n, sizeof *f, cmp_first);
+    for (size_t i = 1; i < n; i++) {
+        if (f[i].first < f[i - 1].first + f[i - 1].count) {
+            cli_error("%s (toys %zu..%zu) and %s (toys %zu..%zu) overlap: each toy must come from one file", f[i - 1].path,
+                      f[i - 1].first, f[i - 1].first + f[i - 1].count - 1, f[i].path, f[i].first,
+                      f[i].first + f[i].count - 1);
+            return CLI_FAIL;
+        }
+    }
+    return CLI_OK;
+}
+
+static int merge_toys(struct toys_file * f, size_t n, const char * output) {
+    for (size_t i = 0; i < n; i++) {
+        if (load_toys(&f[i]) != CLI_OK) {
+            return CLI_FAIL;
+        }
+    }
+    if (check_toys(f, n) != CLI_OK) {
+        return CLI_FAIL;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += f[i].count;
+    }
+    double * sb = malloc((2 * total + 1) * sizeof *sb), * b = sb + total;
+    if (!sb) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    int    rc  = CLI_OK;
+    size_t off = 0;
+    for (size_t i = 0; rc == CLI_OK && i < n; i++) {
+        if (!read_stats(json_object_get(f[i].j, "teststat_sb"), f[i].count, sb + off) ||
+            !read_stats(json_object_get(f[i].j, "teststat_b"), f[i].count, b + off)) {
+            cli_error("%s: teststat_sb and teststat_b must be arrays of %zu numbers (null: a failed toy)", f[i].path,
+                      f[i].count);
+            rc = CLI_FAIL;
+        }
+        off += f[i].count;
+    }
+    if (rc == CLI_OK && (f[n - 1].first + f[n - 1].count - f[0].first != total)) {
+        fprintf(stderr, "hfx: note: the files hold %zu toys per ensemble between toy %zu and toy %zu, with gaps\n",
+                total, f[0].first, f[n - 1].first + f[n - 1].count - 1);
+    }
+    enum hfx_teststat kind = HFX_TESTSTAT_QTILDE;
+    for (size_t k = 0; k < sizeof TESTSTAT_NAMES / sizeof TESTSTAT_NAMES[0]; k++) {
+        if (strcmp(TESTSTAT_NAMES[k], f[0].teststat) == 0) {
+            kind = (enum hfx_teststat) k;
+        }
+    }
+    struct hfx_hypotest_result r;
+    struct hfx_error           err = {0};
+    enum hfx_status            st  = rc == CLI_OK ? hfx_toys_cls(kind, f[0].observed, sb, total, b, total, &r, &err)
+                                                  : HFX_OK;
+    if (rc == CLI_OK && st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK) {
+        /* the keys and the warning of hfx cls's toy-based output */
+        size_t   failed = r.toys_failed_sb + r.toys_failed_b;
+        json_t * j      = json_object();
+        json_object_set_new(j, "CLs_obs", jout_num(r.cls_obs));
+        json_object_set_new(j, "CLs_exp", jout_array(r.cls_exp, 5));
+        json_object_set_new(j, "toys_failed", json_integer((json_int_t) failed));
+        if (failed > 0) {
+            fprintf(stderr,
+                    "hfx: warning: %zu of %zu toys failed to fit (%zu signal+background, %zu background-only) "
+                    "and were left out: each p-value is the fraction among its ensemble's remaining toys\n",
+                    failed, 2 * total, r.toys_failed_sb, r.toys_failed_b);
+        }
+        rc = jout_emit(j, output);
+        json_decref(j);
+    }
+    free(sb);
+    return rc;
+}
+
+static int toys_merge(int argc, char ** argv) {
+    struct cli_parsed args;
+    int               rc = cli_parse_command(&TOYS_MERGE, argc, argv, NULL, NULL, NULL, NULL, &args);
+    if (rc != CLI_OK) {
+        return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
+    }
+    struct toys_file * f = calloc(args.n_pos, sizeof *f);
+    if (!f) {
+        cli_error("out of memory");
+        rc = CLI_FAIL;
+    } else {
+        for (size_t i = 0; i < args.n_pos; i++) {
+            f[i].path = args.pos[i];
+        }
+        rc = merge_toys(f, args.n_pos, args.output_file);
+        for (size_t i = 0; i < args.n_pos; i++) {
+            json_decref(f[i].j);
+        }
+    }
+    free(f);
+    free(args.pos);
+    return rc;
+}
+
+int cmd_toys(int argc, char ** argv) {
+    if (argc >= 2 && strcmp(argv[1], "merge") == 0) {
+        return toys_merge(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: hfx toys merge FILE... [-o OUT]\n\n"
+               "Toys are run in ranges by 'hfx cls --calctype toybased --toy-range A:B --toys-out FILE'\n"
+               "(or split over MPI ranks by 'mpirun -n N hfx cls --calctype toybased'); 'hfx toys merge'\n"
+               "computes CLs from any set of such files. See 'hfx toys merge --help'.\n");
+        return CLI_OK;
+    }
+    if (argc < 2) {
+        return cli_usage_error("toys", "missing subcommand (expected: merge)");
+    }
+    return cli_usage_error("toys", "unknown subcommand '%s' (expected: merge)", argv[1]);
+}
