@@ -296,6 +296,9 @@ enum hfx_fit_status {
     HFX_FIT_FAILED = 3,       /* non-finite likelihood at the start point */
 };
 const char * hfx_fit_status_str(enum hfx_fit_status s);
+/* The less converged of two statuses (CONVERGED < LINE_SEARCH < MAX_ITER < FAILED): how results made
+ * of several fits report theirs. */
+enum hfx_fit_status hfx_fit_status_worse(enum hfx_fit_status a, enum hfx_fit_status b);
 
 /* Multimodal likelihoods. A HistFactory likelihood can have several minima (kinks at alpha = 0,
  * non-monotone interpolations). pyhf and ROOT make one descent from the model's init per fit; so does

@@ -106,8 +106,6 @@ void hfx__engine_warnings_reset(hfx_engine_t e);
  * HFX_MULTIMODAL_DELTA below its first descent's. hfx__fit_jobs calls it for every job. */
 enum hfx_status hfx__engine_note_descent(hfx_engine_t e, const struct hfx__fit_job * j, struct hfx_error * err);
 
-/* The less converged of two fit statuses (CONVERGED < LINE_SEARCH < MAX_ITER < FAILED). */
-enum hfx_fit_status hfx__fit_status_worse(enum hfx_fit_status a, enum hfx_fit_status b);
 
 /* The error for a fit whose start point is not finite. */
 enum hfx_status hfx__fit_bad_start(struct hfx_error * err);

@@ -51,7 +51,7 @@ const char * hfx_fit_status_str(enum hfx_fit_status s) {
     return "unknown";
 }
 
-enum hfx_fit_status hfx__fit_status_worse(enum hfx_fit_status a, enum hfx_fit_status b) {
+enum hfx_fit_status hfx_fit_status_worse(enum hfx_fit_status a, enum hfx_fit_status b) {
     static const int rank[4] = {[HFX_FIT_CONVERGED] = 0, [HFX_FIT_LINE_SEARCH] = 1, [HFX_FIT_MAX_ITER] = 2,
                                 [HFX_FIT_FAILED] = 3};
     return rank[a] >= rank[b] ? a : b;

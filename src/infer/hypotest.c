@@ -74,7 +74,7 @@ static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const d
     }
     c->free_twice_nll = jobs[0].twice_nll;
     c->mu_hat         = e->pars_free[m->poi];
-    c->status         = hfx__fit_status_worse(jobs[0].status, jobs[1].status);
+    c->status         = hfx_fit_status_worse(jobs[0].status, jobs[1].status);
     if (mu) {
         *obs = jobs[2];
     }
@@ -105,7 +105,7 @@ static enum hfx_status cache_asimov_free(struct hypo_cache * c, const double * m
         *asimov = jobs[1];
     }
     c->asimov_free_twice_nll = jobs[0].twice_nll;
-    c->status                = hfx__fit_status_worse(c->status, jobs[0].status);
+    c->status                = hfx_fit_status_worse(c->status, jobs[0].status);
     c->asimov_mu_hat         = e->pars_asimov_free[e->m->poi];
     return HFX_OK;
 }
@@ -151,7 +151,7 @@ static void asymptotic_result(const struct hypo_cache * c, const struct hfx__fit
     r->cls_obs  = c->kind == HFX_TESTSTAT_Q0 ? clsb : cls;
     r->teststat = q;
     r->mu_hat   = c->mu_hat;
-    r->status   = hfx__fit_status_worse(c->status, hfx__fit_status_worse(obs->status, asimov->status));
+    r->status   = hfx_fit_status_worse(c->status, hfx_fit_status_worse(obs->status, asimov->status));
     hfx__asymptotic_expected((int) c->kind, sqrtqa, r->cls_exp);
 }
 

@@ -225,7 +225,7 @@ enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opt
     struct hfx__fit_job obs = gen[n_gen == 3 ? 0 : 3];
     r->status               = HFX_FIT_CONVERGED;
     for (size_t k = 0; k < n_gen; ++k) {
-        r->status = hfx__fit_status_worse(r->status, (enum hfx_fit_status) gen[k].status);
+        r->status = hfx_fit_status_worse(r->status, (enum hfx_fit_status) gen[k].status);
     }
     r->teststat = hfx__teststat_from_fits(o->teststat, mu_t, obs.twice_nll, gen[2].twice_nll, pars_free[m->poi]);
     r->mu_hat   = pars_free[m->poi];

@@ -49,7 +49,7 @@ static enum hfx_status scan_eval(struct scan * s, double mu, const struct point 
     if (st != HFX_OK) {
         return st;
     }
-    s->status        = hfx__fit_status_worse(s->status, r.status);
+    s->status        = hfx_fit_status_worse(s->status, r.status);
     struct point * p = &s->pts[s->n++];
     p->mu            = mu;
     p->cls[0]        = r.cls_obs;
@@ -169,7 +169,7 @@ static enum hfx_status grid_scan(struct scan * s, double lo, double hi, double l
     double * mu_rev = cls + 6 * n;
     for (size_t i = 0; i < n; ++i) {
         size_t k        = n - 1 - i;
-        s->status       = hfx__fit_status_worse(s->status, r[k].status);
+        s->status       = hfx_fit_status_worse(s->status, r[k].status);
         mu_rev[i]       = mu[k];
         cls[i]          = r[k].cls_obs;
         for (int c = 0; c < 5; ++c) {

@@ -9,6 +9,7 @@
  */
 #include "toys.h"
 
+#include "fit-report.h"
 #include "json-out.h"
 #include "ranks.h"
 
@@ -105,6 +106,7 @@ static enum hfx_status write_toys(const char * path, const struct hfx_hypotest_o
     json_object_set_new(j, "count", json_integer((json_int_t) count));
     json_object_set_new(j, "observed_teststat", jout_num(tr->teststat));
     json_object_set_new(j, "mu_hat", jout_num(tr->mu_hat));
+    json_object_set_new(j, "status", json_string(hfx_fit_status_str(tr->status)));
     json_object_set_new(j, "teststat_sb", stats_array(tr->teststat_sb, count));
     json_object_set_new(j, "teststat_b", stats_array(tr->teststat_b, count));
     size_t n   = strlen(path) + 8;
@@ -170,9 +172,10 @@ enum hfx_status toys_hypotest(hfx_engine_t e, const struct hfx_hypotest_options 
     if (st == HFX_OK && me == 0) {
         st = hfx_toys_cls(h->teststat, tr.teststat, all, total, all + total, total, r, err);
         r->mu_hat = tr.mu_hat;
+        r->status = tr.status;
         if (st == HFX_OK && t->out) {
             struct hfx_toys_result whole = {.teststat_sb = all, .teststat_b = all + total, .teststat = tr.teststat,
-                                            .mu_hat = tr.mu_hat};
+                                            .mu_hat = tr.mu_hat, .status = tr.status};
             st = write_toys(t->out, h, first, total, &whole, err);
         }
     }
@@ -207,6 +210,7 @@ struct toys_file {
     const char * teststat, * seed;
     double       poi, observed, mu_hat;
     size_t       first, count;
+    enum hfx_fit_status status; /* of the fits to the data */
 };
 
 /* Each entry of a statistics array: a number, or null for a failed toy. */
@@ -248,6 +252,11 @@ static int load_toys(struct toys_file * f) {
     f->poi      = json_number_value(poi);
     f->observed = json_number_value(obs);
     f->mu_hat   = json_number_value(mu_hat);
+    const char * status = json_string_value(json_object_get(f->j, "status"));
+    f->status           = HFX_FIT_CONVERGED;
+    for (int s = HFX_FIT_CONVERGED; status && s <= HFX_FIT_FAILED; s++) {
+        f->status = strcmp(status, hfx_fit_status_str((enum hfx_fit_status) s)) == 0 ? (enum hfx_fit_status) s : f->status;
+    }
     return CLI_OK;
 }
 
@@ -329,19 +338,13 @@ static int merge_toys(struct toys_file * f, size_t n, const char * output) {
         rc = CLI_FAIL;
     }
     if (rc == CLI_OK) {
-        /* the keys and the warning of hfx cls's toy-based output */
-        size_t   failed = r.toys_failed_sb + r.toys_failed_b;
-        json_t * j      = json_object();
-        json_object_set_new(j, "CLs_obs", jout_num(r.cls_obs));
-        json_object_set_new(j, "CLs_exp", jout_array(r.cls_exp, 5));
-        json_object_set_new(j, "toys_failed", json_integer((json_int_t) failed));
-        if (failed > 0) {
-            fprintf(stderr,
-                    "hfx: warning: %zu of %zu toys failed to fit (%zu signal+background, %zu background-only) "
-                    "and were left out: each p-value is the fraction among its ensemble's remaining toys\n",
-                    failed, 2 * total, r.toys_failed_sb, r.toys_failed_b);
+        /* what hfx cls prints; the status of the fits to the data, the least converged file's */
+        r.status = HFX_FIT_CONVERGED;
+        for (size_t i = 0; i < n; i++) {
+            r.status = hfx_fit_status_worse(r.status, f[i].status);
         }
-        rc = jout_emit(j, output);
+        json_t * j = cls_result_json(&r, total);
+        rc         = jout_emit(j, output);
         json_decref(j);
     }
     free(sb);

@@ -19,4 +19,9 @@ void report_status(json_t * j, enum hfx_fit_status status, const char * what);
  * is added where every fit agrees with its single descent. */
 void report_warnings(json_t * j, hfx_engine_t e, hfx_model_t m, const char * context);
 
+/* What hfx cls prints for a hypotest result, "warnings" aside: CLs_obs, CLs_exp, "toys_failed"
+ * when n_toys > 0 (toys per ensemble; a warning on stderr where some failed) and "status"
+ * (cmd-cls.c; also hfx toys merge). */
+json_t * cls_result_json(const struct hfx_hypotest_result * r, size_t n_toys);
+
 #endif /* HFX_FIT_REPORT_H */
