@@ -77,7 +77,12 @@ struct writer {
 
 static void set_num(xmlNode * n, const char * name, double x) {
     char s[40];
-    snprintf(s, sizeof s, "%.17g", x);
+    for (int digits = 15; digits <= 17; digits++) { /* the shortest that reads back to x */
+        snprintf(s, sizeof s, "%.*g", digits, x);
+        if (strtod(s, NULL) == x) {
+            break;
+        }
+    }
     xmlNewProp(n, (const xmlChar *) name, (const xmlChar *) s);
 }
 
