@@ -58,7 +58,7 @@ struct cursor {
 };
 
 static bool need(struct cursor * c, size_t k) {
-    if (c->bad || k > c->n - c->pos) {
+    if (c->bad || c->pos > c->n || k > c->n - c->pos) { /* pos may have been set from the file */
         c->bad = true;
         return false;
     }

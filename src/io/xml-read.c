@@ -343,10 +343,30 @@ static enum hfx_status read_sample(struct reader * r, xmlNode * s, const struct 
     return st;
 }
 
+static void hush(void * ctx, const char * fmt, ...) {
+    (void) ctx;
+    (void) fmt;
+}
+
 static xmlDoc * parse_xml(struct reader * r, const char * path, const char * buf, size_t len, struct hfx_error * err) {
+    if (!buf && !exists(path)) {
+        xml_fail(r, err, HFX_ERR_IO, "no such XML file%s%s", "",
+                 r->basedir ? " (paths are resolved against --basedir)"
+                            : " (paths are tried from the working directory, then beside the driver XML)");
+        if (err) {
+            snprintf(err->source, sizeof err->source, "%s", path);
+        }
+        return NULL;
+    }
+    /* libxml2 reports some errors (encodings) through its generic handler, which prints; hush it for
+     * this parse and restore the caller's (the handler is per thread in libxml2). */
+    xmlGenericErrorFunc saved_fn  = xmlGenericError;
+    void *              saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, hush);
     xmlDoc * doc = buf ? xmlReadMemory(buf, (int) len, "mem.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
                                                                           XML_PARSE_NOWARNING)
                        : xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlSetGenericErrorFunc(saved_ctx, saved_fn);
     if (!doc) {
         const xmlError * e = xmlGetLastError();
         char             line[64];
@@ -354,10 +374,7 @@ static xmlDoc * parse_xml(struct reader * r, const char * path, const char * buf
         char msg[600];
         snprintf(msg, sizeof msg, "%s", e && e->message ? e->message : "cannot read the file");
         msg[strcspn(msg, "\n")] = '\0';
-        xml_fail(r, err, buf || exists(path) ? HFX_ERR_JSON : HFX_ERR_IO, "malformed XML at line %s: %s", line, msg);
-        if (err) {
-            err->code = HFX_ERR_IO;
-        }
+        xml_fail(r, err, HFX_ERR_IO, "malformed XML at line %s: %s", line, msg);
     }
     return doc;
 }
