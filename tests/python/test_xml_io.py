@@ -190,7 +190,11 @@ def write_inputs(tmp_path, compression):
         f["shape_rel"] = (rng.uniform(0.01, 0.1, n), edges)
         f["up"] = (nominal * 1.05, edges)
         f["down"] = (nominal * 0.97, edges)
-    (tmp_path / "chan.xml").write_text(f"""<!DOCTYPE Channel SYSTEM 'HistFactorySchema.dtd'>
+    return write_inputs_xml(tmp_path)
+
+
+def write_inputs_xml(tmp_path):
+    (tmp_path / "chan.xml").write_text("""<!DOCTYPE Channel SYSTEM 'HistFactorySchema.dtd'>
 <Channel Name="SR" InputFile="in.root">
   <Data HistoName="data"/>
   <Sample Name="bkg" HistoName="nominal" HistoPath="/dir/sub/" NormalizeByTheory="True">
@@ -308,3 +312,48 @@ def test_root_opens_hfx_files(hfx, shared, tmp_path):
         got = [h.GetBinContent(i + 1) for i in range(h.GetNbinsX())]
         err = [h.GetBinError(i + 1) for i in range(h.GetNbinsX())]
         assert np.allclose(got, want.values(), rtol=1e-15) and np.allclose(err, want.errors(), rtol=1e-15)
+
+
+def test_xml2json_reads_root_written_files(hfx, tmp_path):
+    """ROOT itself writes the inputs: TH1D in a subdirectory, TH1F and TH1I at the top, with zlib, LZ4,
+    ZSTD and no compression; LZMA is refused with a one-line error naming the algorithm."""
+    ROOT = pytest.importorskip("ROOT", reason="ROOT (pip install root) not installed")
+    rng = np.random.default_rng(2)
+    n = 200
+    nominal = rng.uniform(50, 100, n)
+    for alg, level in (("zlib", 101), ("lz4", 404), ("zstd", 505), ("none", 0), ("lzma", 207)):
+        d = tmp_path / alg
+        d.mkdir()
+        f = ROOT.TFile(str(d / "in.root"), "RECREATE", "", level)
+        hists = []
+
+        def fill(name, cls, values):
+            h = cls(name, name, n, 0.0, float(n))
+            h.SetDirectory(ROOT.gDirectory)
+            for i, v in enumerate(values):
+                h.SetBinContent(i + 1, v)
+            hists.append(h)
+
+        fill("data", ROOT.TH1I, rng.integers(40, 110, n))
+        fill("sig", ROOT.TH1F, rng.uniform(1, 5, n))
+        fill("shape_rel", ROOT.TH1D, rng.uniform(0.01, 0.1, n))
+        fill("up", ROOT.TH1D, nominal * 1.05)
+        fill("down", ROOT.TH1D, nominal * 0.97)
+        sub = f.mkdir("dir").mkdir("sub")
+        sub.cd()
+        h = ROOT.TH1D("nominal", "nominal", n, 0.0, float(n))
+        h.Sumw2()
+        for i, v in enumerate(nominal):
+            h.SetBinContent(i + 1, v)
+            h.SetBinError(i + 1, 0.1 * math.sqrt(v))
+        hists.append(h)
+        f.Write()
+        f.Close()
+        driver = write_inputs_xml(d)
+        proc = hfx("xml2json", driver, "--basedir", d, check=False)
+        if alg == "lzma":
+            assert proc.returncode == 1 and "'XZ'" in proc.stderr and len(proc.stderr.splitlines()) == 1
+            continue
+        assert proc.returncode == 0, proc.stderr
+        want = json.loads(json.dumps(pyhf_xml2json(driver, d)))
+        assert numbers_close(json.loads(proc.stdout), want), alg
