@@ -19,6 +19,7 @@
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <jansson.h>
 
 /* Objects larger than this are refused before allocating (histograms are kilobytes). */
 #define MAX_OBJECT_BYTES ((size_t) 1 << 30)
@@ -39,6 +40,7 @@ struct key {
 struct dir {
     struct key * keys;
     size_t       n_keys;
+    json_t *     index; /* name -> index of its highest cycle; built on first lookup */
 };
 
 struct hfx__root {
@@ -160,8 +162,10 @@ static void dir_free(struct dir * d) {
         key_free(&d->keys[i]);
     }
     free(d->keys);
+    json_decref(d->index);
     d->keys   = NULL;
     d->n_keys = 0;
+    d->index  = NULL;
 }
 
 /* A key header (TKey) at the cursor; the title is read and dropped. */
@@ -340,16 +344,23 @@ void hfx__root_close(struct hfx__root * f) {
     }
 }
 
-/* The key called name (length len) with the highest cycle, or NULL. */
-static const struct key * find_key(const struct dir * d, const char * name, size_t len) {
-    const struct key * best = NULL;
-    for (size_t i = 0; i < d->n_keys; i++) {
-        const struct key * k = &d->keys[i];
-        if (strlen(k->name) == len && memcmp(k->name, name, len) == 0 && (!best || k->cycle > best->cycle)) {
-            best = k;
+/* The key called name (length len) with the highest cycle, or NULL. Directories of thousands of
+ * histograms are looked up thousands of times: through a hash index, not a scan. */
+static const struct key * find_key(struct dir * d, const char * name, size_t len) {
+    if (!d->index) {
+        d->index = json_object();
+        for (size_t i = 0; d->index && i < d->n_keys; i++) {
+            json_t * seen = json_object_get(d->index, d->keys[i].name);
+            if (!seen || d->keys[json_integer_value(seen)].cycle < d->keys[i].cycle) {
+                json_object_set_new_nocheck(d->index, d->keys[i].name, json_integer((json_int_t) i));
+            }
+        }
+        if (!d->index) {
+            return NULL;
         }
     }
-    return best;
+    json_t * at = json_object_getn(d->index, name, len);
+    return at ? &d->keys[json_integer_value(at)] : NULL;
 }
 
 static bool is_directory(const struct key * k) {
@@ -360,7 +371,7 @@ static bool is_directory(const struct key * k) {
  * are read into *scratch (freed by the caller). */
 static enum hfx_status lookup(struct hfx__root * f, const char * path, struct key * out, struct dir * scratch,
                               struct hfx_error * err) {
-    const struct dir * d = &f->top;
+    struct dir * d = &f->top;
     memset(scratch, 0, sizeof *scratch);
     while (*path == '/') {
         path++;

@@ -271,24 +271,25 @@ static enum hfx_status write_channel(struct writer * w, const json_t * c, const 
     return save(doc, path, w->err);
 }
 
-/* The type of each modifier name, for the alpha_/gamma_ prefixes of ParamSetting. */
-static const char * modifier_type(const json_t * ws, const char * name) {
+/* The type of each modifier name, for the alpha_/gamma_ prefixes of ParamSetting: {name: type}. */
+static json_t * modifier_types(const json_t * ws) {
+    json_t *       types = json_object();
     size_t         i, j, k;
     const json_t * c, *s, *m;
     json_array_foreach (json_object_get(ws, "channels"), i, c) {
         json_array_foreach (json_object_get(c, "samples"), j, s) {
             json_array_foreach (json_object_get(s, "modifiers"), k, m) {
                 const char * n = json_string_value(json_object_get(m, "name"));
-                if (n && strcmp(n, name) == 0) {
-                    return json_string_value(json_object_get(m, "type"));
+                if (n && !json_object_get(types, n)) {
+                    json_object_set(types, n, json_object_get(m, "type"));
                 }
             }
         }
     }
-    return NULL;
+    return types;
 }
 
-static enum hfx_status write_measurement(struct writer * w, xmlNode * top, const json_t * meas) {
+static enum hfx_status write_measurement(struct writer * w, xmlNode * top, const json_t * meas, const json_t * types) {
     const json_t * config = json_object_get(meas, "config");
     double         lumi = 1, sigma = 0;
     xmlNode *      m = xmlNewChild(top, NULL, (const xmlChar *) "Measurement", NULL);
@@ -300,7 +301,7 @@ static enum hfx_status write_measurement(struct writer * w, xmlNode * top, const
         if (!name) {
             continue;
         }
-        const char * type  = strcmp(name, "lumi") == 0 ? "lumi" : modifier_type(w->ws, name);
+        const char * type  = strcmp(name, "lumi") == 0 ? "lumi" : json_string_value(json_object_get(types, name));
         bool         fixed = json_is_true(json_object_get(p, "fixed"));
         if (type && strcmp(type, "lumi") == 0) {
             lumi  = json_number_value(json_array_get(json_object_get(p, "auxdata"), 0));
@@ -399,11 +400,13 @@ enum hfx_status hfx__xml_write_workspace(const json_t * ws, const char * dir, st
         st = write_channel(&w, c, path);
     }
     const json_t * meas;
+    json_t *       types = modifier_types(ws);
     json_array_foreach (json_object_get(ws, "measurements"), i, meas) {
         if (st == HFX_OK) {
-            st = write_measurement(&w, top, meas);
+            st = write_measurement(&w, top, meas, types);
         }
     }
+    json_decref(types);
     if (st != HFX_OK) {
         xmlFreeDoc(doc);
         hfx__root_writer_close(w.root, NULL);

@@ -120,10 +120,12 @@ int cmd_json2xml(int argc, char ** argv) {
     for (size_t i = 0; i < n_patches && st == HFX_OK; i++) {
         st = hfx_workspace_apply_patch_file(ws, patches[i], &err);
     }
-    /* Validate as a model build would, so that a broken workspace is named, not half-written. */
-    hfx_model_t m = NULL;
+    /* Validate as a model build would, so that a broken workspace is named, not half-written; without
+     * the POI, since background-only workspaces (no sample carries the POI) are written too. */
+    hfx_model_t               m    = NULL;
+    struct hfx_model_options  mopt = {.no_poi = true};
     if (st == HFX_OK) {
-        st = hfx_model_create(ws, NULL, &m, &err);
+        st = hfx_model_create(ws, &mopt, &m, &err);
     }
     hfx_model_free(m);
     if (st == HFX_OK) {
