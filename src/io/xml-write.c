@@ -7,6 +7,8 @@
  * - parameter inits: <ParamSetting Val="..."> for every scalar parameter whose init is set, fixed
  *   ones with Const="True" (pyhf writes Const only, so a fixed parameter's value is lost);
  * - LumiRelErr is sigma / lumi (pyhf writes sigma, right only when lumi is 1);
+ * - channels with a staterror get <StatErrorConfig RelErrorThreshold="0" ConstraintType="Gaussian">:
+ *   pyhf's staterror, where ROOT's default (no StatErrorConfig) is Poisson with pruning;
  * - samples with a staterror also carry the absolute errors in their histogram's fSumw2, so that
  *   ROOT's default (no HistoName) sees the same uncertainties as the relative StatError histogram.
  * Numbers are written with 17 significant digits, so they read back bit for bit.
@@ -258,7 +260,22 @@ static enum hfx_status write_channel(struct writer * w, const json_t * c, const 
             break;
         }
     }
-    const json_t * s;
+    /* ROOT's default StatErrorConfig is Poisson with bins under 5% relative error pruned; pyhf's
+     * staterror is Gaussian on every bin: say so, or hist2workspace builds another model (pyhf #760). */
+    const json_t * s, *m;
+    bool           has_stat = false;
+    json_array_foreach (json_object_get(c, "samples"), i, s) {
+        size_t k;
+        json_array_foreach (json_object_get(s, "modifiers"), k, m) {
+            const char * type = json_string_value(json_object_get(m, "type"));
+            has_stat          = has_stat || (type && strcmp(type, "staterror") == 0);
+        }
+    }
+    if (has_stat) {
+        xmlNode * sc = xmlNewChild(ch, NULL, (const xmlChar *) "StatErrorConfig", NULL);
+        set_str(sc, "RelErrorThreshold", "0");
+        set_str(sc, "ConstraintType", "Gaussian");
+    }
     json_array_foreach (json_object_get(c, "samples"), i, s) {
         if (st == HFX_OK) {
             st = write_sample(w, ch, name, s);

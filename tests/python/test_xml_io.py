@@ -426,3 +426,24 @@ def test_xml2json_reads_big_header_files(hfx, tmp_path):
     assert numbers_close(sample["modifiers"][0]["data"], [math.sqrt(10), math.sqrt(20), math.sqrt(30)])
     # the same file for uproot, which must agree that it is a valid big-header file
     assert np.array_equal(uproot.open(big)["nominal"].values(), [10.0, 20.0, 30.0])
+
+
+def test_commands_take_a_driver_xml(hfx, shared, tmp_path):
+    """cls, fit, upper-limit and inspect print the same for the workspace and its driver XML."""
+    case = read_jsonl(shared / "reference" / "random_public.jsonl")[3]
+    ws = tmp_path / "ws.json"
+    ws.write_text(json.dumps(case["workspace"]))
+    hfx("json2xml", ws, "--output-dir", tmp_path / "xml")
+    driver = tmp_path / "xml" / "FitConfig.xml"
+    for cmd in (["cls"], ["fit"], ["upper-limit"], ["inspect", "--json"]):
+        a, b = hfx(*cmd, ws).stdout, hfx(*cmd, driver).stdout
+        if cmd[0] == "inspect":
+            a, b = json.loads(a), json.loads(b)
+            # pyhf's reader writes lumi's and every normfactor's config into the measurement, so the
+            # measurement lists more configured parameters; the model is the same
+            for m in a["measurements"] + b["measurements"]:
+                m.pop("parameters")
+            a.pop("source", None), b.pop("source", None)
+            assert numbers_close(a, b), cmd
+        else:
+            assert numbers_close(json.loads(a), json.loads(b), 1e-9), cmd
