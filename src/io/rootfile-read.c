@@ -12,6 +12,7 @@
 #include "io/io.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <lz4.h>
 #include <math.h>
 #include <stdio.h>
@@ -117,10 +118,16 @@ static char * tstring(struct cursor * c) {
     return s;
 }
 
-static enum hfx_status fail(struct hfx__root * f, struct hfx_error * err, enum hfx_status code, const char * fmt,
-                            const char * what, uint64_t where) {
-    char msg[600];
-    snprintf(msg, sizeof msg, fmt, what ? what : "", (unsigned long long) where);
+/* An error about file f: the message, with the file as its source. */
+static enum hfx_status fail(struct hfx__root * f, struct hfx_error * err, enum hfx_status code, const char * fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static enum hfx_status fail(struct hfx__root * f, struct hfx_error * err, enum hfx_status code, const char * fmt, ...) {
+    char    msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     hfx__error(err, code, NULL, "%s", msg);
     if (err && f && f->name) {
         snprintf(err->source, sizeof err->source, "%s", f->name);
@@ -133,17 +140,17 @@ static enum hfx_status read_at(struct hfx__root * f, uint64_t offset, size_t len
                                struct hfx_error * err) {
     *out = NULL;
     if (offset > f->size || len > f->size - offset) {
-        return fail(f, err, HFX_ERR_IO, "truncated ROOT file: %s%llu bytes past the end", "",
-                    offset + len - f->size);
+        return fail(f, err, HFX_ERR_IO, "truncated ROOT file: %llu bytes past the end",
+                    (unsigned long long) (offset + len - f->size));
     }
     unsigned char * buf = malloc(len ? len : 1);
     if (!buf) {
-        return fail(f, err, HFX_ERR_ALLOC, "out of memory reading %s%llu bytes", "", len);
+        return fail(f, err, HFX_ERR_ALLOC, "out of memory reading %zu bytes", len);
     }
     if (f->file) {
         if (fseeko(f->file, (off_t) offset, SEEK_SET) != 0 || fread(buf, 1, len, f->file) != len) {
             free(buf);
-            return fail(f, err, HFX_ERR_IO, "cannot read %s%llu bytes", "", len);
+            return fail(f, err, HFX_ERR_IO, "cannot read %zu bytes", len);
         }
     } else {
         memcpy(buf, f->mem + offset, len);
@@ -202,7 +209,7 @@ static enum hfx_status read_dir(struct hfx__root * f, struct cursor * rec, struc
     skip(rec, 2 * seek_size); /* seek of this directory, of the parent */
     uint64_t seek_keys = be(rec, seek_size);
     if (rec->bad) {
-        return fail(f, err, HFX_ERR_IO, "truncated directory record%s at byte %llu", "", rec->pos);
+        return fail(f, err, HFX_ERR_IO, "truncated directory record (%zu bytes)", rec->n);
     }
     if (seek_keys == 0) {
         return HFX_OK; /* an empty directory */
@@ -216,7 +223,7 @@ static enum hfx_status read_dir(struct hfx__root * f, struct cursor * rec, struc
     struct key    self;
     if (!parse_key(&c, &self)) {
         free(buf);
-        return fail(f, err, HFX_ERR_IO, "bad key list header%s at byte %llu", "", seek_keys);
+        return fail(f, err, HFX_ERR_IO, "bad key list header at byte %llu", (unsigned long long) seek_keys);
     }
     key_free(&self);
     c.pos           = self.key_len;
@@ -224,18 +231,19 @@ static enum hfx_status read_dir(struct hfx__root * f, struct cursor * rec, struc
     /* Each key header is at least 26 bytes: a count beyond what the block holds is damage. */
     if (c.bad || n_keys < 0 || n_keys > MAX_KEYS || (size_t) n_keys > (c.n - c.pos) / 26) {
         free(buf);
-        return fail(f, err, HFX_ERR_IO, "bad key count%s in the key list at byte %llu", "", seek_keys);
+        return fail(f, err, HFX_ERR_IO, "bad key count %ld in the key list at byte %llu", (long) n_keys,
+                    (unsigned long long) seek_keys);
     }
     d->keys = calloc((size_t) n_keys + 1, sizeof *d->keys);
     if (!d->keys) {
         free(buf);
-        return fail(f, err, HFX_ERR_ALLOC, "out of memory%s for %llu keys", "", (uint64_t) n_keys);
+        return fail(f, err, HFX_ERR_ALLOC, "out of memory for %ld keys", (long) n_keys);
     }
     for (int32_t i = 0; i < n_keys; i++) {
         if (!parse_key(&c, &d->keys[i])) {
             free(buf);
             dir_free(d);
-            return fail(f, err, HFX_ERR_IO, "bad key%s in the key list at byte %llu", "", seek_keys);
+            return fail(f, err, HFX_ERR_IO, "bad key %ld in the key list at byte %llu", (long) i, (unsigned long long) seek_keys);
         }
         d->n_keys++;
     }
@@ -253,7 +261,7 @@ static enum hfx_status open_common(struct hfx__root * f, struct hfx_error * err)
     struct cursor c = {hdr, n, 0, false};
     if (n < 4 || memcmp(hdr, "root", 4) != 0) {
         free(hdr);
-        return fail(f, err, HFX_ERR_IO, "not a ROOT file%s (no 'root' magic at byte %llu)", "", 0);
+        return fail(f, err, HFX_ERR_IO, "not a ROOT file (no 'root' at its start)");
     }
     skip(&c, 4);
     uint32_t version = (uint32_t) be(&c, 4);
@@ -265,14 +273,14 @@ static enum hfx_status open_common(struct hfx__root * f, struct hfx_error * err)
     uint32_t n_bytes_name = (uint32_t) be(&c, 4);
     free(hdr);
     if (c.bad) {
-        return fail(f, err, HFX_ERR_IO, "truncated ROOT file header%s (%llu bytes)", "", n);
+        return fail(f, err, HFX_ERR_IO, "truncated ROOT file header (%zu bytes)", n);
     }
     /* The directory record: at most 2 + 8 + 12 + 3*8 + 18 + padding bytes. */
     uint64_t at = (uint64_t) begin + n_bytes_name;
     size_t   len = 80;
     if (at > f->size) {
-        return fail(f, err, HFX_ERR_IO, "truncated ROOT file: %sthe top directory lies past the end (byte %llu)", "",
-                    at);
+        return fail(f, err, HFX_ERR_IO, "truncated ROOT file: the top directory lies past the end (byte %llu)",
+                    (unsigned long long) at);
     }
     if (len > f->size - at) {
         len = (size_t) (f->size - at);
@@ -381,14 +389,14 @@ static enum hfx_status lookup(struct hfx__root * f, const char * path, struct ke
         size_t             len   = slash ? (size_t) (slash - path) : strlen(path);
         const struct key * k     = find_key(d, path, len);
         if (!k) {
-            return fail(f, err, HFX_ERR_NOT_FOUND, "no object '%s' in the file%.0llu", path, 0);
+            return fail(f, err, HFX_ERR_NOT_FOUND, "no object '%s' in the file", path);
         }
         if (!slash || slash[1] == '\0') {
             *out = *k;
             return HFX_OK;
         }
         if (!is_directory(k)) {
-            return fail(f, err, HFX_ERR_NOT_FOUND, "'%s' is not a directory%.0llu", k->name, 0);
+            return fail(f, err, HFX_ERR_NOT_FOUND, "'%s' is not a directory", k->name);
         }
         unsigned char * rec = NULL;
         size_t          n   = k->n_bytes > k->key_len ? k->n_bytes - k->key_len : 0;
@@ -408,7 +416,7 @@ static enum hfx_status lookup(struct hfx__root * f, const char * path, struct ke
         d        = scratch;
         path     = slash + 1;
     }
-    return fail(f, err, HFX_ERR_IO, "directories nested too deep%s (over %llu)", "", MAX_DEPTH);
+    return fail(f, err, HFX_ERR_IO, "directories nested too deep (over %d)", MAX_DEPTH);
 }
 
 bool hfx__root_has(struct hfx__root * f, const char * path) {
@@ -418,6 +426,10 @@ bool hfx__root_has(struct hfx__root * f, const char * path) {
     bool             ok  = lookup(f, path, &k, &scratch, &err) == HFX_OK;
     dir_free(&scratch);
     return ok;
+}
+
+static char printable(unsigned char c) {
+    return c >= 32 && c < 127 ? (char) c : '?';
 }
 
 /* One compressed block into dst (exactly dst_len bytes). */
@@ -447,7 +459,7 @@ static enum hfx_status read_object(struct hfx__root * f, const struct key * k, u
                                    struct hfx_error * err) {
     *out = NULL;
     if (k->obj_len > MAX_OBJECT_BYTES || k->n_bytes < k->key_len) {
-        return fail(f, err, HFX_ERR_IO, "bad key for '%s' (object of %llu bytes)", k->name, k->obj_len);
+        return fail(f, err, HFX_ERR_IO, "bad key for '%s' (object of %lu bytes)", k->name, (unsigned long) k->obj_len);
     }
     unsigned char * raw = NULL;
     size_t          n   = k->n_bytes - k->key_len;
@@ -462,14 +474,14 @@ static enum hfx_status read_object(struct hfx__root * f, const struct key * k, u
     unsigned char * obj = malloc(k->obj_len ? k->obj_len : 1);
     if (!obj) {
         free(raw);
-        return fail(f, err, HFX_ERR_ALLOC, "out of memory for '%s' (%llu bytes)", k->name, k->obj_len);
+        return fail(f, err, HFX_ERR_ALLOC, "out of memory for '%s' (%lu bytes)", k->name, (unsigned long) k->obj_len);
     }
     size_t in = 0, done = 0;
     while (done < k->obj_len) {
         if (n - in < 9) {
             free(raw);
             free(obj);
-            return fail(f, err, HFX_ERR_IO, "truncated compressed object '%s' (block at byte %llu)", k->name, in);
+            return fail(f, err, HFX_ERR_IO, "truncated compressed object '%s' (block at byte %zu)", k->name, in);
         }
         const unsigned char * h   = raw + in;
         size_t                c_n = (size_t) h[3] | (size_t) h[4] << 8 | (size_t) h[5] << 16;
@@ -477,15 +489,13 @@ static enum hfx_status read_object(struct hfx__root * f, const struct key * k, u
         if (c_n > n - in - 9 || u_n > k->obj_len - done) {
             free(raw);
             free(obj);
-            return fail(f, err, HFX_ERR_IO, "bad compression header in '%s' (block at byte %llu)", k->name, in);
+            return fail(f, err, HFX_ERR_IO, "bad compression header in '%s' (block at byte %zu)", k->name, in);
         }
         if (!decompress_block((const char *) h, h + 9, c_n, obj + done, u_n)) {
-            char what[300];
-            snprintf(what, sizeof what, "%s' (algorithm '%c%c'", k->name, h[0] >= 32 && h[0] < 127 ? h[0] : '?',
-                     h[1] >= 32 && h[1] < 127 ? h[1] : '?');
+            char a0 = printable(h[0]), a1 = printable(h[1]);
             free(raw);
             free(obj);
-            return fail(f, err, HFX_ERR_IO, "cannot decompress '%s), block at byte %llu", what, in);
+            return fail(f, err, HFX_ERR_IO, "cannot decompress '%s' (algorithm '%c%c'), block at byte %zu", k->name, a0, a1, in);
         }
         in += 9 + c_n;
         done += u_n;
@@ -496,7 +506,8 @@ static enum hfx_status read_object(struct hfx__root * f, const struct key * k, u
     free(raw);
     if (done != k->obj_len) {
         free(obj);
-        return fail(f, err, HFX_ERR_IO, "compressed object '%s' is short of %llu bytes", k->name, k->obj_len - done);
+        return fail(f, err, HFX_ERR_IO, "compressed object '%s' is short of %zu bytes", k->name,
+                    (size_t) k->obj_len - done);
     }
     *out = obj;
     return HFX_OK;
@@ -561,10 +572,9 @@ enum hfx_status hfx__root_read_hist(struct hfx__root * f, const char * path, dou
     }
     size_t esize = element_size(k.class_name);
     if (esize == 0) {
-        char what[400];
-        snprintf(what, sizeof what, "%.200s' is a %.100s", path, k.class_name);
-        dir_free(&scratch);
-        return fail(f, err, HFX_ERR_UNSUPPORTED, "'%s, not a 1-D histogram (TH1D/F/I/S/C)%.0llu", what, 0);
+        st = fail(f, err, HFX_ERR_UNSUPPORTED, "'%s' is a %s, not a 1-D histogram (TH1D/F/I/S/C)", path, k.class_name);
+        dir_free(&scratch); /* k's strings live in scratch when the histogram is in a subdirectory */
+        return st;
     }
     bool            is_float = strcmp(k.class_name, "TH1F") == 0;
     unsigned char * obj      = NULL;
@@ -613,14 +623,14 @@ enum hfx_status hfx__root_read_hist(struct hfx__root * f, const char * path, dou
     if (c.bad || n_array != n_cells || (size_t) n_cells > (c.n - c.pos) / esize) {
         free(sumw2);
         free(obj);
-        return fail(f, err, HFX_ERR_IO, "malformed histogram '%s' (streamed %llu bytes)", path, k.obj_len);
+        return fail(f, err, HFX_ERR_IO, "malformed histogram '%s' (streamed %lu bytes)", path, (unsigned long) k.obj_len);
     }
     size_t n = (size_t) n_cells - 2;
     v        = malloc((n + 1) * sizeof *v);
     e        = malloc((n + 1) * sizeof *e);
     if (!v || !e || (n_sumw2 && !sumw2)) {
         free(sumw2), free(obj), free(v), free(e);
-        return fail(f, err, HFX_ERR_ALLOC, "out of memory reading '%s' (%llu bins)", path, n);
+        return fail(f, err, HFX_ERR_ALLOC, "out of memory reading '%s' (%zu bins)", path, n);
     }
     for (int32_t i = 0; i < n_cells; i++) {
         double x;
