@@ -103,6 +103,18 @@ enum hfx_status hfx_workspace_load(const char * path, hfx_workspace_t * out, str
  * used in error messages (may be NULL). */
 enum hfx_status hfx_workspace_load_fd(int fd, const char * name, hfx_workspace_t * out, struct hfx_error * err);
 
+/* A HistFactory driver XML with its channel XMLs and ROOT files, as pyhf's readxml reads it
+ * (`pyhf xml2json`). Paths in the XML resolve against basedir when it is not NULL (pyhf's --basedir),
+ * else against the working directory and then the driver's directory. hfx_workspace_load takes a
+ * driver XML too (recognised by its first byte, '<') and resolves as with basedir NULL. */
+enum hfx_status hfx_workspace_load_xml(const char * driver, const char * basedir, hfx_workspace_t * out,
+                                       struct hfx_error * err);
+
+/* Writes ws (after patches) as pyhf's json2xml lays it out under dir (created if absent):
+ * dir/FitConfig.xml, dir/config/FitConfig_<channel>.xml, dir/HistFactorySchema.dtd and
+ * dir/data/data.root (TH1D histograms, zlib). Paths inside are relative to dir. */
+enum hfx_status hfx_workspace_write_xml(hfx_workspace_t ws, const char * dir, struct hfx_error * err);
+
 /* Same from a NUL-terminated string; name is used in error messages (may be NULL). */
 enum hfx_status hfx_workspace_load_string(const char * json, const char * name, hfx_workspace_t * out,
                                           struct hfx_error * err);

@@ -11,7 +11,11 @@
  * the caller's only on failure, so a reused struct hfx_error never mixes two errors and is left
  * untouched on success.
  */
+#include "io/io.h"
 #include "spec/spec.h"
+
+#include <ctype.h>
+#include <stdio.h>
 
 #include <string.h>
 
@@ -82,6 +86,9 @@ enum hfx_status hfx_workspace_load(const char * path, hfx_workspace_t * out, str
         return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_load: NULL argument");
     }
     *out = NULL;
+    if (hfx__is_xml_file(path)) {
+        return hfx_workspace_load_xml(path, NULL, out, err);
+    }
     json_t *        root = NULL;
     enum hfx_status st   = hfx__json_load_file(path, &root, err);
     return st == HFX_OK ? wrap(root, path, path, out, err) : st;
@@ -96,6 +103,41 @@ enum hfx_status hfx_workspace_load_fd(int fd, const char * name, hfx_workspace_t
     json_t *        root = NULL;
     enum hfx_status st   = hfx__json_load_fd(fd, name, &root, err);
     return st == HFX_OK ? wrap(root, name, name, out, err) : st;
+}
+
+/* A HistFactory driver XML is recognised by its content: the first non-blank byte is '<' (JSON
+ * starts with '{'), so every command that loads a workspace also takes a driver XML. */
+bool hfx__is_xml_file(const char * path) {
+    FILE * f = fopen(path, "rb");
+    int    c = EOF;
+    if (f) {
+        do {
+            c = fgetc(f);
+        } while (c != EOF && isspace(c));
+        fclose(f);
+    }
+    return c == '<';
+}
+
+enum hfx_status hfx_workspace_load_xml(const char * driver, const char * basedir, hfx_workspace_t * out,
+                                       struct hfx_error * err) {
+    if (!driver || !out) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_load_xml: NULL argument");
+    }
+    *out                 = NULL;
+    json_t *         root = NULL;
+    struct hfx_error tmp  = {0};
+    enum hfx_status  st   = hfx__xml_read_workspace(driver, basedir, &root, &tmp);
+    return st == HFX_OK ? wrap(root, driver, out, err) : fail(err, &tmp, driver);
+}
+
+enum hfx_status hfx_workspace_write_xml(hfx_workspace_t ws, const char * dir, struct hfx_error * err) {
+    if (!ws || !dir) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_write_xml: NULL argument");
+    }
+    struct hfx_error tmp = {0};
+    enum hfx_status  st  = hfx__xml_write_workspace(ws->root, dir, &tmp);
+    return st == HFX_OK ? HFX_OK : fail(err, &tmp, NULL);
 }
 
 enum hfx_status hfx_workspace_load_string(const char * json, const char * name, hfx_workspace_t * out,

@@ -80,5 +80,7 @@ int cmd_toys(int argc, char ** argv);
 int cmd_inspect(int argc, char ** argv);
 int cmd_patchset(int argc, char ** argv);
 int cmd_backends(int argc, char ** argv);
+int cmd_xml2json(int argc, char ** argv);
+int cmd_json2xml(int argc, char ** argv);
 
 #endif /* HFX_CLI_H */

@@ -24,6 +24,8 @@ static const struct command_entry COMMANDS[] = {
     {"toys", cmd_toys, "toys run in ranges: 'hfx toys merge' makes CLs from their statistics"},
     {"inspect", cmd_inspect, "summary of a workspace, as 'pyhf inspect'"},
     {"patchset", cmd_patchset, "inspect a patchset or apply one of its patches"},
+    {"xml2json", cmd_xml2json, "HistFactory XML + ROOT files to a pyhf workspace, as 'pyhf xml2json'"},
+    {"json2xml", cmd_json2xml, "a pyhf workspace to HistFactory XML + ROOT files, as 'pyhf json2xml'"},
     {"backends", cmd_backends, "the backends compiled in, and whether each can run here"},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };

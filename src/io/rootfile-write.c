@@ -1,0 +1,448 @@
+/*
+ * rootfile-write.c -- a ROOT file of TH1D histograms, for HistFactory inputs (hfx json2xml).
+ *
+ * The file is assembled in memory and written once: the 100-byte small header (32-bit seeks, so
+ * files stay under 2 GB, which HistFactory inputs do by far), the top directory (key, name, record),
+ * one key per histogram (zlib-format blocks, or raw when compression does not help, as ROOT does), the
+ * streamer-info list, the key list and the free-segment list. Histograms are TH1D version 3 over TH1
+ * version 8 (ROOT 6), streamed member by member with byte counts, as ROOT's own streamers write them.
+ * The streamer-info list is written empty: ROOT and uproot both know TH1D's current layout (see
+ * docs/io.md).
+ */
+#include "io/io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <libdeflate.h>
+
+#define BEGIN          100
+#define KEY_VERSION    4
+#define BYTECOUNT_FLAG 0x40000000u
+#define BLOCK_MAX      0xffffffu
+#define MAX_FILE_BYTES 2000000000u
+
+struct buf {
+    unsigned char * p;
+    size_t          n, cap;
+    bool            oom;
+};
+
+struct wkey {
+    char *   name;
+    uint32_t n_bytes, obj_len, seek;
+    uint16_t key_len;
+};
+
+struct hfx__root_writer {
+    char *        path;
+    char *        file_name;   /* the name stored in the file: the path's last component */
+    struct buf    out;
+    struct wkey * keys;
+    size_t        n_keys, cap_keys;
+    uint32_t      datime;
+    size_t        dir_record;  /* offset of the top directory record */
+    uint32_t      n_bytes_name;
+    json_t *      names;       /* the histogram names so far (a hash set) */
+    /* zlib-format blocks through libdeflate: its per-call cost is a fraction of zlib's deflate,
+     * which dominated writing thousands of histograms of a few hundred bytes. */
+    struct libdeflate_compressor * z;
+};
+
+static void put(struct buf * b, const void * data, size_t n) {
+    if (b->oom) {
+        return;
+    }
+    if (b->n + n > b->cap) {
+        size_t          cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n) {
+            cap *= 2;
+        }
+        unsigned char * p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p   = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, data, n);
+    b->n += n;
+}
+
+static void put_be(struct buf * b, uint64_t v, size_t k) {
+    unsigned char x[8];
+    for (size_t i = 0; i < k; i++) {
+        x[i] = (unsigned char) (v >> (8 * (k - 1 - i)));
+    }
+    put(b, x, k);
+}
+
+static void patch_be(struct buf * b, size_t at, uint64_t v, size_t k) {
+    if (!b->oom) {
+        for (size_t i = 0; i < k; i++) {
+            b->p[at + i] = (unsigned char) (v >> (8 * (k - 1 - i)));
+        }
+    }
+}
+
+static void put_double(struct buf * b, double d) {
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    put_be(b, u, 8);
+}
+
+static void put_float(struct buf * b, float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    put_be(b, u, 4);
+}
+
+static void put_tstring(struct buf * b, const char * s) {
+    size_t n = strlen(s);
+    if (n < 255) {
+        put_be(b, n, 1);
+    } else {
+        put_be(b, 255, 1);
+        put_be(b, n, 4);
+    }
+    put(b, s, n);
+}
+
+static size_t tstring_size(const char * s) {
+    size_t n = strlen(s);
+    return n + (n < 255 ? 1 : 5);
+}
+
+/* Starts a byte-counted, versioned object; end_versioned() fills in the count. */
+static size_t begin_versioned(struct buf * b, unsigned version) {
+    size_t at = b->n;
+    put_be(b, 0, 4);
+    put_be(b, version, 2);
+    return at;
+}
+
+static void end_versioned(struct buf * b, size_t at) {
+    patch_be(b, at, BYTECOUNT_FLAG | (uint32_t) (b->n - at - 4), 4);
+}
+
+static void put_tobject(struct buf * b) {
+    put_be(b, 1, 2);          /* version */
+    put_be(b, 0, 4);          /* fUniqueID */
+    put_be(b, 0x03000000, 4); /* fBits: kNotDeleted | kIsOnHeap, what ROOT writes */
+}
+
+static void put_tnamed(struct buf * b, const char * name, const char * title) {
+    size_t at = begin_versioned(b, 1);
+    put_tobject(b);
+    put_tstring(b, name);
+    put_tstring(b, title);
+    end_versioned(b, at);
+}
+
+static void put_taxis(struct buf * b, const char * name, int n_bins, double lo, double hi) {
+    size_t at = begin_versioned(b, 10);
+    put_tnamed(b, name, "");
+    size_t att = begin_versioned(b, 4); /* TAttAxis with ROOT's defaults */
+    put_be(b, 510, 4);                  /* fNdivisions */
+    put_be(b, 1, 2), put_be(b, 1, 2), put_be(b, 42, 2);
+    put_float(b, 0.005f), put_float(b, 0.035f), put_float(b, 0.03f), put_float(b, 1.0f), put_float(b, 0.035f);
+    put_be(b, 1, 2), put_be(b, 42, 2);
+    end_versioned(b, att);
+    put_be(b, (uint32_t) n_bins, 4);
+    put_double(b, lo), put_double(b, hi);
+    put_be(b, 0, 4);                  /* fXbins: empty, fixed bins */
+    put_be(b, 0, 4), put_be(b, 0, 4); /* fFirst, fLast */
+    put_be(b, 0, 2);                  /* fBits2 */
+    put_be(b, 0, 1);                  /* fTimeDisplay */
+    put_tstring(b, "");               /* fTimeFormat */
+    put_be(b, 0, 4), put_be(b, 0, 4); /* fLabels, fModLabs: null pointers */
+    end_versioned(b, at);
+}
+
+/* The streamed TH1D (the object a key points to), before compression. */
+static void put_th1d(struct buf * b, const char * name, const double * v, const double * e, size_t n) {
+    size_t cells = n + 2;
+    double sumw = 0, sumw2 = 0, sumwx = 0, sumwx2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = (double) i + 0.5;
+        sumw += v[i];
+        sumw2 += e ? e[i] * e[i] : v[i];
+        sumwx += v[i] * x;
+        sumwx2 += v[i] * x * x;
+    }
+    size_t h   = begin_versioned(b, 3);
+    size_t th1 = begin_versioned(b, 8);
+    put_tnamed(b, name, name);
+    size_t a = begin_versioned(b, 2); /* TAttLine */
+    put_be(b, 602, 2), put_be(b, 1, 2), put_be(b, 1, 2);
+    end_versioned(b, a);
+    a = begin_versioned(b, 2); /* TAttFill */
+    put_be(b, 0, 2), put_be(b, 1001, 2);
+    end_versioned(b, a);
+    a = begin_versioned(b, 2); /* TAttMarker */
+    put_be(b, 1, 2), put_be(b, 1, 2), put_float(b, 1.0f);
+    end_versioned(b, a);
+    put_be(b, (uint32_t) cells, 4);
+    put_taxis(b, "xaxis", (int) n, 0.0, (double) n);
+    put_taxis(b, "yaxis", 1, 0.0, 1.0);
+    put_taxis(b, "zaxis", 1, 0.0, 1.0);
+    put_be(b, 0, 2), put_be(b, 1000, 2); /* fBarOffset, fBarWidth */
+    put_double(b, sumw);                 /* fEntries */
+    put_double(b, sumw), put_double(b, sumw2), put_double(b, sumwx), put_double(b, sumwx2);
+    put_double(b, -1111), put_double(b, -1111), put_double(b, 0); /* fMaximum, fMinimum, fNormFactor */
+    put_be(b, 0, 4);                                              /* fContour */
+    if (e) {
+        put_be(b, (uint32_t) cells, 4);
+        put_double(b, 0);
+        for (size_t i = 0; i < n; i++) {
+            put_double(b, e[i] * e[i]);
+        }
+        put_double(b, 0);
+    } else {
+        put_be(b, 0, 4);
+    }
+    put_tstring(b, ""); /* fOption */
+    a = begin_versioned(b, 5); /* fFunctions: an empty TList */
+    put_tobject(b);
+    put_tstring(b, "");
+    put_be(b, 0, 4);
+    end_versioned(b, a);
+    put_be(b, 0, 4); /* fBufferSize */
+    put_be(b, 0, 1); /* fBuffer: none */
+    put_be(b, 0, 4); /* fBinStatErrOpt */
+    put_be(b, 2, 4); /* fStatOverflows: kNeutral */
+    end_versioned(b, th1);
+    put_be(b, (uint32_t) cells, 4); /* TArrayD */
+    put_double(b, 0);
+    for (size_t i = 0; i < n; i++) {
+        put_double(b, v[i]);
+    }
+    put_double(b, 0);
+    end_versioned(b, h);
+}
+
+static size_t key_header_size(const char * cls, const char * name, const char * title) {
+    return 4 + 2 + 4 + 4 + 2 + 2 + 4 + 4 + tstring_size(cls) + tstring_size(name) + tstring_size(title);
+}
+
+static void put_key(struct hfx__root_writer * w, uint32_t n_bytes, uint32_t obj_len, uint32_t seek, const char * cls,
+                    const char * name, const char * title) {
+    struct buf * b = &w->out;
+    put_be(b, n_bytes, 4);
+    put_be(b, KEY_VERSION, 2);
+    put_be(b, obj_len, 4);
+    put_be(b, w->datime, 4);
+    put_be(b, key_header_size(cls, name, title), 2);
+    put_be(b, 1, 2); /* cycle */
+    put_be(b, seek, 4);
+    put_be(b, BEGIN, 4); /* the parent directory: the top one */
+    put_tstring(b, cls);
+    put_tstring(b, name);
+    put_tstring(b, title);
+}
+
+/* Appends one object record (key + data, compressed when that helps); returns its seek. */
+static uint32_t put_record(struct hfx__root_writer * w, const char * cls, const char * name, const char * title,
+                           const struct buf * obj, uint32_t * n_bytes_out) {
+    size_t        key_len = key_header_size(cls, name, title);
+    unsigned char * z     = NULL;
+    size_t        z_n     = 0;
+    if (obj->n > 256) {
+        /* zlib level 1 in blocks of at most 2^24 - 1 bytes, each with ROOT's 9-byte header. */
+        size_t cap = obj->n + obj->n / 100 + 64 + 9 * (obj->n / BLOCK_MAX + 1);
+        z          = malloc(cap);
+        for (size_t in = 0; z && in < obj->n;) {
+            size_t u     = obj->n - in < BLOCK_MAX ? obj->n - in : BLOCK_MAX;
+            size_t c_len = w->z ? libdeflate_zlib_compress(w->z, obj->p + in, u, z + z_n + 9, cap - z_n - 9) : 0;
+            if (c_len == 0 || c_len > BLOCK_MAX) { /* 0: it did not fit, so it does not help */
+                free(z);
+                z = NULL;
+                break;
+            }
+            unsigned char * hd = z + z_n;
+            hd[0] = 'Z', hd[1] = 'L', hd[2] = 8;
+            for (int i = 0; i < 3; i++) {
+                hd[3 + i] = (unsigned char) (c_len >> (8 * i));
+                hd[6 + i] = (unsigned char) (u >> (8 * i));
+            }
+            z_n += 9 + c_len;
+            in += u;
+        }
+        if (z && z_n >= obj->n) {
+            free(z);
+            z = NULL;
+        }
+    }
+    uint32_t seek    = (uint32_t) w->out.n;
+    uint32_t n_bytes = (uint32_t) (key_len + (z ? z_n : obj->n));
+    put_key(w, n_bytes, (uint32_t) obj->n, seek, cls, name, title);
+    put(&w->out, z ? z : obj->p, z ? z_n : obj->n);
+    free(z);
+    *n_bytes_out = n_bytes;
+    return seek;
+}
+
+enum hfx_status hfx__root_writer_open(const char * path, struct hfx__root_writer ** out, struct hfx_error * err) {
+    *out                       = NULL;
+    struct hfx__root_writer * w = calloc(1, sizeof *w);
+    if (!w || !(w->path = strdup(path))) {
+        free(w);
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    const char * slash = strrchr(path, '/');
+    w->file_name       = strdup(slash ? slash + 1 : path);
+    w->names           = json_object();
+    w->z               = libdeflate_alloc_compressor(1);
+    time_t    now      = time(NULL);
+    struct tm t;
+    gmtime_r(&now, &t);
+    w->datime = (uint32_t) (t.tm_year + 1900 - 1995) << 26 | (uint32_t) (t.tm_mon + 1) << 22 | (uint32_t) t.tm_mday << 17 |
+                (uint32_t) t.tm_hour << 12 | (uint32_t) t.tm_min << 6 | (uint32_t) t.tm_sec;
+    /* The header is filled in at close; the top directory: key, name, title, record. */
+    unsigned char zero[BEGIN] = {0};
+    put(&w->out, zero, BEGIN);
+    size_t key_len  = key_header_size("TFile", w->file_name, "");
+    w->n_bytes_name = (uint32_t) (key_len + tstring_size(w->file_name) + tstring_size(""));
+    uint32_t record = 2 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 18 + 12; /* TDirectory v5 + room ROOT keeps to grow */
+    put_key(w, w->n_bytes_name + record, w->n_bytes_name + record - (uint32_t) key_len, BEGIN, "TFile", w->file_name,
+            "");
+    put_tstring(&w->out, w->file_name);
+    put_tstring(&w->out, "");
+    w->dir_record = w->out.n;
+    unsigned char blank[2 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 18 + 12] = {0};
+    put(&w->out, blank, sizeof blank);
+    if (w->out.oom || !w->file_name || !w->names || !w->z) {
+        hfx__root_writer_close(w, NULL);
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    *out = w;
+    return HFX_OK;
+}
+
+enum hfx_status hfx__root_writer_add_th1d(struct hfx__root_writer * w, const char * name, const double * values,
+                                          const double * errors, size_t n, struct hfx_error * err) {
+    if (json_object_get(w->names, name)) {
+        return hfx__error(err, HFX_ERR_MODEL, NULL, "duplicate histogram name '%s' in %s", name, w->path);
+    }
+    json_object_set_new(w->names, name, json_true());
+    if (w->n_keys == w->cap_keys) {
+        size_t        cap = w->cap_keys ? 2 * w->cap_keys : 64;
+        struct wkey * k   = realloc(w->keys, cap * sizeof *k);
+        if (!k) {
+            return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+        }
+        w->keys     = k;
+        w->cap_keys = cap;
+    }
+    struct buf obj = {0};
+    put_th1d(&obj, name, values, errors, n);
+    struct wkey * k = &w->keys[w->n_keys];
+    memset(k, 0, sizeof *k);
+    k->name = strdup(name);
+    if (obj.oom || !k->name) {
+        free(obj.p);
+        free(k->name);
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    k->obj_len = (uint32_t) obj.n;
+    k->key_len = (uint16_t) key_header_size("TH1D", name, name);
+    k->seek    = put_record(w, "TH1D", name, name, &obj, &k->n_bytes);
+    free(obj.p);
+    w->n_keys++;
+    if (w->out.oom || w->out.n > MAX_FILE_BYTES) {
+        return hfx__error(err, w->out.oom ? HFX_ERR_ALLOC : HFX_ERR_UNSUPPORTED, NULL,
+                          "%s would exceed 2 GB (small ROOT file format)", w->path);
+    }
+    return HFX_OK;
+}
+
+static void writer_free(struct hfx__root_writer * w) {
+    for (size_t i = 0; i < w->n_keys; i++) {
+        free(w->keys[i].name);
+    }
+    free(w->keys);
+    json_decref(w->names);
+    libdeflate_free_compressor(w->z);
+    free(w->out.p);
+    free(w->path);
+    free(w->file_name);
+    free(w);
+}
+
+enum hfx_status hfx__root_writer_close(struct hfx__root_writer * w, struct hfx_error * err) {
+    if (!w) {
+        return HFX_OK;
+    }
+    if (!err) { /* an aborted open */
+        writer_free(w);
+        return HFX_OK;
+    }
+    struct buf * b = &w->out;
+    /* Streamer info: an empty TList. */
+    struct buf si = {0};
+    size_t     at = begin_versioned(&si, 5);
+    put_tobject(&si);
+    put_tstring(&si, "");
+    put_be(&si, 0, 4);
+    end_versioned(&si, at);
+    uint32_t si_bytes = 0;
+    uint32_t si_seek  = put_record(w, "TList", "StreamerInfo", "Doubly linked list", &si, &si_bytes);
+    free(si.p);
+    /* The key list of the top directory. */
+    uint32_t keys_seek = (uint32_t) b->n;
+    size_t   body      = 4;
+    for (size_t i = 0; i < w->n_keys; i++) {
+        body += w->keys[i].key_len;
+    }
+    size_t key_len = key_header_size("TFile", w->file_name, "");
+    put_key(w, (uint32_t) (key_len + body), (uint32_t) body, keys_seek, "TFile", w->file_name, "");
+    put_be(b, w->n_keys, 4);
+    for (size_t i = 0; i < w->n_keys; i++) {
+        const struct wkey * k = &w->keys[i];
+        put_key(w, k->n_bytes, k->obj_len, k->seek, "TH1D", k->name, k->name);
+    }
+    uint32_t keys_bytes = (uint32_t) (key_len + body);
+    /* The free-segment list: one segment from the end of the file to ROOT's 2 GB limit. */
+    uint32_t free_seek  = (uint32_t) b->n;
+    uint32_t free_bytes = (uint32_t) (key_len + 10);
+    uint32_t end        = free_seek + free_bytes;
+    put_key(w, free_bytes, 10, free_seek, "TFile", w->file_name, "");
+    put_be(b, 1, 2), put_be(b, end, 4), put_be(b, 2000000000, 4);
+    /* The top directory record. */
+    size_t r = w->dir_record;
+    patch_be(b, r, 5, 2);
+    patch_be(b, r + 2, w->datime, 4), patch_be(b, r + 6, w->datime, 4);
+    patch_be(b, r + 10, keys_bytes, 4), patch_be(b, r + 14, w->n_bytes_name, 4);
+    patch_be(b, r + 18, BEGIN, 4), patch_be(b, r + 22, 0, 4), patch_be(b, r + 26, keys_seek, 4);
+    patch_be(b, r + 30, 1, 2); /* UUID version; the UUID itself is left zero */
+    /* The header. */
+    if (!b->oom) {
+        memcpy(b->p, "root", 4);
+    }
+    uint32_t fields[] = {62400, BEGIN, end, free_seek, free_bytes, 1, w->n_bytes_name};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        patch_be(b, 4 + 4 * i, fields[i], 4);
+    }
+    patch_be(b, 32, 4, 1);     /* fUnits: 4-byte seeks */
+    patch_be(b, 33, 101, 4);   /* fCompress: zlib, level 1 */
+    patch_be(b, 37, si_seek, 4);
+    patch_be(b, 41, si_bytes, 4);
+    patch_be(b, 45, 1, 2); /* UUID version */
+    enum hfx_status st = HFX_OK;
+    if (b->oom || b->n != end) {
+        st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory writing %s", w->path);
+    } else {
+        FILE * f  = fopen(w->path, "wb");
+        bool   ok = f && fwrite(b->p, 1, b->n, f) == b->n;
+        if (f && fclose(f) != 0) {
+            ok = false;
+        }
+        if (!ok) {
+            st = hfx__error(err, HFX_ERR_IO, NULL, "cannot write %s", w->path);
+        }
+    }
+    writer_free(w);
+    return st;
+}
