@@ -128,7 +128,7 @@ enum hfx_status hfx_workspace_load_xml(const char * driver, const char * basedir
     json_t *         root = NULL;
     struct hfx_error tmp  = {0};
     enum hfx_status  st   = hfx__xml_read_workspace(driver, basedir, &root, &tmp);
-    return st == HFX_OK ? wrap(root, driver, out, err) : fail(err, &tmp, driver);
+    return st == HFX_OK ? wrap(root, driver, driver, out, err) : fail(err, &tmp, driver);
 }
 
 enum hfx_status hfx_workspace_write_xml(hfx_workspace_t ws, const char * dir, struct hfx_error * err) {
