@@ -135,8 +135,8 @@ int main(void) {
     free(raw);
     remove(path);
 
-    replay(HFX_TEST_DATA "/../fuzz/corpus-rootfile", false);
-    replay(HFX_TEST_DATA "/../fuzz/corpus-xml", true);
+    replay(HFX_TEST_DATA "/../fuzz/corpus/rootfile", false);
+    replay(HFX_TEST_DATA "/../fuzz/corpus/xml", true);
     printf("test-rootfile: ok (%zu-byte file, every truncation and byte damage)\n", size);
     return 0;
 }
