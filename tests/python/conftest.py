@@ -93,3 +93,15 @@ def sbottom_a(tmp_path_factory):
     with tarfile.open(archive) as tar:
         tar.extractall(out, members=[m for m in tar.getmembers() if m.name.startswith("RegionA/")])
     return out / "RegionA"
+
+
+@pytest.fixture(scope="session")
+def validation_paths(shared, tmp_path_factory):
+    """pyhf's validation cases (validation_cases.py) written as workspace files: {name: path}."""
+    from validation_cases import validation_workspaces
+    d = tmp_path_factory.mktemp("validation")
+    paths = {}
+    for name, ws in validation_workspaces(shared).items():
+        paths[name] = d / f"{name}.json"
+        paths[name].write_text(json.dumps(ws))
+    return paths

@@ -3,7 +3,6 @@ per-patch errors, and the numbers of a sample of RegionA patches against pyhf (t
 tests/c/test-sbottom.c checks all 650 in depth)."""
 import json
 import subprocess
-import tarfile
 
 import pytest
 
@@ -11,11 +10,8 @@ from conftest import read_jsonl
 
 
 @pytest.fixture(scope="module")
-def sbottom(shared, tmp_path_factory):
-    out = tmp_path_factory.mktemp("sbottom")
-    with tarfile.open(shared / "likelihoods" / "sbottom-hepdata.89408.tar.gz") as tar:
-        tar.extractall(out)
-    return out
+def sbottom(sbottom_dir):
+    return sbottom_dir
 
 
 def test_scan_region_b(hfx, sbottom, shared):

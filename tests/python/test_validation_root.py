@@ -9,19 +9,14 @@ import json
 
 import pytest
 
-from validation_cases import ROOT_CLS, VALIDATION_OPTIONS, validation_workspaces
+from validation_cases import ROOT_CLS, VALIDATION_OPTIONS
 
 TOL_ROOT = 2e-4
 
 
 @pytest.fixture(scope="module")
-def workspaces(shared, tmp_path_factory):
-    d = tmp_path_factory.mktemp("validation")
-    paths = {}
-    for name, ws in validation_workspaces(shared).items():
-        paths[name] = d / f"{name}.json"
-        paths[name].write_text(json.dumps(ws))
-    return paths
+def workspaces(validation_paths):
+    return validation_paths
 
 
 @pytest.mark.parametrize("case", sorted(ROOT_CLS))

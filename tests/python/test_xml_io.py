@@ -10,7 +10,6 @@ import math
 import os
 import random
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -94,11 +93,8 @@ def test_random_public_roundtrip(hfx, shared, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def sbottom(shared, tmp_path_factory):
-    out = tmp_path_factory.mktemp("sbottom")
-    with tarfile.open(shared / "likelihoods" / "sbottom-hepdata.89408.tar.gz") as tar:
-        tar.extractall(out)
-    return out
+def sbottom(sbottom_dir):
+    return sbottom_dir
 
 
 def test_sbottom_patches_roundtrip(hfx, sbottom, tmp_path):
