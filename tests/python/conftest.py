@@ -105,3 +105,17 @@ def validation_paths(shared, tmp_path_factory):
         paths[name] = d / f"{name}.json"
         paths[name].write_text(json.dumps(ws))
     return paths
+
+
+@pytest.fixture(scope="session")
+def random_cases(shared, tmp_path_factory):
+    """The 60 random workspaces of ../shared/reference/random_public.jsonl, each with its file
+    ("path") and its converged-pyhf results ("tight", tests/data/random_pyhf076_tight.jsonl)."""
+    cases = read_jsonl(shared / "reference" / "random_public.jsonl")
+    tight = {c["seed"]: c for c in read_jsonl(DATA / "random_pyhf076_tight.jsonl")}
+    tmp = tmp_path_factory.mktemp("random")
+    for case in cases:
+        case["path"] = tmp / f"ws{case['seed']}.json"
+        case["path"].write_text(json.dumps(case["workspace"]))
+        case["tight"] = tight[case["seed"]]
+    return cases

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conftest import DATA, interp_options, pars_object, read_jsonl
+from conftest import interp_options, pars_object, read_jsonl
 
 
 def cls_close(a, b):
@@ -22,18 +22,6 @@ def cls_close(a, b):
 def cls_match(out, ref):
     return cls_close(out["CLs_obs"], ref["cls_obs"]) and all(
         cls_close(a, b) for a, b in zip(out["CLs_exp"], ref["cls_exp"]))
-
-
-@pytest.fixture(scope="module")
-def random_cases(shared, tmp_path_factory):
-    cases = read_jsonl(shared / "reference" / "random_public.jsonl")
-    tight = {c["seed"]: c for c in read_jsonl(DATA / "random_pyhf076_tight.jsonl")}
-    tmp = tmp_path_factory.mktemp("random")
-    for case in cases:
-        case["path"] = tmp / f"ws{case['seed']}.json"
-        case["path"].write_text(json.dumps(case["workspace"]))
-        case["tight"] = tight[case["seed"]]
-    return cases
 
 
 def test_eval_at_reference_points(hfx, random_cases):

@@ -22,18 +22,6 @@ def smooth(case):
     return ms["normsys"]["interpcode"] != "code1" and ms["histosys"]["interpcode"] != "code0"
 
 
-@pytest.fixture(scope="module")
-def random_cases(shared, tmp_path_factory):
-    cases = read_jsonl(shared / "reference" / "random_public.jsonl")
-    tight = {c["seed"]: c for c in read_jsonl(DATA / "random_pyhf076_tight.jsonl")}
-    tmp = tmp_path_factory.mktemp("random-module")
-    for case in cases:
-        case["path"] = tmp / f"ws{case['seed']}.json"
-        case["path"].write_text(json.dumps(case["workspace"]))
-        case["tight"] = tight[case["seed"]]
-    return cases
-
-
 def model_of(hfxmod, case):
     ws = hfxmod.Workspace(case["workspace"])
     m = ws.model(modifier_settings=case["modifier_settings"])
