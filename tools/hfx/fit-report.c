@@ -4,6 +4,7 @@
 #include "fit-report.h"
 
 #include "json-out.h"
+#include "options.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -22,18 +23,14 @@ void report_status(json_t * j, enum hfx_fit_status status, const char * what) {
 
 /* The name of parameter i: its set's, with [k] for a per-bin set. */
 static void par_name(hfx_model_t m, size_t i, char * buf, size_t size) {
-    for (size_t set = 0; set < hfx_model_n_parsets(m); ++set) {
-        size_t off = hfx_model_parset_offset(m, set), n = hfx_model_parset_size(m, set);
-        if (i >= off && i < off + n) {
-            if (n == 1) {
-                snprintf(buf, size, "%s", hfx_model_parset_name(m, set));
-            } else {
-                snprintf(buf, size, "%s[%zu]", hfx_model_parset_name(m, set), i - off);
-            }
-            return;
-        }
+    size_t set, k;
+    if (!cli_par_locate(m, i, &set, &k)) {
+        snprintf(buf, size, "parameter %zu", i);
+    } else if (hfx_model_parset_size(m, set) == 1) {
+        snprintf(buf, size, "%s", hfx_model_parset_name(m, set));
+    } else {
+        snprintf(buf, size, "%s[%zu]", hfx_model_parset_name(m, set), k);
     }
-    snprintf(buf, size, "parameter %zu", i);
 }
 
 /* "the fit with mu held at 1 to the observed data" and the like. */

@@ -207,20 +207,28 @@ int cli_load_workspace(const char * path, hfx_workspace_t * out) {
     return CLI_OK;
 }
 
-/* The name of parameter i, "mu" or "stat_SR (bin 1)", into buf. */
-static void par_label(hfx_model_t m, size_t i, char * buf, size_t size) {
-    for (size_t set = 0; set < hfx_model_n_parsets(m); set++) {
-        size_t off = hfx_model_parset_offset(m, set), n = hfx_model_parset_size(m, set);
-        if (i >= off && i < off + n) {
-            if (n == 1 && cli_parset_scalar(m, set)) {
-                snprintf(buf, size, "'%s'", hfx_model_parset_name(m, set));
-            } else {
-                snprintf(buf, size, "'%s' (bin %zu)", hfx_model_parset_name(m, set), i - off);
-            }
-            return;
+bool cli_par_locate(hfx_model_t m, size_t i, size_t * set, size_t * k) {
+    for (size_t s = 0; s < hfx_model_n_parsets(m); s++) {
+        size_t off = hfx_model_parset_offset(m, s);
+        if (i >= off && i < off + hfx_model_parset_size(m, s)) {
+            *set = s;
+            *k   = i - off;
+            return true;
         }
     }
-    snprintf(buf, size, "%zu", i);
+    return false;
+}
+
+/* The name of parameter i, "mu" or "stat_SR (bin 1)", into buf. */
+static void par_label(hfx_model_t m, size_t i, char * buf, size_t size) {
+    size_t set, k;
+    if (!cli_par_locate(m, i, &set, &k)) {
+        snprintf(buf, size, "%zu", i);
+    } else if (hfx_model_parset_size(m, set) == 1 && cli_parset_scalar(m, set)) {
+        snprintf(buf, size, "'%s'", hfx_model_parset_name(m, set));
+    } else {
+        snprintf(buf, size, "'%s' (bin %zu)", hfx_model_parset_name(m, set), k);
+    }
 }
 
 int cli_check_in_bounds(hfx_model_t m, const double * pars, const char * what, bool init) {

@@ -70,6 +70,9 @@ int model_opts_check(const struct model_opts * mo);
 /* The default backend: "cpu" when compiled in, else "cpu-ref". */
 const char * cli_default_backend(void);
 
+/* The parameter set holding parameter i and i's place in it; false if i is past the last. */
+bool cli_par_locate(hfx_model_t m, size_t i, size_t * set, size_t * k);
+
 /* Reads a workspace file ("-": standard input). Prints errors; returns CLI_OK or CLI_FAIL. */
 int cli_load_workspace(const char * path, hfx_workspace_t * out);
 
