@@ -68,7 +68,7 @@ enum hfx__slot_phase {
 };
 
 /* What the fit is doing; private to this file. */
-enum hfx__slot_stage { HFX_SLOT_MAIN, HFX_SLOT_PROBE, HFX_SLOT_EXPLORE, HFX_SLOT_POLISH };
+enum hfx__slot_stage { HFX_SLOT_MAIN, HFX_SLOT_PROBE, HFX_SLOT_PROBE_FLAT, HFX_SLOT_EXPLORE, HFX_SLOT_POLISH };
 
 struct hfx__fit_slot {
     /* The fit, set by the caller before hfx__slot_start. */
@@ -114,6 +114,16 @@ struct hfx__fit_slot {
 /* How far above the best minimum a probe on the other side of a non-monotone parameter may be and
  * still be worth a refit: the refit lowers it by letting the other parameters follow. */
 #define HFX_SLOT_PROBE_MARGIN 0.01
+
+/* A parameter flat at 0 (no slope there: model.h) that its descent left at 0 is refitted from the
+ * other side only where 0 is not a clear minimum along it: where the curvature of twice_nll along it
+ * at 0, measured by a probe HFX_SLOT_FLAT_STEP away, is below HFX_SLOT_FLAT_CURVATURE (its unit
+ * Gaussian constraint alone gives 2). With no slope at 0 the other parameters' derivatives along it
+ * vanish there too, so this curvature is also the profile's: below 0, 0 is a maximum of the profile
+ * and a lower minimum lies on either side (a published workspace has one at -0.156, which the
+ * descent cannot find and a probe at 0.2 misses). */
+#define HFX_SLOT_FLAT_STEP      0.01
+#define HFX_SLOT_FLAT_CURVATURE 1.0
 
 //
 // Memory: one block per slot, carved by hfx__slot_init
@@ -228,9 +238,10 @@ HFX_HD static inline void hfx__slot_after_explore(struct hfx__fit_slot * s);
  * method reaches depends on its first steps (pyhf's SLSQP and hfx's BFGS can differ; a parameter
  * with zero slope is never moved at all). So, for each such free parameter, restart from the best
  * point with it moved to the other side (or off 0), and keep any lower minimum; repeat while that
- * helps (at most 3 rounds). A flat parameter that has left 0 needs no more help. Parameters with
- * non-monotone interpolations are explored too: by default only where a one-evaluation probe on the
- * other side looks promising, in thorough fits always.
+ * helps (at most 3 rounds). A flat parameter that has left 0 needs no more help; one still at 0 is
+ * restarted by default only where a curvature probe says 0 may not be its minimum
+ * (HFX_SLOT_FLAT_STEP). Parameters with non-monotone interpolations are explored too: by default
+ * only where a one-evaluation probe on the other side looks promising, in thorough fits always.
  *
  * This steps to the next restart (or probe) of the exploration, or past its end. */
 HFX_HD static inline void hfx__slot_explore_next(struct hfx__fit_slot * s) {
@@ -247,7 +258,8 @@ HFX_HD static inline void hfx__slot_explore_next(struct hfx__fit_slot * s) {
             s->j       = 0;
         }
         size_t j     = s->j++;
-        bool   basic = m->explore[j] && !(m->flat_at_init[j] && s->best[j] != 0.0);
+        bool   flat0 = m->flat_at_init[j] && s->best[j] == 0.0;
+        bool   basic = (m->explore[j] && !m->flat_at_init[j]) || flat0;
         if (!(basic || m->nonmonotone[j]) || s->fixed[j]) {
             continue;
         }
@@ -257,6 +269,17 @@ HFX_HD static inline void hfx__slot_explore_next(struct hfx__fit_slot * s) {
         double a = s->best[j];
         s->x[j]  = fabs(a) >= 0.05 ? -a : (a >= 0 ? -0.2 : 0.2);
         s->x[j]  = fmin(fmax(s->x[j], s->lower[j]), s->upper[j]);
+        if (flat0 && s->explore != HFX_EXPLORE_THOROUGH) {
+            /* the curvature probe, on the side the refit would start from */
+            s->x[j]      = s->x[j] < 0 ? -HFX_SLOT_FLAT_STEP : s->x[j] > 0 ? HFX_SLOT_FLAT_STEP : 0.0;
+            s->stage     = HFX_SLOT_PROBE_FLAT;
+            s->phase     = HFX_SLOT_EVAL;
+            s->want_grad = false;
+            if (s->x[j] == 0.0) { /* bounds leave no other side */
+                continue;
+            }
+            return;
+        }
         if (!basic && s->explore != HFX_EXPLORE_THOROUGH) {
             /* a non-monotone interpolation: refit from the other side only if the probe there, the
              * other parameters unchanged, is already within the margin of the best */
@@ -383,6 +406,19 @@ HFX_HD static inline void hfx__slot_start(struct hfx__fit_slot * s) {
  * s->x. Afterwards the slot is in phase EVAL again or DONE. */
 HFX_HD static inline void hfx__slot_feed(struct hfx__fit_slot * s, double f, double * g) {
     s->n_eval++;
+    if (s->stage == HFX_SLOT_PROBE_FLAT) {
+        size_t j = s->j - 1;
+        double c = 2.0 * (f - s->f_best) / (HFX_SLOT_FLAT_STEP * HFX_SLOT_FLAT_STEP);
+        if (c < HFX_SLOT_FLAT_CURVATURE) {
+            s->x[j]     = fmin(fmax(s->x[j] < 0 ? -0.2 : 0.2, s->lower[j]), s->upper[j]);
+            s->stage    = HFX_SLOT_EXPLORE;
+            s->f_before = s->f_best;
+            hfx__slot_descend(s, s->x);
+        } else {
+            hfx__slot_explore_next(s);
+        }
+        return;
+    }
     if (s->stage == HFX_SLOT_PROBE) {
         if (f < s->f_best + HFX_SLOT_PROBE_MARGIN) {
             s->stage    = HFX_SLOT_EXPLORE;

@@ -11,8 +11,18 @@
  * where the search beyond it finds a lower minimum (hfx_engine_warning). Starting a fit from another
  * fit's minimum would save iterations but lose that reference.
  *
+ * Two of pyhf's five fits have answers known without a fit, and are not run (no fit repeated):
+ * - The Asimov generator (the POI held at 0, 1 for q0) when the free fit's POI already sits at that
+ *   value (typically mu_hat at its lower bound 0): the free minimum is then a point of the held
+ *   problem, whose minimum cannot lie below the free one, so the two fits coincide.
+ * - The free fit to the Asimov data, whose minimum is the generator's point itself whenever that
+ *   point lies in the free fit's box: there every expected count equals its Asimov count and every
+ *   auxiliary expectation its Asimov auxiliary datum, so each Poisson and constraint term of
+ *   twice_nll is at its own minimum. One evaluation gives its value; a numerical fit (pyhf's) can
+ *   only land on it or above it.
+ *
  * Batches: fits whose starts are known together run as one batch of jobs (fit/engine.h): a
- * hypotest's five fits in three batches, the conditional fits of every point of a grid in one.
+ * hypotest's fits in three batches at most, the conditional fits of every point of a grid in one.
  */
 #include "infer/infer.h"
 
@@ -54,50 +64,80 @@ static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const d
     c->data       = data ? data : m->observed;
     c->data_const = hfx__data_constant(m, c->data);
 
-    /* the unconditional fit to the data; the fit with the POI held at 0 (1 for q0), whose expected
-     * data are the Asimov data */
-    struct hfx__fit_job jobs[3] = {
-        {.data = c->data, .data_const = c->data_const, .pars_out = e->pars_free, .role = HFX_FIT_ROLE_FREE},
-        {.data       = c->data,
-         .data_const = c->data_const,
-         .poi_fixed  = true,
-         .poi_value  = kind == HFX_TESTSTAT_Q0 ? 1.0 : 0.0,
-         .pars_out   = e->pars_gen,
-         .role       = HFX_FIT_ROLE_FIXED_POI}};
+    /* the unconditional fit to the data (and the conditional one at mu); then the fit with the POI
+     * held at 0 (1 for q0), whose expected data are the Asimov data, unless the free fit is it */
+    struct hfx__fit_job jobs[2] = {
+        {.data = c->data, .data_const = c->data_const, .pars_out = e->pars_free, .role = HFX_FIT_ROLE_FREE}};
     struct hfx__fit_job unused;
     if (mu) {
-        qs_jobs(c, *mu, &jobs[2], &unused);
+        qs_jobs(c, *mu, &jobs[1], &unused);
     }
-    enum hfx_status st = hfx__fit_jobs(e, jobs, mu ? 3 : 2, true, err);
+    enum hfx_status st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, true, err);
     if (st != HFX_OK) {
         return st;
     }
     c->free_twice_nll = jobs[0].twice_nll;
     c->mu_hat         = e->pars_free[m->poi];
-    c->status         = hfx_fit_status_worse(jobs[0].status, jobs[1].status);
+    c->status         = jobs[0].status;
     if (mu) {
-        *obs = jobs[2];
+        *obs = jobs[1];
+    }
+    double mu_gen = kind == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
+    if (c->mu_hat == mu_gen) {
+        memcpy(e->pars_gen, e->pars_free, m->n_pars * sizeof *e->pars_gen);
+    } else {
+        struct hfx__fit_job gen = {.data       = c->data,
+                                   .data_const = c->data_const,
+                                   .poi_fixed  = true,
+                                   .poi_value  = mu_gen,
+                                   .pars_out   = e->pars_gen,
+                                   .role       = HFX_FIT_ROLE_FIXED_POI};
+        if ((st = hfx__fit_jobs(e, &gen, 1, true, err)) != HFX_OK) {
+            return st;
+        }
+        c->status = hfx_fit_status_worse(c->status, gen.status);
     }
     hfx__expected_data(m, e->pars_gen, e->data_asimov, e->eval_scratch);
     c->asimov_const = hfx__data_constant(m, e->data_asimov);
     return HFX_OK;
 }
 
+/* Whether the Asimov generator's point lies in the free fit's box (the model's bounds; fixed
+ * parameters are held at the same values in both fits), so that it is the free Asimov minimum. */
+static bool gen_in_box(const struct hfx_model * m, const double * gen) {
+    for (size_t i = 0; i < m->n_pars; ++i) {
+        if (!m->fixed[i] && !(gen[i] >= m->lower[i] && gen[i] <= m->upper[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The free fit to the Asimov data; where mu is given, in one batch with the conditional fit to the
  * Asimov data at mu (*asimov). */
 static enum hfx_status cache_asimov_free(struct hypo_cache * c, const double * mu, struct hfx__fit_job * asimov,
                                          struct hfx_error * err) {
-    hfx_engine_t        e       = c->e;
-    struct hfx__fit_job jobs[2] = {{.data       = e->data_asimov,
-                                    .data_const = c->asimov_const,
-                                    .pars_out   = e->pars_asimov_free,
-                                    .role       = HFX_FIT_ROLE_FREE,
-                                    .asimov     = true}};
-    struct hfx__fit_job unused;
+    hfx_engine_t             e       = c->e;
+    const struct hfx_model * m       = e->m;
+    struct hfx__fit_job      jobs[2] = {{.data       = e->data_asimov,
+                                         .data_const = c->asimov_const,
+                                         .pars_out   = e->pars_asimov_free,
+                                         .role       = HFX_FIT_ROLE_FREE,
+                                         .asimov     = true}};
+    struct hfx__fit_job      unused;
+    bool                     known = gen_in_box(m, e->pars_gen);
+    size_t                   first = known ? 1 : 0;
     if (mu) {
         qs_jobs(c, *mu, &unused, &jobs[1]);
     }
-    enum hfx_status st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, true, err);
+    enum hfx_status st = first < (mu ? 2u : 1u) ? hfx__fit_jobs(e, jobs + first, (mu ? 2 : 1) - first, true, err)
+                                                : HFX_OK;
+    if (st == HFX_OK && known) {
+        /* the minimum is the generator's point (the file comment): its value is one evaluation */
+        memcpy(e->pars_asimov_free, e->pars_gen, m->n_pars * sizeof *e->pars_gen);
+        st = hfx__engine_eval(e, 1, e->pars_gen, e->data_asimov, 0, &c->asimov_const, &jobs[0].twice_nll, NULL, err);
+        jobs[0].status = HFX_FIT_CONVERGED;
+    }
     if (st != HFX_OK) {
         return st;
     }
@@ -106,7 +146,7 @@ static enum hfx_status cache_asimov_free(struct hypo_cache * c, const double * m
     }
     c->asimov_free_twice_nll = jobs[0].twice_nll;
     c->status                = hfx_fit_status_worse(c->status, jobs[0].status);
-    c->asimov_mu_hat         = e->pars_asimov_free[e->m->poi];
+    c->asimov_mu_hat         = e->pars_asimov_free[m->poi];
     return HFX_OK;
 }
 
@@ -216,8 +256,8 @@ enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options *
         return hfx__hypotest_toys(e, opts, result, err);
     }
     hfx__engine_warnings_reset(e);
-    /* five fits in two batches: the free fit, the Asimov generator and the conditional fit to the
-     * data; the free and the conditional fits to the Asimov data */
+    /* the free and the conditional fit to the data, the Asimov generator where it is not the free
+     * fit, the conditional fit to the Asimov data (its free fit is known: the file comment) */
     struct hypo_cache   c;
     struct hfx__fit_job obs = {0}, asimov = {0};
     double              mu  = opts->poi_test;

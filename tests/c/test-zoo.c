@@ -11,6 +11,10 @@
  * - the maximum likelihood fit: no higher than pyhf's + 1e-6 (pyhf's SLSQP stops early; hfx usually
  *   lands lower, the largest gain is printed). Fits are THOROUGH (hfx fit's default): 3Lresonance_2020
  *   (623 parameters) has a second minimum 0.048 above pyhf's which a single descent can reach.
+ * - the same fit with the default exploration (hypotests' and scans'): no higher than pyhf's + 1e-6
+ *   either, except on 3Lresonance_2020, where it stops in that second minimum (docs/model.md: at most
+ *   0.05 above). atlas_susy_2Ljets_2022__rjr_sr2l_low needs the restart of a parameter flat at 0
+ *   (fit-slot.h: HFX_SLOT_FLAT_CURVATURE) to get there: the descent alone ends 0.0151 above.
  * HFX_TEST_QUICK=1 (the sanitizer run) skips models with more than 150 parameters.
  */
 #include "hfx-test.h"
@@ -102,6 +106,18 @@ int main(void) {
             }
             best_gain = fmax(best_gain, target - r.twice_nll);
             ++n_fit;
+
+            hfx_engine_t              ed;
+            struct hfx_engine_options eod = {.explore = HFX_EXPLORE_DEFAULT};
+            ASSERT_EQ(hfx_engine_create(m, &eod, &ed, &err), HFX_OK);
+            ASSERT_EQ(hfx_fit(ed, NULL, &r, &err), HFX_OK);
+            double allowed = strstr(file, "3Lresonance_2020") ? 0.05 : 1e-6;
+            if (!(r.twice_nll <= target + allowed)) {
+                fprintf(stderr, "%s: default-explore fit %.10f above pyhf's %.10f by more than %g (%s)\n", file,
+                        r.twice_nll, target, allowed, hfx_fit_status_str(r.status));
+                abort();
+            }
+            hfx_engine_free(ed);
         }
         hfx_engine_free(e);
         hfx_model_free(m);
@@ -114,7 +130,7 @@ int main(void) {
     json_decref(exact);
     ASSERT(n + n_skipped == 62);
     printf("%d zoo models (%d skipped as large): twice_nll at init matches pyhf (%d against the exact value); %d "
-           "fits at or below pyhf's (up to %.3g lower)\n",
+           "fits at or below pyhf's (up to %.3g lower), with the default exploration too\n",
            n, n_skipped, n_exact, n_fit, best_gain);
     return 0;
 }

@@ -1,5 +1,5 @@
 """--timings: one line of phase times on stderr, standard output unchanged, and counts that match the
-work (a q~ hypotest is five fits; a fit is one)."""
+work (a q~ hypotest is pyhf's five fits less those whose answer is known: hypotest.c; a fit is one)."""
 import json
 import re
 
@@ -26,7 +26,10 @@ def test_cls_timings(hfx):
     assert json.loads(timed.stdout) == json.loads(plain.stdout)
     assert plain.stderr == ""
     t = timings(timed.stderr)
-    assert t["n_fits"] == 5 and t["n_evals"] >= 5
+    # the free fit to the Asimov data is never run (its minimum is the generator's point), and the
+    # Asimov generator (mu held at 0) not where the free fit's mu_hat is 0 already
+    mu_hat = json.loads(hfx("fit", ws).stdout)["parameters"]["mu"]
+    assert t["n_fits"] == (3 if mu_hat == 0.0 else 4) and t["n_evals"] >= t["n_fits"]
     # the phases add up to the total (each printed to 1 us: 6 roundings)
     parts = t["parse"] + t["compile"] + t["engine"] + t["fits"] + t["inference"]
     assert abs(parts - t["total"]) <= 0.01
