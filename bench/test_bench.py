@@ -70,7 +70,7 @@ def test_every_hfx_case_ran(smoke):
     _, doc, _ = smoke
     hfx = [r for r in doc["results"] if r["engine"]["name"] == "hfx" and r["engine"]["backend"] != "cuda"]
     tasks = {r["task"]["name"] for r in hfx}
-    assert tasks == {"nll", "grad", "nll-batch", "fit", "hypotest", "upper-limit", "toys", "grid"}
+    assert tasks == {"nll", "grad", "nll-batch", "fit", "hypotest", "upper-limit", "toys", "grid", "command"}
     bad = [(r["engine"]["id"], r["workload"]["id"], r["task"]["id"], r["reason"]) for r in hfx if r["status"] != "ok"]
     assert not bad
     for r in hfx:
@@ -128,12 +128,25 @@ def test_hfx_agrees_with_pyhf_in_the_smoke_run(smoke):
             continue
         scale = abs(res["value"]) if res["value"] else 1.0
         tol = {"nll": 1e-9, "grad": 1e-9, "nll-batch": 1e-9, "fit": 1e-6, "hypotest": 1e-4, "upper-limit": 1e-3,
-               "grid": 1e-4}[r["task"]["name"]]
+               "grid": 1e-4, "command": 1e-4}[r["task"]["name"]]
         assert d <= tol * (1 if r["task"]["name"] == "grid" else scale), (r["workload"]["id"], r["task"]["id"], d)
         checked += 1
     assert checked >= 8
     for r in rows(doc, engine=f"hfx-cpu-{os.cpu_count()}t") if os.cpu_count() > 1 else []:
         assert r["accuracy"]["vs_hfx_cpu_ref"] == 0, r["task"]["id"]
+
+
+def test_command_is_the_hypotest(smoke):
+    """The command task (a whole `hfx cls` process) prints the CLs of the in-process hypotest, to the bit,
+    and `pyhf cls` (its row where pyhf is installed) agrees with it within the hypotest's 1e-4."""
+    _, doc, _ = smoke
+    (cmd,) = rows(doc, engine="hfx-cpu-ref", workload="uncorrelated-static-2", task="command")
+    (hyp,) = rows(doc, engine="hfx-cpu-ref", workload="uncorrelated-static-2", task="hypotest")
+    assert cmd["status"] == "ok" and cmd["result"]["value"] == hyp["result"]["value"]
+    assert cmd["result"]["extra"]["CLs_exp"] == hyp["result"]["extra"]["CLs_exp"]
+    (py,) = rows(doc, engine="pyhf-numpy-scipy", workload="uncorrelated-static-2", task="command")
+    if have("pyhf"):
+        assert py["status"] == "ok" and abs(py["result"]["value"] - cmd["result"]["value"]) <= 1e-4 * cmd["result"]["value"]
 
 
 def test_zoo_fit_in_the_smoke_run(smoke):

@@ -165,7 +165,7 @@ def report(docs):
     sb = sorted({r["workload"]["id"] for r in rows if r["workload"]["family"] == "sbottom"})
     grids = sorted({r["workload"]["id"] for r in rows if r["workload"]["family"] == "sbottom-grid"})
     parts = ["Measured on: " + "; ".join(environment_line(d) for d in docs) + "\n",
-             engines_table(rows, sb, ["nll", "grad", "fit", "hypotest", "upper-limit"], "published sbottom likelihoods, one signal patch per region"),
+             engines_table(rows, sb, ["nll", "grad", "fit", "hypotest", "upper-limit", "command"], "published sbottom likelihoods, one signal patch per region (command: one whole `hfx cls` / `pyhf cls` process)"),
              engines_table(rows, grids, ["grid"], "sbottom patch grids (hfx: `hfx scan`, a whole process, parsing included)")]
     for family in ("uncorrelated-static", "uncorrelated-poisson", "synthetic-shared", "synthetic-perbin"):
         for task in ("nll", "grad", "nll-batch-batch256", "nll-batch-batch64", "fit", "hypotest"):
@@ -179,7 +179,7 @@ def headline(docs):
     with quartiles, the hypotest's speedup over pyhf numpy and the largest difference from pyhf numpy."""
     rows = [r for r in all_rows(docs) if r["workload"]["family"] == "sbottom"]
     idx = {(r["engine"]["id"], r["task"]["id"]): r for r in rows}
-    tasks = [t for t in ("nll", "grad", "fit", "hypotest", "upper-limit") if any(k[1] == t for k in idx)]
+    tasks = [t for t in ("nll", "grad", "fit", "hypotest", "upper-limit", "command") if any(k[1] == t for k in idx)]
     engines = sorted({e for e, _ in idx if any(idx.get((e, t), {}).get("status") == "ok" for t in tasks)})
     base = idx.get(("pyhf-numpy-scipy", "hypotest"))
     out = ["Measured on: " + "; ".join(environment_line(d) for d in docs) + "\n",

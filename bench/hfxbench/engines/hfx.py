@@ -1,7 +1,8 @@
 """hfx as a benchmark engine: one engine per backend in hfx's registry (`hfx-timeit --list-backends`),
 so that a backend added later (cuda, ...) is benchmarked without touching the suite. Single-model
 tasks run in `hfx-timeit` (in-process timing); the grid task times `hfx scan` as a whole process,
-parsing included, as a user runs it (one job per core for threaded backends)."""
+parsing included, as a user runs it (one job per core for threaded backends), and the command task
+one whole `hfx cls` process (start-up, parsing, the hypotest at mu = 1, printing), against `pyhf cls`."""
 import json
 import os
 import subprocess
@@ -78,6 +79,8 @@ class HfxEngine:
     def run(self, workload, task, protocol, timeout):
         if task["name"] == "grid":
             return self._grid(workload, protocol, timeout)
+        if task["name"] == "command":
+            return self._command(workload, protocol, timeout)
         if not workload.workspace:
             return {"status": "skipped", "reason": "this workload is a grid only"}
         why = needs_poi(workload.no_poi, task["name"])
@@ -102,6 +105,30 @@ class HfxEngine:
             return {"status": "error", "reason": f"hfx-timeit exited {rc}: {err.strip()[-500:]}"}
         answer["versions"] = {"hfx": git_commit()}
         return answer
+
+    def _command(self, workload, protocol, timeout):
+        if not workload.workspace or workload.no_poi:
+            return {"status": "skipped", "reason": "the command task is `hfx cls` on a model with a POI"}
+        args = [str(build_dir() / "hfx"), "cls", workload.workspace, "--backend", self.backend,
+                "--threads", str(self.threads)]
+        for p in workload.patches:
+            args += ["-p", p]
+        peak = [0]
+
+        def once():  # one whole `hfx cls` process, as `pyhf cls` is timed
+            rc, out, err, _, rss = run_measured(args, timeout)
+            if rc != 0:
+                raise RuntimeError(f"hfx cls exited {rc}: {err.strip()[-500:]}")
+            peak[0] = max(peak[0], rss)
+            doc = json.loads(out)
+            return {"quantity": "CLs_obs", "value": doc["CLs_obs"], "extra": {"CLs_exp": doc["CLs_exp"]}}
+
+        try:
+            timing, result = measure(once, protocol)
+        except RuntimeError as e:
+            return {"status": "error", "reason": str(e)}
+        return {"status": "ok", "device": "cpu", "timing": timing, "result": result,
+                "memory": {"peak_host_bytes": peak[0], "peak_device_bytes": None}, "versions": {"hfx": git_commit()}}
 
     def _grid(self, workload, protocol, timeout):
         grid = workload.grid

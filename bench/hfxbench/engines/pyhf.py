@@ -6,9 +6,11 @@ gradient function pyhf's optimizers call on every step, built by `pyhf.optimize.
 jit-compiled on jax, autodiff on torch and tensorflow; numpy has none), a batched model's logpdf
 (nll-batch), `pyhf.infer.mle.fit`, `pyhf.infer.hypotest` (asymptotic q~, or toy-based), and
 `toms748_scan` for upper limits with the bracket hfx uses (the POI's bounds, a lower bound of 0
-replaced by upper/100: pyhf's own `upper_limit()` evaluates CLs at mu = 0, where it is 0/0).
-Results are converted to Python floats inside the timed call, so lazy or asynchronous backends
+replaced by upper/100: pyhf's own `upper_limit()` evaluates CLs at mu = 0, where it is 0/0), and
+a whole `pyhf cls` process (command). Results are converted to Python floats inside the timed call, so lazy or asynchronous backends
 finish their work before the clock stops."""
+import json
+
 import numpy as np
 
 from . import Unsupported, needs_poi
@@ -114,6 +116,8 @@ def prepare(options, workload, task):
     why = needs_poi(workload.get("no_poi"), name)
     if why:
         raise Unsupported(why)
+    if name == "command":
+        return _command(options, workload)
     pyhf = _setup(options)
     tl = pyhf.tensorlib
     if name == "grid":
@@ -173,6 +177,28 @@ def prepare(options, workload, task):
             return {"quantity": "mu_up_obs", "value": float(obs)}
         return once
     raise Unsupported(f"unknown task {name!r}")
+
+
+def _command(options, workload):
+    """One whole `pyhf cls WS --patch P` process (its defaults: numpy, scipy, q~ at mu = 1, asymptotics):
+    Python's start-up and pyhf's import included, as a user runs it."""
+    import subprocess
+    import sys
+    if options["backend"] != "numpy" or options.get("optimizer", "scipy") != "scipy" or options.get("device") == "gpu":
+        raise Unsupported("the command task runs `pyhf cls` with its defaults (numpy, scipy): see pyhf-numpy-scipy")
+    if not workload.get("workspace") or workload.get("no_poi"):
+        raise Unsupported("the command task is `pyhf cls` on a model with a POI")
+    args = [sys.executable, "-c", "from pyhf.cli import cli; cli()", "cls", workload["workspace"]]
+    for p in workload.get("patches") or []:
+        args += ["--patch", p]
+
+    def once():
+        proc = subprocess.run(args, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"pyhf cls exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+        doc = json.loads(proc.stdout)
+        return {"quantity": "CLs_obs", "value": float(doc["CLs_obs"]), "extra": {"CLs_exp": doc["CLs_exp"]}}
+    return once
 
 
 def _grid(pyhf, workload):
