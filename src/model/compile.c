@@ -843,12 +843,15 @@ static enum hfx_status build_tables(struct compile * cc) {
     m->histos   = hfx__arena_alloc(&m->arena, (n_histo + 1) * sizeof *m->histos);
     m->histo_up = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
     m->histo_dn = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
+    m->histo_s  = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
+    m->histo_a  = hfx__arena_alloc(&m->arena, (n_hvals + 1) * sizeof(double));
     m->explore      = hfx__arena_alloc(&m->arena, m->n_pars + 1);
     m->flat_at_init = hfx__arena_alloc(&m->arena, m->n_pars + 1);
     m->nonmonotone  = hfx__arena_alloc(&m->arena, m->n_pars + 1);
     bool * moves    = hfx__arena_alloc(&cc->tmp, m->n_pars + 1); /* some template has a slope at 0 */
     bool * interp   = hfx__arena_alloc(&cc->tmp, m->n_pars + 1); /* carries normsys or histosys */
-    if (!m->scalars || !m->perbins || !m->histos || !m->histo_up || !m->histo_dn || !m->explore ||
+    if (!m->scalars || !m->perbins || !m->histos || !m->histo_up || !m->histo_dn || !m->histo_s || !m->histo_a ||
+        !m->explore ||
         !m->flat_at_init || !m->nonmonotone || !moves || !interp) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -932,6 +935,8 @@ static enum hfx_status build_tables(struct compile * cc) {
                 for (int64_t i = 0; i < b->n_bins; ++i) {
                     m->histo_up[nhv + (size_t) i] = mod->hi_data[i] - nomd[i];
                     m->histo_dn[nhv + (size_t) i] = nomd[i] - mod->lo_data[i];
+                    hfx_histosys_code4p_sa(m->histo_up[nhv + (size_t) i], m->histo_dn[nhv + (size_t) i],
+                                           &m->histo_s[nhv + (size_t) i], &m->histo_a[nhv + (size_t) i]);
                     /* code2 and code4p have slope (up + dn) / 2 at 0 */
                     moves[par] = moves[par] || m->histo_up[nhv + (size_t) i] + m->histo_dn[nhv + (size_t) i] != 0.0;
                     m->nonmonotone[par] = m->nonmonotone[par] ||

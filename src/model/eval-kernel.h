@@ -210,11 +210,13 @@ HFX_HD static inline double * hfx__kernel_slopes(const struct hfx_model * m, dou
     return scratch + 2 * m->n_bins + 2 * m->n_nominal + m->n_blocks + 4 * ((size_t) m->n_scalar_max + 1) + 8;
 }
 
-/* base[i] += the delta of one histosys at bins [0, n) (up, dn: its templates there), slope[i] (if
- * not NULL) = d delta / d alpha: hfx__kernel_histo_delta bin by bin, with code4p's polynomial in
- * alpha (the default code) evaluated once rather than per bin (the same expressions, interp.h). */
+/* base[i] += the delta of one histosys at bins [0, n) (up, dn: its templates there; s, a: their
+ * code4p S and A), slope[i] (if not NULL) = d delta / d alpha: hfx__kernel_histo_delta bin by bin,
+ * with code4p's polynomial in alpha (the default code) evaluated once rather than per bin and S, A
+ * from the model (the same expressions, interp.h: the same bits). */
 HFX_HD static inline void hfx__kernel_histo_add(int code, double alpha, const double * up, const double * dn,
-                                                int64_t n, double * HFX_RESTRICT base, double * HFX_RESTRICT slope) {
+                                                const double * s, const double * a, int64_t n,
+                                                double * HFX_RESTRICT base, double * HFX_RESTRICT slope) {
     if (code != HFX_INTERP_CODE4P) {
         for (int64_t i = 0; i < n; ++i) {
             double dd;
@@ -239,7 +241,7 @@ HFX_HD static inline void hfx__kernel_histo_add(int code, double alpha, const do
     hfx_histosys_code4p_poly(alpha, &poly, &dpoly);
     for (int64_t i = 0; i < n; ++i) {
         double dd;
-        base[i] += hfx_histosys_code4p_inside(alpha, poly, dpoly, up[i], dn[i], &dd);
+        base[i] += hfx_histosys_code4p_inside_sa(alpha, poly, dpoly, s[i], a[i], &dd);
         if (slope) {
             slope[i] = dd;
         }
@@ -264,7 +266,8 @@ HFX_HD static inline void hfx__kernel_block_rates(const struct hfx_model * m, co
     for (int32_t h = 0; h < b->n_histo; ++h) {
         const struct hfx_mod_histo * hs = &m->histos[b->histo0 + h];
         hfx__kernel_histo_add(m->histosys_code, pars[hs->par], &m->histo_up[hs->off + i0], &m->histo_dn[hs->off + i0],
-                              i1 - i0, &bbase[i0], slope ? &slope[hs->off + i0] : NULL);
+                              &m->histo_s[hs->off + i0], &m->histo_a[hs->off + i0], i1 - i0, &bbase[i0],
+                              slope ? &slope[hs->off + i0] : NULL);
     }
     for (int64_t i = i0; i < i1; ++i) {
         double p = 1.0;

@@ -112,11 +112,24 @@ HFX_HD static inline void hfx_histosys_code4p_poly(double alpha, double * poly, 
     *dpoly    = alpha * (a2 * (18.0 * a2 - 40.0) + 30.0); /* 30 a - 40 a^3 + 18 a^5 */
 }
 
+/* A template's S and A, which compiled models keep per value (model.h: histo_s, histo_a). */
+HFX_HD static inline void hfx_histosys_code4p_sa(double up, double dn, double * s, double * a) {
+    *s = 0.5 * (up + dn);
+    *a = 0.0625 * (up - dn);
+}
+
+/* A bin's delta inside [-1, 1] from its S and A. */
+HFX_HD static inline double hfx_histosys_code4p_inside_sa(double alpha, double poly, double dpoly, double s, double a,
+                                                         double * dd) {
+    *dd = s + dpoly * a;
+    return alpha * s + poly * a;
+}
+
 HFX_HD static inline double hfx_histosys_code4p_inside(double alpha, double poly, double dpoly, double up, double dn,
                                                       double * dd) {
-    double s = 0.5 * (up + dn), a = 0.0625 * (up - dn);
-    *dd      = s + dpoly * a;
-    return alpha * s + poly * a;
+    double s, a;
+    hfx_histosys_code4p_sa(up, dn, &s, &a);
+    return hfx_histosys_code4p_inside_sa(alpha, poly, dpoly, s, a, dd);
 }
 
 HFX_HD static inline double hfx_histosys_code4p(double alpha, double up, double dn, double * dd) {

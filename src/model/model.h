@@ -86,6 +86,8 @@ struct hfx_model {
     struct hfx_mod_histo *  histos;
     double *                nominal;
     double *                histo_up, * histo_dn;
+    double *                histo_s, * histo_a;   /* code4p's S = (up + dn)/2 and A = (up - dn)/16 per value,
+                                                   * computed once here rather than per evaluation (interp.h) */
     struct hfx_gauss *      gauss;
     struct hfx_pois *       pois;
     int32_t                 n_scalar_max;     /* largest n_scalar over blocks (scratch sizing) */

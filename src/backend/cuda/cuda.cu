@@ -561,6 +561,8 @@ static enum hfx_status cuda_plan_init(struct cuda_plan * p, const struct hfx_mod
         {m->nominal, m->n_nominal * sizeof *m->nominal, (void **) &d.nominal},
         {m->histo_up, m->n_histo_vals * sizeof *m->histo_up, (void **) &d.histo_up},
         {m->histo_dn, m->n_histo_vals * sizeof *m->histo_dn, (void **) &d.histo_dn},
+        {m->histo_s, m->n_histo_vals * sizeof *m->histo_s, (void **) &d.histo_s},
+        {m->histo_a, m->n_histo_vals * sizeof *m->histo_a, (void **) &d.histo_a},
         {m->gauss, m->n_gauss * sizeof *m->gauss, (void **) &d.gauss},
         {m->pois, m->n_pois * sizeof *m->pois, (void **) &d.pois},
         /* what fits read (hfx_cuda_fit_kernel): start, box, fixed set, which parameters to explore */
