@@ -928,10 +928,10 @@ static enum hfx_status build_tables(struct compile * cc) {
                 break;
             }
             case HFX_MOD_HISTOSYS: {
-                m->histos[nh++]  = (struct hfx_mod_histo){.par = par, .off = (int64_t) nhv};
                 m->explore[par]  = m->explore[par] || m->histosys_code == HFX_INTERP_CODE0;
                 interp[par]      = true;
                 const double * nomd = &m->nominal[b->nom];
+                bool           zero = true; /* hi = lo = nominal in every bin */
                 for (int64_t i = 0; i < b->n_bins; ++i) {
                     m->histo_up[nhv + (size_t) i] = mod->hi_data[i] - nomd[i];
                     m->histo_dn[nhv + (size_t) i] = nomd[i] - mod->lo_data[i];
@@ -941,8 +941,15 @@ static enum hfx_status build_tables(struct compile * cc) {
                     moves[par] = moves[par] || m->histo_up[nhv + (size_t) i] + m->histo_dn[nhv + (size_t) i] != 0.0;
                     m->nonmonotone[par] = m->nonmonotone[par] ||
                                           m->histo_up[nhv + (size_t) i] * m->histo_dn[nhv + (size_t) i] < 0;
+                    zero = zero && m->histo_up[nhv + (size_t) i] == 0.0 && m->histo_dn[nhv + (size_t) i] == 0.0;
                 }
-                nhv += (size_t) b->n_bins;
+                /* a template that moves nothing adds exactly 0 to every bin and its gradient, whatever
+                 * the (finite) alpha: it is left out of the table (a third of sbottom's 856), its
+                 * parameter keeps its flags and its constraint */
+                if (!zero) {
+                    m->histos[nh++] = (struct hfx_mod_histo){.par = par, .off = (int64_t) nhv};
+                    nhv += (size_t) b->n_bins;
+                }
                 break;
             }
             case HFX_MOD_STATERROR: {
