@@ -25,6 +25,17 @@ if(_hfx_simd_mode STREQUAL "OFF")
 endif()
 
 pkg_check_modules(SIMDJSON QUIET IMPORTED_TARGET simdjson)
+# The fuzz build instruments every file with clang's -fsanitize=fuzzer-no-link: json-simd.cc too,
+# so its C++ compiler is the clang++ beside the C compiler unless one is given.
+if(HFX_FUZZ AND NOT CMAKE_CXX_COMPILER)
+  get_filename_component(_hfx_cc_dir "${CMAKE_C_COMPILER}" DIRECTORY)
+  get_filename_component(_hfx_cc_name "${CMAKE_C_COMPILER}" NAME)
+  string(REPLACE "clang" "clang++" _hfx_cxx_name "${_hfx_cc_name}")
+  find_program(_hfx_clangxx NAMES "${_hfx_cxx_name}" clang++ HINTS "${_hfx_cc_dir}")
+  if(_hfx_clangxx)
+    set(CMAKE_CXX_COMPILER "${_hfx_clangxx}")
+  endif()
+endif()
 check_language(CXX)
 if(NOT SIMDJSON_FOUND OR NOT CMAKE_CXX_COMPILER)
   if(_hfx_simd_mode STREQUAL "ON")
