@@ -244,6 +244,7 @@ static void test_tricky(void) {
 //
 // 2. Every JSON document of the tests and the shared material
 //
+#ifdef HFX_USE_SIMDJSON
 
 struct tally {
     size_t files, docs, fast, jansson, valid_not_fast;
@@ -364,6 +365,8 @@ static void test_files(void) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ASSERT(system(cmd) == 0);
 }
+
+#endif /* HFX_USE_SIMDJSON */
 
 int main(void) {
     test_tricky();
