@@ -9,7 +9,11 @@ build=${1:?usage: tests/fuzz/run.sh BUILD_DIR [SECONDS] [TARGET...]}
 seconds=${2:-60}
 shift $(( $# > 1 ? 2 : 1 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(workspace json-patch patchset rootfile xml)
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=(workspace json-patch patchset rootfile xml)
+    # fuzz-json exists where hfx is built with simdjson (the fast JSON path against jansson)
+    [ -x "$build/tests/fuzz/fuzz-json" ] && targets+=(json)
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
