@@ -37,7 +37,9 @@ static const struct cli_command UL = {
     "Finds the POI values where CLs crosses --level, observed and expected (-2..+2 sigma), by a\n"
     "TOMS 748 root search as pyhf's upper_limit; prints {\"exp\": [5 values], \"obs\": x}. With a grid\n"
     "(--scan LO,HI,N) the limits are interpolated on it, as pyhf's linear_grid_scan, and the output\n"
-    "also has \"scan\" (the grid), \"CLs_obs\" and \"CLs_exp\" (5 values per point).",
+    "also has \"scan\" (the grid), \"CLs_obs\" and \"CLs_exp\" (5 values per point). Under MPI\n"
+    "(mpirun -n N hfx upper-limit WS --scan LO,HI,N) the grid's points are shared out over the ranks,\n"
+    "with the same output; a root search runs on rank 0.",
     UL_TABLES,
     UL_POS,
     false,
