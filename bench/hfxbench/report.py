@@ -150,6 +150,27 @@ def python_overhead_table(rows):
     return "\n".join(out) + "\n"
 
 
+def ranks_table(rows):
+    """The scaling rows (hfxscan-*): each grid's time with 1 and 2 jobs and 1 and 2 MPI ranks, the speedup
+    over one job, and the main threads' bookkeeping share of the run's core time."""
+    scan = [r for r in rows if r["engine"]["id"].startswith("hfxscan-") and r["status"] == "ok"]
+    if not scan:
+        return ""
+    out = ["**Strong scaling of `hfx scan`** (cpu-ref backend per patch; jobs: threads of one process, ranks: "
+           "`mpirun -n R hfx scan --jobs 1`, mpirun's start included; bookkeeping: the main threads' CPU time "
+           "(writing, MPI messages and polls) over wall time x workers, last run)\n",
+           "| workload | engine | ranks | jobs | median [quartiles] | speedup over 1 job | bookkeeping |",
+           "|---|---|---|---|---|---|---|"]
+    base = {r["workload"]["id"]: r["timing"]["median_s"] for r in scan if r["engine"]["id"] == "hfxscan-j1"}
+    for r in sorted(scan, key=lambda r: (r["workload"]["id"], r["engine"]["id"])):
+        b, w = base.get(r["workload"]["id"]), r.get("work") or {}
+        speed = f"{b / r['timing']['median_s']:.3g}×" if b else "–"
+        share = f"{100 * w['bookkeeping_share']:.2g} %" if w.get("bookkeeping_share") is not None else "–"
+        out.append(f"| {r['workload']['id']} | {r['engine']['id']} | {w.get('ranks', '–')} | {w.get('jobs', '–')} | "
+                   f"{_cell(r)} | {speed} | {share} |")
+    return "\n".join(out) + "\n"
+
+
 def all_rows(docs):
     """The records of several results files, with accuracy recomputed over all of them (a run of
     extra engines is compared with the references of another run on the same machine)."""
@@ -170,7 +191,7 @@ def report(docs):
     for family in ("uncorrelated-static", "uncorrelated-poisson", "synthetic-shared", "synthetic-perbin"):
         for task in ("nll", "grad", "nll-batch-batch256", "nll-batch-batch64", "fit", "hypotest"):
             parts.append(scaling_table(rows, family, task))
-    parts += [toys_table(rows), zoo_table(rows), python_overhead_table(rows), skips_table(rows)]
+    parts += [ranks_table(rows), toys_table(rows), zoo_table(rows), python_overhead_table(rows), skips_table(rows)]
     return "\n".join(p for p in parts if p)
 
 

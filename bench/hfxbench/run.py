@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import workloads as W
 from .environment import environment
-from .engines.hfx import HfxEngine, registry
+from .engines.hfx import HfxEngine, registry, scan_engines
 from .engines.worker_engine import hfx_python_engines, nextstat_engines, pyhf_engines, root_engines
 from .report import fmt_s
 from .timing import Protocol
@@ -35,7 +35,7 @@ def engines():
         out.append(HfxEngine(backend, cores if backend == "cpu" else 1))  # threads: the CPU backend's
     if "cuda" not in " ".join(registry()):
         out.append(HfxEngine("cuda", 1))  # recorded as skipped: not in this build's registry
-    return out + hfx_python_engines() + pyhf_engines() + nextstat_engines() + root_engines()
+    return out + scan_engines() + hfx_python_engines() + pyhf_engines() + nextstat_engines() + root_engines()
 
 
 def tasks(*names, **params):
@@ -58,6 +58,9 @@ def blocks(config, cache, args):
              tasks("nll", "fit"), light, quick, None),
             (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=2),
              tasks("nll", "grid"), ["hfx-*", "pyhf-numpy-scipy"], quick, None),
+            # the scaling rows (jobs, MPI ranks) work and agree
+            (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=4)[1:], tasks("grid"),
+             ["hfxscan-*"], quick, None),
             # one ROOT case (importing ROOT takes about 2 s): RooFit's cpu backend, RooStats' q~ test
             (small, tasks("command"), ["hfx-cpu-ref", "pyhf-numpy-scipy"], quick, None),
             (small, tasks("hypotest"), ["root-cpu"], Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0,
@@ -114,6 +117,11 @@ def blocks(config, cache, args):
          light + ["root-cpu"], once, None),
         ([w for w in W.sbottom(cache, args.archive, grid=True) if w.family == "sbottom-grid"], tasks("grid"), hfx,
          Protocol(warmup=1, min_reps=3, max_reps=5, min_time_s=0.0, max_time_s=20.0), None),
+        # strong scaling of the RegionA grid on this machine's cores: 1 and 2 jobs, 1 and 2 MPI ranks,
+        # one row after the other, and the main threads' bookkeeping share (work)
+        ([w for w in W.sbottom(cache, args.archive, regions=("RegionA",), grid=True) if w.family == "sbottom-grid"],
+         tasks("grid"), ["hfxscan-*"], Protocol(warmup=1, min_reps=3, max_reps=5, min_time_s=0.0, max_time_s=30.0),
+         None),
         (W.uncorrelated(cache, bins=(10,), sources=("static",)),
          [dict(name="toys", toys=n, seed=1) for n in (100, 1000, 10000, 100000)], light, few, 5.0),
         # batched toys on the published model (the task's count is per ensemble: 2x as many toys in

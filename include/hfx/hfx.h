@@ -461,6 +461,27 @@ struct hfx_upper_limit_result {
 enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_options * opts,
                                 struct hfx_upper_limit_result * result, struct hfx_error * err);
 
+/* A grid scan (opts->n_scan >= 2) in parts, so that its points can be shared out over processes (the
+ * MPI ranks of hfx upper-limit). hfx_limit_grid_create runs the fits that do not depend on mu (the
+ * free fits, the Asimov data); hfx_limit_grid_run the conditional fits of grid points
+ * [first, first + count) as one batch; hfx_limit_grid_result the limits from the rows of every point.
+ * hfx_upper_limit's grid scan is these three calls, so any split into runs gives its rows, limits and
+ * status; its warnings (hfx_engine_warning) are those create leaves followed by those of each run, in
+ * grid order (each call starts a new list). The grid uses the engine (its Asimov data) until
+ * hfx_limit_grid_free: no other call on that engine in between. opts is copied; scan_points ignored. */
+typedef struct hfx_limit_grid * hfx_limit_grid_t;
+enum hfx_status hfx_limit_grid_create(hfx_engine_t e, const struct hfx_upper_limit_options * opts,
+                                      hfx_limit_grid_t * out, struct hfx_error * err);
+/* rows [count * 7]: each point's mu, CLs_obs and the five expected, as scan_points; *status (may be
+ * NULL): the least converged of these points' fits and of create's. */
+enum hfx_status hfx_limit_grid_run(hfx_limit_grid_t g, size_t first, size_t count, double * rows,
+                                   enum hfx_fit_status * status, struct hfx_error * err);
+/* The limits from rows [n_scan * 7] of every point (n_hypotests = n_scan); status is the least
+ * converged over the runs, copied to result->status. */
+enum hfx_status hfx_limit_grid_result(hfx_limit_grid_t g, const double * rows, enum hfx_fit_status status,
+                                      struct hfx_upper_limit_result * result, struct hfx_error * err);
+void            hfx_limit_grid_free(hfx_limit_grid_t g);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,13 +6,15 @@
  * Every hypotest result is cached by mu, as pyhf does, so brackets reuse earlier points.
  *
  * With n_scan points, pyhf's linear_grid_scan instead: the hypotests of the whole grid as one batch
- * of fits, and each limit where np.interp puts the level on its CLs curve.
+ * of fits, and each limit where np.interp puts the level on its CLs curve; hfx_limit_grid_* does the
+ * same in parts (points shared out over processes), and the grid scan here is built on those parts.
  */
 #include "infer/infer.h"
 
 #include "infer/stats.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct point {
@@ -146,54 +148,165 @@ static double np_interp(double x, const double * xp, const double * fp, size_t n
     return slope * (x - xp[j]) + fp[j];
 }
 
-/* pyhf's linear_grid_scan over n points from lo to hi (numpy.linspace). */
-static enum hfx_status grid_scan(struct scan * s, double lo, double hi, double level,
-                                 struct hfx_upper_limit_result * result, struct hfx_error * err) {
-    size_t                       n   = s->o->n_scan;
-    double *                     mu  = malloc(n * sizeof *mu);
-    double *                     cls = malloc(n * 7 * sizeof *cls); /* 6 curves, reversed, then mu reversed */
-    struct hfx_hypotest_result * r   = malloc(n * sizeof *r);
-    enum hfx_status              st  = HFX_OK;
-    if (!mu || !cls || !r) {
+/* pyhf's linear_grid_scan in parts (hfx_limit_grid_*): the cache of the mu-independent fits, the
+ * grid (numpy.linspace(lo, hi, n)) and its level. */
+struct hfx_limit_grid {
+    struct hypo_cache   cache;
+    double              lo, hi, level;
+    size_t              n;
+};
+
+/* Grid point i of numpy.linspace(lo, hi, n), the same wherever it is computed. */
+static double grid_mu(const struct hfx_limit_grid * g, size_t i) {
+    double step = (g->hi - g->lo) / (double) (g->n - 1);
+    return i + 1 == g->n ? g->hi : g->lo + (double) i * step;
+}
+
+static enum hfx_status check_grid_options(const struct hfx_upper_limit_options * opts, struct hfx_error * err) {
+    if (opts->hypotest.calctype != HFX_CALC_ASYMPTOTICS) {
+        return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL, "upper limits use the asymptotic calculator");
+    }
+    if (!(opts->level < 1)) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "the CLs level must be in (0, 1)");
+    }
+    if (opts->n_scan < 2 || !(opts->lo < opts->hi)) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "a grid scan needs at least 2 points and lo < hi");
+    }
+    return HFX_OK;
+}
+
+/* The fits that do not depend on mu; no warning reset (hfx_upper_limit keeps one list). */
+static enum hfx_status grid_init(hfx_engine_t e, const struct hfx_upper_limit_options * opts, struct hfx_limit_grid * g,
+                                 struct hfx_error * err) {
+    g->lo    = opts->lo;
+    g->hi    = opts->hi;
+    g->n     = opts->n_scan;
+    g->level = opts->level > 0 ? opts->level : 0.05;
+    return hfx__hypo_cache_init(&g->cache, e, opts->hypotest.data, opts->hypotest.teststat, err);
+}
+
+static enum hfx_status grid_points(struct hfx_limit_grid * g, size_t first, size_t count, double * rows,
+                                   enum hfx_fit_status * status, struct hfx_error * err) {
+    if (first > g->n || count > g->n - first || (count > 0 && !rows)) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "grid points %zu..%zu of a grid of %zu", first, first + count, g->n);
+    }
+    double *                     mu = malloc((count + 1) * sizeof *mu);
+    struct hfx_hypotest_result * r  = malloc((count + 1) * sizeof *r);
+    enum hfx_status              st = HFX_OK;
+    enum hfx_fit_status          worst = g->cache.status;
+    if (!mu || !r) {
         st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
         goto done;
     }
-    double step = (hi - lo) / (double) (n - 1);
-    for (size_t i = 0; i < n; ++i) {
-        mu[i] = i + 1 == n ? hi : lo + (double) i * step;
+    for (size_t i = 0; i < count; ++i) {
+        mu[i] = grid_mu(g, first + i);
     }
-    if ((st = hfx__hypo_cache_test_batch(&s->cache, mu, n, r, err)) != HFX_OK) {
+    if (count > 0 && (st = hfx__hypo_cache_test_batch(&g->cache, mu, count, r, err)) != HFX_OK) {
         goto done;
     }
-    /* pyhf interpolates over the reversed grid: CLs falls with mu, so reversed it rises */
-    double * mu_rev = cls + 6 * n;
-    for (size_t i = 0; i < n; ++i) {
-        size_t k        = n - 1 - i;
-        s->status       = hfx_fit_status_worse(s->status, r[k].status);
-        mu_rev[i]       = mu[k];
-        cls[i]          = r[k].cls_obs;
-        for (int c = 0; c < 5; ++c) {
-            cls[(size_t) (c + 1) * n + i] = r[k].cls_exp[c];
-        }
-        if (s->o->scan_points) {
-            double * row = &s->o->scan_points[k * 7];
-            row[0]       = mu[k];
-            row[1]       = r[k].cls_obs;
-            memcpy(&row[2], r[k].cls_exp, sizeof r[k].cls_exp);
-        }
+    for (size_t i = 0; i < count; ++i) {
+        worst        = hfx_fit_status_worse(worst, r[i].status);
+        double * row = &rows[i * 7];
+        row[0]       = mu[i];
+        row[1]       = r[i].cls_obs;
+        memcpy(&row[2], r[i].cls_exp, sizeof r[i].cls_exp);
     }
-    result->obs = np_interp(level, cls, mu_rev, n);
-    for (int c = 0; c < 5; ++c) {
-        result->exp[c] = np_interp(level, cls + (size_t) (c + 1) * n, mu_rev, n);
+    if (status) {
+        *status = worst;
     }
-    result->n_hypotests = (int) n;
-    result->status      = s->status;
 done:
     free(mu);
-    free(cls);
     free(r);
     return st;
 }
+
+/* Each limit where np.interp puts the level on its CLs curve over the reversed grid (CLs falls with
+ * mu, so reversed it rises), as pyhf. */
+static enum hfx_status grid_limits(const struct hfx_limit_grid * g, const double * rows, enum hfx_fit_status status,
+                                   struct hfx_upper_limit_result * result, struct hfx_error * err) {
+    size_t   n   = g->n;
+    double * cls = malloc(n * 7 * sizeof *cls); /* 6 curves, reversed, then mu reversed */
+    if (!cls) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    double * mu_rev = cls + 6 * n;
+    for (size_t i = 0; i < n; ++i) {
+        const double * row = &rows[(n - 1 - i) * 7];
+        mu_rev[i]          = row[0];
+        for (int c = 0; c < 6; ++c) {
+            cls[(size_t) c * n + i] = row[1 + c];
+        }
+    }
+    result->obs = np_interp(g->level, cls, mu_rev, n);
+    for (int c = 0; c < 5; ++c) {
+        result->exp[c] = np_interp(g->level, cls + (size_t) (c + 1) * n, mu_rev, n);
+    }
+    result->n_hypotests = (int) n;
+    result->status      = status;
+    free(cls);
+    return HFX_OK;
+}
+
+/* pyhf's linear_grid_scan over n points from lo to hi: the three parts above, all points in one run. */
+static enum hfx_status grid_scan(hfx_engine_t e, const struct hfx_upper_limit_options * opts,
+                                 struct hfx_upper_limit_result * result, struct hfx_error * err) {
+    struct hfx_limit_grid g    = {0};
+    enum hfx_status       st   = grid_init(e, opts, &g, err);
+    double *              rows = opts->scan_points ? opts->scan_points : malloc(opts->n_scan * 7 * sizeof *rows);
+    enum hfx_fit_status   status = HFX_FIT_CONVERGED;
+    if (st == HFX_OK && !rows) {
+        st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    if (st == HFX_OK && (st = grid_points(&g, 0, g.n, rows, &status, err)) == HFX_OK) {
+        st = grid_limits(&g, rows, status, result, err);
+    }
+    if (rows != opts->scan_points) {
+        free(rows);
+    }
+    return st;
+}
+
+enum hfx_status hfx_limit_grid_create(hfx_engine_t e, const struct hfx_upper_limit_options * opts,
+                                      hfx_limit_grid_t * out, struct hfx_error * err) {
+    if (!e || !opts || !out) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_limit_grid_create: NULL argument");
+    }
+    *out               = NULL;
+    enum hfx_status st = check_grid_options(opts, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    struct hfx_limit_grid * g = calloc(1, sizeof *g);
+    if (!g) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    hfx__engine_warnings_reset(e);
+    if ((st = grid_init(e, opts, g, err)) != HFX_OK) {
+        free(g);
+        return st;
+    }
+    *out = g;
+    return HFX_OK;
+}
+
+enum hfx_status hfx_limit_grid_run(hfx_limit_grid_t g, size_t first, size_t count, double * rows,
+                                   enum hfx_fit_status * status, struct hfx_error * err) {
+    if (!g) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_limit_grid_run: NULL grid");
+    }
+    hfx__engine_warnings_reset(g->cache.e);
+    return grid_points(g, first, count, rows, status, err);
+}
+
+enum hfx_status hfx_limit_grid_result(hfx_limit_grid_t g, const double * rows, enum hfx_fit_status status,
+                                      struct hfx_upper_limit_result * result, struct hfx_error * err) {
+    if (!g || !rows || !result) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_limit_grid_result: NULL argument");
+    }
+    return grid_limits(g, rows, status, result, err);
+}
+
+void hfx_limit_grid_free(hfx_limit_grid_t g) { free(g); }
 
 enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_options * opts,
                                 struct hfx_upper_limit_result * result, struct hfx_error * err) {
@@ -213,13 +326,13 @@ enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_opt
         return hfx__error(err, HFX_ERR_ARG, NULL, "a grid scan needs at least 2 points and lo < hi");
     }
     hfx__engine_warnings_reset(e);
+    if (opts->n_scan > 1) {
+        return grid_scan(e, opts, result, err);
+    }
     struct scan s = {.o = opts, .status = HFX_FIT_CONVERGED};
     enum hfx_status st = hfx__hypo_cache_init(&s.cache, e, opts->hypotest.data, opts->hypotest.teststat, err);
     if (st != HFX_OK) {
         return st;
-    }
-    if (opts->n_scan > 1) {
-        return grid_scan(&s, opts->lo, opts->hi, level, result, err);
     }
     double lo = opts->lo, hi = opts->hi;
     if (lo == 0 && hi == 0) {

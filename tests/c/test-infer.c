@@ -70,6 +70,32 @@ static void check_model(const char * name, json_t * ref) {
         ASSERT_NEAR_REL(ul.exp[i], json_number_value(json_array_get(json_object_get(ur, "exp"), i)), 5e-4);
     }
 
+    /* a grid in uneven parts (hfx_limit_grid_*, as MPI ranks run it): hfx_upper_limit's grid, bit for bit */
+    enum { NG = 9 };
+    double                         whole[NG * 7], parts[NG * 7];
+    struct hfx_upper_limit_options go = {.level = 0.05, .lo = 0.2, .hi = 4.0, .n_scan = NG, .scan_points = whole};
+    struct hfx_upper_limit_result  gu, gp;
+    ASSERT_EQ(hfx_upper_limit(e, &go, &gu, &err), HFX_OK);
+    hfx_limit_grid_t g;
+    ASSERT_EQ(hfx_limit_grid_create(e, &go, &g, &err), HFX_OK);
+    size_t              gcut[4] = {0, 4, 5, NG};
+    enum hfx_fit_status gst     = HFX_FIT_CONVERGED;
+    for (int k = 2; k >= 0; --k) { /* any order */
+        enum hfx_fit_status one;
+        ASSERT_EQ(hfx_limit_grid_run(g, gcut[k], gcut[k + 1] - gcut[k], parts + 7 * gcut[k], &one, &err), HFX_OK);
+        gst = hfx_fit_status_worse(gst, one);
+    }
+    ASSERT(hfx_limit_grid_run(g, 5, NG, parts, NULL, &err) == HFX_ERR_ARG); /* past the grid's end */
+    ASSERT_EQ(hfx_limit_grid_result(g, parts, gst, &gp, &err), HFX_OK);
+    hfx_limit_grid_free(g);
+    ASSERT(memcmp(whole, parts, sizeof whole) == 0);
+    ASSERT(gp.obs == gu.obs && gp.status == gu.status && gp.n_hypotests == NG);
+    for (int i = 0; i < 5; ++i) {
+        ASSERT(gp.exp[i] == gu.exp[i]);
+    }
+    go.n_scan = 1;
+    ASSERT(hfx_limit_grid_create(e, &go, &g, &err) == HFX_ERR_ARG && g == NULL);
+
     json_t *                    tr = json_object_get(ref, "toys_qtilde_mu1");
     size_t                      n  = (size_t) json_integer_value(json_object_get(tr, "ntoys"));
     struct hfx_hypotest_options to = {.poi_test = 1.0, .calctype = HFX_CALC_TOYBASED, .n_toys = n, .seed = 7};

@@ -1,6 +1,8 @@
 """`mpirun --oversubscribe -n 3 hfx ...`: the work of one command shared by MPI ranks gives exactly
 what one process prints: scans (patches handed out one at a time by rank 0, lines in input order),
-shards and resumed scans, upper-limit scans, and toy-based CLs (each rank a range of toys).
+shards and resumed scans, upper-limit scans, upper-limit grids (chunks of points handed out by rank
+0), and toy-based CLs (each rank a range of toys, warnings and failed toys gathered). An error is
+one line, however many ranks meet it.
 Skipped, with the reason, where mpirun is absent or hfx was built without MPI."""
 import json
 import os
@@ -35,6 +37,7 @@ def mpirun(hfx):
 
     run.cmd = lambda *args: [launcher, "--oversubscribe", "-n", str(RANKS), hfx.exe, *map(str, args)]
     run.env = env
+    run.launcher = launcher
     return run
 
 
@@ -107,3 +110,96 @@ def test_mpi_toys_are_the_one_process_toys(hfx, mpirun, tmp_path):
     hfx("cls", ws, "--calctype", "toybased", "--seed", "11", "--toy-range", "0:200", "--toys-out", tmp_path / "one.json")
     assert (tmp_path / "all.json").read_text() == (tmp_path / "one.json").read_text()
     assert hfx("toys", "merge", tmp_path / "all.json").stdout == one.stdout
+
+
+def test_mpi_upper_limit_grid_is_the_one_process_grid(hfx, mpirun, validation_paths, sbottom_a, tmp_path):
+    """The points of a grid shared out over the ranks in chunks: rows, limits, status and the
+    warnings (create's, then each chunk's in grid order) are one process's, byte for byte, whatever
+    the split; so is stderr (the warnings' lines, printed by rank 0)."""
+    bimodal = validation_paths["2bin_2channel_coupledhistosys"]
+    sbottom = [sbottom_a / "BkgOnly.json", "-p", sorted(sbottom_a.glob("patch.*.json"))[0]]
+    cases = [[DATA / "infer_mixed.json", "--scan", "0.2,4,9"],
+             [bimodal, "--scan", "0,5,41"],  # multimodal fits: warnings from several chunks
+             [*sbottom, "--scan", "0,3,21", "--backend", "cpu", "--threads", "1"]]
+    for args in cases:
+        one = hfx("upper-limit", *args)
+        for ranks in (2, 3):
+            many = mpirun("upper-limit", *args, ranks=ranks)
+            assert many.stdout == one.stdout, (args, ranks)
+            assert many.stderr == one.stderr
+    assert len(json.loads(hfx("upper-limit", *cases[1]).stdout)["warnings"]) >= 3
+    # more ranks than points, and the output file written once, by rank 0
+    mpirun("upper-limit", DATA / "infer_mixed.json", "--scan", "0.2,4,2", "-o", tmp_path / "few.json")
+    one = hfx("upper-limit", DATA / "infer_mixed.json", "--scan", "0.2,4,2").stdout
+    assert (tmp_path / "few.json").read_text() == one
+
+
+def test_mpi_upper_limit_root_search_runs_once(hfx, mpirun):
+    one = hfx("upper-limit", DATA / "infer_mixed.json")
+    many = mpirun("upper-limit", DATA / "infer_mixed.json")
+    assert many.stdout == one.stdout and many.stderr == one.stderr
+
+
+def error_lines(stderr):
+    return [line for line in stderr.splitlines() if line.startswith("hfx: error:")]
+
+
+def test_mpi_error_is_reported_once(hfx, mpirun, sbottom_a, tmp_path):
+    """An error every rank meets (a missing workspace, a bad patch, a bad option) is one line, as from
+    one process, and mpirun exits non-zero; commands that do not share work run on rank 0 alone."""
+    bad = tmp_path / "patch.bad.json"
+    bad.write_text(json.dumps([{"op": "remove", "path": "/channels/99"}]))
+    missing = tmp_path / "missing.json"
+    for args in [["scan", missing, *sorted(sbottom_a.glob("patch.*.json"))[:3]],
+                 ["scan", sbottom_a / "BkgOnly.json", sbottom_a, "--shard", "1/0"],
+                 ["cls", missing, "--calctype", "toybased", "--ntoys", "20"],
+                 ["cls", DATA / "infer_mixed.json", "-p", bad, "--calctype", "toybased", "--ntoys", "20"],
+                 ["upper-limit", missing, "--scan", "0,5,11"],
+                 ["upper-limit", DATA / "infer_mixed.json", "--scan", "-5,5,11"],  # fits fail in some chunks
+                 ["upper-limit", missing],
+                 ["fit", missing]]:
+        one = hfx(*args, check=False)
+        many = mpirun(*args, check=False)
+        assert one.returncode != 0 and many.returncode == one.returncode, args
+        assert error_lines(many.stderr) == error_lines(one.stderr) and len(error_lines(one.stderr)) == 1, args
+        assert many.stdout == one.stdout == ""
+    # the help, once
+    assert mpirun("scan", "--help").stdout == hfx("scan", "--help").stdout
+
+
+def test_mpi_error_of_one_rank_names_it(hfx, mpirun, tmp_path):
+    """A file missing on one node only: its rank's error reaches rank 0, named by rank, once; no rank
+    waits for it forever (the toys' collectives start only when every rank could set up)."""
+    script = tmp_path / "rank2.sh"
+    script.write_text(f'#!/bin/sh\nws="$1"; shift\n[ "$OMPI_COMM_WORLD_RANK" = 2 ] && ws="{tmp_path}/only-here.json"\n'
+                      f'exec "{hfx.exe}" "$@" "$ws"\n')
+    script.chmod(0o755)
+    for args in [["cls", "--calctype", "toybased", "--ntoys", "20"], ["upper-limit", "--scan", "0,5,11"]]:
+        cmd = [mpirun.launcher, "--oversubscribe", "-n", "3", script, DATA / "infer_mixed.json", *args]
+        proc = subprocess.run(list(map(str, cmd)), capture_output=True, text=True, env=mpirun.env, timeout=120)
+        assert proc.returncode == 1, proc.stderr
+        assert error_lines(proc.stderr) == [
+            f"hfx: error: rank 2: {tmp_path}/only-here.json: cannot open file: No such file or directory"]
+        assert proc.stdout == ""
+
+
+def test_mpi_toys_gather_warnings_and_failures(hfx, mpirun, validation_paths, tmp_path):
+    """Toys over ranks carry every rank's toy-fit warnings (one warning: the fits summed, the largest
+    difference) and failed toys into the one output: one process's, byte for byte, stderr too."""
+    from test_cli_toys import FAILING
+    failing = tmp_path / "failing.json"
+    failing.write_text(json.dumps(FAILING))
+    bimodal = validation_paths["2bin_2channel_coupledhistosys"]
+    for args in [[bimodal, "--test-stat", "q", "--normsys-interp", "code1", "--histosys-interp", "code0"],
+                 [failing, "--seed", "5"]]:
+        toy = [*args, "--calctype", "toybased", "--ntoys", "200"]
+        one = hfx("cls", *toy)
+        out = json.loads(one.stdout)
+        assert out.get("warnings") or out["toys_failed"] > 0  # the cases say something
+        for ranks in (2, 3):
+            many = mpirun("cls", *toy, ranks=ranks)
+            assert many.stdout == one.stdout and many.stderr == one.stderr, (args, ranks)
+    toys = [w for w in json.loads(hfx("cls", bimodal, "--calctype", "toybased", "--ntoys", "200", "--test-stat", "q",
+                                      "--normsys-interp", "code1", "--histosys-interp", "code0").stdout)["warnings"]
+            if w["fit"].startswith("toy fits")]
+    assert len(toys) == 1 and toys[0]["n_fits"] > 100

@@ -17,27 +17,66 @@ const struct cli_opt cli_help_table[] = {
     {0, NULL, NULL, NULL, NULL},
 };
 
+/* The error lines recorded since cli_errors_record (main.c, under MPI): the process's only state
+ * here, written by the main thread alone as every error line is. */
+static struct {
+    bool   on, print;
+    char * text;
+    size_t len;
+} recorded;
+
+void cli_errors_record(bool print) {
+    recorded.on    = true;
+    recorded.print = print;
+}
+
+char * cli_errors_take(void) {
+    char * t      = recorded.text;
+    recorded.text = NULL;
+    recorded.len  = 0;
+    return t;
+}
+
+static void record(const char * msg) {
+    size_t n    = strlen(msg);
+    char * text = realloc(recorded.text, recorded.len + n + 2);
+    if (!text) {
+        return; /* out of memory: the line is lost, the exit status still says it failed */
+    }
+    memcpy(text + recorded.len, msg, n);
+    text[recorded.len + n]     = '\n';
+    text[recorded.len + n + 1] = '\0';
+    recorded.text              = text;
+    recorded.len += n + 1;
+}
+
 /* An error is one line: control characters (a newline in a sample name) are escaped as the
  * library escapes them, by formatting the text as the message of a report. */
-static void print_line(const char * prefix, const char * fmt, va_list ap) {
+static void print_line(bool error, const char * fmt, va_list ap) {
     struct hfx_error e = {0};
     char             line[sizeof e.msg + 64];
     vsnprintf(e.msg, sizeof e.msg, fmt, ap);
     e.code = HFX_ERR_ARG;
-    fprintf(stderr, "%s%s\n", prefix, hfx_error_format(&e, line, sizeof line));
+    hfx_error_format(&e, line, sizeof line);
+    if (error && recorded.on) {
+        record(line);
+    }
+    if (!error || !recorded.on || recorded.print) {
+        fprintf(stderr, "%s%s\n", error ? "hfx: error: " : "hfx: warning: ", line);
+    }
 }
 
 void cli_error(const char * fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    print_line("hfx: error: ", fmt, ap);
+    print_line(true, fmt, ap);
     va_end(ap);
 }
 
 void cli_warning(const char * fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    print_line("hfx: warning: ", fmt, ap);
+    print_line(false, fmt, ap);
     va_end(ap);
 }
 

@@ -21,6 +21,11 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
  * control characters in the message are escaped (\n, \t, \xHH). */
 void cli_error(const char * fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char * fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Under MPI (main.c): from now on the error lines are recorded (their text, without the
+ * "hfx: error: " prefix, one line each), and printed as they come only where print is true (rank
+ * 0); cli_errors_take returns what was recorded since the last take (malloc'd, NULL if nothing). */
+void   cli_errors_record(bool print);
+char * cli_errors_take(void);
 /* Prints the library error (hfx_error_format, or the status text when err has no message). */
 void cli_error_hfx(enum hfx_status st, const struct hfx_error * err);
 /* A usage error about command cmd: prints the message and a pointer to "hfx CMD --help"; returns 2. */

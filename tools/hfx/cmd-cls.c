@@ -47,23 +47,38 @@ json_t * cls_result_json(const struct hfx_hypotest_result * r, size_t n_toys) {
     return j;
 }
 
-/* Runs the hypotest with a progress bar for toys. Prints errors. */
+/* Runs the hypotest with a progress bar for toys. Prints errors. *warnings is the list to report:
+ * the engine's, or (toys split over ranks) the one gathered at rank 0, malloc'd. */
 static int run_hypotest(hfx_engine_t e, struct hfx_hypotest_options * h, const struct toys_opts * to,
-                        struct hfx_hypotest_result * r) {
+                        struct hfx_hypotest_result * r, struct hfx_fit_warning ** warnings, size_t * n_warnings) {
     struct progress p;
     progress_start(&p, 0, "toys");
     if (h->calctype == HFX_CALC_TOYBASED) {
         h->progress      = progress_callback;
         h->progress_user = &p;
     }
-    struct hfx_error err = {0};
-    enum hfx_status  st  = toys_split(to, h) ? toys_hypotest(e, h, to, r, &err) : hfx_hypotest(e, h, r, &err);
+    struct hfx_error err   = {0};
+    bool             split = toys_split(to, h);
+    enum hfx_status  st    = split ? toys_hypotest(e, h, to, r, warnings, n_warnings, &err) : hfx_hypotest(e, h, r, &err);
     progress_finish(&p);
     h->progress      = NULL;
     h->progress_user = NULL;
     if (st != HFX_OK) {
-        cli_error_hfx(st, &err);
+        if (!split || err.msg[0]) { /* else it failed on another rank, which says why */
+            cli_error_hfx(st, &err);
+        }
         return CLI_FAIL;
+    }
+    if (!split) {
+        *n_warnings = hfx_engine_n_warnings(e);
+        *warnings   = *n_warnings ? malloc(*n_warnings * sizeof **warnings) : NULL;
+        if (*n_warnings && !*warnings) {
+            cli_error("out of memory");
+            return CLI_FAIL;
+        }
+        for (size_t i = 0; i < *n_warnings; i++) {
+            (*warnings)[i] = *hfx_engine_warning(e, i);
+        }
     }
     return CLI_OK;
 }
@@ -82,16 +97,24 @@ int cmd_cls(int argc, char ** argv) {
     if (rc == CLI_OK) {
         struct session s;
         rc = session_open(&mo, &s, true);
+        /* under MPI no rank starts the toys, which wait for each other, unless every rank could set
+         * up (one that could not has said why) */
+        if (!ranks_all_ok(rc == CLI_OK)) {
+            rc = CLI_FAIL;
+        }
         struct hfx_hypotest_result r;
+        struct hfx_fit_warning *   warnings   = NULL;
+        size_t                     n_warnings = 0;
         if (rc == CLI_OK) {
-            rc = run_hypotest(s.engine, &h, &to, &r);
+            rc = run_hypotest(s.engine, &h, &to, &r, &warnings, &n_warnings);
         }
         if (rc == CLI_OK && ranks_is_root()) { /* under MPI, rank 0 has the result */
             json_t * j = cls_result_json(&r, h.calctype == HFX_CALC_TOYBASED ? h.n_toys : 0);
-            report_warnings(j, s.engine, s.model, NULL);
+            report_warning_list(j, s.model, warnings, n_warnings, NULL);
             rc = jout_emit(j, args.output_file);
             json_decref(j);
         }
+        free(warnings);
         session_close(&s);
         free(args.pos);
     }

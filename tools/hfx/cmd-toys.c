@@ -136,8 +136,67 @@ static enum hfx_status write_toys(const char * path, const struct hfx_hypotest_o
     return HFX_OK;
 }
 
+/* What a rank's toy fits warned of: the one warning of role TOYS its engine holds, if any. */
+struct toys_warning {
+    int                    has;
+    struct hfx_fit_warning w;
+};
+
+static struct toys_warning own_toys_warning(hfx_engine_t e) {
+    struct toys_warning tw = {0};
+    for (size_t i = 0; i < hfx_engine_n_warnings(e); i++) {
+        if (hfx_engine_warning(e, i)->role == HFX_FIT_ROLE_TOYS) {
+            tw.has = 1;
+            tw.w   = *hfx_engine_warning(e, i);
+        }
+    }
+    return tw;
+}
+
+/* Rank 0: the engine's warnings (those of the fits to the data, the same on every rank, then its own
+ * toys' warning) with the toys' warning of every rank in place of its own, as one process has it:
+ * the toy fits concerned summed, the largest difference kept (between equal differences the lower
+ * rank's: equal differences come from equal pseudo-data, whose warnings are the same). */
+static enum hfx_status merge_warnings(hfx_engine_t e, const struct toys_warning * all, size_t size,
+                                      struct hfx_fit_warning ** out, size_t * n_out, struct hfx_error * err) {
+    size_t                   n    = hfx_engine_n_warnings(e);
+    struct hfx_fit_warning * list = malloc((n + 1) * sizeof *list);
+    if (!list) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return HFX_ERR_ALLOC;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (hfx_engine_warning(e, i)->role != HFX_FIT_ROLE_TOYS) {
+            list[k++] = *hfx_engine_warning(e, i);
+        }
+    }
+    const struct hfx_fit_warning * best = NULL;
+    size_t                         fits = 0;
+    for (size_t q = 0; q < size; q++) {
+        const struct hfx_fit_warning * w = &all[q].w;
+        if (all[q].has) {
+            fits += w->n_fits;
+            if (!best || w->twice_nll_descent - w->twice_nll > best->twice_nll_descent - best->twice_nll) {
+                best = w;
+            }
+        }
+    }
+    if (best) {
+        list[k]        = *best;
+        list[k].n_fits = fits;
+        k++;
+    }
+    *out   = list;
+    *n_out = k;
+    return HFX_OK;
+}
+
 enum hfx_status toys_hypotest(hfx_engine_t e, const struct hfx_hypotest_options * h, const struct toys_opts * t,
-                              struct hfx_hypotest_result * r, struct hfx_error * err) {
+                              struct hfx_hypotest_result * r, struct hfx_fit_warning ** warnings, size_t * n_warnings,
+                              struct hfx_error * err) {
+    *warnings   = NULL;
+    *n_warnings = 0;
     struct ranks rk;
     ranks_get(&rk);
     size_t   first = t->range_set ? t->first : 0, total = h->n_toys, size = (size_t) rk.size;
@@ -159,16 +218,27 @@ enum hfx_status toys_hypotest(hfx_engine_t e, const struct hfx_hypotest_options 
     struct hfx_toys_result  tr = {.teststat_sb = mine, .teststat_b = mine + counts[me]};
     struct hfx_toys_options o  = {.hypotest = *h, .first = lo, .count = counts[me]};
     enum hfx_status         st = counts[me] > 0 ? hfx_toys_run(e, &o, &tr, err) : HFX_OK;
-    /* every rank reaches the gathers, whatever happened on the others */
+    /* every rank reaches the gathers, whatever happened on the others; one whose own toys worked
+     * says nothing of another's failure, which that rank reports (main.c) */
     if (!ranks_all_ok(st == HFX_OK) && st == HFX_OK) {
-        snprintf(err->msg, sizeof err->msg, "the toys failed on another rank (its error is printed above)");
+        memset(err, 0, sizeof *err);
         st = HFX_ERR_FIT;
     }
+    struct toys_warning   tw  = own_toys_warning(e);
+    struct toys_warning * tws = me == 0 ? calloc(size, sizeof *tws) : NULL;
+    if (me == 0 && !tws) {
+        ranks_abort(CLI_FAIL);
+    }
     if (st == HFX_OK && (!ranks_gather_doubles(tr.teststat_sb, counts, all) ||
-                         !ranks_gather_doubles(tr.teststat_b, counts, all ? all + total : NULL))) {
+                         !ranks_gather_doubles(tr.teststat_b, counts, all ? all + total : NULL) ||
+                         !ranks_gather_bytes(&tw, sizeof tw, tws))) {
         snprintf(err->msg, sizeof err->msg, "gathering the toys' statistics at rank 0 failed");
         st = HFX_ERR_IO;
     }
+    if (st == HFX_OK && me == 0) {
+        st = merge_warnings(e, tws, size, warnings, n_warnings, err);
+    }
+    free(tws);
     if (st == HFX_OK && me == 0) {
         st = hfx_toys_cls(h->teststat, tr.teststat, all, total, all + total, total, r, err);
         r->mu_hat = tr.mu_hat;

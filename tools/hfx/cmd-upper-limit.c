@@ -1,17 +1,23 @@
 /*
  * cmd-upper-limit.c -- "hfx upper-limit": observed and expected CLs upper limits on the POI, as
  * pyhf.infer.intervals.upper_limits.upper_limit, printed as {"exp": [5 values], "obs": x}; with a grid
- * (--scan LO,HI,N) also the grid and its CLs values, as pyhf's return_results=True.
+ * (--scan LO,HI,N) also the grid and its CLs values, as pyhf's return_results=True. Under MPI the
+ * points of a grid are shared out over the ranks (run_grid); a root search is one sequence of
+ * hypotests, which rank 0 runs alone.
  */
 #include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
+#include "ranks.h"
 #include "upper-limit-opts.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const struct cli_opt ul_opt_table[] = {
     {OPT_UL_LEVEL, "--level", NULL, "ALPHA", "CLs level of the limit (default 0.05: 95% CL)"},
@@ -31,7 +37,9 @@ static const struct cli_command UL = {
     "Finds the POI values where CLs crosses --level, observed and expected (-2..+2 sigma), by a\n"
     "TOMS 748 root search as pyhf's upper_limit; prints {\"exp\": [5 values], \"obs\": x}. With a grid\n"
     "(--scan LO,HI,N) the limits are interpolated on it, as pyhf's linear_grid_scan, and the output\n"
-    "also has \"scan\" (the grid), \"CLs_obs\" and \"CLs_exp\" (5 values per point).",
+    "also has \"scan\" (the grid), \"CLs_obs\" and \"CLs_exp\" (5 values per point). Under MPI\n"
+    "(mpirun -n N hfx upper-limit WS --scan LO,HI,N) the grid's points are shared out over the ranks,\n"
+    "with the same output; a root search runs on rank 0.",
     UL_TABLES,
     UL_POS,
     false,
@@ -88,7 +96,405 @@ int ul_opts_handle(struct hfx_upper_limit_options * u, const char * cmd, const s
 
 static int ul_extra(void * ctx, const struct cli_opt * o, const char * v) { return ul_opts_handle(ctx, UL.name, o, v); }
 
+//
+// A grid over the ranks
+//
+
+/* The points of a grid (--scan LO,HI,N) go out in chunks, dynamically: rank 0 hands the next chunk to
+ * whichever rank asks (its own compute thread too), so a rank whose fits are slow takes fewer; chunks
+ * shrink as the grid runs out (guided: the points left over twice the ranks), so that ranks finish
+ * together. Each chunk's fits run as one batch (hfx_limit_grid_run). Every rank first runs the fits that
+ * do not depend on mu (hfx_limit_grid_create), which costs each rank three fits. Rank 0 puts the rows
+ * in place, and the warnings as one process has them: create's, then each chunk's in grid order. With
+ * one process the whole grid is one chunk, as hfx_upper_limit runs it. Rows, limits, status and
+ * warnings are the same however the grid was split (hfx.h), so the output is byte for byte one
+ * process's. */
+
+/* Messages. WANT (rank -> 0, empty): a chunk, please; GIVE (0 -> rank, struct give; count 0: none
+ * left); RESULT (rank -> 0: struct result_head, count * 7 doubles, n_warnings warnings); FIN (rank ->
+ * 0, empty): this rank has sent everything. */
+enum { TAG_WANT = 1, TAG_GIVE, TAG_RESULT, TAG_FIN };
+
+struct give {
+    uint64_t first, count;
+};
+
+struct result_head {
+    uint64_t first, count, status, n_warnings, failed;
+};
+
+struct chunk {
+    size_t                   first, count;
+    struct hfx_fit_warning * warnings;
+    size_t                   n_warnings;
+};
+
+struct grid {
+    hfx_limit_grid_t    g;
+    hfx_engine_t        e;
+    size_t              n, n_ranks;
+    double *            rows;    /* rank 0: [n * 7]; a worker: its chunk's */
+    struct chunk *      chunks;  /* rank 0: every chunk done, in the order they came */
+    size_t              n_chunks;
+    size_t              next;    /* the first point not handed out */
+    size_t              n_done;  /* points whose rows are in */
+    enum hfx_fit_status status;
+    bool                failed;  /* a chunk failed somewhere: hand out no more */
+    enum hfx_status     error;   /* rank 0's compute thread: its failure, printed by the main thread */
+    struct hfx_error    err;
+    bool                computing; /* rank 0's compute thread is at work */
+    pthread_mutex_t     mu;
+    pthread_cond_t      cv;
+};
+
+/* The next chunk (mu held); false when none is left. */
+static bool take_chunk(struct grid * gr, struct give * c) {
+    size_t left = gr->failed ? 0 : gr->n - gr->next;
+    if (left == 0) {
+        return false;
+    }
+    size_t k = gr->n_ranks == 1 ? left : (left + 2 * gr->n_ranks - 1) / (2 * gr->n_ranks);
+    c->first = gr->next;
+    c->count = k;
+    gr->next += k;
+    return true;
+}
+
+/* Rank 0: a chunk is in (mu held); takes over warnings. */
+static bool chunk_done(struct grid * gr, size_t first, size_t count, enum hfx_fit_status st,
+                       struct hfx_fit_warning * warnings, size_t n_warnings) {
+    struct chunk * c = realloc(gr->chunks, (gr->n_chunks + 1) * sizeof *c);
+    if (!c) {
+        free(warnings);
+        return false;
+    }
+    gr->chunks                 = c;
+    gr->chunks[gr->n_chunks++] = (struct chunk){first, count, warnings, n_warnings};
+    gr->n_done += count;
+    gr->status = hfx_fit_status_worse(gr->status, st);
+    return true;
+}
+
+/* The engine's warnings of the last call, copied (malloc'd; NULL when none or out of memory). */
+static struct hfx_fit_warning * copy_warnings(hfx_engine_t e, size_t * n) {
+    *n                           = hfx_engine_n_warnings(e);
+    struct hfx_fit_warning * out = *n ? malloc(*n * sizeof *out) : NULL;
+    for (size_t i = 0; out && i < *n; i++) {
+        out[i] = *hfx_engine_warning(e, i);
+    }
+    *n = out ? *n : 0;
+    return out;
+}
+
+
+/* Rank 0's compute thread (or, alone, the process): chunks until none is left. */
+static void * compute_main(void * arg) {
+    struct grid * gr = arg;
+    struct give   c;
+    pthread_mutex_lock(&gr->mu);
+    while (take_chunk(gr, &c)) {
+        pthread_mutex_unlock(&gr->mu);
+        enum hfx_fit_status      st  = HFX_FIT_CONVERGED;
+        struct hfx_error         err = {0};
+        enum hfx_status          s   = hfx_limit_grid_run(gr->g, c.first, c.count, gr->rows + 7 * c.first, &st, &err);
+        size_t                   nw  = 0;
+        struct hfx_fit_warning * w   = s == HFX_OK ? copy_warnings(gr->e, &nw) : NULL;
+        pthread_mutex_lock(&gr->mu);
+        if (s == HFX_OK && !chunk_done(gr, c.first, c.count, st, w, nw)) {
+            snprintf(err.msg, sizeof err.msg, "out of memory");
+            s = HFX_ERR_ALLOC;
+        }
+        if (s != HFX_OK) {
+            gr->failed = true;
+            gr->error  = s;
+            gr->err    = err;
+        }
+        pthread_cond_broadcast(&gr->cv);
+    }
+    gr->computing = false;
+    pthread_cond_broadcast(&gr->cv);
+    pthread_mutex_unlock(&gr->mu);
+    return NULL;
+}
+
+static void grid_wait(struct grid * gr, long ns) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += ns;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&gr->cv, &gr->mu, &ts);
+}
+
+/* How often a main thread looks for messages while nothing happens (MPI's blocking receives spin):
+ * from 50 us, doubling to 5 ms. Ranks ask for a chunk ahead of need, so a late answer costs nothing. */
+static const long POLL_MIN_NS = 50000, POLL_MAX_NS = 5000000;
+
+static void abort_on(bool bad, const char * what) {
+    if (bad) {
+        cli_error("%s", what);
+        ranks_abort(CLI_FAIL);
+    }
+}
+
+/* Rank 0's main thread: answers the other ranks and takes their results in, until every rank has
+ * finished and the compute thread too. */
+static void serve_grid(struct grid * gr) {
+    int  n_fin = 0, n_others = (int) gr->n_ranks - 1;
+    long wait  = POLL_MIN_NS;
+    pthread_mutex_lock(&gr->mu);
+    while (n_fin < n_others || gr->computing) {
+        pthread_mutex_unlock(&gr->mu);
+        int    src, tag;
+        size_t n;
+        bool   any = false;
+        while (ranks_poll(&src, &tag, &n)) {
+            any         = true;
+            char * buf  = malloc(n + 1);
+            abort_on(!buf || !ranks_recv(src, tag, buf, n), "rank 0: receiving from another rank failed");
+            pthread_mutex_lock(&gr->mu);
+            if (tag == TAG_WANT) {
+                struct give c = {0, 0};
+                take_chunk(gr, &c);
+                pthread_mutex_unlock(&gr->mu);
+                abort_on(!ranks_send(src, TAG_GIVE, &c, sizeof c), "rank 0: sending to another rank failed");
+                pthread_mutex_lock(&gr->mu);
+            } else if (tag == TAG_RESULT) {
+                struct result_head h;
+                abort_on(n < sizeof h, "rank 0: a malformed result from another rank");
+                memcpy(&h, buf, sizeof h);
+                size_t rows_n = (size_t) h.count * 7 * sizeof(double), warn_n = (size_t) h.n_warnings * sizeof(struct hfx_fit_warning);
+                abort_on(h.first > gr->n || h.count > gr->n - h.first || n != sizeof h + rows_n + warn_n,
+                         "rank 0: a malformed result from another rank");
+                if (h.failed) {
+                    gr->failed = true; /* that rank says why (main.c) */
+                } else {
+                    memcpy(gr->rows + 7 * h.first, buf + sizeof h, rows_n);
+                    struct hfx_fit_warning * w = h.n_warnings ? malloc(warn_n) : NULL;
+                    if (w) {
+                        memcpy(w, buf + sizeof h + rows_n, warn_n);
+                    }
+                    if ((h.n_warnings && !w) ||
+                        !chunk_done(gr, h.first, h.count, (enum hfx_fit_status) h.status, w, w ? h.n_warnings : 0)) {
+                        abort_on(true, "out of memory");
+                    }
+                }
+            } else if (tag == TAG_FIN) {
+                n_fin++;
+            }
+            pthread_mutex_unlock(&gr->mu);
+            free(buf);
+        }
+        pthread_mutex_lock(&gr->mu);
+        if (n_fin < n_others || gr->computing) {
+            wait = any ? POLL_MIN_NS : wait * 2 < POLL_MAX_NS ? wait * 2 : POLL_MAX_NS;
+            grid_wait(gr, n_others > 0 ? wait : 1000000000L);
+        }
+    }
+    pthread_mutex_unlock(&gr->mu);
+}
+
+/* A rank other than 0: asks for chunks one ahead of need, computes them and sends each back; after
+ * a failure (printed) it says so and takes no more. */
+static void work_grid(struct grid * gr) {
+    struct give queue[2];
+    size_t      n_queue = 0, asked = 0;
+    bool        closed = false, failed = false;
+    long        wait   = POLL_MIN_NS;
+    for (;;) {
+        while (!closed && !failed && n_queue + asked < 2) {
+            abort_on(!ranks_send(0, TAG_WANT, NULL, 0), "sending to rank 0 failed");
+            asked++;
+        }
+        int    src, tag;
+        size_t n;
+        bool   any = false;
+        while (ranks_poll(&src, &tag, &n)) {
+            struct give c;
+            abort_on(tag != TAG_GIVE || n != sizeof c || !ranks_recv(src, tag, &c, sizeof c) || asked == 0 ||
+                         c.first > gr->n || c.count > gr->n - c.first,
+                     "an unexpected message from rank 0");
+            asked--;
+            any = true;
+            if (c.count == 0) {
+                closed = true;
+            } else {
+                queue[n_queue++] = c;
+            }
+        }
+        if (n_queue > 0 && !failed) {
+            struct give c = queue[0];
+            queue[0]      = queue[1];
+            n_queue--;
+            enum hfx_fit_status      st   = HFX_FIT_CONVERGED;
+            struct hfx_error         err  = {0};
+            enum hfx_status          s    = hfx_limit_grid_run(gr->g, c.first, c.count, gr->rows, &st, &err);
+            bool                     ok   = s == HFX_OK;
+            size_t                   nw   = 0;
+            struct hfx_fit_warning * w    = ok ? copy_warnings(gr->e, &nw) : NULL;
+            struct result_head       h    = {c.first, c.count, (uint64_t) st, nw, ok ? 0 : 1};
+            size_t                   rows = ok ? (size_t) c.count * 7 * sizeof(double) : 0;
+            size_t                   size = sizeof h + rows + nw * sizeof *w;
+            char *                   msg  = malloc(size);
+            abort_on(!msg, "out of memory");
+            if (!ok) {
+                cli_error_hfx(s, &err);
+            }
+            h.count = ok ? c.count : 0;
+            memcpy(msg, &h, sizeof h);
+            memcpy(msg + sizeof h, gr->rows, rows);
+            if (nw) {
+                memcpy(msg + sizeof h + rows, w, nw * sizeof *w);
+            }
+            abort_on(!ranks_send(0, TAG_RESULT, msg, size), "sending to rank 0 failed");
+            free(msg);
+            free(w);
+            failed = !ok;
+            continue;
+        }
+        if (asked == 0 && (closed || failed) && (n_queue == 0 || failed)) {
+            break;
+        }
+        struct timespec ts = {0, any ? POLL_MIN_NS : wait};
+        nanosleep(&ts, NULL);
+        wait = any ? POLL_MIN_NS : wait * 2 < POLL_MAX_NS ? wait * 2 : POLL_MAX_NS;
+    }
+    abort_on(!ranks_send(0, TAG_FIN, NULL, 0), "sending to rank 0 failed");
+}
+
+static int cmp_chunk(const void * a, const void * b) {
+    const struct chunk * x = a, * y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Rank 0: the output of the grid, as one process makes it. */
+static int emit_grid(struct grid * gr, const struct session * s, const struct hfx_fit_warning * created,
+                     size_t n_created, const char * output) {
+    qsort(gr->chunks, gr->n_chunks, sizeof *gr->chunks, cmp_chunk);
+    size_t n_w = n_created;
+    for (size_t i = 0; i < gr->n_chunks; i++) {
+        n_w += gr->chunks[i].n_warnings;
+    }
+    struct hfx_fit_warning * w = malloc((n_w + 1) * sizeof *w);
+    if (!w) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    memcpy(w, created, n_created * sizeof *w);
+    for (size_t i = 0, k = n_created; i < gr->n_chunks; k += gr->chunks[i].n_warnings, i++) {
+        memcpy(w + k, gr->chunks[i].warnings, gr->chunks[i].n_warnings * sizeof *w);
+    }
+    struct hfx_upper_limit_result r   = {0};
+    struct hfx_error              err = {0};
+    enum hfx_status               st  = hfx_limit_grid_result(gr->g, gr->rows, gr->status, &r, &err);
+    int                           rc  = CLI_OK;
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        rc = CLI_FAIL;
+    } else {
+        json_t * j = json_object();
+        json_object_set_new(j, "obs", jout_num(r.obs));
+        json_object_set_new(j, "exp", jout_array(r.exp, 5));
+        json_t * scan = json_array(), * obs = json_array(), * exp = json_array();
+        for (size_t i = 0; i < gr->n; ++i) {
+            const double * row = &gr->rows[i * 7];
+            json_array_append_new(scan, jout_num(row[0]));
+            json_array_append_new(obs, jout_num(row[1]));
+            json_array_append_new(exp, jout_array(&row[2], 5));
+        }
+        json_object_set_new(j, "scan", scan);
+        json_object_set_new(j, "CLs_obs", obs);
+        json_object_set_new(j, "CLs_exp", exp);
+        report_status(j, r.status, "a fit of the upper limit");
+        report_warning_list(j, s->model, w, n_w, NULL);
+        rc = jout_emit(j, output);
+        json_decref(j);
+    }
+    free(w);
+    return rc;
+}
+
+/* The grid, shared out over the ranks (one process: one chunk). Every rank opens the session. */
+static int run_grid(const struct model_opts * mo, const struct hfx_upper_limit_options * u, const char * output) {
+    struct ranks rk;
+    ranks_get(&rk);
+    bool           root = rk.rank == 0;
+    struct session s;
+    struct grid    gr = {.n = u->n_scan, .n_ranks = (size_t) rk.size, .status = HFX_FIT_CONVERGED};
+    int            rc = session_open(mo, &s, true);
+    struct hfx_fit_warning * created   = NULL;
+    size_t                   n_created = 0;
+    if (rc == CLI_OK) {
+        struct hfx_error err = {0};
+        enum hfx_status  st  = hfx_limit_grid_create(s.engine, u, &gr.g, &err);
+        if (st != HFX_OK) {
+            cli_error_hfx(st, &err);
+            rc = CLI_FAIL;
+        }
+        gr.e    = s.engine;
+        created = rc == CLI_OK ? copy_warnings(s.engine, &n_created) : NULL;
+        gr.rows = malloc(gr.n * 7 * sizeof *gr.rows);
+        if (rc == CLI_OK && (!gr.rows || (n_created && !created))) {
+            cli_error("out of memory");
+            rc = CLI_FAIL;
+        }
+    }
+    /* no rank waits for another unless every rank could set up (one that could not said why) */
+    if (!ranks_all_ok(rc == CLI_OK)) {
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK) {
+        pthread_mutex_init(&gr.mu, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&gr.cv, &ca);
+        pthread_condattr_destroy(&ca);
+        if (!root) {
+            work_grid(&gr);
+        } else if (rk.size == 1) {
+            compute_main(&gr);
+        } else {
+            pthread_t tid;
+            gr.computing = true;
+            if (pthread_create(&tid, NULL, compute_main, &gr) != 0) {
+                gr.computing = false; /* the other ranks do it all */
+                serve_grid(&gr);
+            } else {
+                serve_grid(&gr);
+                pthread_join(tid, NULL);
+            }
+        }
+        pthread_cond_destroy(&gr.cv);
+        pthread_mutex_destroy(&gr.mu);
+        if (root && gr.error != HFX_OK) {
+            cli_error_hfx(gr.error, &gr.err);
+        }
+        if (root && !gr.failed && gr.n_done == gr.n) {
+            rc = emit_grid(&gr, &s, created, n_created, output);
+        } else if (root) {
+            rc = CLI_FAIL; /* the rank where it failed said why */
+        }
+    }
+    for (size_t i = 0; i < gr.n_chunks; i++) {
+        free(gr.chunks[i].warnings);
+    }
+    free(gr.chunks);
+    free(gr.rows);
+    free(created);
+    hfx_limit_grid_free(gr.g);
+    session_close(&s);
+    return rc;
+}
+
+/* The root search (no grid): one process's work from start to end; under MPI rank 0 does it. */
 static int run_upper_limit(const struct model_opts * mo, struct hfx_upper_limit_options * u, const char * output) {
+    if (u->n_scan > 0) {
+        return run_grid(mo, u, output);
+    }
+    if (!ranks_is_root()) {
+        return CLI_OK;
+    }
     struct session s;
     int            rc = session_open(mo, &s, true);
     if (rc != CLI_OK) {
@@ -100,13 +506,7 @@ static int run_upper_limit(const struct model_opts * mo, struct hfx_upper_limit_
     u->hypotest.progress_user = &p;
     struct hfx_upper_limit_result r   = {0};
     struct hfx_error              err = {0};
-    if (u->n_scan > 0 && !(u->scan_points = malloc(u->n_scan * 7 * sizeof(double)))) {
-        progress_finish(&p);
-        session_close(&s);
-        cli_error("out of memory");
-        return CLI_FAIL;
-    }
-    enum hfx_status st = hfx_upper_limit(s.engine, u, &r, &err);
+    enum hfx_status               st  = hfx_upper_limit(s.engine, u, &r, &err);
     progress_finish(&p);
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
@@ -115,25 +515,11 @@ static int run_upper_limit(const struct model_opts * mo, struct hfx_upper_limit_
         json_t * j = json_object();
         json_object_set_new(j, "obs", jout_num(r.obs));
         json_object_set_new(j, "exp", jout_array(r.exp, 5));
-        if (u->n_scan > 0) {
-            json_t * scan = json_array(), * obs = json_array(), * exp = json_array();
-            for (size_t i = 0; i < u->n_scan; ++i) {
-                const double * row = &u->scan_points[i * 7];
-                json_array_append_new(scan, jout_num(row[0]));
-                json_array_append_new(obs, jout_num(row[1]));
-                json_array_append_new(exp, jout_array(&row[2], 5));
-            }
-            json_object_set_new(j, "scan", scan);
-            json_object_set_new(j, "CLs_obs", obs);
-            json_object_set_new(j, "CLs_exp", exp);
-        }
         report_status(j, r.status, "a fit of the upper limit");
         report_warnings(j, s.engine, s.model, NULL);
         rc = jout_emit(j, output);
         json_decref(j);
     }
-    free(u->scan_points);
-    u->scan_points = NULL;
     session_close(&s);
     return rc;
 }

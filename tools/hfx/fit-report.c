@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void report_status(json_t * j, enum hfx_fit_status status, const char * what) {
@@ -61,13 +62,27 @@ static void fit_description(hfx_model_t m, const struct hfx_fit_warning * w, cha
 }
 
 void report_warnings(json_t * j, hfx_engine_t e, hfx_model_t m, const char * context) {
-    size_t n = hfx_engine_n_warnings(e);
+    size_t                   n    = hfx_engine_n_warnings(e);
+    struct hfx_fit_warning * copy = n ? malloc(n * sizeof *copy) : NULL;
+    for (size_t i = 0; copy && i < n; ++i) {
+        copy[i] = *hfx_engine_warning(e, i);
+    }
+    if (n && !copy) {
+        cli_error("out of memory for %zu fit warnings", n);
+        return;
+    }
+    report_warning_list(j, m, copy, n, context);
+    free(copy);
+}
+
+void report_warning_list(json_t * j, hfx_model_t m, const struct hfx_fit_warning * ws, size_t n,
+                         const char * context) {
     if (n == 0) {
         return;
     }
     json_t * list = json_array();
     for (size_t i = 0; i < n; ++i) {
-        const struct hfx_fit_warning * w = hfx_engine_warning(e, i);
+        const struct hfx_fit_warning * w = &ws[i];
         char                           fit[400], moved[600] = "", name[160];
         fit_description(m, w, fit, sizeof fit);
         json_t * jm  = json_object();

@@ -18,6 +18,9 @@ void report_status(json_t * j, enum hfx_fit_status status, const char * what);
  * prints each on stderr, after "context: " where context is not NULL (a scan's patch name). Nothing
  * is added where every fit agrees with its single descent. */
 void report_warnings(json_t * j, hfx_engine_t e, hfx_model_t m, const char * context);
+/* The same for a list of warnings gathered elsewhere (over MPI ranks), in their order. */
+void report_warning_list(json_t * j, hfx_model_t m, const struct hfx_fit_warning * ws, size_t n,
+                         const char * context);
 
 /* What hfx cls prints for a hypotest result, "warnings" aside: CLs_obs, CLs_exp, "toys_failed"
  * when n_toys > 0 (toys per ensemble; a warning on stderr where some failed) and "status"

@@ -5,28 +5,31 @@
 #include "cli.h"
 #include "ranks.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct command_entry {
     const char * name;
     int (*run)(int argc, char ** argv);
     const char * summary;
+    bool         ranks; /* shares its work over MPI ranks (else only rank 0 runs it) */
 };
 
 static const struct command_entry COMMANDS[] = {
-    {"cls", cmd_cls, "CLs (observed and expected band) of one POI value, as 'pyhf cls'"},
-    {"fit", cmd_fit, "maximum likelihood fit: best-fit parameters, uncertainties, twice_nll"},
-    {"eval", cmd_eval, "twice_nll (and its gradient) at given parameter values"},
-    {"upper-limit", cmd_upper_limit, "observed and expected upper limits on the POI"},
-    {"scan", cmd_scan, "CLs of many signal patches on one background workspace, in parallel"},
-    {"merge", cmd_merge, "join the shards of a scan (hfx scan --shard K/N) into one output"},
-    {"toys", cmd_toys, "toys run in ranges: 'hfx toys merge' makes CLs from their statistics"},
-    {"inspect", cmd_inspect, "summary of a workspace, as 'pyhf inspect'"},
-    {"patchset", cmd_patchset, "inspect a patchset or apply one of its patches"},
-    {"xml2json", cmd_xml2json, "HistFactory XML + ROOT files to a pyhf workspace, as 'pyhf xml2json'"},
-    {"json2xml", cmd_json2xml, "a pyhf workspace to HistFactory XML + ROOT files, as 'pyhf json2xml'"},
-    {"backends", cmd_backends, "the backends compiled in, and whether each can run here"},
+    {"cls", cmd_cls, "CLs (observed and expected band) of one POI value, as 'pyhf cls'", true},
+    {"fit", cmd_fit, "maximum likelihood fit: best-fit parameters, uncertainties, twice_nll", false},
+    {"eval", cmd_eval, "twice_nll (and its gradient) at given parameter values", false},
+    {"upper-limit", cmd_upper_limit, "observed and expected upper limits on the POI", true},
+    {"scan", cmd_scan, "CLs of many signal patches on one background workspace, in parallel", true},
+    {"merge", cmd_merge, "join the shards of a scan (hfx scan --shard K/N) into one output", false},
+    {"toys", cmd_toys, "toys run in ranges: 'hfx toys merge' makes CLs from their statistics", false},
+    {"inspect", cmd_inspect, "summary of a workspace, as 'pyhf inspect'", false},
+    {"patchset", cmd_patchset, "inspect a patchset or apply one of its patches", false},
+    {"xml2json", cmd_xml2json, "HistFactory XML + ROOT files to a pyhf workspace, as 'pyhf xml2json'", false},
+    {"json2xml", cmd_json2xml, "a pyhf workspace to HistFactory XML + ROOT files, as 'pyhf json2xml'", false},
+    {"backends", cmd_backends, "the backends compiled in, and whether each can run here", false},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 
@@ -71,7 +74,8 @@ static int run(int argc, char ** argv) {
     }
     for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(name, COMMANDS[i].name) == 0) {
-            return COMMANDS[i].run(argc - 1, argv + 1);
+            /* one copy of a command that does not share its work is enough (and writes its files once) */
+            return COMMANDS[i].ranks || ranks_is_root() ? COMMANDS[i].run(argc - 1, argv + 1) : CLI_OK;
         }
     }
     if (name[0] == '-') {
@@ -80,11 +84,108 @@ static int run(int argc, char ** argv) {
     return cli_usage_error(NULL, "unknown command '%s'", name);
 }
 
-/* Under an MPI launcher every rank runs the same command; scan and toy-based cls share the work
- * (ranks.h), the others simply run on each rank. */
+//
+// Several MPI ranks: one output, each error once
+//
+
+/* A rank other than 0, about to be aborted: its recorded errors, named by rank (rank 0's were printed). */
+static void print_recorded(void) {
+    struct ranks r;
+    ranks_get(&r);
+    char * text = cli_errors_take();
+    for (char * line = text, * end; line && (end = strchr(line, '\n')); line = end + 1) {
+        fprintf(stderr, "hfx: error: rank %d: %.*s\n", r.rank, (int) (end - line), line);
+    }
+    free(text);
+}
+
+/* Whether line (up to its newline) is one of the lines of seen. */
+static bool seen_line(const char * seen, const char * line, size_t n) {
+    for (const char * s = seen, * end; s && (end = strchr(s, '\n')); s = end + 1) {
+        if ((size_t) (end - s) == n && memcmp(s, line, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* text (malloc'd or NULL) with line (n bytes) and a newline appended; text as it was when out of memory. */
+static char * append_line(char * text, const char * line, size_t n) {
+    size_t m     = text ? strlen(text) : 0;
+    char * grown = malloc(m + n + 2);
+    if (!grown) {
+        return text;
+    }
+    memcpy(grown, text ? text : "", m);
+    memcpy(grown + m, line, n);
+    grown[m + n]     = '\n';
+    grown[m + n + 1] = '\0';
+    free(text);
+    return grown;
+}
+
+enum { TAG_ERRORS = 90 };
+
+/* Every rank, at the end: rank 0 has printed its own error lines as they came; it now prints those of
+ * the other ranks that it did not print itself, once each, named by rank (a workspace missing on
+ * every node is one line; a file missing on one node says where). Every rank returns the worst exit
+ * status, so that mpirun's is that too. */
+static int report_ranks(int rc) {
+    struct ranks r;
+    ranks_get(&r);
+    char *   mine = cli_errors_take();
+    uint64_t len  = mine ? strlen(mine) : 0;
+    ranks_all_ok(true); /* the ranks done first wait here asleep */
+    int       worst = ranks_max_int(rc);
+    uint64_t * lens  = r.rank == 0 ? calloc((size_t) r.size, sizeof *lens) : NULL;
+    if ((r.rank == 0 && !lens) || !ranks_gather_bytes(&len, sizeof len, lens)) {
+        ranks_abort(CLI_FAIL);
+    }
+    if (r.rank != 0 && len > 0 && !ranks_send(0, TAG_ERRORS, mine, len)) {
+        ranks_abort(CLI_FAIL);
+    }
+    for (int k = 1; r.rank == 0 && k < r.size; k++) {
+        char * text = lens[k] ? malloc(lens[k] + 1) : NULL;
+        if (lens[k] && (!text || !ranks_recv(k, TAG_ERRORS, text, lens[k]))) {
+            ranks_abort(CLI_FAIL);
+        }
+        for (size_t at = 0; text && at < lens[k];) {
+            char * line = text + at, * end = memchr(line, '\n', lens[k] - at);
+            size_t n    = end ? (size_t) (end - line) : lens[k] - at;
+            if (!seen_line(mine, line, n)) {
+                fprintf(stderr, "hfx: error: rank %d: %.*s\n", k, (int) n, line);
+                mine = append_line(mine, line, n);
+            }
+            at += n + 1;
+        }
+        free(text);
+    }
+    free(lens);
+    free(mine);
+    return worst;
+}
+
+/* Under an MPI launcher every rank runs the same command; scan, cls and upper-limit share the work
+ * (ranks.h), the others run on rank 0 alone. Rank 0 prints: the other ranks' standard output goes
+ * nowhere (a --help, say, is printed once) and their errors reach rank 0 (report_ranks). */
 int main(int argc, char ** argv) {
     ranks_init(&argc, &argv);
+    struct ranks r;
+    ranks_get(&r);
+    if (r.size > 1) {
+        cli_errors_record(r.rank == 0);
+        if (r.rank != 0) {
+            ranks_set_abort_hook(print_recorded);
+            if (!freopen("/dev/null", "w", stdout)) {
+                fclose(stdout);
+            }
+        }
+    }
     int rc = run(argc, argv);
+    if (r.size > 1) {
+        fflush(stdout);
+        rc = report_ranks(rc);
+    }
     ranks_finalize();
     return rc;
 }

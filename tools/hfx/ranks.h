@@ -46,7 +46,14 @@ bool ranks_recv(int src, int tag, void * buf, size_t n);
 /* Collective: rank r contributes counts[r] doubles; rank 0 receives them all, rank after rank, in all
  * (sum of counts); other ranks pass all = NULL. */
 bool ranks_gather_doubles(const double * mine, const size_t * counts, double * all);
-/* Ends every rank of the job with this exit status (after a fatal error on one rank). */
+/* Collective: rank r contributes n bytes at mine; rank 0 receives them all, rank after rank, in all
+ * (size * n bytes); other ranks pass all = NULL. */
+bool ranks_gather_bytes(const void * mine, size_t n, void * all);
+/* Collective: the largest v over the ranks, on every rank (the exit status they all return). */
+int ranks_max_int(int v);
+/* Ends every rank of the job with this exit status (after a fatal error on one rank), calling the
+ * hook set by ranks_set_abort_hook first (what this rank has to say before it goes). */
 void ranks_abort(int status) __attribute__((noreturn));
+void ranks_set_abort_hook(void (*hook)(void));
 
 #endif /* HFX_RANKS_H */

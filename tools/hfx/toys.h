@@ -29,8 +29,13 @@ int  toys_opts_prepare(const struct toys_opts * t, struct hfx_hypotest_options *
 /* Whether the hypotest goes through toys_hypotest (a range, a toys file or several ranks). */
 bool toys_split(const struct toys_opts * t, const struct hfx_hypotest_options * h);
 /* The toy-based hypotest over the range (default [0, n_toys)), split over the ranks: r is filled on
- * rank 0 as hfx_hypotest fills it, and the statistics saved there when t->out is set. */
+ * rank 0 as hfx_hypotest fills it, and the statistics saved there when t->out is set. *warnings
+ * (rank 0; malloc'd, the caller frees it) gets what one process's engine would hold: the warnings of
+ * the fits to the data and one of the toy fits of every rank (report_warning_list). A rank whose own
+ * part worked while another's failed returns HFX_ERR_FIT with an empty err->msg: the failing rank's
+ * error is the one to print. */
 enum hfx_status toys_hypotest(hfx_engine_t e, const struct hfx_hypotest_options * h, const struct toys_opts * t,
-                              struct hfx_hypotest_result * r, struct hfx_error * err);
+                              struct hfx_hypotest_result * r, struct hfx_fit_warning ** warnings, size_t * n_warnings,
+                              struct hfx_error * err);
 
 #endif /* HFX_TOYS_H */

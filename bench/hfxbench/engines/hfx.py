@@ -5,6 +5,8 @@ parsing included, as a user runs it (one job per core for threaded backends), an
 one whole `hfx cls` process (start-up, parsing, the hypotest at mu = 1, printing), against `pyhf cls`."""
 import json
 import os
+import re
+import shutil
 import subprocess
 import threading
 import time
@@ -37,10 +39,11 @@ def backends_usable():
     return {b["name"]: b for b in json.loads(out)}
 
 
-def run_measured(args, timeout):
-    """Runs a process; returns (returncode, stdout, stderr, wall seconds, peak RSS bytes of the child)."""
+def run_measured(args, timeout, env=None):
+    """Runs a process; returns (returncode, stdout, stderr, wall seconds, peak RSS bytes of the child and,
+    for mpirun, of its largest rank)."""
     t = time.perf_counter()
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     outs = {}
     readers = [threading.Thread(target=lambda k, f: outs.__setitem__(k, f.read()), args=(k, f))
                for k, f in (("out", p.stdout), ("err", p.stderr))]
@@ -154,6 +157,81 @@ class HfxEngine:
             return {"status": "error", "reason": str(e)}
         return {"status": "ok", "device": "cpu", "timing": timing, "result": result,
                 "memory": {"peak_host_bytes": peak[0], "peak_device_bytes": None}, "versions": {"hfx": git_commit()}}
+
+
+class HfxScanEngine(HfxEngine):
+    """The grid task as rows of a scaling table, run side by side in one block: `hfx scan --jobs J`
+    (J threads, one process) and `mpirun -n R hfx scan --jobs 1` (R ranks), each patch on the cpu-ref
+    backend. With --timings every rank reports the CPU time of its main thread (writing the lines in
+    order, MPI messages and polls: the bookkeeping, the patches being on the other threads); "work"
+    records their sum over the ranks, in the last timed run, and its share of the run's core time
+    (wall time x ranks x jobs). Grid task only."""
+
+    def __init__(self, jobs=1, ranks=None):
+        super().__init__("cpu-ref", jobs)
+        self.ranks = ranks
+        self.id = f"hfxscan-mpi{ranks}" if ranks else f"hfxscan-j{jobs}"
+
+    def describe(self):
+        d = super().describe()
+        d.update(ranks=self.ranks or 1, jobs=self.threads)
+        return d
+
+    def available(self):
+        ok, why = super().available()
+        if not ok or not self.ranks:
+            return ok, why
+        if not shutil.which("mpirun"):
+            return False, "mpirun not found (Debian: apt-get install openmpi-bin libopenmpi-dev)"
+        version = subprocess.run([str(build_dir() / "hfx"), "--version"], capture_output=True, text=True).stdout
+        if "MPI (" not in version:
+            return False, "this hfx was built without MPI (-DHFX_MPI=ON and an MPI library)"
+        return True, ""
+
+    def run(self, workload, task, protocol, timeout):
+        if task["name"] != "grid":
+            return {"status": "skipped", "reason": "the scaling rows time hfx scan (the grid task) only"}
+        return self._grid(workload, protocol, timeout)
+
+    def _grid(self, workload, protocol, timeout):
+        grid = workload.grid
+        patches = grid["patches"] if isinstance(grid["patches"], list) else [grid["patches"]]
+        args = [str(build_dir() / "hfx"), "scan", grid["background"], *patches, "--backend", "cpu-ref",
+                "--jobs", str(self.threads), "--threads", "1", "--timings"]
+        env = None
+        if self.ranks:
+            # as root in a container Open MPI wants to be told; more ranks than cores are allowed
+            env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+            args = ["mpirun", "--oversubscribe", "-n", str(self.ranks), *args]
+        peak, work = [0], {}
+
+        def once():
+            rc, out, err, wall, rss = run_measured(args, timeout, env)
+            if rc != 0 and not out:
+                raise RuntimeError(f"{' '.join(args[:4])} exited {rc}: {err.strip()[-500:]}")
+            peak[0] = max(peak[0], rss)
+            main_cpu = [float(m.group(1)) for m in re.finditer(r"main thread \(.*?\) ([0-9.]+) s CPU", err)]
+            workers = (self.ranks or 1) * self.threads
+            work.update(ranks=self.ranks or 1, jobs=self.threads, ranks_reporting=len(main_cpu),
+                        main_thread_cpu_s=sum(main_cpu), wall_s=wall,
+                        bookkeeping_share=sum(main_cpu) / (wall * workers) if wall > 0 else None)
+            values = {}
+            for line in out.splitlines():
+                row = json.loads(line)
+                values[row["patch"]] = row.get("CLs_obs")
+            return {"quantity": "CLs_obs", "value": float(len(values)), "values": values}
+
+        try:
+            timing, result = measure(once, protocol)
+        except RuntimeError as e:
+            return {"status": "error", "reason": str(e)}
+        return {"status": "ok", "device": "cpu", "timing": timing, "result": result, "work": dict(work),
+                "memory": {"peak_host_bytes": peak[0], "peak_device_bytes": None}, "versions": {"hfx": git_commit()}}
+
+
+def scan_engines():
+    """The scaling rows: one process with 1 and 2 jobs, mpirun with 1 and 2 ranks."""
+    return [HfxScanEngine(jobs=1), HfxScanEngine(jobs=2), HfxScanEngine(ranks=1), HfxScanEngine(ranks=2)]
 
 
 def git_commit():

@@ -9,6 +9,7 @@
 #include <mpi.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define RANKS_STR_(x) #x
@@ -79,21 +80,34 @@ const char * ranks_transport(void) {
 #endif
 }
 
-bool ranks_all_ok(bool ok) {
-    if (!active()) {
-        return ok;
-    }
-    /* non-blocking, tested every millisecond: a rank that is done early sleeps instead of spinning
-     * in a blocking collective, and leaves its node's cores to the ranks still at work */
-    int         mine = ok ? 1 : 0, all = 0, done = 0;
+/* An allreduce of one int, non-blocking and tested every millisecond: a rank that is done early
+ * sleeps instead of spinning in a blocking collective, and leaves its node's cores to the ranks
+ * still at work. */
+static int allreduce_int(int mine, MPI_Op op) {
+    int         all = 0, done = 0;
     MPI_Request req;
-    MPI_Iallreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req);
+    MPI_Iallreduce(&mine, &all, 1, MPI_INT, op, MPI_COMM_WORLD, &req);
     MPI_Test(&req, &done, MPI_STATUS_IGNORE);
     while (!done) {
         nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 1000000}, NULL);
         MPI_Test(&req, &done, MPI_STATUS_IGNORE);
     }
-    return all == 1;
+    return all;
+}
+
+bool ranks_all_ok(bool ok) { return active() ? allreduce_int(ok ? 1 : 0, MPI_MIN) == 1 : ok; }
+
+int ranks_max_int(int v) { return active() ? allreduce_int(v, MPI_MAX) : v; }
+
+bool ranks_gather_bytes(const void * mine, size_t n, void * all) {
+    if (!active()) {
+        memcpy(all, mine, n);
+        return true;
+    }
+    if (n > INT32_MAX) {
+        return false;
+    }
+    return MPI_Gather(mine, (int) n, MPI_BYTE, all, (int) n, MPI_BYTE, 0, MPI_COMM_WORLD) == MPI_SUCCESS;
 }
 
 bool ranks_send(int dest, int tag, const void * buf, size_t n) {
@@ -150,7 +164,14 @@ bool ranks_gather_doubles(const double * mine, const size_t * counts, double * a
     return ok;
 }
 
+static void (*abort_hook)(void);
+
+void ranks_set_abort_hook(void (*hook)(void)) { abort_hook = hook; }
+
 void ranks_abort(int status) {
+    if (abort_hook) {
+        abort_hook();
+    }
     if (active()) {
         MPI_Abort(MPI_COMM_WORLD, status);
     }

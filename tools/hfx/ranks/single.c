@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The job size that the common launchers export: Open MPI, MPICH/Hydra and Slurm's PMI. */
 static long launched_size(void) {
@@ -62,4 +63,20 @@ bool ranks_gather_doubles(const double * mine, const size_t * counts, double * a
     return true;
 }
 
-void ranks_abort(int status) { exit(status); }
+bool ranks_gather_bytes(const void * mine, size_t n, void * all) {
+    memcpy(all, mine, n);
+    return true;
+}
+
+int ranks_max_int(int v) { return v; }
+
+static void (*abort_hook)(void);
+
+void ranks_set_abort_hook(void (*hook)(void)) { abort_hook = hook; }
+
+void ranks_abort(int status) {
+    if (abort_hook) {
+        abort_hook();
+    }
+    exit(status);
+}
