@@ -200,14 +200,20 @@ static enum hfx_status read_modifier(struct reader * r, const char * ch, const j
             if (st != HFX_OK) {
                 return st;
             }
-            json_t * set = json_object_get(r->sets, par);
-            if (!set) {
-                st = note_par(r, par, "lumi", ch, par, false, ptr);
-                set = json_object_get(r->sets, par);
+            /* pyhf has one luminosity parameter, named "lumi" (ROOT's is "Lumi") */
+            json_t * set = json_object_get(r->sets, "lumi");
+            if (set && strcmp(str(set, "hs3"), par) != 0) {
+                return bad(r, ptr, "normfactors '%s' and '%s' both have a Gaussian constraint: pyhf has one "
+                           "luminosity parameter", str(set, "hs3"), par);
+            }
+            st = note_par(r, "lumi", "lumi", ch, par, false, ptr);
+            if (!set && st == HFX_OK) {
+                set = json_object_get(r->sets, "lumi");
+                json_object_set_new(set, "hs3", json_string(par));
                 json_object_set_new(set, "auxdata", json_real(mean));
                 json_object_set_new(set, "sigma", json_real(sigma));
             }
-            out = json_pack("{s:s, s:s, s:n}", "name", par, "type", "lumi", "data");
+            out = json_pack("{s:s, s:s, s:n}", "name", "lumi", "type", "lumi", "data");
         } else {
             st  = note_par(r, par, "normfactor", ch, par, false, ptr);
             out = json_pack("{s:s, s:s, s:n}", "name", par, "type", "normfactor", "data");
@@ -546,7 +552,26 @@ static enum hfx_status measurement_config(struct reader * r, json_t * params) {
             return bad(r, NULL, "parameter '%s' is constant but other bins of pyhf parameter '%s' are not: pyhf fixes "
                        "whole parameter sets", bad_const, name);
         }
-        json_t * e = json_pack("{s:s, s:o, s:o}", "name", name, "inits", inits, "bounds", bounds);
+        /* only what differs from pyhf's defaults, so that the workspace reads as one written by hand
+         * (and converts on to XML, which holds inits and bounds of a few parameter types only) */
+        bool     lumi = strcmp(type, "lumi") == 0, init_default = !lumi, bounds_default = !lumi;
+        double   d_init, d_lo, d_hi;
+        bool     d_fixed;
+        par_state(r, type, "", &d_init, &d_lo, &d_hi, &d_fixed);
+        for (size_t i = 0; i < n; i++) {
+            init_default   = init_default && json_real_value(json_array_get(inits, i)) == d_init;
+            bounds_default = bounds_default && json_real_value(json_array_get(json_array_get(bounds, i), 0)) == d_lo &&
+                             json_real_value(json_array_get(json_array_get(bounds, i), 1)) == d_hi;
+        }
+        json_t * e = json_pack("{s:s}", "name", name);
+        json_object_set_new(e, "inits", inits);
+        json_object_set_new(e, "bounds", bounds);
+        if (init_default) {
+            json_object_del(e, "inits");
+        }
+        if (bounds_default) {
+            json_object_del(e, "bounds");
+        }
         if (n_fixed == n) {
             json_object_set_new(e, "fixed", json_true());
         }
@@ -554,7 +579,11 @@ static enum hfx_status measurement_config(struct reader * r, json_t * params) {
             json_object_set_new(e, "auxdata", json_pack("[O]", json_object_get(set, "auxdata")));
             json_object_set_new(e, "sigmas", json_pack("[O]", json_object_get(set, "sigma")));
         }
-        json_array_append_new(params, e);
+        if (json_object_size(e) > 1) {
+            json_array_append_new(params, e);
+        } else {
+            json_decref(e);
+        }
     }
     return HFX_OK;
 }
