@@ -99,6 +99,10 @@ typedef struct hfx_patchset *  hfx_patchset_t;
  * hfx_workspace_validate), after patches. *out is freed with hfx_workspace_free. */
 enum hfx_status hfx_workspace_load(const char * path, hfx_workspace_t * out, struct hfx_error * err);
 
+/* Every hfx_workspace_load* function also takes HS3 JSON of a HistFactory model (as ROOT 6.40's
+ * RooJSONFactoryWSTool writes it; recognised by its content: "distributions" and no "channels"), read
+ * into the pyhf workspace it describes (docs/io.md); what pyhf cannot express is an error. */
+
 /* Same from an open file descriptor read to its end (standard input: 0); fd stays open. name is
  * used in error messages (may be NULL). */
 enum hfx_status hfx_workspace_load_fd(int fd, const char * name, hfx_workspace_t * out, struct hfx_error * err);
@@ -114,6 +118,14 @@ enum hfx_status hfx_workspace_load_xml(const char * driver, const char * basedir
  * dir/FitConfig.xml, dir/config/FitConfig_<channel>.xml, dir/HistFactorySchema.dtd and
  * dir/data/data.root (TH1D histograms, zlib). Paths inside are relative to dir. */
 enum hfx_status hfx_workspace_write_xml(hfx_workspace_t ws, const char * dir, struct hfx_error * err);
+
+/* ws (after patches) as HS3 JSON that ROOT's RooJSONFactoryWSTool::importJSON builds the same model
+ * from: opts (may be NULL) picks the measurement and the normsys interpolation code written (histosys
+ * must be code4p, ROOT's only one). Modifier combinations ROOT's HS3 cannot express are an error
+ * naming them. Indented text with sorted keys; freed with free(). */
+struct hfx_model_options;
+enum hfx_status hfx_workspace_dump_hs3(hfx_workspace_t ws, const struct hfx_model_options * opts, char ** out_json,
+                                       struct hfx_error * err);
 
 /* Same from a NUL-terminated string; name is used in error messages (may be NULL). */
 enum hfx_status hfx_workspace_load_string(const char * json, const char * name, hfx_workspace_t * out,

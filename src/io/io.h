@@ -4,7 +4,7 @@
  * The ROOT side knows only what HistFactory needs: 1-D histograms (TH1D/F/I/S/C) in a directory tree,
  * read with zlib, LZ4 or ZSTD compression or none, small or big headers; written as TH1D with zlib.
  * The XML side turns a driver XML (and its channel XMLs) into a pyhf workspace tree and back, with
- * pyhf's readxml/writexml semantics.
+ * pyhf's readxml/writexml semantics. HS3 JSON is read into and written from the same tree.
  */
 #ifndef HFX_IO_H
 #define HFX_IO_H
@@ -51,6 +51,18 @@ enum hfx_status hfx__xml_check_memory(const char * buf, size_t len, struct hfx_e
 
 /* pyhf's json2xml layout under dir (see hfx_workspace_write_xml). */
 enum hfx_status hfx__xml_write_workspace(const json_t * ws, const char * dir, struct hfx_error * err);
+
+/* HS3 (HEP Statistics Serialization Standard) JSON of a HistFactory model, as ROOT's
+ * RooJSONFactoryWSTool reads and writes it (hs3-read.c, hs3-write.c; docs/io.md):
+ * - hfx__hs3_is: whether a JSON document is HS3 (an object with "distributions", no "channels");
+ * - hfx__hs3_read: the pyhf workspace tree of an HS3 document (*out a new reference); errors carry
+ *   the JSON pointer of the culprit in the HS3 document;
+ * - hfx__hs3_write: the HS3 document of a pyhf workspace tree (validated first; source names it in
+ *   messages), for opts' measurement and interpolation codes (opts may be NULL). *out is new. */
+bool            hfx__hs3_is(const json_t * root);
+enum hfx_status hfx__hs3_read(const json_t * hs3, json_t ** out, struct hfx_error * err);
+enum hfx_status hfx__hs3_write(json_t * ws, const char * source, const struct hfx_model_options * opts, json_t ** out,
+                               struct hfx_error * err);
 
 /* True when the file's first non-blank byte is '<'. */
 bool hfx__is_xml_file(const char * path);

@@ -44,6 +44,20 @@ static enum hfx_status fresh_error(struct hfx_error * err, enum hfx_status code,
     return hfx__error(err, code, NULL, "%s", msg);
 }
 
+/* An HS3 document becomes the pyhf tree it describes (root consumed, *root replaced); anything else
+ * is left as it is, for validation to judge. */
+static enum hfx_status from_hs3(json_t ** root, const char * source, struct hfx_error * err) {
+    if (!hfx__hs3_is(*root)) {
+        return HFX_OK;
+    }
+    json_t *         ws  = NULL;
+    struct hfx_error tmp = {0};
+    enum hfx_status  st  = hfx__hs3_read(*root, &ws, &tmp);
+    json_decref(*root);
+    *root = ws;
+    return st == HFX_OK ? HFX_OK : fail(err, &tmp, source);
+}
+
 /* A new workspace around root (consumed), read from file, named source in messages. */
 static enum hfx_status wrap(json_t * root, const char * file, const char * source, hfx_workspace_t * out,
                             struct hfx_error * err) {
@@ -91,6 +105,7 @@ enum hfx_status hfx_workspace_load(const char * path, hfx_workspace_t * out, str
     }
     json_t *        root = NULL;
     enum hfx_status st   = hfx__json_load_file(path, &root, err);
+    st                   = st == HFX_OK ? from_hs3(&root, path, err) : st;
     return st == HFX_OK ? wrap(root, path, path, out, err) : st;
 }
 
@@ -102,6 +117,7 @@ enum hfx_status hfx_workspace_load_fd(int fd, const char * name, hfx_workspace_t
     name            = name ? name : "<fd>";
     json_t *        root = NULL;
     enum hfx_status st   = hfx__json_load_fd(fd, name, &root, err);
+    st                   = st == HFX_OK ? from_hs3(&root, name, err) : st;
     return st == HFX_OK ? wrap(root, name, name, out, err) : st;
 }
 
@@ -140,6 +156,23 @@ enum hfx_status hfx_workspace_write_xml(hfx_workspace_t ws, const char * dir, st
     return st == HFX_OK ? HFX_OK : fail(err, &tmp, NULL);
 }
 
+enum hfx_status hfx_workspace_dump_hs3(hfx_workspace_t ws, const struct hfx_model_options * opts, char ** out_json,
+                                       struct hfx_error * err) {
+    if (!ws || !out_json) {
+        return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_dump_hs3: NULL argument");
+    }
+    *out_json            = NULL;
+    json_t *         hs3 = NULL;
+    struct hfx_error tmp = {0};
+    enum hfx_status  st  = hfx__hs3_write(ws->root, ws->source, opts, &hs3, &tmp);
+    if (st != HFX_OK) {
+        return fail(err, &tmp, ws->source);
+    }
+    *out_json = json_dumps(hs3, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    json_decref(hs3);
+    return *out_json ? HFX_OK : fresh_error(err, HFX_ERR_ALLOC, "out of memory serialising HS3 JSON text");
+}
+
 enum hfx_status hfx_workspace_load_string(const char * json, const char * name, hfx_workspace_t * out,
                                           struct hfx_error * err) {
     if (!json || !out) {
@@ -148,6 +181,7 @@ enum hfx_status hfx_workspace_load_string(const char * json, const char * name, 
     *out = NULL;
     json_t *        root = NULL;
     enum hfx_status st   = hfx__json_load_string(json, name, &root, err);
+    st                   = st == HFX_OK ? from_hs3(&root, name ? name : "<string>", err) : st;
     return st == HFX_OK ? wrap(root, name ? name : "<string>", name ? name : "<string>", out, err) : st;
 }
 

@@ -87,5 +87,6 @@ int cmd_patchset(int argc, char ** argv);
 int cmd_backends(int argc, char ** argv);
 int cmd_xml2json(int argc, char ** argv);
 int cmd_json2xml(int argc, char ** argv);
+int cmd_convert(int argc, char ** argv);
 
 #endif /* HFX_CLI_H */

@@ -29,6 +29,7 @@ static const struct command_entry COMMANDS[] = {
     {"patchset", cmd_patchset, "inspect a patchset or apply one of its patches", false},
     {"xml2json", cmd_xml2json, "HistFactory XML + ROOT files to a pyhf workspace, as 'pyhf xml2json'", false},
     {"json2xml", cmd_json2xml, "a pyhf workspace to HistFactory XML + ROOT files, as 'pyhf json2xml'", false},
+    {"convert", cmd_convert, "a model between pyhf JSON, HS3 JSON (ROOT) and HistFactory XML + ROOT files", false},
     {"backends", cmd_backends, "the backends compiled in, and whether each can run here", false},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };

@@ -7,6 +7,8 @@
 
 #include "json-out.h"
 
+#include "spec/spec.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,9 +336,27 @@ int cli_validate_background(hfx_workspace_t ws) {
     return CLI_OK;
 }
 
+int cli_emit_workspace(hfx_workspace_t ws, const char * path) {
+    return jout_emit(ws->root, path); /* the tree itself: no text to re-parse */
+}
+
+/* The input of mo: any format hfx_workspace_load recognises, or a driver XML read with --basedir. */
+static int load_input(const struct model_opts * mo, hfx_workspace_t * out) {
+    if (!mo->xml_basedir) {
+        return cli_load_workspace(mo->ws_path, out);
+    }
+    struct hfx_error err = {0};
+    enum hfx_status  st  = hfx_workspace_load_xml(mo->ws_path, mo->xml_basedir, out, &err);
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 int model_opts_workspace(const struct model_opts * mo, hfx_workspace_t * out) {
     hfx_workspace_t ws = NULL;
-    int             rc = cli_load_workspace(mo->ws_path, &ws);
+    int             rc = load_input(mo, &ws);
     if (rc == CLI_OK && (mo->n_patch_files > 0 || mo->patchset_path)) {
         rc = cli_validate_background(ws);
     }

@@ -51,6 +51,7 @@ struct model_opts {
     size_t                    n_patch_files;
     const char *              patchset_path;
     const char *              patch_name;
+    const char *              xml_basedir;  /* a driver XML's --basedir (hfx convert, xml2json), else NULL */
     struct hfx_model_options  model;
     struct hfx_engine_options engine;
     bool                      threads_set;
@@ -87,6 +88,9 @@ int cli_check_poi_in_bounds(hfx_model_t m, double value, const char * option);
 /* Validates a background workspace before it is patched, as pyhf does, so that its errors are
  * reported as its own and not as the patched result's. Prints errors. */
 int cli_validate_background(hfx_workspace_t ws);
+/* Prints ws as pyhf prints a workspace (indent 4, sorted keys) to path, or stdout when NULL; CLI_OK
+ * or CLI_FAIL (printed). */
+int cli_emit_workspace(hfx_workspace_t ws, const char * path);
 /* Applies the -p patch files of mo to ws in order. Prints errors. */
 int model_opts_apply_patches(const struct model_opts * mo, hfx_workspace_t ws);
 /* Loads mo->ws_path and applies the patch files, then the patchset patch. Prints errors. */

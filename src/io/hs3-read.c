@@ -1,0 +1,706 @@
+/*
+ * hs3-read.c -- HS3 JSON of a HistFactory model (as ROOT 6.40's RooJSONFactoryWSTool exports it, and
+ * as hs3-write.c writes it) to a pyhf workspace tree (docs/io.md has the mapping).
+ *
+ * The analysis read is the first whose likelihood's data are not ROOT's Asimov data set; its
+ * likelihood's histfactory_dist distributions become the channels ("model_" dropped from the name),
+ * its data the observations, its first parameter of interest the POI. Parameters become pyhf's by
+ * HistFactory's names: alpha_<name> is normsys/histosys <name>, a normfactor with a Gaussian
+ * constraint is a lumi parameter (auxdata: the constraint's mean, sigmas: its width), a channel's
+ * staterror parameters gamma_<name>_bin_<k> are staterror <name>, a shapesys with a Poisson
+ * constraint is a shapesys (uncertainties: relative values times the nominal), one with a Gaussian
+ * constraint and no uncertainty a shapefactor (ROOT's encoding). Every parameter's init, bounds and
+ * constness go into the measurement explicitly: from the analysis's domains, then the parameter point
+ * ("default_values", else the first), then pyhf's defaults.
+ *
+ * What a pyhf workspace cannot hold is an error naming it, never dropped: other distribution or
+ * modifier types, Poisson staterror, Gaussian shapesys, normsys interpolation codes other than
+ * ROOT's 4 (and its twin 5, identical for every value), constraints other than N(0, 1) on alpha
+ * parameters, one bin of a parameter set constant where pyhf would not fix it.
+ */
+#include "io/io.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
+struct reader {
+    const json_t *     root;
+    json_t *           points;   /* the parameter point's entries, by name */
+    json_t *           ranges;   /* the analysis's domains: name -> [min, max] */
+    json_t *           sets;     /* pyhf parameter name -> {type, pars: {channel: [hs3 names]}, zero: {hs3: true}} */
+    struct hfx_error * err;
+};
+
+static const char * str(const json_t * o, const char * key) {
+    return json_string_value(json_object_get(o, key));
+}
+
+static enum hfx_status bad(struct reader * r, const char * pointer, const char * fmt, const char * a,
+                           const char * b) {
+    return hfx__error(r->err, HFX_ERR_SCHEMA, pointer, fmt, a ? a : "", b ? b : "");
+}
+
+/* The entry of array key whose "name" is name, and its index. */
+static json_t * find_named(const json_t * root, const char * key, const char * name, size_t * index) {
+    json_t * a = json_object_get(root, key);
+    size_t   i;
+    json_t * e;
+    json_array_foreach(a, i, e) {
+        const char * n = str(e, "name");
+        if (n && strcmp(n, name) == 0) {
+            if (index) {
+                *index = i;
+            }
+            return e;
+        }
+    }
+    return NULL;
+}
+
+bool hfx__hs3_is(const json_t * root) {
+    return json_is_object(root) && json_is_array(json_object_get(root, "distributions")) &&
+           !json_object_get(root, "channels");
+}
+
+/* An array of n finite numbers at o (key "contents" etc.), into a new JSON array. */
+static enum hfx_status numbers(struct reader * r, const json_t * a, size_t n, const char * pointer, const char * what,
+                               json_t ** out) {
+    if (!json_is_array(a) || (n != (size_t) -1 && json_array_size(a) != n)) {
+        char want[32];
+        hfx__format(want, sizeof want, "%zu", n);
+        return bad(r, pointer, "%s must be an array of %s numbers", what, n == (size_t) -1 ? "" : want);
+    }
+    json_t * o = json_array();
+    size_t   i;
+    json_t * v;
+    json_array_foreach(a, i, v) {
+        if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+            json_decref(o);
+            return bad(r, pointer, "%s must hold finite numbers only%s", what, NULL);
+        }
+        json_array_append_new(o, json_real(json_number_value(v)));
+    }
+    *out = o;
+    return HFX_OK;
+}
+
+/* The value of a number-or-parameter-name node (a constraint's mean or sigma). */
+static bool value_of(struct reader * r, const json_t * v, double * out) {
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return true;
+    }
+    const json_t * p = json_object_get(r->points, json_string_value(v) ? json_string_value(v) : "");
+    if (json_is_number(json_object_get(p, "value"))) {
+        *out = json_number_value(json_object_get(p, "value"));
+        return true;
+    }
+    return false;
+}
+
+/* Records HS3 parameter par as bin of pyhf set name (of type) in channel ch; zero: pyhf fixes it. */
+static enum hfx_status note_par(struct reader * r, const char * name, const char * type, const char * ch,
+                                const char * par, bool zero, const char * pointer) {
+    json_t * set = json_object_get(r->sets, name);
+    if (!set) {
+        set = json_pack("{s:s, s:{}, s:{}, s:[]}", "type", type, "pars", "zero", "order");
+        json_object_set_new(r->sets, name, set);
+    } else if (strcmp(str(set, "type"), type) != 0 &&
+               !(strstr("normsys histosys", type) && strstr("normsys histosys", str(set, "type")))) {
+        return bad(r, pointer, "parameter '%s' is used as %s and as another type", name, type);
+    }
+    json_t * per_ch = json_object_get(json_object_get(set, "pars"), ch);
+    if (!per_ch) {
+        per_ch = json_array();
+        json_object_set_new(json_object_get(set, "pars"), ch, per_ch);
+        json_array_append_new(json_object_get(set, "order"), json_string(ch));
+    }
+    size_t   i;
+    json_t * e;
+    json_array_foreach(per_ch, i, e) {
+        if (strcmp(json_string_value(e), par) == 0) {
+            return HFX_OK; /* shared by two samples of the channel */
+        }
+    }
+    json_array_append_new(per_ch, json_string(par));
+    if (zero) {
+        json_object_set_new(json_object_get(set, "zero"), par, json_true());
+    }
+    return HFX_OK;
+}
+
+/* "gamma_<name>_bin_<k>" -> "<name>" into buf; false if par is not of that form. */
+static bool gamma_base(const char * par, char * buf, size_t size) {
+    size_t n = strlen(par);
+    if (n < 12 || strncmp(par, "gamma_", 6) != 0) {
+        return false;
+    }
+    size_t e = n;
+    while (e > 0 && isdigit((unsigned char) par[e - 1])) {
+        e--;
+    }
+    if (e == n || e < 6 + 5 || strncmp(par + e - 5, "_bin_", 5) != 0) {
+        return false;
+    }
+    hfx__format(buf, size, "%.*s", (int) (e - 5 - 6), par + 6);
+    return true;
+}
+
+/* A constraint named by a modifier: a gaussian_dist on par; its mean and sigma. */
+static enum hfx_status gauss_constraint(struct reader * r, const json_t * mod, const char * par, const char * pointer,
+                                        double * mean, double * sigma) {
+    *mean = 0.0, *sigma = 1.0;
+    const char * cname = str(mod, "constraint_name");
+    if (!cname) {
+        const char * ctype = str(mod, "constraint_type");
+        if (ctype && strcmp(ctype, "Gauss") != 0) {
+            return bad(r, pointer, "the constraint of parameter '%s' is %s: pyhf constrains it with a Gaussian", par,
+                       ctype);
+        }
+        return HFX_OK; /* ROOT's default: N(nom_<par> = 0 | par, 1) */
+    }
+    const json_t * c = find_named(r->root, "distributions", cname, NULL);
+    if (!c) {
+        return bad(r, pointer, "constraint '%s' of parameter '%s' is not among the distributions", cname, par);
+    }
+    const char * type = str(c, "type");
+    const char * x    = str(c, "x");
+    if (!type || strcmp(type, "gaussian_dist") != 0 || !x || strcmp(x, par) != 0) {
+        return bad(r, pointer, "constraint '%s' of parameter '%s' is not a gaussian_dist of it", cname, par);
+    }
+    if (!value_of(r, json_object_get(c, "mean"), mean) || !value_of(r, json_object_get(c, "sigma"), sigma) ||
+        !(*sigma > 0) || !isfinite(*mean)) {
+        return bad(r, pointer, "constraint '%s' of parameter '%s' has no usable mean and sigma", cname, par);
+    }
+    return HFX_OK;
+}
+
+static enum hfx_status read_modifier(struct reader * r, const char * ch, const json_t * dist, const json_t * sample,
+                                     const json_t * mod, const json_t * nominal, size_t n, const char * ptr,
+                                     json_t * mods) {
+    const char * type = str(mod, "type");
+    const char * name = str(mod, "name");
+    const char * par  = str(mod, "parameter");
+    char         pyhf[600];
+    if (!type) {
+        return bad(r, ptr, "a modifier needs a string \"type\"%s%s", NULL, NULL);
+    }
+    if (!name && !par && strcmp(type, "staterror") != 0) {
+        return bad(r, ptr, "%s modifier without \"name\" or \"parameter\"%s", type, NULL);
+    }
+    json_t *        out = NULL;
+    enum hfx_status st  = HFX_OK;
+    if (strcmp(type, "normfactor") == 0) {
+        par             = par ? par : name;
+        bool constrained = json_object_get(mod, "constraint_name") || json_object_get(mod, "constraint_type");
+        if (constrained) { /* HistFactory's luminosity: a normfactor with a Gaussian constraint */
+            double mean, sigma;
+            st = gauss_constraint(r, mod, par, ptr, &mean, &sigma);
+            if (st != HFX_OK) {
+                return st;
+            }
+            /* pyhf has one luminosity parameter, named "lumi" (ROOT's is "Lumi") */
+            json_t * set = json_object_get(r->sets, "lumi");
+            if (set && strcmp(str(set, "hs3"), par) != 0) {
+                return bad(r, ptr, "normfactors '%s' and '%s' both have a Gaussian constraint: pyhf has one "
+                           "luminosity parameter", str(set, "hs3"), par);
+            }
+            st = note_par(r, "lumi", "lumi", ch, par, false, ptr);
+            if (!set && st == HFX_OK) {
+                set = json_object_get(r->sets, "lumi");
+                json_object_set_new(set, "hs3", json_string(par));
+                json_object_set_new(set, "auxdata", json_real(mean));
+                json_object_set_new(set, "sigma", json_real(sigma));
+            }
+            out = json_pack("{s:s, s:s, s:n}", "name", "lumi", "type", "lumi", "data");
+        } else {
+            st  = note_par(r, par, "normfactor", ch, par, false, ptr);
+            out = json_pack("{s:s, s:s, s:n}", "name", par, "type", "normfactor", "data");
+        }
+    } else if (strcmp(type, "normsys") == 0 || strcmp(type, "histosys") == 0) {
+        char def[600];
+        if (!par) {
+            hfx__format(def, sizeof def, "alpha_%s", name);
+            par = def;
+        }
+        hfx__format(pyhf, sizeof pyhf, "%s", strncmp(par, "alpha_", 6) == 0 ? par + 6 : par);
+        double mean, sigma;
+        st = gauss_constraint(r, mod, par, ptr, &mean, &sigma);
+        if (st == HFX_OK && (mean != 0.0 || sigma != 1.0)) {
+            return bad(r, ptr, "parameter '%s' has a constraint other than N(0, 1)%s: pyhf's normsys and histosys use N(0, 1)",
+                       par, NULL);
+        }
+        const json_t * data = json_object_get(mod, "data");
+        if (st == HFX_OK && strcmp(type, "normsys") == 0) {
+            json_t * code = json_object_get(mod, "interpolation");
+            if (code && !(json_is_integer(code) && (json_integer_value(code) == 4 || json_integer_value(code) == 5))) {
+                char c[32];
+                hfx__format(c, sizeof c, "%lld", json_is_integer(code) ? (long long) json_integer_value(code) : -1LL);
+                return bad(r, ptr,
+                           "normsys '%s' uses interpolation code %s: a pyhf workspace carries no interpolation code, "
+                           "and hfx reads code 4 (pyhf's code4) only",
+                           pyhf, c);
+            }
+            json_t * hi = json_object_get(data, "hi"), * lo = json_object_get(data, "lo");
+            if (!json_is_number(hi) || !json_is_number(lo)) {
+                return bad(r, ptr, "normsys '%s' needs numbers data.hi and data.lo%s", pyhf, NULL);
+            }
+            out = json_pack("{s:s, s:s, s:{s:f, s:f}}", "name", pyhf, "type", "normsys", "data", "hi",
+                            json_number_value(hi), "lo", json_number_value(lo));
+        } else if (st == HFX_OK) {
+            json_t * hi = NULL, * lo = NULL;
+            st = numbers(r, json_object_get(json_object_get(data, "hi"), "contents"), n, ptr, "histosys data.hi.contents",
+                         &hi);
+            if (st == HFX_OK) {
+                st = numbers(r, json_object_get(json_object_get(data, "lo"), "contents"), n, ptr,
+                             "histosys data.lo.contents", &lo);
+            }
+            if (st != HFX_OK) {
+                json_decref(hi);
+                return st;
+            }
+            out = json_pack("{s:s, s:s, s:{s:o, s:o}}", "name", pyhf, "type", "histosys", "data", "hi_data", hi,
+                            "lo_data", lo);
+        }
+        if (st == HFX_OK) {
+            st = note_par(r, pyhf, type, ch, par, false, ptr);
+        }
+    } else if (strcmp(type, "staterror") == 0) {
+        const char * ctype = str(mod, "constraint_type");
+        if (!ctype) {
+            ctype = str(json_object_get(dist, "staterror"), "constraint_type");
+        }
+        if (!ctype || strcmp(ctype, "Gauss") != 0) {
+            return bad(r, ptr, "staterror of channel '%s' has a %s constraint: pyhf's staterror is Gaussian", ch,
+                       ctype ? ctype : "Poisson (ROOT's default)");
+        }
+        json_t * errors = NULL;
+        st = numbers(r, json_object_get(json_object_get(sample, "data"), "errors"), n, ptr,
+                     "data.errors of a sample with a staterror", &errors);
+        if (st != HFX_OK) {
+            return st;
+        }
+        const json_t * pars = json_object_get(mod, "parameters");
+        const char *   p0   = json_string_value(json_array_get(pars, 0));
+        char           first[600];
+        if (pars && (json_array_size(pars) != n || !p0)) {
+            json_decref(errors);
+            return bad(r, ptr, "staterror of channel '%s' needs one parameter name per bin%s", ch, NULL);
+        }
+        if (!pars) {
+            hfx__format(pyhf, sizeof pyhf, "stat_%s", ch); /* ROOT's default names */
+        } else if (!gamma_base(p0, pyhf, sizeof pyhf)) {
+            hfx__format(pyhf, sizeof pyhf, "%s", p0);
+        }
+        for (size_t i = 0; i < n && st == HFX_OK; i++) {
+            const char * p = pars ? json_string_value(json_array_get(pars, i)) : NULL;
+            if (pars && !p) {
+                json_decref(errors);
+                return bad(r, ptr, "staterror parameters must be strings%s%s", NULL, NULL);
+            }
+            if (!p) {
+                hfx__format(first, sizeof first, "gamma_stat_%s_bin_%zu", ch, i);
+                p = first;
+            }
+            st = note_par(r, pyhf, "staterror", ch, p, false, ptr);
+        }
+        out = json_pack("{s:s, s:s, s:o}", "name", pyhf, "type", "staterror", "data", errors);
+    } else if (strcmp(type, "shapesys") == 0) {
+        const char * ctype = str(mod, "constraint_type");
+        ctype              = ctype ? ctype : str(mod, "constraint");
+        json_t * vals      = NULL;
+        st = numbers(r, json_object_get(json_object_get(mod, "data"), "vals"), n, ptr, "shapesys data.vals", &vals);
+        if (st != HFX_OK) {
+            return st;
+        }
+        bool all_zero = true;
+        for (size_t i = 0; i < n; i++) {
+            all_zero = all_zero && json_real_value(json_array_get(vals, i)) == 0.0;
+        }
+        bool factor = ctype && strcmp(ctype, "Gauss") == 0 && all_zero;
+        if (!factor && (!ctype || strcmp(ctype, "Poisson") != 0)) {
+            json_decref(vals);
+            return bad(r, ptr, "shapesys '%s' has a %s constraint: pyhf's shapesys is Poisson (a shapefactor, one "
+                       "with a Gauss constraint and zero uncertainties)", name ? name : "", ctype ? ctype : "missing");
+        }
+        hfx__format(pyhf, sizeof pyhf, "%s", name ? name : par);
+        const json_t * pars = json_object_get(mod, "parameters");
+        if (pars && json_array_size(pars) != n) {
+            json_decref(vals);
+            return bad(r, ptr, "shapesys '%s' needs one parameter per bin%s", pyhf, NULL);
+        }
+        json_t * abs = json_array();
+        for (size_t i = 0; i < n && st == HFX_OK; i++) {
+            char         def[700];
+            const char * p = pars ? json_string_value(json_array_get(pars, i)) : NULL;
+            if (!p) {
+                hfx__format(def, sizeof def, "gamma_%s_bin_%zu", pyhf, i);
+                p = def;
+            }
+            double v = json_real_value(json_array_get(vals, i));
+            json_array_append_new(abs, json_real(v * json_number_value(json_array_get(nominal, i))));
+            st = note_par(r, pyhf, factor ? "shapefactor" : "shapesys", ch, p, !factor && !(v > 0), ptr);
+        }
+        json_decref(vals);
+        if (factor) {
+            json_decref(abs);
+            out = json_pack("{s:s, s:s, s:n}", "name", pyhf, "type", "shapefactor", "data");
+        } else {
+            out = json_pack("{s:s, s:s, s:o}", "name", pyhf, "type", "shapesys", "data", abs);
+        }
+    } else {
+        return bad(r, ptr, "modifier '%s' of type '%s' has no pyhf equivalent", name ? name : par, type);
+    }
+    if (st != HFX_OK) {
+        json_decref(out);
+        return st;
+    }
+    if (!out) {
+        return hfx__error_oom(r->err, "a modifier", 0);
+    }
+    json_array_append_new(mods, out);
+    return HFX_OK;
+}
+
+static size_t n_bins_of(const json_t * dist) {
+    const json_t * axes = json_object_get(dist, "axes");
+    size_t         n    = json_array_size(axes) ? 1 : 0;
+    size_t         i;
+    json_t *       a;
+    json_array_foreach(axes, i, a) {
+        json_t * nb = json_object_get(a, "nbins");
+        json_t * b  = json_object_get(a, "bounds");
+        n *= json_is_integer(nb) && json_integer_value(nb) > 0   ? (size_t) json_integer_value(nb)
+             : json_is_array(b) && json_array_size(b) > 1 ? json_array_size(b) - 1
+                                                                 : 0;
+    }
+    return n;
+}
+
+static enum hfx_status read_channel(struct reader * r, const json_t * dist, size_t di, const char * ch, size_t * n_out,
+                                    json_t ** out) {
+    char ptr[128];
+    hfx__format(ptr, sizeof ptr, "/distributions/%zu", di);
+    const char * type = str(dist, "type");
+    if (!type || strcmp(type, "histfactory_dist") != 0) {
+        return bad(r, ptr, "distribution '%s' of type '%s': hfx reads HistFactory models (histfactory_dist) only", ch,
+                   type ? type : "none");
+    }
+    size_t n = n_bins_of(dist);
+    if (n == 0) {
+        return bad(r, ptr, "distribution '%s' needs axes with nbins or bounds%s", ch, NULL);
+    }
+    const json_t * samples = json_object_get(dist, "samples");
+    if (!json_is_array(samples) || json_array_size(samples) == 0) {
+        return bad(r, ptr, "distribution '%s' needs a non-empty array \"samples\"%s", ch, NULL);
+    }
+    json_t * jsamples = json_array();
+    json_t * channel  = json_pack("{s:s, s:o}", "name", ch, "samples", jsamples);
+    size_t   i;
+    json_t * s;
+    json_array_foreach(samples, i, s) {
+        char sptr[160];
+        hfx__format(sptr, sizeof sptr, "%s/samples/%zu", ptr, i);
+        const char * sname = str(s, "name");
+        json_t *     nominal = NULL;
+        if (!sname) {
+            json_decref(channel);
+            return bad(r, sptr, "a sample needs a string \"name\"%s%s", NULL, NULL);
+        }
+        enum hfx_status st = numbers(r, json_object_get(json_object_get(s, "data"), "contents"), n, sptr,
+                                     "sample data.contents", &nominal);
+        if (st != HFX_OK) {
+            json_decref(channel);
+            return st;
+        }
+        json_t * mods = json_array();
+        json_array_append_new(jsamples, json_pack("{s:s, s:o, s:o}", "name", sname, "data", nominal, "modifiers", mods));
+        const json_t * jmods = json_object_get(s, "modifiers");
+        if (jmods && !json_is_array(jmods)) {
+            json_decref(channel);
+            return bad(r, sptr, "\"modifiers\" of sample '%s' must be an array%s", sname, NULL);
+        }
+        size_t   k;
+        json_t * m;
+        json_array_foreach(jmods, k, m) {
+            char mptr[200];
+            hfx__format(mptr, sizeof mptr, "%s/modifiers/%zu", sptr, k);
+            st = read_modifier(r, ch, dist, s, m, nominal, n, mptr, mods);
+            if (st != HFX_OK) {
+                json_decref(channel);
+                return st;
+            }
+        }
+    }
+    /* pyhf fixes the staterror bins without uncertainty (hs3-write.c writes them constant) */
+    json_array_foreach(jsamples, i, s) {
+        size_t   k;
+        json_t * m;
+        json_array_foreach(json_object_get(s, "modifiers"), k, m) {
+            if (strcmp(str(m, "type"), "staterror") != 0) {
+                continue;
+            }
+            json_t * set  = json_object_get(r->sets, str(m, "name"));
+            json_t * pars = json_object_get(json_object_get(set, "pars"), ch);
+            for (size_t b = 0; b < n; b++) {
+                double sum2 = 0.0;
+                size_t   q;
+                json_t * o;
+                json_array_foreach(jsamples, q, o) {
+                    size_t   k2;
+                    json_t * m2;
+                    json_array_foreach(json_object_get(o, "modifiers"), k2, m2) {
+                        if (strcmp(str(m2, "type"), "staterror") == 0) {
+                            double e = json_real_value(json_array_get(json_object_get(m2, "data"), b));
+                            sum2 += e * e;
+                        }
+                    }
+                }
+                if (!(sum2 > 0) && json_array_get(pars, b)) {
+                    json_object_set_new(json_object_get(set, "zero"), json_string_value(json_array_get(pars, b)),
+                                        json_true());
+                }
+            }
+            break;
+        }
+    }
+    *n_out = n;
+    *out   = channel;
+    return HFX_OK;
+}
+
+static int cmp_str(const void * a, const void * b) {
+    return strcmp(json_string_value(*(json_t * const *) a), json_string_value(*(json_t * const *) b));
+}
+
+/* Init, bounds and fixed of one HS3 parameter: domains, then the parameter point, then pyhf's defaults. */
+static void par_state(struct reader * r, const char * type, const char * par, double * init, double * lo, double * hi,
+                      bool * fixed) {
+    bool sys = strcmp(type, "normsys") == 0 || strcmp(type, "histosys") == 0;
+    bool one = strcmp(type, "normfactor") == 0 || strcmp(type, "shapefactor") == 0 || strcmp(type, "lumi") == 0;
+    *init    = sys ? 0.0 : 1.0;
+    *lo      = sys ? -5.0 : one ? 0.0 : 1e-10;
+    *hi      = sys ? 5.0 : 10.0;
+    *fixed   = false;
+    const json_t * p = json_object_get(r->points, par);
+    if (json_is_number(json_object_get(p, "value"))) {
+        *init = json_number_value(json_object_get(p, "value"));
+    }
+    if (json_is_number(json_object_get(p, "min"))) {
+        *lo = json_number_value(json_object_get(p, "min"));
+    }
+    if (json_is_number(json_object_get(p, "max"))) {
+        *hi = json_number_value(json_object_get(p, "max"));
+    }
+    *fixed           = json_is_true(json_object_get(p, "const"));
+    const json_t * d = json_object_get(r->ranges, par);
+    if (d) {
+        *lo = json_number_value(json_array_get(d, 0));
+        *hi = json_number_value(json_array_get(d, 1));
+    }
+}
+
+static enum hfx_status measurement_config(struct reader * r, json_t * params) {
+    const char * name;
+    json_t *     set;
+    json_object_foreach(r->sets, name, set) {
+        const char * type  = str(set, "type");
+        json_t *     order = json_deep_copy(json_object_get(set, "order"));
+        /* pyhf lays a set's bins out over its channels in sorted order */
+        size_t   n_ch = json_array_size(order);
+        json_t ** chs = malloc((n_ch + 1) * sizeof *chs);
+        if (!order || !chs) {
+            json_decref(order);
+            free(chs);
+            return hfx__error_oom(r->err, "parameter configs", 0);
+        }
+        for (size_t i = 0; i < n_ch; i++) {
+            chs[i] = json_array_get(order, i);
+        }
+        qsort(chs, n_ch, sizeof *chs, cmp_str);
+        json_t * inits = json_array(), * bounds = json_array();
+        size_t   n_fixed = 0, n = 0;
+        const char * bad_const = NULL;
+        for (size_t c = 0; c < n_ch; c++) {
+            const json_t * pars = json_object_get(json_object_get(set, "pars"), json_string_value(chs[c]));
+            size_t         i;
+            json_t *       p;
+            json_array_foreach(pars, i, p) {
+                double init, lo, hi;
+                bool   fixed;
+                par_state(r, type, json_string_value(p), &init, &lo, &hi, &fixed);
+                bool scalar = strcmp(type, "normfactor") == 0 || strcmp(type, "lumi") == 0 ||
+                              strcmp(type, "normsys") == 0 || strcmp(type, "histosys") == 0;
+                if (scalar && n > 0) {
+                    continue; /* the same parameter in several channels */
+                }
+                json_array_append_new(inits, json_real(init));
+                json_array_append_new(bounds, json_pack("[f, f]", lo, hi));
+                n++;
+                n_fixed += fixed;
+                if (fixed && !json_object_get(json_object_get(set, "zero"), json_string_value(p)) && !bad_const) {
+                    bad_const = json_string_value(p);
+                }
+            }
+        }
+        free(chs);
+        json_decref(order);
+        if (n_fixed > 0 && n_fixed < n && bad_const) {
+            json_decref(inits);
+            json_decref(bounds);
+            return bad(r, NULL, "parameter '%s' is constant but other bins of pyhf parameter '%s' are not: pyhf fixes "
+                       "whole parameter sets", bad_const, name);
+        }
+        /* only what differs from pyhf's defaults, so that the workspace reads as one written by hand
+         * (and converts on to XML, which holds inits and bounds of a few parameter types only) */
+        bool     lumi = strcmp(type, "lumi") == 0, init_default = !lumi, bounds_default = !lumi;
+        double   d_init, d_lo, d_hi;
+        bool     d_fixed;
+        par_state(r, type, "", &d_init, &d_lo, &d_hi, &d_fixed);
+        for (size_t i = 0; i < n; i++) {
+            init_default   = init_default && json_real_value(json_array_get(inits, i)) == d_init;
+            bounds_default = bounds_default && json_real_value(json_array_get(json_array_get(bounds, i), 0)) == d_lo &&
+                             json_real_value(json_array_get(json_array_get(bounds, i), 1)) == d_hi;
+        }
+        json_t * e = json_pack("{s:s}", "name", name);
+        json_object_set_new(e, "inits", inits);
+        json_object_set_new(e, "bounds", bounds);
+        if (init_default) {
+            json_object_del(e, "inits");
+        }
+        if (bounds_default) {
+            json_object_del(e, "bounds");
+        }
+        if (n_fixed == n) {
+            json_object_set_new(e, "fixed", json_true());
+        }
+        if (strcmp(type, "lumi") == 0) {
+            json_object_set_new(e, "auxdata", json_pack("[O]", json_object_get(set, "auxdata")));
+            json_object_set_new(e, "sigmas", json_pack("[O]", json_object_get(set, "sigma")));
+        }
+        if (json_object_size(e) > 1) {
+            json_array_append_new(params, e);
+        } else {
+            json_decref(e);
+        }
+    }
+    return HFX_OK;
+}
+
+/* The analysis to read: the first whose likelihood's data are not ROOT's Asimov data. */
+static const json_t * pick_analysis(const json_t * root) {
+    const json_t * analyses = json_object_get(root, "analyses");
+    size_t         i;
+    json_t *       a;
+    json_array_foreach(analyses, i, a) {
+        const json_t * lh   = find_named(root, "likelihoods", str(a, "likelihood") ? str(a, "likelihood") : "", NULL);
+        const char *   data = json_string_value(json_array_get(json_object_get(lh, "data"), 0));
+        if (lh && !(data && strncmp(data, "asimovData", 10) == 0)) {
+            return a;
+        }
+    }
+    return json_array_get(analyses, 0);
+}
+
+static enum hfx_status index_points(struct reader * r, const json_t * analysis) {
+    const json_t * pts = json_object_get(r->root, "parameter_points");
+    const json_t * pt  = find_named(r->root, "parameter_points", "default_values", NULL);
+    pt                 = pt ? pt : json_array_get(pts, 0);
+    size_t   i;
+    json_t * e;
+    json_array_foreach(json_object_get(pt, "parameters"), i, e) {
+        if (str(e, "name")) {
+            json_object_set(r->points, str(e, "name"), e);
+        }
+    }
+    json_t * d;
+    json_array_foreach(json_object_get(analysis, "domains"), i, d) {
+        const json_t * dom = find_named(r->root, "domains", json_string_value(d) ? json_string_value(d) : "", NULL);
+        size_t         k;
+        json_t *       ax;
+        json_array_foreach(json_object_get(dom, "axes"), k, ax) {
+            json_t * lo = json_object_get(ax, "min"), * hi = json_object_get(ax, "max");
+            if (str(ax, "name") && json_is_number(lo) && json_is_number(hi)) {
+                json_object_set_new(r->ranges, str(ax, "name"),
+                                    json_pack("[f, f]", json_number_value(lo), json_number_value(hi)));
+            }
+        }
+    }
+    return HFX_OK;
+}
+
+static enum hfx_status read_all(struct reader * r, json_t ** out) {
+    const json_t * analysis = pick_analysis(r->root);
+    if (!analysis) {
+        return bad(r, "/analyses", "an HS3 file needs an \"analyses\" entry naming its likelihood and POI%s%s", NULL,
+                   NULL);
+    }
+    const char *   lname = str(analysis, "likelihood");
+    const json_t * lh    = find_named(r->root, "likelihoods", lname ? lname : "", NULL);
+    if (!lh) {
+        return bad(r, "/analyses", "likelihood '%s' of the analysis is not among the likelihoods%s", lname, NULL);
+    }
+    const char * poi = json_string_value(json_array_get(json_object_get(analysis, "parameters_of_interest"), 0));
+    if (!poi) {
+        return bad(r, "/analyses", "analysis '%s' names no parameter of interest%s", str(analysis, "name"), NULL);
+    }
+    const json_t * dnames = json_object_get(lh, "distributions"), * onames = json_object_get(lh, "data");
+    if (!json_is_array(dnames) || !json_is_array(onames) || json_array_size(dnames) != json_array_size(onames) ||
+        json_array_size(dnames) == 0) {
+        return bad(r, "/likelihoods", "likelihood '%s' needs as many distributions as data, at least one%s", lname,
+                   NULL);
+    }
+    index_points(r, analysis);
+    json_t * channels = json_array(), * observations = json_array();
+    json_t * ws = json_pack("{s:o, s:o, s:s}", "channels", channels, "observations", observations, "version", "1.0.0");
+    size_t   i;
+    json_t * dn;
+    json_array_foreach(dnames, i, dn) {
+        const char * dname = json_string_value(dn);
+        const char * oname = json_string_value(json_array_get(onames, i));
+        size_t       di    = 0;
+        const json_t * dist = find_named(r->root, "distributions", dname ? dname : "", &di);
+        const json_t * obs  = find_named(r->root, "data", oname ? oname : "", NULL);
+        if (!dist || !obs) {
+            json_decref(ws);
+            return bad(r, "/likelihoods", "'%s' of the likelihood is not among the %s", dist ? oname : dname,
+                       dist ? "data" : "distributions");
+        }
+        const char * ch = strncmp(dname, "model_", 6) == 0 ? dname + 6 : dname;
+        json_t *     channel = NULL, * counts = NULL;
+        size_t       n       = 0;
+        enum hfx_status st   = read_channel(r, dist, di, ch, &n, &channel);
+        if (st == HFX_OK) {
+            json_array_append_new(channels, channel);
+            st = numbers(r, json_object_get(obs, "contents"), n, "/data", "observed data contents", &counts);
+        }
+        if (st != HFX_OK) {
+            json_decref(ws);
+            return st;
+        }
+        json_array_append_new(observations, json_pack("{s:s, s:o}", "name", ch, "data", counts));
+    }
+    json_t *        params = json_array();
+    enum hfx_status st     = measurement_config(r, params);
+    const char *    mname  = str(analysis, "name");
+    json_object_set_new(ws, "measurements",
+                        json_pack("[{s:s, s:{s:s, s:o}}]", "name", mname ? mname : "hs3", "config", "poi", poi,
+                                  "parameters", params));
+    if (st != HFX_OK) {
+        json_decref(ws);
+        return st;
+    }
+    *out = ws;
+    return HFX_OK;
+}
+
+enum hfx_status hfx__hs3_read(const json_t * hs3, json_t ** out, struct hfx_error * err) {
+    *out            = NULL;
+    struct reader r = {.root = hs3, .points = json_object(), .ranges = json_object(), .sets = json_object(), .err = err};
+    enum hfx_status st = r.points && r.ranges && r.sets ? read_all(&r, out) : hfx__error_oom(err, "HS3 tables", 0);
+    json_decref(r.points);
+    json_decref(r.ranges);
+    json_decref(r.sets);
+    return st;
+}

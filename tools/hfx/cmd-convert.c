@@ -1,0 +1,176 @@
+/*
+ * cmd-convert.c -- "hfx convert IN --to hs3|pyhf|xml --output OUT" and its pyhf-named spellings
+ * "hfx xml2json" and "hfx json2xml": one path from any input hfx reads (pyhf JSON, HS3 JSON, a
+ * HistFactory driver XML; recognised by content) through the workspace tree to any output
+ * (src/io/ does the formats). Patches apply to the input as in every command (-p, --patchset).
+ */
+#include "cli.h"
+#include "json-out.h"
+#include "options.h"
+
+#include "io/io.h"
+#include "spec/spec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { COPT_TO = 100, COPT_OUTPUT, COPT_OUTPUT_DIR, COPT_BASEDIR };
+enum target { TO_PYHF, TO_HS3, TO_XML };
+
+struct convert {
+    enum target  to;
+    bool         to_set;
+    const char * output; /* file (JSON) or directory (XML); NULL: stdout, or "." for XML */
+};
+
+static const struct cli_opt BASEDIR_OPTS[] = {
+    {COPT_BASEDIR, "--basedir", NULL, "DIR",
+     "resolve the paths in a driver XML against DIR (default: the working directory, then the driver's directory)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+static const struct cli_opt CONVERT_OPTS[] = {
+    {COPT_TO, "--to", NULL, "FORMAT", "hs3 (ROOT's HS3 JSON), pyhf (a pyhf workspace) or xml (HistFactory XML + ROOT)"},
+    {COPT_OUTPUT, "--output", "-o", "OUT",
+     "the JSON file to write (default: standard output), or the directory for xml (default: .)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+static const struct cli_opt OUTPUT_DIR_OPTS[] = {
+    {COPT_OUTPUT_DIR, "--output-dir", NULL, "DIR", "where to write the XML and ROOT files (default: .)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+static const struct cli_opt * CONVERT_TABLES[] = {CONVERT_OPTS,   BASEDIR_OPTS,    ws_opt_table,
+                                                  patchset_opt_table, interp_opt_table, cli_help_table, NULL};
+static const struct cli_opt * XML2JSON_TABLES[] = {BASEDIR_OPTS, output_opt_table, cli_help_table, NULL};
+static const struct cli_opt * JSON2XML_TABLES[] = {OUTPUT_DIR_OPTS, ws_opt_table, cli_help_table, NULL};
+
+static const char * const IN_POS[] = {"INPUT", NULL};
+
+static int handle(void * ctx, const struct cli_opt * o, const char * v) {
+    struct convert *    c = ((void **) ctx)[0];
+    struct model_opts * mo = ((void **) ctx)[1];
+    switch (o->id) {
+    case COPT_TO:
+        if (strcmp(v, "hs3") == 0) {
+            c->to = TO_HS3;
+        } else if (strcmp(v, "pyhf") == 0) {
+            c->to = TO_PYHF;
+        } else if (strcmp(v, "xml") == 0) {
+            c->to = TO_XML;
+        } else {
+            return cli_usage_error(mo->cmd, "invalid value '%s' for --to (expected hs3, pyhf or xml)", v);
+        }
+        c->to_set = true;
+        return CLI_OK;
+    case COPT_OUTPUT:
+    case COPT_OUTPUT_DIR: c->output = v; return CLI_OK;
+    case COPT_BASEDIR: mo->xml_basedir = v; return CLI_OK;
+    default: return CLI_NOT_MINE;
+    }
+}
+
+/* Checks the workspace as a model build would, so that a broken one is named, not half-written;
+ * without the POI, since background-only workspaces (no sample carries the POI) convert too. */
+static int validate(hfx_workspace_t ws, const struct model_opts * mo) {
+    hfx_model_t              m    = NULL;
+    struct hfx_model_options mopt = mo->model;
+    struct hfx_error         err  = {0};
+    mopt.no_poi                   = true;
+    enum hfx_status st            = hfx_model_create(ws, &mopt, &m, &err);
+    hfx_model_free(m);
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int write_output(hfx_workspace_t ws, const struct model_opts * mo, const struct convert * c) {
+    struct hfx_error err = {0};
+    enum hfx_status  st  = HFX_OK;
+    if (c->to == TO_PYHF) {
+        return cli_emit_workspace(ws, c->output);
+    }
+    int rc = validate(ws, mo);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    if (c->to == TO_XML) {
+        st = hfx_workspace_write_xml(ws, c->output ? c->output : ".", &err);
+    } else {
+        json_t * hs3 = NULL;
+        st           = hfx__hs3_write(ws->root, ws->source, &mo->model, &hs3, &err);
+        if (st == HFX_OK) {
+            rc = jout_emit(hs3, c->output);
+            json_decref(hs3);
+            return rc;
+        }
+    }
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int run(const struct cli_command * cmd, int argc, char ** argv, struct convert * c) {
+    struct model_opts mo;
+    model_opts_init(&mo, cmd->name);
+    void *            ctx[] = {c, &mo};
+    struct cli_parsed p;
+    int               rc = cli_parse_command(cmd, argc, argv, &mo, NULL, handle, ctx, &p);
+    if (rc == CLI_HELP_SHOWN) {
+        model_opts_free(&mo);
+        return CLI_OK;
+    }
+    if (rc == CLI_OK && !c->to_set) {
+        rc = cli_usage_error(cmd->name, "missing --to FORMAT (hs3, pyhf or xml)");
+    }
+    hfx_workspace_t ws = NULL;
+    if (rc == CLI_OK) {
+        c->output = c->output ? c->output : p.output_file; /* xml2json's --output-file */
+        rc        = model_opts_workspace(&mo, &ws);
+    }
+    if (rc == CLI_OK) {
+        rc = write_output(ws, &mo, c);
+    }
+    hfx_workspace_free(ws);
+    free(p.pos);
+    model_opts_free(&mo);
+    return rc;
+}
+
+int cmd_convert(int argc, char ** argv) {
+    static const struct cli_command cmd = {
+        "convert", "convert INPUT --to hs3|pyhf|xml [--output OUT] [options]",
+        "Converts a model between the formats hfx reads and writes. INPUT is a pyhf workspace, HS3 JSON\n"
+        "(as ROOT's RooJSONFactoryWSTool writes it) or a HistFactory driver XML, recognised by its content.\n"
+        "--to hs3 writes HS3 JSON that ROOT imports (one measurement: --measurement, else the first);\n"
+        "--to pyhf the pyhf workspace (as 'hfx xml2json'); --to xml the driver XML, channel XMLs and\n"
+        "ROOT file in pyhf json2xml's layout under OUT (as 'hfx json2xml'). See docs/io.md.",
+        CONVERT_TABLES, IN_POS, false};
+    struct convert c = {0};
+    return run(&cmd, argc, argv, &c);
+}
+
+int cmd_xml2json(int argc, char ** argv) {
+    static const struct cli_command cmd = {
+        "xml2json", "xml2json DRIVER.xml [--basedir DIR] [--output-file FILE]",
+        "Reads a HistFactory driver XML, its channel XMLs and ROOT files and prints the pyhf\n"
+        "workspace, as 'pyhf xml2json' does. Same as 'hfx convert DRIVER.xml --to pyhf'.",
+        XML2JSON_TABLES, IN_POS, false};
+    struct convert c = {.to = TO_PYHF, .to_set = true};
+    return run(&cmd, argc, argv, &c);
+}
+
+int cmd_json2xml(int argc, char ** argv) {
+    static const struct cli_command cmd = {
+        "json2xml", "json2xml WORKSPACE [--output-dir DIR] [--patch FILE]...",
+        "Writes the workspace as HistFactory XML + ROOT, in pyhf json2xml's layout:\n"
+        "DIR/FitConfig.xml, DIR/config/FitConfig_<channel>.xml, DIR/HistFactorySchema.dtd\n"
+        "and DIR/data/data.root (TH1D histograms). Paths in the XML are relative to DIR\n"
+        "(for pyhf: 'pyhf xml2json DIR/FitConfig.xml --basedir DIR'). Same as 'hfx convert --to xml'.",
+        JSON2XML_TABLES, IN_POS, false};
+    struct convert c = {.to = TO_XML, .to_set = true};
+    return run(&cmd, argc, argv, &c);
+}
