@@ -90,8 +90,31 @@ def blocks(config, cache, args):
             ([w for w in W.sbottom(cache, args.archive, grid=True) if w.family == "sbottom-grid"], tasks("grid"),
              ["hfx-*"], once, None),
         ]
+    if config == "speed":  # the speed targets of the issues side by side, in about ten minutes on 2 cores
+        few = Protocol(warmup=1, min_reps=3, max_reps=10, min_time_s=0.0, max_time_s=10.0)
+        std = Protocol(warmup=1, min_reps=5, max_reps=30, min_time_s=0.5, max_time_s=5.0)
+        once = Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0, max_time_s=0.0)
+        hfx, light = ["hfx-*"], ["hfx-*", "pyhf-numpy-scipy", "nextstat"]
+        sbottom_a = W.sbottom(cache, args.archive, regions=("RegionA",), grid=False)
+        regions = [w for w in W.sbottom(cache, args.archive, grid=True) if w.family == "sbottom-grid"]
+        return [
+            # one hypotest in process and as a whole command, against pyhf numpy and NextStat
+            (sbottom_a, tasks("nll", "grad", "fit", "hypotest"), light, few, None),
+            (sbottom_a, tasks("command"), ["hfx-cpu-ref", "pyhf-numpy-scipy"], few, None),
+            (W.uncorrelated(cache, bins=(100, 500), sources=("static",)), tasks("hypotest"), light, std, None),
+            # large models: the 2000-parameter fit against NextStat, and 1e5 parameters in bounded memory
+            (W.synthetic(cache, "perbin", [1000], channels=2, samples=2, shared=3, per_sample=1,
+                         modifiers=("normsys", "histosys", "staterror")), tasks("fit"), light, few, None),
+            (W.synthetic(cache, "perbin", [50000], channels=2, samples=2, shared=3, per_sample=1,
+                         modifiers=("normsys", "histosys", "staterror")), tasks("nll", "fit"), hfx, once, None),
+            (W.zoo() if W.SHARED_ZOO.is_dir() else [], tasks("fit"), ["hfx-cpu-ref"], few, None),
+            # the 650 patches, whole processes; the RegionA grid's strong scaling; toys on the published model
+            (regions, tasks("grid"), hfx, few, None),
+            ([w for w in regions if w.id.startswith("sbottom-RegionA")], tasks("grid"), ["hfxscan-*"], few, None),
+            (sbottom_a, [dict(name="toys", toys=1000, seed=1)], hfx, few, None),
+        ]
     if config != "full":
-        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, user)")
+        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, speed, user)")
     # sized to finish in about twenty minutes on 2 cores with every engine installed: pyhf's jax, pytorch
     # and tensorflow backends (seconds per case for process start and JIT) on the headline workloads
     std = Protocol(warmup=1, min_reps=5, max_reps=30, min_time_s=0.5, max_time_s=5.0)
