@@ -259,6 +259,17 @@ typedef struct hfx_engine * hfx_engine_t;
  * - NONE: a single descent from the start point (pyhf's behaviour). */
 enum hfx_explore { HFX_EXPLORE_DEFAULT = 0, HFX_EXPLORE_THOROUGH, HFX_EXPLORE_NONE };
 
+/* The quasi-Newton matrix of the fits' minimizer:
+ * - AUTO: BFGS below HFX_LBFGS_MIN_PARS parameters, L-BFGS from there on;
+ * - BFGS: a dense n x n inverse-Hessian approximation (8 n^2 bytes per fit, O(n^2) per iteration):
+ *   the fewest iterations on strongly correlated models;
+ * - LBFGS: the last HFX_LBFGS_HISTORY steps instead (O(n) memory and time per iteration): where
+ *   the dense matrix costs more than the gradient, and the only choice beyond ~16,000 parameters. */
+enum hfx_optimizer { HFX_OPTIMIZER_AUTO = 0, HFX_OPTIMIZER_BFGS, HFX_OPTIMIZER_LBFGS };
+
+#define HFX_LBFGS_MIN_PARS 100
+#define HFX_LBFGS_HISTORY  30
+
 struct hfx_engine_options {
     const char *     backend;   /* NULL: "cpu-ref" */
     int              n_threads; /* for threaded backends; 0: all cores */
@@ -269,6 +280,7 @@ struct hfx_engine_options {
     size_t           batch;
     int              max_iter;  /* iterations of one descent before a fit stops with HFX_FIT_MAX_ITER;
                                    0: HFX_FIT_MAX_ITER_DEFAULT */
+    enum hfx_optimizer optimizer;
 };
 
 #define HFX_FIT_MAX_ITER_DEFAULT 2000
@@ -279,6 +291,9 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
                                   struct hfx_error * err);
 void            hfx_engine_free(hfx_engine_t e);
 hfx_model_t     hfx_engine_model(hfx_engine_t e);
+/* The minimizer its fits use: BFGS or LBFGS (AUTO resolved by the model's size). */
+enum hfx_optimizer hfx_engine_optimizer(hfx_engine_t e);
+const char *       hfx_optimizer_str(enum hfx_optimizer o); /* "auto", "bfgs", "lbfgs" */
 const char *    hfx_engine_backend_name(hfx_engine_t e);
 
 /* twice_nll = -2 log L (main Poisson terms with lgamma, plus constraint terms, all constants) at pars

@@ -59,6 +59,7 @@ struct hfx__fit_job {
 struct hfx__fit_settings {
     int explore;  /* enum hfx_explore */
     int max_iter; /* iterations of one descent */
+    int history;  /* the minimizer's (s, y) pairs, 0: dense BFGS (hfx_min_options; sizes the slots) */
 };
 
 enum hfx__slot_phase {
@@ -101,6 +102,7 @@ struct hfx__fit_slot {
     double                   f_round, f_before, f_polish;
     enum hfx_min_request     req;       /* outcome of the descent that gave best */
     enum hfx_min_request     r;         /* outcome of the current descent */
+    int                      history;   /* hfx_min_options.history, fixed by hfx__slot_init */
     struct hfx_min_state     st;
     void *                   min_ws;
     double *                 lower, * upper;           /* [n_pars] the box, fixed parameters pinned */
@@ -131,20 +133,22 @@ struct hfx__fit_slot {
 
 HFX_HD static inline size_t hfx__slot_round(size_t b) { return (b + 63u) & ~(size_t) 63u; }
 
-HFX_HD static inline size_t hfx__slot_bytes(const struct hfx_model * m) {
+HFX_HD static inline size_t hfx__slot_bytes(const struct hfx_model * m, int history) {
     size_t np = m->n_pars ? m->n_pars : 1, vec = hfx__slot_round(np * sizeof(double));
-    return hfx__slot_round(hfx__min_workspace_size(np)) + 12 * vec +
+    return hfx__slot_round(hfx__min_workspace_size(np, history)) + 12 * vec +
            hfx__slot_round(hfx__kernel_scratch_size(m) * sizeof(double)) + 2 * hfx__slot_round(np);
 }
 
-/* Points the slot's arrays into mem (hfx__slot_bytes(m) bytes, 64-byte aligned); phase IDLE. */
-HFX_HD static inline void hfx__slot_init(struct hfx__fit_slot * s, const struct hfx_model * m, void * mem) {
+/* Points the slot's arrays into mem (hfx__slot_bytes(m, history) bytes, 64-byte aligned); phase IDLE. */
+HFX_HD static inline void hfx__slot_init(struct hfx__fit_slot * s, const struct hfx_model * m, void * mem,
+                                         int history) {
     size_t          np = m->n_pars ? m->n_pars : 1, vec = hfx__slot_round(np * sizeof(double));
     unsigned char * w  = (unsigned char *) mem;
     double **       arrays[12] = {&s->x0,     &s->best,   &s->x,      &s->lower, &s->upper, &s->scale,
                                   &s->z,      &s->zlower, &s->zupper, &s->saved, &s->grad,  &s->first};
-    s->min_ws = w;
-    w += hfx__slot_round(hfx__min_workspace_size(np));
+    s->min_ws  = w;
+    s->history = history;
+    w += hfx__slot_round(hfx__min_workspace_size(np, history));
     for (int k = 0; k < 12; ++k) {
         *arrays[k] = (double *) (void *) w;
         w += vec;
@@ -203,7 +207,7 @@ HFX_HD static inline void hfx__slot_descend(struct hfx__fit_slot * s, const doub
         s->zlower[j] = lo / s->scale[j];
         s->zupper[j] = hi / s->scale[j];
     }
-    struct hfx_min_options opts = {s->max_iter, 1e-12, 0.0}; /* max_iter, gtol, ftol: a local, as device code reads no host constants */
+    struct hfx_min_options opts = {s->max_iter, 1e-12, 0.0, s->history}; /* max_iter, gtol, ftol, history: a local, as device code reads no host constants */
     hfx__min_init(&s->st, s->min_ws, np, s->z, s->zlower, s->zupper, s->fixed, &opts);
     s->r = HFX_MIN_EVAL;
     hfx__slot_make_point(s);

@@ -19,22 +19,47 @@
 #define HFX_BATCH_MEMORY_MAX ((size_t) 256 << 20)
 
 /* One fit may take this much: its dense BFGS matrix (and a Hessian's) is n_pars^2 doubles, so this
- * is about 16,000 parameters. Beyond, a fit is refused with a message rather than allocated and
- * left to the kernel's out-of-memory killer, or evaluated and refused at the first step. */
+ * is about 16,000 parameters with BFGS (11,500 for the Hessian and its inverse); L-BFGS's state is
+ * ~40 doubles per parameter. Beyond, a fit is refused with a message rather than allocated and left
+ * to the kernel's out-of-memory killer, or evaluated and refused at the first step. */
 #define HFX_FIT_MEMORY_MAX ((size_t) 2 << 30)
 
-/* The error for a model too large for a dense fit. */
+/* The error for a model too large for a fit (with L-BFGS, whose state is ~40 doubles per parameter,
+ * only past ~6 million parameters; with BFGS, which the caller asked for, past ~16,000). */
 static enum hfx_status check_fit_size(hfx_engine_t e, struct hfx_error * err) {
-    size_t bytes = hfx__slot_bytes(e->m);
+    size_t bytes = hfx__slot_bytes(e->m, e->how.history);
     if (bytes <= HFX_FIT_MEMORY_MAX) {
         return HFX_OK;
     }
+    if (e->how.history > 0) {
+        return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL,
+                          "a fit of this model's %zu parameters needs %.1f GB of optimizer state; hfx fits "
+                          "models of up to %.1f GB of it. Evaluation (hfx eval) works at any size",
+                          e->m->n_pars, (double) bytes / 1e9, (double) HFX_FIT_MEMORY_MAX / 1e9);
+    }
     return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL,
                       "a fit of this model's %zu parameters needs %.1f GB of optimizer state (a dense %zu x %zu "
-                      "quasi-Newton matrix); hfx fits models of up to %.1f GB of it (about 16,000 parameters). "
+                      "quasi-Newton matrix); hfx fits models of up to %.1f GB of it (about 16,000 parameters "
+                      "with BFGS; the limited-memory optimizer, --optimizer lbfgs, has no such limit). "
                       "Evaluation (hfx eval) works at any size",
                       e->m->n_pars, (double) bytes / 1e9, e->m->n_pars, e->m->n_pars,
                       (double) HFX_FIT_MEMORY_MAX / 1e9);
+}
+
+/* The error for uncertainties too large to compute: the Hessian and its inverse are dense whatever
+ * the optimizer, two n^2 matrices (2 GB: about 11,500 parameters). Checked before the fit, so that
+ * nobody waits for a fit whose result then cannot be reported. */
+static enum hfx_status check_hessian_size(hfx_engine_t e, struct hfx_error * err) {
+    size_t np   = e->m->n_pars;
+    double need = 2.0 * (double) np * (double) np * sizeof(double);
+    if (need <= (double) HFX_FIT_MEMORY_MAX) {
+        return HFX_OK;
+    }
+    return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL,
+                      "the uncertainties of this model's %zu parameters need %.1f GB (a dense %zu x %zu Hessian "
+                      "and its inverse); hfx computes them for up to %.1f GB (about 11,500 parameters). The fit "
+                      "itself works: ask for it without uncertainties (hfx fit --no-uncertainties)",
+                      np, need / 1e9, np, np, (double) HFX_FIT_MEMORY_MAX / 1e9);
 }
 
 const char * hfx_fit_status_str(enum hfx_fit_status s) {
@@ -134,7 +159,7 @@ static void batch_free(struct hfx__batch * b) {
 
 static enum hfx_status batch_create(hfx_engine_t e, size_t cap, struct hfx__batch ** out, struct hfx_error * err) {
     const struct hfx_model * m  = e->m;
-    size_t                   np = m->n_pars ? m->n_pars : 1, bytes = hfx__slot_bytes(m);
+    size_t                   np = m->n_pars ? m->n_pars : 1, bytes = hfx__slot_bytes(m, e->how.history);
     struct hfx__batch *      b  = calloc(1, sizeof *b);
     if (b) {
         b->e          = e;
@@ -154,14 +179,14 @@ static enum hfx_status batch_create(hfx_engine_t e, size_t cap, struct hfx__batc
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (a batch of %zu fits)", cap);
     }
     for (size_t i = 0; i < cap; ++i) {
-        hfx__slot_init(&b->slots[i], m, (unsigned char *) b->slot_mem + i * bytes);
+        hfx__slot_init(&b->slots[i], m, (unsigned char *) b->slot_mem + i * bytes, e->how.history);
     }
     *out = b;
     return HFX_OK;
 }
 
 enum hfx_status hfx__engine_batch(hfx_engine_t e, size_t want, struct hfx__batch ** out, struct hfx_error * err) {
-    size_t limit = HFX_BATCH_MEMORY_MAX / hfx__slot_bytes(e->m);
+    size_t limit = HFX_BATCH_MEMORY_MAX / hfx__slot_bytes(e->m, e->how.history);
     limit        = limit < e->batch_max ? limit : e->batch_max;
     size_t cap   = want < limit ? want : limit;
     cap          = cap ? cap : 1;
@@ -305,6 +330,10 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
         return hfx__error(err, HFX_ERR_DEVICE, NULL, "backend '%s' is not available here: %s", name,
                           why ? why : "no device");
     }
+    enum hfx_optimizer o = opts ? opts->optimizer : HFX_OPTIMIZER_AUTO;
+    if (o != HFX_OPTIMIZER_AUTO && o != HFX_OPTIMIZER_BFGS && o != HFX_OPTIMIZER_LBFGS) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "unknown optimizer %d (auto, bfgs or lbfgs)", (int) o);
+    }
     struct hfx_engine * e = calloc(1, sizeof *e);
     if (!e) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
@@ -315,6 +344,10 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->n_data       = m->n_bins + m->n_aux;
     e->how.explore  = (int) (opts ? opts->explore : HFX_EXPLORE_DEFAULT);
     e->how.max_iter = opts && opts->max_iter > 0 ? opts->max_iter : HFX_FIT_MAX_ITER_DEFAULT;
+    if (o == HFX_OPTIMIZER_AUTO) {
+        o = m->n_pars >= HFX_LBFGS_MIN_PARS ? HFX_OPTIMIZER_LBFGS : HFX_OPTIMIZER_BFGS;
+    }
+    e->how.history  = o == HFX_OPTIMIZER_LBFGS ? HFX_LBFGS_HISTORY : 0;
     e->data_asimov  = calloc(e->n_data + 1, sizeof(double));
     e->pars_free    = calloc(np, sizeof(double));
     e->pars_gen     = calloc(np, sizeof(double));
@@ -336,6 +369,22 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
 }
 
 hfx_model_t  hfx_engine_model(hfx_engine_t e) { return (hfx_model_t) e->m; }
+
+enum hfx_optimizer hfx_engine_optimizer(hfx_engine_t e) {
+    return e->how.history > 0 ? HFX_OPTIMIZER_LBFGS : HFX_OPTIMIZER_BFGS;
+}
+
+const char * hfx_optimizer_str(enum hfx_optimizer o) {
+    switch (o) {
+    case HFX_OPTIMIZER_AUTO:
+        return "auto";
+    case HFX_OPTIMIZER_BFGS:
+        return "bfgs";
+    case HFX_OPTIMIZER_LBFGS:
+        return "lbfgs";
+    }
+    return "unknown";
+}
 const char * hfx_engine_backend_name(hfx_engine_t e) { return e->be->name; }
 
 enum hfx_status hfx_twice_nll(hfx_engine_t e, const double * pars, const double * data, double * twice_nll,
@@ -458,8 +507,8 @@ enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, str
     }
     hfx__engine_warnings_reset(e);
     struct hfx__batch * b  = NULL;
-    enum hfx_status     st = check_fit_size(e, err);
-    if (st != HFX_OK || (st = hfx__engine_batch(e, 1, &b, err)) != HFX_OK) {
+    enum hfx_status     st = o->uncertainties ? check_hessian_size(e, err) : HFX_OK;
+    if (st != HFX_OK || (st = check_fit_size(e, err)) != HFX_OK || (st = hfx__engine_batch(e, 1, &b, err)) != HFX_OK) {
         return st;
     }
     struct hfx__fit_slot * s = &b->slots[0];

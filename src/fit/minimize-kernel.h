@@ -27,7 +27,11 @@
  * which is small next to a gradient of a large model, and needs far fewer iterations than L-BFGS on
  * the ill-conditioned problems that strongly correlated nuisance parameters give. Holding exactly the
  * parameters that the KKT conditions say are on their bound makes the free subproblem unconstrained,
- * so BFGS converges superlinearly on it.
+ * so BFGS converges superlinearly on it. Where the matrix costs more than the gradient (from ~100
+ * parameters: measured on the zoo, docs/model.md) or does not fit in memory, options.history > 0
+ * replaces H by the last `history` steps (L-BFGS, minimize-lbfgs.h); everything else is unchanged.
+ * With the Fisher-diagonal preconditioning of fit-slot.h, 30 pairs need no more evaluations than the
+ * dense matrix on the published models of 100-623 parameters, and fewer at 2000.
  *
  * Near the minimum of a large f (twice_nll of a big model is 1e4..1e6) the decrease of a step can be
  * below the rounding noise of f, so the Armijo test would reject everything. As in Hager and Zhang's
@@ -94,7 +98,11 @@ struct min__priv {
     double *        d;          /* search direction (0 off the working set) */
     double *        x_lo, *g_lo;/* best Armijo point of the line search so far */
     double *        s, *y, *hy; /* BFGS scratch */
-    double *        h;          /* [n][n] inverse Hessian on the working set, zero rows/cols elsewhere */
+    double *        h;          /* [n][n] inverse Hessian on the working set, zero rows/cols elsewhere (dense) */
+    /* limited memory (hist > 0, minimize-lbfgs.h): hist pairs instead of h */
+    int             hist, lb_count, lb_head;
+    double *        lb_s, *lb_y;             /* [hist][n] */
+    double *        lb_sy, *lb_yy, *lb_alpha; /* [hist] */
     size_t *        idx;        /* indices of the working set */
     unsigned char * fixed, *held;
     size_t          nw;         /* size of the working set */
@@ -119,8 +127,15 @@ HFX_HD static inline size_t min__round16(size_t b) {
     return (b + 15u) & ~(size_t) 15u;
 }
 
-HFX_HD static inline size_t hfx__min_workspace_size(size_t n) {
-    return min__round16(sizeof(struct min__priv)) + 12 * min__round16(n * sizeof(double)) + min__round16(n * n * sizeof(double)) +
+/* The quasi-Newton matrix's share: n^2 doubles dense, 2 hist n + 3 hist limited. */
+HFX_HD static inline size_t min__h_bytes(size_t n, int history) {
+    size_t hist = history > 0 ? (size_t) history : 0;
+    return hist ? 2 * min__round16(hist * n * sizeof(double)) + 3 * min__round16(hist * sizeof(double))
+                : min__round16(n * n * sizeof(double));
+}
+
+HFX_HD static inline size_t hfx__min_workspace_size(size_t n, int history) {
+    return min__round16(sizeof(struct min__priv)) + 12 * min__round16(n * sizeof(double)) + min__h_bytes(n, history) +
            min__round16(n * sizeof(size_t)) + 2 * min__round16(n);
 }
 
@@ -156,6 +171,8 @@ HFX_HD static inline double min__dot(const double * a, const double * b, size_t 
     return (s0 + s1) + (s2 + s3);
 }
 
+#include "fit/minimize-lbfgs.h"
+
 /* The O(n^2) loops run over the working set's span [idx[0], idx[nw - 1]] as contiguous memory,
  * which the compiler vectorises, instead of gathering through idx, when the span has few holes
  * (fixed or held parameters inside it: a conditional fit's POI sits in the middle of pyhf's order).
@@ -171,6 +188,12 @@ HFX_HD static inline size_t min__span(const struct min__priv * p) {
 
 /* H <- diag_scale * I on the working set, zero elsewhere. */
 HFX_HD static inline void min__reset_h(struct min__priv * p, size_t n) {
+    if (p->hist > 0) {
+        min__lb_reset(p);
+        min__build_idx(p, n);
+        p->h_fresh = true;
+        return;
+    }
     for (size_t i = 0; i < n * n; ++i) {
         p->h[i] = 0.0;
     }
@@ -185,6 +208,11 @@ HFX_HD static inline void min__reset_h(struct min__priv * p, size_t n) {
 /* Removes j from the working set: H becomes the inverse of the Hessian approximation with row and
  * column j deleted (Schur complement), so the curvature learnt for the others is kept. */
 HFX_HD static inline void min__hold_var(struct min__priv * p, size_t n, size_t j) {
+    if (p->hist > 0) {
+        min__lb_hold(p, n, j);
+        p->held[j] = 1;
+        return;
+    }
     double * h   = p->h;
     double   hjj = h[j * n + j];
     min__build_idx(p, n);
@@ -220,6 +248,13 @@ HFX_HD static inline void min__bfgs_update(struct min__priv * p, size_t n) {
         ss += p->s[i] * p->s[i];
     }
     if (!(yy > 0.0) || !(ss > 0.0) || !isfinite(sy) || !isfinite(yy)) {
+        return;
+    }
+    if (p->hist > 0) {
+        if (min__lb_push(p, n, sy, yy)) {
+            p->diag_scale = sy / yy;
+            p->h_fresh    = false;
+        }
         return;
     }
     if (sy > 0.0) {
@@ -298,11 +333,14 @@ HFX_HD static inline bool min__compute_direction(struct min__priv * p, size_t n)
     for (int attempt = 0; attempt < 2; ++attempt) {
         for (;;) {
             min__build_idx(p, n);
-            for (size_t i = 0; i < n; ++i) {
+            if (p->hist > 0) {
+                min__lb_direction(p, n);
+            }
+            for (size_t i = 0; i < n && p->hist == 0; ++i) {
                 p->d[i] = 0.0;
             }
             size_t span = min__span(p);
-            for (size_t a = 0; a < p->nw; ++a) {
+            for (size_t a = 0; a < p->nw && p->hist == 0; ++a) {
                 size_t       ia  = p->idx[a];
                 const double * row = p->h + ia * n;
                 double       v   = 0.0;
@@ -434,7 +472,7 @@ HFX_HD static inline void min__update_held(struct min__priv * p, size_t n) {
             ++new_holds;
         }
     }
-    bool reset = new_holds > MIN__HOLD_DOWNDATES;
+    bool reset = p->hist == 0 && new_holds > MIN__HOLD_DOWNDATES; /* a limited-memory hold is O(hist) */
     for (size_t i = 0; i < n; ++i) {
         if (p->fixed[i]) {
             continue;
@@ -448,8 +486,10 @@ HFX_HD static inline void min__update_held(struct min__priv * p, size_t n) {
             }
         } else if (!out && p->held[i]) {
             /* Released: no coupling yet, so its first step goes straight into the box. */
-            p->held[i]         = 0;
-            p->h[i * n + i] = p->diag_scale;
+            p->held[i] = 0;
+            if (p->hist == 0) {
+                p->h[i * n + i] = p->diag_scale;
+            }
         }
     }
     if (reset) {
@@ -548,8 +588,25 @@ HFX_HD static inline void hfx__min_init(struct hfx_min_state * state, void * wor
         arr[k] = (double *) (void *) w;
         w += min__round16(n * sizeof(double));
     }
-    p->h = (double *) (void *) w;
-    w += min__round16(n * n * sizeof(double));
+    p->hist = opts && opts->history > 0 ? opts->history : 0;
+    p->h    = NULL;
+    p->lb_s = p->lb_y = p->lb_sy = p->lb_yy = p->lb_alpha = NULL;
+    if (p->hist > 0) {
+        size_t hist = (size_t) p->hist;
+        p->lb_s     = (double *) (void *) w;
+        w += min__round16(hist * n * sizeof(double));
+        p->lb_y = (double *) (void *) w;
+        w += min__round16(hist * n * sizeof(double));
+        double ** small[3] = {&p->lb_sy, &p->lb_yy, &p->lb_alpha};
+        for (int k = 0; k < 3; ++k) {
+            *small[k] = (double *) (void *) w;
+            w += min__round16(hist * sizeof(double));
+        }
+    } else {
+        p->h = (double *) (void *) w;
+        w += min__round16(n * n * sizeof(double));
+    }
+    min__lb_reset(p);
     p->idx = (size_t *) (void *) w;
     w += min__round16(n * sizeof(size_t));
     p->fixed = w;
@@ -575,7 +632,7 @@ HFX_HD static inline void hfx__min_init(struct hfx_min_state * state, void * wor
     p->opts.max_iter = opts && opts->max_iter > 0 ? opts->max_iter : 1000;
     p->opts.gtol     = opts && opts->gtol > 0.0 ? opts->gtol : 1e-12;
     p->opts.ftol     = opts && opts->ftol > 0.0 ? opts->ftol : 0.0;
-    for (size_t i = 0; i < n * n; ++i) {
+    for (size_t i = 0; i < n * n && p->hist == 0; ++i) {
         p->h[i] = 0.0;
     }
 

@@ -35,6 +35,8 @@ struct hfx_min_options {
     int    max_iter;   /* accepted steps at most, e.g. 1000 */
     double gtol;       /* stop when the infinity norm of the projected gradient <= gtol * max(1, |f|) */
     double ftol;       /* or when f decreases by <= ftol * max(1, |f|) on 3 consecutive steps (0: off) */
+    int    history;    /* 0: the dense n x n BFGS matrix; > 0: limited memory with this many (s, y) pairs
+                          (minimize-lbfgs.h). The workspace size depends on it. */
 };
 
 /* Opaque state; all pointers point into the caller's workspace. */
@@ -50,10 +52,10 @@ struct hfx_min_state {
     void *   priv;
 };
 
-/* Bytes of workspace for n parameters. */
-HFX_HD static inline size_t hfx__min_workspace_size(size_t n);
+/* Bytes of workspace for n parameters and options.history pairs (0: dense). */
+HFX_HD static inline size_t hfx__min_workspace_size(size_t n, int history);
 
-/* Initialises state over workspace (hfx__min_workspace_size(n) bytes, 16-byte aligned). x0, lower,
+/* Initialises state over workspace (hfx__min_workspace_size(n, opts->history) bytes, 16-byte aligned). x0, lower,
  * upper, fixed are copied; x0 is clipped into the bounds. After this, state->x is the first point to
  * evaluate: call hfx__min_step(state, f, g) with its value. */
 HFX_HD static inline void hfx__min_init(struct hfx_min_state * state, void * workspace, size_t n, const double * x0,

@@ -1,9 +1,12 @@
 /*
  * test-minimize.c -- the bounded quasi-Newton minimiser and the finite-difference Hessian on problems
  * whose answer is known independently (analytically, by exact 1-D solves, or by a slow but simple
- * reference method). Iteration counts go to stderr for information.
+ * reference method). Iteration counts go to stderr for information. Every problem runs twice: with the
+ * dense BFGS matrix and with the limited-memory one (history HFX_LBFGS_HISTORY), which must meet the
+ * same tolerances.
  */
 #include "fit/minimize.h"
+#include "hfx/hfx.h" /* HFX_LBFGS_HISTORY */
 
 #include "hfx-test.h"
 
@@ -30,10 +33,16 @@ static const char * code_name(enum hfx_min_request r) {
     return "?";
 }
 
+/* The quasi-Newton matrix of this pass of the tests: 0 dense, > 0 that many pairs. */
+static int g_history = 0;
+
 static struct result minimize(const char * name, objective fn, const void * ctx, size_t n, const double * x0,
                               const double * lower, const double * upper, const bool * fixed,
-                              const struct hfx_min_options * opts) {
-    void * ws = malloc(hfx__min_workspace_size(n));
+                              const struct hfx_min_options * opts_in) {
+    struct hfx_min_options opts_pass = opts_in ? *opts_in : (struct hfx_min_options) {0};
+    opts_pass.history                = g_history;
+    const struct hfx_min_options * opts = &opts_pass;
+    void * ws = malloc(hfx__min_workspace_size(n, opts->history));
     double * g = malloc((n ? n : 1) * sizeof *g);
     ASSERT(ws && g);
     struct hfx_min_state st;
@@ -67,7 +76,7 @@ static struct result minimize(const char * name, objective fn, const void * ctx,
     /* f_best is the value at x_best. */
     double fb = fn(ctx, n, res.x, g);
     ASSERT(fb == res.f);
-    fprintf(stderr, "%-34s n=%-4zu %-9s iter=%-5d eval=%-5d f=%.15g pg=%.3g\n", name, n, code_name(r), res.n_iter,
+    fprintf(stderr, "%-5s %-34s n=%-4zu %-9s iter=%-5d eval=%-5d f=%.15g pg=%.3g\n", g_history ? "lbfgs" : "bfgs", name, n, code_name(r), res.n_iter,
             res.n_eval, res.f, res.pg_norm);
     free(ws);
     free(g);
@@ -910,7 +919,7 @@ static void test_hessian(void) {
     free(a);
 }
 
-int main(void) {
+static void test_minimizer(void) {
     test_rosenbrock();
     test_bounded_quadratic();
     test_badly_scaled();
@@ -922,6 +931,13 @@ int main(void) {
     test_large(500, 1e-8, false);
     test_large(500, 1e-8, true);
     test_n2000();
+}
+
+int main(void) {
+    for (int pass = 0; pass < 2; ++pass) {
+        g_history = pass ? HFX_LBFGS_HISTORY : 0;
+        test_minimizer();
+    }
     test_hessian();
     fprintf(stderr, "test-minimize: ok\n");
     return 0;

@@ -11,7 +11,7 @@
  *
  *   hfx-timeit WS [-p PATCH]... --task build|nll|grad|nll-batch|fit|hypotest|upper-limit|toys
  *              [--batch B] [--toys N] [--seed S] [--test-poi MU] [--no-poi] [--backend NAME]
- *              [--threads N] [--explore default|thorough|none] [--warmup N] [--min-reps N]
+ *              [--threads N] [--explore default|thorough|none] [--optimizer auto|bfgs|lbfgs] [--warmup N] [--min-reps N]
  *              [--max-reps N] [--min-time S] [--max-time S]
  *   hfx-timeit --list-backends
  */
@@ -216,7 +216,7 @@ static json_t * timing_json(const double * samples, int n, const double * warm, 
 static int usage(void) {
     fprintf(stderr, "usage: hfx-timeit WS [-p PATCH]... --task build|nll|grad|nll-batch|fit|hypotest|upper-limit|toys "
                     "[--batch B] [--toys N] [--seed S] [--test-poi MU] [--no-poi] [--backend NAME] [--threads N] "
-                    "[--explore default|thorough|none] [--warmup N] [--min-reps N] [--max-reps N] [--min-time S] "
+                    "[--explore default|thorough|none] [--optimizer auto|bfgs|lbfgs] [--warmup N] [--min-reps N] [--max-reps N] [--min-time S] "
                     "[--max-time S]\n       hfx-timeit --list-backends\n");
     return 2;
 }
@@ -270,6 +270,10 @@ static int parse_args(int argc, char ** argv, struct job * j) {
             j->eo.explore = !strcmp(v, "thorough") ? HFX_EXPLORE_THOROUGH
                             : !strcmp(v, "none")   ? HFX_EXPLORE_NONE
                                                    : HFX_EXPLORE_DEFAULT;
+        } else if (!strcmp(a, "--optimizer")) {
+            j->eo.optimizer = !strcmp(v, "bfgs")    ? HFX_OPTIMIZER_BFGS
+                              : !strcmp(v, "lbfgs") ? HFX_OPTIMIZER_LBFGS
+                                                    : HFX_OPTIMIZER_AUTO;
         } else if (!strcmp(a, "--warmup")) {
             j->protocol.warmup = atoi(v);
         } else if (!strcmp(a, "--min-reps")) {

@@ -38,6 +38,8 @@ const struct cli_opt engine_opt_table[] = {
     {OPT_EXPLORE, "--explore", NULL, "HOW",
      "search for the global minimum: default, thorough (hfx fit's default) or none (docs/model.md)"},
     {OPT_MAX_ITER, "--max-iter", NULL, "N", "iterations of one descent before a fit gives up (default 2000)"},
+    {OPT_OPTIMIZER, "--optimizer", NULL, "NAME",
+     "quasi-Newton matrix: auto (default: lbfgs from 100 parameters), bfgs (dense) or lbfgs (limited memory)"},
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -173,6 +175,17 @@ int model_opts_handle(struct model_opts * mo, const struct cli_opt * o, const ch
         mo->engine.max_iter = (int) n;
         return CLI_OK;
     case OPT_TIMINGS: mo->timings = true; return CLI_OK;
+    case OPT_OPTIMIZER:
+        if (strcmp(v, "auto") == 0) {
+            mo->engine.optimizer = HFX_OPTIMIZER_AUTO;
+        } else if (strcmp(v, "bfgs") == 0) {
+            mo->engine.optimizer = HFX_OPTIMIZER_BFGS;
+        } else if (strcmp(v, "lbfgs") == 0) {
+            mo->engine.optimizer = HFX_OPTIMIZER_LBFGS;
+        } else {
+            return cli_usage_error(mo->cmd, "invalid value '%s' for --optimizer (expected auto, bfgs or lbfgs)", v);
+        }
+        return CLI_OK;
     case OPT_EXPLORE:
         if (strcmp(v, "default") == 0) {
             mo->engine.explore = HFX_EXPLORE_DEFAULT;

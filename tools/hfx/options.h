@@ -23,6 +23,7 @@ enum shared_opt_id {
     OPT_BATCH,
     OPT_EXPLORE,
     OPT_MAX_ITER,
+    OPT_OPTIMIZER,
     OPT_TEST_POI,
     OPT_TESTSTAT,
     OPT_CALCTYPE,

@@ -496,7 +496,7 @@ static enum hfx_status cpu_fit_jobs(void * plan, struct hfx__fit_job * jobs, siz
                                     const struct hfx__fit_settings * how, struct hfx_error * err) {
     struct cpu_plan * p = plan;
     if (!p->slots) {
-        size_t bytes = hfx__slot_bytes(p->m);
+        size_t bytes = hfx__slot_bytes(p->m, how->history); /* the same for every call on an engine */
         p->slots     = calloc((size_t) p->n_threads, sizeof *p->slots);
         p->slot_mem  = aligned_alloc(64, (size_t) p->n_threads * bytes);
         if (!p->slots || !p->slot_mem) {
@@ -507,7 +507,7 @@ static enum hfx_status cpu_fit_jobs(void * plan, struct hfx__fit_job * jobs, siz
             return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (fit slots)");
         }
         for (int t = 0; t < p->n_threads; ++t) {
-            hfx__slot_init(&p->slots[t], p->m, (unsigned char *) p->slot_mem + (size_t) t * bytes);
+            hfx__slot_init(&p->slots[t], p->m, (unsigned char *) p->slot_mem + (size_t) t * bytes, how->history);
         }
     }
     for (size_t i0 = 0; i0 < n; i0 += HFX__POOL_MAX_TASKS) {

@@ -142,7 +142,7 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     }
     size_t               np = m->n_pars, nd = m->n_bins + m->n_aux;
     struct hfx__fit_slot s;
-    hfx__slot_init(&s, m, slot_mem + i * slot_bytes);
+    hfx__slot_init(&s, m, slot_mem + i * slot_bytes, how.history);
     struct hfx__fit_job j;
     j.data       = data + i * nd;
     j.data_const = data_const[i];
@@ -827,7 +827,7 @@ static enum hfx_status cuda_fit_jobs(void * plan, struct hfx__fit_job * jobs, si
         return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL, "cuda: fits of large models are driven by the host");
     }
     HFX_CUDA_TRY(err, "cudaSetDevice", cudaSetDevice(p->device));
-    size_t slot_bytes = hfx__slot_bytes(p->m);
+    size_t slot_bytes = hfx__slot_bytes(p->m, how->history);
     size_t per_launch = HFX_CUDA_SLOT_BUDGET / slot_bytes;
     per_launch        = per_launch > 0 ? per_launch : 1;
     for (size_t i0 = 0; i0 < n; i0 += per_launch) {
