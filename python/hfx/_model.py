@@ -114,16 +114,18 @@ class Model:
     def backend(self):
         return self._engine_options["backend"]
 
-    def with_backend(self, backend=None, threads=None, batch=None, explore=None, max_iter=None):
+    def with_backend(self, backend=None, threads=None, batch=None, explore=None, max_iter=None, optimizer=None):
         """A Model over the same compiled tables with another engine (its options replaced where given):
         a backend ("cpu", "cpu-ref", "cuda"), threads, batch, explore ("default", "thorough", "none"),
-        max_iter. Also the way to give each thread an engine of its own."""
-        from ._backends import _EXPLORE, engine_options
+        max_iter, optimizer ("auto", "bfgs", "lbfgs"). Also the way to give each thread an engine of its own."""
+        from ._backends import _EXPLORE, _OPTIMIZER, engine_options
         o = dict(self._engine_options)
         explore_name = {v: k for k, v in _EXPLORE.items()}[o["explore"]]
+        optimizer_name = {v: k for k, v in _OPTIMIZER.items()}[o["optimizer"]]
         o = engine_options(backend or o["backend"], o["threads"] if threads is None else threads,
                            o["batch"] if batch is None else batch, explore_name if explore is None else explore,
-                           o["max_iter"] if max_iter is None else max_iter)
+                           o["max_iter"] if max_iter is None else max_iter,
+                           optimizer_name if optimizer is None else optimizer)
         m = Model.__new__(Model)
         m._core, m._engine_options, m._engine, m._engine_lock = self._core, o, None, threading.Lock()
         m.config, m._n_data = self.config, self._n_data

@@ -91,7 +91,7 @@ class Workspace:
         return names.index(name)
 
     def model(self, patches=None, modifier_settings=None, measurement_name=None, poi_name=_MEASUREMENT_POI,
-              backend=None, threads=0, batch=0, explore="default", max_iter=0, **config_kwargs):
+              backend=None, threads=0, batch=0, explore="default", max_iter=0, optimizer="auto", **config_kwargs):
         """The model of a measurement, as pyhf.Workspace.model: patches applied first (in order);
         modifier_settings {"normsys": {"interpcode": "code1"|"code4"}, "histosys": {"interpcode":
         "code0"|"code2"|"code4p"}} (defaults code4, code4p); poi_name=None builds it without a POI
@@ -100,7 +100,8 @@ class Workspace:
         hfx's own: backend ("cpu", "cpu-ref", "cuda"; default "cpu" where compiled in), threads (of the
         threaded backend, 0: all cores), batch (fits advanced together, 0: the backend's choice), explore
         ("default", "thorough", "none": how hard fits look for the global minimum, docs/model.md),
-        max_iter (0: the library's default)."""
+        max_iter (0: the library's default), optimizer ("auto": dense BFGS below HFX_LBFGS_MIN_PARS = 100
+        parameters, L-BFGS from there; "bfgs", "lbfgs": forced, as the CLI's --optimizer)."""
         for key in config_kwargs:  # pyhf's batch_size and validate have no meaning here
             if key not in ("validate",):
                 raise error(_core.UnsupportedError, f"Workspace.model: option {key!r} is not supported by hfx")
@@ -125,7 +126,7 @@ class Workspace:
         elif poi_name is not None and poi_name is not _MEASUREMENT_POI:
             raise error(_core.ArgumentError, f"poi_name: expected a string or None, got {type(poi_name).__name__}")
         core = _core.Model(ws._ws, measurement=measurement_name, normsys=normsys, histosys=histosys, no_poi=no_poi)
-        return Model(core, engine_options(backend, threads, batch, explore, max_iter))
+        return Model(core, engine_options(backend, threads, batch, explore, max_iter, optimizer))
 
     def data(self, model, include_auxdata=True):
         """The observed data of model (pyhf's workspace.data): main bins (channels sorted by name), then

@@ -21,19 +21,20 @@ static void engine_dealloc(hfxpy_engine * self) {
 
 static PyObject * engine_new(PyTypeObject * type, PyObject * args, PyObject * kwds) {
     (void) type;
-    static char * kwlist[] = {"model", "backend", "threads", "explore", "batch", "max_iter", NULL};
+    static char * kwlist[] = {"model", "backend", "threads", "explore", "batch", "max_iter", "optimizer", NULL};
     hfxpy_model * model    = NULL;
     const char *  backend  = NULL;
-    int           threads = 0, explore = HFX_EXPLORE_DEFAULT, max_iter = 0;
+    int           threads = 0, explore = HFX_EXPLORE_DEFAULT, max_iter = 0, optimizer = HFX_OPTIMIZER_AUTO;
     Py_ssize_t    batch = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!|ziini", kwlist, &hfxpy_model_type, &model, &backend, &threads,
-                                     &explore, &batch, &max_iter)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!|ziinii", kwlist, &hfxpy_model_type, &model, &backend, &threads,
+                                     &explore, &batch, &max_iter, &optimizer)) {
         return NULL;
     }
-    if (threads < 0 || batch < 0 || max_iter < 0 || explore < HFX_EXPLORE_DEFAULT || explore > HFX_EXPLORE_NONE) {
-        return hfxpy_raise_arg("invalid engine option (threads %d, batch %zd, max_iter %d, explore %d): counts must be "
-                               ">= 0",
-                               threads, batch, max_iter, explore);
+    if (threads < 0 || batch < 0 || max_iter < 0 || explore < HFX_EXPLORE_DEFAULT || explore > HFX_EXPLORE_NONE ||
+        optimizer < HFX_OPTIMIZER_AUTO || optimizer > HFX_OPTIMIZER_LBFGS) {
+        return hfxpy_raise_arg("invalid engine option (threads %d, batch %zd, max_iter %d, explore %d, optimizer %d): "
+                               "counts must be >= 0",
+                               threads, batch, max_iter, explore, optimizer);
     }
     struct hfx_engine_options opts;
     memset(&opts, 0, sizeof opts);
@@ -42,6 +43,7 @@ static PyObject * engine_new(PyTypeObject * type, PyObject * args, PyObject * kw
     opts.explore   = (enum hfx_explore) explore;
     opts.batch     = (size_t) batch;
     opts.max_iter  = max_iter;
+    opts.optimizer = (enum hfx_optimizer) optimizer;
     hfx_engine_t     e = NULL;
     struct hfx_error err;
     enum hfx_status  st;
@@ -445,6 +447,11 @@ static PyObject * engine_backend(hfxpy_engine * self, void * closure) {
     return PyUnicode_FromString(hfx_engine_backend_name(self->e));
 }
 
+static PyObject * engine_optimizer(hfxpy_engine * self, void * closure) {
+    (void) closure;
+    return PyUnicode_FromString(hfx_optimizer_str(hfx_engine_optimizer(self->e)));
+}
+
 static PyObject * engine_model(hfxpy_engine * self, void * closure) {
     (void) closure;
     return Py_NewRef((PyObject *) self->model);
@@ -473,6 +480,7 @@ static PyMethodDef engine_methods[] = {
 
 static PyGetSetDef engine_getset[] = {
     {"backend", (getter) engine_backend, NULL, "the backend's name", NULL},
+    {"optimizer", (getter) engine_optimizer, NULL, "the optimizer fits use: \"bfgs\" or \"lbfgs\"", NULL},
     {"model", (getter) engine_model, NULL, "the _core.Model this engine evaluates", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
@@ -482,7 +490,7 @@ PyTypeObject hfxpy_engine_type = {
     .tp_basicsize                          = sizeof(hfxpy_engine),
     .tp_dealloc                            = (destructor) engine_dealloc,
     .tp_flags                              = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Engine(model, backend=None, threads=0, explore=0, batch=0, max_iter=0): a model bound to a backend.",
+    .tp_doc = "Engine(model, backend=None, threads=0, explore=0, batch=0, max_iter=0, optimizer=0): a model bound to a backend.",
     .tp_methods = engine_methods,
     .tp_getset  = engine_getset,
     .tp_new     = engine_new,

@@ -319,7 +319,9 @@ PyMODINIT_FUNC PyInit__core(void) {
         add_int(m, "INTERP_CODE1", HFX_INTERP_CODE1) < 0 || add_int(m, "INTERP_CODE2", HFX_INTERP_CODE2) < 0 ||
         add_int(m, "INTERP_CODE4", HFX_INTERP_CODE4) < 0 || add_int(m, "INTERP_CODE4P", HFX_INTERP_CODE4P) < 0 ||
         add_int(m, "EXPLORE_DEFAULT", HFX_EXPLORE_DEFAULT) < 0 || add_int(m, "EXPLORE_THOROUGH", HFX_EXPLORE_THOROUGH) < 0 ||
-        add_int(m, "EXPLORE_NONE", HFX_EXPLORE_NONE) < 0 || add_int(m, "MAX_ITER_DEFAULT", HFX_FIT_MAX_ITER_DEFAULT) < 0) {
+        add_int(m, "EXPLORE_NONE", HFX_EXPLORE_NONE) < 0 || add_int(m, "MAX_ITER_DEFAULT", HFX_FIT_MAX_ITER_DEFAULT) < 0 ||
+        add_int(m, "OPTIMIZER_AUTO", HFX_OPTIMIZER_AUTO) < 0 || add_int(m, "OPTIMIZER_BFGS", HFX_OPTIMIZER_BFGS) < 0 ||
+        add_int(m, "OPTIMIZER_LBFGS", HFX_OPTIMIZER_LBFGS) < 0) {
         goto fail;
     }
     return m;

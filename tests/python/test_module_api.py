@@ -246,6 +246,21 @@ def test_backends(hfxmod, simple):
                 ws.model(backend=b["name"]).engine
 
 
+def test_optimizer(hfxmod, simple):
+    """optimizer= as the CLI's --optimizer: auto picks dense BFGS below 100 parameters, either can be
+    forced, both reach the same minimum (1e-9 relative), and a wrong name raises with the choices."""
+    ws, m, data = simple
+    assert m.engine.optimizer == "bfgs"
+    fits = {}
+    for name in ("bfgs", "lbfgs"):
+        forced = ws.model(optimizer=name)
+        assert forced.engine.optimizer == name and m.with_backend(optimizer=name).engine.optimizer == name
+        _, fits[name] = hfxmod.infer.mle.fit(data, forced, return_fitted_val=True)
+    assert abs(fits["bfgs"] - fits["lbfgs"]) <= 1e-9 * abs(fits["bfgs"])
+    with pytest.raises(hfxmod.ArgumentError, match="expected one of auto, bfgs, lbfgs"):
+        ws.model(optimizer="newton")
+
+
 def test_threads_run_concurrently_without_the_gil(hfxmod, simple):
     """Library calls release the GIL: while one thread runs toys for a while, the main thread keeps
     running Python. Results from several threads on separate models (and on a shared one) equal the
