@@ -70,7 +70,8 @@ def test_every_hfx_case_ran(smoke):
     _, doc, _ = smoke
     hfx = [r for r in doc["results"] if r["engine"]["name"] == "hfx" and r["engine"]["backend"] != "cuda"]
     tasks = {r["task"]["name"] for r in hfx}
-    assert tasks == {"nll", "grad", "nll-batch", "fit", "hypotest", "upper-limit", "toys", "grid", "command"}
+    assert tasks == {"nll", "grad", "nll-batch", "fit", "hypotest", "upper-limit", "toys", "grid", "command", "json2xml",
+                     "xml2json"}
     # the MPI scaling rows need mpirun and an MPI build; they say so otherwise
     no_mpi = [r for r in hfx if r["engine"]["id"].startswith("hfxscan-mpi") and r["status"] == "skipped"
               and ("MPI" in r["reason"] or "mpirun" in r["reason"])]
@@ -146,7 +147,7 @@ def test_hfx_agrees_with_pyhf_in_the_smoke_run(smoke):
             continue
         scale = abs(res["value"]) if res["value"] else 1.0
         tol = {"nll": 1e-9, "grad": 1e-9, "nll-batch": 1e-9, "fit": 1e-6, "hypotest": 1e-4, "upper-limit": 1e-3,
-               "grid": 1e-4, "command": 1e-4}[r["task"]["name"]]
+               "grid": 1e-4, "command": 1e-4, "json2xml": 1e-9, "xml2json": 1e-9}[r["task"]["name"]]
         assert d <= tol * (1 if r["task"]["name"] == "grid" else scale), (r["workload"]["id"], r["task"]["id"], d)
         checked += 1
     assert checked >= 8
@@ -165,6 +166,26 @@ def test_command_is_the_hypotest(smoke):
     (py,) = rows(doc, engine="pyhf-numpy-scipy", workload="uncorrelated-static-2", task="command")
     if have("pyhf"):
         assert py["status"] == "ok" and abs(py["result"]["value"] - cmd["result"]["value"]) <= 1e-4 * cmd["result"]["value"]
+
+
+def test_conversions_keep_the_likelihood(smoke):
+    """json2xml and xml2json (whole processes, hfx's and, where installed, pyhf's) ran on the smoke
+    workload, and each converted model's twice_nll at init equals the original's within 1e-12 relative
+    (the round-trip tolerance of issue 8; tests/python/test_xml_io.py checks more workspaces)."""
+    _, doc, _ = smoke
+    engines = ["hfx-cpu-ref"] + (["pyhf-numpy-scipy"] if have("pyhf") and have("uproot") else [])
+    for e in engines:
+        for t in ("json2xml", "xml2json"):
+            (r,) = rows(doc, engine=e, workload="uncorrelated-static-2", task=t)
+            assert r["status"] == "ok", (e, t, r["reason"])
+            assert r["result"]["quantity"] == "twice_nll" and r["throughput"]["unit"] == "conversions/s"
+            v, orig = r["result"]["value"], r["result"]["extra"]["original_twice_nll"]
+            assert orig > 0 and abs(v - orig) <= 1e-12 * orig, (e, t, v, orig)
+    if len(engines) == 2:  # the two engines' originals are the same likelihood (as the nll rows check)
+        (h,) = rows(doc, engine="hfx-cpu-ref", workload="uncorrelated-static-2", task="json2xml")
+        (p,) = rows(doc, engine="pyhf-numpy-scipy", workload="uncorrelated-static-2", task="json2xml")
+        assert abs(h["result"]["extra"]["original_twice_nll"] - p["result"]["extra"]["original_twice_nll"]) <= \
+            1e-9 * p["result"]["extra"]["original_twice_nll"]
 
 
 def test_zoo_fit_in_the_smoke_run(smoke):
@@ -200,6 +221,7 @@ def test_plots_and_report(smoke, tmp_path):
     text = subprocess.run([sys.executable, str(BENCH / "hfx-bench"), "report", str(path)], capture_output=True,
                           text=True, check=True).stdout
     assert "Measured on:" in text and "| hfx-cpu-ref |" in text and "not measured" in text
+    assert "| uncorrelated-static-2 | json2xml |" in text and "| uncorrelated-static-2 | xml2json |" in text
     md = tmp_path / "doc.md"
     md.write_text("before\n<!-- table:begin -->\nold\n<!-- table:end -->\nafter\n")
     subprocess.run([sys.executable, str(BENCH / "hfx-bench"), "report", str(path), "--headline", "--into", str(md),

@@ -171,6 +171,31 @@ def ranks_table(rows):
     return "\n".join(out) + "\n"
 
 
+def conversion_table(rows):
+    """Whole `hfx json2xml|xml2json` processes against pyhf's on each workload both ran (xml2json: of the
+    files hfx's json2xml wrote), the speedup, and each converted model's twice_nll at init against the
+    original's (relative)."""
+    idx = {(r["engine"]["id"], r["workload"]["id"], r["task"]["name"]): r for r in rows if r["status"] == "ok"
+           and r["task"]["name"] in ("json2xml", "xml2json")}
+    cases = sorted({(w, t) for _, w, t in idx})
+    if not cases:
+        return ""
+    out = ["**Conversions** (one whole process each, start-up included; xml2json reads the files `hfx json2xml` "
+           "wrote; rel Δ: |twice_nll(converted) - twice_nll(original)| / |twice_nll(original)| at the inits)\n",
+           "| workload | task | hfx | pyhf | speedup | hfx rel Δ | pyhf rel Δ |", "|---|---|---|---|---|---|---|"]
+
+    def rel(r):
+        if r is None:
+            return "–"
+        v, o = r["result"]["value"], r["result"]["extra"]["original_twice_nll"]
+        return fmt_d(abs(v - o) / abs(o) if o else abs(v - o))
+    for w, t in cases:
+        h, p = idx.get(("hfx-cpu-ref", w, t)), idx.get(("pyhf-numpy-scipy", w, t))
+        speed = f"{p['timing']['median_s'] / h['timing']['median_s']:.3g}×" if h and p else "–"
+        out.append(f"| {w} | {t} | {_cell(h)} | {_cell(p)} | {speed} | {rel(h)} | {rel(p)} |")
+    return "\n".join(out) + "\n"
+
+
 def all_rows(docs):
     """The records of several results files, with accuracy recomputed over all of them (a run of
     extra engines is compared with the references of another run on the same machine)."""
@@ -191,7 +216,7 @@ def report(docs):
     for family in ("uncorrelated-static", "uncorrelated-poisson", "synthetic-shared", "synthetic-perbin"):
         for task in ("nll", "grad", "nll-batch-batch256", "nll-batch-batch64", "fit", "hypotest"):
             parts.append(scaling_table(rows, family, task))
-    parts += [ranks_table(rows), toys_table(rows), zoo_table(rows), python_overhead_table(rows), skips_table(rows)]
+    parts += [conversion_table(rows), ranks_table(rows), toys_table(rows), zoo_table(rows), python_overhead_table(rows), skips_table(rows)]
     return "\n".join(p for p in parts if p)
 
 

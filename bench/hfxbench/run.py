@@ -25,7 +25,7 @@ SCHEMA_VERSION = "1.0"
 ALL_ENGINES = ["hfx-*", "pyhf-*", "nextstat", "root-*"]
 UNITS = {"nll": "evals/s", "grad": "evals/s", "nll-batch": "evals/s", "fit": "fits/s", "hypotest": "hypotests/s",
          "upper-limit": "limits/s", "toys": "toys/s", "grid": "patches/s",
-         "command": "commands/s"}
+         "command": "commands/s", "json2xml": "conversions/s", "xml2json": "conversions/s"}
 
 
 def engines():
@@ -62,7 +62,7 @@ def blocks(config, cache, args):
             (W.sbottom(cache, args.archive, regions=("RegionA",), grid=True, max_patches=4)[1:], tasks("grid"),
              ["hfxscan-*"], quick, None),
             # one ROOT case (importing ROOT takes about 2 s): RooFit's cpu backend, RooStats' q~ test
-            (small, tasks("command"), ["hfx-cpu-ref", "pyhf-numpy-scipy"], quick, None),
+            (small, tasks("command", "json2xml", "xml2json"), ["hfx-cpu-ref", "pyhf-numpy-scipy"], quick, None),
             (small, tasks("hypotest"), ["root-cpu"], Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0,
                                                               max_time_s=0.0), None),
         ]
@@ -128,6 +128,8 @@ def blocks(config, cache, args):
         (sbottom_a, tasks("upper-limit"), light, once, None),  # pyhf numpy: about two minutes per limit
         # whole processes: `hfx cls` against `pyhf cls` (Python start-up and pyhf's import included)
         (sbottom_a, tasks("command"), ["hfx-cpu-ref", "pyhf-numpy-scipy"], few, None),
+        # whole conversion processes, `hfx json2xml|xml2json` against pyhf's (xml2json: of hfx's files)
+        (sbottom_a, tasks("json2xml", "xml2json"), ["hfx-cpu-ref", "pyhf-numpy-scipy"], few, None),
         (static, tasks("nll", "hypotest"), ALL_ENGINES, std, 5.0),
         (static, tasks("fit") + tasks("nll-batch", batch=256), light, std, 5.0),
         (W.uncorrelated(cache, bins=(10, 100), sources=("poisson",)), tasks("hypotest"), light, std, 5.0),

@@ -11,7 +11,8 @@ peak memory and the device. An engine module provides:
     device(options) -> "cpu" or the accelerator's name
     prepare(options, workload, task) -> once, where once() returns the task's result
         ({"quantity": ..., "value": ..., optional "values": {...}, "extra": {...}}); raises
-        Unsupported(reason) for what the engine cannot do
+        Unsupported(reason) for what the engine cannot do. Where once has a `finish` attribute, the
+        result is finish(the last call's result), computed after the timing (a conversion's check)
     peak_device_memory(options) -> bytes or None
 """
 import importlib
@@ -67,6 +68,8 @@ def run(request):
         answer.update(status="skipped", reason=str(e))
         return answer
     timing, result = measure(once, Protocol.from_dict(request.get("protocol", {})))
+    if hasattr(once, "finish"):
+        result = once.finish(result)
     answer.update(status="ok", timing=timing, result=result,
                   memory={"peak_host_bytes": peak_rss_bytes(),
                           "peak_device_bytes": engine.peak_device_memory(options)})

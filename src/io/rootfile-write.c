@@ -6,8 +6,10 @@
  * one key per histogram (zlib-format blocks, or raw when compression does not help, as ROOT does), the
  * streamer-info list, the key list and the free-segment list. Histograms are TH1D version 3 over TH1
  * version 8 (ROOT 6), streamed member by member with byte counts, as ROOT's own streamers write them.
- * The streamer-info list is written empty: ROOT and uproot both know TH1D's current layout (see
- * docs/io.md).
+ * The streamer-info list describes TH1D and every class it is made of, as ROOT 6.40 writes it for
+ * a file of TH1D (the same records, checksums and member comments, in the same order), so that
+ * readers that go by the file's streamers (ROOT's TFile::ShowStreamerInfo, uproot's file.streamers,
+ * older or newer ROOT versions) find them.
  */
 #include "io/io.h"
 
@@ -223,6 +225,211 @@ static void put_th1d(struct buf * b, const char * name, const double * v, const 
     end_versioned(b, h);
 }
 
+/* The streamer info: TStreamerInfo records (class, checksum, version, elements), each element one of
+ * ROOT's TStreamerElement kinds; a base element carries the base's version and checksum. */
+enum se_kind { SE_BASE, SE_BASIC, SE_OBJECT, SE_OBJECT_ANY, SE_STRING, SE_OBJECT_POINTER, SE_BASIC_POINTER };
+static const char * const SE_CLASS[] = {"TStreamerBase",          "TStreamerBasicType",   "TStreamerObject",
+                                        "TStreamerObjectAny",     "TStreamerString",      "TStreamerObjectPointer",
+                                        "TStreamerBasicPointer"};
+struct selement {
+    enum se_kind kind;
+    const char * name, *title;
+    int          type, size;
+    const char * type_name;
+    int          version;   /* the base's version (SE_BASE) or the count's class version (SE_BASIC_POINTER) */
+    uint32_t     checksum;  /* the base's (SE_BASE) */
+    const char * count_name, *count_class;
+};
+struct sinfo {
+    const char * name;
+    uint32_t     checksum;
+    int          version;
+    size_t       first, n;
+};
+static const struct selement ELEMENTS[] = {
+    {SE_BASE, "TH1", "1-Dim histogram base class", 0, 0, "BASE", 8, 0x1c3740c4u, NULL, NULL},
+    {SE_BASE, "TArrayD", "Array of doubles", 0, 0, "BASE", 1, 0x7139ef34u, NULL, NULL},
+    {SE_BASE, "TNamed", "The basis for a named object (name, title)", 67, 0, "BASE", 1, 0xdfb74a3cu, NULL, NULL},
+    {SE_BASE, "TAttLine", "Line attributes", 0, 0, "BASE", 2, 0x94074549u, NULL, NULL},
+    {SE_BASE, "TAttFill", "Fill area attributes", 0, 0, "BASE", 2, 0xffd92a92u, NULL, NULL},
+    {SE_BASE, "TAttMarker", "Marker attributes", 0, 0, "BASE", 3, 0x291d8becu, NULL, NULL},
+    {SE_BASIC, "fNcells", "Number of bins(1D), cells (2D) +U/Overflows", 3, 4, "int", 0, 0x00000000u, NULL, NULL},
+    {SE_OBJECT, "fXaxis", "X axis descriptor", 61, 216, "TAxis", 0, 0x00000000u, NULL, NULL},
+    {SE_OBJECT, "fYaxis", "Y axis descriptor", 61, 216, "TAxis", 0, 0x00000000u, NULL, NULL},
+    {SE_OBJECT, "fZaxis", "Z axis descriptor", 61, 216, "TAxis", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fBarOffset", "(1000*offset) for bar charts or legos", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fBarWidth", "(1000*width) for bar charts or legos", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fEntries", "Number of entries", 8, 8, "double", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fTsumw", "Total Sum of weights", 8, 8, "double", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fTsumw2", "Total Sum of squares of weights", 8, 8, "double", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fTsumwx", "Total Sum of weight*X", 8, 8, "double", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fTsumwx2", "Total Sum of weight*X*X", 8, 8, "double", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fMaximum", "Maximum value for plotting", 8, 8, "double", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fMinimum", "Minimum value for plotting", 8, 8, "double", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fNormFactor", "Normalization factor", 8, 8, "double", 0, 0x00000000u, NULL, NULL},
+    {SE_OBJECT_ANY, "fContour", "Array to display contour levels", 62, 24, "TArrayD", 0, 0x00000000u, NULL, NULL},
+    {SE_OBJECT_ANY, "fSumw2", "Array of sum of squares of weights", 62, 24, "TArrayD", 0, 0x00000000u, NULL, NULL},
+    {SE_STRING, "fOption", "Histogram options", 65, 24, "TString", 0, 0x00000000u, NULL, NULL},
+    {SE_OBJECT_POINTER, "fFunctions", "->Pointer to list of functions (fits and user)", 63, 8, "TList*", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fBufferSize", "fBuffer size", 6, 4, "int", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC_POINTER, "fBuffer", "[fBufferSize] entry buffer", 48, 8, "double*", 8, 0x00000000u, "fBufferSize", "TH1"},
+    {SE_BASIC, "fBinStatErrOpt", "Option for bin statistical errors", 3, 4, "TH1::EBinErrorOpt", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fStatOverflows", "Per object flag to use under/overflows in statistics", 3, 4, "TH1::EStatOverflows", 0, 0x00000000u, NULL, NULL},
+    {SE_BASE, "TObject", "Basic ROOT object", 66, 0, "BASE", 1, 0x901bc02du, NULL, NULL},
+    {SE_STRING, "fName", "object identifier", 65, 24, "TString", 0, 0x00000000u, NULL, NULL},
+    {SE_STRING, "fTitle", "object title", 65, 24, "TString", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fUniqueID", "object unique identifier", 13, 4, "unsigned int", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fBits", "bit field status word", 15, 4, "unsigned int", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fLineColor", "Line color", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fLineStyle", "Line style", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fLineWidth", "Line width", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fFillColor", "Fill area color", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fFillStyle", "Fill area style", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fMarkerColor", "Marker color", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fMarkerStyle", "Marker style", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fMarkerSize", "Marker size", 5, 4, "float", 0, 0x00000000u, NULL, NULL},
+    {SE_BASE, "TNamed", "The basis for a named object (name, title)", 67, 0, "BASE", 1, 0xdfb74a3cu, NULL, NULL},
+    {SE_BASE, "TAttAxis", "Axis attributes", 0, 0, "BASE", 4, 0x5c6fff3eu, NULL, NULL},
+    {SE_BASIC, "fNbins", "Number of bins", 3, 4, "int", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fXmin", "Low edge of first bin", 8, 8, "double", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fXmax", "Upper edge of last bin", 8, 8, "double", 0, 0x00000000u, NULL, NULL},
+    {SE_OBJECT_ANY, "fXbins", "Bin edges array in X", 62, 24, "TArrayD", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fFirst", "First bin to display", 3, 4, "int", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fLast", "Last bin to display", 3, 4, "int", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fBits2", "Second bit status word", 12, 2, "unsigned short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fTimeDisplay", "On/off displaying time values instead of numerics", 18, 1, "bool", 0, 0x00000000u, NULL, NULL},
+    {SE_STRING, "fTimeFormat", "Date&time format, ex: 09/12/99 12:34:00", 65, 24, "TString", 0, 0x00000000u, NULL, NULL},
+    {SE_OBJECT_POINTER, "fLabels", "List of labels", 64, 8, "THashList*", 0, 0x00000000u, NULL, NULL},
+    {SE_OBJECT_POINTER, "fModLabs", "List of modified labels", 64, 8, "TList*", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fNdivisions", "Number of divisions(10000*n3 + 100*n2 + n1)", 3, 4, "int", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fAxisColor", "Color of the line axis", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fLabelColor", "Color of labels", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fLabelFont", "Font for labels", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fLabelOffset", "Offset of labels", 5, 4, "float", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fLabelSize", "Size of labels", 5, 4, "float", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fTickLength", "Length of tick marks", 5, 4, "float", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fTitleOffset", "Offset of axis title", 5, 4, "float", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fTitleSize", "Size of axis title", 5, 4, "float", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fTitleColor", "Color of axis title", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fTitleFont", "Font for axis title", 2, 2, "short", 0, 0x00000000u, NULL, NULL},
+    {SE_BASE, "TList", "Doubly linked list", 0, 0, "BASE", 5, 0x69c5c3bbu, NULL, NULL},
+    {SE_BASE, "TSeqCollection", "Sequenceable collection ABC", 0, 0, "BASE", 0, 0xfc6c3bc6u, NULL, NULL},
+    {SE_BASE, "TCollection", "Collection abstract base class", 0, 0, "BASE", 3, 0x57e3cb9cu, NULL, NULL},
+    {SE_BASE, "TObject", "Basic ROOT object", 66, 0, "BASE", 1, 0x901bc02du, NULL, NULL},
+    {SE_STRING, "fName", "name of the collection", 65, 24, "TString", 0, 0x00000000u, NULL, NULL},
+    {SE_BASIC, "fSize", "number of elements in collection", 3, 4, "int", 0, 0x00000000u, NULL, NULL},
+};
+static const struct sinfo INFOS[] = {
+    {"TH1D", 0xf9b1569fu, 3, 0, 2},
+    {"TH1", 0x1c3740c4u, 8, 2, 26},
+    {"TNamed", 0xdfb74a3cu, 1, 28, 3},
+    {"TObject", 0x901bc02du, 1, 31, 2},
+    {"TAttLine", 0x94074549u, 2, 33, 3},
+    {"TAttFill", 0xffd92a92u, 2, 36, 2},
+    {"TAttMarker", 0x291d8becu, 3, 38, 3},
+    {"TAxis", 0x5a496e70u, 10, 41, 13},
+    {"TAttAxis", 0x5c6fff3eu, 4, 54, 11},
+    {"THashList", 0xcc7e49c1u, 0, 65, 1},
+    {"TList", 0x69c5c3bbu, 5, 66, 1},
+    {"TSeqCollection", 0xfc6c3bc6u, 0, 67, 1},
+    {"TCollection", 0x57e3cb9cu, 3, 68, 3},
+    {"TString", 0x00017419u, 2, 71, 0},
+};
+
+/* Class tags of ROOT's object references: a class's first object writes its name (kNewClassTag),
+ * later ones refer to that tag's position in the key (+ kMapOffset). */
+#define NEW_CLASS_TAG 0xffffffffu
+#define CLASS_MASK    0x80000000u
+#define MAP_OFFSET    2
+
+struct tags {
+    const char * cls[16];
+    uint32_t     at[16];
+    size_t       n;
+    size_t       key_len;
+};
+
+/* Starts an object written through a pointer (byte count, class tag); end_versioned() closes it. */
+static size_t begin_object(struct buf * b, struct tags * t, const char * cls) {
+    size_t at = b->n;
+    put_be(b, 0, 4);
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->cls[i], cls) == 0) {
+            put_be(b, CLASS_MASK | t->at[i], 4);
+            return at;
+        }
+    }
+    t->cls[t->n]  = cls;
+    t->at[t->n++] = (uint32_t) (b->n + t->key_len + MAP_OFFSET);
+    put_be(b, NEW_CLASS_TAG, 4);
+    put(b, cls, strlen(cls) + 1);
+    return at;
+}
+
+static void put_tobject_bits(struct buf * b, uint32_t bits) {
+    put_be(b, 1, 2), put_be(b, 0, 4), put_be(b, bits, 4);
+}
+
+static void put_element(struct buf * b, struct tags * t, const struct selement * e) {
+    size_t obj = begin_object(b, t, SE_CLASS[e->kind]);
+    size_t se  = begin_versioned(b, e->kind == SE_BASE ? 3 : 2);
+    size_t el  = begin_versioned(b, 4); /* TStreamerElement */
+    size_t nm = begin_versioned(b, 1);
+    put_tobject_bits(b, 0);
+    put_tstring(b, e->name);
+    put_tstring(b, e->title);
+    end_versioned(b, nm);
+    put_be(b, (uint32_t) e->type, 4), put_be(b, (uint32_t) e->size, 4);
+    put_be(b, 0, 4), put_be(b, 0, 4); /* fArrayLength, fArrayDim */
+    put_be(b, 0, 4), put_be(b, e->kind == SE_BASE ? e->checksum : 0, 4), put_be(b, 0, 4), put_be(b, 0, 4),
+        put_be(b, 0, 4); /* fMaxIndex[5] */
+    put_tstring(b, e->type_name);
+    end_versioned(b, el);
+    if (e->kind == SE_BASE) {
+        put_be(b, (uint32_t) e->version, 4);
+    } else if (e->kind == SE_BASIC_POINTER) {
+        put_be(b, (uint32_t) e->version, 4);
+        put_tstring(b, e->count_name);
+        put_tstring(b, e->count_class);
+    }
+    end_versioned(b, se);
+    end_versioned(b, obj);
+}
+
+/* The streamer-info TList (the record the header's fSeekInfo points to). */
+static void put_streamer_info(struct buf * b, size_t key_len) {
+    struct tags t    = {.key_len = key_len};
+    size_t      list = begin_versioned(b, 5);
+    put_tobject_bits(b, 0);
+    put_tstring(b, "");
+    put_be(b, sizeof INFOS / sizeof INFOS[0], 4);
+    for (size_t i = 0; i < sizeof INFOS / sizeof INFOS[0]; i++) {
+        const struct sinfo * s   = &INFOS[i];
+        size_t               obj = begin_object(b, &t, "TStreamerInfo");
+        size_t               si  = begin_versioned(b, 10); /* TStreamerInfo's version in ROOT 6.40 */
+        size_t               nm  = begin_versioned(b, 1);
+        put_tobject_bits(b, 0x00010000);
+        put_tstring(b, s->name);
+        put_tstring(b, "");
+        end_versioned(b, nm);
+        put_be(b, s->checksum, 4), put_be(b, (uint32_t) s->version, 4);
+        size_t arr = begin_object(b, &t, "TObjArray");
+        size_t oa  = begin_versioned(b, 3);
+        put_tobject_bits(b, 0);
+        put_tstring(b, "");
+        put_be(b, s->n, 4), put_be(b, 0, 4); /* the count, fLowerBound */
+        for (size_t k = 0; k < s->n; k++) {
+            put_element(b, &t, &ELEMENTS[s->first + k]);
+        }
+        end_versioned(b, oa);
+        end_versioned(b, arr);
+        end_versioned(b, si);
+        end_versioned(b, obj);
+        put_be(b, 0, 1); /* the list's option string for this entry: empty */
+    }
+    end_versioned(b, list);
+}
+
 static size_t key_header_size(const char * cls, const char * name, const char * title) {
     return 4 + 2 + 4 + 4 + 2 + 2 + 4 + 4 + tstring_size(cls) + tstring_size(name) + tstring_size(title);
 }
@@ -380,13 +587,9 @@ enum hfx_status hfx__root_writer_close(struct hfx__root_writer * w, struct hfx_e
         return HFX_OK;
     }
     struct buf * b = &w->out;
-    /* Streamer info: an empty TList. */
     struct buf si = {0};
-    size_t     at = begin_versioned(&si, 5);
-    put_tobject(&si);
-    put_tstring(&si, "");
-    put_be(&si, 0, 4);
-    end_versioned(&si, at);
+    put_streamer_info(&si, key_header_size("TList", "StreamerInfo", "Doubly linked list"));
+    b->oom = b->oom || si.oom;
     uint32_t si_bytes = 0;
     uint32_t si_seek  = put_record(w, "TList", "StreamerInfo", "Doubly linked list", &si, &si_bytes);
     free(si.p);

@@ -310,6 +310,51 @@ def test_root_opens_hfx_files(hfx, shared, tmp_path):
         assert np.allclose(got, want.values(), rtol=1e-15) and np.allclose(err, want.errors(), rtol=1e-15)
 
 
+TH1D_CLASSES = {"TH1D", "TH1", "TNamed", "TObject", "TAttLine", "TAttFill", "TAttMarker", "TAxis", "TAttAxis",
+                "THashList", "TList", "TSeqCollection", "TCollection", "TString"}
+
+
+def test_hfx_files_carry_th1d_streamer_info(hfx, tmp_path):
+    """The streamer-info record describes TH1D and the classes it is made of: uproot's file.streamers
+    lists them with TH1D's members, and ROOT lists the same classes, versions and checksums as its own
+    dictionary (TClass) has, and as a file ROOT writes carries; TFile::ShowStreamerInfo prints TH1D."""
+    import sys
+    spec = {"channels": [{"name": "c", "samples": [{"name": "s", "data": [3.0, 4.0], "modifiers": [
+        {"name": "mu", "type": "normfactor", "data": None}]}]}], "observations": [{"name": "c", "data": [5.0, 6.0]}],
+        "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}], "version": "1.0.0"}
+    (tmp_path / "ws.json").write_text(json.dumps(spec))
+    hfx("json2xml", tmp_path / "ws.json", "--output-dir", tmp_path / "xml")
+    path = tmp_path / "xml" / "data" / "data.root"
+    streamers = uproot.open(path).file.streamers
+    assert set(streamers) == TH1D_CLASSES
+    (th1d,) = streamers["TH1D"].values()
+    assert th1d.class_version == 3 and [e.member("fName") for e in th1d.elements] == ["TH1", "TArrayD"]
+    (th1,) = streamers["TH1"].values()
+    assert [e.member("fName") for e in th1.elements][4:8] == ["fNcells", "fXaxis", "fYaxis", "fZaxis"]
+    ROOT = pytest.importorskip("ROOT", reason="ROOT (pip install root) not installed")
+    f = ROOT.TFile.Open(str(path))
+    infos = {i.GetName(): (i.GetClassVersion(), i.GetCheckSum()) for i in f.GetStreamerInfoList()
+             if i.GetName() != "listOfRules"}
+    f.Close()
+    assert set(infos) == TH1D_CLASSES
+    for name, (version, checksum) in infos.items():
+        cls = ROOT.TClass.GetClass(name)
+        assert (version, checksum) == (cls.GetClassVersion(), cls.GetCheckSum()), name
+    ref = tmp_path / "root.root"  # what ROOT itself writes for one TH1D
+    g = ROOT.TFile(str(ref), "RECREATE")
+    ROOT.TH1D("h", "h", 2, 0.0, 2.0).Write()
+    g.Close()
+    g = ROOT.TFile.Open(str(ref))
+    assert infos == {i.GetName(): (i.GetClassVersion(), i.GetCheckSum()) for i in g.GetStreamerInfoList()
+                     if i.GetName() != "listOfRules"}
+    g.Close()
+    shown = subprocess.run([sys.executable, "-c", "import sys, ROOT; ROOT.TFile.Open(sys.argv[1]).ShowStreamerInfo()",
+                            str(path)], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "StreamerInfo for class: TH1D, version=3" in shown.stdout
+    assert "Warning in <" not in shown.stderr and "Error in <" not in shown.stderr  # ROOT's own messages
+
+
 def test_xml2json_reads_root_written_files(hfx, tmp_path):
     """ROOT itself writes the inputs: TH1D in a subdirectory, TH1F and TH1I at the top, with zlib, LZ4,
     ZSTD and no compression; LZMA is refused with a one-line error naming the algorithm."""

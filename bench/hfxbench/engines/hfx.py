@@ -2,12 +2,14 @@
 so that a backend added later (cuda, ...) is benchmarked without touching the suite. Single-model
 tasks run in `hfx-timeit` (in-process timing); the grid task times `hfx scan` as a whole process,
 parsing included, as a user runs it (one job per core for threaded backends), and the command task
-one whole `hfx cls` process (start-up, parsing, the hypotest at mu = 1, printing), against `pyhf cls`."""
+one whole `hfx cls` process (start-up, parsing, the hypotest at mu = 1, printing), against `pyhf cls`;
+json2xml and xml2json time one whole `hfx json2xml` / `hfx xml2json` process, against pyhf's (convert())."""
 import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -84,6 +86,8 @@ class HfxEngine:
             return self._grid(workload, protocol, timeout)
         if task["name"] == "command":
             return self._command(workload, protocol, timeout)
+        if task["name"] in CONVERSIONS:
+            return self._convert(workload, task["name"], protocol, timeout)
         if not workload.workspace:
             return {"status": "skipped", "reason": "this workload is a grid only"}
         why = needs_poi(workload.no_poi, task["name"])
@@ -133,6 +137,35 @@ class HfxEngine:
         return {"status": "ok", "device": "cpu", "timing": timing, "result": result,
                 "memory": {"peak_host_bytes": peak[0], "peak_device_bytes": None}, "versions": {"hfx": git_commit()}}
 
+    def _convert(self, workload, name, protocol, timeout):
+        if not workload.workspace:
+            return {"status": "skipped", "reason": "this workload is a grid only"}
+        hfx = str(build_dir() / "hfx")
+        with tempfile.TemporaryDirectory(prefix=f"hfxbench-{name}-") as tmp:
+            def cmd(i):  # call i writes into a folder of its own, as a fresh conversion
+                if name == "json2xml":
+                    out = Path(tmp) / f"out{i}"
+                    out.mkdir()
+                    args = [hfx, "json2xml", workload.workspace, "--output-dir", str(out)]
+                    for p in workload.patches:
+                        args += ["-p", p]
+                    return args, str(out / "FitConfig.xml")
+                out = Path(tmp) / f"out{i}.json"
+                return [hfx, "xml2json", xml, "--basedir", src, "--output-file", str(out)], str(out)
+            try:
+                src, xml = (convert_input(workload.workspace, workload.patches, tmp, timeout) if name == "xml2json"
+                             else (None, None))
+                timing, peak, converted = convert(cmd, protocol, timeout)
+                value = eval_twice_nll([converted], timeout)
+                original = eval_twice_nll([workload.workspace, *[a for p in workload.patches for a in ("-p", p)]],
+                                          timeout)
+            except RuntimeError as e:
+                return {"status": "error", "reason": str(e)}
+        return {"status": "ok", "device": "cpu", "timing": timing, "memory": {"peak_host_bytes": peak,
+                                                                               "peak_device_bytes": None},
+                "result": {"quantity": "twice_nll", "value": value, "extra": {"original_twice_nll": original}},
+                "versions": {"hfx": git_commit()}}
+
     def _grid(self, workload, protocol, timeout):
         grid = workload.grid
         patches = grid["patches"] if isinstance(grid["patches"], list) else [grid["patches"]]
@@ -157,6 +190,49 @@ class HfxEngine:
             return {"status": "error", "reason": str(e)}
         return {"status": "ok", "device": "cpu", "timing": timing, "result": result,
                 "memory": {"peak_host_bytes": peak[0], "peak_device_bytes": None}, "versions": {"hfx": git_commit()}}
+
+
+CONVERSIONS = ("json2xml", "xml2json")
+
+
+def convert_input(workspace, patches, tmp, timeout):
+    """The xml2json task's input, for hfx and pyhf alike: the files `hfx json2xml` writes of the workspace
+    (its patches applied), in tmp/src. Returns (that folder, its driver XML)."""
+    src = Path(tmp) / "src"
+    src.mkdir()
+    args = [str(build_dir() / "hfx"), "json2xml", workspace, "--output-dir", str(src)]
+    for p in patches:
+        args += ["-p", p]
+    rc, _, err, _, _ = run_measured(args, timeout)
+    if rc != 0:
+        raise RuntimeError(f"hfx json2xml (the xml2json input) exited {rc}: {err.strip()[-500:]}")
+    return str(src), str(src / "FitConfig.xml")
+
+
+def convert(cmd, protocol, timeout):
+    """Times whole conversion processes: cmd(i) -> (argv, the file its output is read back from), a new
+    output per call. Returns (timing, peak RSS bytes, the last call's output)."""
+    calls, peak, last = [0], [0], [None]
+
+    def once():
+        args, out = cmd(calls[0])
+        calls[0] += 1
+        rc, _, err, _, rss = run_measured(args, timeout)
+        if rc != 0:
+            raise RuntimeError(f"{' '.join(Path(a).name for a in args[:2])} exited {rc}: {err.strip()[-500:]}")
+        peak[0], last[0] = max(peak[0], rss), out
+        return None
+
+    timing, _ = measure(once, protocol)
+    return timing, peak[0], last[0]
+
+
+def eval_twice_nll(args, timeout):
+    """twice_nll at the parameters' inits by `hfx eval` (a workspace, or a driver XML, and its options)."""
+    rc, out, err, _, _ = run_measured([str(build_dir() / "hfx"), "eval", *args], timeout)
+    if rc != 0:
+        raise RuntimeError(f"hfx eval exited {rc}: {err.strip()[-500:]}")
+    return json.loads(out)["twice_nll"]
 
 
 class HfxScanEngine(HfxEngine):

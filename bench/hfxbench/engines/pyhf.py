@@ -6,8 +6,8 @@ gradient function pyhf's optimizers call on every step, built by `pyhf.optimize.
 jit-compiled on jax, autodiff on torch and tensorflow; numpy has none), a batched model's logpdf
 (nll-batch), `pyhf.infer.mle.fit`, `pyhf.infer.hypotest` (asymptotic q~, or toy-based), and
 `toms748_scan` for upper limits with the bracket hfx uses (the POI's bounds, a lower bound of 0
-replaced by upper/100: pyhf's own `upper_limit()` evaluates CLs at mu = 0, where it is 0/0), and
-a whole `pyhf cls` process (command). Results are converted to Python floats inside the timed call, so lazy or asynchronous backends
+replaced by upper/100: pyhf's own `upper_limit()` evaluates CLs at mu = 0, where it is 0/0),
+a whole `pyhf cls` process (command), and whole `pyhf json2xml` / `pyhf xml2json` processes. Results are converted to Python floats inside the timed call, so lazy or asynchronous backends
 finish their work before the clock stops."""
 import json
 
@@ -118,6 +118,8 @@ def prepare(options, workload, task):
         raise Unsupported(why)
     if name == "command":
         return _command(options, workload)
+    if name in ("json2xml", "xml2json"):
+        return _convert(options, workload, name)
     pyhf = _setup(options)
     tl = pyhf.tensorlib
     if name == "grid":
@@ -198,6 +200,67 @@ def _command(options, workload):
             raise RuntimeError(f"pyhf cls exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
         doc = json.loads(proc.stdout)
         return {"quantity": "CLs_obs", "value": float(doc["CLs_obs"]), "extra": {"CLs_exp": doc["CLs_exp"]}}
+    return once
+
+
+def _convert(options, workload, name):
+    """One whole `pyhf json2xml WS --patch P --output-dir D` process, or `pyhf xml2json` of the files
+    `hfx json2xml` writes (the same input as hfx's row), each call into a new output; once.finish then
+    reads the last output back and gives twice_nll at the inits of the converted model, with the
+    original's (the workspace with its patches) as extra.original_twice_nll."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+    from .hfx import build_dir, convert_input
+    if options["backend"] != "numpy" or options.get("optimizer", "scipy") != "scipy" or options.get("device") == "gpu":
+        raise Unsupported(f"the {name} task runs `pyhf {name}` (no backend): see pyhf-numpy-scipy")
+    if not workload.get("workspace"):
+        raise Unsupported("this workload is a grid only")
+    tmp = tempfile.mkdtemp(prefix=f"hfxbench-pyhf-{name}-")  # the worker process's own; removed by finish
+    if name == "xml2json":
+        if not (build_dir() / "hfx").exists():
+            raise Unsupported(f"xml2json converts the files `hfx json2xml` writes: hfx is not built in {build_dir()}")
+        src, xml = convert_input(workload["workspace"], workload.get("patches") or [], tmp, 600)
+    cli = [sys.executable, "-c", "from pyhf.cli import cli; cli()"]
+    calls, last = [0], [None]
+
+    def once():
+        i = calls[0]
+        calls[0] += 1
+        if name == "json2xml":
+            out = Path(tmp) / f"out{i}"
+            out.mkdir()  # pyhf wants the folder to exist
+            args = cli + ["json2xml", workload["workspace"], "--output-dir", str(out)]
+            for p in workload.get("patches") or []:
+                args += ["--patch", p]
+        else:
+            out = Path(tmp) / f"out{i}.json"
+            args = cli + ["xml2json", xml, "--basedir", src, "--output-file", str(out), "--hide-progress"]
+        proc = subprocess.run(args, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"pyhf {name} exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+        last[0] = out
+        return None
+
+    def finish(_):
+        import shutil
+        pyhf = _setup(options)
+        if name == "json2xml":
+            from pyhf import readxml  # needs uproot; not imported by `import pyhf`
+            spec = readxml.parse(str(last[0] / "FitConfig.xml"), str(last[0]), track_progress=False)
+        else:
+            spec = json.loads(last[0].read_text())
+        shutil.rmtree(tmp, ignore_errors=True)
+        tl = pyhf.tensorlib
+
+        def twice_nll(spec):
+            _, model, data = _model(pyhf, spec, workload)
+            pars = tl.astensor(model.config.suggested_init())
+            return _scalar(tl, pyhf.infer.mle.twice_nll(pars, tl.astensor(data), model))
+        return {"quantity": "twice_nll", "value": twice_nll(spec),
+                "extra": {"original_twice_nll": twice_nll(workload["spec"])}}
+    once.finish = finish
     return once
 
 
