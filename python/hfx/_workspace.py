@@ -100,8 +100,8 @@ class Workspace:
         hfx's own: backend ("cpu", "cpu-ref", "cuda"; default "cpu" where compiled in), threads (of the
         threaded backend, 0: all cores), batch (fits advanced together, 0: the backend's choice), explore
         ("default", "thorough", "none": how hard fits look for the global minimum, docs/model.md),
-        max_iter (0: the library's default), optimizer ("auto": dense BFGS below HFX_LBFGS_MIN_PARS = 100
-        parameters, L-BFGS from there; "bfgs", "lbfgs": forced, as the CLI's --optimizer)."""
+        max_iter (0: the library's default), optimizer ("auto": L-BFGS; "bfgs", "lbfgs": forced, as the CLI's
+        --optimizer)."""
         for key in config_kwargs:  # pyhf's batch_size and validate have no meaning here
             if key not in ("validate",):
                 raise error(_core.UnsupportedError, f"Workspace.model: option {key!r} is not supported by hfx")

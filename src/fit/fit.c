@@ -345,7 +345,7 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->how.explore  = (int) (opts ? opts->explore : HFX_EXPLORE_DEFAULT);
     e->how.max_iter = opts && opts->max_iter > 0 ? opts->max_iter : HFX_FIT_MAX_ITER_DEFAULT;
     if (o == HFX_OPTIMIZER_AUTO) {
-        o = m->n_pars >= HFX_LBFGS_MIN_PARS ? HFX_OPTIMIZER_LBFGS : HFX_OPTIMIZER_BFGS;
+        o = HFX_OPTIMIZER_LBFGS;
     }
     e->how.history  = o == HFX_OPTIMIZER_LBFGS ? HFX_LBFGS_HISTORY : 0;
     e->data_asimov  = calloc(e->n_data + 1, sizeof(double));

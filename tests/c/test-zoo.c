@@ -123,9 +123,7 @@ int main(void) {
                     hfx_engine_free(eo_e);
                 }
             }
-            /* the default is L-BFGS from HFX_LBFGS_MIN_PARS parameters on */
-            ASSERT_EQ(hfx_engine_optimizer(e), hfx_model_n_pars(m) >= HFX_LBFGS_MIN_PARS ? HFX_OPTIMIZER_LBFGS
-                                                                                           : HFX_OPTIMIZER_BFGS);
+            ASSERT_EQ(hfx_engine_optimizer(e), HFX_OPTIMIZER_LBFGS); /* the default */
             double lb = f_opt[HFX_OPTIMIZER_LBFGS], bf = f_opt[HFX_OPTIMIZER_BFGS];
             if (!(lb <= bf + 1e-11 * fmax(1.0, fabs(bf)))) {
                 fprintf(stderr, "%s: L-BFGS fit %.15g above BFGS's %.15g\n", file, lb, bf);

@@ -1,5 +1,5 @@
 """Large models: evaluation and fits in memory that scales with the model (the limited-memory
-optimizer, L-BFGS, is the default from HFX_LBFGS_MIN_PARS = 100 parameters), and refusals that say
+optimizer, L-BFGS, is the default), and refusals that say
 why where a dense n x n matrix is asked for (the Hessian of the uncertainties; a fit forced to BFGS),
 never a bare "out of memory" or the kernel's out-of-memory killer.
 

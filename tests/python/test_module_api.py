@@ -247,10 +247,10 @@ def test_backends(hfxmod, simple):
 
 
 def test_optimizer(hfxmod, simple):
-    """optimizer= as the CLI's --optimizer: auto picks dense BFGS below 100 parameters, either can be
-    forced, both reach the same minimum (1e-9 relative), and a wrong name raises with the choices."""
+    """optimizer= as the CLI's --optimizer: auto is L-BFGS, either can be forced, both reach the same
+    minimum (1e-9 relative), and a wrong name raises with the choices."""
     ws, m, data = simple
-    assert m.engine.optimizer == "bfgs"
+    assert m.engine.optimizer == "lbfgs"
     fits = {}
     for name in ("bfgs", "lbfgs"):
         forced = ws.model(optimizer=name)

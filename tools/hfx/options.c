@@ -39,7 +39,7 @@ const struct cli_opt engine_opt_table[] = {
      "search for the global minimum: default, thorough (hfx fit's default) or none (docs/model.md)"},
     {OPT_MAX_ITER, "--max-iter", NULL, "N", "iterations of one descent before a fit gives up (default 2000)"},
     {OPT_OPTIMIZER, "--optimizer", NULL, "NAME",
-     "quasi-Newton matrix: auto (default: lbfgs from 100 parameters), bfgs (dense) or lbfgs (limited memory)"},
+     "quasi-Newton matrix: auto (default: lbfgs), bfgs (dense) or lbfgs (limited memory)"},
     {0, NULL, NULL, NULL, NULL},
 };
 
