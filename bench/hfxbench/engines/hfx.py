@@ -120,22 +120,21 @@ class HfxEngine:
                 "--threads", str(self.threads)]
         for p in workload.patches:
             args += ["-p", p]
-        peak = [0]
 
-        def once():  # one whole `hfx cls` process, as `pyhf cls` is timed
-            rc, out, err, _, rss = run_measured(args, timeout)
-            if rc != 0:
-                raise RuntimeError(f"hfx cls exited {rc}: {err.strip()[-500:]}")
-            peak[0] = max(peak[0], rss)
-            doc = json.loads(out)
+        def once():  # one whole `hfx cls` process, timed with the same call as `pyhf cls` (engines/pyhf.py)
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+            if proc.returncode != 0:
+                raise RuntimeError(f"hfx cls exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+            doc = json.loads(proc.stdout)
             return {"quantity": "CLs_obs", "value": doc["CLs_obs"], "extra": {"CLs_exp": doc["CLs_exp"]}}
 
         try:
             timing, result = measure(once, protocol)
         except RuntimeError as e:
             return {"status": "error", "reason": str(e)}
+        peak = run_measured(args, timeout)[4]  # the peak memory from one more run, outside the timing
         return {"status": "ok", "device": "cpu", "timing": timing, "result": result,
-                "memory": {"peak_host_bytes": peak[0], "peak_device_bytes": None}, "versions": {"hfx": git_commit()}}
+                "memory": {"peak_host_bytes": peak, "peak_device_bytes": None}, "versions": {"hfx": git_commit()}}
 
     def _convert(self, workload, name, protocol, timeout):
         if not workload.workspace:
