@@ -410,27 +410,22 @@ HFX_HD static inline void hfx__slot_start(struct hfx__fit_slot * s) {
  * s->x. Afterwards the slot is in phase EVAL again or DONE. */
 HFX_HD static inline void hfx__slot_feed(struct hfx__fit_slot * s, double f, double * g) {
     s->n_eval++;
-    if (s->stage == HFX_SLOT_PROBE_FLAT) {
-        size_t j = s->j - 1;
-        double c = 2.0 * (f - s->f_best) / (HFX_SLOT_FLAT_STEP * HFX_SLOT_FLAT_STEP);
-        if (c < HFX_SLOT_FLAT_CURVATURE) {
-            s->x[j]     = fmin(fmax(s->x[j] < 0 ? -0.2 : 0.2, s->lower[j]), s->upper[j]);
-            s->stage    = HFX_SLOT_EXPLORE;
-            s->f_before = s->f_best;
-            hfx__slot_descend(s, s->x);
-        } else {
+    if (s->stage == HFX_SLOT_PROBE || s->stage == HFX_SLOT_PROBE_FLAT) {
+        /* a probe: refit from the other side if it looks promising, else go on exploring */
+        bool   flat = s->stage == HFX_SLOT_PROBE_FLAT;
+        size_t j    = s->j - 1;
+        bool   refit = flat ? 2.0 * (f - s->f_best) / (HFX_SLOT_FLAT_STEP * HFX_SLOT_FLAT_STEP) < HFX_SLOT_FLAT_CURVATURE
+                            : f < s->f_best + HFX_SLOT_PROBE_MARGIN;
+        if (!refit) {
             hfx__slot_explore_next(s);
+            return;
         }
-        return;
-    }
-    if (s->stage == HFX_SLOT_PROBE) {
-        if (f < s->f_best + HFX_SLOT_PROBE_MARGIN) {
-            s->stage    = HFX_SLOT_EXPLORE;
-            s->f_before = s->f_best;
-            hfx__slot_descend(s, s->x);
-        } else {
-            hfx__slot_explore_next(s);
+        if (flat) { /* the refit starts where the other restarts do, 0.2 away */
+            s->x[j] = fmin(fmax(s->x[j] < 0 ? -0.2 : 0.2, s->lower[j]), s->upper[j]);
         }
+        s->stage    = HFX_SLOT_EXPLORE;
+        s->f_before = s->f_best;
+        hfx__slot_descend(s, s->x);
         return;
     }
     size_t np = s->m->n_pars;
