@@ -228,9 +228,9 @@ def test_xml2json_reads_uproot_files(hfx, tmp_path, compression):
 
 def damaged(tmp_path, mutate):
     """hfx's own ROOT file, damaged by mutate(bytes) -> bytes, behind a valid XML."""
-    spec = {"channels": [{"name": "c", "samples": [{"name": "s", "data": [float(i + 1) for i in range(400)],
+    spec = {"channels": [{"name": "c", "samples": [{"name": "s", "data": [float(i + 1) for i in range(800)],
                                                      "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]}]}],
-            "observations": [{"name": "c", "data": [float(i + 2) for i in range(400)]}],
+            "observations": [{"name": "c", "data": [float(i + 2) for i in range(800)]}],
             "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}], "version": "1.0.0"}
     (tmp_path / "ws.json").write_text(json.dumps(spec))
     return tmp_path / "xml", spec
@@ -249,7 +249,7 @@ MUTATIONS = {
     "empty": lambda raw: b"",
     "bad key list seek": lambda raw: raw[:0x1b] + b"\x7f\xff\xff\xff" + raw[0x1f:],
     "huge key count": None,  # below: the key list's count set to 2^31 - 1
-    "bad compression header": None,  # the first histogram's "ZL" replaced
+    "bad compression header": None,  # the first histogram's "ZL" replaced (800 bins: compressed, over 4 kB)
     "huge object length": None,  # a key's fObjLen set to 2^31 - 1
 }
 
@@ -488,3 +488,19 @@ def test_commands_take_a_driver_xml(hfx, shared, tmp_path):
             assert numbers_close(a, b), cmd
         else:
             assert numbers_close(json.loads(a), json.loads(b), 1e-9), cmd
+
+
+def test_large_histograms_are_compressed_and_read_back(hfx, tmp_path):
+    """Objects over 4 kB are zlib-compressed (smaller ones stored as they are: rootfile-write.c): an 800-bin
+    histogram's key is shorter than its object, and uproot reads its values back exactly, as does hfx."""
+    out, spec = damaged(tmp_path, None)
+    hfx("json2xml", tmp_path / "ws.json", "--output-dir", out)
+    with uproot.open(out / "data" / "data.root") as f:
+        hists = {k.split(";")[0]: f[k] for k in f.keys(recursive=True) if f.classname_of(k) == "TH1D"}
+        keys = {k.split(";")[0]: f.key(k) for k in f.keys(recursive=True) if f.classname_of(k) == "TH1D"}
+    assert hists and all(len(h.values()) == 800 for h in hists.values())
+    assert all(k.data_compressed_bytes < k.data_uncompressed_bytes for k in keys.values())
+    values = sorted(tuple(h.values().tolist()) for h in hists.values())
+    assert values == sorted([tuple(spec["channels"][0]["samples"][0]["data"]), tuple(spec["observations"][0]["data"])])
+    back = json.loads(hfx("xml2json", out / "FitConfig.xml").stdout)
+    assert back["channels"][0]["samples"][0]["data"] == spec["channels"][0]["samples"][0]["data"]
