@@ -80,13 +80,17 @@ void cli_warning(const char * fmt, ...) {
     va_end(ap);
 }
 
+void cli_error_text(enum hfx_status st, const struct hfx_error * err, char * buf, size_t cap) {
+    if (err && (err->msg[0] || err->source[0] || err->pointer[0])) {
+        hfx_error_format(err, buf, cap);
+    } else {
+        snprintf(buf, cap, "%s", hfx_status_str(st));
+    }
+}
+
 void cli_error_hfx(enum hfx_status st, const struct hfx_error * err) {
     char buf[2048];
-    if (err && (err->msg[0] || err->source[0] || err->pointer[0])) {
-        hfx_error_format(err, buf, sizeof buf);
-    } else {
-        snprintf(buf, sizeof buf, "%s", hfx_status_str(st));
-    }
+    cli_error_text(st, err, buf, sizeof buf);
     cli_error("%s", buf);
 }
 

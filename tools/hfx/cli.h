@@ -28,6 +28,8 @@ void   cli_errors_record(bool print);
 char * cli_errors_take(void);
 /* Prints the library error (hfx_error_format, or the status text when err has no message). */
 void cli_error_hfx(enum hfx_status st, const struct hfx_error * err);
+/* The text cli_error_hfx prints after "hfx: error: ", into buf. */
+void cli_error_text(enum hfx_status st, const struct hfx_error * err, char * buf, size_t cap);
 /* A usage error about command cmd: prints the message and a pointer to "hfx CMD --help"; returns 2. */
 int cli_usage_error(const char * cmd, const char * fmt, ...) __attribute__((format(printf, 2, 3)));
 

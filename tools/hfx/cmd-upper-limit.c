@@ -111,8 +111,10 @@ static int ul_extra(void * ctx, const struct cli_opt * o, const char * v) { retu
  * process's. */
 
 /* Messages. WANT (rank -> 0, empty): a chunk, please; GIVE (0 -> rank, struct give; count 0: none
- * left); RESULT (rank -> 0: struct result_head, count * 7 doubles, n_warnings warnings); FIN (rank ->
- * 0, empty): this rank has sent everything. */
+ * left); RESULT (rank -> 0: struct result_head, count * 7 doubles, n_warnings warnings; or, failed, the
+ * error's text); FIN (rank -> 0, empty): this rank has sent everything. Of the chunks that fail, rank 0
+ * prints the error of the one nearest the grid's start, unnamed: what one process, which runs the
+ * points in order, would print, whichever rank met it first. */
 enum { TAG_WANT = 1, TAG_GIVE, TAG_RESULT, TAG_FIN };
 
 struct give {
@@ -140,8 +142,8 @@ struct grid {
     size_t              n_done;  /* points whose rows are in */
     enum hfx_fit_status status;
     bool                failed;  /* a chunk failed somewhere: hand out no more */
-    enum hfx_status     error;   /* rank 0's compute thread: its failure, printed by the main thread */
-    struct hfx_error    err;
+    size_t              err_first; /* rank 0: the first point of the failing chunk nearest the start */
+    char                err_text[2048]; /* its error (cli_error_text), printed at the end */
     bool                computing; /* rank 0's compute thread is at work */
     pthread_mutex_t     mu;
     pthread_cond_t      cv;
@@ -206,8 +208,10 @@ static void * compute_main(void * arg) {
         }
         if (s != HFX_OK) {
             gr->failed = true;
-            gr->error  = s;
-            gr->err    = err;
+            if (c.first < gr->err_first) {
+                gr->err_first = c.first;
+                cli_error_text(s, &err, gr->err_text, sizeof gr->err_text);
+            }
         }
         pthread_cond_broadcast(&gr->cv);
     }
@@ -264,10 +268,16 @@ static void serve_grid(struct grid * gr) {
                 abort_on(n < sizeof h, "rank 0: a malformed result from another rank");
                 memcpy(&h, buf, sizeof h);
                 size_t rows_n = (size_t) h.count * 7 * sizeof(double), warn_n = (size_t) h.n_warnings * sizeof(struct hfx_fit_warning);
-                abort_on(h.first > gr->n || h.count > gr->n - h.first || n != sizeof h + rows_n + warn_n,
+                abort_on(h.first > gr->n || h.count > gr->n - h.first ||
+                             (h.failed ? n > sizeof h + sizeof gr->err_text : n != sizeof h + rows_n + warn_n),
                          "rank 0: a malformed result from another rank");
                 if (h.failed) {
-                    gr->failed = true; /* that rank says why (main.c) */
+                    gr->failed = true;
+                    if (h.first < gr->err_first) {
+                        gr->err_first = h.first;
+                        memcpy(gr->err_text, buf + sizeof h, n - sizeof h);
+                        gr->err_text[n - sizeof h == 0 ? 0 : n - sizeof h - 1] = '\0';
+                    }
                 } else {
                     memcpy(gr->rows + 7 * h.first, buf + sizeof h, rows_n);
                     struct hfx_fit_warning * w = h.n_warnings ? malloc(warn_n) : NULL;
@@ -334,18 +344,21 @@ static void work_grid(struct grid * gr) {
             struct hfx_fit_warning * w    = ok ? copy_warnings(gr->e, &nw) : NULL;
             struct result_head       h    = {c.first, c.count, (uint64_t) st, nw, ok ? 0 : 1};
             size_t                   rows = ok ? (size_t) c.count * 7 * sizeof(double) : 0;
-            size_t                   size = sizeof h + rows + nw * sizeof *w;
-            char *                   msg  = malloc(size);
-            abort_on(!msg, "out of memory");
-            if (!ok) {
-                cli_error_hfx(s, &err);
+            char                     text[sizeof gr->err_text] = "";
+            if (!ok) { /* rank 0 prints it, if no chunk nearer the start failed too */
+                cli_error_text(s, &err, text, sizeof text);
             }
+            size_t text_n = ok ? 0 : strlen(text) + 1;
+            size_t size   = sizeof h + rows + nw * sizeof *w + text_n;
+            char * msg    = malloc(size);
+            abort_on(!msg, "out of memory");
             h.count = ok ? c.count : 0;
             memcpy(msg, &h, sizeof h);
             memcpy(msg + sizeof h, gr->rows, rows);
             if (nw) {
                 memcpy(msg + sizeof h + rows, w, nw * sizeof *w);
             }
+            memcpy(msg + sizeof h + rows + nw * sizeof *w, text, text_n);
             abort_on(!ranks_send(0, TAG_RESULT, msg, size), "sending to rank 0 failed");
             free(msg);
             free(w);
@@ -420,7 +433,7 @@ static int run_grid(const struct model_opts * mo, const struct hfx_upper_limit_o
     ranks_get(&rk);
     bool           root = rk.rank == 0;
     struct session s;
-    struct grid    gr = {.n = u->n_scan, .n_ranks = (size_t) rk.size, .status = HFX_FIT_CONVERGED};
+    struct grid    gr = {.n = u->n_scan, .n_ranks = (size_t) rk.size, .status = HFX_FIT_CONVERGED, .err_first = SIZE_MAX};
     int            rc = session_open(mo, &s, true);
     struct hfx_fit_warning * created   = NULL;
     size_t                   n_created = 0;
@@ -467,13 +480,13 @@ static int run_grid(const struct model_opts * mo, const struct hfx_upper_limit_o
         }
         pthread_cond_destroy(&gr.cv);
         pthread_mutex_destroy(&gr.mu);
-        if (root && gr.error != HFX_OK) {
-            cli_error_hfx(gr.error, &gr.err);
+        if (root && gr.err_first != SIZE_MAX) {
+            cli_error("%s", gr.err_text);
         }
         if (root && !gr.failed && gr.n_done == gr.n) {
             rc = emit_grid(&gr, &s, created, n_created, output);
         } else if (root) {
-            rc = CLI_FAIL; /* the rank where it failed said why */
+            rc = CLI_FAIL; /* rank 0 said why (err_text) */
         }
     }
     for (size_t i = 0; i < gr.n_chunks; i++) {
