@@ -43,7 +43,10 @@ if command -v clang >/dev/null; then
         -DHFX_BUILD_TESTS=OFF -DHFX_WERROR=ON >/dev/null
     fuzz_targets=(fuzz-workspace fuzz-json-patch fuzz-patchset fuzz-rootfile fuzz-xml)
     # fuzz-json: the fast JSON path against jansson, where the build has simdjson
-    if cmake --build build-fuzz --target help | grep -q 'fuzz-json$'; then
+    # (the target list read whole first: grep -q would close the pipe early, and with pipefail the
+    # SIGPIPE cmake gets would make the test false)
+    fuzz_help=$(cmake --build build-fuzz --target help)
+    if grep -q 'fuzz-json$' <<<"$fuzz_help"; then
         fuzz_targets+=(fuzz-json)
     fi
     cmake --build build-fuzz -j"$jobs" --target "${fuzz_targets[@]}"
