@@ -273,21 +273,18 @@ HFX_HD static inline void hfx__slot_explore_next(struct hfx__fit_slot * s) {
         double a = s->best[j];
         s->x[j]  = fabs(a) >= 0.05 ? -a : (a >= 0 ? -0.2 : 0.2);
         s->x[j]  = fmin(fmax(s->x[j], s->lower[j]), s->upper[j]);
-        if (flat0 && s->explore != HFX_EXPLORE_THOROUGH) {
-            /* the curvature probe, on the side the refit would start from */
-            s->x[j]      = s->x[j] < 0 ? -HFX_SLOT_FLAT_STEP : s->x[j] > 0 ? HFX_SLOT_FLAT_STEP : 0.0;
-            s->stage     = HFX_SLOT_PROBE_FLAT;
-            s->phase     = HFX_SLOT_EVAL;
-            s->want_grad = false;
-            if (s->x[j] == 0.0) { /* bounds leave no other side */
-                continue;
+        if ((flat0 || !basic) && s->explore != HFX_EXPLORE_THOROUGH) {
+            /* a probe first (one value, hfx__slot_feed): for a parameter flat at 0 its curvature, on the
+             * side the refit would start from; for a non-monotone interpolation the point the refit
+             * would start from, the other parameters unchanged, which must be within the margin of
+             * the best */
+            if (flat0) {
+                s->x[j] = s->x[j] < 0 ? -HFX_SLOT_FLAT_STEP : s->x[j] > 0 ? HFX_SLOT_FLAT_STEP : 0.0;
+                if (s->x[j] == 0.0) { /* bounds leave no other side */
+                    continue;
+                }
             }
-            return;
-        }
-        if (!basic && s->explore != HFX_EXPLORE_THOROUGH) {
-            /* a non-monotone interpolation: refit from the other side only if the probe there, the
-             * other parameters unchanged, is already within the margin of the best */
-            s->stage     = HFX_SLOT_PROBE;
+            s->stage     = flat0 ? HFX_SLOT_PROBE_FLAT : HFX_SLOT_PROBE;
             s->phase     = HFX_SLOT_EVAL;
             s->want_grad = false;
             return;

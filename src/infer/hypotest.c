@@ -125,13 +125,13 @@ static enum hfx_status cache_asimov_free(struct hypo_cache * c, const double * m
                                          .role       = HFX_FIT_ROLE_FREE,
                                          .asimov     = true}};
     struct hfx__fit_job      unused;
-    bool                     known = gen_in_box(m, e->pars_gen);
-    size_t                   first = known ? 1 : 0;
+    bool                     known  = gen_in_box(m, e->pars_gen);
+    size_t                   first  = known ? 1 : 0; /* the jobs to run: [first, n_jobs) */
+    size_t                   n_jobs = mu ? 2 : 1;
     if (mu) {
         qs_jobs(c, *mu, &unused, &jobs[1]);
     }
-    enum hfx_status st = first < (mu ? 2u : 1u) ? hfx__fit_jobs(e, jobs + first, (mu ? 2 : 1) - first, true, err)
-                                                : HFX_OK;
+    enum hfx_status st = n_jobs > first ? hfx__fit_jobs(e, jobs + first, n_jobs - first, true, err) : HFX_OK;
     if (st == HFX_OK && known) {
         /* the minimum is the generator's point (the file comment): its value is one evaluation */
         memcpy(e->pars_asimov_free, e->pars_gen, m->n_pars * sizeof *e->pars_gen);
