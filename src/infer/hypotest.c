@@ -32,16 +32,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum hfx_status hfx__hypotest_need_poi(const struct hfx_model * m, struct hfx_error * err) {
+    return m->poi >= 0 ? HFX_OK
+                       : hfx__error(err, HFX_ERR_ARG, NULL, "a hypothesis test needs a POI; the model was built without one");
+}
+
 /* The conditional fits at mu to the data and to the Asimov data. */
 static void qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job * obs, struct hfx__fit_job * asimov) {
-    hfx_engine_t e    = c->e;
-    double       mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
+    hfx__hypotest_qs_jobs(c, c->e->data_asimov, mu, obs, asimov);
+}
+
+void hfx__hypotest_qs_jobs(const struct hypo_cache * c, const double * data_asimov, double mu,
+                           struct hfx__fit_job * obs, struct hfx__fit_job * asimov) {
+    double mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
     *obs    = (struct hfx__fit_job){.data       = c->data,
                                     .data_const = c->data_const,
                                     .poi_fixed  = true,
                                     .poi_value  = mu_t,
                                     .role       = HFX_FIT_ROLE_FIXED_POI};
-    *asimov = (struct hfx__fit_job){.data       = e->data_asimov,
+    *asimov = (struct hfx__fit_job){.data       = data_asimov,
                                     .data_const = c->asimov_const,
                                     .poi_fixed  = true,
                                     .poi_value  = mu_t,
@@ -56,8 +65,9 @@ static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const d
                                   const double * mu, struct hfx__fit_job * obs, struct hfx_error * err) {
     const struct hfx_model * m = e->m;
     memset(c, 0, sizeof *c);
-    if (m->poi < 0) {
-        return hfx__error(err, HFX_ERR_ARG, NULL, "a hypothesis test needs a POI; the model was built without one");
+    enum hfx_status st = hfx__hypotest_need_poi(m, err);
+    if (st != HFX_OK) {
+        return st;
     }
     c->e          = e;
     c->kind       = kind;
@@ -72,7 +82,7 @@ static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const d
     if (mu) {
         qs_jobs(c, *mu, &jobs[1], &unused);
     }
-    enum hfx_status st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, true, err);
+    st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, true, err);
     if (st != HFX_OK) {
         return st;
     }
@@ -104,7 +114,7 @@ static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const d
 
 /* Whether the Asimov generator's point lies in the free fit's box (the model's bounds; fixed
  * parameters are held at the same values in both fits), so that it is the free Asimov minimum. */
-static bool gen_in_box(const struct hfx_model * m, const double * gen) {
+bool hfx__gen_in_box(const struct hfx_model * m, const double * gen) {
     for (size_t i = 0; i < m->n_pars; ++i) {
         if (!m->fixed[i] && !(gen[i] >= m->lower[i] && gen[i] <= m->upper[i])) {
             return false;
@@ -125,7 +135,7 @@ static enum hfx_status cache_asimov_free(struct hypo_cache * c, const double * m
                                          .role       = HFX_FIT_ROLE_FREE,
                                          .asimov     = true}};
     struct hfx__fit_job      unused;
-    bool                     known  = gen_in_box(m, e->pars_gen);
+    bool                     known  = hfx__gen_in_box(m, e->pars_gen);
     size_t                   first  = known ? 1 : 0; /* the jobs to run: [first, n_jobs) */
     size_t                   n_jobs = mu ? 2 : 1;
     if (mu) {
@@ -176,8 +186,8 @@ double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed
 
 /* The asymptotic result from the conditional fits at mu to the data and to the Asimov data (qs_jobs):
  * q and q_A, then what pyhf's hypotest returns, CLs (CLsb for q0) and its band. */
-static void asymptotic_result(const struct hypo_cache * c, const struct hfx__fit_job * obs,
-                              const struct hfx__fit_job * asimov, struct hfx_hypotest_result * r) {
+void hfx__asymptotic_result(const struct hypo_cache * c, const struct hfx__fit_job * obs,
+                            const struct hfx__fit_job * asimov, struct hfx_hypotest_result * r) {
     double q  = hfx__teststat_from_fits(c->kind, obs->poi_value, obs->twice_nll, c->free_twice_nll, c->mu_hat);
     double qa = hfx__teststat_from_fits(c->kind, asimov->poi_value, asimov->twice_nll, c->asimov_free_twice_nll,
                                         c->asimov_mu_hat);
@@ -212,7 +222,7 @@ enum hfx_status hfx__hypo_cache_test_batch(struct hypo_cache * c, const double *
     }
     enum hfx_status st = hfx__fit_jobs(c->e, jobs, 2 * n, true, err);
     for (size_t i = 0; i < n && st == HFX_OK; ++i) {
-        asymptotic_result(c, &jobs[2 * i], &jobs[2 * i + 1], &r[i]);
+        hfx__asymptotic_result(c, &jobs[2 * i], &jobs[2 * i + 1], &r[i]);
     }
     if (jobs != one) {
         free(jobs);
@@ -225,10 +235,14 @@ static enum hfx_status check_hypotest_options(hfx_engine_t e, const struct hfx_h
     if (!e || !o) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "NULL argument");
     }
+    return hfx__hypotest_check(e->m, o, err);
+}
+
+enum hfx_status hfx__hypotest_check(const struct hfx_model * m, const struct hfx_hypotest_options * o,
+                                    struct hfx_error * err) {
     if (!isfinite(o->poi_test)) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value must be finite");
     }
-    const struct hfx_model * m = e->m;
     if (m->poi >= 0 && !(o->poi_test >= m->lower[m->poi] && o->poi_test <= m->upper[m->poi])) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value %g lies outside the bounds [%g, %g] of the POI '%s'",
                           o->poi_test, m->lower[m->poi], m->upper[m->poi], m->par_names[m->poi]);
@@ -265,6 +279,6 @@ enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options *
         (st = cache_asimov_free(&c, &mu, &asimov, err)) != HFX_OK) {
         return st;
     }
-    asymptotic_result(&c, &obs, &asimov, result);
+    hfx__asymptotic_result(&c, &obs, &asimov, result);
     return HFX_OK;
 }

@@ -31,6 +31,21 @@ enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hf
 enum hfx_status hfx__hypo_cache_test_batch(struct hypo_cache * c, const double * mu, size_t n,
                                            struct hfx_hypotest_result * r, struct hfx_error * err);
 
+/* Shared by hfx_hypotest and the model groups' hypotest (group.c), so that both say and compute
+ * the same: the options' checks against model m (the tested POI finite and in the POI's bounds, a
+ * known statistic, asymptotics only for q, q~ and q0); the error for a model without a POI; whether
+ * the Asimov generator's point lies in the free fit's box (then it is the free Asimov minimum:
+ * hypotest.c's file comment); the conditional fits at mu to c's data and to data_asimov; the
+ * asymptotic result from the cache and the two conditional fits. */
+enum hfx_status hfx__hypotest_check(const struct hfx_model * m, const struct hfx_hypotest_options * o,
+                                    struct hfx_error * err);
+enum hfx_status hfx__hypotest_need_poi(const struct hfx_model * m, struct hfx_error * err);
+bool            hfx__gen_in_box(const struct hfx_model * m, const double * gen);
+void hfx__hypotest_qs_jobs(const struct hypo_cache * c, const double * data_asimov, double mu,
+                           struct hfx__fit_job * obs, struct hfx__fit_job * asimov);
+void hfx__asymptotic_result(const struct hypo_cache * c, const struct hfx__fit_job * obs,
+                            const struct hfx__fit_job * asimov, struct hfx_hypotest_result * r);
+
 /* The toy-based calculator (toys.c). */
 enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_options * opts,
                                    struct hfx_hypotest_result * result, struct hfx_error * err);
