@@ -44,7 +44,7 @@ struct hfx_backend_i {
                                 struct hfx_error * err);
     /* (optional, all three or none) Model groups (docs/batching.md, "Patch grids on a device"):
      * group_create compiles the n models m[0..n) side by side (every one of the same shape: n_pars,
-     * n_bins, n_aux, POI; the caller groups them, infer/group.h) into *group, freed with group_free;
+     * n_bins, n_aux; the caller groups them, infer/group.h) into *group, freed with group_free;
      * the models outlive it. group_fit_jobs runs n independent fits as fit_jobs does, job j on model
      * jobs[j].model of the group, a thread each, and fills each job's results. NULL: the backend
      * has no groups (the caller then runs a plan per model). */

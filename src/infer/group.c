@@ -213,6 +213,33 @@ static enum hfx_status stage_asimov(struct group * g, struct hfx_error * err) {
     return st;
 }
 
+/* Where the backend cannot hold these models as a group (HFX_ERR_UNSUPPORTED from group_create: a
+ * device's fits of large models are driven by the host), each model's hypotest on an engine of its
+ * own: what hfx_hypotest gives, warnings included. */
+static enum hfx_status run_engines(const struct hfx_engine_options * eo, const struct hfx_hypotest_options * ho,
+                                   struct hfx__group_item * items, const size_t * idx, size_t n,
+                                   struct hfx_error * err) {
+    for (size_t k = 0; k < n; ++k) {
+        struct hfx__group_item * it = &items[idx[k]];
+        hfx_engine_t             e  = NULL;
+        it->status                  = hfx_engine_create((hfx_model_t) it->m, eo, &e, &it->error);
+        if (it->status == HFX_OK) {
+            it->status = hfx_hypotest(e, ho, &it->result, &it->error);
+        }
+        size_t nw = it->status == HFX_OK ? hfx_engine_n_warnings(e) : 0;
+        if (nw && !(it->warnings = malloc(nw * sizeof *it->warnings))) {
+            hfx_engine_free(e);
+            return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit warnings)", nw);
+        }
+        for (size_t i = 0; i < nw; ++i) {
+            it->warnings[i] = *hfx_engine_warning(e, i);
+        }
+        it->n_warnings = it->cap_warnings = nw;
+        hfx_engine_free(e);
+    }
+    return HFX_OK;
+}
+
 /* The hypotests of the models items[idx[0..n)) (one shape, every one past its checks) as one group. */
 static enum hfx_status run_group(const struct hfx_backend_i * be, const struct hfx_engine_options * eo,
                                  const struct hfx__fit_settings * how, const struct hfx_hypotest_options * ho,
@@ -255,11 +282,15 @@ static enum hfx_status run_group(const struct hfx_backend_i * be, const struct h
     struct hfx_error e  = {0};
     enum hfx_status  st = be->group_create(models, n, eo, &g.plan, &e);
     stats->n_groups += 1;
-    if (st != HFX_OK) {
+    if (st == HFX_ERR_UNSUPPORTED) {
+        g.plan = NULL;
+        st     = run_engines(eo, ho, items, idx, n, err);
+    } else if (st != HFX_OK) {
         for (size_t k = 0; k < n; ++k) {
             item_fail(&g.g[k], st, &e);
         }
-        st = HFX_OK;
+        g.plan = NULL;
+        st     = HFX_OK;
     } else if ((st = stage_data(&g, err)) == HFX_OK && (st = stage_generator(&g, err)) == HFX_OK) {
         st = stage_asimov(&g, err);
     }
@@ -285,9 +316,12 @@ bool hfx__group_preferred(const struct hfx_engine_options * eo) {
     return be && be->group_default;
 }
 
-/* Models share a group when the device can read them with one layout of jobs and slots. */
+/* Models share a group when a launch can pack their jobs alike: as many parameters (starts, best
+ * fits) and data (bins and constraints) each. Everything else is read from each model's own tables,
+ * the POI's index included (patches of one background do move it: pyhf orders parameters by name,
+ * and a signal sample's modifiers take their places among the background's). */
 static bool same_shape(const struct hfx_model * a, const struct hfx_model * b) {
-    return a->n_pars == b->n_pars && a->n_bins == b->n_bins && a->n_aux == b->n_aux && a->poi == b->poi;
+    return a->n_pars == b->n_pars && a->n_bins == b->n_bins && a->n_aux == b->n_aux;
 }
 
 enum hfx_status hfx__hypotest_group(struct hfx__group_item * items, size_t n, const struct hfx_engine_options * eo,

@@ -44,9 +44,10 @@ bool hfx__group_supported(const struct hfx_engine_options * eo, const struct hfx
 bool hfx__group_preferred(const struct hfx_engine_options * eo);
 
 /* The asymptotic hypotest ho (ho->data must be NULL: each model's observed data) of every model
- * items[0..n), on backend eo->backend. Models of one shape (n_pars, n_bins, n_aux, POI) share a
- * group; a model of another shape (a patch that adds a modifier or a channel) gets a group of its
- * own. A model that fails (bad options for it, a fit that cannot start, a backend error in its
+ * items[0..n), on backend eo->backend. Models of one shape (n_pars, n_bins, n_aux) share a group
+ * (all else, the POI's index included, is each model's own); a model of another shape (a patch that adds a modifier or a channel) gets a group of its
+ * own; where the backend cannot hold a group (HFX_ERR_UNSUPPORTED from group_create: large models
+ * on a device), each of its models runs on an engine of its own (hfx_hypotest). A model that fails (bad options for it, a fit that cannot start, a backend error in its
  * group) gets its status and error, and the others go on. Returns HFX_OK, or an error that
  * concerns every model (unknown or unusable backend, HFX_ERR_UNSUPPORTED where
  * hfx__group_supported is false, out of memory); stats may be NULL. */
