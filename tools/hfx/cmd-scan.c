@@ -1106,13 +1106,17 @@ static int plan_output(struct scan * sc, const struct scan_args * a, size_t * fa
 /* Whether the patches run as model groups: --groups on or off, by default where the backend prefers
  * them. Prints the error where --groups on cannot be honoured. */
 static int scan_groups_choose(struct scan * sc, const struct scan_args * a) {
-    bool can = sc->mode == SCAN_CLS && sc->ranks.size == 1 && hfx__group_supported(&sc->engine, &sc->h);
+    bool         can = sc->mode == SCAN_CLS && sc->ranks.size == 1 && hfx__group_supported(&sc->engine, &sc->h);
+    const char * be  = sc->engine.backend ? sc->engine.backend : "cpu-ref";
     if (a->groups == GROUPS_ON && !can) {
-        return cli_usage_error(SCAN.name,
-                               "--groups on: model groups run the asymptotic CLs scan (not --upper-limit or "
-                               "--calctype toybased) in one process (not MPI ranks) on a backend with groups "
-                               "(cpu, cuda; not '%s')",
-                               sc->engine.backend ? sc->engine.backend : "cpu-ref");
+        if (sc->mode != SCAN_CLS || sc->h.calctype != HFX_CALC_ASYMPTOTICS) {
+            return cli_usage_error(SCAN.name, "--groups on runs the asymptotic CLs scan, not %s",
+                                   sc->mode != SCAN_CLS ? "--upper-limit" : "--calctype toybased");
+        }
+        if (sc->ranks.size > 1) {
+            return cli_usage_error(SCAN.name, "--groups on runs in one process, not %d MPI ranks", sc->ranks.size);
+        }
+        return cli_usage_error(SCAN.name, "--groups on: backend '%s' has no model groups or is not usable here (cpu and cuda have groups)", be);
     }
     sc->groups = can && (a->groups == GROUPS_ON || (a->groups == GROUPS_AUTO && hfx__group_preferred(&sc->engine)));
     return CLI_OK;
