@@ -190,7 +190,10 @@ static int scan_extra(void * ctx, const struct cli_opt * o, const char * v) {
     case OPT_RESUME: a->resume = true; return CLI_OK;
     case OPT_UPPER_LIMIT: a->upper_limit = true; return CLI_OK;
     case OPT_GROUPS:
-        a->groups = strcmp(v, "auto") == 0 ? GROUPS_AUTO : strcmp(v, "on") == 0 ? GROUPS_ON : strcmp(v, "off") == 0 ? GROUPS_OFF : -1;
+        a->groups = strcmp(v, "auto") == 0  ? GROUPS_AUTO
+                    : strcmp(v, "on") == 0  ? GROUPS_ON
+                    : strcmp(v, "off") == 0 ? GROUPS_OFF
+                                            : -1;
         if (a->groups < 0) {
             return cli_usage_error(SCAN.name, "invalid value '%s' for --groups (expected auto, on or off)", v);
         }
@@ -1116,7 +1119,10 @@ static int scan_groups_choose(struct scan * sc, const struct scan_args * a) {
         if (sc->ranks.size > 1) {
             return cli_usage_error(SCAN.name, "--groups on runs in one process, not %d MPI ranks", sc->ranks.size);
         }
-        return cli_usage_error(SCAN.name, "--groups on: backend '%s' has no model groups or is not usable here (cpu and cuda have groups)", be);
+        return cli_usage_error(SCAN.name,
+                               "--groups on: backend '%s' has no model groups or is not usable here (cpu and cuda "
+                               "have groups)",
+                               be);
     }
     sc->groups = can && (a->groups == GROUPS_ON || (a->groups == GROUPS_AUTO && hfx__group_preferred(&sc->engine)));
     return CLI_OK;
