@@ -654,13 +654,15 @@ static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx__
             struct hfx__group_item * item = &gi[g++];
             if (st != HFX_OK || item->status != HFX_OK) {
                 fail(res->error, sizeof res->error, st != HFX_OK ? st : item->status, st != HFX_OK ? &err : &item->error);
-            } else if ((res->report = json_object())) {
-                char what[1200];
-                snprintf(what, sizeof what, "a fit of patch %s", it->name);
+            } else {
                 res->r  = item->result;
                 res->ok = true;
-                report_status(res->report, res->r.status, what);
-                report_warning_list(res->report, c->models[k], item->warnings, item->n_warnings, it->name);
+                if ((res->report = json_object())) { /* as compute_item */
+                    char what[1200];
+                    snprintf(what, sizeof what, "a fit of patch %s", it->name);
+                    report_status(res->report, res->r.status, what);
+                    report_warning_list(res->report, c->models[k], item->warnings, item->n_warnings, it->name);
+                }
             }
             hfx__group_item_clear(item);
             hfx_model_free(c->models[k]);
