@@ -997,7 +997,7 @@ static int run_scan(struct scan * sc, hfx_workspace_t bkg, size_t * failed) {
         fprintf(stderr,
                 "hfx: timings: rank %d of %d: %zu patches computed here by %zu threads in %.3f s; main thread "
                 "(writing%s) %.6f s CPU, %.1f us per patch of the scan\n",
-                sc->ranks.rank, sc->ranks.size, sc->n_finished, started, wall,
+                sc->ranks.rank, sc->ranks.size, sc->n_finished, sc->groups ? sc->n_jobs : started, wall,
                 sc->ranks.size > 1 ? ", MPI messages and polls" : "", cpu,
                 1e6 * cpu / (double) (sc->n_items ? sc->n_items : 1));
     }
