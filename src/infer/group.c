@@ -1,17 +1,18 @@
 /*
- * group.c -- the asymptotic hypotest of many models as one job state machine over model groups
- * (group.h; docs/batching.md).
+ * group.c -- the asymptotic hypotest as one job state machine, for one model on its engine and for
+ * many models at once in model groups (group.h; docs/batching.md).
  *
- * hfx_hypotest (hypotest.c) runs a model's fits in up to three batches: the free fit and the fit at
- * mu to the data; the Asimov generator (the POI held at 0, 1 for q0) unless the free fit is it; the
- * free fit to the Asimov data unless the generator's point is known to be its minimum, and the fit
- * at mu to the Asimov data. Here every model of a group is at the same stage at the same time, so a
- * stage is one call of the backend's group_fit_jobs with the jobs of every model still running,
- * each job carrying its model's index. The jobs, the known answers, the order in which each model's
- * fits note their warnings and the asymptotic formulae are hypotest.c's own (infer.h), so a model's
- * result is the one hfx_hypotest gives on an engine of its own; on the CPU bit for bit, since the
- * threaded backend's groups run the same slot code and kernel (checked on all 650 sbottom patches:
- * tests/c/test-groups.c, docs/batching.md).
+ * pyhf's five fits less the two whose answers are known (hypotest.c's file comment) run in three
+ * stages: the free fit and the fit at mu to the data; the Asimov generator (the POI held at 0, 1
+ * for q0) unless the free fit is it; the free fit to the Asimov data unless the generator's point
+ * is known to be its minimum, and the fit at mu to the Asimov data. Every model of the machine is
+ * at the same stage at the same time, and a stage is one call with the jobs of every model still
+ * running: hfx__fit_jobs on the engine where the machine holds one model (hfx_hypotest, and the
+ * shared fits of upper limits, without mu: hfx__hypotest_stages), the backend's group_fit_jobs
+ * where it holds a model group, each job carrying its model's index (hfx__hypotest_group). So a
+ * model's fits, their order, its warnings and its result are the same either way; on the CPU bit
+ * for bit, since the threaded backend's groups run the same slot code and kernel (checked on all
+ * 650 sbottom patches: tests/c/test-groups.c, docs/batching.md).
  */
 #include "infer/group.h"
 
@@ -33,11 +34,15 @@ struct gmodel {
     struct hfx__fit_job      obs, asimov, asimov_free;
 };
 
+/* The machine: its models, how it runs a stage (a group plan, or one model's engine), the test. */
 struct group {
     const struct hfx_backend_i * be;
-    void *                       plan;
+    void *                       plan;    /* the group plan; NULL with an engine */
+    hfx_engine_t                 e;       /* one model on its engine (hfx_hypotest, upper limits); else NULL */
     struct hfx__fit_settings     how;
-    const struct hfx_hypotest_options * ho;
+    enum hfx_teststat            kind;
+    bool                         with_mu; /* the fits at mu too, and the result (else the cache only) */
+    double                       mu;
     struct gmodel *              g;       /* [n] */
     size_t                       n;
     struct hfx__fit_job *        jobs;    /* [2 n]: one stage's jobs */
@@ -59,15 +64,23 @@ static void add_job(struct group * g, size_t k, struct hfx__fit_job j) {
 
 /* Runs the stage's jobs in one call, then, for each model in job order as hfx__fit_jobs does, fails
  * it at a fit that could not start or notes its fits' warnings. A backend error fails the models of
- * the stage; only running out of memory for warnings stops the whole call. */
+ * the stage; only running out of memory for warnings stops the whole call. With an engine, that is
+ * hfx__fit_jobs itself (the warnings go to the engine, hfx_engine_warning). */
 static enum hfx_status stage_run(struct group * g, struct hfx_error * err) {
     size_t n = g->n_jobs;
     g->n_jobs = 0;
     if (n == 0) {
         return HFX_OK;
     }
-    struct hfx_error e  = {0};
-    enum hfx_status  st = g->be->group_fit_jobs(g->plan, g->jobs, n, &g->how, &e);
+    struct hfx_error e = {0};
+    if (g->e) {
+        enum hfx_status st = hfx__fit_jobs(g->e, g->jobs, n, true, &e);
+        if (st != HFX_OK) {
+            item_fail(&g->g[0], st, &e);
+        }
+        return HFX_OK;
+    }
+    enum hfx_status st = g->be->group_fit_jobs(g->plan, g->jobs, n, &g->how, &e);
     g->stats->n_calls += 1;
     g->stats->n_fits += n;
     for (size_t i = 0; i < n; ++i) {
@@ -92,7 +105,7 @@ static enum hfx_status stage_run(struct group * g, struct hfx_error * err) {
     return HFX_OK;
 }
 
-/* Stage 1: the free fit and the fit at mu to the data (hypotest.c: cache_init with mu). */
+/* Stage 1: the free fit and, with mu, the fit at mu to the data. */
 static enum hfx_status stage_data(struct group * g, struct hfx_error * err) {
     for (size_t k = 0; k < g->n; ++k) {
         struct gmodel * gm = &g->g[k];
@@ -105,18 +118,23 @@ static enum hfx_status stage_data(struct group * g, struct hfx_error * err) {
                                       .data_const = gm->c.data_const,
                                       .pars_out   = gm->pars_free,
                                       .role       = HFX_FIT_ROLE_FREE});
-        hfx__hypotest_qs_jobs(&gm->c, gm->data_asimov, g->ho->poi_test, &gm->obs, &unused);
-        add_job(g, k, gm->obs);
+        if (g->with_mu) {
+            hfx__hypotest_qs_jobs(&gm->c, gm->data_asimov, g->mu, &gm->obs, &unused);
+            add_job(g, k, gm->obs);
+        }
     }
-    size_t          n  = g->n_jobs;
-    enum hfx_status st = stage_run(g, err);
-    for (size_t i = 0; i + 1 < n && st == HFX_OK; i += 2) {
+    size_t          n    = g->n_jobs;
+    size_t          step = g->with_mu ? 2 : 1;
+    enum hfx_status st   = stage_run(g, err);
+    for (size_t i = 0; i + step <= n && st == HFX_OK; i += step) {
         struct gmodel * gm = &g->g[g->jobs[i].model];
         if (gm->live) {
             gm->c.free_twice_nll = g->jobs[i].twice_nll;
             gm->c.mu_hat         = gm->pars_free[gm->it->m->poi];
             gm->c.status         = (enum hfx_fit_status) g->jobs[i].status;
-            gm->obs              = g->jobs[i + 1];
+            if (g->with_mu) {
+                gm->obs = g->jobs[i + 1];
+            }
         }
     }
     return st;
@@ -124,7 +142,7 @@ static enum hfx_status stage_data(struct group * g, struct hfx_error * err) {
 
 /* Stage 2: the Asimov generator where the free fit is not it, then the Asimov data. */
 static enum hfx_status stage_generator(struct group * g, struct hfx_error * err) {
-    double mu_gen = g->ho->teststat == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
+    double mu_gen = g->kind == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
     for (size_t k = 0; k < g->n; ++k) {
         struct gmodel *          gm = &g->g[k];
         const struct hfx_model * m  = gm->it->m;
@@ -147,7 +165,9 @@ static enum hfx_status stage_generator(struct group * g, struct hfx_error * err)
     enum hfx_status st = stage_run(g, err);
     for (size_t i = 0; i < n && st == HFX_OK; ++i) {
         struct gmodel * gm = &g->g[g->jobs[i].model];
-        gm->c.status       = hfx_fit_status_worse(gm->c.status, (enum hfx_fit_status) g->jobs[i].status);
+        if (gm->live) {
+            gm->c.status = hfx_fit_status_worse(gm->c.status, (enum hfx_fit_status) g->jobs[i].status);
+        }
     }
     for (size_t k = 0; k < g->n && st == HFX_OK; ++k) {
         struct gmodel * gm = &g->g[k];
@@ -159,8 +179,8 @@ static enum hfx_status stage_generator(struct group * g, struct hfx_error * err)
     return st;
 }
 
-/* Stage 3: the free fit to the Asimov data where its minimum is not known, and the fit at mu to
- * them (hypotest.c: cache_asimov_free with mu); then each model's result. */
+/* Stage 3: the free fit to the Asimov data where its minimum is not known and, with mu, the fit at
+ * mu to them; then each model's result. */
 static enum hfx_status stage_asimov(struct group * g, struct hfx_error * err) {
     for (size_t k = 0; k < g->n; ++k) {
         struct gmodel * gm = &g->g[k];
@@ -177,9 +197,11 @@ static enum hfx_status stage_asimov(struct group * g, struct hfx_error * err) {
         if (!hfx__gen_in_box(gm->it->m, gm->pars_gen)) {
             add_job(g, k, gm->asimov_free);
         }
-        struct hfx__fit_job unused;
-        hfx__hypotest_qs_jobs(&gm->c, gm->data_asimov, g->ho->poi_test, &unused, &gm->asimov);
-        add_job(g, k, gm->asimov);
+        if (g->with_mu) {
+            struct hfx__fit_job unused;
+            hfx__hypotest_qs_jobs(&gm->c, gm->data_asimov, g->mu, &unused, &gm->asimov);
+            add_job(g, k, gm->asimov);
+        }
     }
     size_t          n  = g->n_jobs;
     enum hfx_status st = stage_run(g, err);
@@ -198,17 +220,29 @@ static enum hfx_status stage_asimov(struct group * g, struct hfx_error * err) {
             continue;
         }
         if (gm->asimov_free.status == -1) {
-            /* the minimum is the generator's point (hypotest.c's file comment): one evaluation, with
-             * the reference kernel every CPU backend evaluates with */
+            /* the minimum is the generator's point (hypotest.c's file comment): one evaluation, by the
+             * engine's backend, or with the reference kernel every CPU backend evaluates with */
             memcpy(gm->pars_asimov_free, gm->pars_gen, m->n_pars * sizeof *gm->pars_gen);
-            gm->asimov_free.twice_nll = hfx__eval_twice_nll(m, gm->pars_gen, gm->data_asimov, gm->c.asimov_const,
-                                                            NULL, gm->scratch);
-            gm->asimov_free.status    = HFX_FIT_CONVERGED;
+            gm->asimov_free.status = HFX_FIT_CONVERGED;
+            if (!g->e) {
+                gm->asimov_free.twice_nll = hfx__eval_twice_nll(m, gm->pars_gen, gm->data_asimov, gm->c.asimov_const,
+                                                                NULL, gm->scratch);
+            } else {
+                struct hfx_error e  = {0};
+                enum hfx_status  ev = hfx__engine_eval(g->e, 1, gm->pars_gen, gm->data_asimov, 0, &gm->c.asimov_const,
+                                                       &gm->asimov_free.twice_nll, NULL, &e);
+                if (ev != HFX_OK) {
+                    item_fail(gm, ev, &e);
+                    continue;
+                }
+            }
         }
         gm->c.asimov_free_twice_nll = gm->asimov_free.twice_nll;
         gm->c.status        = hfx_fit_status_worse(gm->c.status, (enum hfx_fit_status) gm->asimov_free.status);
         gm->c.asimov_mu_hat = gm->pars_asimov_free[m->poi];
-        hfx__asymptotic_result(&gm->c, &gm->obs, &gm->asimov, &gm->it->result);
+        if (g->with_mu) {
+            hfx__asymptotic_result(&gm->c, &gm->obs, &gm->asimov, &gm->it->result);
+        }
     }
     return st;
 }
@@ -252,7 +286,13 @@ static enum hfx_status run_group(const struct hfx_backend_i * be, const struct h
         ns       = s > ns ? s : ns;
     }
     size_t                    per    = 3 * np + nd + ns;
-    struct group              g      = {.be = be, .how = *how, .ho = ho, .n = n, .stats = stats};
+    struct group              g      = {.be       = be,
+                                        .how      = *how,
+                                        .kind     = ho->teststat,
+                                        .with_mu  = true,
+                                        .mu       = ho->poi_test,
+                                        .n        = n,
+                                        .stats    = stats};
     const struct hfx_model ** models = malloc(n * sizeof *models);
     double *                  mem    = malloc(n * per * sizeof *mem);
     g.g                              = calloc(n, sizeof *g.g);
@@ -301,6 +341,46 @@ static enum hfx_status run_group(const struct hfx_backend_i * be, const struct h
     free(mem);
     free(g.g);
     free(g.jobs);
+    return st;
+}
+
+enum hfx_status hfx__hypotest_stages(hfx_engine_t e, const double * data, enum hfx_teststat kind, const double * mu,
+                                     struct hypo_cache * c, struct hfx_hypotest_result * r, struct hfx_error * err) {
+    const struct hfx_model * m  = e->m;
+    struct hfx__group_stats  stats;
+    struct hfx__group_item   it = {.m = m};
+    struct hfx__fit_job      jobs[2];
+    struct gmodel            gm = {.it               = &it,
+                                   .live             = true,
+                                   .pars_free        = e->pars_free,
+                                   .pars_gen         = e->pars_gen,
+                                   .pars_asimov_free = e->pars_asimov_free,
+                                   .data_asimov      = e->data_asimov,
+                                   .scratch          = e->eval_scratch};
+    struct group g = {.be = e->be, .e = e, .how = e->how, .kind = kind, .with_mu = mu != NULL, .mu = mu ? *mu : 0.0,
+                      .g = &gm, .n = 1, .jobs = jobs, .stats = &stats};
+    memset(c, 0, sizeof *c);
+    enum hfx_status st = hfx__hypotest_need_poi(m, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    gm.c.e          = e;
+    gm.c.kind       = kind;
+    gm.c.data       = data ? data : m->observed;
+    gm.c.data_const = hfx__data_constant(m, gm.c.data);
+    if ((st = stage_data(&g, err)) == HFX_OK && (st = stage_generator(&g, err)) == HFX_OK) {
+        st = stage_asimov(&g, err);
+    }
+    if (st == HFX_OK && !gm.live) {
+        st = it.status;
+        if (err) {
+            *err = it.error;
+        }
+    }
+    *c = gm.c;
+    if (st == HFX_OK && r) {
+        *r = it.result;
+    }
     return st;
 }
 

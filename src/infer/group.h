@@ -8,8 +8,8 @@
  * model of the group then runs as one job state machine in at most three calls of the backend
  * (free fit and fit at mu to the data; the Asimov generator where it is not the free fit; the fits
  * to the Asimov data), which on a device are three launches for hundreds of patches. Each model's
- * fits, warnings and result are those of hfx_hypotest on an engine of its own, bit for bit on the
- * CPU backends (hypotest.c and group.c share the fits' definitions).
+ * fits, warnings and result are those of hfx_hypotest on an engine of its own (the same state
+ * machine, group.c, run with one model), bit for bit on the CPU backends.
  *
  * Internal API for hfx scan (tools/hfx/cmd-scan.c) and the tests.
  */

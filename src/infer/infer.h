@@ -18,6 +18,13 @@ struct hypo_cache {
     enum hfx_fit_status status; /* the least converged of these fits */
 };
 
+/* The hypotest's stages (group.c: the job state machine of model groups, here for one model on its
+ * engine): fills c (free fit, Asimov generator and data, free Asimov fit; data NULL: observed) and,
+ * where mu is not NULL, runs the fits at *mu in the same batches and writes the asymptotic result
+ * to r (if not NULL). Warnings go to the engine (hfx_engine_warning). */
+enum hfx_status hfx__hypotest_stages(hfx_engine_t e, const double * data, enum hfx_teststat kind, const double * mu,
+                                     struct hypo_cache * c, struct hfx_hypotest_result * r, struct hfx_error * err);
+
 enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,
                                      enum hfx_teststat kind, struct hfx_error * err);
 /* pyhf's test statistic from a fit with the POI held at mu (t_fixed) and a free fit (t_free, mu_hat):
