@@ -42,6 +42,20 @@ struct hfx_backend_i {
      * NULL: the engine drives fits in lock-step batches through eval. */
     enum hfx_status (*fit_jobs)(void * plan, struct hfx__fit_job * jobs, size_t n, const struct hfx__fit_settings * how,
                                 struct hfx_error * err);
+    /* (optional, all three or none) Model groups (docs/batching.md, "Patch grids on a device"):
+     * group_create compiles the n models m[0..n) side by side (every one of the same shape: n_pars,
+     * n_bins, n_aux; the caller groups them, infer/group.h) into *group, freed with group_free;
+     * the models outlive it. group_fit_jobs runs n independent fits as fit_jobs does, job j on model
+     * jobs[j].model of the group, a thread each, and fills each job's results. NULL: the backend
+     * has no groups (the caller then runs a plan per model). */
+    enum hfx_status (*group_create)(const struct hfx_model * const * m, size_t n, const struct hfx_engine_options * opts,
+                                    void ** group, struct hfx_error * err);
+    void (*group_free)(void * group);
+    enum hfx_status (*group_fit_jobs)(void * group, struct hfx__fit_job * jobs, size_t n,
+                                      const struct hfx__fit_settings * how, struct hfx_error * err);
+    /* Whether hfx scan runs patches as model groups by default on this backend: where one patch's
+     * fits are far too little work for a call (a device launch). */
+    bool group_default;
 };
 
 /* The registry: backends compiled into this build, in preference order. */

@@ -106,6 +106,19 @@ void hfx__engine_warnings_reset(hfx_engine_t e);
  * HFX_MULTIMODAL_DELTA below its first descent's. hfx__fit_jobs calls it for every job. */
 enum hfx_status hfx__engine_note_descent(hfx_engine_t e, const struct hfx__fit_job * j, struct hfx_error * err);
 
+/* The same for a warning list of the caller's (*list grown with realloc, freed by the caller):
+ * what model groups keep per model (infer/group.h). explore is the fits' enum hfx_explore. */
+enum hfx_status hfx__warnings_note(struct hfx_fit_warning ** list, size_t * n_list, size_t * cap_list, int explore,
+                                   const struct hfx__fit_job * j, struct hfx_error * err);
+
+/* How fits run from the engine options (NULL: the defaults); HFX_ERR_ARG for an unknown optimizer.
+ * hfx_engine_create and model groups share it. */
+enum hfx_status hfx__fit_settings_from(const struct hfx_engine_options * opts, struct hfx__fit_settings * how,
+                                       struct hfx_error * err);
+
+/* The error where a fit of model m (with history, hfx__fit_settings) would need more memory than
+ * hfx allows one fit (HFX_ERR_UNSUPPORTED, with the numbers); HFX_OK otherwise. */
+enum hfx_status hfx__fit_check_size(const struct hfx_model * m, int history, struct hfx_error * err);
 
 /* The error for a fit whose start point is not finite. */
 enum hfx_status hfx__fit_bad_start(struct hfx_error * err);

@@ -53,6 +53,7 @@ struct hfx__fit_job {
     int            status;     /* enum hfx_fit_status */
     int            n_eval;     /* points evaluated */
     struct hfx__fit_descent descent;
+    size_t         model;      /* the model of a model group the job fits (backend.h: group_fit_jobs); 0 elsewhere */
 };
 
 /* How fits run, the same for every fit of an engine (hfx_engine_options). */

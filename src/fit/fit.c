@@ -26,24 +26,27 @@
 
 /* The error for a model too large for a fit (with L-BFGS, whose state is ~40 doubles per parameter,
  * only past ~6 million parameters; with BFGS, which the caller asked for, past ~16,000). */
-static enum hfx_status check_fit_size(hfx_engine_t e, struct hfx_error * err) {
-    size_t bytes = hfx__slot_bytes(e->m, e->how.history);
+enum hfx_status hfx__fit_check_size(const struct hfx_model * m, int history, struct hfx_error * err) {
+    size_t bytes = hfx__slot_bytes(m, history);
     if (bytes <= HFX_FIT_MEMORY_MAX) {
         return HFX_OK;
     }
-    if (e->how.history > 0) {
+    if (history > 0) {
         return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL,
                           "a fit of this model's %zu parameters needs %.1f GB of optimizer state; hfx fits "
                           "models of up to %.1f GB of it. Evaluation (hfx eval) works at any size",
-                          e->m->n_pars, (double) bytes / 1e9, (double) HFX_FIT_MEMORY_MAX / 1e9);
+                          m->n_pars, (double) bytes / 1e9, (double) HFX_FIT_MEMORY_MAX / 1e9);
     }
     return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL,
                       "a fit of this model's %zu parameters needs %.1f GB of optimizer state (a dense %zu x %zu "
                       "quasi-Newton matrix); hfx fits models of up to %.1f GB of it (about 16,000 parameters "
                       "with BFGS; the limited-memory optimizer, --optimizer lbfgs, has no such limit). "
                       "Evaluation (hfx eval) works at any size",
-                      e->m->n_pars, (double) bytes / 1e9, e->m->n_pars, e->m->n_pars,
-                      (double) HFX_FIT_MEMORY_MAX / 1e9);
+                      m->n_pars, (double) bytes / 1e9, m->n_pars, m->n_pars, (double) HFX_FIT_MEMORY_MAX / 1e9);
+}
+
+static enum hfx_status check_fit_size(hfx_engine_t e, struct hfx_error * err) {
+    return hfx__fit_check_size(e->m, e->how.history, err);
 }
 
 /* The error for uncertainties too large to compute: the Hessian and its inverse are dense whatever
@@ -95,14 +98,19 @@ const struct hfx_fit_warning * hfx_engine_warning(hfx_engine_t e, size_t i) {
 }
 
 enum hfx_status hfx__engine_note_descent(hfx_engine_t e, const struct hfx__fit_job * j, struct hfx_error * err) {
+    return hfx__warnings_note(&e->warnings, &e->n_warnings, &e->cap_warnings, e->how.explore, j, err);
+}
+
+enum hfx_status hfx__warnings_note(struct hfx_fit_warning ** list, size_t * n_list, size_t * cap_list, int explore,
+                                   const struct hfx__fit_job * j, struct hfx_error * err) {
     double gap = j->descent.twice_nll - j->twice_nll;
-    if (j->role == HFX_FIT_ROLE_NONE || e->how.explore == HFX_EXPLORE_NONE || !(gap > HFX_MULTIMODAL_DELTA)) {
+    if (j->role == HFX_FIT_ROLE_NONE || explore == HFX_EXPLORE_NONE || !(gap > HFX_MULTIMODAL_DELTA)) {
         return HFX_OK;
     }
     struct hfx_fit_warning * w = NULL;
     if (j->role == HFX_FIT_ROLE_TOYS) { /* one warning for all toys: the largest difference */
-        for (size_t i = 0; i < e->n_warnings && !w; ++i) {
-            w = e->warnings[i].role == HFX_FIT_ROLE_TOYS ? &e->warnings[i] : NULL;
+        for (size_t i = 0; i < *n_list && !w; ++i) {
+            w = (*list)[i].role == HFX_FIT_ROLE_TOYS ? &(*list)[i] : NULL;
         }
         if (w) {
             w->n_fits++;
@@ -112,16 +120,16 @@ enum hfx_status hfx__engine_note_descent(hfx_engine_t e, const struct hfx__fit_j
         }
     }
     if (!w) {
-        if (e->n_warnings == e->cap_warnings) {
-            size_t                   cap = e->cap_warnings ? 2 * e->cap_warnings : 8;
-            struct hfx_fit_warning * grown = realloc(e->warnings, cap * sizeof *grown);
+        if (*n_list == *cap_list) {
+            size_t                   cap   = *cap_list ? 2 * *cap_list : 8;
+            struct hfx_fit_warning * grown = realloc(*list, cap * sizeof *grown);
             if (!grown) {
                 return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit warnings)", cap);
             }
-            e->warnings     = grown;
-            e->cap_warnings = cap;
+            *list     = grown;
+            *cap_list = cap;
         }
-        w         = &e->warnings[e->n_warnings++];
+        w         = &(*list)[(*n_list)++];
         w->n_fits = 1;
     }
     w->role              = (enum hfx_fit_role) j->role;
@@ -308,6 +316,21 @@ void hfx_engine_free(hfx_engine_t e) {
     free(e);
 }
 
+enum hfx_status hfx__fit_settings_from(const struct hfx_engine_options * opts, struct hfx__fit_settings * how,
+                                       struct hfx_error * err) {
+    enum hfx_optimizer o = opts ? opts->optimizer : HFX_OPTIMIZER_AUTO;
+    if (o != HFX_OPTIMIZER_AUTO && o != HFX_OPTIMIZER_BFGS && o != HFX_OPTIMIZER_LBFGS) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "unknown optimizer %d (auto, bfgs or lbfgs)", (int) o);
+    }
+    if (o == HFX_OPTIMIZER_AUTO) {
+        o = HFX_OPTIMIZER_LBFGS;
+    }
+    how->explore  = (int) (opts ? opts->explore : HFX_EXPLORE_DEFAULT);
+    how->max_iter = opts && opts->max_iter > 0 ? opts->max_iter : HFX_FIT_MAX_ITER_DEFAULT;
+    how->history  = o == HFX_OPTIMIZER_LBFGS ? HFX_LBFGS_HISTORY : 0;
+    return HFX_OK;
+}
+
 enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options * opts, hfx_engine_t * out,
                                   struct hfx_error * err) {
     if (!m || !out) {
@@ -330,9 +353,10 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
         return hfx__error(err, HFX_ERR_DEVICE, NULL, "backend '%s' is not available here: %s", name,
                           why ? why : "no device");
     }
-    enum hfx_optimizer o = opts ? opts->optimizer : HFX_OPTIMIZER_AUTO;
-    if (o != HFX_OPTIMIZER_AUTO && o != HFX_OPTIMIZER_BFGS && o != HFX_OPTIMIZER_LBFGS) {
-        return hfx__error(err, HFX_ERR_ARG, NULL, "unknown optimizer %d (auto, bfgs or lbfgs)", (int) o);
+    struct hfx__fit_settings how;
+    enum hfx_status          st = hfx__fit_settings_from(opts, &how, err);
+    if (st != HFX_OK) {
+        return st;
     }
     struct hfx_engine * e = calloc(1, sizeof *e);
     if (!e) {
@@ -342,12 +366,7 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->m            = m;
     e->be           = be;
     e->n_data       = m->n_bins + m->n_aux;
-    e->how.explore  = (int) (opts ? opts->explore : HFX_EXPLORE_DEFAULT);
-    e->how.max_iter = opts && opts->max_iter > 0 ? opts->max_iter : HFX_FIT_MAX_ITER_DEFAULT;
-    if (o == HFX_OPTIMIZER_AUTO) {
-        o = HFX_OPTIMIZER_LBFGS;
-    }
-    e->how.history  = o == HFX_OPTIMIZER_LBFGS ? HFX_LBFGS_HISTORY : 0;
+    e->how          = how;
     e->data_asimov  = calloc(e->n_data + 1, sizeof(double));
     e->pars_free    = calloc(np, sizeof(double));
     e->pars_gen     = calloc(np, sizeof(double));
@@ -357,7 +376,7 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
         hfx_engine_free(e);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
-    enum hfx_status st = be->plan_create(m, opts, &e->plan, err);
+    st = be->plan_create(m, opts, &e->plan, err);
     if (st != HFX_OK) {
         e->plan = NULL;
         hfx_engine_free(e);

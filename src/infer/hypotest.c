@@ -23,6 +23,9 @@
  *
  * Batches: fits whose starts are known together run as one batch of jobs (fit/engine.h): a
  * hypotest's fits in three batches at most, the conditional fits of every point of a grid in one.
+ * Those three stages are one job state machine (group.c, hfx__hypotest_stages), the same for one
+ * model on its engine (hfx_hypotest, upper limits' shared fits) and for many models of a model
+ * group (hfx scan, docs/batching.md).
  */
 #include "infer/infer.h"
 
@@ -32,16 +35,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum hfx_status hfx__hypotest_need_poi(const struct hfx_model * m, struct hfx_error * err) {
+    return m->poi >= 0 ? HFX_OK
+                       : hfx__error(err, HFX_ERR_ARG, NULL, "a hypothesis test needs a POI; the model was built without one");
+}
+
 /* The conditional fits at mu to the data and to the Asimov data. */
 static void qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job * obs, struct hfx__fit_job * asimov) {
-    hfx_engine_t e    = c->e;
-    double       mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
+    hfx__hypotest_qs_jobs(c, c->e->data_asimov, mu, obs, asimov);
+}
+
+void hfx__hypotest_qs_jobs(const struct hypo_cache * c, const double * data_asimov, double mu,
+                           struct hfx__fit_job * obs, struct hfx__fit_job * asimov) {
+    double mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
     *obs    = (struct hfx__fit_job){.data       = c->data,
                                     .data_const = c->data_const,
                                     .poi_fixed  = true,
                                     .poi_value  = mu_t,
                                     .role       = HFX_FIT_ROLE_FIXED_POI};
-    *asimov = (struct hfx__fit_job){.data       = e->data_asimov,
+    *asimov = (struct hfx__fit_job){.data       = data_asimov,
                                     .data_const = c->asimov_const,
                                     .poi_fixed  = true,
                                     .poi_value  = mu_t,
@@ -50,61 +62,9 @@ static void qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job 
 }
 
 
-/* The free fit to the data and the conditional fit that generates the Asimov data (mu = 0, 1 for
- * q0). Where mu is given, the conditional fit to the data at mu (*obs) runs in the same batch. */
-static enum hfx_status cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data, enum hfx_teststat kind,
-                                  const double * mu, struct hfx__fit_job * obs, struct hfx_error * err) {
-    const struct hfx_model * m = e->m;
-    memset(c, 0, sizeof *c);
-    if (m->poi < 0) {
-        return hfx__error(err, HFX_ERR_ARG, NULL, "a hypothesis test needs a POI; the model was built without one");
-    }
-    c->e          = e;
-    c->kind       = kind;
-    c->data       = data ? data : m->observed;
-    c->data_const = hfx__data_constant(m, c->data);
-
-    /* the unconditional fit to the data (and the conditional one at mu); then the fit with the POI
-     * held at 0 (1 for q0), whose expected data are the Asimov data, unless the free fit is it */
-    struct hfx__fit_job jobs[2] = {
-        {.data = c->data, .data_const = c->data_const, .pars_out = e->pars_free, .role = HFX_FIT_ROLE_FREE}};
-    struct hfx__fit_job unused;
-    if (mu) {
-        qs_jobs(c, *mu, &jobs[1], &unused);
-    }
-    enum hfx_status st = hfx__fit_jobs(e, jobs, mu ? 2 : 1, true, err);
-    if (st != HFX_OK) {
-        return st;
-    }
-    c->free_twice_nll = jobs[0].twice_nll;
-    c->mu_hat         = e->pars_free[m->poi];
-    c->status         = jobs[0].status;
-    if (mu) {
-        *obs = jobs[1];
-    }
-    double mu_gen = kind == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
-    if (c->mu_hat == mu_gen) {
-        memcpy(e->pars_gen, e->pars_free, m->n_pars * sizeof *e->pars_gen);
-    } else {
-        struct hfx__fit_job gen = {.data       = c->data,
-                                   .data_const = c->data_const,
-                                   .poi_fixed  = true,
-                                   .poi_value  = mu_gen,
-                                   .pars_out   = e->pars_gen,
-                                   .role       = HFX_FIT_ROLE_FIXED_POI};
-        if ((st = hfx__fit_jobs(e, &gen, 1, true, err)) != HFX_OK) {
-            return st;
-        }
-        c->status = hfx_fit_status_worse(c->status, gen.status);
-    }
-    hfx__expected_data(m, e->pars_gen, e->data_asimov, e->eval_scratch);
-    c->asimov_const = hfx__data_constant(m, e->data_asimov);
-    return HFX_OK;
-}
-
 /* Whether the Asimov generator's point lies in the free fit's box (the model's bounds; fixed
  * parameters are held at the same values in both fits), so that it is the free Asimov minimum. */
-static bool gen_in_box(const struct hfx_model * m, const double * gen) {
+bool hfx__gen_in_box(const struct hfx_model * m, const double * gen) {
     for (size_t i = 0; i < m->n_pars; ++i) {
         if (!m->fixed[i] && !(gen[i] >= m->lower[i] && gen[i] <= m->upper[i])) {
             return false;
@@ -113,47 +73,9 @@ static bool gen_in_box(const struct hfx_model * m, const double * gen) {
     return true;
 }
 
-/* The free fit to the Asimov data; where mu is given, in one batch with the conditional fit to the
- * Asimov data at mu (*asimov). */
-static enum hfx_status cache_asimov_free(struct hypo_cache * c, const double * mu, struct hfx__fit_job * asimov,
-                                         struct hfx_error * err) {
-    hfx_engine_t             e       = c->e;
-    const struct hfx_model * m       = e->m;
-    struct hfx__fit_job      jobs[2] = {{.data       = e->data_asimov,
-                                         .data_const = c->asimov_const,
-                                         .pars_out   = e->pars_asimov_free,
-                                         .role       = HFX_FIT_ROLE_FREE,
-                                         .asimov     = true}};
-    struct hfx__fit_job      unused;
-    bool                     known  = gen_in_box(m, e->pars_gen);
-    size_t                   first  = known ? 1 : 0; /* the jobs to run: [first, n_jobs) */
-    size_t                   n_jobs = mu ? 2 : 1;
-    if (mu) {
-        qs_jobs(c, *mu, &unused, &jobs[1]);
-    }
-    enum hfx_status st = n_jobs > first ? hfx__fit_jobs(e, jobs + first, n_jobs - first, true, err) : HFX_OK;
-    if (st == HFX_OK && known) {
-        /* the minimum is the generator's point (the file comment): its value is one evaluation */
-        memcpy(e->pars_asimov_free, e->pars_gen, m->n_pars * sizeof *e->pars_gen);
-        st = hfx__engine_eval(e, 1, e->pars_gen, e->data_asimov, 0, &c->asimov_const, &jobs[0].twice_nll, NULL, err);
-        jobs[0].status = HFX_FIT_CONVERGED;
-    }
-    if (st != HFX_OK) {
-        return st;
-    }
-    if (mu) {
-        *asimov = jobs[1];
-    }
-    c->asimov_free_twice_nll = jobs[0].twice_nll;
-    c->status                = hfx_fit_status_worse(c->status, jobs[0].status);
-    c->asimov_mu_hat         = e->pars_asimov_free[m->poi];
-    return HFX_OK;
-}
-
 enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,
                                      enum hfx_teststat kind, struct hfx_error * err) {
-    enum hfx_status st = cache_init(c, e, data, kind, NULL, NULL, err);
-    return st != HFX_OK ? st : cache_asimov_free(c, NULL, NULL, err);
+    return hfx__hypotest_stages(e, data, kind, NULL, c, NULL, err);
 }
 
 /* pyhf's test statistic from the two fits: tmu = max(T(mu fixed) - T(free), 0); q and q~ are 0
@@ -176,8 +98,8 @@ double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed
 
 /* The asymptotic result from the conditional fits at mu to the data and to the Asimov data (qs_jobs):
  * q and q_A, then what pyhf's hypotest returns, CLs (CLsb for q0) and its band. */
-static void asymptotic_result(const struct hypo_cache * c, const struct hfx__fit_job * obs,
-                              const struct hfx__fit_job * asimov, struct hfx_hypotest_result * r) {
+void hfx__asymptotic_result(const struct hypo_cache * c, const struct hfx__fit_job * obs,
+                            const struct hfx__fit_job * asimov, struct hfx_hypotest_result * r) {
     double q  = hfx__teststat_from_fits(c->kind, obs->poi_value, obs->twice_nll, c->free_twice_nll, c->mu_hat);
     double qa = hfx__teststat_from_fits(c->kind, asimov->poi_value, asimov->twice_nll, c->asimov_free_twice_nll,
                                         c->asimov_mu_hat);
@@ -212,7 +134,7 @@ enum hfx_status hfx__hypo_cache_test_batch(struct hypo_cache * c, const double *
     }
     enum hfx_status st = hfx__fit_jobs(c->e, jobs, 2 * n, true, err);
     for (size_t i = 0; i < n && st == HFX_OK; ++i) {
-        asymptotic_result(c, &jobs[2 * i], &jobs[2 * i + 1], &r[i]);
+        hfx__asymptotic_result(c, &jobs[2 * i], &jobs[2 * i + 1], &r[i]);
     }
     if (jobs != one) {
         free(jobs);
@@ -225,10 +147,14 @@ static enum hfx_status check_hypotest_options(hfx_engine_t e, const struct hfx_h
     if (!e || !o) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "NULL argument");
     }
+    return hfx__hypotest_check(e->m, o, err);
+}
+
+enum hfx_status hfx__hypotest_check(const struct hfx_model * m, const struct hfx_hypotest_options * o,
+                                    struct hfx_error * err) {
     if (!isfinite(o->poi_test)) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value must be finite");
     }
-    const struct hfx_model * m = e->m;
     if (m->poi >= 0 && !(o->poi_test >= m->lower[m->poi] && o->poi_test <= m->upper[m->poi])) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value %g lies outside the bounds [%g, %g] of the POI '%s'",
                           o->poi_test, m->lower[m->poi], m->upper[m->poi], m->par_names[m->poi]);
@@ -258,13 +184,7 @@ enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options *
     hfx__engine_warnings_reset(e);
     /* the free and the conditional fit to the data, the Asimov generator where it is not the free
      * fit, the conditional fit to the Asimov data (its free fit is known: the file comment) */
-    struct hypo_cache   c;
-    struct hfx__fit_job obs = {0}, asimov = {0};
-    double              mu  = opts->poi_test;
-    if ((st = cache_init(&c, e, opts->data, opts->teststat, &mu, &obs, err)) != HFX_OK ||
-        (st = cache_asimov_free(&c, &mu, &asimov, err)) != HFX_OK) {
-        return st;
-    }
-    asymptotic_result(&c, &obs, &asimov, result);
-    return HFX_OK;
+    struct hypo_cache c;
+    double            mu = opts->poi_test;
+    return hfx__hypotest_stages(e, opts->data, opts->teststat, &mu, &c, result, err);
 }

@@ -49,3 +49,38 @@ def test_main_job_script(sbottom, tmp_path):
     assert len(rows) == 650 and sum("error" in r for r in rows) == 1
     total = next(line for line in proc.stdout.splitlines() if line.startswith("total")).split()
     assert int(total[4]) == sum("warnings" in r for r in rows)  # the "warned" column
+
+
+def test_scan_groups_same_lines(hfx, sbottom):
+    """Model groups (--groups on: every patch's hypotest in one job state machine, docs/batching.md)
+    print the lines of a scan without them byte for byte: CLs, status, warnings, and the error of the
+    patch whose model cannot be built (tolerance 0: the same fits; tests/c/test-groups.c checks all
+    650 patches in the library). RegionB's first 40 patches, the one of them with a lower-minimum
+    warning (sbottom_300_205_60) and the failing one, with --jobs 2; auto is off on the CPU."""
+    region = sbottom / "RegionB"
+    patches = sorted(region.glob("patch.*.json"))[:40] + [region / f"patch.sbottom_{p}.json"
+                                                          for p in ("300_205_60", "1500_1495_60")]
+    off = hfx("scan", region / "BkgOnly.json", *patches, "--jobs", "2", "--groups", "off", check=False)
+    on = hfx("scan", region / "BkgOnly.json", *patches, "--jobs", "2", "--groups", "on", check=False)
+    auto = hfx("scan", region / "BkgOnly.json", *patches, "--jobs", "2", check=False)
+    assert off.returncode == on.returncode == auto.returncode == 1  # the failing patch
+    assert on.stdout == off.stdout == auto.stdout
+    assert '"warnings"' in on.stdout
+    assert sorted(on.stderr.splitlines()) == sorted(off.stderr.splitlines())  # the warnings, in any order
+
+
+def test_scan_groups_usage(hfx, sbottom):
+    region = sbottom / "RegionB"
+    args = ["scan", region / "BkgOnly.json", region / "patch.sbottom_1000_131_1.json"]
+    cases = [
+        (["--groups", "bogus"], "invalid value 'bogus' for --groups (expected auto, on or off)"),
+        (["--groups", "on", "--upper-limit"], "--groups on runs the asymptotic CLs scan, not --upper-limit"),
+        (["--groups", "on", "--calctype", "toybased"], "--groups on runs the asymptotic CLs scan, not --calctype toybased"),
+        (["--groups", "on", "--backend", "cpu-ref"],
+         "--groups on: backend 'cpu-ref' has no model groups or is not usable here (cpu and cuda have groups)"),
+    ]
+    for extra, message in cases:
+        proc = hfx(*args, *extra, check=False)
+        assert proc.returncode == 2, extra
+        assert proc.stdout == ""
+        assert proc.stderr == f"hfx: error: {message} (see 'hfx scan --help')\n"

@@ -20,6 +20,7 @@
  * --resume continues what an interrupted run wrote to FILE (scan-file.h).
  */
 #include "fit-report.h"
+#include "infer/group.h"
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
@@ -31,6 +32,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { OPT_JOBS = 100, OPT_SHARD, OPT_OUTPUT, OPT_RESUME, OPT_UPPER_LIMIT };
+enum { OPT_JOBS = 100, OPT_SHARD, OPT_OUTPUT, OPT_RESUME, OPT_UPPER_LIMIT, OPT_GROUPS };
 
 static const struct cli_opt SCAN_OPTS[] = {
     {OPT_JOBS, "--jobs", "-j", "N",
@@ -48,6 +50,8 @@ static const struct cli_opt SCAN_OPTS[] = {
     {OPT_RESUME, "--resume", NULL, NULL, "with --output: keep the complete lines FILE has and compute only the rest"},
     {OPT_UPPER_LIMIT, "--upper-limit", NULL, NULL,
      "upper limits instead of CLs: {\"patch\", \"obs\", \"exp\"} per patch (--level, --scan as hfx upper-limit)"},
+    {OPT_GROUPS, "--groups", NULL, "WHEN",
+     "model groups (docs/batching.md): auto (default: where the backend prefers them, cuda), on or off; same results"},
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -78,6 +82,7 @@ static const struct cli_command SCAN = {
 };
 
 enum scan_mode { SCAN_CLS, SCAN_UPPER_LIMIT };
+enum scan_groups { GROUPS_AUTO = 0, GROUPS_ON, GROUPS_OFF };
 
 /* One input file: a patchset (expanded) or a JSON Patch file. */
 struct scan_input {
@@ -103,6 +108,7 @@ struct scan_args {
     bool                           resume;
     bool                           upper_limit, ul_opts_seen;
     struct hfx_upper_limit_options ul;
+    int                            groups; /* enum scan_groups */
 };
 
 struct scan {
@@ -117,6 +123,7 @@ struct scan {
     struct hfx_upper_limit_options ul;
     struct ranks                ranks;
     size_t                      n_jobs;
+    bool                        groups; /* the patches' hypotests run as model groups (scan_groups_main) */
 
     /* The patches whose lines this run writes, in output order (rank 0). */
     size_t * run;
@@ -182,6 +189,15 @@ static int scan_extra(void * ctx, const struct cli_opt * o, const char * v) {
     case OPT_OUTPUT: a->output = v; return CLI_OK;
     case OPT_RESUME: a->resume = true; return CLI_OK;
     case OPT_UPPER_LIMIT: a->upper_limit = true; return CLI_OK;
+    case OPT_GROUPS:
+        a->groups = strcmp(v, "auto") == 0  ? GROUPS_AUTO
+                    : strcmp(v, "on") == 0  ? GROUPS_ON
+                    : strcmp(v, "off") == 0 ? GROUPS_OFF
+                                            : -1;
+        if (a->groups < 0) {
+            return cli_usage_error(SCAN.name, "invalid value '%s' for --groups (expected auto, on or off)", v);
+        }
+        return CLI_OK;
     default: {
         int rc = ul_opts_handle(&a->ul, SCAN.name, o, v);
         a->ul_opts_seen |= rc != CLI_NOT_MINE;
@@ -376,23 +392,31 @@ static bool fail(char * buf, size_t size, enum hfx_status st, const struct hfx_e
     return false;
 }
 
-/* Applies the item's patch to a fresh copy of the worker's background and runs the hypotest or
- * the upper limit. */
+/* The item's model: its patch applied to a fresh copy of the worker's background, compiled. */
+static enum hfx_status build_model(struct worker * w, const struct scan_item * it, hfx_model_t * m,
+                                   struct hfx_error * err) {
+    struct scan *   sc = w->sc;
+    hfx_workspace_t ws = NULL;
+    hfx_patchset_t  ps = w->ps[it->input];
+    enum hfx_status st = hfx_workspace_copy(w->bkg, &ws, err);
+    if (st == HFX_OK) {
+        st = ps ? hfx_patchset_apply(ps, it->ps_index, ws, err)
+                : hfx_workspace_apply_patch_file(ws, sc->inputs[it->input].path, err);
+    }
+    if (st == HFX_OK) {
+        st = hfx_model_create(ws, &sc->mo->model, m, err);
+    }
+    hfx_workspace_free(ws);
+    return st;
+}
+
+/* Builds the item's model and runs the hypotest or the upper limit. */
 static bool compute_item(struct worker * w, const struct scan_item * it, struct item_result * res) {
     struct scan *    sc  = w->sc;
     struct hfx_error err = {0};
-    hfx_workspace_t  ws  = NULL;
     hfx_model_t      m   = NULL;
     hfx_engine_t     e   = NULL;
-    hfx_patchset_t   ps  = w->ps[it->input];
-    enum hfx_status  st  = hfx_workspace_copy(w->bkg, &ws, &err);
-    if (st == HFX_OK) {
-        st = ps ? hfx_patchset_apply(ps, it->ps_index, ws, &err)
-                : hfx_workspace_apply_patch_file(ws, sc->inputs[it->input].path, &err);
-    }
-    if (st == HFX_OK) {
-        st = hfx_model_create(ws, &sc->mo->model, &m, &err);
-    }
+    enum hfx_status  st  = build_model(w, it, &m, &err);
     if (st == HFX_OK) {
         st = hfx_engine_create(m, &sc->engine, &e, &err);
     }
@@ -413,7 +437,6 @@ static bool compute_item(struct worker * w, const struct scan_item * it, struct 
     res->ok = st == HFX_OK || fail(res->error, sizeof res->error, st, &err);
     hfx_engine_free(e);
     hfx_model_free(m);
-    hfx_workspace_free(ws);
     return res->ok;
 }
 
@@ -465,6 +488,27 @@ static void worker_setup(struct worker * w) {
     }
 }
 
+/* Item i's line from its result, handed to the writer (res->report is released). */
+static void finish_item(struct scan * sc, size_t i, struct item_result * res, double busy_s) {
+    struct scan_item * it   = &sc->items[i];
+    char *             line = scan_line(sc, it->name, res);
+    json_decref(res->report);
+    res->report = NULL;
+    if (!line) {
+        cli_error("out of memory");
+        ranks_abort(CLI_FAIL);
+    }
+    pthread_mutex_lock(&sc->mu);
+    sc->busy_s += busy_s;
+    it->line                       = line;
+    it->failed                     = !res->ok;
+    it->done                       = true;
+    sc->finished[sc->n_finished++] = i;
+    sc->n_done++;
+    pthread_cond_broadcast(&sc->cv_done);
+    pthread_mutex_unlock(&sc->mu);
+}
+
 static void * worker_main(void * arg) {
     struct worker * w  = arg;
     struct scan *   sc = w->sc;
@@ -493,21 +537,7 @@ static void * worker_main(void * arg) {
         } else {
             compute_item(w, it, &res);
         }
-        char * line = scan_line(sc, it->name, &res);
-        json_decref(res.report);
-        if (!line) {
-            cli_error("out of memory");
-            ranks_abort(CLI_FAIL);
-        }
-        pthread_mutex_lock(&sc->mu);
-        sc->busy_s += progress_now() - t0;
-        it->line                        = line;
-        it->failed                      = !res.ok;
-        it->done                        = true;
-        sc->finished[sc->n_finished++] = i;
-        sc->n_done++;
-        pthread_cond_broadcast(&sc->cv_done);
-        pthread_mutex_unlock(&sc->mu);
+        finish_item(sc, i, &res, progress_now() - t0);
     }
     return NULL;
 }
@@ -541,6 +571,154 @@ static struct worker * make_workers(struct scan * sc, hfx_workspace_t bkg, size_
         cli_error("out of memory");
     }
     return w;
+}
+
+//
+// Model groups (docs/batching.md): the threads build the models of a chunk of patches, then the
+// library runs all their hypotests as model groups, each stage of every patch in one backend call
+// (a device launch); each patch's line is then written as above. One rank only.
+//
+
+enum { GROUP_CHUNK = 1024 }; /* patches per group call: their models are alive together */
+
+struct group_chunk {
+    struct worker *      w;       /* [sc->n_jobs] */
+    const size_t *       items;   /* [n] item indices */
+    size_t               n;
+    hfx_model_t *        models;  /* [n] NULL where building failed */
+    struct item_result * res;     /* [n] */
+    _Atomic size_t       next;    /* the next model to build */
+};
+
+struct group_builder {
+    struct group_chunk * c;
+    struct worker *      w;
+    pthread_t            tid;
+};
+
+static void * group_build(void * arg) {
+    struct group_builder * b = arg;
+    struct group_chunk *   c = b->c;
+    for (size_t k; (k = atomic_fetch_add(&c->next, 1)) < c->n;) {
+        struct hfx_error     err = {0};
+        struct item_result * res = &c->res[k];
+        if (b->w->setup_error[0]) {
+            snprintf(res->error, sizeof res->error, "%s", b->w->setup_error);
+            continue;
+        }
+        enum hfx_status st = build_model(b->w, &b->w->sc->items[c->items[k]], &c->models[k], &err);
+        if (st != HFX_OK) {
+            c->models[k] = NULL;
+            fail(res->error, sizeof res->error, st, &err);
+        }
+    }
+    return NULL;
+}
+
+/* Builds the chunk's models on the scan's threads (the caller is one of them). */
+static void group_build_all(struct scan * sc, struct group_chunk * c, struct group_builder * b) {
+    atomic_store(&c->next, 0);
+    size_t started = 1;
+    for (size_t t = 0; t < sc->n_jobs; ++t) {
+        b[t] = (struct group_builder){.c = c, .w = &c->w[t]};
+    }
+    while (started < sc->n_jobs && started < c->n &&
+           pthread_create(&b[started].tid, NULL, group_build, &b[started]) == 0) {
+        started++;
+    }
+    group_build(&b[0]);
+    for (size_t t = 1; t < started; ++t) {
+        pthread_join(b[t].tid, NULL);
+    }
+}
+
+/* The hypotests of the chunk's models as model groups, then each patch's line. */
+static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx__group_item * gi, double t0) {
+    struct hfx_engine_options eo = sc->engine;
+    if (!sc->mo->threads_set) {
+        eo.n_threads = (int) sc->n_jobs; /* the threads that ran one patch each run the group's fits */
+    }
+    size_t ng = 0;
+    for (size_t k = 0; k < c->n; ++k) {
+        if (c->models[k]) {
+            gi[ng++] = (struct hfx__group_item){.m = c->models[k]};
+        }
+    }
+    struct hfx_error err = {0};
+    enum hfx_status  st  = hfx__hypotest_group(gi, ng, &eo, &sc->h, NULL, &err);
+    double           busy = (progress_now() - t0) * (double) sc->n_jobs / (double) c->n;
+    for (size_t k = 0, g = 0; k < c->n; ++k) {
+        struct item_result * res = &c->res[k];
+        struct scan_item *   it  = &sc->items[c->items[k]];
+        if (c->models[k]) {
+            struct hfx__group_item * item = &gi[g++];
+            if (st != HFX_OK || item->status != HFX_OK) {
+                fail(res->error, sizeof res->error, st != HFX_OK ? st : item->status, st != HFX_OK ? &err : &item->error);
+            } else {
+                res->r  = item->result;
+                res->ok = true;
+                if ((res->report = json_object())) { /* as compute_item */
+                    char what[1200];
+                    snprintf(what, sizeof what, "a fit of patch %s", it->name);
+                    report_status(res->report, res->r.status, what);
+                    report_warning_list(res->report, c->models[k], item->warnings, item->n_warnings, it->name);
+                }
+            }
+            hfx__group_item_clear(item);
+            hfx_model_free(c->models[k]);
+        }
+        finish_item(sc, c->items[k], res, busy);
+    }
+}
+
+/* The thread of a scan with model groups: takes the queue a chunk at a time. */
+static void * scan_groups_main(void * arg) {
+    struct worker *          w  = arg;
+    struct scan *            sc = w->sc;
+    size_t *                 items  = malloc(GROUP_CHUNK * sizeof *items);
+    hfx_model_t *            models = calloc(GROUP_CHUNK, sizeof *models);
+    struct item_result *     res    = malloc(GROUP_CHUNK * sizeof *res);
+    struct hfx__group_item * gi     = malloc(GROUP_CHUNK * sizeof *gi);
+    struct group_builder *   b      = malloc(sc->n_jobs * sizeof *b);
+    struct group_chunk *     c      = malloc(sizeof *c);
+    if (!items || !models || !res || !gi || !b || !c) {
+        cli_error("out of memory");
+        ranks_abort(CLI_FAIL);
+    }
+    for (size_t t = 0; t < sc->n_jobs; ++t) {
+        worker_setup(&w[t]);
+    }
+    for (;;) {
+        pthread_mutex_lock(&sc->mu);
+        size_t n = 0;
+        while (n < GROUP_CHUNK && sc->next < sc->n_queue) {
+            items[n++] = sc->queue[sc->next++];
+        }
+        pthread_mutex_unlock(&sc->mu);
+        if (n == 0) {
+            break;
+        }
+        static const struct item_result empty;
+        for (size_t k = 0; k < n; ++k) {
+            res[k]    = empty;
+            models[k] = NULL;
+        }
+        c->w      = w;
+        c->items  = items;
+        c->n      = n;
+        c->models = models;
+        c->res    = res;
+        double t0 = progress_now();
+        group_build_all(sc, c, b);
+        group_compute(sc, c, gi, t0);
+    }
+    free(items);
+    free(models);
+    free(res);
+    free(gi);
+    free(b);
+    free(c);
+    return NULL;
 }
 
 //
@@ -794,7 +972,10 @@ static int run_scan(struct scan * sc, hfx_workspace_t bkg, size_t * failed) {
         sc->progress.enabled = false;
     }
     size_t started = 0;
-    while (started < sc->n_jobs && pthread_create(&w[started].tid, NULL, worker_main, &w[started]) == 0) {
+    if (sc->groups) {
+        started = pthread_create(&w[0].tid, NULL, scan_groups_main, w) == 0;
+    }
+    while (!sc->groups && started < sc->n_jobs && pthread_create(&w[started].tid, NULL, worker_main, &w[started]) == 0) {
         started++;
     }
     int rc = CLI_OK;
@@ -816,7 +997,7 @@ static int run_scan(struct scan * sc, hfx_workspace_t bkg, size_t * failed) {
         fprintf(stderr,
                 "hfx: timings: rank %d of %d: %zu patches computed here by %zu threads in %.3f s; main thread "
                 "(writing%s) %.6f s CPU, %.1f us per patch of the scan\n",
-                sc->ranks.rank, sc->ranks.size, sc->n_finished, started, wall,
+                sc->ranks.rank, sc->ranks.size, sc->n_finished, sc->groups ? sc->n_jobs : started, wall,
                 sc->ranks.size > 1 ? ", MPI messages and polls" : "", cpu,
                 1e6 * cpu / (double) (sc->n_items ? sc->n_items : 1));
     }
@@ -927,6 +1108,28 @@ static int plan_output(struct scan * sc, const struct scan_args * a, size_t * fa
     return rc;
 }
 
+/* Whether the patches run as model groups: --groups on or off, by default where the backend prefers
+ * them. Prints the error where --groups on cannot be honoured. */
+static int scan_groups_choose(struct scan * sc, const struct scan_args * a) {
+    bool         can = sc->mode == SCAN_CLS && sc->ranks.size == 1 && hfx__group_supported(&sc->engine, &sc->h);
+    const char * be  = sc->engine.backend ? sc->engine.backend : "cpu-ref";
+    if (a->groups == GROUPS_ON && !can) {
+        if (sc->mode != SCAN_CLS || sc->h.calctype != HFX_CALC_ASYMPTOTICS) {
+            return cli_usage_error(SCAN.name, "--groups on runs the asymptotic CLs scan, not %s",
+                                   sc->mode != SCAN_CLS ? "--upper-limit" : "--calctype toybased");
+        }
+        if (sc->ranks.size > 1) {
+            return cli_usage_error(SCAN.name, "--groups on runs in one process, not %d MPI ranks", sc->ranks.size);
+        }
+        return cli_usage_error(SCAN.name,
+                               "--groups on: backend '%s' has no model groups or is not usable here (cpu and cuda "
+                               "have groups)",
+                               be);
+    }
+    sc->groups = can && (a->groups == GROUPS_ON || (a->groups == GROUPS_AUTO && hfx__group_preferred(&sc->engine)));
+    return CLI_OK;
+}
+
 /* Threads per rank: --jobs, else this node's cores shared among its ranks. */
 static size_t jobs_per_rank(const struct scan * sc, long jobs) {
     if (jobs > 0) {
@@ -971,7 +1174,10 @@ static int scan_main(struct scan * sc, const struct cli_parsed * args, const str
     if (rc == CLI_OK) {
         size_t jobs = jobs_per_rank(sc, a->jobs);
         sc->n_jobs  = jobs < sc->n_items ? jobs : sc->n_items;
-        rc          = run_scan(sc, bkg, &failed);
+        rc          = scan_groups_choose(sc, a);
+    }
+    if (rc == CLI_OK) {
+        rc = run_scan(sc, bkg, &failed);
     }
     if (sc->ranks.rank == 0 && sc->out.is_file && line_out_close(&sc->out) != CLI_OK) {
         rc = CLI_FAIL;

@@ -24,9 +24,11 @@
  * Fits (fit_jobs): a batch of independent fits is spread over the same pool, a fit per task: each
  * thread runs whole fits in a slot of its own with hfx__slot_run (fit/fit-slot.h), the likelihood
  * evaluated in place, so threads never wait for one another between iterations. The same slot code
- * and kernel as the engine's lock-step batches: the same minima to the bit.
+ * and kernel as the engine's lock-step batches: the same minima to the bit. Model groups
+ * (group_create, group_fit_jobs) run the fits of several models' jobs the same way, each job's slot
+ * set up on its own model.
  *
- * Sections: the cost model, the bin split, the plan, evaluation, fits.
+ * Sections: the cost model, the bin split, the plan, evaluation, fits, model groups.
  */
 #include "backend/backend.h"
 #include "backend/cpu/pool.h"
@@ -519,6 +521,107 @@ static enum hfx_status cpu_fit_jobs(void * plan, struct hfx__fit_job * jobs, siz
     return HFX_OK;
 }
 
+//
+// Model groups
+//
+// A group is the plan of its first model (its pool of threads) and the list of its models: a fit
+// task initialises its thread's slot on the model of its job (hfx__slot_init only carves memory,
+// sized for the largest model of the group) and runs it as fit_task does, so that a fit in a group
+// is bit for bit the fit of its model's own plan (docs/batching.md).
+//
+
+struct cpu_group {
+    struct cpu_plan *         p;      /* the plan of m[0]: threads and pool */
+    const struct hfx_model ** m;      /* [n] borrowed */
+    size_t                    n;
+    size_t                    slot_bytes; /* per thread, for the largest model (0: not made yet) */
+    int                       history;
+    void *                    slot_mem;   /* [n_threads * slot_bytes] */
+};
+
+static void cpu_group_free(void * group) {
+    struct cpu_group * g = group;
+    if (!g) {
+        return;
+    }
+    cpu_plan_free(g->p);
+    free(g->m);
+    free(g->slot_mem);
+    free(g);
+}
+
+static enum hfx_status cpu_group_create(const struct hfx_model * const * m, size_t n,
+                                        const struct hfx_engine_options * opts, void ** group,
+                                        struct hfx_error * err) {
+    if (n == 0) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "a model group needs at least one model");
+    }
+    struct cpu_group * g = calloc(1, sizeof *g);
+    if (!g || !(g->m = malloc(n * sizeof *g->m))) {
+        free(g);
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (a group of %zu models)", n);
+    }
+    memcpy(g->m, m, n * sizeof *g->m);
+    g->n               = n;
+    void *          p  = NULL;
+    enum hfx_status st = cpu_plan_create(m[0], opts, &p, err);
+    if (st != HFX_OK) {
+        cpu_group_free(g);
+        return st;
+    }
+    g->p   = p;
+    *group = g;
+    return HFX_OK;
+}
+
+struct group_call {
+    struct cpu_group *       g;
+    struct hfx__fit_job *    jobs;
+    struct hfx__fit_settings how;
+};
+
+static void group_fit_task(void * ctx, int task, int thread) {
+    struct group_call *    c = ctx;
+    struct hfx__fit_job *  j = &c->jobs[task];
+    struct hfx__fit_slot   s;
+    hfx__slot_init(&s, c->g->m[j->model], (unsigned char *) c->g->slot_mem + (size_t) thread * c->g->slot_bytes,
+                   c->how.history);
+    hfx__slot_describe(&s, j, c->how);
+    hfx__slot_run(&s);
+    hfx__slot_result(&s, j);
+}
+
+static enum hfx_status cpu_group_fit_jobs(void * group, struct hfx__fit_job * jobs, size_t n,
+                                          const struct hfx__fit_settings * how, struct hfx_error * err) {
+    struct cpu_group * g = group;
+    for (size_t i = 0; i < n; ++i) {
+        if (jobs[i].model >= g->n) {
+            return hfx__error(err, HFX_ERR_ARG, NULL, "fit job %zu: model %zu of a group of %zu", i, jobs[i].model, g->n);
+        }
+    }
+    if (!g->slot_mem || g->history != how->history) {
+        size_t bytes = 0;
+        for (size_t k = 0; k < g->n; ++k) {
+            size_t b = hfx__slot_bytes(g->m[k], how->history);
+            bytes    = b > bytes ? b : bytes;
+        }
+        free(g->slot_mem);
+        g->slot_mem   = aligned_alloc(64, (size_t) g->p->n_threads * bytes);
+        g->slot_bytes = g->slot_mem ? bytes : 0;
+        g->history    = how->history;
+        if (!g->slot_mem) {
+            return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (fit slots)");
+        }
+    }
+    for (size_t i0 = 0; i0 < n; i0 += HFX__POOL_MAX_TASKS) {
+        size_t            c    = n - i0 < HFX__POOL_MAX_TASKS ? n - i0 : HFX__POOL_MAX_TASKS;
+        struct group_call call = {g, jobs + i0, *how};
+        hfx__pool_run(g->p->pool, (int) c, group_fit_task, &call);
+    }
+    g->p->last_end_ns = now_ns();
+    return HFX_OK;
+}
+
 /* Fits per batch: several per thread, so that the fits of a batch that take longest are few
  * among many; one thread: one at a time (cpu-ref's choice, no slots to cycle through the cache). */
 static size_t cpu_batch_size(void * plan) {
@@ -536,4 +639,8 @@ const struct hfx_backend_i hfx_backend_cpu = {
     .eval        = cpu_eval,
     .batch_size  = cpu_batch_size,
     .fit_jobs    = cpu_fit_jobs,
+    .group_create   = cpu_group_create,
+    .group_free     = cpu_group_free,
+    .group_fit_jobs = cpu_group_fit_jobs,
+    .group_default  = false, /* a patch per thread is as fast on a CPU (docs/batching.md, measured) */
 };

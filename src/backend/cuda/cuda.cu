@@ -21,10 +21,11 @@
  *
  * Resident fits (fit_jobs): a third kernel runs one whole fit per thread with hfx__slot_run
  * (fit/fit-slot.h), minimizer state in device memory, so toys, grid points and a hypotest's fits
- * make one launch per batch of jobs instead of one round trip per iteration.
+ * make one launch per batch of jobs instead of one round trip per iteration. Model groups run the
+ * same fits for the jobs of many models of one shape in one launch (hfx_cuda_group_fit_kernel).
  *
  * Sections: device kernels, the availability probe, plans (upload, buffers), evaluation, resident
- * fits.
+ * fits, model groups.
  */
 #include "common.cuh"
 
@@ -156,6 +157,41 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     f_out[i]      = j.twice_nll;
     status_out[i] = j.status;
     n_eval_out[i] = j.n_eval;
+    descent_out[i] = j.descent;
+}
+
+/* Group fit kernel (model groups, docs/batching.md): hfx_cuda_fit_kernel for the jobs of several
+ * models of one shape, thread i reading the tables of model idx[i] through the group's table of
+ * device models. Inputs and results are packed as for hfx_cuda_fit_kernel. */
+__global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
+    hfx_cuda_group_fit_kernel(const struct hfx_model * const * __restrict__ models, const int32_t * __restrict__ idx,
+                              size_t n, const double * __restrict__ data, const double * __restrict__ data_const,
+                              const double * __restrict__ start, const double * __restrict__ poi_value,
+                              const unsigned char * __restrict__ poi_fixed, struct hfx__fit_settings how,
+                              unsigned char * __restrict__ slot_mem, size_t slot_bytes, double * __restrict__ f_out,
+                              double * __restrict__ best_out, int * __restrict__ status_out,
+                              int * __restrict__ n_eval_out, struct hfx__fit_descent * __restrict__ descent_out) {
+    size_t i = (size_t) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) {
+        return;
+    }
+    const struct hfx_model * m  = models[idx[i]];
+    size_t                   np = m->n_pars, nd = m->n_bins + m->n_aux;
+    struct hfx__fit_slot     s;
+    hfx__slot_init(&s, m, slot_mem + i * slot_bytes, how.history);
+    struct hfx__fit_job j;
+    j.data       = data + i * nd;
+    j.data_const = data_const[i];
+    j.start      = start + i * np;
+    j.poi_fixed  = poi_fixed[i] != 0;
+    j.poi_value  = poi_value[i];
+    j.pars_out   = best_out + i * np;
+    hfx__slot_describe(&s, &j, how);
+    hfx__slot_run(&s);
+    hfx__slot_result(&s, &j);
+    f_out[i]       = j.twice_nll;
+    status_out[i]  = j.status;
+    n_eval_out[i]  = j.n_eval;
     descent_out[i] = j.descent;
 }
 
@@ -840,6 +876,192 @@ static enum hfx_status cuda_fit_jobs(void * plan, struct hfx__fit_job * jobs, si
     return HFX_OK;
 }
 
+//
+// Model groups
+//
+// A group is a plan per model (its tables uploaded once, as for an engine of its own) and a device
+// array of their device models, which the group fit kernel indexes with each job's model; the
+// launch buffers and staging are the first plan's. One launch runs the jobs of every model of the
+// group (up to the slot budget), so a stage of the hypotests of hundreds of patches is one launch.
+//
+
+struct cuda_group {
+    struct cuda_plan ** plans;  /* [n] */
+    size_t              n;
+    struct cuda_buf     d_models; /* [n] const struct hfx_model * (device) */
+    struct cuda_buf     d_idx;    /* [jobs] int32 model of each job of a launch */
+    int32_t *           h_idx;
+    size_t              h_idx_cap;
+};
+
+static void cuda_group_free(void * group) {
+    struct cuda_group * g = (struct cuda_group *) group;
+    if (!g) {
+        return;
+    }
+    for (size_t k = 0; g->plans && k < g->n; ++k) {
+        cuda_plan_free(g->plans[k]);
+    }
+    if (g->plans && g->n && g->plans[0]) {
+        cudaSetDevice(g->plans[0]->device);
+    }
+    cudaFree(g->d_models.p);
+    cudaFree(g->d_idx.p);
+    free(g->plans);
+    free(g->h_idx);
+    free(g);
+}
+
+/* Groups of models the fit kernel serves (see cuda_fit_jobs); others: HFX_ERR_UNSUPPORTED, and the
+ * caller runs an engine per model (infer/group.c). */
+static enum hfx_status cuda_group_create(const struct hfx_model * const * m, size_t n,
+                                         const struct hfx_engine_options * opts, void ** group,
+                                         struct hfx_error * err) {
+    enum cuda_kernel_mode mode;
+    enum hfx_status       st = cuda_parse_mode(&mode, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    for (size_t k = 0; k < n; ++k) {
+        if (mode == CUDA_KERNEL_BLOCK || m[k]->n_bins >= HFX_CUDA_LARGE_BINS) {
+            return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL, "cuda: fits of large models are driven by the host");
+        }
+    }
+    struct cuda_group * g = (struct cuda_group *) calloc(1, sizeof *g);
+    if (!g || !(g->plans = (struct cuda_plan **) calloc(n ? n : 1, sizeof *g->plans))) {
+        free(g);
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (a group of %zu models)", n);
+    }
+    g->n = n;
+    for (size_t k = 0; k < n && st == HFX_OK; ++k) {
+        void * p = NULL;
+        st       = cuda_plan_create(m[k], opts, &p, err);
+        g->plans[k] = (struct cuda_plan *) p;
+    }
+    const struct hfx_model ** h_models = (const struct hfx_model **) malloc((n ? n : 1) * sizeof *h_models);
+    if (st == HFX_OK && !h_models) {
+        st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (size_t k = 0; k < n && st == HFX_OK; ++k) {
+        h_models[k] = g->plans[k]->d_model;
+    }
+    if (st == HFX_OK && (st = cuda_reserve(&g->d_models, n * sizeof *h_models, err)) == HFX_OK) {
+        cudaError_t e = cudaMemcpy(g->d_models.p, h_models, n * sizeof *h_models, cudaMemcpyHostToDevice);
+        if (e != cudaSuccess) {
+            st = hfx__error(err, HFX_ERR_DEVICE, NULL, "cuda: cudaMemcpy (group models): %s", cudaGetErrorString(e));
+        }
+    }
+    free(h_models);
+    if (st != HFX_OK) {
+        cuda_group_free(g);
+        return st;
+    }
+    *group = g;
+    return HFX_OK;
+}
+
+/* One launch of hfx_cuda_group_fit_kernel over jobs[0, n), in the first plan's buffers. */
+static enum hfx_status cuda_group_launch(struct cuda_group * g, struct hfx__fit_job * jobs, size_t n,
+                                         struct hfx__fit_settings how, size_t slot_bytes, struct hfx_error * err) {
+    struct cuda_plan * p  = g->plans[0];
+    size_t             np = p->m->n_pars, nd = p->m->n_bins + p->m->n_aux;
+    enum hfx_status    st = cuda_fit_staging(p, n, err);
+    if (st != HFX_OK) {
+        return st;
+    }
+    if (n > g->h_idx_cap) {
+        free(g->h_idx);
+        g->h_idx     = (int32_t *) malloc(n * sizeof *g->h_idx);
+        g->h_idx_cap = g->h_idx ? n : 0;
+        if (!g->h_idx) {
+            return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit jobs)", n);
+        }
+    }
+    double * h_data = p->h_fit, * h_dc = h_data + n * nd, * h_start = h_dc + n, * h_poi = h_start + n * np;
+    double * h_best = h_poi + n;
+    for (size_t i = 0; i < n; ++i) {
+        const struct hfx__fit_job * j = &jobs[i];
+        const struct hfx_model *    m = g->plans[j->model]->m;
+        memcpy(h_data + i * nd, j->data, nd * sizeof(double));
+        memcpy(h_start + i * np, j->start ? j->start : m->init, np * sizeof(double));
+        h_dc[i]       = j->data_const;
+        h_poi[i]      = j->poi_value;
+        p->h_fixed[i] = j->poi_fixed;
+        g->h_idx[i]   = (int32_t) j->model;
+    }
+    cudaStream_t s        = p->stream;
+    size_t       in_bytes = n * (nd + np + 2) * sizeof(double);
+    if ((st = cuda_reserve(&p->fit_in, in_bytes, err)) != HFX_OK ||
+        (st = cuda_reserve(&p->fit_fixed, n, err)) != HFX_OK ||
+        (st = cuda_reserve(&g->d_idx, n * sizeof(int32_t), err)) != HFX_OK ||
+        (st = cuda_reserve(&p->fit_slots, n * slot_bytes, err)) != HFX_OK ||
+        (st = cuda_reserve(&p->fit_out, n * (np + 1) * sizeof(double), err)) != HFX_OK ||
+        (st = cuda_reserve(&p->fit_status, 2 * n * sizeof(int), err)) != HFX_OK ||
+        (st = cuda_reserve(&p->fit_descent, n * sizeof(struct hfx__fit_descent), err)) != HFX_OK) {
+        return st;
+    }
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
+                 cudaMemcpyAsync(p->fit_in.p, h_data, in_bytes, cudaMemcpyHostToDevice, s));
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
+                 cudaMemcpyAsync(p->fit_fixed.p, p->h_fixed, n, cudaMemcpyHostToDevice, s));
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
+                 cudaMemcpyAsync(g->d_idx.p, g->h_idx, n * sizeof(int32_t), cudaMemcpyHostToDevice, s));
+    double * d_data = (double *) p->fit_in.p, * d_dc = d_data + n * nd, * d_start = d_dc + n;
+    double * d_poi  = d_start + n * np, * d_f = (double *) p->fit_out.p, * d_best = d_f + n;
+    int *    d_status = (int *) p->fit_status.p;
+    size_t   grid     = (n + HFX_CUDA_FIT_THREADS - 1) / HFX_CUDA_FIT_THREADS;
+    hfx_cuda_group_fit_kernel<<<(unsigned) grid, HFX_CUDA_FIT_THREADS, 0, s>>>(
+        (const struct hfx_model * const *) g->d_models.p, (const int32_t *) g->d_idx.p, n, d_data, d_dc, d_start,
+        d_poi, (const unsigned char *) p->fit_fixed.p, how, (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best,
+        d_status, d_status + n, (struct hfx__fit_descent *) p->fit_descent.p);
+    HFX_CUDA_TRY(err, "group fit kernel launch", cudaGetLastError());
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
+                 cudaMemcpyAsync(h_best, d_f, n * (np + 1) * sizeof(double), cudaMemcpyDeviceToHost, s));
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
+                 cudaMemcpyAsync(p->h_ints, d_status, 2 * n * sizeof(int), cudaMemcpyDeviceToHost, s));
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
+                 cudaMemcpyAsync(p->h_descent, p->fit_descent.p, n * sizeof(struct hfx__fit_descent),
+                                 cudaMemcpyDeviceToHost, s));
+    HFX_CUDA_TRY(err, "group fit kernel", cudaStreamSynchronize(s));
+    for (size_t i = 0; i < n; ++i) {
+        struct hfx__fit_job * j = &jobs[i];
+        j->twice_nll            = h_best[i];
+        j->status               = p->h_ints[i];
+        j->n_eval               = p->h_ints[n + i];
+        j->descent              = p->h_descent[i];
+        if (j->pars_out) {
+            memcpy(j->pars_out, h_best + n + i * np, np * sizeof(double));
+        }
+    }
+    return HFX_OK;
+}
+
+static enum hfx_status cuda_group_fit_jobs(void * group, struct hfx__fit_job * jobs, size_t n,
+                                           const struct hfx__fit_settings * how, struct hfx_error * err) {
+    struct cuda_group * g = (struct cuda_group *) group;
+    size_t              slot_bytes = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (jobs[i].model >= g->n) {
+            return hfx__error(err, HFX_ERR_ARG, NULL, "fit job %zu: model %zu of a group of %zu", i, jobs[i].model, g->n);
+        }
+    }
+    for (size_t k = 0; k < g->n; ++k) {
+        size_t b   = hfx__slot_bytes(g->plans[k]->m, how->history);
+        slot_bytes = b > slot_bytes ? b : slot_bytes;
+    }
+    HFX_CUDA_TRY(err, "cudaSetDevice", cudaSetDevice(g->plans[0]->device));
+    size_t per_launch = HFX_CUDA_SLOT_BUDGET / slot_bytes;
+    per_launch        = per_launch > 0 ? per_launch : 1;
+    for (size_t i0 = 0; i0 < n; i0 += per_launch) {
+        size_t          c  = n - i0 < per_launch ? n - i0 : per_launch;
+        enum hfx_status st = cuda_group_launch(g, jobs + i0, c, *how, slot_bytes, err);
+        if (st != HFX_OK) {
+            return st;
+        }
+    }
+    return HFX_OK;
+}
+
 /* How many fits the engine should advance together. Small models: resident fits, a thread each,
  * enough to fill the device several times over. Large models: lock-step batches driven by the host
  * (a thread block per point), a couple of points per SM. */
@@ -863,4 +1085,8 @@ extern "C" const struct hfx_backend_i hfx_backend_cuda = {
     /* .eval        = */ cuda_eval,
     /* .batch_size  = */ cuda_batch_size,
     /* .fit_jobs    = */ cuda_fit_jobs,
+    /* .group_create   = */ cuda_group_create,
+    /* .group_free     = */ cuda_group_free,
+    /* .group_fit_jobs = */ cuda_group_fit_jobs,
+    /* .group_default  = */ true, /* a patch's 3 or 4 fits are far too few threads for a launch */
 };
