@@ -120,3 +120,10 @@ xml_case("xml-channel-twice", inputs=["xml-channel-twice-channel.xml", "xml-chan
   <Measurement Name="meas" Lumi="1" LumiRelErr="0.1"><POI>mu</POI></Measurement>
 </Combination>
 """)
+
+# json2xml of names hfx could not read back (was: exit 0, then "neither 'histSR_sig/nal' nor ..." on reading)
+simple = json.loads((out.parent / "spec-simple.json").read_text())
+for case, name in (("slash", "sig/nal"), ("tab", "sig\tnal")):
+    doc = copy.deepcopy(simple)
+    doc["channels"][0]["samples"][0]["name"] = name
+    (out / f"xml-write-{case}.json").write_text(json.dumps(doc, indent=1))
