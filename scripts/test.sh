@@ -42,6 +42,7 @@ if command -v clang >/dev/null; then
     cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFX_FUZZ=ON -DHFX_CUDA=OFF -DHFX_MPI=OFF \
         -DHFX_BUILD_TESTS=OFF -DHFX_WERROR=ON >/dev/null
     fuzz_targets=(fuzz-workspace fuzz-json-patch fuzz-patchset fuzz-rootfile fuzz-xml)
+    fuzz_targets+=(fuzz-hs3)
     # fuzz-json: the fast JSON path against jansson, where the build has simdjson
     # (the target list read whole first: grep -q would close the pipe early, and with pipefail the
     # SIGPIPE cmake gets would make the test false)
