@@ -10,6 +10,7 @@
  * what is wrong and where, never a read outside it.
  */
 #include "io/io.h"
+#include "core/size-check.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -283,7 +284,8 @@ static enum hfx_status read_dir(struct hfx__root * f, struct cursor * rec, struc
         return fail(f, err, HFX_ERR_IO, "bad key count %ld in the key list at byte %llu", (long) n_keys,
                     (unsigned long long) seek_keys);
     }
-    d->keys = calloc((size_t) n_keys + 1, sizeof *d->keys);
+    size_t bytes = 0;
+    d->keys      = hfx__count_ok((uint64_t) n_keys + 1, sizeof *d->keys, &bytes) ? calloc(1, bytes) : NULL;
     if (!d->keys) {
         free(buf);
         return fail(f, err, HFX_ERR_ALLOC, "out of memory for %ld keys", (long) n_keys);
@@ -694,9 +696,12 @@ enum hfx_status hfx__root_read_hist(struct hfx__root * f, const char * path, dou
         free(obj);
         return fail(f, err, HFX_ERR_IO, "malformed histogram '%s' (streamed %lu bytes)", path, (unsigned long) k.obj_len);
     }
-    size_t n = (size_t) n_cells - 2;
-    v        = malloc((n + 1) * sizeof *v);
-    e        = malloc((n + 1) * sizeof *e);
+    size_t n     = (size_t) n_cells - 2;
+    size_t bytes = 0; /* n < n_cells, itself bounded by the object's size above: the check cannot fail */
+    if (hfx__count_ok((uint64_t) n + 1, sizeof *v, &bytes)) {
+        v = malloc(bytes);
+        e = malloc(bytes);
+    }
     if (!v || !e || (n_sumw2 && !sumw2)) {
         free(sumw2), free(obj), free(v), free(e);
         return fail(f, err, HFX_ERR_ALLOC, "out of memory reading '%s' (%zu bins)", path, n);
