@@ -250,10 +250,11 @@ static enum hfx_status read_modifier(struct reader * r, const char * ch, const j
                 return st;
             }
             /* pyhf has one luminosity parameter, named "lumi" (ROOT's is "Lumi") */
-            json_t * set = json_object_get(r->sets, "lumi");
-            if (set && strcmp(str(set, "hs3"), par) != 0) {
+            json_t *     set  = json_object_get(r->sets, "lumi");
+            const char * prev = str(set, "hs3"); /* NULL where "lumi" is another type's name: note_par says so */
+            if (prev && strcmp(prev, par) != 0) {
                 return bad(r, ptr, "normfactors '%s' and '%s' both have a Gaussian constraint: pyhf has one "
-                           "luminosity parameter", str(set, "hs3"), par);
+                           "luminosity parameter", prev, par);
             }
             st = note_par(r, "lumi", "lumi", ch, par, false, ptr);
             if (!set && st == HFX_OK) {

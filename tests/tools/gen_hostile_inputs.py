@@ -50,6 +50,13 @@ smp["data"]["contents"] = [50.0, 1e300]
 smp["modifiers"] = [{"name": "shape", "type": "shapesys", "constraint_type": "Poisson", "data": {"vals": [0.1, 1e300]}}]
 write_json("hs3-shapesys-overflow.json", hs3)
 
+# a normfactor named lumi without a constraint, then one with (fuzz-hs3 found it: strcmp of NULL)
+hs3 = copy.deepcopy(base)
+samples = hs3["distributions"][0]["samples"]
+samples[0]["modifiers"].append({"name": "lumi", "parameter": "lumi", "type": "normfactor"})
+samples[1]["modifiers"].append({"name": "lumi", "parameter": "lumi", "type": "normfactor", "constraint_type": "Gauss"})
+write_json("hs3-lumi-unconstrained-first.json", hs3)
+
 # XML + ROOT: one ROOT file, a channel XML and a driver XML per case
 with uproot.recreate(out / "xml-hostile.root") as f:
     edges = np.arange(4.0)
