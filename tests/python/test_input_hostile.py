@@ -51,3 +51,11 @@ def test_module_whole_floats_and_numpy_counts(hfxmod):
     a = hfxmod.infer.toys(1.0, data, model, ntoys=4.0, seed=np.uint64(7))
     b = hfxmod.infer.toys(1.0, data, model, ntoys=np.int32(4), seed=7)
     assert list(a.teststat_sb) == list(b.teststat_sb) and len(a.teststat_sb) == 4
+
+
+def test_empty_basedir_is_a_usage_error(hfx):
+    # an empty --basedir read as the working directory, while messages said "resolved against --basedir"
+    proc = hfx("xml2json", DATA / "hostile" / "xml-nan-bin.xml", "--basedir", "", check=False)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == ("hfx: error: --basedir: the directory name is empty (use . for the working directory) "
+                           "(see 'hfx xml2json --help')\n")
