@@ -267,7 +267,9 @@ static enum hfx_status read_modifier(struct reader * r, xmlNode * m, const struc
     if (strcmp(tag, "OverallSys") == 0) {
         double lo = 0, hi = 0;
         if ((st = attr_double(r, m, "Low", &lo, err)) == HFX_OK && (st = attr_double(r, m, "High", &hi, err)) == HFX_OK) {
-            st = add_modifier(r, mods, name, "normsys", json_pack("{s:f, s:f}", "lo", lo, "hi", hi), err);
+            json_t * d = json_pack("{s:f, s:f}", "lo", lo, "hi", hi); /* finite (attr_double): NULL is memory */
+            st = d ? add_modifier(r, mods, name, "normsys", d, err)
+                   : hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building a modifier");
         }
     } else if (strcmp(tag, "NormFactor") == 0) {
         double val = 0, lo = 0, hi = 0;
@@ -298,7 +300,9 @@ static enum hfx_status read_modifier(struct reader * r, xmlNode * m, const struc
             json_t * jlo = array_of(lo, n1, &b1), *jhi = array_of(hi, n2, &b2); /* finite: read from ROOT */
             json_t * d   = jlo && jhi ? json_pack("{s:o, s:o}", "lo_data", jlo, "hi_data", jhi) : NULL;
             if (!d) {
-                json_decref(jlo), json_decref(jhi);
+                if (!jlo || !jhi) { /* json_pack was not called; where it was, it took both, failing or not */
+                    json_decref(jlo), json_decref(jhi);
+                }
                 st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building a modifier");
             } else {
                 st = add_modifier(r, mods, name, "histosys", d, err);
@@ -390,8 +394,8 @@ static enum hfx_status read_sample(struct reader * r, xmlNode * s, const struct 
         size_t   bad_bin;
         json_t * data = array_of(v, n, &bad_bin); /* finite: read from ROOT */
         json_t * smp  = data ? json_pack("{s:s, s:o, s:o}", "name", name, "data", data, "modifiers", mods) : NULL;
-        if (!smp) {
-            json_decref(mods);
+        if (!data) {
+            json_decref(mods); /* not passed to json_pack, which takes its "o" arguments even when it fails */
         }
         if (json_array_append_new(samples, smp) != 0 && st == HFX_OK) {
             st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building a sample");
