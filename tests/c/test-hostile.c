@@ -6,7 +6,8 @@
  * workspaces that name the patches applied to them; linear-time patchset uniqueness with Python's
  * equality of value tuples. Issue 19: size arithmetic that cannot wrap (core/size-check.h), the ROOT
  * reader's refusal of NaN, infinite and negative-variance bins and of histograms without bins (through
- * the library, on tests/data/hostile/xml-hostile.root), an HS3 bin count that wrapped.
+ * the library, on tests/data/hostile/xml-hostile.root), a negative ROOT header field, an HS3 bin count
+ * that wrapped.
  */
 #include "core/size-check.h"
 #include "hfx-test.h"
@@ -316,6 +317,29 @@ static void test_root_non_finite(void) {
     hfx__root_close(f);
 }
 
+/* ROOT's header fields are signed (Int_t): a negative one is refused as negative, never read as a huge
+ * unsigned count. xml-hostile.root with its top directory's fNbytesKeys set to -5. */
+static void test_root_negative_field(void) {
+    FILE * fp = fopen(HFX_TEST_DATA "/hostile/xml-hostile.root", "rb");
+    ASSERT(fp);
+    static unsigned char buf[1 << 16];
+    size_t               n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    ASSERT(n > 100 && n < sizeof buf && memcmp(buf, "root", 4) == 0);
+    uint32_t begin = (uint32_t) buf[8] << 24 | (uint32_t) buf[9] << 16 | (uint32_t) buf[10] << 8 | buf[11];
+    bool     big   = ((uint32_t) buf[4] << 24 | (uint32_t) buf[5] << 16 | (uint32_t) buf[6] << 8 | buf[7]) >= 1000000;
+    size_t   name_at = 4 + 4 + 4 + (big ? 8 + 8 : 4 + 4) + 4 + 4; /* fNbytesName */
+    uint32_t n_name  = (uint32_t) buf[name_at] << 24 | (uint32_t) buf[name_at + 1] << 16 |
+                      (uint32_t) buf[name_at + 2] << 8 | buf[name_at + 3];
+    size_t at = (size_t) begin + n_name + 2 + 8; /* the directory's version, ctime, mtime, then fNbytesKeys */
+    ASSERT(at + 4 < n);
+    memcpy(buf + at, "\xff\xff\xff\xfb", 4); /* -5 */
+    struct hfx__root * f   = NULL;
+    struct hfx_error   err = {0};
+    ASSERT(hfx__root_open_memory(buf, n, "negative.root", &f, &err) == HFX_ERR_IO && !f);
+    ASSERT_STREQ(err.msg, "bad directory record: negative key list size (-5)");
+}
+
 /* Axes of 4294967297 x 4294967295 bins: the product wrapped to SIZE_MAX (the number reader's "any
  * length") and a staterror without parameters looped that many times. */
 static void test_hs3_bin_count(void) {
@@ -335,6 +359,7 @@ int main(void) {
     test_patchset_values();
     test_size_check();
     test_root_non_finite();
+    test_root_negative_field();
     test_hs3_bin_count();
     printf("test-hostile: ok\n");
     return 0;
