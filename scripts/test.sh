@@ -37,11 +37,33 @@ cmake --build build-asan -j"$jobs"
 echo "== Shards, merges, resumes and toy ranges in the build without MPI (under ASan + UBSan)"
 HFX_BIN="$PWD/build-asan/hfx" HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 python3 -m pytest -q tests/python/test_cli_shards.py
 
-echo "== Fuzzing: each libFuzzer harness of tests/fuzz for ${HFX_FUZZ_SECONDS:-60} s (docs/robustness.md)"
+echo "== The CLI's commands and the Python module under ASan + UBSan (a quick set, docs/robustness.md)"
+# Every command a user runs (hostile input, errors, scans, toys, grid upper limits, HS3, XML + ROOT,
+# fits), against build-asan's hfx; the slowest round trips (random public models, sbottom patches,
+# ROOT's exports) stay in the plain run above. About 2.5 min on 2 cores.
+asan_quick="not random_public_roundtrip and not sbottom_patches_roundtrip and not reads_root_export and not root_fits_hfx_export and not round_trip_random"
+HFX_BIN="$PWD/build-asan/hfx" HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 python3 -m pytest -q -p no:cacheprovider \
+    tests/python/test_cli_hostile.py tests/python/test_input_hostile.py tests/python/test_cli_errors.py \
+    tests/python/test_cli_upper_limit_grid.py tests/python/test_cli_scan.py tests/python/test_cli_toys.py \
+    tests/python/test_cli_timings.py tests/python/test_cli_backends.py tests/python/test_known_fits.py \
+    tests/python/test_extreme_counts.py tests/python/test_fit_warnings.py tests/python/test_hs3.py \
+    tests/python/test_xml_io.py -k "$asan_quick"
+# The module: the extension built with the sanitizers, loaded by an uninstrumented python3 through
+# LD_PRELOAD of the runtimes (gcc's); leaks off, as CPython's own allocations at exit are not freed.
+cmake -S . -B build-asan -DHFX_PYTHON=ON -DPython_EXECUTABLE="$(command -v python3)" >/dev/null
+cmake --build build-asan -j"$jobs"
+LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" ASAN_OPTIONS=detect_leaks=0 \
+    PYTHONPATH="$PWD/build-asan/python" python3 -c 'import hfx, sys; sys.exit("build-asan" not in hfx._core.__file__)'
+LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" ASAN_OPTIONS=detect_leaks=0 \
+    PYTHONPATH="$PWD/build-asan/python" HFX_BIN="$PWD/build-asan/hfx" HFX_TEST_QUICK=1 HFX_REQUIRE_MODULE=1 \
+    python3 -m pytest -q -p no:cacheprovider tests/python/test_module_api.py tests/python/test_input_hostile.py
+
+echo "== Fuzzing: each libFuzzer harness of tests/fuzz for ${HFX_FUZZ_SECONDS:-30} s (docs/robustness.md)"
 if command -v clang >/dev/null; then
     cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFX_FUZZ=ON -DHFX_CUDA=OFF -DHFX_MPI=OFF \
         -DHFX_BUILD_TESTS=OFF -DHFX_WERROR=ON >/dev/null
     fuzz_targets=(fuzz-workspace fuzz-json-patch fuzz-patchset fuzz-rootfile fuzz-xml)
+    fuzz_targets+=(fuzz-hs3)
     # fuzz-json: the fast JSON path against jansson, where the build has simdjson
     # (the target list read whole first: grep -q would close the pipe early, and with pipefail the
     # SIGPIPE cmake gets would make the test false)
@@ -50,7 +72,7 @@ if command -v clang >/dev/null; then
         fuzz_targets+=(fuzz-json)
     fi
     cmake --build build-fuzz -j"$jobs" --target "${fuzz_targets[@]}"
-    tests/fuzz/run.sh build-fuzz "${HFX_FUZZ_SECONDS:-60}"
+    tests/fuzz/run.sh build-fuzz "${HFX_FUZZ_SECONDS:-30}"
 else
     echo "skipped: clang not found (the harnesses need libFuzzer)"
 fi

@@ -1,5 +1,7 @@
 """Errors the package raises itself (bad arguments caught before the library is called), with the
 same attributes as those the extension raises from a library status."""
+import operator
+
 from . import _core
 
 _STATUS = {  # the hfx_status codes of include/hfx/hfx.h
@@ -15,3 +17,20 @@ def error(cls, message):
     e.status, e.status_name = _STATUS.get(cls, (0, "HFX_ERR_UNKNOWN"))
     e.detail, e.source, e.pointer, e.line, e.column = message, "", "", 0, 0
     return e
+
+
+def whole(name, value, low=0, high=2**64 - 1):
+    """value as an int, or an ArgumentError naming it where it is not a whole number in [low, high]:
+    int() truncated ntoys=2.5 to 2 toys, and the extension's unsigned conversion wrapped seed=2**70 to
+    the toys of seed 0. Integers (numpy's too) and floats with no fraction (ntoys=1e4) are whole."""
+    if isinstance(value, bool):
+        raise error(_core.ArgumentError, f"{name} = {value!r}: expected a whole number, got a bool")
+    try:
+        n = operator.index(value)
+    except TypeError:
+        if not (isinstance(value, float) and value.is_integer()):
+            raise error(_core.ArgumentError, f"{name} = {value!r}: expected a whole number") from None
+        n = int(value)
+    if not low <= n <= high:
+        raise error(_core.ArgumentError, f"{name} = {n} lies outside [{low}, {high}]")
+    return n

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _core
 from ._backends import engine_options
-from ._errors import error
+from ._errors import error, whole
 from ._workspace import Patchset, Workspace, _NORMSYS, _HISTOSYS, _patch_ops
 from .infer._common import calctype_code, test_stat_code
 
@@ -66,7 +66,8 @@ def scan(bkg, patchset, jobs=None, poi_test=1.0, test_stat="qtilde", calctype="a
     if normsys is None or histosys is None:
         raise error(_core.ArgumentError, f"scan: invalid modifier_settings {modifier_settings!r}")
     eo = engine_options(backend, threads)
-    hypo = (float(poi_test), test_stat_code(test_stat), calctype_code(calctype), int(ntoys), int(seed))
+    hypo = (float(poi_test), test_stat_code(test_stat), calctype_code(calctype),
+            whole("ntoys", ntoys, 0, 2**63 - 1), whole("seed", seed))
 
     def one(index):
         name, apply = items[index]

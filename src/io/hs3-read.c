@@ -19,6 +19,7 @@
  * parameters, one bin of a parameter set constant where pyhf would not fix it.
  */
 #include "io/io.h"
+#include "core/size-check.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -63,25 +64,68 @@ bool hfx__hs3_is(const json_t * root) {
            !json_object_get(root, "channels");
 }
 
-/* An array of n finite numbers at o (key "contents" etc.), into a new JSON array. */
+/* An array of n finite numbers at a (key "contents" etc.), into a new JSON array; the message names
+ * the first bin that is not a finite number. */
 static enum hfx_status numbers(struct reader * r, const json_t * a, size_t n, const char * pointer, const char * what,
                                json_t ** out) {
-    if (!json_is_array(a) || (n != (size_t) -1 && json_array_size(a) != n)) {
+    *out = NULL;
+    if (!json_is_array(a) || json_array_size(a) != n) {
         char want[32];
         hfx__format(want, sizeof want, "%zu", n);
-        return bad(r, pointer, "%s must be an array of %s numbers", what, n == (size_t) -1 ? "" : want);
+        return bad(r, pointer, "%s must be an array of %s numbers", what, want);
     }
     json_t * o = json_array();
     size_t   i;
     json_t * v;
     json_array_foreach(a, i, v) {
         if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+            char bin[64];
+            hfx__format(bin, sizeof bin, ": bin %zu is %s", i, json_is_number(v) ? "not finite" : "not a number");
             json_decref(o);
-            return bad(r, pointer, "%s must hold finite numbers only%s", what, NULL);
+            return bad(r, pointer, "%s must hold finite numbers only%s", what, bin);
         }
-        json_array_append_new(o, json_real(json_number_value(v)));
+        if (json_array_append_new(o, json_real(json_number_value(v))) != 0) {
+            json_decref(o);
+            return hfx__error_oom(r->err, "HS3 numbers", 0);
+        }
+    }
+    if (!o) {
+        return hfx__error_oom(r->err, "HS3 numbers", 0);
     }
     *out = o;
+    return HFX_OK;
+}
+
+/* Refuses a "parameters" array naming one parameter for two bins: each bin of a staterror or shapesys
+ * has its own parameter (pyhf's gamma_<name>[k]); a repeated name would tie two bins together, or,
+ * read as written, make two parameters of one HS3 name. */
+static enum hfx_status distinct_pars(struct reader * r, const json_t * pars, const char * ptr, const char * what) {
+    json_t * seen = json_object();
+    size_t   i;
+    json_t * p;
+    if (!seen) {
+        return hfx__error_oom(r->err, "HS3 parameter names", 0);
+    }
+    json_array_foreach(pars, i, p) {
+        const char * name = json_string_value(p);
+        if (!name) {
+            continue; /* the caller says which entry is not a string */
+        }
+        json_t * first = json_object_get(seen, name);
+        if (first) {
+            char bins[80];
+            hfx__format(bins, sizeof bins, "bins %lld and %zu", (long long) json_integer_value(first), i);
+            enum hfx_status st = hfx__error(r->err, HFX_ERR_SCHEMA, ptr,
+                                            "%s names parameter '%s' for %s: one parameter per bin", what, name, bins);
+            json_decref(seen); /* name belongs to pars, not to seen */
+            return st;
+        }
+        if (json_object_set_new(seen, name, json_integer((json_int_t) i)) != 0) {
+            json_decref(seen);
+            return hfx__error_oom(r->err, "HS3 parameter names", 0);
+        }
+    }
+    json_decref(seen);
     return HFX_OK;
 }
 
@@ -99,33 +143,38 @@ static bool value_of(struct reader * r, const json_t * v, double * out) {
     return false;
 }
 
-/* Records HS3 parameter par as bin of pyhf set name (of type) in channel ch; zero: pyhf fixes it. */
+/* Records HS3 parameter par as bin of pyhf set name (of type) in channel ch; zero: pyhf fixes it. The
+ * parameters already recorded for a channel are looked up in a hash ("members"), not scanned: a
+ * staterror of 10^5 bins would otherwise take 10^10 comparisons. */
 static enum hfx_status note_par(struct reader * r, const char * name, const char * type, const char * ch,
                                 const char * par, bool zero, const char * pointer) {
     json_t * set = json_object_get(r->sets, name);
     if (!set) {
-        set = json_pack("{s:s, s:{}, s:{}, s:[]}", "type", type, "pars", "zero", "order");
-        json_object_set_new(r->sets, name, set);
+        set = json_pack("{s:s, s:{}, s:{}, s:[], s:{}}", "type", type, "pars", "zero", "order", "members");
+        if (!set || json_object_set_new(r->sets, name, set) != 0) {
+            return hfx__error_oom(r->err, "HS3 parameter sets", 0);
+        }
     } else if (strcmp(str(set, "type"), type) != 0 &&
                !(strstr("normsys histosys", type) && strstr("normsys histosys", str(set, "type")))) {
         return bad(r, pointer, "parameter '%s' is used as %s and as another type", name, type);
     }
-    json_t * per_ch = json_object_get(json_object_get(set, "pars"), ch);
+    json_t * per_ch  = json_object_get(json_object_get(set, "pars"), ch);
+    json_t * members = json_object_get(json_object_get(set, "members"), ch);
     if (!per_ch) {
-        per_ch = json_array();
-        json_object_set_new(json_object_get(set, "pars"), ch, per_ch);
-        json_array_append_new(json_object_get(set, "order"), json_string(ch));
-    }
-    size_t   i;
-    json_t * e;
-    json_array_foreach(per_ch, i, e) {
-        if (strcmp(json_string_value(e), par) == 0) {
-            return HFX_OK; /* shared by two samples of the channel */
+        per_ch  = json_array();
+        members = json_object();
+        if (json_object_set_new(json_object_get(set, "pars"), ch, per_ch) != 0 ||
+            json_object_set_new(json_object_get(set, "members"), ch, members) != 0 ||
+            json_array_append_new(json_object_get(set, "order"), json_string(ch)) != 0) {
+            return hfx__error_oom(r->err, "HS3 parameter sets", 0);
         }
     }
-    json_array_append_new(per_ch, json_string(par));
-    if (zero) {
-        json_object_set_new(json_object_get(set, "zero"), par, json_true());
+    if (json_object_get(members, par)) {
+        return HFX_OK; /* shared by two samples of the channel */
+    }
+    if (json_array_append_new(per_ch, json_string(par)) != 0 || json_object_set_new(members, par, json_true()) != 0 ||
+        (zero && json_object_set_new(json_object_get(set, "zero"), par, json_true()) != 0)) {
+        return hfx__error_oom(r->err, "HS3 parameter sets", 0);
     }
     return HFX_OK;
 }
@@ -201,17 +250,21 @@ static enum hfx_status read_modifier(struct reader * r, const char * ch, const j
                 return st;
             }
             /* pyhf has one luminosity parameter, named "lumi" (ROOT's is "Lumi") */
-            json_t * set = json_object_get(r->sets, "lumi");
-            if (set && strcmp(str(set, "hs3"), par) != 0) {
+            json_t *     set  = json_object_get(r->sets, "lumi");
+            const char * prev = str(set, "hs3"); /* NULL where "lumi" is another type's name: note_par says so */
+            if (prev && strcmp(prev, par) != 0) {
                 return bad(r, ptr, "normfactors '%s' and '%s' both have a Gaussian constraint: pyhf has one "
-                           "luminosity parameter", str(set, "hs3"), par);
+                           "luminosity parameter", prev, par);
             }
             st = note_par(r, "lumi", "lumi", ch, par, false, ptr);
             if (!set && st == HFX_OK) {
                 set = json_object_get(r->sets, "lumi");
-                json_object_set_new(set, "hs3", json_string(par));
-                json_object_set_new(set, "auxdata", json_real(mean));
-                json_object_set_new(set, "sigma", json_real(sigma));
+                /* mean and sigma are finite (JSON numbers, or checked by gauss_constraint): NULL is OOM */
+                if (json_object_set_new(set, "hs3", json_string(par)) != 0 ||
+                    json_object_set_new(set, "auxdata", json_real(mean)) != 0 ||
+                    json_object_set_new(set, "sigma", json_real(sigma)) != 0) {
+                    return hfx__error_oom(r->err, "the lumi parameter", 0);
+                }
             }
             out = json_pack("{s:s, s:s, s:n}", "name", "lumi", "type", "lumi", "data");
         } else {
@@ -288,6 +341,10 @@ static enum hfx_status read_modifier(struct reader * r, const char * ch, const j
             json_decref(errors);
             return bad(r, ptr, "staterror of channel '%s' needs one parameter name per bin%s", ch, NULL);
         }
+        if (pars && (st = distinct_pars(r, pars, ptr, "staterror")) != HFX_OK) {
+            json_decref(errors);
+            return st;
+        }
         if (!pars) {
             hfx__format(pyhf, sizeof pyhf, "stat_%s", ch); /* ROOT's default names */
         } else if (!gamma_base(p0, pyhf, sizeof pyhf)) {
@@ -330,6 +387,10 @@ static enum hfx_status read_modifier(struct reader * r, const char * ch, const j
             json_decref(vals);
             return bad(r, ptr, "shapesys '%s' needs one parameter per bin%s", pyhf, NULL);
         }
+        if (pars && (st = distinct_pars(r, pars, ptr, "shapesys")) != HFX_OK) {
+            json_decref(vals);
+            return st;
+        }
         json_t * abs = json_array();
         for (size_t i = 0; i < n && st == HFX_OK; i++) {
             char         def[700];
@@ -339,7 +400,16 @@ static enum hfx_status read_modifier(struct reader * r, const char * ch, const j
                 p = def;
             }
             double v = json_real_value(json_array_get(vals, i));
-            json_array_append_new(abs, json_real(v * json_number_value(json_array_get(nominal, i))));
+            /* relative x nominal may overflow (1e300 x 1e300): json_real(inf) is NULL, a bin lost */
+            if (json_array_append_new(abs, json_real(v * json_number_value(json_array_get(nominal, i)))) != 0) {
+                char bin[64];
+                hfx__format(bin, sizeof bin, "%zu", i);
+                json_decref(vals);
+                json_decref(abs);
+                return isfinite(v * json_number_value(json_array_get(nominal, i)))
+                           ? hfx__error_oom(r->err, "a shapesys", 0)
+                           : bad(r, ptr, "shapesys data.vals x the nominal is not finite in bin %s (of '%s')", bin, pyhf);
+            }
             st = note_par(r, pyhf, factor ? "shapefactor" : "shapesys", ch, p, !factor && !(v > 0), ptr);
         }
         json_decref(vals);
@@ -363,7 +433,10 @@ static enum hfx_status read_modifier(struct reader * r, const char * ch, const j
     return HFX_OK;
 }
 
-static size_t n_bins_of(const json_t * dist) {
+/* The bin count of a distribution: the product of its axes' nbins (or bounds - 1). Each factor and the
+ * product are checked (size-check.h): 4294967297 x 4294967295 bins wrapped to SIZE_MAX. */
+static enum hfx_status n_bins_of(struct reader * r, const json_t * dist, const char * ptr, const char * ch,
+                                 size_t * out) {
     const json_t * axes = json_object_get(dist, "axes");
     size_t         n    = json_array_size(axes) ? 1 : 0;
     size_t         i;
@@ -371,11 +444,20 @@ static size_t n_bins_of(const json_t * dist) {
     json_array_foreach(axes, i, a) {
         json_t * nb = json_object_get(a, "nbins");
         json_t * b  = json_object_get(a, "bounds");
-        n *= json_is_integer(nb) && json_integer_value(nb) > 0   ? (size_t) json_integer_value(nb)
-             : json_is_array(b) && json_array_size(b) > 1 ? json_array_size(b) - 1
-                                                                 : 0;
+        uint64_t k  = json_is_integer(nb) && json_integer_value(nb) > 0 ? (uint64_t) json_integer_value(nb)
+                      : json_is_array(b) && json_array_size(b) > 1      ? json_array_size(b) - 1
+                                                                         : 0;
+        if (!hfx__size_mul(n, (size_t) k, &n) || !hfx__count_ok(n, sizeof(double), NULL)) {
+            char max[32];
+            hfx__format(max, sizeof max, "%zu", HFX_COUNT_MAX);
+            return bad(r, ptr, "distribution '%s' has more than %s bins (hfx's limit for one histogram)", ch, max);
+        }
     }
-    return n;
+    if (n == 0) {
+        return bad(r, ptr, "distribution '%s' needs axes with nbins or bounds%s", ch, NULL);
+    }
+    *out = n;
+    return HFX_OK;
 }
 
 static enum hfx_status read_channel(struct reader * r, const json_t * dist, size_t di, const char * ch, size_t * n_out,
@@ -387,9 +469,10 @@ static enum hfx_status read_channel(struct reader * r, const json_t * dist, size
         return bad(r, ptr, "distribution '%s' of type '%s': hfx reads HistFactory models (histfactory_dist) only", ch,
                    type ? type : "none");
     }
-    size_t n = n_bins_of(dist);
-    if (n == 0) {
-        return bad(r, ptr, "distribution '%s' needs axes with nbins or bounds%s", ch, NULL);
+    size_t          n  = 0;
+    enum hfx_status nst = n_bins_of(r, dist, ptr, ch, &n);
+    if (nst != HFX_OK) {
+        return nst;
     }
     const json_t * samples = json_object_get(dist, "samples");
     if (!json_is_array(samples) || json_array_size(samples) == 0) {
@@ -535,8 +618,15 @@ static enum hfx_status measurement_config(struct reader * r, json_t * params) {
                 if (scalar && n > 0) {
                     continue; /* the same parameter in several channels */
                 }
-                json_array_append_new(inits, json_real(init));
-                json_array_append_new(bounds, json_pack("[f, f]", lo, hi));
+                /* JSON numbers or pyhf's defaults, so finite: a failure here is memory */
+                if (json_array_append_new(inits, json_real(init)) != 0 ||
+                    json_array_append_new(bounds, json_pack("[f, f]", lo, hi)) != 0) {
+                    free(chs);
+                    json_decref(order);
+                    json_decref(inits);
+                    json_decref(bounds);
+                    return hfx__error_oom(r->err, "parameter configs", 0);
+                }
                 n++;
                 n_fixed += fixed;
                 if (fixed && !json_object_get(json_object_get(set, "zero"), json_string_value(p)) && !bad_const) {
@@ -622,8 +712,10 @@ static enum hfx_status index_points(struct reader * r, const json_t * analysis) 
         json_array_foreach(json_object_get(dom, "axes"), k, ax) {
             json_t * lo = json_object_get(ax, "min"), * hi = json_object_get(ax, "max");
             if (str(ax, "name") && json_is_number(lo) && json_is_number(hi)) {
-                json_object_set_new(r->ranges, str(ax, "name"),
-                                    json_pack("[f, f]", json_number_value(lo), json_number_value(hi)));
+                if (json_object_set_new(r->ranges, str(ax, "name"),
+                                        json_pack("[f, f]", json_number_value(lo), json_number_value(hi))) != 0) {
+                    return hfx__error_oom(r->err, "HS3 domains", 0); /* JSON numbers are finite */
+                }
             }
         }
     }
@@ -651,7 +743,10 @@ static enum hfx_status read_all(struct reader * r, json_t ** out) {
         return bad(r, "/likelihoods", "likelihood '%s' needs as many distributions as data, at least one%s", lname,
                    NULL);
     }
-    index_points(r, analysis);
+    enum hfx_status ist = index_points(r, analysis);
+    if (ist != HFX_OK) {
+        return ist;
+    }
     json_t * channels = json_array(), * observations = json_array();
     json_t * ws = json_pack("{s:o, s:o, s:s}", "channels", channels, "observations", observations, "version", "1.0.0");
     size_t   i;

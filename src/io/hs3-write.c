@@ -144,10 +144,15 @@ static enum hfx_status resolve_pars(struct writer * w) {
     return HFX_OK;
 }
 
+/* A JSON array of x[0..n), or NULL: the workspace's numbers are finite (validated), so NULL is memory,
+ * and the json_pack that receives it fails too (its "o" refuses NULL), never a shorter array. */
 static json_t * num_array(const double * x, size_t n) {
     json_t * a = json_array();
     for (size_t i = 0; a && i < n; i++) {
-        json_array_append_new(a, json_real(x[i]));
+        if (json_array_append_new(a, json_real(x[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
     }
     return a;
 }
@@ -279,7 +284,22 @@ static enum hfx_status write_modifier(struct writer * w, const struct hfx_spec_c
         for (size_t i = 0; vals && i < c->n_bins; i++) {
             bool   valid = m->type == HFX_MOD_SHAPESYS && s->data[i] > 0 && m->data[i] > 0;
             double v     = valid ? m->data[i] / s->data[i] : 0.0;
-            json_array_append_new(vals, json_real(v));
+            /* finite wherever the model accepted the Poisson factor (nominal / data)^2 > 0, so defensive:
+             * json_real(inf) is NULL, and an unchecked append lost the bin */
+            if (!isfinite(v)) {
+                json_decref(names);
+                json_decref(vals);
+                char bin[32];
+                hfx__format(bin, sizeof bin, "%zu", i);
+                return hfx__error(w->err, HFX_ERR_MODEL, m->pointer,
+                                  "HS3 export: shapesys '%s' relative uncertainty (data / nominal) is not finite in "
+                                  "bin %s", m->name, bin);
+            }
+            if (json_array_append_new(vals, json_real(v)) != 0) {
+                json_decref(names);
+                json_decref(vals);
+                return hfx__error_oom(w->err, "an HS3 modifier", 0);
+            }
             if (m->type == HFX_MOD_SHAPESYS && !valid && st == HFX_OK) {
                 char name[600];
                 hfx__format(name, sizeof name, "gamma_%s_bin_%zu", m->name, i);
@@ -336,7 +356,9 @@ static enum hfx_status write_channel(struct writer * w, size_t ci, const char * 
                 return st;
             }
             if (m->type == HFX_MOD_STATERROR) { /* ROOT reads the absolute uncertainties as the sample's errors */
-                json_object_set_new(data, "errors", num_array(m->data, c->n_bins));
+                if (json_object_set_new(data, "errors", num_array(m->data, c->n_bins)) != 0) {
+                    return hfx__error_oom(w->err, "an HS3 sample", 0);
+                }
             }
         }
     }

@@ -10,7 +10,9 @@
  * what is wrong and where, never a read outside it.
  */
 #include "io/io.h"
+#include "core/size-check.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <lz4.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <jansson.h>
@@ -28,6 +31,8 @@
 #define MAX_DEPTH        64
 #define BYTECOUNT_FLAG   0x40000000u
 
+/* A TKey's fields, read with ROOT's types (Int_t, Short_t, Long64_t: signed) and checked not negative,
+ * so that a damaged or unusual field is refused as ROOT and uproot see it, never read as a huge count. */
 struct key {
     char *   name;
     char *   class_name;
@@ -78,6 +83,34 @@ static uint64_t be(struct cursor * c, size_t k) {
     }
     c->pos += k;
     return v;
+}
+
+/* Big-endian signed fields (ROOT's Short_t, Int_t, Long64_t): the bits of the unsigned read,
+ * converted through memcpy (a conversion of an out-of-range value would be implementation-defined). */
+static int16_t be_i16(struct cursor * c) {
+    uint16_t u = (uint16_t) be(c, 2);
+    int16_t  v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static int32_t be_i32(struct cursor * c) {
+    uint32_t u = (uint32_t) be(c, 4);
+    int32_t  v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static int64_t be_i64(struct cursor * c) {
+    uint64_t u = be(c, 8);
+    int64_t  v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* A seek (file offset): Int_t in small records, Long64_t in big ones (version > 1000). */
+static int64_t be_seek(struct cursor * c, bool big) {
+    return big ? be_i64(c) : (int64_t) be_i32(c);
 }
 
 static void skip(struct cursor * c, size_t k) {
@@ -139,9 +172,13 @@ static enum hfx_status fail(struct hfx__root * f, struct hfx_error * err, enum h
 static enum hfx_status read_at(struct hfx__root * f, uint64_t offset, size_t len, unsigned char ** out,
                                struct hfx_error * err) {
     *out = NULL;
-    if (offset > f->size || len > f->size - offset) {
+    if (offset > f->size) { /* two messages: offset + len - size could wrap */
+        return fail(f, err, HFX_ERR_IO, "truncated ROOT file: a record at byte %llu, past the end (%llu bytes)",
+                    (unsigned long long) offset, (unsigned long long) f->size);
+    }
+    if (len > f->size - offset) {
         return fail(f, err, HFX_ERR_IO, "truncated ROOT file: %llu bytes past the end",
-                    (unsigned long long) (offset + len - f->size));
+                    (unsigned long long) (len - (f->size - offset)));
     }
     unsigned char * buf = malloc(len ? len : 1);
     if (!buf) {
@@ -178,15 +215,23 @@ static void dir_free(struct dir * d) {
 /* A key header (TKey) at the cursor; the title is read and dropped. */
 static bool parse_key(struct cursor * c, struct key * k) {
     memset(k, 0, sizeof *k);
-    k->n_bytes      = (uint32_t) be(c, 4);
-    uint16_t version = (uint16_t) be(c, 2);
-    k->obj_len      = (uint32_t) be(c, 4);
+    int32_t n_bytes = be_i32(c);
+    int16_t version = be_i16(c);
+    int32_t obj_len = be_i32(c);
     skip(c, 4); /* datime */
-    k->key_len = (uint16_t) be(c, 2);
-    k->cycle   = (int16_t) be(c, 2);
-    size_t seek_size = version > 1000 ? 8 : 4;
-    k->seek          = be(c, seek_size);
-    skip(c, seek_size); /* seek of the parent directory */
+    int16_t key_len = be_i16(c);
+    k->cycle        = be_i16(c);
+    bool    big     = version > 1000;
+    int64_t seek    = be_seek(c, big);
+    skip(c, big ? 8 : 4); /* seek of the parent directory */
+    if (c->bad || n_bytes < 0 || obj_len < 0 || key_len < 0 || seek < 0) {
+        c->bad = true;
+        return false;
+    }
+    k->n_bytes    = (uint32_t) n_bytes;
+    k->obj_len    = (uint32_t) obj_len;
+    k->key_len    = (uint16_t) key_len;
+    k->seek       = (uint64_t) seek;
     k->class_name = tstring(c);
     k->name       = tstring(c);
     char * title  = tstring(c);
@@ -201,25 +246,30 @@ static bool parse_key(struct cursor * c, struct key * k) {
 /* The key list of the directory whose record starts at rec (a TDirectory streamed by hand). */
 static enum hfx_status read_dir(struct hfx__root * f, struct cursor * rec, struct dir * d, struct hfx_error * err) {
     memset(d, 0, sizeof *d);
-    uint16_t version = (uint16_t) be(rec, 2);
-    skip(rec, 8); /* ctime, mtime */
-    uint32_t n_bytes_keys = (uint32_t) be(rec, 4);
+    int16_t version = be_i16(rec); /* TDirectory's fields: Version_t, Int_t, Long64_t or Int_t seeks */
+    skip(rec, 8);                  /* ctime, mtime */
+    int32_t n_bytes_keys = be_i32(rec);
     skip(rec, 4); /* n_bytes_name */
-    size_t   seek_size = version > 1000 ? 8 : 4;
-    skip(rec, 2 * seek_size); /* seek of this directory, of the parent */
-    uint64_t seek_keys = be(rec, seek_size);
+    bool big = version > 1000;
+    skip(rec, 2 * (big ? 8 : 4)); /* seek of this directory, of the parent */
+    int64_t seek_keys = be_seek(rec, big);
     if (rec->bad) {
         return fail(f, err, HFX_ERR_IO, "truncated directory record (%zu bytes)", rec->n);
+    }
+    if (n_bytes_keys < 0 || seek_keys < 0) {
+        return fail(f, err, HFX_ERR_IO, "bad directory record: negative %s (%lld)",
+                    n_bytes_keys < 0 ? "key list size" : "key list offset",
+                    n_bytes_keys < 0 ? (long long) n_bytes_keys : (long long) seek_keys);
     }
     if (seek_keys == 0) {
         return HFX_OK; /* an empty directory */
     }
     unsigned char * buf = NULL;
-    enum hfx_status st  = read_at(f, seek_keys, n_bytes_keys, &buf, err);
+    enum hfx_status st  = read_at(f, (uint64_t) seek_keys, (size_t) n_bytes_keys, &buf, err);
     if (st != HFX_OK) {
         return st;
     }
-    struct cursor c = {buf, n_bytes_keys, 0, false};
+    struct cursor c = {buf, (size_t) n_bytes_keys, 0, false};
     struct key    self;
     if (!parse_key(&c, &self)) {
         free(buf);
@@ -234,7 +284,8 @@ static enum hfx_status read_dir(struct hfx__root * f, struct cursor * rec, struc
         return fail(f, err, HFX_ERR_IO, "bad key count %ld in the key list at byte %llu", (long) n_keys,
                     (unsigned long long) seek_keys);
     }
-    d->keys = calloc((size_t) n_keys + 1, sizeof *d->keys);
+    size_t bytes = 0;
+    d->keys      = hfx__count_ok((uint64_t) n_keys + 1, sizeof *d->keys, &bytes) ? calloc(1, bytes) : NULL;
     if (!d->keys) {
         free(buf);
         return fail(f, err, HFX_ERR_ALLOC, "out of memory for %ld keys", (long) n_keys);
@@ -264,19 +315,25 @@ static enum hfx_status open_common(struct hfx__root * f, struct hfx_error * err)
         return fail(f, err, HFX_ERR_IO, "not a ROOT file (no 'root' at its start)");
     }
     skip(&c, 4);
-    uint32_t version = (uint32_t) be(&c, 4);
-    uint32_t begin   = (uint32_t) be(&c, 4);
-    size_t   seek    = version >= 1000000 ? 8 : 4;
+    /* TFile's header fields are Int_t: ROOT and uproot read a version of 0xfff1b180 (pyhf's
+     * xmlimport_input4) as negative, so a small file, not a big one with 64-bit seeks */
+    int32_t version = be_i32(&c);
+    int32_t begin   = be_i32(&c);
+    size_t  seek    = version >= 1000000 ? 8 : 4;
     skip(&c, seek);     /* fEND */
     skip(&c, seek);     /* fSeekFree */
     skip(&c, 4 + 4);    /* fNbytesFree, nfree */
-    uint32_t n_bytes_name = (uint32_t) be(&c, 4);
+    int32_t n_bytes_name = be_i32(&c);
     free(hdr);
     if (c.bad) {
         return fail(f, err, HFX_ERR_IO, "truncated ROOT file header (%zu bytes)", n);
     }
+    if (begin < 0 || n_bytes_name < 0) {
+        return fail(f, err, HFX_ERR_IO, "bad ROOT file header: negative %s (%ld)", begin < 0 ? "fBEGIN" : "fNbytesName",
+                    (long) (begin < 0 ? begin : n_bytes_name));
+    }
     /* The directory record: at most 2 + 8 + 12 + 3*8 + 18 + padding bytes. */
-    uint64_t at = (uint64_t) begin + n_bytes_name;
+    uint64_t at = (uint64_t) begin + (uint64_t) n_bytes_name;
     size_t   len = 80;
     if (at > f->size) {
         return fail(f, err, HFX_ERR_IO, "truncated ROOT file: the top directory lies past the end (byte %llu)",
@@ -303,10 +360,24 @@ enum hfx_status hfx__root_open(const char * path, struct hfx__root ** out, struc
         free(f);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory opening %s", path);
     }
-    f->file = fopen(path, "rb");
-    if (!f->file || fseeko(f->file, 0, SEEK_END) != 0) {
+    /* The system's reason, as the JSON loader gives it: fopen opens a directory on Linux, which only
+     * the first read refuses, so it is asked first; a symbolic-link loop fails in fopen (ELOOP). */
+    struct stat  st_path;
+    int          e      = 0;
+    const char * action = "open";
+    f->file             = fopen(path, "rb");
+    if (!f->file) {
+        e = errno;
+    } else if (fstat(fileno(f->file), &st_path) != 0) {
+        e = errno;
+    } else if (S_ISDIR(st_path.st_mode)) {
+        e = EISDIR, action = "read";
+    } else if (fseeko(f->file, 0, SEEK_END) != 0) {
+        e = errno, action = "read";
+    }
+    if (e != 0 || !f->file) {
         hfx__root_close(f);
-        hfx__error(err, HFX_ERR_IO, NULL, "cannot open ROOT file");
+        hfx__error(err, HFX_ERR_IO, NULL, "cannot %s ROOT file: %s", action, strerror(e ? e : EIO));
         if (err) {
             snprintf(err->source, sizeof err->source, "%s", path);
         }
@@ -625,9 +696,12 @@ enum hfx_status hfx__root_read_hist(struct hfx__root * f, const char * path, dou
         free(obj);
         return fail(f, err, HFX_ERR_IO, "malformed histogram '%s' (streamed %lu bytes)", path, (unsigned long) k.obj_len);
     }
-    size_t n = (size_t) n_cells - 2;
-    v        = malloc((n + 1) * sizeof *v);
-    e        = malloc((n + 1) * sizeof *e);
+    size_t n     = (size_t) n_cells - 2;
+    size_t bytes = 0; /* n < n_cells, itself bounded by the object's size above: the check cannot fail */
+    if (hfx__count_ok((uint64_t) n + 1, sizeof *v, &bytes)) {
+        v = malloc(bytes);
+        e = malloc(bytes);
+    }
     if (!v || !e || (n_sumw2 && !sumw2)) {
         free(sumw2), free(obj), free(v), free(e);
         return fail(f, err, HFX_ERR_ALLOC, "out of memory reading '%s' (%zu bins)", path, n);
@@ -640,12 +714,29 @@ enum hfx_status hfx__root_read_hist(struct hfx__root * f, const char * path, dou
             x = element(&c, esize);
         }
         if (i >= 1 && (size_t) i <= n) {
-            v[i - 1] = x;
-            e[i - 1] = sqrt(n_sumw2 ? sumw2[i] : x);
+            /* uproot's variances (pyhf reads through it): fSumw2 where given, else the content; a
+             * negative content without fSumw2 has variance 0 (sqrt of it was a NaN error) */
+            double w2 = n_sumw2 ? sumw2[i] : x > 0 ? x : 0.0;
+            v[i - 1]  = x;
+            e[i - 1]  = sqrt(w2);
+            /* refused where it enters: a NaN would be dropped or spread through the fit silently, and
+             * a negative fSumw2 is no variance (uproot reads it as 0 without a word) */
+            const char * what = !isfinite(x) ? "content" : !isfinite(w2) ? "fSumw2" : w2 < 0 ? "fSumw2" : NULL;
+            if (what) {
+                double bad_value = !isfinite(x) ? x : w2;
+                free(sumw2), free(obj), free(v), free(e);
+                return fail(f, err, HFX_ERR_IO, "histogram '%s': bin %ld has %s %s %g (ROOT's numbering, from 1)", path,
+                            (long) i, w2 < 0 && isfinite(x) && isfinite(w2) ? "a negative" : "a non-finite", what,
+                            bad_value);
+            }
         }
     }
     free(sumw2);
     free(obj);
+    if (n == 0) {
+        free(v), free(e);
+        return fail(f, err, HFX_ERR_IO, "histogram '%s' has no bins", path);
+    }
     *values = v;
     *errors = e;
     *n_bins = n;

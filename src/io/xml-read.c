@@ -19,6 +19,7 @@
 #include "io/io.h"
 
 #include <libxml/parser.h>
+#include <math.h>
 #include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +109,8 @@ static bool parse_double(const char * s, double * out) {
     while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') {
         end++;
     }
-    return end != s && *end == '\0';
+    /* strtod reads "nan" and "inf" (and 1e999 as inf): not numbers a model can use, refused here */
+    return end != s && *end == '\0' && isfinite(*out);
 }
 
 static enum hfx_status attr_double(struct reader * r, xmlNode * n, const char * name, double * out,
@@ -120,7 +122,8 @@ static enum hfx_status attr_double(struct reader * r, xmlNode * n, const char * 
     if (!v) {
         return xml_fail(r, err, HFX_ERR_SCHEMA, "missing attribute %s%s", what, NULL);
     }
-    enum hfx_status st = ok ? HFX_OK : xml_fail(r, err, HFX_ERR_SCHEMA, "attribute %s is not a number: '%s'", what, v);
+    enum hfx_status st =
+        ok ? HFX_OK : xml_fail(r, err, HFX_ERR_SCHEMA, "attribute %s is not a finite number: '%s'", what, v);
     xmlFree(v);
     return st;
 }
@@ -152,12 +155,44 @@ static enum hfx_status get_file(struct reader * r, const char * file, struct hfx
     return HFX_OK;
 }
 
-static json_t * array_of(const double * x, size_t n) {
+/* A JSON array of x[0..n), or NULL (and *bad_bin the first bin that is not finite, or n where memory
+ * ran out): json_real returns NULL for NaN and infinities, and an unchecked append of that NULL was a
+ * bin silently lost (a 3-bin histogram with a NaN became a 2-bin model). Histograms are refused at
+ * reading (rootfile-read.c); what reaches here non-finite was computed, a relative error times the
+ * nominal that overflowed. */
+static json_t * array_of(const double * x, size_t n, size_t * bad_bin) {
     json_t * a = json_array();
+    *bad_bin   = n;
     for (size_t i = 0; a && i < n; i++) {
-        json_array_append_new(a, json_real(x[i]));
+        if (json_array_append_new(a, json_real(x[i])) != 0) {
+            *bad_bin = isfinite(x[i]) ? n : i;
+            json_decref(a);
+            return NULL;
+        }
     }
     return a;
+}
+
+/* Appends {name, type, data} to mods; data is consumed (NULL: a null "data", as pyhf's normfactor). */
+static enum hfx_status add_modifier(struct reader * r, json_t * mods, const char * name, const char * type, json_t * data,
+                                    struct hfx_error * err);
+
+/* Appends to mods a modifier whose data are x[0..n) (what: which numbers, for the message). */
+static enum hfx_status add_array_modifier(struct reader * r, json_t * mods, const char * name, const char * type,
+                                          const double * x, size_t n, const char * channel, struct hfx_error * err) {
+    size_t   bad_bin;
+    json_t * data = array_of(x, n, &bad_bin);
+    if (!data && bad_bin < n) {
+        char bin[32];
+        snprintf(bin, sizeof bin, "%zu", bad_bin);
+        char where[400];
+        snprintf(where, sizeof where, "%s '%s' of channel '%s'", type, name, channel);
+        return xml_fail(r, err, HFX_ERR_SCHEMA, "%s is not finite in bin %s (relative error x nominal)", where, bin);
+    }
+    if (!data) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building a modifier");
+    }
+    return add_modifier(r, mods, name, type, data, err);
 }
 
 /* The histogram name (or path/name) in file, as pyhf's import_root_histogram finds it. */
@@ -202,8 +237,14 @@ static enum hfx_status histogram(struct reader * r, const char * file, const cha
     return st;
 }
 
-static json_t * modifier(const char * name, const char * type, json_t * data) {
-    return json_pack("{s:s, s:s, s:o}", "name", name, "type", type, "data", data ? data : json_null());
+static enum hfx_status add_modifier(struct reader * r, json_t * mods, const char * name, const char * type, json_t * data,
+                                    struct hfx_error * err) {
+    (void) r;
+    json_t * m = json_pack("{s:s, s:s, s:o}", "name", name, "type", type, "data", data ? data : json_null());
+    if (json_array_append_new(mods, m) != 0) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building a modifier");
+    }
+    return HFX_OK;
 }
 
 struct sample_ctx {
@@ -226,20 +267,24 @@ static enum hfx_status read_modifier(struct reader * r, xmlNode * m, const struc
     if (strcmp(tag, "OverallSys") == 0) {
         double lo = 0, hi = 0;
         if ((st = attr_double(r, m, "Low", &lo, err)) == HFX_OK && (st = attr_double(r, m, "High", &hi, err)) == HFX_OK) {
-            json_array_append_new(mods, modifier(name, "normsys", json_pack("{s:f, s:f}", "lo", lo, "hi", hi)));
+            json_t * d = json_pack("{s:f, s:f}", "lo", lo, "hi", hi); /* finite (attr_double): NULL is memory */
+            st = d ? add_modifier(r, mods, name, "normsys", d, err)
+                   : hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building a modifier");
         }
     } else if (strcmp(tag, "NormFactor") == 0) {
         double val = 0, lo = 0, hi = 0;
         if ((st = attr_double(r, m, "Low", &lo, err)) == HFX_OK && (st = attr_double(r, m, "High", &hi, err)) == HFX_OK &&
             (st = attr_double(r, m, "Val", &val, err)) == HFX_OK) {
-            json_array_append_new(mods, modifier(name, "normfactor", NULL));
+            st          = add_modifier(r, mods, name, "normfactor", NULL, err);
             json_t * pc = json_pack("{s:s, s:[[f,f]], s:[f]}", "name", name, "bounds", lo, hi, "inits", val);
             char *   c  = attr(m, "Const");
-            if (c && c[0]) {
+            if (pc && c && c[0]) {
                 json_object_set_new(pc, "fixed", json_boolean(strcmp(c, "True") == 0));
             }
             xmlFree(c);
-            json_array_append_new(sc->param_configs, pc);
+            if (st == HFX_OK && json_array_append_new(sc->param_configs, pc) != 0) { /* finite (attr_double) */
+                st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building a parameter config");
+            }
         }
     } else if (strcmp(tag, "HistoSys") == 0) {
         char *   flo = attr_or(m, "HistoFileLow", sc->input_file), *fhi = attr_or(m, "HistoFileHigh", sc->input_file);
@@ -251,9 +296,17 @@ static enum hfx_status read_modifier(struct reader * r, xmlNode * m, const struc
             st = xml_fail(r, err, HFX_ERR_SCHEMA, "<HistoSys Name=\"%s\"> needs HistoNameLow and HistoNameHigh%s", name, NULL);
         } else if ((st = histogram(r, flo, plo, nlo, &lo, &e1, &n1, err)) == HFX_OK &&
                    (st = histogram(r, fhi, phi, nhi, &hi, &e2, &n2, err)) == HFX_OK) {
-            json_array_append_new(mods, modifier(name, "histosys",
-                                                 json_pack("{s:o, s:o}", "lo_data", array_of(lo, n1), "hi_data",
-                                                           array_of(hi, n2))));
+            size_t   b1, b2;
+            json_t * jlo = array_of(lo, n1, &b1), *jhi = array_of(hi, n2, &b2); /* finite: read from ROOT */
+            json_t * d   = jlo && jhi ? json_pack("{s:o, s:o}", "lo_data", jlo, "hi_data", jhi) : NULL;
+            if (!d) {
+                if (!jlo || !jhi) { /* json_pack was not called; where it was, it took both, failing or not */
+                    json_decref(jlo), json_decref(jhi);
+                }
+                st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building a modifier");
+            } else {
+                st = add_modifier(r, mods, name, "histosys", d, err);
+            }
         }
         free(flo), free(fhi), free(plo), free(phi), xmlFree(nlo), xmlFree(nhi);
         free(lo), free(hi), free(e1), free(e2);
@@ -264,8 +317,10 @@ static enum hfx_status read_modifier(struct reader * r, xmlNode * m, const struc
             size_t len   = strlen(sc->channel) + 16;
             char * sname = malloc(len);
             snprintf(sname, len, "staterror_%s", sc->channel);
-            if (!hname || !hname[0]) {
-                json_array_append_new(mods, modifier(sname, "staterror", array_of(nom_err, n)));
+            if (!sname) {
+                st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+            } else if (!hname || !hname[0]) {
+                st = add_array_modifier(r, mods, sname, "staterror", nom_err, n, sc->channel, err);
             } else {
                 char *   file = attr_or(m, "HistoFile", sc->input_file), *path = attr_or(m, "HistoPath", "");
                 double * rel = NULL, *e = NULL;
@@ -274,7 +329,7 @@ static enum hfx_status read_modifier(struct reader * r, xmlNode * m, const struc
                     for (size_t i = 0; i < k && i < n; i++) {
                         rel[i] *= nom[i];
                     }
-                    json_array_append_new(mods, modifier(sname, "staterror", array_of(rel, k < n ? k : n)));
+                    st = add_array_modifier(r, mods, sname, "staterror", rel, k < n ? k : n, sc->channel, err);
                 }
                 free(file), free(path), free(rel), free(e);
             }
@@ -298,13 +353,13 @@ static enum hfx_status read_modifier(struct reader * r, xmlNode * m, const struc
                 for (size_t i = 0; i < k && i < n; i++) {
                     rel[i] *= nom[i];
                 }
-                json_array_append_new(mods, modifier(name, "shapesys", array_of(rel, k < n ? k : n)));
+                st = add_array_modifier(r, mods, name, "shapesys", rel, k < n ? k : n, sc->channel, err);
             }
             xmlFree(hname), free(file), free(path), free(rel), free(e);
         }
         xmlFree(ct);
     } else if (strcmp(tag, "ShapeFactor") == 0) {
-        json_array_append_new(mods, modifier(name, "shapefactor", NULL));
+        st = add_modifier(r, mods, name, "shapefactor", NULL, err);
     } /* other tags: pyhf ignores them with a warning */
     xmlFree(name);
     return st;
@@ -328,7 +383,7 @@ static enum hfx_status read_sample(struct reader * r, xmlNode * s, const struct 
         json_t * mods = json_array();
         char *   nbt  = attr(s, "NormalizeByTheory");
         if (nbt && strcmp(nbt, "True") == 0) {
-            json_array_append_new(mods, modifier("lumi", "lumi", NULL));
+            st = add_modifier(r, mods, "lumi", "lumi", NULL, err);
         }
         xmlFree(nbt);
         for (xmlNode * m = s->children; m && st == HFX_OK; m = m->next) {
@@ -336,8 +391,15 @@ static enum hfx_status read_sample(struct reader * r, xmlNode * s, const struct 
                 st = read_modifier(r, m, &sc, v, e, n, mods, err);
             }
         }
-        json_array_append_new(samples, json_pack("{s:s, s:o, s:o}", "name", name, "data", array_of(v, n),
-                                                 "modifiers", mods));
+        size_t   bad_bin;
+        json_t * data = array_of(v, n, &bad_bin); /* finite: read from ROOT */
+        json_t * smp  = data ? json_pack("{s:s, s:o, s:o}", "name", name, "data", data, "modifiers", mods) : NULL;
+        if (!data) {
+            json_decref(mods); /* not passed to json_pack, which takes its "o" arguments even when it fails */
+        }
+        if (json_array_append_new(samples, smp) != 0 && st == HFX_OK) {
+            st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building a sample");
+        }
     }
     free(file), free(path), xmlFree(hname), xmlFree(name), free(v), free(e);
     return st;
@@ -409,7 +471,12 @@ static enum hfx_status read_channel(struct reader * r, xmlNode * ch, json_t * ch
             st = xml_fail(r, err, HFX_ERR_UNSUPPORTED, "channel '%s': <Data> without InputFile or HistoName%s", name,
                           NULL);
         } else if ((st = histogram(r, dfile, dpath, dname, &v, &e, &n, err)) == HFX_OK) {
-            json_array_append_new(observations, json_pack("{s:s, s:o}", "name", name, "data", array_of(v, n)));
+            size_t   bad_bin;
+            json_t * obs = array_of(v, n, &bad_bin); /* finite: read from ROOT */
+            if (json_array_append_new(observations, obs ? json_pack("{s:s, s:o}", "name", name, "data", obs) : NULL) !=
+                0) {
+                st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building an observation");
+            }
         }
         free(dfile), free(dpath), xmlFree(dname), free(v), free(e);
     }
@@ -460,6 +527,12 @@ static json_t * measurement(struct reader * r, xmlNode * m, json_t * configs, st
     }
     double    sigma = lumi * rel;
     xmlNode * poi   = NULL;
+    if (!isfinite(lumi - 5.0 * sigma) || !isfinite(lumi + 5.0 * sigma)) { /* 1e300 x 1e300 */
+        *st = xml_fail(r, err, HFX_ERR_SCHEMA, "measurement '%s': the lumi bounds, Lumi +- 5 Lumi x LumiRelErr, are not "
+                       "finite%s", name, NULL);
+        xmlFree(name);
+        return NULL;
+    }
     for (xmlNode * n = m->children; n; n = n->next) {
         if (n->type == XML_ELEMENT_NODE && strcmp((const char *) n->name, "POI") == 0) {
             poi = n;
@@ -482,6 +555,12 @@ static json_t * measurement(struct reader * r, xmlNode * m, json_t * configs, st
     }
     json_t * lumi_pc = json_pack("{s:s, s:[f], s:[[f,f]], s:[f], s:[f]}", "name", "lumi", "auxdata", lumi, "bounds",
                                  lumi - 5.0 * sigma, lumi + 5.0 * sigma, "inits", lumi, "sigmas", sigma);
+    if (!lumi_pc) { /* every number finite (checked above): memory */
+        *st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building the lumi parameter");
+        xmlFree(poi_text);
+        xmlFree(name);
+        return NULL;
+    }
     /* The map keeps pyhf's dict order: jansson objects iterate in insertion order (jansson >= 2.8). */
     json_t * map = json_deep_copy(configs);
     for (xmlNode * ps = m->children; ps && *st == HFX_OK; ps = ps->next) {
@@ -496,10 +575,10 @@ static json_t * measurement(struct reader * r, xmlNode * m, json_t * configs, st
             json_object_set_new(common, "fixed", json_boolean(strcmp(c, "True") == 0));
         }
         if (val && val[0]) {
-            if (parse_double(val, &x)) {
-                json_object_set_new(common, "inits", json_pack("[f]", x));
-            } else {
-                *st = xml_fail(r, err, HFX_ERR_SCHEMA, "ParamSetting Val is not a number: '%s'%s", val, NULL);
+            if (!parse_double(val, &x)) {
+                *st = xml_fail(r, err, HFX_ERR_SCHEMA, "ParamSetting Val is not a finite number: '%s'%s", val, NULL);
+            } else if (json_object_set_new(common, "inits", json_pack("[f]", x)) != 0) {
+                *st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building a parameter config");
             }
         }
         xmlFree(c), xmlFree(val);
@@ -566,6 +645,7 @@ static enum hfx_status read_driver(struct reader * r, xmlDoc * doc, json_t ** ou
     }
     json_t *        channels = json_array(), *observations = json_array(), *configs = json_array();
     json_t *        map = json_object(), *measurements = json_array();
+    json_t *        seen = json_object(); /* channel name -> the channel XML that defined it */
     enum hfx_status st  = HFX_OK;
     const char *    driver_name = r->doc_name;
     for (xmlNode * in = top->children; in && st == HFX_OK; in = in->next) {
@@ -581,15 +661,33 @@ static enum hfx_status read_driver(struct reader * r, xmlDoc * doc, json_t ** ou
         while (tl > 0 && strchr(" \t\n\r", t[tl - 1])) {
             t[--tl] = '\0';
         }
-        if (*t) {
+        if (!*t) {
+            char line[32];
+            snprintf(line, sizeof line, "%d", in->line);
+            st = xml_fail(r, err, HFX_ERR_SCHEMA, "<Input> at line %s names no channel XML (it is empty)%s", line, NULL);
+        } else {
             char * path  = resolve(r, t);
             r->doc_name  = path;
             xmlDoc * chd = parse_xml(r, path, NULL, 0, err);
             if (!chd) {
                 st = HFX_ERR_IO;
             } else {
+                size_t before = json_array_size(channels);
                 st = read_channel(r, xmlDocGetRootElement(chd), channels, observations, configs, err);
                 xmlFreeDoc(chd);
+                /* pyhf's schema refuses two channels of one name; the second would be read silently */
+                const char * cname = json_string_value(json_object_get(json_array_get(channels, before), "name"));
+                json_t *     first = cname ? json_object_get(seen, cname) : NULL;
+                if (st == HFX_OK && first) {
+                    r->doc_name = driver_name; /* the driver lists the channels */
+                    char both[1200];
+                    snprintf(both, sizeof both, "%s' is read twice (from %s and from %s", cname,
+                             json_string_value(first), path);
+                    st = xml_fail(r, err, HFX_ERR_SCHEMA, "channel '%s): a workspace has one channel of each name%s",
+                                  both, NULL);
+                } else if (st == HFX_OK && cname && json_object_set_new(seen, cname, json_string(path)) != 0) {
+                    st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
+                }
             }
             if (st != HFX_OK && err && !err->source[0]) {
                 snprintf(err->source, sizeof err->source, "%s", path);
@@ -598,6 +696,11 @@ static enum hfx_status read_driver(struct reader * r, xmlDoc * doc, json_t ** ou
             free(path);
         }
         xmlFree(text);
+    }
+    json_decref(seen);
+    if (st == HFX_OK && json_array_size(channels) == 0 && !r->no_root) {
+        st = xml_fail(r, err, HFX_ERR_SCHEMA, "the driver XML has no <Input>: a workspace needs at least one channel%s%s",
+                      NULL, NULL);
     }
     if (st == HFX_OK) {
         st = dedupe(r, configs, map, err);
@@ -668,10 +771,12 @@ enum hfx_status hfx__xml_check_memory(const char * buf, size_t len, struct hfx_e
         json_decref(ch), json_decref(obs), json_decref(pc);
     } else {
         /* Input files are not followed from memory: only the measurements are read. */
-        xmlNode * keep = top ? top->children : NULL;
-        for (xmlNode * n = keep; n; n = n->next) {
+        xmlNode * next = NULL;
+        for (xmlNode * n = top ? top->children : NULL; n; n = next) {
+            next = n->next;
             if (n->type == XML_ELEMENT_NODE && strcmp((const char *) n->name, "Input") == 0) {
-                xmlNodeSetContent(n, (const xmlChar *) "");
+                xmlUnlinkNode(n);
+                xmlFreeNode(n);
             }
         }
         st = read_driver(&r, doc, &ws, err);

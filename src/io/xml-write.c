@@ -367,6 +367,88 @@ static enum hfx_status write_measurement(struct writer * w, xmlNode * top, const
     return HFX_OK;
 }
 
+/* Why hfx (and pyhf) could not read name back from the files written, or NULL where it can: a '/' in
+ * a histogram's name is a directory separator when the ROOT file is read, and in a channel's name it
+ * would make its XML file's name a path; XML has no control characters (a tab or a newline in an
+ * attribute reads back as a space); ParamSetting lists names separated by blanks and <POI>'s text is
+ * trimmed. hist: the name goes into a histogram's name; listed: into ParamSetting or POI. */
+static const char * unreadable(const char * name, bool hist, bool listed) {
+    for (const unsigned char * c = (const unsigned char *) name; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f) {
+            return "XML cannot hold a control character (a tab or a newline reads back as a space)";
+        }
+        if (hist && *c == '/') {
+            return "'/' separates directories in a ROOT file (and in the channel XML's file name)";
+        }
+        if (listed && *c == ' ') {
+            return "<ParamSetting> and <POI> separate or trim names at blanks";
+        }
+    }
+    return NULL;
+}
+
+static enum hfx_status refuse_name(struct hfx_error * err, const char * pointer, const char * what, const char * name,
+                                   const char * why) {
+    return hfx__error(err, HFX_ERR_UNSUPPORTED, pointer,
+                      "%s '%s' cannot be written as HistFactory XML: %s, so it could not be read back", what, name, why);
+}
+
+/* Every name the files would hold, checked before anything is written. */
+static enum hfx_status check_names(const json_t * ws, struct hfx_error * err) {
+    char           ptr[160];
+    const char *   why;
+    size_t         i, j, k;
+    const json_t * c, *s, *m;
+    json_array_foreach (json_object_get(ws, "channels"), i, c) {
+        const char * cname = json_string_value(json_object_get(c, "name"));
+        if (cname && (why = unreadable(cname, true, false))) {
+            snprintf(ptr, sizeof ptr, "/channels/%zu/name", i);
+            return refuse_name(err, ptr, "channel name", cname, why);
+        }
+        json_array_foreach (json_object_get(c, "samples"), j, s) {
+            const char * sname = json_string_value(json_object_get(s, "name"));
+            if (sname && (why = unreadable(sname, true, false))) {
+                snprintf(ptr, sizeof ptr, "/channels/%zu/samples/%zu/name", i, j);
+                return refuse_name(err, ptr, "sample name", sname, why);
+            }
+            json_array_foreach (json_object_get(s, "modifiers"), k, m) {
+                const char * mname = json_string_value(json_object_get(m, "name"));
+                const char * type  = json_string_value(json_object_get(m, "type"));
+                bool         hist  = type && (strcmp(type, "histosys") == 0 || strcmp(type, "staterror") == 0 ||
+                                     strcmp(type, "shapesys") == 0);
+                if (mname && (why = unreadable(mname, hist, false))) {
+                    snprintf(ptr, sizeof ptr, "/channels/%zu/samples/%zu/modifiers/%zu/name", i, j, k);
+                    return refuse_name(err, ptr, "modifier name", mname, why);
+                }
+            }
+        }
+    }
+    const json_t * meas;
+    json_array_foreach (json_object_get(ws, "measurements"), i, meas) {
+        const json_t * config = json_object_get(meas, "config");
+        const char *   mname  = json_string_value(json_object_get(meas, "name"));
+        const char *   poi    = json_string_value(json_object_get(config, "poi"));
+        if (mname && (why = unreadable(mname, false, false))) {
+            snprintf(ptr, sizeof ptr, "/measurements/%zu/name", i);
+            return refuse_name(err, ptr, "measurement name", mname, why);
+        }
+        if (poi && (why = unreadable(poi, false, true))) {
+            snprintf(ptr, sizeof ptr, "/measurements/%zu/config/poi", i);
+            return refuse_name(err, ptr, "POI", poi, why);
+        }
+        const json_t * p;
+        json_array_foreach (json_object_get(config, "parameters"), j, p) {
+            const char * pname = json_string_value(json_object_get(p, "name"));
+            bool listed = json_object_get(p, "fixed") || json_object_get(p, "inits"); /* may need a ParamSetting */
+            if (pname && (why = unreadable(pname, false, listed))) {
+                snprintf(ptr, sizeof ptr, "/measurements/%zu/config/parameters/%zu/name", i, j);
+                return refuse_name(err, ptr, "parameter name", pname, why);
+            }
+        }
+    }
+    return HFX_OK;
+}
+
 static enum hfx_status make_dir(const char * path, struct hfx_error * err) {
     if (mkdir(path, 0777) != 0 && errno != EEXIST) {
         return hfx__error(err, HFX_ERR_IO, NULL, "cannot create directory %s: %s", path, strerror(errno));
@@ -376,7 +458,11 @@ static enum hfx_status make_dir(const char * path, struct hfx_error * err) {
 
 enum hfx_status hfx__xml_write_workspace(const json_t * ws, const char * dir, struct hfx_error * err) {
     char path[4096];
-    enum hfx_status st = make_dir(dir, err);
+    enum hfx_status st = check_names(ws, err);
+    if (st != HFX_OK) {
+        return st; /* nothing written */
+    }
+    st = make_dir(dir, err);
     snprintf(path, sizeof path, "%s/config", dir);
     if (st == HFX_OK) {
         st = make_dir(path, err);

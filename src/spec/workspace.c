@@ -153,7 +153,8 @@ enum hfx_status hfx_workspace_write_xml(hfx_workspace_t ws, const char * dir, st
     }
     struct hfx_error tmp = {0};
     enum hfx_status  st  = hfx__xml_write_workspace(ws->root, dir, &tmp);
-    return st == HFX_OK ? HFX_OK : fail(err, &tmp, NULL);
+    /* an error with a JSON pointer is about the workspace (a name XML cannot hold): name its file */
+    return st == HFX_OK ? HFX_OK : fail(err, &tmp, tmp.pointer[0] ? ws->source : NULL);
 }
 
 enum hfx_status hfx_workspace_dump_hs3(hfx_workspace_t ws, const struct hfx_model_options * opts, char ** out_json,

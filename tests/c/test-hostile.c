@@ -4,11 +4,17 @@
  * one byte over, and a gzip bomb), NUL bytes, gzip members, trailers and trailing garbage; the
  * nesting and size limits of patches, with the document left unchanged; messages kept on one line;
  * workspaces that name the patches applied to them; linear-time patchset uniqueness with Python's
- * equality of value tuples.
+ * equality of value tuples. Issue 19: size arithmetic that cannot wrap (core/size-check.h), the ROOT
+ * reader's refusal of NaN, infinite and negative-variance bins and of histograms without bins (through
+ * the library, on tests/data/hostile/xml-hostile.root), a negative ROOT header field, an HS3 bin count
+ * that wrapped.
  */
+#include "core/size-check.h"
 #include "hfx-test.h"
+#include "io/io.h"
 #include "spec/spec.h"
 
+#include <math.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -260,6 +266,90 @@ static void test_patchset_values(void) {
     ASSERT_STREQ(format(&e), "ps.json: /patches/1/metadata/values: patches 'p0' and 'p1' have the same values");
 }
 
+static void test_size_check(void) {
+    size_t out = 7;
+    ASSERT(hfx__size_mul((size_t) 1 << 32, ((size_t) 1 << 32) - 1, &out) && out == (((size_t) 1 << 32) - 1) << 32);
+    /* issue 19's axes: (2^32 + 1)(2^32 - 1) is exactly SIZE_MAX, the number reader's "any length":
+     * representable, so the bound on counts is what refuses it; one more bin and the product wraps */
+    ASSERT(hfx__size_mul(((size_t) 1 << 32) + 1, ((size_t) 1 << 32) - 1, &out) && out == SIZE_MAX);
+    ASSERT(!hfx__count_ok(out, sizeof(double), NULL));
+    out = 7;
+    ASSERT(!hfx__size_mul(((size_t) 1 << 32) + 1, ((size_t) 1 << 32) + 1, &out) && out == 7); /* untouched */
+    ASSERT(!hfx__size_mul(SIZE_MAX, 2, &out) && hfx__size_mul(SIZE_MAX, 1, &out) && out == SIZE_MAX);
+    ASSERT(hfx__size_mul(0, SIZE_MAX, &out) && out == 0);
+    ASSERT(!hfx__size_add(SIZE_MAX, 1, &out) && hfx__size_add(SIZE_MAX - 1, 1, &out) && out == SIZE_MAX);
+    size_t bytes = 0;
+    ASSERT(hfx__count_ok(HFX_COUNT_MAX, sizeof(double), &bytes) && bytes == HFX_COUNT_MAX * sizeof(double));
+    ASSERT(!hfx__count_ok(HFX_COUNT_MAX + 1, 1, NULL));
+    ASSERT(!hfx__count_ok((uint64_t) 1 << 61, 8, NULL)); /* issue 19's "patches": 2^61, x 8 bytes wraps */
+    ASSERT(!hfx__count_ok(UINT64_MAX, 1, NULL));
+}
+
+/* Each histogram of xml-hostile.root (tests/tools/gen_hostile_inputs.py) and what the reader says. */
+static void test_root_non_finite(void) {
+    static const struct {
+        const char * name;
+        const char * message; /* NULL: read, 3 bins */
+    } cases[] = {
+        {"data", NULL},
+        {"nan_bkg", "histogram 'nan_bkg': bin 2 has a non-finite content nan (ROOT's numbering, from 1)"},
+        {"inf_data", "histogram 'inf_data': bin 3 has a non-finite content inf (ROOT's numbering, from 1)"},
+        {"nan_sumw2", "histogram 'nan_sumw2': bin 2 has a non-finite fSumw2 nan (ROOT's numbering, from 1)"},
+        {"negative_sumw2", "histogram 'negative_sumw2': bin 2 has a negative fSumw2 -4 (ROOT's numbering, from 1)"},
+        {"no_bins", "histogram 'no_bins' has no bins"},
+    };
+    struct hfx__root * f   = NULL;
+    struct hfx_error   err = {0};
+    ASSERT(hfx__root_open(HFX_TEST_DATA "/hostile/xml-hostile.root", &f, &err) == HFX_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double *        v = NULL, *e = NULL;
+        size_t          n  = 99;
+        enum hfx_status st = hfx__root_read_hist(f, cases[i].name, &v, &e, &n, &err);
+        if (!cases[i].message) {
+            ASSERT(st == HFX_OK && n == 3 && v[0] == 55.0 && e[0] == sqrt(55.0));
+        } else {
+            ASSERT(st == HFX_ERR_IO && !v && !e && n == 0);
+            ASSERT_STREQ(err.msg, cases[i].message);
+            ASSERT_STREQ(err.source, HFX_TEST_DATA "/hostile/xml-hostile.root");
+        }
+        free(v), free(e);
+    }
+    hfx__root_close(f);
+}
+
+/* ROOT's header fields are signed (Int_t): a negative one is refused as negative, never read as a huge
+ * unsigned count. xml-hostile.root with its top directory's fNbytesKeys set to -5. */
+static void test_root_negative_field(void) {
+    FILE * fp = fopen(HFX_TEST_DATA "/hostile/xml-hostile.root", "rb");
+    ASSERT(fp);
+    static unsigned char buf[1 << 16];
+    size_t               n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    ASSERT(n > 100 && n < sizeof buf && memcmp(buf, "root", 4) == 0);
+    uint32_t begin = (uint32_t) buf[8] << 24 | (uint32_t) buf[9] << 16 | (uint32_t) buf[10] << 8 | buf[11];
+    bool     big   = ((uint32_t) buf[4] << 24 | (uint32_t) buf[5] << 16 | (uint32_t) buf[6] << 8 | buf[7]) >= 1000000;
+    size_t   name_at = 4 + 4 + 4 + (big ? 8 + 8 : 4 + 4) + 4 + 4; /* fNbytesName */
+    uint32_t n_name  = (uint32_t) buf[name_at] << 24 | (uint32_t) buf[name_at + 1] << 16 |
+                      (uint32_t) buf[name_at + 2] << 8 | buf[name_at + 3];
+    size_t at = (size_t) begin + n_name + 2 + 8; /* the directory's version, ctime, mtime, then fNbytesKeys */
+    ASSERT(at + 4 < n);
+    memcpy(buf + at, "\xff\xff\xff\xfb", 4); /* -5 */
+    struct hfx__root * f   = NULL;
+    struct hfx_error   err = {0};
+    ASSERT(hfx__root_open_memory(buf, n, "negative.root", &f, &err) == HFX_ERR_IO && !f);
+    ASSERT_STREQ(err.msg, "bad directory record: negative key list size (-5)");
+}
+
+/* Axes of 4294967297 x 4294967295 bins: the product wrapped to SIZE_MAX (the number reader's "any
+ * length") and a staterror without parameters looped that many times. */
+static void test_hs3_bin_count(void) {
+    hfx_workspace_t  ws  = NULL;
+    struct hfx_error err = {0};
+    ASSERT(hfx_workspace_load(HFX_TEST_DATA "/hostile/hs3-axes-wrap.json", &ws, &err) == HFX_ERR_SCHEMA && !ws);
+    ASSERT_STREQ(err.pointer, "/distributions/0");
+    ASSERT_STREQ(err.msg, "distribution 'SR' has more than 4294967296 bins (hfx's limit for one histogram)");
+}
+
 int main(void) {
     test_size_limit();
     test_gzip_and_nul();
@@ -267,6 +357,10 @@ int main(void) {
     test_one_line_messages();
     test_workspace_names_its_patches();
     test_patchset_values();
+    test_size_check();
+    test_root_non_finite();
+    test_root_negative_field();
+    test_hs3_bin_count();
     printf("test-hostile: ok\n");
     return 0;
 }

@@ -387,14 +387,14 @@ int main(int argc, char ** argv) {
     }
     json_object_set_new(out, "result", r);
     json_t * w = json_object();
-    json_object_set_new(w, "fits_per_call", json_real((double) st.n_fits / calls));
-    json_object_set_new(w, "backend_calls_per_call", json_real((double) st.n_eval_calls / calls));
-    json_object_set_new(w, "points_per_call", json_real((double) st.n_points / calls));
+    json_object_set_new(w, "fits_per_call", num((double) st.n_fits / calls));
+    json_object_set_new(w, "backend_calls_per_call", num((double) st.n_eval_calls / calls));
+    json_object_set_new(w, "points_per_call", num((double) st.n_points / calls));
     json_object_set_new(out, "work", w);
     json_t * ph = json_object();
-    json_object_set_new(ph, "parse_s", json_real(t1 - t0));
-    json_object_set_new(ph, "compile_s", json_real(t2 - t1));
-    json_object_set_new(ph, "engine_s", json_real(t3 - t2));
+    json_object_set_new(ph, "parse_s", num(t1 - t0));
+    json_object_set_new(ph, "compile_s", num(t2 - t1));
+    json_object_set_new(ph, "engine_s", num(t3 - t2));
     json_object_set_new(out, "phases", ph);
     json_t * model = json_object();
     json_object_set_new(model, "n_pars", json_integer((json_int_t) np));

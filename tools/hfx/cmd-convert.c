@@ -64,7 +64,12 @@ static int handle(void * ctx, const struct cli_opt * o, const char * v) {
         return CLI_OK;
     case COPT_OUTPUT:
     case COPT_OUTPUT_DIR: c->output = v; return CLI_OK;
-    case COPT_BASEDIR: mo->xml_basedir = v; return CLI_OK;
+    case COPT_BASEDIR:
+        if (!v[0]) { /* an empty path: read as the working directory, which the messages would not say */
+            return cli_usage_error(mo->cmd, "--basedir: the directory name is empty (use . for the working directory)");
+        }
+        mo->xml_basedir = v;
+        return CLI_OK;
     default: return CLI_NOT_MINE;
     }
 }

@@ -393,9 +393,14 @@ static int emit_grid(struct grid * gr, const struct session * s, const struct hf
         cli_error("out of memory");
         return CLI_FAIL;
     }
-    memcpy(w, created, n_created * sizeof *w);
+    /* memcpy from NULL is undefined even for 0 bytes (C11 7.24.1): no warnings means NULL arrays */
+    if (n_created > 0) {
+        memcpy(w, created, n_created * sizeof *w);
+    }
     for (size_t i = 0, k = n_created; i < gr->n_chunks; k += gr->chunks[i].n_warnings, i++) {
-        memcpy(w + k, gr->chunks[i].warnings, gr->chunks[i].n_warnings * sizeof *w);
+        if (gr->chunks[i].n_warnings > 0) {
+            memcpy(w + k, gr->chunks[i].warnings, gr->chunks[i].n_warnings * sizeof *w);
+        }
     }
     struct hfx_upper_limit_result r   = {0};
     struct hfx_error              err = {0};

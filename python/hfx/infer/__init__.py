@@ -5,7 +5,7 @@ import collections
 import numpy as np
 
 from .. import _core
-from .._errors import error
+from .._errors import error, whole
 from . import intervals, mle  # noqa: F401
 from ._common import calctype_code, check_model, model_defaults_only, scalar, test_stat_code
 
@@ -49,7 +49,8 @@ def hypotest(poi_test, data, pdf, init_pars=None, par_bounds=None, fixed_params=
     model_defaults_only(pdf, init_pars, par_bounds, fixed_params, "hypotest")
     test_stat = kwargs.get("test_stat", "qtilde")
     r = pdf.engine.hypotest(float(poi_test), test_stat_code(test_stat), calctype_code(calctype),
-                            int(kwargs.get("ntoys", 2000)), int(kwargs.get("seed", 0)), pdf.data_array(data))
+                            whole("ntoys", kwargs.get("ntoys", 2000), 0, 2**63 - 1),
+                            whole("seed", kwargs.get("seed", 0)), pdf.data_array(data))
     return _returns(r, test_stat == "q0", return_tail_probs, return_expected, return_expected_set)
 
 
@@ -66,11 +67,9 @@ def toys(poi_test, data, pdf, ntoys=2000, test_stat="qtilde", seed=0, first=0):
     machines) merge: toys_cls on their concatenation equals one run over the union, and toys_cls over
     [0, ntoys) equals hypotest(..., calctype="toybased", ntoys=ntoys, seed=seed)."""
     check_model(pdf)
-    ntoys, first = int(ntoys), int(first)
-    if ntoys < 1 or first < 0:
-        raise error(_core.ArgumentError, f"toys: ntoys = {ntoys} must be >= 1 and first = {first} >= 0")
+    ntoys, first = whole("ntoys", ntoys, 1, 2**63 - 1), whole("first", first, 0, 2**63 - 1)
     sb, b = np.empty(ntoys), np.empty(ntoys)
-    r = pdf.engine.toys(float(poi_test), first, ntoys, sb, b, test_stat_code(test_stat), int(seed),
+    r = pdf.engine.toys(float(poi_test), first, ntoys, sb, b, test_stat_code(test_stat), whole("seed", seed),
                         pdf.data_array(data))
     return ToyResult(sb, b, float(r["teststat"]), float(r["mu_hat"]), r["status_name"])
 
