@@ -130,6 +130,9 @@ struct scan {
     size_t * finished;
     size_t   n_finished;
     size_t   n_done;     /* items done, here or (rank 0) received */
+    size_t   n_alive;    /* threads not yet ended (an interrupted scan stops once they have) */
+    size_t   n_kept;     /* lines of the output file kept by --resume */
+    size_t   n_written;  /* lines written by this run (rank 0) */
     size_t   n_idle;     /* threads waiting for a patch */
     double   busy_s;     /* the threads' time spent on patches, here */
 
@@ -361,6 +364,7 @@ static int collect_inputs(struct scan * sc, const struct cli_parsed * args, char
 
 struct item_result {
     bool                          ok;
+    bool                          cancelled; /* interrupted (interrupt.c): no result, no line */
     struct hfx_hypotest_result    r;
     struct hfx_upper_limit_result u;
     json_t *                      report; /* "status" and any "warnings" of its fits (fit-report.h) */
@@ -410,7 +414,8 @@ static bool compute_item(struct worker * w, const struct scan_item * it, struct 
         report_status(res->report, sc->mode == SCAN_CLS ? res->r.status : res->u.status, what);
         report_warnings(res->report, e, m, it->name);
     }
-    res->ok = st == HFX_OK || fail(res->error, sizeof res->error, st, &err);
+    res->cancelled = st == HFX_ERR_CANCELLED;
+    res->ok        = st == HFX_OK || fail(res->error, sizeof res->error, st, &err);
     hfx_engine_free(e);
     hfx_model_free(m);
     hfx_workspace_free(ws);
@@ -471,6 +476,10 @@ static void * worker_main(void * arg) {
     worker_setup(w);
     for (;;) {
         pthread_mutex_lock(&sc->mu);
+        if (cli_interrupted()) {
+            pthread_mutex_unlock(&sc->mu);
+            break; /* SIGINT/SIGTERM: no new patch */
+        }
         while (sc->next == sc->n_queue && !sc->closed) {
             sc->n_idle++;
             pthread_cond_broadcast(&sc->cv_done); /* a worker rank's main thread now waits for an answer */
@@ -493,6 +502,10 @@ static void * worker_main(void * arg) {
         } else {
             compute_item(w, it, &res);
         }
+        if (res.cancelled) {
+            json_decref(res.report);
+            continue; /* this patch is not done: a resumed run computes it */
+        }
         char * line = scan_line(sc, it->name, &res);
         json_decref(res.report);
         if (!line) {
@@ -509,6 +522,10 @@ static void * worker_main(void * arg) {
         pthread_cond_broadcast(&sc->cv_done);
         pthread_mutex_unlock(&sc->mu);
     }
+    pthread_mutex_lock(&sc->mu);
+    sc->n_alive--;
+    pthread_cond_broadcast(&sc->cv_done);
+    pthread_mutex_unlock(&sc->mu);
     return NULL;
 }
 
@@ -661,12 +678,16 @@ static bool write_in_order(struct scan * sc, size_t * failed) {
         if (written == sc->n_run && n_fin == n_others) {
             break;
         }
+        if (n_others == 0 && sc->n_alive == 0 && cli_interrupted()) {
+            break; /* the lines up to the first patch not done are written: the file resumes */
+        }
         if (!busy && n_others == 0) {
             pthread_cond_wait(&sc->cv_done, &sc->mu);
         } else if (!busy) {
             timed_wait(sc, root_poll_ns(sc));
         }
     }
+    sc->n_written = written;
     pthread_mutex_unlock(&sc->mu);
     return ok;
 }
@@ -794,9 +815,13 @@ static int run_scan(struct scan * sc, hfx_workspace_t bkg, size_t * failed) {
         sc->progress.enabled = false;
     }
     size_t started = 0;
+    sc->n_alive    = sc->n_jobs;
     while (started < sc->n_jobs && pthread_create(&w[started].tid, NULL, worker_main, &w[started]) == 0) {
         started++;
     }
+    pthread_mutex_lock(&sc->mu);
+    sc->n_alive -= sc->n_jobs - started;
+    pthread_mutex_unlock(&sc->mu);
     int rc = CLI_OK;
     if (started == 0) {
         cli_error("cannot start worker threads");
@@ -920,6 +945,7 @@ static int plan_output(struct scan * sc, const struct scan_args * a, size_t * fa
         fprintf(stderr, "hfx: resuming %s: %zu of %zu patches there already (%zu failed), %zu to do\n", a->output,
                 done, count, *failed, count - done);
     }
+    sc->n_kept = done;
     memmove(sc->run, sc->run + done, (count - done) * sizeof *sc->run);
     sc->n_run = count - done;
     free(header);
@@ -975,6 +1001,16 @@ static int scan_main(struct scan * sc, const struct cli_parsed * args, const str
     }
     if (sc->ranks.rank == 0 && sc->out.is_file && line_out_close(&sc->out) != CLI_OK) {
         rc = CLI_FAIL;
+    }
+    if (cli_interrupted() && sc->ranks.rank == 0 && sc->n_run > 0) {
+        size_t have = sc->n_kept + sc->n_written, all = sc->n_kept + sc->n_run;
+        if (a->output) {
+            cli_error("interrupted by %s: %s holds the results of %zu of %zu patches, whole lines; the same command "
+                      "with --resume computes the other %zu",
+                      cli_signal_name(cli_interrupted()), a->output, have, all, all - have);
+        } else {
+            cli_error("interrupted by %s: %zu of %zu patches written", cli_signal_name(cli_interrupted()), have, all);
+        }
     }
     hfx_workspace_free(bkg);
     for (size_t i = 0; i < n_keep; i++) {
