@@ -872,33 +872,36 @@ static void free_scan(struct scan * sc) {
 // Setup: which patches, the shard header, what an interrupted run left
 //
 
-static uint64_t fnv1a(uint64_t h, const void * data, size_t n) {
-    const unsigned char * p = data;
-    for (size_t i = 0; i < n; i++) {
-        h = (h ^ p[i]) * 0x100000001b3ULL;
+/* The scan's identity (result-id.c): the contents of the background, of -p patches and of every
+ * patch input, the patches' names in order and every option that changes a line (not --jobs,
+ * --threads, --batch or the backend, which do not). Prints errors. */
+static int scan_identity(const struct scan * sc, uint64_t * out) {
+    uint64_t h;
+    rid_init(&h);
+    rid_str(&h, "hfx scan");
+    if (rid_model(&h, sc->mo) != CLI_OK) {
+        return CLI_FAIL;
     }
-    return h;
-}
-
-/* The scan's identity for shard headers: its patches in order and every option that changes a
- * line (not --jobs, --threads, --batch or the backend, which do not). */
-static uint64_t scan_id(const struct scan * sc) {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    rid_int(&h, sc->n_inputs);
+    for (size_t i = 0; i < sc->n_inputs; i++) {
+        if (rid_file(&h, sc->inputs[i].path) != CLI_OK) {
+            return CLI_FAIL;
+        }
+    }
+    rid_int(&h, sc->n_items);
     for (size_t i = 0; i < sc->n_items; i++) {
-        h = fnv1a(h, sc->items[i].name, strlen(sc->items[i].name) + 1);
+        rid_str(&h, sc->items[i].name);
     }
-    const struct hfx_model_options * m = &sc->mo->model;
-    char opts[512];
-    int  n = snprintf(opts, sizeof opts, "%d|%.17g|%d|%d|%zu|%" PRIu64 "|%s|%d|%d|%d|%d|%.17g|%.17g|%.17g|%zu", (int) sc->mode,
-                     sc->h.poi_test, (int) sc->h.teststat, (int) sc->h.calctype, sc->h.n_toys, sc->h.seed,
-                     m->measurement ? m->measurement : "", (int) m->normsys_interp, (int) m->histosys_interp,
-                     (int) m->no_poi, (int) sc->engine.explore, sc->ul.level, sc->ul.lo, sc->ul.hi, sc->ul.n_scan);
-    h = fnv1a(h, opts, n > 0 ? (size_t) n : 0);
-    for (size_t i = 0; i < sc->mo->n_patch_files; i++) {
-        const char * base = cli_basename(sc->mo->patch_files[i]);
-        h                 = fnv1a(h, base, strlen(base) + 1);
+    rid_int(&h, (uint64_t) sc->mode);
+    rid_hypotest(&h, &sc->h, true);
+    if (sc->mode == SCAN_UPPER_LIMIT) {
+        rid_num(&h, sc->ul.level);
+        rid_num(&h, sc->ul.lo);
+        rid_num(&h, sc->ul.hi);
+        rid_int(&h, sc->ul.n_scan);
     }
-    return h;
+    *out = h;
+    return CLI_OK;
 }
 
 /* Rank 0: the items of this shard (all without one), then what --resume keeps of FILE; opens the
@@ -918,20 +921,27 @@ static int plan_output(struct scan * sc, const struct scan_args * a, size_t * fa
         names[j]   = sc->items[sc->run[j]].name;
     }
     sc->n_run = count;
-    char * header = NULL;
-    if (a->shard_n) {
-        struct shard_header sh = {.k = k, .n = n, .count = count, .total = sc->n_items, .id = scan_id(sc)};
-        header                 = shard_header_line(&sh);
-        if (!header) {
-            free(names);
-            cli_error("out of memory");
-            return CLI_FAIL;
-        }
+    /* a shard, and every --output file (to be resumed), start with the scan's identity */
+    char *              header = NULL;
+    struct shard_header sh     = {.k = k, .n = n, .count = count, .total = sc->n_items,
+                                  .names = names_digest((const char * const *) names, count)};
+    sh.result = sc->mode == SCAN_UPPER_LIMIT ? SCAN_RESULT_UPPER_LIMIT
+                : sc->h.calctype == HFX_CALC_TOYBASED ? SCAN_RESULT_CLS_TOYS
+                                                      : SCAN_RESULT_CLS;
+    snprintf(sh.version, sizeof sh.version, "%s", HFX_CLI_VERSION);
+    if ((a->shard_n || a->output) && scan_identity(sc, &sh.inputs) != CLI_OK) {
+        free(names);
+        return CLI_FAIL;
+    }
+    if ((a->shard_n || a->output) && !(header = shard_header_line(&sh))) {
+        free(names);
+        cli_error("out of memory");
+        return CLI_FAIL;
     }
     size_t done = 0;
     int    rc   = CLI_OK;
     if (a->resume) {
-        rc = scan_file_resume(a->output, header, names, count, &done, failed);
+        rc = scan_file_resume(a->output, &sh, names, count, &done, failed);
     }
     struct stat st;
     bool empty = !a->resume || stat(a->output, &st) != 0 || st.st_size == 0;
