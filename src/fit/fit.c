@@ -110,6 +110,8 @@ bool hfx__cancelled(hfx_engine_t e) {
            atomic_load_explicit(&cancel_all, memory_order_relaxed);
 }
 
+static bool engine_cancelled(const void * ctx) { return hfx__cancelled((hfx_engine_t) ctx); }
+
 enum hfx_status hfx__cancel_error(struct hfx_error * err) {
     return hfx__error(err, HFX_ERR_CANCELLED, NULL, "cancelled on request (an interrupt)");
 }
@@ -375,6 +377,8 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->n_data       = m->n_bins + m->n_aux;
     e->how.explore  = (int) (opts ? opts->explore : HFX_EXPLORE_DEFAULT);
     e->how.max_iter = opts && opts->max_iter > 0 ? opts->max_iter : HFX_FIT_MAX_ITER_DEFAULT;
+    e->how.cancelled  = engine_cancelled;
+    e->how.cancel_ctx = e;
     if (o == HFX_OPTIMIZER_AUTO) {
         o = HFX_OPTIMIZER_LBFGS;
     }
