@@ -391,11 +391,12 @@ static int check_toys(struct toys_file * f, size_t n) {
                       f[0].path, f[i].path, f[0].version, f[i].version);
             return CLI_FAIL;
         }
-        const char * what = strcmp(f[i].inputs, f[0].inputs) != 0
-                                ? "inputs (workspace or patch contents, model or fit options: their \"inputs\" digest)"
-                            : strcmp(f[i].teststat, f[0].teststat) != 0 ? "test statistic"
+        /* the named options first (the inputs digest covers them too), then the rest of the inputs */
+        const char * what = strcmp(f[i].teststat, f[0].teststat) != 0 ? "test statistic"
                             : f[i].poi != f[0].poi                   ? "POI value (test_poi)"
                             : strcmp(f[i].seed, f[0].seed) != 0      ? "seed"
+                            : strcmp(f[i].inputs, f[0].inputs) != 0
+                                ? "inputs (workspace or patch contents, model or fit options: their \"inputs\" digest)"
                             : f[i].observed != f[0].observed         ? "observed test statistic (another workspace?)"
                                                                      : NULL;
         if (what) {
