@@ -35,13 +35,15 @@ cmake --build build-asan -j"$jobs"
 (cd build-asan && HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
 
 echo "== Shards, merges, resumes and toy ranges in the build without MPI (under ASan + UBSan)"
-HFX_BIN="$PWD/build-asan/hfx" HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 python3 -m pytest -q tests/python/test_cli_shards.py
+HFX_BIN="$PWD/build-asan/hfx" HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 python3 -m pytest -q tests/python/test_cli_shards.py \
+    tests/python/test_cli_results.py
 
 echo "== Fuzzing: each libFuzzer harness of tests/fuzz for ${HFX_FUZZ_SECONDS:-60} s (docs/robustness.md)"
 if command -v clang >/dev/null; then
     cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFX_FUZZ=ON -DHFX_CUDA=OFF -DHFX_MPI=OFF \
         -DHFX_BUILD_TESTS=OFF -DHFX_WERROR=ON >/dev/null
     fuzz_targets=(fuzz-workspace fuzz-json-patch fuzz-patchset fuzz-rootfile fuzz-xml)
+    fuzz_targets+=(fuzz-results) # the readers of shards, --output files and toys files (issue 19)
     # fuzz-json: the fast JSON path against jansson, where the build has simdjson
     # (the target list read whole first: grep -q would close the pipe early, and with pipefail the
     # SIGPIPE cmake gets would make the test false)
