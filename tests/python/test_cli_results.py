@@ -144,7 +144,9 @@ def test_twenty_random_kills_then_resume_give_the_uninterrupted_output(hfx, sbot
 def test_an_interrupted_scan_stops_cleanly_and_resumes(hfx, sbottom_a, tmp_path, sig, status):
     """Toy-based (slow patches): the signal lands mid-patch; the running fits stop within a round."""
     bkg, files = sbottom_a / "BkgOnly.json", sorted(sbottom_a.glob("patch.*.json"))[:6]
-    toy = ["--calctype", "toybased", "--ntoys", "60", "--jobs", "2"]
+    # toy fits are about 20 times slower under the sanitizers (HFX_TEST_QUICK): fewer toys there
+    ntoys = "12" if os.environ.get("HFX_TEST_QUICK") == "1" else "60"
+    toy = ["--calctype", "toybased", "--ntoys", ntoys, "--jobs", "2"]
     out = tmp_path / "scan.jsonl"
     cmd = [hfx.exe, "scan", bkg, *files, *toy, "-o", out]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
