@@ -85,6 +85,13 @@ def main(hfx):
                   "results-part1.jsonl and results-bkg15-part2.jsonl are parts of different scans (another "
                   "background, other patches or patch contents, options or number of shards: 1/2 of 6 patches vs "
                   "2/2 of 6)"))
+    # --shard --resume of that shard's file with the other background: refused by its identity
+    b15 = json.loads(lines("results-bkg15-part2.jsonl")[0])["inputs"]
+    own = json.loads(p2[0])["inputs"]
+    cases.append((f"scan ../spec-simple.json {pset} --shard 2/2 -o results-bkg15-part2.jsonl --resume",
+                  f"results-bkg15-part2.jsonl:1: the output of a scan of other inputs (identity {b15}, this scan's is "
+                  f"{own}): another background, other patches or patch contents, or options that change the results "
+                  "(--test-poi, --calctype, interpolation codes, ...)"))
     # an earlier hfx's shard header and plain output
     write("results-old-shard.jsonl", ['{"shard": "2/2", "patches": 3, "patches_total": 6, "scan": "0123456789abcdef"}\n']
           + p2[1:])
