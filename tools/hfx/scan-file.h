@@ -87,12 +87,6 @@ struct hfx_hypotest_options;
 void rid_hypotest(uint64_t * h, const struct hfx_hypotest_options * o, bool with_n_toys);
 void rid_hex(uint64_t h, char out[17]);
 
-/* The start of patch name's output line, {"patch": "<name JSON-escaped>", malloc'd: how a line
- * is recognised as that patch's. */
-char * scan_line_prefix(const char * name);
-/* Whether a line (starting with its patch's prefix of length prefix_len) is an error line. */
-bool   scan_line_is_error(const char * line, size_t prefix_len);
-
 /* What an interrupted run of this scan left in path: the header expect, then complete results of
  * names[0], names[1], ... in order. A trailing partial line (no newline: what a kill leaves) is cut
  * off the file, with a note; any other line that is not the complete result of its patch is
