@@ -69,9 +69,12 @@ static const struct cli_command SCAN = {
     "the background first. Each patch runs with --threads 1 unless --threads is given; results do\n"
     "not depend on --jobs, on the number of MPI ranks (mpirun -n N hfx scan ...) or on shards.\n"
     "--shard K/N starts its output with a header line; 'hfx merge' joins the N parts into the output\n"
-    "of one run. --output FILE --resume after an interruption keeps FILE's complete lines. A progress\n"
-    "bar is drawn on standard error when it is a terminal. --timings: one line per rank on standard\n"
-    "error with its patches and the CPU time of its main thread (writing, MPI: the bookkeeping).",
+    "of one run. --output FILE --resume after an interruption keeps FILE's complete lines. An --output\n"
+    "file starts with the scan's identity line too ('hfx merge FILE' prints the plain output); --resume\n"
+    "and merge refuse files of other inputs or options and damaged lines. SIGINT/SIGTERM stop the scan\n"
+    "with its complete lines written (exit status 130/143). A progress bar is drawn on standard error\n"
+    "when it is a terminal. --timings: one line per rank on standard error with its patches and the\n"
+    "CPU time of its main thread (writing, MPI: the bookkeeping).",
     SCAN_TABLES,
     SCAN_POS,
     true,
