@@ -221,3 +221,23 @@ def test_python_sigint_raises_keyboardinterrupt_within_a_second(hfxmod, what):
     words = proc.stdout.split()
     assert proc.returncode == 0 and words[:1] == ["KeyboardInterrupt"], proc.stdout + proc.stderr
     assert float(words[1]) < 1.0, f"{what}: KeyboardInterrupt {words[1]} s after SIGINT"
+
+
+def test_engine_cancel_from_another_thread_raises_cancellederror(hfxmod):
+    """Engine.cancel (hfx_engine_cancel) from a second thread stops a toy run on this one; cleared, the
+    engine runs the next call to its end."""
+    import threading
+    import numpy as np
+    ws = hfxmod.Workspace(str(DATA / "infer_mixed.json"))
+    m = ws.model()
+    e = m.engine
+    sb, b = np.empty(10 ** 6), np.empty(10 ** 6)
+    timer = threading.Timer(0.5, e.cancel)
+    timer.start()
+    t0 = time.monotonic()
+    with pytest.raises(hfxmod.CancelledError):
+        e.toys(1.0, 0, 10 ** 6, sb, b)
+    assert time.monotonic() - t0 < 1.5
+    e.cancel(False)
+    e.toys(1.0, 0, 10, sb[:10], b[:10])
+    assert np.isfinite(sb[:10]).sum() > 0
