@@ -134,10 +134,11 @@ def main(hfx):
                   "of their inputs: it cannot be checked against this scan (compute it again with this hfx, or finish "
                   "and merge it with the hfx that wrote it)"))
     v = json.loads(f[0])
+    ours = v["version"]
     v["version"] = "0.0.9"
     write("results-other-version.jsonl", [json.dumps(v) + "\n"] + f[1:3])
     cases.append((f"scan ../spec-simple.json {pset} -o results-other-version.jsonl --resume",
-                  f"results-other-version.jsonl:1: written by hfx 0.0.9, this is hfx {v and json.loads(f[0])['version']}: "
+                  f"results-other-version.jsonl:1: written by hfx 0.0.9, this is hfx {ours}: "
                   "results of two versions are not mixed (compute it again, or finish it with hfx 0.0.9)"))
 
     # toys: two workspaces, an unknown teststat, an earlier hfx's file, a gap
