@@ -31,7 +31,7 @@ fi
 configs=(
     "1 process, 1 thread|$hfx scan {} $extra --jobs 1"
     "1 process, 2 threads|$hfx scan {} $extra --jobs 2"
-    "1 process, 2 threads, --output FILE|$hfx scan {} $extra --jobs 2 --output $work/out.{r}; cat $work/out.{r}"
+    "1 process, 2 threads, --output FILE|$hfx scan {} $extra --jobs 2 --output $work/out.{r}; $hfx merge $work/out.{r}"
     "2 shards at once, then hfx merge|$hfx scan {} $extra --jobs 1 --shard 1/2 -o $work/s1.{r} & $hfx scan {} $extra --jobs 1 --shard 2/2 -o $work/s2.{r}; wait; $hfx merge $work/s1.{r} $work/s2.{r}"
 )
 if [ "$mode" = "--upper-limit" ]; then

@@ -35,7 +35,8 @@ cmake --build build-asan -j"$jobs"
 (cd build-asan && HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
 
 echo "== Shards, merges, resumes and toy ranges in the build without MPI (under ASan + UBSan)"
-HFX_BIN="$PWD/build-asan/hfx" HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 python3 -m pytest -q tests/python/test_cli_shards.py
+HFX_BIN="$PWD/build-asan/hfx" HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 python3 -m pytest -q tests/python/test_cli_shards.py \
+    tests/python/test_cli_results.py
 
 echo "== The CLI's commands and the Python module under ASan + UBSan (a quick set, docs/robustness.md)"
 # Every command a user runs (hostile input, errors, scans, toys, grid upper limits, HS3, XML + ROOT,
@@ -64,6 +65,7 @@ if command -v clang >/dev/null; then
         -DHFX_BUILD_TESTS=OFF -DHFX_WERROR=ON >/dev/null
     fuzz_targets=(fuzz-workspace fuzz-json-patch fuzz-patchset fuzz-rootfile fuzz-xml)
     fuzz_targets+=(fuzz-hs3)
+    fuzz_targets+=(fuzz-results) # the readers of shards, --output files and toys files (issue 19)
     # fuzz-json: the fast JSON path against jansson, where the build has simdjson
     # (the target list read whole first: grep -q would close the pipe early, and with pipefail the
     # SIGPIPE cmake gets would make the test false)

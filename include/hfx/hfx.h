@@ -45,7 +45,8 @@ extern "C" {
     X(HFX_ERR_NUMERIC, -9, "numerical failure")                                     \
     X(HFX_ERR_UNSUPPORTED, -10, "not supported")                                    \
     X(HFX_ERR_DEVICE, -11, "device error")                                          \
-    X(HFX_ERR_NOT_FOUND, -12, "not found")
+    X(HFX_ERR_NOT_FOUND, -12, "not found")                                          \
+    X(HFX_ERR_CANCELLED, -13, "cancelled")
 
 enum hfx_status {
 #define HFX_X_ENUM(name, value, text) name = value,
@@ -293,6 +294,18 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
                                   struct hfx_error * err);
 void            hfx_engine_free(hfx_engine_t e);
 hfx_model_t     hfx_engine_model(hfx_engine_t e);
+
+/* Cancellation of long calls. The calls that run fits (hfx_fit, hfx_hypotest, hfx_toys_run,
+ * hfx_upper_limit, the limit grid) look between rounds of their batched fits (a round is one
+ * evaluation of every fit in flight: milliseconds) whether a stop is requested, and then return
+ * HFX_ERR_CANCELLED, their outputs unspecified and the engine usable for the next call. A request
+ * stays until cleared: set it, wait for the running call to return, clear it.
+ * hfx_engine_cancel: for the calls on e; may be called from any thread while another runs a call on
+ * e (an atomic flag; e must stay alive). hfx_cancel_all: for every call of the process, on every
+ * engine; async-signal-safe (a lock-free atomic store), so a SIGINT handler may call it. A device
+ * backend that runs whole lists of fits itself (cuda) is asked before and after such a list only. */
+void            hfx_engine_cancel(hfx_engine_t e, bool cancel);
+void            hfx_cancel_all(bool cancel);
 /* The minimizer its fits use: BFGS or LBFGS (AUTO resolved by the model's size). */
 enum hfx_optimizer hfx_engine_optimizer(hfx_engine_t e);
 const char *       hfx_optimizer_str(enum hfx_optimizer o); /* "auto", "bfgs", "lbfgs" */

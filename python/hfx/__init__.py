@@ -14,6 +14,7 @@ line the CLI prints; nothing prints. docs/api.md ("Python") has the whole API.
 from ._core import (  # noqa: F401  (re-exported)
     AllocError,
     ArgumentError,
+    CancelledError,
     DeviceError,
     Error,
     FileError,
@@ -37,5 +38,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Workspace", "Patchset", "Model", "ModelConfig", "infer", "scan", "ScanResult", "backends",
     "Error", "FileError", "JSONError", "SchemaError", "ModelError", "PatchError", "AllocError", "ArgumentError",
-    "FitError", "NumericError", "UnsupportedError", "DeviceError", "NotFoundError",
+    "FitError", "NumericError", "UnsupportedError", "DeviceError", "NotFoundError", "CancelledError",
 ]

@@ -10,6 +10,7 @@ application. Results are the CLI's: `hfx scan` runs the same calls (threads 1 pe
 import collections
 import concurrent.futures
 import os
+import threading
 
 import numpy as np
 
@@ -69,25 +70,50 @@ def scan(bkg, patchset, jobs=None, poi_test=1.0, test_stat="qtilde", calctype="a
     hypo = (float(poi_test), test_stat_code(test_stat), calctype_code(calctype),
             whole("ntoys", ntoys, 0, 2**63 - 1), whole("seed", seed))
 
+    running = set()  # the engines of the patches being computed: a Ctrl-C cancels them (_results)
+    stopping = []  # non-empty once they are cancelled: an engine made after that starts cancelled
+    lock = threading.Lock()
+
     def one(index):
         name, apply = items[index]
         try:
             w = ws._ws.copy()
             apply(w)
             m = _core.Model(w, measurement=measurement_name, normsys=normsys, histosys=histosys)
-            r = _core.Engine(m, **eo).hypotest(*hypo)
+            e = _core.Engine(m, **eo)
+            with lock:
+                running.add(e)
+                if stopping:
+                    e.cancel()
+            try:
+                r = e.hypotest(*hypo)
+            finally:
+                with lock:
+                    running.discard(e)
             return ScanResult(index, name, float(r["cls_obs"]), np.array(r["cls_exp"]), None)
         except _core.Error as e:
             return ScanResult(index, name, None, None, e)
 
-    return _results(one, len(items), jobs, ordered)  # arguments are checked above, before the first result
+    def cancel_running():
+        with lock:
+            stopping.append(True)
+            for e in running:
+                e.cancel()
+
+    # arguments are checked above, before the first result
+    return _results(one, len(items), jobs, ordered, cancel_running)
 
 
-def _results(one, n, jobs, ordered):
+def _results(one, n, jobs, ordered, cancel_running):
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="hfx-scan")
     try:
         futures = [pool.submit(one, i) for i in range(n)]
         for f in (futures if ordered else concurrent.futures.as_completed(futures)):
             yield f.result()
+    except KeyboardInterrupt:
+        # the main thread waits in Python, so Ctrl-C lands here; the patches in flight stop at their
+        # next round of fits (hfx.CancelledError, dropped with the pool) instead of running to the end
+        cancel_running()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

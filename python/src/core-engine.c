@@ -254,6 +254,29 @@ static int hypotest_opts(hfxpy_engine * self, double poi, int teststat, int calc
     return 0;
 }
 
+/* The long calls, as functions of one pointer for hfxpy_call_interruptible. */
+struct long_call {
+    hfx_engine_t                           e;
+    const void *                           opts;
+    void *                                 result;
+    struct hfx_error *                     err;
+};
+
+static enum hfx_status call_hypotest(void * p) {
+    struct long_call * c = p;
+    return hfx_hypotest(c->e, c->opts, c->result, c->err);
+}
+
+static enum hfx_status call_toys(void * p) {
+    struct long_call * c = p;
+    return hfx_toys_run(c->e, c->opts, c->result, c->err);
+}
+
+static enum hfx_status call_upper_limit(void * p) {
+    struct long_call * c = p;
+    return hfx_upper_limit(c->e, c->opts, c->result, c->err);
+}
+
 static PyObject * engine_hypotest(hfxpy_engine * self, PyObject * args, PyObject * kwds) {
     static char *      kwlist[] = {"poi_test", "teststat", "calctype", "n_toys", "seed", "data", NULL};
     double             poi;
@@ -274,8 +297,12 @@ static PyObject * engine_hypotest(hfxpy_engine * self, PyObject * args, PyObject
     struct hfx_error           err;
     enum hfx_status            st;
     memset(&r, 0, sizeof r);
-    HFXPY_CALL(self->lock, st = hfx_hypotest(self->e, &o, &r, &err));
+    struct long_call c = {self->e, &o, &r, &err};
+    int              rc = hfxpy_call_interruptible(self->lock, self->e, call_hypotest, &c, &st);
     hfxpy_array_release(&data);
+    if (rc < 0) {
+        return NULL; /* KeyboardInterrupt (or what a signal handler raised) */
+    }
     return st == HFX_OK ? hfxpy_hypotest_dict(&r) : hfxpy_raise(st, &err);
 }
 
@@ -316,10 +343,14 @@ static PyObject * engine_toys(hfxpy_engine * self, PyObject * args, PyObject * k
     r.teststat_b  = b.data;
     struct hfx_error err;
     enum hfx_status  st;
-    HFXPY_CALL(self->lock, st = hfx_toys_run(self->e, &o, &r, &err));
+    struct long_call c = {self->e, &o, &r, &err};
+    int              rc = hfxpy_call_interruptible(self->lock, self->e, call_toys, &c, &st);
     hfxpy_array_release(&data);
     hfxpy_array_release(&sb);
     hfxpy_array_release(&b);
+    if (rc < 0) {
+        return NULL;
+    }
     if (st != HFX_OK) {
         return hfxpy_raise(st, &err);
     }
@@ -363,9 +394,13 @@ static PyObject * engine_upper_limit(hfxpy_engine * self, PyObject * args, PyObj
     struct hfx_error              err;
     enum hfx_status               st;
     memset(&r, 0, sizeof r);
-    HFXPY_CALL(self->lock, st = hfx_upper_limit(self->e, &o, &r, &err));
+    struct long_call c = {self->e, &o, &r, &err};
+    int              rc = hfxpy_call_interruptible(self->lock, self->e, call_upper_limit, &c, &st);
     hfxpy_array_release(&data);
     hfxpy_array_release(&scan);
+    if (rc < 0) {
+        return NULL;
+    }
     if (st != HFX_OK) {
         return hfxpy_raise(st, &err);
     }
@@ -457,6 +492,15 @@ static PyObject * engine_model(hfxpy_engine * self, void * closure) {
     return Py_NewRef((PyObject *) self->model);
 }
 
+static PyObject * engine_cancel(hfxpy_engine * self, PyObject * args) {
+    int flag = 1;
+    if (!PyArg_ParseTuple(args, "|p", &flag)) {
+        return NULL;
+    }
+    hfx_engine_cancel(self->e, flag != 0); /* an atomic store: safe beside a running call */
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef engine_methods[] = {
     {"twice_nll", (PyCFunction) (void (*)(void)) engine_twice_nll, METH_VARARGS | METH_KEYWORDS,
      "twice_nll(pars, data=None, grad=None) -> float; grad (writable, n_pars) receives the gradient."},
@@ -473,6 +517,9 @@ static PyMethodDef engine_methods[] = {
      "seed=0, data=None) -> dict."},
     {"warnings", (PyCFunction) engine_warnings, METH_NOARGS,
      "warnings() -> [dict]: the multimodal-fit warnings of the last fit, hypotest, upper limit or toys call."},
+    {"cancel", (PyCFunction) engine_cancel, METH_VARARGS,
+     "cancel(flag=True): asks the call running on this engine (in another thread) to stop with hfx.CancelledError "
+     "(hfx_engine_cancel; the request stays until cancel(False)). Takes no lock: callable while a call runs."},
     {"stats", (PyCFunction) engine_stats, METH_NOARGS, "stats() -> dict: work counters (hfx_engine_stats)."},
     {"stats_reset", (PyCFunction) engine_stats_reset, METH_NOARGS, "stats_reset(): zeroes the work counters."},
     {NULL, NULL, 0, NULL},

@@ -4,6 +4,9 @@
  */
 #include "core.h"
 
+#include <pthread.h>
+#include <time.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +34,7 @@ static const struct {
     {HFX_ERR_UNSUPPORTED, "UnsupportedError", "Not supported by hfx (or by this backend)."},
     {HFX_ERR_DEVICE, "DeviceError", "A device error, or a backend that cannot run here."},
     {HFX_ERR_NOT_FOUND, "NotFoundError", "Something named was not found (a patch, a measurement, a backend)."},
+    {HFX_ERR_CANCELLED, "CancelledError", "A long call stopped on request (Engine.cancel or an interrupt)."},
 };
 #define N_ERROR_CLASSES (sizeof ERROR_CLASSES / sizeof ERROR_CLASSES[0])
 
@@ -223,6 +227,96 @@ void hfxpy_lock_acquire(PyThread_type_lock lock) {
         Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(lock, WAIT_LOCK);
         Py_END_ALLOW_THREADS
     }
+}
+
+//
+// Interruptible calls
+//
+
+struct icall {
+    enum hfx_status (*fn)(void *);
+    void *          ctx;
+    enum hfx_status st;
+    bool            done;
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;
+};
+
+static void * icall_main(void * arg) {
+    struct icall *  c  = arg;
+    enum hfx_status st = c->fn(c->ctx);
+    pthread_mutex_lock(&c->mu);
+    c->st   = st;
+    c->done = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* The main thread's id, read under the GIL at the first call (threading.main_thread()). */
+static unsigned long main_ident;
+static bool          main_known;
+
+static bool on_main_thread(void) {
+    if (!main_known) {
+        PyObject * mt = PyImport_ImportModule("threading");
+        PyObject * t  = mt ? PyObject_CallMethod(mt, "main_thread", NULL) : NULL;
+        PyObject * id = t ? PyObject_GetAttrString(t, "ident") : NULL;
+        if (id && PyLong_Check(id)) {
+            main_ident = PyLong_AsUnsignedLong(id);
+            main_known = !PyErr_Occurred();
+        }
+        PyErr_Clear();
+        Py_XDECREF(id);
+        Py_XDECREF(t);
+        Py_XDECREF(mt);
+    }
+    return main_known && PyThread_get_thread_ident() == main_ident;
+}
+
+int hfxpy_call_interruptible(PyThread_type_lock lock, hfx_engine_t e, enum hfx_status (*fn)(void *), void * ctx,
+                             enum hfx_status * st) {
+    if (!on_main_thread()) {
+        HFXPY_CALL(lock, *st = fn(ctx));
+        return 0;
+    }
+    struct icall c = {.fn = fn, .ctx = ctx};
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.cv, NULL);
+    bool      interrupted = false;
+    pthread_t tid;
+    Py_BEGIN_ALLOW_THREADS if (lock) PyThread_acquire_lock(lock, WAIT_LOCK);
+    if (pthread_create(&tid, NULL, icall_main, &c) != 0) {
+        icall_main(&c); /* no thread to spare: the call runs here, not interruptible */
+    } else {
+        pthread_mutex_lock(&c.mu);
+        while (!c.done) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 50 * 1000 * 1000;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&c.cv, &c.mu, &ts);
+            if (!c.done && !interrupted) {
+                pthread_mutex_unlock(&c.mu);
+                Py_BLOCK_THREADS interrupted = PyErr_CheckSignals() < 0;
+                Py_UNBLOCK_THREADS if (interrupted) hfx_engine_cancel(e, true);
+                pthread_mutex_lock(&c.mu);
+            }
+        }
+        pthread_mutex_unlock(&c.mu);
+        pthread_join(tid, NULL);
+    }
+    if (interrupted) {
+        hfx_engine_cancel(e, false);
+    }
+    if (lock) {
+        PyThread_release_lock(lock);
+    }
+    Py_END_ALLOW_THREADS pthread_mutex_destroy(&c.mu);
+    pthread_cond_destroy(&c.cv);
+    *st = c.st;
+    return interrupted ? -1 : 0;
 }
 
 //

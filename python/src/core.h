@@ -35,6 +35,15 @@
         Py_END_ALLOW_THREADS                                                                                           \
     } while (0)
 
+/* Runs fn(ctx) as HFXPY_CALL does (without the GIL, holding lock), but so that Ctrl-C works: on the
+ * main thread the call runs on a helper thread while this one looks for signals every 50 ms
+ * (PyErr_CheckSignals, the GIL taken for it); when a handler raises (KeyboardInterrupt), the call is
+ * cancelled (hfx_engine_cancel on e), awaited (one round of its fits) and -1 is returned with the
+ * exception set. Elsewhere than the main thread (which gets no signals in Python) fn runs in place.
+ * Returns 0 with *st set otherwise. */
+int hfxpy_call_interruptible(PyThread_type_lock lock, hfx_engine_t e, enum hfx_status (*fn)(void *), void * ctx,
+                             enum hfx_status * st);
+
 //
 // Errors (core.c)
 //

@@ -15,6 +15,7 @@
 
 #include "backend/backend.h"
 #include "fit/fit-slot.h"
+#include <stdatomic.h>
 
 struct hfx__batch {
     hfx_engine_t           e;
@@ -58,7 +59,14 @@ struct hfx_engine {
     /* multimodal-fit warnings of the current public call (hfx_engine_warning) */
     struct hfx_fit_warning * warnings;
     size_t                   n_warnings, cap_warnings;
+
+    atomic_bool cancel; /* hfx_engine_cancel: the running call stops at its next round */
 };
+
+/* Whether the running call on e is asked to stop (hfx_engine_cancel, hfx_cancel_all). */
+bool            hfx__cancelled(hfx_engine_t e);
+/* The error of a call that stopped on request: HFX_ERR_CANCELLED with its message. */
+enum hfx_status hfx__cancel_error(struct hfx_error * err);
 
 /* Every evaluation goes through here, so that the work counters see it. */
 static inline enum hfx_status hfx__engine_eval(hfx_engine_t e, size_t n, const double * pars, const double * data,

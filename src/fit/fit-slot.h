@@ -61,6 +61,11 @@ struct hfx__fit_settings {
     int explore;  /* enum hfx_explore */
     int max_iter; /* iterations of one descent */
     int history;  /* the minimizer's (s, y) pairs, 0: dense BFGS (hfx_min_options; sizes the slots) */
+    /* whether the call is asked to stop (hfx_engine_cancel): a backend that runs lists of fits
+     * itself asks it between fits; NULL: never. A function, not an atomic, so that C++ (CUDA) sees
+     * a plain type. */
+    bool (*cancelled)(const void * ctx);
+    const void * cancel_ctx;
 };
 
 enum hfx__slot_phase {

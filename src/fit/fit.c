@@ -91,6 +91,40 @@ enum hfx_fit_status hfx_fit_status_worse(enum hfx_fit_status a, enum hfx_fit_sta
 
 void hfx__engine_warnings_reset(hfx_engine_t e) { e->n_warnings = 0; }
 
+//
+// Cancellation (hfx.h): two flags, read once per round of a batch (an atomic load beside a
+// likelihood evaluation costs nothing measurable)
+//
+
+static atomic_bool cancel_all;
+/* a signal handler may only touch a lock-free atomic */
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "hfx_cancel_all needs a lock-free atomic_bool");
+
+void hfx_cancel_all(bool cancel) { atomic_store(&cancel_all, cancel); }
+
+void hfx_engine_cancel(hfx_engine_t e, bool cancel) {
+    if (e) {
+        atomic_store(&e->cancel, cancel);
+    }
+}
+
+bool hfx__cancelled(hfx_engine_t e) {
+    return atomic_load_explicit(&e->cancel, memory_order_relaxed) ||
+           atomic_load_explicit(&cancel_all, memory_order_relaxed);
+}
+
+static bool engine_cancelled(const void * ctx) { return hfx__cancelled((hfx_engine_t) ctx); }
+
+/* for fits that run without an engine of their own (model groups): the process-wide request only */
+static bool process_cancelled(const void * ctx) {
+    (void) ctx;
+    return atomic_load_explicit(&cancel_all, memory_order_relaxed);
+}
+
+enum hfx_status hfx__cancel_error(struct hfx_error * err) {
+    return hfx__error(err, HFX_ERR_CANCELLED, NULL, "cancelled on request (an interrupt)");
+}
+
 size_t hfx_engine_n_warnings(hfx_engine_t e) { return e ? e->n_warnings : 0; }
 
 const struct hfx_fit_warning * hfx_engine_warning(hfx_engine_t e, size_t i) {
@@ -223,6 +257,10 @@ enum hfx_status hfx__batch_run(struct hfx__batch * b, hfx__fit_done_fn on_done, 
     double       t0 = hfx__now();
     enum hfx_status st = HFX_OK;
     for (;;) {
+        if (hfx__cancelled(e)) {
+            st = hfx__cancel_error(err);
+            break;
+        }
         /* gather one point per active slot: those that need a gradient first, then value-only
          * probes, which get a call of their own (their gradient would cost as much as the value) */
         size_t n = 0, n_grad = 0;
@@ -328,6 +366,8 @@ enum hfx_status hfx__fit_settings_from(const struct hfx_engine_options * opts, s
     how->explore  = (int) (opts ? opts->explore : HFX_EXPLORE_DEFAULT);
     how->max_iter = opts && opts->max_iter > 0 ? opts->max_iter : HFX_FIT_MAX_ITER_DEFAULT;
     how->history  = o == HFX_OPTIMIZER_LBFGS ? HFX_LBFGS_HISTORY : 0;
+    how->cancelled  = process_cancelled;
+    how->cancel_ctx = NULL;
     return HFX_OK;
 }
 
@@ -364,9 +404,12 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     }
     size_t np       = m->n_pars ? m->n_pars : 1;
     e->m            = m;
+    atomic_init(&e->cancel, false);
     e->be           = be;
     e->n_data       = m->n_bins + m->n_aux;
     e->how          = how;
+    e->how.cancelled  = engine_cancelled;
+    e->how.cancel_ctx = e;
     e->data_asimov  = calloc(e->n_data + 1, sizeof(double));
     e->pars_free    = calloc(np, sizeof(double));
     e->pars_gen     = calloc(np, sizeof(double));
@@ -603,6 +646,9 @@ enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t
     if ((st = check_fit_size(e, err)) != HFX_OK) {
         return st;
     }
+    if (hfx__cancelled(e)) {
+        return hfx__cancel_error(err);
+    }
     bool resident = e->be->fit_jobs && e->batch_max > 1 && n > 1;
     if (resident) {
         /* the backend runs the fits itself, the model's likelihood at hand */
@@ -610,6 +656,9 @@ enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t
         st        = e->be->fit_jobs(e->plan, jobs, n, &e->how, err);
         e->stats.fit_seconds += hfx__now() - t0;
         resident = st != HFX_ERR_UNSUPPORTED; /* not for this model: the engine drives the fits */
+        if (resident && st == HFX_OK && hfx__cancelled(e)) {
+            st = hfx__cancel_error(err);
+        }
         if (resident) {
             e->stats.n_fits += n;
             e->stats.n_eval_calls += 1;

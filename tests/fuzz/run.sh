@@ -12,6 +12,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(workspace json-patch patchset rootfile xml)
     targets+=(hs3)
+    targets+=(results) # shards, --output files and toys files (fuzz-results)
     # fuzz-json exists where hfx is built with simdjson (the fast JSON path against jansson)
     [ -x "$build/tests/fuzz/fuzz-json" ] && targets+=(json)
 fi

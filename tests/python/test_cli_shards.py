@@ -48,6 +48,9 @@ def test_shards_merge_into_the_one_run_output(hfx, sbottom_a, full_run, tmp_path
     assert parts[1].read_text().splitlines()[1:] == full_run.splitlines()[1::3]
     merged = hfx("merge", parts[2], parts[0], parts[1])  # any order
     assert merged.stdout == full_run
+    # each part names the scan's inputs (the same in every part) and its own patches
+    headers = [json.loads(p.read_text().splitlines()[0]) for p in parts]
+    assert len({h["inputs"] for h in headers}) == 1 and len({h["names"] for h in headers}) == 3
     hfx("merge", *parts, "-o", tmp_path / "merged.jsonl")
     assert (tmp_path / "merged.jsonl").read_text() == full_run
 
@@ -74,7 +77,7 @@ def test_merge_refuses_bad_sets_of_parts(hfx, sbottom_a, tmp_path):
     assert f"{p[1]} and {p[1]} are both shard 1/2 (overlapping parts)" in refused(p[1], p[1], p[2])
     assert f"{cut}: shard 2/2 is incomplete: 2 of its 4 patches" in refused(p[1], cut)
     assert f"{p[1]} and {other} are parts of different scans" in refused(p[1], other)
-    assert f"{plain}:1: not a part of a sharded scan" in refused(plain)
+    assert f"{plain}:1: not a part of a sharded scan: written by an earlier hfx" in refused(plain)
 
 
 def wait_for_lines(path, proc, n):
@@ -92,40 +95,47 @@ def test_resume_after_a_kill_loses_nothing_and_repeats_nothing(hfx, sbottom_a, f
     out = tmp_path / "scan.jsonl"
     cmd = [hfx.exe, "scan", sbottom_a / "BkgOnly.json", *patches(sbottom_a, N_PATCHES), "--jobs", "2", "--output", out]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_lines(out, proc, N_PATCHES // 7)
+    wait_for_lines(out, proc, N_PATCHES // 7 + 1)  # the identity line, then N_PATCHES // 7 patches
     proc.send_signal(sig)
     proc.wait()
-    assert proc.returncode == -sig
+    # SIGKILL kills; SIGTERM stops the scan cleanly (test_cli_results.py), exit status 128 + 15
+    assert proc.returncode == (-sig if sig == signal.SIGKILL else 143)
     text = out.read_text()
     lines = text.splitlines(keepends=True)
-    done = len(lines) if text.endswith("\n") else len(lines) - 1
+    done = (len(lines) if text.endswith("\n") else len(lines) - 1) - 1  # the identity line first
     assert N_PATCHES // 7 <= done < N_PATCHES, "the kill must land mid-run"
     # only whole lines: each is the one-run line of its patch, in order
-    assert lines[:done] == full_run.splitlines(keepends=True)[:done]
+    assert json.loads(lines[0])["hfx_scan"] == 2
+    assert lines[1:done + 1] == full_run.splitlines(keepends=True)[:done]
     again = hfx("scan", *cmd[2:], "--resume")
     assert f"{done} of {N_PATCHES} patches there already (0 failed), {N_PATCHES - done} to do" in again.stderr
-    assert out.read_text() == full_run
+    assert out.read_text() == lines[0] + full_run
+    assert hfx("merge", out).stdout == full_run  # an --output file is shard 1/1 of the scan
 
 
 def test_resume_cuts_a_partial_line_and_refuses_another_scans_file(hfx, sbottom_a, tmp_path):
     bkg, few = sbottom_a / "BkgOnly.json", patches(sbottom_a, 6)
     want = hfx("scan", bkg, *few).stdout
     out = tmp_path / "scan.jsonl"
+    hfx("scan", bkg, *few, "-o", out)
+    header = out.read_text().splitlines(keepends=True)[0]
+    assert out.read_text() == header + want
     lines = want.splitlines(keepends=True)
-    out.write_text("".join(lines[:2]) + lines[2][:40])  # as a machine crash could leave it
+    out.write_text(header + "".join(lines[:2]) + lines[2][:40])  # as a machine crash could leave it
     proc = hfx("scan", bkg, *few, "-o", out, "--resume")
     assert "2 of 6 patches there already" in proc.stderr and proc.stdout == ""
-    assert out.read_text() == want
+    assert out.read_text() == header + want
     # the same file for a scan of other patches: refused, the file untouched
     proc = hfx("scan", bkg, *patches(sbottom_a)[10:16], "-o", out, "--resume", check=False)
     assert proc.returncode == 1
-    assert re.search(rf"{out}:1: not the output line of patch '\S+', which this scan has here", proc.stderr)
-    assert out.read_text() == want
+    assert re.search(rf"{out}:1: the output of a scan of other inputs \(identity [0-9a-f]{{16}}, this scan's is "
+                     rf"[0-9a-f]{{16}}\)", proc.stderr)
+    assert out.read_text() == header + want
     # a shard's file resumed as another shard: refused by its header
     part = tmp_path / "part.jsonl"
     hfx("scan", bkg, *few, "--shard", "1/2", "-o", part)
     proc = hfx("scan", bkg, *few, "--shard", "2/2", "-o", part, "--resume", check=False)
-    assert proc.returncode == 1 and "not the output of this shard of this scan" in proc.stderr
+    assert proc.returncode == 1 and f"{part}:1: shard 1/2 of this scan, not 2/2" in proc.stderr
     usage = hfx("scan", bkg, *few, "--resume", check=False)
     assert usage.returncode == 2 and "--resume needs --output FILE" in usage.stderr
 
@@ -138,7 +148,7 @@ def test_a_failing_patch_writes_its_error_line_and_the_scan_goes_on(hfx, sbottom
     out = tmp_path / "scan.jsonl"
     proc = hfx("scan", bkg, *inputs, "-o", out, check=False)
     assert proc.returncode == 1
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    rows = [json.loads(line) for line in out.read_text().splitlines()[1:]]
     assert [r["patch"] for r in rows][2] == "broken" and "error" in rows[2]
     assert all("CLs_obs" in r for i, r in enumerate(rows) if i != 2)
     # resumed, the error line counts as done (it is that patch's result) and the status stays 1
@@ -166,9 +176,9 @@ def test_toy_ranges_merge_into_the_one_run_cls(hfx, tmp_path):
         saved = json.loads(files[-1].read_text())
         assert saved["first"] == a and saved["count"] == b - a and len(saved["teststat_b"]) == b - a
     assert hfx("toys", "merge", files[2], files[0], files[1]).stdout == one  # bit for bit, any order
-    # a gap is allowed (CLs from the toys there are), with a note; overlaps and other seeds are not
-    gap = hfx("toys", "merge", files[0], files[2])
-    assert "with gaps" in gap.stderr
+    # a gap is refused (a file forgotten; test_cli_results.py), as are overlaps and other seeds
+    gap = hfx("toys", "merge", files[0], files[2], check=False)
+    assert gap.returncode == 1 and "a gap (toys 70..70 are in no file)" in gap.stderr
     proc = hfx("toys", "merge", files[0], files[0], check=False)
     assert proc.returncode == 1 and "overlap: each toy must come from one file" in proc.stderr
     other = tmp_path / "seed4.json"

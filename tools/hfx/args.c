@@ -81,6 +81,11 @@ void cli_warning(const char * fmt, ...) {
 }
 
 void cli_error_text(enum hfx_status st, const struct hfx_error * err, char * buf, size_t cap) {
+    if (st == HFX_ERR_CANCELLED) {
+        snprintf(buf, cap, "interrupted by %s: stopped before the result, nothing written",
+                 cli_signal_name(cli_interrupted()));
+        return;
+    }
     if (err && (err->msg[0] || err->source[0] || err->pointer[0])) {
         hfx_error_format(err, buf, cap);
     } else {

@@ -91,4 +91,11 @@ int cmd_xml2json(int argc, char ** argv);
 int cmd_json2xml(int argc, char ** argv);
 int cmd_convert(int argc, char ** argv);
 
+/* SIGINT and SIGTERM (interrupt.c): installed by main for the long commands; the first one cancels
+ * the running library calls (hfx_cancel_all) and is remembered, a second one kills. */
+void         cli_interrupt_install(void);
+/* The signal caught (SIGINT, SIGTERM), 0 when none: the command stops and exits 128 + it. */
+int          cli_interrupted(void);
+const char * cli_signal_name(int sig);
+
 #endif /* HFX_CLI_H */

@@ -1,8 +1,11 @@
 /*
  * cmd-merge.c -- "hfx merge PART...": the shards of one scan (hfx scan --shard K/N) put back into the
  * output of a single run, line for line. Every part is checked first: all from the same scan (the
- * header's scan identity and patch count), each shard exactly once, none missing, each complete;
- * anything else is refused with a message naming the parts. Lines are copied as they are.
+ * identity line's hfx version, inputs digest and patch counts), each shard exactly once, none
+ * missing, each complete, every line a complete result, no patch twice, each part's lines the
+ * patches its identity line names; anything else is refused with a message naming the part (and
+ * line), and nothing is written. Lines are copied as they are. A scan's --output file is shard 1/1:
+ * merging it alone gives the plain output.
  */
 #include "options.h"
 #include "scan-file.h"
@@ -31,10 +34,14 @@ struct part {
     const char *        path;
     struct shard_header h;
     char *              text;  /* the whole file */
-    char **             lines; /* [h.count] pointers into text, each ending with its newline */
+    char **             lines; /* [n_lines] pointers into text, each ending with its newline */
+    char **             names; /* [n_lines] the patch of each line, malloc'd */
+    size_t              n_lines;
+    size_t              n_errors; /* lines of a patch that failed */
 };
 
-/* Reads a part: its header and its lines. Prints errors. */
+/* Reads a part: its header and its lines, each checked as a complete result of the header's kind.
+ * The header's counts size nothing: lines are counted as they come. Prints errors. */
 static int read_part(struct part * p) {
     FILE * f = fopen(p->path, "rb");
     if (!f) {
@@ -58,44 +65,106 @@ static int read_part(struct part * p) {
     }
     p->text[n] = '\0';
     char * nl  = strchr(p->text, '\n');
+    char   why[512] = "an empty file";
     if (nl) {
         *nl = '\0';
     }
-    bool header = nl && shard_header_parse(p->text, &p->h);
+    bool header = nl && shard_header_parse(p->text, &p->h, why, sizeof why);
     if (nl) {
         *nl = '\n';
     }
     if (!header) {
-        cli_error("%s:1: not a part of a sharded scan (its first line is not the header that 'hfx scan --shard K/N' "
-                  "writes)",
-                  p->path);
+        cli_error("%s:1: not a part of a sharded scan: %s", p->path, why);
         return CLI_FAIL;
     }
-    p->lines     = malloc((p->h.count + 1) * sizeof *p->lines);
-    size_t found = 0;
-    char * s     = nl + 1;
-    while (p->lines && *s && found <= p->h.count) {
+    size_t lines_cap = 0;
+    char * s         = nl + 1;
+    while (*s) {
         char * e = strchr(s, '\n');
         if (!e) {
             break; /* a partial last line: the part is incomplete */
         }
-        if (found < p->h.count) {
-            p->lines[found] = s;
+        if (p->n_lines == lines_cap) {
+            lines_cap      = 2 * lines_cap + 64;
+            char ** lines  = realloc(p->lines, lines_cap * sizeof *lines);
+            char ** names  = lines ? realloc(p->names, lines_cap * sizeof *names) : NULL;
+            p->lines       = lines ? lines : p->lines;
+            p->names       = names ? names : p->names;
+            if (!lines || !names) {
+                cli_error("out of memory");
+                return CLI_FAIL;
+            }
         }
-        found++;
-        s = e + 1;
+        *e            = '\0';
+        bool is_error = false;
+        bool ok       = scan_line_check(s, p->h.result, &p->names[p->n_lines], &is_error, why, sizeof why);
+        *e            = '\n';
+        if (!ok) {
+            cli_error("%s:%zu: %s", p->path, p->n_lines + 2, why);
+            return CLI_FAIL;
+        }
+        p->n_errors += is_error;
+        p->lines[p->n_lines++] = s;
+        s                      = e + 1;
     }
-    if (!p->lines) {
-        cli_error("out of memory");
-        return CLI_FAIL;
-    }
-    if (found != p->h.count) {
+    if (p->n_lines != p->h.count) {
         cli_error("%s: shard %zu/%zu is %s: %zu of its %zu patches%s", p->path, p->h.k, p->h.n,
-                  found < p->h.count ? "incomplete" : "longer than its header says", found, p->h.count,
-                  found < p->h.count ? " (finish it with the same hfx scan command and --output FILE --resume)" : "");
+                  p->n_lines < p->h.count ? "incomplete" : "longer than its header says", p->n_lines, p->h.count,
+                  p->n_lines < p->h.count ? " (finish it with the same hfx scan command and --output FILE --resume)"
+                                          : "");
         return CLI_FAIL;
     }
     return CLI_OK;
+}
+
+/* A line of a part, for finding duplicates. */
+struct line_ref {
+    const char *        name;
+    const struct part * part;
+    size_t              line; /* 1-based, the header being line 1 */
+};
+
+static int cmp_line_ref(const void * a, const void * b) {
+    const struct line_ref * x = a, * y = b;
+    int c = strcmp(x->name, y->name);
+    if (c == 0) {
+        c = (x->part > y->part) - (x->part < y->part);
+    }
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* No patch twice among the parts, and each part's lines the patches its header names. Prints. */
+static int check_lines(struct part * parts, size_t n_parts, size_t total) {
+    struct line_ref * refs = malloc((total + 1) * sizeof *refs);
+    if (!refs) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n_parts; i++) {
+        for (size_t j = 0; j < parts[i].n_lines; j++) {
+            refs[m++] = (struct line_ref){parts[i].names[j], &parts[i], j + 2};
+        }
+    }
+    qsort(refs, m, sizeof *refs, cmp_line_ref);
+    int rc = CLI_OK;
+    for (size_t i = 1; i < m && rc == CLI_OK; i++) {
+        if (strcmp(refs[i - 1].name, refs[i].name) == 0) {
+            cli_error("%s:%zu and %s:%zu both hold patch '%s': a duplicate (and so another patch's result is missing)",
+                      refs[i - 1].part->path, refs[i - 1].line, refs[i].part->path, refs[i].line, refs[i].name);
+            rc = CLI_FAIL;
+        }
+    }
+    free(refs);
+    for (size_t i = 0; i < n_parts && rc == CLI_OK; i++) {
+        if (names_digest((const char * const *) parts[i].names, parts[i].n_lines) != parts[i].h.names) {
+            cli_error("%s: its lines are not the patches its identity line names (a line replaced by another "
+                      "patch's, or lines reordered)",
+                      parts[i].path);
+            rc = CLI_FAIL;
+        }
+    }
+    return rc;
 }
 
 /* Every shard of one scan, exactly once. Prints what is wrong. */
@@ -103,15 +172,17 @@ static int check_parts(struct part * parts, size_t n_parts, struct part ** by_k)
     const struct part * first = &parts[0];
     for (size_t i = 0; i < n_parts; i++) {
         const struct part * p = &parts[i];
-        if (p->h.id != first->h.id || p->h.total != first->h.total || p->h.n != first->h.n) {
-            cli_error("%s and %s are parts of different scans (other patches, options or number of shards: %zu/%zu "
-                      "of %zu patches vs %zu/%zu of %zu)",
-                      first->path, p->path, first->h.k, first->h.n, first->h.total, p->h.k, p->h.n, p->h.total);
+        if (strcmp(p->h.version, first->h.version) != 0) {
+            cli_error("%s and %s were written by different versions of hfx (%s, %s): results of two versions are not "
+                      "mixed",
+                      first->path, p->path, first->h.version, p->h.version);
             return CLI_FAIL;
         }
-        if (p->h.count != shard_count(p->h.k, p->h.n, p->h.total)) {
-            cli_error("%s:1: shard %zu/%zu of %zu patches has %zu, not %zu: a damaged header", p->path, p->h.k, p->h.n,
-                      p->h.total, shard_count(p->h.k, p->h.n, p->h.total), p->h.count);
+        if (p->h.inputs != first->h.inputs || p->h.result != first->h.result || p->h.total != first->h.total ||
+            p->h.n != first->h.n) {
+            cli_error("%s and %s are parts of different scans (another background, other patches or patch contents, "
+                      "options or number of shards: %zu/%zu of %zu patches vs %zu/%zu of %zu)",
+                      first->path, p->path, first->h.k, first->h.n, first->h.total, p->h.k, p->h.n, p->h.total);
             return CLI_FAIL;
         }
         if (by_k[p->h.k - 1]) {
@@ -137,7 +208,7 @@ static int check_parts(struct part * parts, size_t n_parts, struct part ** by_k)
                   n_missing > 10 ? ", ..." : "", first->h.n - n_missing, first->h.n);
         return CLI_FAIL;
     }
-    return CLI_OK;
+    return check_lines(parts, n_parts, first->h.total);
 }
 
 static int merge_parts(struct part * parts, size_t n_parts, const char * output) {
@@ -158,12 +229,12 @@ static int merge_parts(struct part * parts, size_t n_parts, const char * output)
         rc = line_out_open(&out, output, false);
     }
     size_t failed = 0;
+    for (size_t i = 0; i < n_parts; i++) {
+        failed += parts[i].n_errors;
+    }
     for (size_t i = 0; rc == CLI_OK && i < parts[0].h.total; i++) {
         const char * line = by_k[i % n]->lines[i / n];
         const char * end  = strchr(line, '\n');
-        /* an error line is {"patch": "...", "error": ...}: the name's closing quote, then the key */
-        const char * name_end = strstr(line, "\", \"");
-        failed += name_end && strncmp(name_end + 1, ", \"error\": ", 11) == 0;
         if (!line_out_write(&out, line, (size_t) (end - line) + 1)) {
             rc = CLI_FAIL;
         }
@@ -192,6 +263,10 @@ int cmd_merge(int argc, char ** argv) {
     if (parts) {
         rc = merge_parts(parts, args.n_pos, args.output_file);
         for (size_t i = 0; i < args.n_pos; i++) {
+            for (size_t j = 0; j < parts[i].n_lines; j++) {
+                free(parts[i].names[j]);
+            }
+            free(parts[i].names);
             free(parts[i].text);
             free(parts[i].lines);
         }

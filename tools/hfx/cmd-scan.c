@@ -73,9 +73,12 @@ static const struct cli_command SCAN = {
     "the background first. Each patch runs with --threads 1 unless --threads is given; results do\n"
     "not depend on --jobs, on the number of MPI ranks (mpirun -n N hfx scan ...) or on shards.\n"
     "--shard K/N starts its output with a header line; 'hfx merge' joins the N parts into the output\n"
-    "of one run. --output FILE --resume after an interruption keeps FILE's complete lines. A progress\n"
-    "bar is drawn on standard error when it is a terminal. --timings: one line per rank on standard\n"
-    "error with its patches and the CPU time of its main thread (writing, MPI: the bookkeeping).",
+    "of one run. --output FILE --resume after an interruption keeps FILE's complete lines. An --output\n"
+    "file starts with the scan's identity line too ('hfx merge FILE' prints the plain output); --resume\n"
+    "and merge refuse files of other inputs or options and damaged lines. SIGINT/SIGTERM stop the scan\n"
+    "with its complete lines written (exit status 130/143). A progress bar is drawn on standard error\n"
+    "when it is a terminal. --timings: one line per rank on standard error with its patches and the\n"
+    "CPU time of its main thread (writing, MPI: the bookkeeping).",
     SCAN_TABLES,
     SCAN_POS,
     true,
@@ -137,6 +140,9 @@ struct scan {
     size_t * finished;
     size_t   n_finished;
     size_t   n_done;     /* items done, here or (rank 0) received */
+    size_t   n_alive;    /* threads not yet ended (an interrupted scan stops once they have) */
+    size_t   n_kept;     /* lines of the output file kept by --resume */
+    size_t   n_written;  /* lines written by this run (rank 0) */
     size_t   n_idle;     /* threads waiting for a patch */
     double   busy_s;     /* the threads' time spent on patches, here */
 
@@ -377,6 +383,7 @@ static int collect_inputs(struct scan * sc, const struct cli_parsed * args, char
 
 struct item_result {
     bool                          ok;
+    bool                          cancelled; /* interrupted (interrupt.c): no result, no line */
     struct hfx_hypotest_result    r;
     struct hfx_upper_limit_result u;
     json_t *                      report; /* "status" and any "warnings" of its fits (fit-report.h) */
@@ -434,7 +441,8 @@ static bool compute_item(struct worker * w, const struct scan_item * it, struct 
         report_status(res->report, sc->mode == SCAN_CLS ? res->r.status : res->u.status, what);
         report_warnings(res->report, e, m, it->name);
     }
-    res->ok = st == HFX_OK || fail(res->error, sizeof res->error, st, &err);
+    res->cancelled = st == HFX_ERR_CANCELLED;
+    res->ok        = st == HFX_OK || fail(res->error, sizeof res->error, st, &err);
     hfx_engine_free(e);
     hfx_model_free(m);
     return res->ok;
@@ -490,6 +498,11 @@ static void worker_setup(struct worker * w) {
 
 /* Item i's line from its result, handed to the writer (res->report is released). */
 static void finish_item(struct scan * sc, size_t i, struct item_result * res, double busy_s) {
+    if (res->cancelled) {
+        json_decref(res->report);
+        res->report = NULL;
+        return; /* this patch is not done: a resumed run computes it */
+    }
     struct scan_item * it   = &sc->items[i];
     char *             line = scan_line(sc, it->name, res);
     json_decref(res->report);
@@ -515,6 +528,10 @@ static void * worker_main(void * arg) {
     worker_setup(w);
     for (;;) {
         pthread_mutex_lock(&sc->mu);
+        if (cli_interrupted()) {
+            pthread_mutex_unlock(&sc->mu);
+            break; /* SIGINT/SIGTERM: no new patch */
+        }
         while (sc->next == sc->n_queue && !sc->closed) {
             sc->n_idle++;
             pthread_cond_broadcast(&sc->cv_done); /* a worker rank's main thread now waits for an answer */
@@ -539,6 +556,10 @@ static void * worker_main(void * arg) {
         }
         finish_item(sc, i, &res, progress_now() - t0);
     }
+    pthread_mutex_lock(&sc->mu);
+    sc->n_alive--;
+    pthread_cond_broadcast(&sc->cv_done);
+    pthread_mutex_unlock(&sc->mu);
     return NULL;
 }
 
@@ -652,6 +673,7 @@ static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx__
         struct scan_item *   it  = &sc->items[c->items[k]];
         if (c->models[k]) {
             struct hfx__group_item * item = &gi[g++];
+            res->cancelled = st == HFX_ERR_CANCELLED || item->status == HFX_ERR_CANCELLED;
             if (st != HFX_OK || item->status != HFX_OK) {
                 fail(res->error, sizeof res->error, st != HFX_OK ? st : item->status, st != HFX_OK ? &err : &item->error);
             } else {
@@ -691,7 +713,7 @@ static void * scan_groups_main(void * arg) {
     for (;;) {
         pthread_mutex_lock(&sc->mu);
         size_t n = 0;
-        while (n < GROUP_CHUNK && sc->next < sc->n_queue) {
+        while (!cli_interrupted() && n < GROUP_CHUNK && sc->next < sc->n_queue) {
             items[n++] = sc->queue[sc->next++];
         }
         pthread_mutex_unlock(&sc->mu);
@@ -718,6 +740,10 @@ static void * scan_groups_main(void * arg) {
     free(gi);
     free(b);
     free(c);
+    pthread_mutex_lock(&sc->mu);
+    sc->n_alive--;
+    pthread_cond_broadcast(&sc->cv_done);
+    pthread_mutex_unlock(&sc->mu);
     return NULL;
 }
 
@@ -839,12 +865,16 @@ static bool write_in_order(struct scan * sc, size_t * failed) {
         if (written == sc->n_run && n_fin == n_others) {
             break;
         }
+        if (n_others == 0 && sc->n_alive == 0 && cli_interrupted()) {
+            break; /* the lines up to the first patch not done are written: the file resumes */
+        }
         if (!busy && n_others == 0) {
             pthread_cond_wait(&sc->cv_done, &sc->mu);
         } else if (!busy) {
             timed_wait(sc, root_poll_ns(sc));
         }
     }
+    sc->n_written = written;
     pthread_mutex_unlock(&sc->mu);
     return ok;
 }
@@ -972,12 +1002,17 @@ static int run_scan(struct scan * sc, hfx_workspace_t bkg, size_t * failed) {
         sc->progress.enabled = false;
     }
     size_t started = 0;
+    size_t n_threads = sc->groups ? 1 : sc->n_jobs; /* a grouped scan: one thread drives the groups */
+    sc->n_alive      = n_threads;
     if (sc->groups) {
         started = pthread_create(&w[0].tid, NULL, scan_groups_main, w) == 0;
     }
     while (!sc->groups && started < sc->n_jobs && pthread_create(&w[started].tid, NULL, worker_main, &w[started]) == 0) {
         started++;
     }
+    pthread_mutex_lock(&sc->mu);
+    sc->n_alive -= n_threads - started;
+    pthread_mutex_unlock(&sc->mu);
     int rc = CLI_OK;
     if (started == 0) {
         cli_error("cannot start worker threads");
@@ -1028,33 +1063,36 @@ static void free_scan(struct scan * sc) {
 // Setup: which patches, the shard header, what an interrupted run left
 //
 
-static uint64_t fnv1a(uint64_t h, const void * data, size_t n) {
-    const unsigned char * p = data;
-    for (size_t i = 0; i < n; i++) {
-        h = (h ^ p[i]) * 0x100000001b3ULL;
+/* The scan's identity (result-id.c): the contents of the background, of -p patches and of every
+ * patch input, the patches' names in order and every option that changes a line (not --jobs,
+ * --threads, --batch or the backend, which do not). Prints errors. */
+static int scan_identity(const struct scan * sc, uint64_t * out) {
+    uint64_t h;
+    rid_init(&h);
+    rid_str(&h, "hfx scan");
+    if (rid_model(&h, sc->mo) != CLI_OK) {
+        return CLI_FAIL;
     }
-    return h;
-}
-
-/* The scan's identity for shard headers: its patches in order and every option that changes a
- * line (not --jobs, --threads, --batch or the backend, which do not). */
-static uint64_t scan_id(const struct scan * sc) {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    rid_int(&h, sc->n_inputs);
+    for (size_t i = 0; i < sc->n_inputs; i++) {
+        if (rid_file(&h, sc->inputs[i].path) != CLI_OK) {
+            return CLI_FAIL;
+        }
+    }
+    rid_int(&h, sc->n_items);
     for (size_t i = 0; i < sc->n_items; i++) {
-        h = fnv1a(h, sc->items[i].name, strlen(sc->items[i].name) + 1);
+        rid_str(&h, sc->items[i].name);
     }
-    const struct hfx_model_options * m = &sc->mo->model;
-    char opts[512];
-    int  n = snprintf(opts, sizeof opts, "%d|%.17g|%d|%d|%zu|%" PRIu64 "|%s|%d|%d|%d|%d|%.17g|%.17g|%.17g|%zu", (int) sc->mode,
-                     sc->h.poi_test, (int) sc->h.teststat, (int) sc->h.calctype, sc->h.n_toys, sc->h.seed,
-                     m->measurement ? m->measurement : "", (int) m->normsys_interp, (int) m->histosys_interp,
-                     (int) m->no_poi, (int) sc->engine.explore, sc->ul.level, sc->ul.lo, sc->ul.hi, sc->ul.n_scan);
-    h = fnv1a(h, opts, n > 0 ? (size_t) n : 0);
-    for (size_t i = 0; i < sc->mo->n_patch_files; i++) {
-        const char * base = cli_basename(sc->mo->patch_files[i]);
-        h                 = fnv1a(h, base, strlen(base) + 1);
+    rid_int(&h, (uint64_t) sc->mode);
+    rid_hypotest(&h, &sc->h, true);
+    if (sc->mode == SCAN_UPPER_LIMIT) {
+        rid_num(&h, sc->ul.level);
+        rid_num(&h, sc->ul.lo);
+        rid_num(&h, sc->ul.hi);
+        rid_int(&h, sc->ul.n_scan);
     }
-    return h;
+    *out = h;
+    return CLI_OK;
 }
 
 /* Rank 0: the items of this shard (all without one), then what --resume keeps of FILE; opens the
@@ -1074,20 +1112,27 @@ static int plan_output(struct scan * sc, const struct scan_args * a, size_t * fa
         names[j]   = sc->items[sc->run[j]].name;
     }
     sc->n_run = count;
-    char * header = NULL;
-    if (a->shard_n) {
-        struct shard_header sh = {.k = k, .n = n, .count = count, .total = sc->n_items, .id = scan_id(sc)};
-        header                 = shard_header_line(&sh);
-        if (!header) {
-            free(names);
-            cli_error("out of memory");
-            return CLI_FAIL;
-        }
+    /* a shard, and every --output file (to be resumed), start with the scan's identity */
+    char *              header = NULL;
+    struct shard_header sh     = {.k = k, .n = n, .count = count, .total = sc->n_items,
+                                  .names = names_digest((const char * const *) names, count)};
+    sh.result = sc->mode == SCAN_UPPER_LIMIT ? SCAN_RESULT_UPPER_LIMIT
+                : sc->h.calctype == HFX_CALC_TOYBASED ? SCAN_RESULT_CLS_TOYS
+                                                      : SCAN_RESULT_CLS;
+    snprintf(sh.version, sizeof sh.version, "%s", HFX_CLI_VERSION);
+    if ((a->shard_n || a->output) && scan_identity(sc, &sh.inputs) != CLI_OK) {
+        free(names);
+        return CLI_FAIL;
+    }
+    if ((a->shard_n || a->output) && !(header = shard_header_line(&sh))) {
+        free(names);
+        cli_error("out of memory");
+        return CLI_FAIL;
     }
     size_t done = 0;
     int    rc   = CLI_OK;
     if (a->resume) {
-        rc = scan_file_resume(a->output, header, names, count, &done, failed);
+        rc = scan_file_resume(a->output, &sh, names, count, &done, failed);
     }
     struct stat st;
     bool empty = !a->resume || stat(a->output, &st) != 0 || st.st_size == 0;
@@ -1101,6 +1146,7 @@ static int plan_output(struct scan * sc, const struct scan_args * a, size_t * fa
         fprintf(stderr, "hfx: resuming %s: %zu of %zu patches there already (%zu failed), %zu to do\n", a->output,
                 done, count, *failed, count - done);
     }
+    sc->n_kept = done;
     memmove(sc->run, sc->run + done, (count - done) * sizeof *sc->run);
     sc->n_run = count - done;
     free(header);
@@ -1181,6 +1227,16 @@ static int scan_main(struct scan * sc, const struct cli_parsed * args, const str
     }
     if (sc->ranks.rank == 0 && sc->out.is_file && line_out_close(&sc->out) != CLI_OK) {
         rc = CLI_FAIL;
+    }
+    if (cli_interrupted() && sc->ranks.rank == 0 && sc->n_run > 0) {
+        size_t have = sc->n_kept + sc->n_written, all = sc->n_kept + sc->n_run;
+        if (a->output) {
+            cli_error("interrupted by %s: %s holds the results of %zu of %zu patches, whole lines; the same command "
+                      "with --resume computes the other %zu",
+                      cli_signal_name(cli_interrupted()), a->output, have, all, all - have);
+        } else {
+            cli_error("interrupted by %s: %zu of %zu patches written", cli_signal_name(cli_interrupted()), have, all);
+        }
     }
     hfx_workspace_free(bkg);
     for (size_t i = 0; i < n_keep; i++) {

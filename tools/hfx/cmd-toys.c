@@ -12,6 +12,9 @@
 #include "fit-report.h"
 #include "json-out.h"
 #include "ranks.h"
+#include "scan-file.h"
+
+#include "core/size-check.h"
 
 #include <errno.h>
 #include <math.h>
@@ -61,9 +64,18 @@ int toys_opts_handle(void * ctx, const struct cli_opt * o, const char * v) {
     }
 }
 
-int toys_opts_prepare(const struct toys_opts * t, struct hfx_hypotest_options * h, struct model_opts * mo) {
+int toys_opts_prepare(struct toys_opts * t, struct hfx_hypotest_options * h, struct model_opts * mo) {
     if ((t->range_set || t->out) && h->calctype != HFX_CALC_TOYBASED) {
         return cli_usage_error("cls", "--toy-range and --toys-out need --calctype toybased");
+    }
+    if (t->out) {
+        /* the workspace's and patches' contents and every option that changes a toy, not the range */
+        rid_init(&t->inputs);
+        rid_str(&t->inputs, "hfx toys");
+        if (rid_model(&t->inputs, mo) != CLI_OK) {
+            return CLI_FAIL;
+        }
+        rid_hypotest(&t->inputs, h, false);
     }
     if (t->range_set) {
         h->n_toys = t->end - t->first;
@@ -93,12 +105,15 @@ static json_t * stats_array(const double * x, size_t n) {
 }
 
 /* Writes the toys file through a temporary file and a rename: it is there whole or not at all. */
-static enum hfx_status write_toys(const char * path, const struct hfx_hypotest_options * h, size_t first, size_t count,
-                                  const struct hfx_toys_result * tr, struct hfx_error * err) {
-    char seed[32];
+static enum hfx_status write_toys(const char * path, const struct hfx_hypotest_options * h, uint64_t inputs,
+                                  size_t first, size_t count, const struct hfx_toys_result * tr, struct hfx_error * err) {
+    char seed[32], id[17];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long) h->seed);
+    rid_hex(inputs, id);
     json_t * j = json_object();
-    json_object_set_new(j, "hfx_toys", json_integer(1));
+    json_object_set_new(j, "hfx_toys", json_integer(2));
+    json_object_set_new(j, "version", json_string(HFX_CLI_VERSION));
+    json_object_set_new(j, "inputs", json_string(id));
     json_object_set_new(j, "teststat", json_string(TESTSTAT_NAMES[h->teststat]));
     json_object_set_new(j, "test_poi", jout_num(h->poi_test));
     json_object_set_new(j, "seed", json_string(seed));
@@ -246,7 +261,7 @@ enum hfx_status toys_hypotest(hfx_engine_t e, const struct hfx_hypotest_options 
         if (st == HFX_OK && t->out) {
             struct hfx_toys_result whole = {.teststat_sb = all, .teststat_b = all + total, .teststat = tr.teststat,
                                             .mu_hat = tr.mu_hat, .status = tr.status};
-            st = write_toys(t->out, h, first, total, &whole, err);
+            st = write_toys(t->out, h, t->inputs, first, total, &whole, err);
         }
     }
     free(all);
@@ -268,7 +283,8 @@ static const struct cli_command TOYS_MERGE = {
     "Computes the toy-based CLs from the toys of any set of ranges, saved by 'hfx cls --calctype toybased\n"
     "--toy-range A:B --toys-out FILE' (or by one run of it under mpirun): what 'hfx cls' prints for the\n"
     "toys of their union, bit for bit ({\"CLs_exp\": [...], \"CLs_obs\": x, \"toys_failed\": n}). Refuses files\n"
-    "of other hypotests (test statistic, POI value, seed or workspace) and ranges that overlap.",
+    "of other hypotests (inputs: workspace and patch contents, options; test statistic, POI value, seed),\n"
+    "of another hfx version, ranges that overlap and gaps between ranges.",
     MERGE_TABLES,
     MERGE_POS,
     true,
@@ -277,7 +293,8 @@ static const struct cli_command TOYS_MERGE = {
 struct toys_file {
     const char * path;
     json_t *     j;
-    const char * teststat, * seed;
+    const char * teststat, * seed, * version, * inputs;
+    enum hfx_teststat kind;
     double       poi, observed, mu_hat;
     size_t       first, count;
     enum hfx_fit_status status; /* of the fits to the data */
@@ -307,14 +324,45 @@ static int load_toys(struct toys_file * f) {
     }
     json_int_t version = 0, first = -1, count = -1;
     json_t *   poi = NULL, * obs = NULL, * mu_hat = NULL;
-    if (json_unpack(f->j, "{s:I, s:s, s:o, s:s, s:I, s:I, s:o, s:o}", "hfx_toys", &version, "teststat", &f->teststat,
-                    "test_poi", &poi, "seed", &f->seed, "first", &first, "count", &count, "observed_teststat", &obs,
-                    "mu_hat", &mu_hat) != 0 ||
-        version != 1 || first < 0 || count < 1 || !json_is_number(poi) || !json_is_number(obs) ||
-        !json_is_number(mu_hat)) {
-        cli_error("%s: not a toys file of 'hfx cls --toys-out' (hfx_toys 1, teststat, test_poi, seed, first, count, "
-                  "observed_teststat, teststat_sb, teststat_b)",
+    json_t *   format = json_object_get(f->j, "hfx_toys");
+    if (json_is_integer(format) && json_integer_value(format) == 1) {
+        cli_error("%s: written by an earlier hfx, before toys files carried the identity of their inputs: it cannot be "
+                  "checked against the others (run its range again with this hfx, or merge it with the hfx that wrote "
+                  "it)",
                   f->path);
+        return CLI_FAIL;
+    }
+    if (json_unpack(f->j, "{s:I, s:s, s:s, s:s, s:o, s:s, s:I, s:I, s:o, s:o}", "hfx_toys", &version, "version",
+                    &f->version, "inputs", &f->inputs, "teststat", &f->teststat, "test_poi", &poi, "seed", &f->seed,
+                    "first", &first, "count", &count, "observed_teststat", &obs, "mu_hat", &mu_hat) != 0 ||
+        version != 2 || !json_is_number(poi) || !json_is_number(obs) || !json_is_number(mu_hat)) {
+        cli_error("%s: not a toys file of 'hfx cls --toys-out' (hfx_toys 2, version, inputs, teststat, test_poi, seed, "
+                  "first, count, observed_teststat, teststat_sb, teststat_b)",
+                  f->path);
+        return CLI_FAIL;
+    }
+    /* toy indices stop at 2^40 (hfx_toys_run): a range past that is a damaged file */
+    if (first < 0 || count < 1 || first > (json_int_t) 1 << 40 || count > (json_int_t) 1 << 40 ||
+        !hfx__count_ok((uint64_t) count, 2 * sizeof(double), NULL)) {
+        cli_error("%s: a damaged toys file: its range (first %lld, count %lld) is not 0 <= first, 1 <= count, both at "
+                  "most 2^40",
+                  f->path, (long long) first, (long long) count);
+        return CLI_FAIL;
+    }
+    int kind = -1;
+    for (size_t k = 0; k < sizeof TESTSTAT_NAMES / sizeof TESTSTAT_NAMES[0]; k++) {
+        kind = strcmp(TESTSTAT_NAMES[k], f->teststat) == 0 ? (int) k : kind;
+    }
+    if (kind < 0) {
+        cli_error("%s: unknown teststat '%s' (one of qtilde, q, q0, tmu, tmutilde)", f->path, f->teststat);
+        return CLI_FAIL;
+    }
+    f->kind = (enum hfx_teststat) kind;
+    const json_t * sb = json_object_get(f->j, "teststat_sb"), * b = json_object_get(f->j, "teststat_b");
+    if (!json_is_array(sb) || !json_is_array(b) || json_array_size(sb) != (size_t) count ||
+        json_array_size(b) != (size_t) count) {
+        cli_error("%s: teststat_sb and teststat_b must be arrays of %lld numbers (its count; null: a failed toy)",
+                  f->path, (long long) count);
         return CLI_FAIL;
     }
     f->first    = (size_t) first;
@@ -338,9 +386,17 @@ static int cmp_first(const void * a, const void * b) {
 /* Same hypotest in every file, no two ranges overlapping. Prints what differs. */
 static int check_toys(struct toys_file * f, size_t n) {
     for (size_t i = 1; i < n; i++) {
+        if (strcmp(f[i].version, f[0].version) != 0) {
+            cli_error("%s and %s were written by different versions of hfx (%s, %s): toys of two versions are not mixed",
+                      f[0].path, f[i].path, f[0].version, f[i].version);
+            return CLI_FAIL;
+        }
+        /* the named options first (the inputs digest covers them too), then the rest of the inputs */
         const char * what = strcmp(f[i].teststat, f[0].teststat) != 0 ? "test statistic"
                             : f[i].poi != f[0].poi                   ? "POI value (test_poi)"
                             : strcmp(f[i].seed, f[0].seed) != 0      ? "seed"
+                            : strcmp(f[i].inputs, f[0].inputs) != 0
+                                ? "inputs (workspace or patch contents, model or fit options: their \"inputs\" digest)"
                             : f[i].observed != f[0].observed         ? "observed test statistic (another workspace?)"
                                                                      : NULL;
         if (what) {
@@ -350,6 +406,12 @@ static int check_toys(struct toys_file * f, size_t n) {
     }
     qsort(f, n, sizeof *f, cmp_first);
     for (size_t i = 1; i < n; i++) {
+        if (f[i].first > f[i - 1].first + f[i - 1].count) {
+            cli_error("%s ends at toy %zu and %s starts at toy %zu: a gap (toys %zu..%zu are in no file)", f[i - 1].path,
+                      f[i - 1].first + f[i - 1].count - 1, f[i].path, f[i].first, f[i - 1].first + f[i - 1].count,
+                      f[i].first - 1);
+            return CLI_FAIL;
+        }
         if (f[i].first < f[i - 1].first + f[i - 1].count) {
             cli_error("%s (toys %zu..%zu) and %s (toys %zu..%zu) overlap: each toy must come from one file", f[i - 1].path,
                       f[i - 1].first, f[i - 1].first + f[i - 1].count - 1, f[i].path, f[i].first,
@@ -389,16 +451,7 @@ static int merge_toys(struct toys_file * f, size_t n, const char * output) {
         }
         off += f[i].count;
     }
-    if (rc == CLI_OK && (f[n - 1].first + f[n - 1].count - f[0].first != total)) {
-        fprintf(stderr, "hfx: note: the files hold %zu toys per ensemble between toy %zu and toy %zu, with gaps\n",
-                total, f[0].first, f[n - 1].first + f[n - 1].count - 1);
-    }
-    enum hfx_teststat kind = HFX_TESTSTAT_QTILDE;
-    for (size_t k = 0; k < sizeof TESTSTAT_NAMES / sizeof TESTSTAT_NAMES[0]; k++) {
-        if (strcmp(TESTSTAT_NAMES[k], f[0].teststat) == 0) {
-            kind = (enum hfx_teststat) k;
-        }
-    }
+    enum hfx_teststat kind = f[0].kind;
     struct hfx_hypotest_result r;
     struct hfx_error           err = {0};
     enum hfx_status            st  = rc == CLI_OK ? hfx_toys_cls(kind, f[0].observed, sb, total, b, total, &r, &err)

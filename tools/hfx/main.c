@@ -75,8 +75,18 @@ static int run(int argc, char ** argv) {
     }
     for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(name, COMMANDS[i].name) == 0) {
+            /* the long commands stop cleanly on SIGINT/SIGTERM (interrupt.c), exit status 128 + signal;
+             * not under MPI, where a rank that stopped alone would leave the others waiting for it:
+             * there the signal ends the ranks (a scan's lines stay whole, --resume continues) */
+            struct ranks rk;
+            ranks_get(&rk);
+            bool long_cmd = (COMMANDS[i].ranks || strcmp(name, "toys") == 0) && rk.size == 1;
+            if (long_cmd) {
+                cli_interrupt_install();
+            }
             /* one copy of a command that does not share its work is enough (and writes its files once) */
-            return COMMANDS[i].ranks || ranks_is_root() ? COMMANDS[i].run(argc - 1, argv + 1) : CLI_OK;
+            int rc = COMMANDS[i].ranks || ranks_is_root() ? COMMANDS[i].run(argc - 1, argv + 1) : CLI_OK;
+            return long_cmd && cli_interrupted() ? 128 + cli_interrupted() : rc;
         }
     }
     if (name[0] == '-') {

@@ -18,14 +18,16 @@ struct toys_opts {
     bool         range_set;
     size_t       first, end; /* toys [first, end) */
     const char * out;        /* --toys-out */
+    uint64_t     inputs;     /* with out: the identity of the toys' inputs (result-id.c), for hfx toys merge */
 };
 
 /* A cli_extra_fn for the table; ctx is a struct toys_opts. */
 int toys_opts_handle(void * ctx, const struct cli_opt * o, const char * value);
-/* Once all options are parsed, before the session opens: checks them (they need toybased), makes
+/* Once all options are parsed, before the session opens: checks them (they need toybased), with
+ * --toys-out computes the identity of the inputs (CLI_FAIL, printed, when a file cannot be read), makes
  * h->n_toys the number of toys per ensemble this run computes and, under MPI without --threads,
  * shares a node's cores among its ranks. CLI_OK or CLI_USAGE (printed). */
-int  toys_opts_prepare(const struct toys_opts * t, struct hfx_hypotest_options * h, struct model_opts * mo);
+int  toys_opts_prepare(struct toys_opts * t, struct hfx_hypotest_options * h, struct model_opts * mo);
 /* Whether the hypotest goes through toys_hypotest (a range, a toys file or several ranks). */
 bool toys_split(const struct toys_opts * t, const struct hfx_hypotest_options * h);
 /* The toy-based hypotest over the range (default [0, n_toys)), split over the ranks: r is filled on

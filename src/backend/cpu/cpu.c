@@ -487,7 +487,10 @@ struct fits_call {
 };
 
 static void fit_task(void * ctx, int task, int thread) {
-    struct fits_call *     c = ctx;
+    struct fits_call * c = ctx;
+    if (c->how.cancelled && c->how.cancelled(c->how.cancel_ctx)) {
+        return; /* the call stops (hfx_engine_cancel): the fits not started are left, their results unused */
+    }
     struct hfx__fit_slot * s = &c->p->slots[thread];
     hfx__slot_describe(s, &c->jobs[task], c->how);
     hfx__slot_run(s);
@@ -516,6 +519,9 @@ static enum hfx_status cpu_fit_jobs(void * plan, struct hfx__fit_job * jobs, siz
         size_t           c    = n - i0 < HFX__POOL_MAX_TASKS ? n - i0 : HFX__POOL_MAX_TASKS;
         struct fits_call call = {p, jobs + i0, *how};
         hfx__pool_run(p->pool, (int) c, fit_task, &call); /* a fit is worth waking the workers for */
+        if (how->cancelled && how->cancelled(how->cancel_ctx)) {
+            break; /* hfx__fit_jobs returns HFX_ERR_CANCELLED */
+        }
     }
     p->last_end_ns = now_ns();
     return HFX_OK;
