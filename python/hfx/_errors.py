@@ -15,3 +15,19 @@ def error(cls, message):
     e.status, e.status_name = _STATUS.get(cls, (0, "HFX_ERR_UNKNOWN"))
     e.detail, e.source, e.pointer, e.line, e.column = message, "", "", 0, 0
     return e
+
+
+# Wrong-shaped parameters or data: hfx.ArgumentError, and pyhf's exception of that kind (pyhf's logpdf
+# raises InvalidPdfParameters / InvalidPdfData).
+from .exceptions import InvalidPdfData as _InvalidPdfData, InvalidPdfParameters as _InvalidPdfParameters  # noqa: E402
+
+
+class InvalidPdfParametersError(_core.ArgumentError, _InvalidPdfParameters):
+    """Parameters of the wrong shape for the model."""
+
+
+class InvalidPdfDataError(_core.ArgumentError, _InvalidPdfData):
+    """Data of the wrong shape for the model."""
+
+
+_STATUS[InvalidPdfParametersError] = _STATUS[InvalidPdfDataError] = _STATUS[_core.ArgumentError]

@@ -1,0 +1,92 @@
+"""pytest plugin of the pyhf-suite run (tests/pyhf-suite/run.py): runs pyhf 0.7.6's own test modules
+(../shared/pyhf-tests/tests, never copied here) either against pyhf itself (the baseline) or against hfx
+through `pyhf` = hfx.compat (the shim package in shim/, first on sys.path).
+
+What it does to pyhf's suite, the same in both modes so that the counts compare:
+- the tensor backends that are not installed here (pytorch, tensorflow, jax) become placeholders, so that
+  pyhf's conftest.py can build its `backend` fixture's parameters, and every test that would run on
+  them is deselected: the suite runs on the numpy backends (numpy, numpy_minuit) only;
+- the outcome of each test is tallied per module and written as JSON to $HFX_PYHF_SUITE_REPORT.
+"""
+import json
+import os
+import re
+
+_OTHER_BACKENDS = ("pytorch", "pytorch64", "tensorflow", "jax")
+
+
+class _Unavailable:
+    """A tensor backend that is not installed: it exists so that pyhf's conftest imports."""
+
+    def __init__(self, name, *args, **kwargs):
+        self.name = name
+
+    def __repr__(self):
+        return f"<{self.name} backend: not installed>"
+
+
+def _install_placeholders():
+    import pyhf.tensor as tensor  # the real one, or hfx.compat.tensor through the shim
+    import importlib.util
+    for name, module in (("pytorch", "torch"), ("tensorflow", "tensorflow"), ("jax", "jax")):
+        if importlib.util.find_spec(module) is None:
+            setattr(tensor, f"{name}_backend", lambda *a, _n=name, **k: _Unavailable(_n, *a, **k))
+
+
+_install_placeholders()  # at import (-p): pyhf's conftest is loaded before pytest_configure
+
+
+def pytest_configure(config):
+    config._hfx_tally = {}
+
+
+def _other_backend(item):
+    callspec = getattr(item, "callspec", None)
+    ids = re.split(r"[\[\]\-]", item.name)
+    if any(i in _OTHER_BACKENDS for i in ids):
+        return True
+    if callspec is not None:
+        for value in callspec.params.values():
+            values = value if isinstance(value, tuple) else (value,)
+            if any(isinstance(v, _Unavailable) for v in values):
+                return True
+    return False
+
+
+def pytest_collection_modifyitems(session, config, items):
+    keep, drop = [], []
+    for item in items:
+        (drop if _other_backend(item) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_runtest_logreport(report):
+    import pytest
+    config = pytest._hfx_config  # set in pytest_sessionstart
+    module = report.nodeid.split("::")[0].rsplit("/", 1)[-1]
+    t = config._hfx_tally.setdefault(module, {"passed": [], "failed": [], "skipped": [], "xfailed": []})
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed") or (
+            report.when == "teardown" and report.outcome == "failed"):
+        if hasattr(report, "wasxfail"):
+            kind = "xfailed" if report.skipped else "passed"
+        else:
+            kind = report.outcome
+        # a test counts once: a failing teardown after a passing call turns it into a failure
+        for k in t:
+            if report.nodeid in t[k]:
+                t[k].remove(report.nodeid)
+        t[kind].append(report.nodeid)
+
+
+def pytest_sessionstart(session):
+    import pytest
+    pytest._hfx_config = session.config
+
+
+def pytest_sessionfinish(session):
+    path = os.environ.get("HFX_PYHF_SUITE_REPORT")
+    if path:
+        with open(path, "w") as f:
+            json.dump(session.config._hfx_tally, f, indent=1, sort_keys=True)
