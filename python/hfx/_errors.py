@@ -31,3 +31,12 @@ class InvalidPdfDataError(_core.ArgumentError, _InvalidPdfData):
 
 
 _STATUS[InvalidPdfParametersError] = _STATUS[InvalidPdfDataError] = _STATUS[_core.ArgumentError]
+
+from .exceptions import UnspecifiedPOI as _UnspecifiedPOI  # noqa: E402
+
+
+class UnspecifiedPOIError(_core.ArgumentError, _UnspecifiedPOI):
+    """A model without a POI where one is needed (pyhf's UnspecifiedPOI)."""
+
+
+_STATUS[UnspecifiedPOIError] = _STATUS[_core.ArgumentError]

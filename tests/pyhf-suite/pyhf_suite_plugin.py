@@ -6,6 +6,7 @@ What it does to pyhf's suite, the same in both modes so that the counts compare:
 - the tensor backends that are not installed here (pytorch, tensorflow, jax) become placeholders, so that
   pyhf's conftest.py can build its `backend` fixture's parameters, and every test that would run on
   them is deselected: the suite runs on the numpy backends (numpy, numpy_minuit) only;
+- pyhf's datadir fixture copies its data with a plain, writable copy (_copy_tree);
 - the outcome of each test is tallied per module and written as JSON to $HFX_PYHF_SUITE_REPORT.
 """
 import json
@@ -30,9 +31,35 @@ def _install_placeholders():
     import importlib.util
     for name, module in (("pytorch", "torch"), ("tensorflow", "tensorflow"), ("jax", "jax")):
         if importlib.util.find_spec(module) is None:
-            setattr(tensor, f"{name}_backend", lambda *a, _n=name, **k: _Unavailable(_n, *a, **k))
+            def make(*a, _n=name, **k):
+                return _Unavailable(_n, *a, **k)
+            make._hfx_unavailable = True  # a test parametrized by the factory itself is deselected too
+            setattr(tensor, f"{name}_backend", make)
 
 
+def _copy_tree(src, dst, *args, **kwargs):
+    """pyhf's datadir fixture copies its test data with distutils' copy_tree, which caches the folders it
+    made across calls and leaves some copies empty when the source is read-only (../shared is): a plain
+    copy instead, writable."""
+    import shutil
+    import stat
+
+    def copy(s, d):
+        shutil.copyfile(s, d)
+        os.chmod(d, stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
+    shutil.copytree(src, dst, dirs_exist_ok=True, copy_function=copy)
+    return []
+
+
+def _patch_copy_tree():
+    try:
+        from setuptools._distutils import dir_util
+    except ImportError:
+        return
+    dir_util.copy_tree = _copy_tree
+
+
+_patch_copy_tree()
 _install_placeholders()  # at import (-p): pyhf's conftest is loaded before pytest_configure
 
 
@@ -48,7 +75,7 @@ def _other_backend(item):
     if callspec is not None:
         for value in callspec.params.values():
             values = value if isinstance(value, tuple) else (value,)
-            if any(isinstance(v, _Unavailable) for v in values):
+            if any(isinstance(v, _Unavailable) or getattr(v, "_hfx_unavailable", False) for v in values):
                 return True
     return False
 

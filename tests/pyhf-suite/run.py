@@ -43,25 +43,30 @@ def main():
     env["HFX_PYHF_SUITE_LIKELIHOODS"] = str(suite.parent / "likelihoods")  # for skhep_testdata.py
     paths = [str(HERE)] + ([str(HERE / "shim")] if args.pyhf == "hfx" else [])
     env["PYTHONPATH"] = os.pathsep.join(paths + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    tally, seconds = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        report = pathlib.Path(tmp) / "report.json"
-        env["HFX_PYHF_SUITE_REPORT"] = str(report)
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "pyhf_suite_plugin", "-p", "no:cacheprovider",
-               "-c", os.devnull, "--rootdir", str(suite), "-W", "ignore", "--tb=line", "-rN",
-               "--basetemp", str(pathlib.Path(tmp) / "t")]
-        if args.k:
-            cmd += ["-k", args.k]
-        cmd += [f"tests/{m}" for m in args.modules]
-        t0 = time.monotonic()
-        proc = subprocess.run(cmd, cwd=suite, env=env, capture_output=True, text=True)
-        seconds = time.monotonic() - t0
-        if not report.is_file():
-            sys.stdout.write(proc.stdout[-6000:] + proc.stderr[-6000:])
-            print(f"pyhf-suite: pytest wrote no report (exit {proc.returncode})")
-            return 1
-        if os.environ.get("HFX_PYHF_SUITE_VERBOSE"):
-            sys.stdout.write(proc.stdout + proc.stderr)
-        tally = json.loads(report.read_text())
+        for module in args.modules:  # one pytest per module: a module that fails to import fails alone
+            report = pathlib.Path(tmp) / f"{module}.json"
+            env["HFX_PYHF_SUITE_REPORT"] = str(report)
+            cmd = [sys.executable, "-m", "pytest", "-q", "-p", "pyhf_suite_plugin", "-p", "no:cacheprovider",
+                   "-c", os.devnull, "--rootdir", str(suite), "-W", "ignore", "--tb=line", "-rN",
+                   "--basetemp", str(pathlib.Path(tmp) / "t" / module)]
+            if args.k:
+                cmd += ["-k", args.k]
+            cmd.append(f"tests/{module}")
+            t0 = time.monotonic()
+            proc = subprocess.run(cmd, cwd=suite, env=env, capture_output=True, text=True)
+            seconds[module] = time.monotonic() - t0
+            if os.environ.get("HFX_PYHF_SUITE_VERBOSE"):
+                sys.stdout.write(proc.stdout + proc.stderr)
+            if report.is_file():
+                tally.update(json.loads(report.read_text()))
+            if not report.is_file() or module not in tally:
+                print(f"pyhf-suite: {module}: pytest reported no tests (exit {proc.returncode}):")
+                sys.stdout.write("".join(proc.stdout.splitlines(True)[-15:]))
+                tally[module] = {"passed": [], "failed": [f"tests/{module}::<collection>"], "skipped": [],
+                                 "xfailed": []}
+    seconds_total = sum(seconds.values())
     counts = {m: {k: len(v) for k, v in t.items()} for m, t in sorted(tally.items())}
     if args.write_baseline:
         (HERE / "baseline.json").write_text(json.dumps(
@@ -70,14 +75,15 @@ def main():
     baseline = json.loads((HERE / "baseline.json").read_text())["counts"] if (HERE / "baseline.json").is_file() else {}
     docs = (ROOT / "docs" / "pyhf-compat.md").read_text() if (ROOT / "docs" / "pyhf-compat.md").is_file() else ""
     print(f"pyhf 0.7.6's test suite against {'hfx (pyhf = hfx.compat)' if args.pyhf == 'hfx' else 'pyhf'}: "
-          f"{seconds:.0f} s")
-    print(f"{'module':24s} {'passed':>7s} {'failed':>7s} {'skipped':>8s} {'pyhf passed':>12s}")
+          f"{seconds_total:.0f} s")
+    print(f"{'module':24s} {'passed':>7s} {'failed':>7s} {'skipped':>8s} {'pyhf passed':>12s} {'seconds':>8s}")
     tot_pass = tot_base = 0
     undocumented = []
     for m in sorted(set(counts) | set(baseline)):
         c = counts.get(m, {})
         b = baseline.get(m, {}).get("passed", 0)
-        print(f"{m:24s} {c.get('passed', 0):7d} {c.get('failed', 0):7d} {c.get('skipped', 0):8d} {b:12d}")
+        print(f"{m:24s} {c.get('passed', 0):7d} {c.get('failed', 0):7d} {c.get('skipped', 0):8d} {b:12d} "
+              f"{seconds.get(m, 0):8.1f}")
         tot_pass += c.get("passed", 0)
         tot_base += b
         undocumented += [t for t in tally.get(m, {}).get("failed", []) if t.split("/", 1)[-1] not in docs]
