@@ -68,7 +68,8 @@ class ParamSet:
 
     @property
     def suggested_fixed_as_bool(self):
-        return all(self.suggested_fixed) if self.is_scalar else self.suggested_fixed
+        """One flag for the whole set (pyhf's measurement "fixed"): all parameters fixed or none."""
+        return bool(all(self.suggested_fixed))
 
     def __repr__(self):
         return f"<hfx ParamSet {self.name!r} ({self.modifier_type}, {self.n_parameters} parameters)>"
@@ -182,6 +183,13 @@ class ModelConfig:
         return [(lo, hi) for lo, hi in zip(self._info["lower"], self._info["upper"])]
 
     def suggested_fixed(self):
+        """The fixed flags, as compiled, or as changed through param_set(name).suggested_fixed (pyhf code
+        sets them there; fits and hypotest then hold those parameters)."""
+        if self._param_sets is not None:
+            out = []
+            for name in self.par_order:
+                out.extend(bool(x) for x in self._param_sets[name].suggested_fixed)
+            return out
         return list(self._info["fixed"])
 
 

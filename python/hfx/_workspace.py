@@ -156,6 +156,15 @@ class Workspace:
             measurement_name = names[measurement_index]
         ws = self.patched(patches) if patches else self
         normsys, histosys = modifier_settings_codes(modifier_settings)
+        if poi_name is _MEASUREMENT_POI:  # pyhf: the measurement's POI, "" meaning none
+            spec = ws.spec  # (a malformed one is the library's to report, below)
+            measurements = spec.get("measurements") if isinstance(spec, Mapping) else None
+            names = [m.get("name") for m in measurements if isinstance(m, Mapping)] if isinstance(measurements, list) else []
+            index = 0 if measurement_name is None else (names.index(measurement_name) if measurement_name in names else -1)
+            if 0 <= index < len(names):
+                config = measurements[index].get("config")
+                if isinstance(config, Mapping) and config.get("poi") == "":
+                    poi_name = ""
         no_poi = poi_name is None or poi_name == ""  # pyhf: "" is no POI
         if isinstance(poi_name, str) and not no_poi:
             index = ws._measurement_index(measurement_name)

@@ -50,7 +50,7 @@ def main():
             env["HFX_PYHF_SUITE_REPORT"] = str(report)
             cmd = [sys.executable, "-m", "pytest", "-q", "-p", "pyhf_suite_plugin", "-p", "no:cacheprovider",
                    "-c", os.devnull, "--rootdir", str(suite), "-W", "ignore", "--tb=line", "-rN",
-                   "--basetemp", str(pathlib.Path(tmp) / "t" / module)]
+                   "--basetemp", str(pathlib.Path(tmp) / ("t-" + module.replace(".py", "")))]
             if args.k:
                 cmd += ["-k", args.k]
             cmd.append(f"tests/{module}")

@@ -26,6 +26,7 @@ for _name, _module in list(_sys.modules.items()):
     if _name == "hfx.infer" or _name.startswith("hfx.infer.") or _name == "hfx.exceptions":
         _sys.modules.setdefault("hfx.compat." + _name[len("hfx."):], _module)
 pdf = _sys.modules[__name__]  # pyhf.pdf.Model
+from .._model import ModelConfig as _ModelConfig  # noqa: E402,F401  (pyhf.pdf._ModelConfig)
 _state = {"backend": tensor.numpy_backend(), "optimizer": optimize.scipy_optimizer(), "default": None}
 _state["default"] = _state["backend"]
 

@@ -4,6 +4,7 @@ different content is an error), "left outer" / "right outer" (that side's item w
 clash, silently), and merge_channels (channels of one name joined sample by sample)."""
 import collections
 import copy
+import logging
 
 from ..exceptions import InvalidWorkspaceOperation
 
@@ -86,6 +87,9 @@ def combine(cls, left, right, join="none", merge_channels=False):
     if merge_channels and join not in ("outer", "left outer", "right outer"):
         raise ValueError("You can only merge channels using the 'outer', 'left outer', or 'right outer' join "
                          f"operations; not {join}")
+    if join in ("left outer", "right outer"):
+        logging.getLogger(__name__).warning("You are using an unsafe join operation. This will silence exceptions "
+                                            "that might be raised during a normal 'outer' operation.")
     if left["version"] != right["version"]:
         raise InvalidWorkspaceOperation(f"Workspaces of different versions cannot be combined: {left['version']} != "
                                         f"{right['version']}")

@@ -6,7 +6,7 @@ import tempfile
 
 from .. import _core
 from ..exceptions import InvalidPatchLookup, InvalidPatchSet, PatchSetVerificationError
-from . import utils
+from . import schema, utils
 
 __all__ = ["Patch", "PatchSet"]
 
@@ -62,10 +62,20 @@ class PatchSet:
     def __init__(self, spec, **config_kwargs):
         self.schema = config_kwargs.pop("schema", "patchset.json")
         self._version = config_kwargs.pop("version", spec.get("version", None))
-        _validate(spec)
+        try:  # pyhf's consistency errors (InvalidPatchSet) before the reader's, which finds them too
+            self._metadata, patchspecs = spec["metadata"], list(spec["patches"])
+            Patch(patchspecs[0]).values, self._metadata["labels"]
+        except (KeyError, TypeError, IndexError, AttributeError):
+            patchspecs = None
+        if patchspecs is not None:
+            self._register(patchspecs)
+        schema.validate(spec, self.schema, version=self._version)
         self._metadata = spec["metadata"]
+        self._register(spec["patches"])
+
+    def _register(self, patchspecs):
         self._patches, self._by_key = [], {}
-        for patchspec in spec["patches"]:
+        for patchspec in patchspecs:
             patch = Patch(patchspec)
             if patch.name in self._by_key:
                 raise InvalidPatchSet(f"Multiple patches were defined by name for {patch}.")

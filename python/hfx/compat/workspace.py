@@ -2,13 +2,17 @@
 (get_measurement, model, data, prune, rename, sorted, build, combine), whose models are hfx's.
 Validation is hfx's (hfx_workspace_validate: the pyhf schema and the model's consistency rules)."""
 import copy
+import logging
 
 from .. import _core
 from .._errors import error
 from .._workspace import Workspace as _HfxWorkspace
 from ..exceptions import InvalidMeasurement, InvalidWorkspaceOperation, Unsupported
+from . import schema
 
 __all__ = ["Workspace"]
+
+log = logging.getLogger(__name__)
 
 
 def _summary(channels):
@@ -37,7 +41,7 @@ class Workspace(dict):
             raise Unsupported(f"Unsupported options were passed in: {list(config_kwargs.keys())}.")
         self._hfx = _HfxWorkspace(spec)
         if validate:
-            self._hfx._ws.validate()
+            schema.validate(spec, self.schema, version=self.version)
         super().__init__(spec)
         self._channels, self._samples, self._modifiers, self._channel_nbins = _summary(spec.get("channels", []))
         self.measurement_names = [m["name"] for m in self.get("measurements", [])]
@@ -79,13 +83,16 @@ class Workspace(dict):
             if measurement_name not in self.measurement_names:
                 raise InvalidMeasurement(f"no measurement by name '{measurement_name}' was found in the workspace, "
                                          "pick from one of the valid ones above")
-            return self["measurements"][self.measurement_names.index(measurement_name)]
-        index = measurement_index if measurement_index is not None else 0
-        try:
-            return self["measurements"][index]
-        except IndexError:
-            raise InvalidMeasurement(f"The measurement index {index} is out of bounds as only "
-                                     f"{len(self.measurement_names)} measurement(s) have been defined.") from None
+            measurement = self["measurements"][self.measurement_names.index(measurement_name)]
+        else:
+            index = measurement_index if measurement_index is not None else 0
+            try:
+                measurement = self["measurements"][index]
+            except IndexError:
+                raise InvalidMeasurement(f"The measurement index {index} is out of bounds as only "
+                                         f"{len(self.measurement_names)} measurement(s) have been defined.") from None
+        schema.validate(measurement, "measurement.json", version=self.version)
+        return measurement
 
     def model(self, measurement_name=None, measurement_index=None, patches=None, **config_kwargs):
         """hfx's model of a measurement (hfx.Workspace.model: pyhf's arguments and hfx's engine options)."""
@@ -93,8 +100,14 @@ class Workspace(dict):
         return self._hfx.model(measurement_name=measurement["name"], patches=patches, **config_kwargs)
 
     def data(self, model, include_auxdata=True):
-        """The observations of model's channels (in its order) and its auxiliary data: a list, as pyhf's."""
-        observed = sum((list(self.observations[c]) for c in model.config.channels), [])
+        """The observations of model's channels (in its order) and its auxiliary data: a list, as pyhf's
+        (a KeyError, logged, for a channel without observations)."""
+        try:
+            observed = sum((list(self.observations[c]) for c in model.config.channels), [])
+        except KeyError:
+            log.error("Invalid channel: the workspace does not have observation data for one of the channels in "
+                      "the model.")
+            raise
         return observed + list(model.config.auxdata) if include_auxdata else observed
 
     # -- operations on workspaces (pyhf's semantics)
@@ -169,18 +182,19 @@ class Workspace(dict):
 
     @classmethod
     def build(cls, model, data, name="measurement", validate=True):
-        """A workspace from an hfx model and its observations (main bins first, as the model orders them)."""
+        """A workspace from a model and its observations (main bins in the model's channel order), with
+        every parameter set's bounds, inits and fixed flag in its measurement, as pyhf's build."""
         cfg = model.config
-        spec = copy.deepcopy(model.spec)
-        observations, start = [], 0
-        by_name = {c["name"]: c for c in spec["channels"]}
-        for c in cfg.channels:
-            n = cfg.channel_nbins[c]
-            observations.append({"name": c, "data": [float(x) for x in list(data)[start:start + n]]})
-            start += n
-        spec = {"channels": [by_name[c] for c in cfg.channels], "observations": observations, "version": "1.0.0",
-                "measurements": [{"name": name, "config": {"poi": cfg.poi_name or "",
-                                                           "parameters": spec.get("parameters", [])}}]}
+        params = []
+        for pname in cfg.par_order:
+            ps = cfg.param_set(pname)
+            params.append({"bounds": [list(b) for b in ps.suggested_bounds], "inits": list(ps.suggested_init),
+                           "fixed": ps.suggested_fixed_as_bool, "name": pname})
+        data = list(data)
+        spec = {"channels": copy.deepcopy(model.spec["channels"]), "version": "1.0.0",
+                "measurements": [{"name": name, "config": {"poi": cfg.poi_name, "parameters": params}}],
+                "observations": [{"name": c, "data": [float(x) for x in data[cfg.channel_slices[c]]]}
+                                 for c in cfg.channels]}
         return cls(spec, validate=validate)
 
     @classmethod

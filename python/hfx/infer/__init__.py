@@ -52,7 +52,12 @@ def hypotest(poi_test, data, pdf, init_pars=None, par_bounds=None, fixed_params=
     if pdf.config.poi_index is None:
         raise error(UnspecifiedPOIError, "No POI is defined. A POI is required for profile likelihood based test "
                                          "statistics (hypotest; the model was built without one).")
-    model = pdf._with_settings(init_pars, par_bounds, fixed_params)
+    fixed = pdf.config.suggested_fixed() if fixed_params is None else list(fixed_params)
+    if fixed[pdf.config.poi_index]:
+        raise error(_core.ModelError, f"POI at index [{pdf.config.poi_index}] is set as fixed, which makes "
+                                      "profile likelihood ratio based inference impossible. Please unfix the POI "
+                                      "to continue.")
+    model = pdf._with_settings(init_pars, par_bounds, fixed)
     calc = None
     if return_calculator or calc_base_dist != "normal":
         from . import calculators

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import mle, test_statistics
-from ._common import check_model
 
 __all__ = ["AsymptoticCalculator", "ToyCalculator", "AsymptoticTestStatDistribution", "EmpiricalDistribution",
            "HypoTestFitResults", "generate_asimov_data"]
@@ -84,7 +83,7 @@ class AsymptoticCalculator:
 
     def __init__(self, data, pdf, init_pars=None, par_bounds=None, fixed_params=None, test_stat="qtilde",
                  calc_base_dist="normal"):
-        self.data, self.pdf = data, check_model(pdf)
+        self.data, self.pdf = data, pdf  # checked when a fit runs
         self.init_pars = init_pars or pdf.config.suggested_init()
         self.par_bounds = par_bounds or pdf.config.suggested_bounds()
         self.fixed_params = fixed_params or pdf.config.suggested_fixed()
@@ -136,7 +135,7 @@ class ToyCalculator:
 
     def __init__(self, data, pdf, init_pars=None, par_bounds=None, fixed_params=None, test_stat="qtilde",
                  ntoys=2000, track_progress=True, seed=0):
-        self.data, self.pdf = data, check_model(pdf)
+        self.data, self.pdf = data, pdf  # checked when a fit runs
         self.init_pars, self.par_bounds, self.fixed_params = init_pars, par_bounds, fixed_params
         self.test_stat, self.ntoys, self.track_progress, self.seed = test_stat, int(ntoys), track_progress, seed
         self._toys = {}
