@@ -66,6 +66,7 @@ IGNORED_OPTIMIZER_KWARGS = ("do_grad", "do_stitch", "verbose", "disp", "toleranc
 
 
 def check_optimizer_kwargs(kwargs, what):
-    for key in kwargs:
-        if key not in IGNORED_OPTIMIZER_KWARGS:
-            raise TypeError(f"{what}() got an unexpected keyword argument {key!r}")
+    """Other keywords are refused as pyhf's optimizers refuse them (Unsupported, naming them)."""
+    unknown = [key for key in kwargs if key not in IGNORED_OPTIMIZER_KWARGS]
+    if unknown:
+        raise error(_core.UnsupportedError, f"{what}: unsupported minimizer options: {unknown}")

@@ -11,7 +11,13 @@ from ._common import check_model, check_optimizer_kwargs
 __all__ = ["fit", "fixed_poi_fit", "twice_nll", "FitResult"]
 
 
-class FitResult(dict):
+try:  # pyhf's optimizers return scipy's OptimizeResult (a dict with attribute access)
+    from scipy.optimize import OptimizeResult as _ResultBase
+except ImportError:  # scipy is not a dependency of hfx
+    _ResultBase = dict
+
+
+class FitResult(_ResultBase):
     """The result object of fit(..., return_result_obj=True): a dict with attribute access, as scipy's
     OptimizeResult that pyhf's optimizers return: x (best fit; [n, 2] values and uncertainties with
     return_uncertainties, as pyhf's), fun (twice_nll at the minimum), unc (uncertainties, or None),
@@ -36,6 +42,29 @@ class FitResult(dict):
         return f"FitResult(fun={float(self['fun'])!r}, status={self['status']!r}, nit={self['nit']}, nfev={self['nfev']})"
 
 
+def _correlations(model, pars, data, fixed):
+    """The correlation matrix at the best fit: the inverse of the Hessian of twice_nll over the free
+    parameters (central differences of hfx's analytic gradient, steps 1e-5 of each parameter's scale);
+    rows and columns of fixed parameters are 0, as pyhf's."""
+    free = np.flatnonzero(~fixed)
+    n = pars.size
+    hess = np.zeros((free.size, free.size))
+    for k, i in enumerate(free):
+        h = 1e-5 * max(1.0, abs(pars[i]))
+        up, dn = pars.copy(), pars.copy()
+        up[i] += h
+        dn[i] -= h
+        g_up = model.twice_nll(up, data, return_grad=True)[1]
+        g_dn = model.twice_nll(dn, data, return_grad=True)[1]
+        hess[k] = (g_up - g_dn)[free] / (2 * h)
+    hess = 0.5 * (hess + hess.T)
+    cov = np.linalg.inv(hess)
+    sigma = np.sqrt(np.diag(cov))
+    corr = np.zeros((n, n))
+    corr[np.ix_(free, free)] = cov / np.outer(sigma, sigma)
+    return corr
+
+
 def twice_nll(pars, data, pdf):
     """pyhf.infer.mle.twice_nll: -2 log L, shape (1,)."""
     return -2.0 * check_model(pdf).logpdf(pars, data)
@@ -53,8 +82,6 @@ def _fit(data, pdf, init_pars, par_bounds, fixed_params, fix_poi, poi_val, retur
          return_uncertainties, return_correlations, kwargs):
     check_model(pdf)
     check_optimizer_kwargs(kwargs, "fit")
-    if return_correlations:
-        raise error(_core.UnsupportedError, "fit: return_correlations is not supported by hfx")
     n = pdf.config.npars
     init_list = pdf.config.suggested_init() if init_pars is None else list(np.asarray(init_pars, float).ravel())
     bounds_list = pdf.config.suggested_bounds() if par_bounds is None else list(par_bounds)
@@ -73,6 +100,10 @@ def _fit(data, pdf, init_pars, par_bounds, fixed_params, fix_poi, poi_val, retur
         raise error(_core.FitError, f"fit: the iteration limit was reached (status {r['status_name']}, "
                                     f"{r['n_iter']} iterations)")
     out = [x]
+    if return_correlations:
+        result.corr = _correlations(model, pars, model.data_array(data),
+                                    np.asarray(fixed if fixed is not None else model.config.suggested_fixed(), bool))
+        out.append(result.corr)
     if return_fitted_val:
         out.append(fun)
     if return_result_obj:

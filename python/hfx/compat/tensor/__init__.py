@@ -47,6 +47,8 @@ class numpy_backend:
     """pyhf's numpy backend (name "numpy", 64-bit): numpy arrays, with pyhf's method names."""
 
     __slots__ = ["name", "precision", "dtypemap", "default_do_grad"]
+    array_type = np.ndarray
+    array_subtype = np.ndarray
 
     def __init__(self, **kwargs):
         self.name = "numpy"
@@ -210,3 +212,6 @@ def _mapped(name):
 pytorch_backend = _mapped("pytorch")
 tensorflow_backend = _mapped("tensorflow")
 jax_backend = _mapped("jax")
+
+
+from . import common  # noqa: E402,F401
