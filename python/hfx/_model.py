@@ -346,10 +346,10 @@ class Model:
                         err2, nom = stat.setdefault(name, (np.zeros(nominal.size), np.zeros(nominal.size)))
                         err2 += np.asarray(mod["data"], float) ** 2
                         nom += nominal
-                    elif kind == "shapesys":
+                    elif kind == "shapesys":  # pyhf: factor 1 for a bin without uncertainty or content
                         unc = np.asarray(mod["data"], float)
-                        keep = unc > 0
-                        out[name] = ((nominal[keep] / unc[keep]) ** 2).tolist()
+                        keep = (unc > 0) & (nominal > 0)
+                        out[name] = np.where(keep, (nominal / np.where(keep, unc, 1.0)) ** 2, 1.0).tolist()
         for name, (err2, nom) in stat.items():
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[name] = (np.sqrt(err2) / nom).tolist()

@@ -118,3 +118,11 @@ class FailedMinimization(Exception):
         self.result = result
         super().__init__(result if isinstance(result, str) else
                          getattr(result, "message", "Unknown failure. See fit result for more details."))
+
+
+def _deprecated_api_warning(deprecated_api, new_api, deprecated_release, remove_release):
+    """pyhf's deprecation warning (a DeprecationWarning at the caller's caller), for pyhf code that
+    raises it."""
+    import warnings
+    warnings.warn(f"{deprecated_api} is deprecated in favor of {new_api} as of pyhf v{deprecated_release} and will "
+                  f"be removed in pyhf v{remove_release}. Please use {new_api}.", DeprecationWarning, stacklevel=3)

@@ -26,7 +26,17 @@ for _name, _module in list(_sys.modules.items()):
     if _name == "hfx.infer" or _name.startswith("hfx.infer.") or _name == "hfx.exceptions":
         _sys.modules.setdefault("hfx.compat." + _name[len("hfx."):], _module)
 pdf = _sys.modules[__name__]  # pyhf.pdf.Model
-from .._model import ModelConfig as _ModelConfig  # noqa: E402,F401  (pyhf.pdf._ModelConfig)
+from .._model import ModelConfig as _HfxModelConfig  # noqa: E402
+
+
+class _ModelConfig(_HfxModelConfig):
+    """pyhf.pdf._ModelConfig(spec, **config_kwargs): the config of Model(spec) (pyhf's options only)."""
+
+    def __new__(cls, spec, **config_kwargs):
+        settings = config_kwargs.pop("modifier_settings", None)
+        if config_kwargs:
+            raise exceptions.Unsupported(f"Unsupported options were passed in: {list(config_kwargs.keys())}.")
+        return Model(spec, modifier_settings=settings, validate=False).config
 _state = {"backend": tensor.numpy_backend(), "optimizer": optimize.scipy_optimizer(), "default": None}
 _state["default"] = _state["backend"]
 
