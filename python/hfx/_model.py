@@ -224,6 +224,7 @@ class Model:
         self._init(m._core, m._engine_options, copy.deepcopy(dict(spec)), ws, None)
         self.config.modifier_settings = m.config.modifier_settings
         self._codes = m._codes
+        self.batch_size = batch_size
 
     def _init(self, core, engine_options, spec, workspace, measurement):
         self._core = core
@@ -395,7 +396,11 @@ class Model:
         return as_doubles(pars, self.config.npars, "pars", InvalidPdfParametersError)
 
     def expected_data(self, pars, include_auxdata=True):
-        """pyhf's model.expected_data: the expected main bins, then the expected auxiliary data."""
+        """pyhf's model.expected_data: the expected main bins, then the expected auxiliary data; parameters
+        [B, n] (pyhf's batched models) give [B, m], row by row."""
+        p = np.asarray(pars, dtype=np.float64)
+        if p.ndim == 2:
+            return np.stack([self.expected_data(row, include_auxdata) for row in p])
         out = np.empty(self._n_data)
         self._core.expected_data(self._pars(pars), out)
         return out if include_auxdata else out[: self.config.nmaindata]
@@ -404,7 +409,7 @@ class Model:
         return self.expected_data(pars, include_auxdata=False)
 
     def expected_auxdata(self, pars):
-        return self.expected_data(pars)[self.config.nmaindata:]
+        return self.expected_data(pars)[..., self.config.nmaindata:]
 
     # -- likelihood
 

@@ -49,12 +49,12 @@ def modifier_settings_codes(settings):
 
 def check_config_kwargs(config_kwargs, what):
     """pyhf's other model options: validate (hfx always validates: a spec that fails is refused either
-    way) and batch_size=None are accepted; batch_size=N (pyhf's vectorised models) is refused, since
-    hfx's models are not batched that way (twice_nll_batch is hfx's)."""
+    way) and batch_size (None, or N: the model then takes parameters [N, n] in logpdf and expected_data,
+    as pyhf's batched models, each row evaluated by the library) are accepted."""
     for key, value in config_kwargs.items():
         if key == "validate":
             continue
-        if key == "batch_size" and value is None:
+        if key == "batch_size" and (value is None or (isinstance(value, int) and value > 0)):
             continue
         raise error(_core.UnsupportedError, f"{what}: option {key}={value!r} is not supported by hfx")
 

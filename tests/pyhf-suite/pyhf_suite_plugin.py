@@ -73,7 +73,24 @@ def _patch_copy_tree():
     dir_util.copy_tree = _copy_tree
 
 
+def _tight_optimizer():
+    """HFX_PYHF_SUITE_TIGHT=1 (with --pyhf real): pyhf's scipy optimizer at tolerance 1e-12 whenever a
+    test sets the numpy backend, to show that the numbers where hfx and pyhf's defaults differ are
+    pyhf's SLSQP stopping early (docs/pyhf-compat.md)."""
+    import pyhf
+    if os.environ.get("HFX_PYHF_SUITE_TIGHT") != "1" or not hasattr(pyhf.optimize, "scipy_optimizer"):
+        return
+    original = pyhf.set_backend
+
+    def set_backend(backend, custom_optimizer=None, precision=None, default=False):
+        if custom_optimizer is None:
+            custom_optimizer = pyhf.optimize.scipy_optimizer(tolerance=1e-12)
+        return original(backend, custom_optimizer, precision=precision, default=default)
+    pyhf.set_backend = set_backend
+
+
 _patch_copy_tree()
+_tight_optimizer()
 _install_placeholders()  # at import (-p): pyhf's conftest is loaded before pytest_configure
 
 

@@ -68,10 +68,12 @@ def main():
                                  "xfailed": []}
     seconds_total = sum(seconds.values())
     counts = {m: {k: len(v) for k, v in t.items()} for m, t in sorted(tally.items())}
-    if args.write_baseline:
+    if args.write_baseline:  # the modules run replace theirs; the others are kept
+        old = json.loads((HERE / "baseline.json").read_text())["counts"] if (HERE / "baseline.json").is_file() else {}
+        old.update(counts)
         (HERE / "baseline.json").write_text(json.dumps(
             {"what": "pyhf 0.7.6's own tests run against pyhf 0.7.6 itself (numpy backends), by run.py --pyhf real",
-             "counts": counts}, indent=1, sort_keys=True) + "\n")
+             "counts": old}, indent=1, sort_keys=True) + "\n")
     baseline = json.loads((HERE / "baseline.json").read_text())["counts"] if (HERE / "baseline.json").is_file() else {}
     docs = (ROOT / "docs" / "pyhf-compat.md").read_text() if (ROOT / "docs" / "pyhf-compat.md").is_file() else ""
     print(f"pyhf 0.7.6's test suite against {'hfx (pyhf = hfx.compat)' if args.pyhf == 'hfx' else 'pyhf'}: "
@@ -86,7 +88,8 @@ def main():
               f"{seconds.get(m, 0):8.1f}")
         tot_pass += c.get("passed", 0)
         tot_base += b
-        undocumented += [t for t in tally.get(m, {}).get("failed", []) if t.split("/", 1)[-1] not in docs]
+        # a failure is listed when docs/pyhf-compat.md names its module::function (parameters aside)
+        undocumented += [t for t in tally.get(m, {}).get("failed", []) if t.split("/", 1)[-1].split("[")[0] not in docs]
     rate = tot_pass / tot_base if tot_base else 1.0
     print(f"{'total':24s} {tot_pass:7d} {sum(c.get('failed', 0) for c in counts.values()):7d} "
           f"{sum(c.get('skipped', 0) for c in counts.values()):8d} {tot_base:12d}   {100 * rate:.1f}% of pyhf's")
