@@ -75,7 +75,16 @@ class ParamSet:
         return f"<hfx ParamSet {self.name!r} ({self.modifier_type}, {self.n_parameters} parameters)>"
 
 
-class ModelConfig:
+class _ChannelSummaryMixin:
+    """The channel summary pyhf's model config and workspace share (pyhf.mixins._ChannelSummaryMixin):
+    channels (sorted names), samples, channel_nbins."""
+
+    @property
+    def channels(self):
+        return self._channels
+
+
+class ModelConfig(_ChannelSummaryMixin):
     """pyhf's model.config: the parameter layout (pyhf's par_order) and the data layout."""
 
     def __init__(self, info, model=None):
@@ -90,7 +99,7 @@ class ModelConfig:
         for name, s in self._slices.items():
             if self.poi_index is not None and s.start == self.poi_index:
                 self.poi_name = name
-        self.channels = [name for name, _ in info["channels"]]
+        self._channels = [name for name, _ in info["channels"]]
         self.channel_nbins = {name: n for name, n in info["channels"]}
         self.samples = list(info["samples"])
         self.nmaindata = info["n_bins"]

@@ -144,7 +144,24 @@ static PyObject * workspace_validate(hfxpy_workspace * self, PyObject * unused) 
     Py_RETURN_NONE;
 }
 
+/* write_xml(dir): hfx_workspace_write_xml (pyhf's writexml / `hfx json2xml`). */
+static PyObject * workspace_write_xml(hfxpy_workspace * self, PyObject * args) {
+    const char * dir;
+    if (!PyArg_ParseTuple(args, "s", &dir)) {
+        return NULL;
+    }
+    struct hfx_error err;
+    enum hfx_status  st;
+    HFXPY_CALL(self->lock, st = hfx_workspace_write_xml(self->ws, dir, &err));
+    if (st != HFX_OK) {
+        return hfxpy_raise(st, &err);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef workspace_methods[] = {
+    {"write_xml", (PyCFunction) workspace_write_xml, METH_VARARGS,
+     "write_xml(dir): the workspace as HistFactory XML and ROOT files under dir, as `hfx json2xml`."},
     {"validate", (PyCFunction) workspace_validate, METH_NOARGS,
      "validate(): checks the workspace as building a model would; raises the hfx.Error of the first problem."},
     {"from_string", (PyCFunction) workspace_from_string, METH_VARARGS | METH_CLASS,
