@@ -68,7 +68,10 @@ class PatchSet:
         except (KeyError, TypeError, IndexError, AttributeError):
             patchspecs = None
         if patchspecs is not None:
-            self._register(patchspecs)
+            try:
+                self._register(patchspecs)
+            except TypeError:  # a value that is no number or string: the schema's error, below
+                pass
         schema.validate(spec, self.schema, version=self._version)
         self._metadata = spec["metadata"]
         self._register(spec["patches"])
