@@ -89,9 +89,26 @@ def _tight_optimizer():
     pyhf.set_backend = set_backend
 
 
+def _explore():
+    """HFX_PYHF_SUITE_EXPLORE=none|default|thorough (hfx mode): the explore= of every hfx model the suite
+    builds, to show where hfx's global-minimum search is what differs from pyhf (docs/pyhf-compat.md)."""
+    explore = os.environ.get("HFX_PYHF_SUITE_EXPLORE")
+    if not explore:
+        return
+    import hfx
+    init = hfx.Model.__init__
+
+    def patched(self, spec, *args, **kwargs):
+        kwargs.setdefault("explore", explore)
+        return init(self, spec, *args, **kwargs)
+    hfx.Model.__init__ = patched
+
+
 _patch_copy_tree()
 _tight_optimizer()
-_install_placeholders()  # at import (-p): pyhf's conftest is loaded before pytest_configure
+# at import (-p): pyhf's conftest is loaded before pytest_configure
+_install_placeholders()
+_explore()
 
 
 def pytest_configure(config):
