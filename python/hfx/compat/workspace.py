@@ -1,11 +1,10 @@
 """hfx.compat.workspace: pyhf's Workspace, a dict of the JSON specification with pyhf's methods
 (get_measurement, model, data, prune, rename, sorted, build, combine), whose models are hfx's.
-Validation is hfx's (hfx_workspace_validate: the pyhf schema and the model's consistency rules)."""
+Workspace(spec) validates with hfx (compat.schema.validate: the pyhf schema; the model's consistency rules
+are checked when a model is built, as pyhf)."""
 import copy
 import logging
 
-from .. import _core
-from .._errors import error
 from .._workspace import Workspace as _HfxWorkspace
 from ..exceptions import InvalidMeasurement, InvalidWorkspaceOperation, Unsupported
 from . import schema
@@ -202,10 +201,6 @@ class Workspace(dict):
         """pyhf's Workspace.combine; see hfx.compat.workspace_combine."""
         from ._combine import combine
         return combine(cls, left, right, join, merge_channels)
-
-
-def _unsupported(what):
-    raise error(_core.UnsupportedError, what)
 
 
 # pyhf.workspace's join helpers, under pyhf's names (code and tests call them)

@@ -7,7 +7,7 @@ import numpy as np
 from .. import _core
 from .._errors import UnspecifiedPOIError, error
 from . import intervals, mle  # noqa: F401
-from ._common import calctype_code, check_model, model_defaults_only, scalar, test_stat_code
+from ._common import calctype_code, check_model, scalar, test_stat_code
 
 __all__ = ["hypotest", "toys", "toys_cls", "ToyResult", "mle", "intervals", "calculators", "test_statistics"]
 

@@ -59,8 +59,8 @@ def scalar(x):
 # do_grad (hfx always uses its analytic gradient), do_stitch (hfx's results always hold every parameter),
 # verbose, disp, tolerance (hfx converges to its own criterion, tighter than pyhf's SLSQP default; the
 # minimum is at or below pyhf's), solver_options, strategy, errordef, method (scipy's and Minuit's
-# settings), maxiter (pyhf's iteration count is not hfx's: hfx keeps its own limit, and raises
-# FailedMinimization where that is reached, as pyhf does at its own).
+# settings), maxiter (pyhf's iteration count is not hfx's: hfx keeps its own limit and reports reaching
+# it in the result's success and status).
 IGNORED_OPTIMIZER_KWARGS = ("do_grad", "do_stitch", "verbose", "disp", "tolerance", "solver_options", "strategy",
                             "errordef", "method", "maxiter", "jac", "options")
 

@@ -3,7 +3,6 @@ arguments and return shapes; the result object (return_result_obj) has the field
 scipy.optimize.OptimizeResult pyhf's optimizers return."""
 import numpy as np
 
-from .. import _core
 from .._errors import error
 from .._model import as_bools, as_doubles
 from ._common import check_model, check_optimizer_kwargs
@@ -96,9 +95,6 @@ def _fit(data, pdf, init_pars, par_bounds, fixed_params, fix_poi, poi_val, retur
     fun = np.asarray(r["twice_nll"], dtype=np.float64)
     x = np.stack([pars, unc], axis=1) if return_uncertainties else pars
     result = FitResult(x, fun, unc, r["status_name"], r["n_iter"], r["n_eval"])
-    if r["status_name"] in ("max-iterations", "failed"):  # pyhf's optimizers raise when the minimisation did not succeed
-        raise error(_core.FitError, f"fit: the iteration limit was reached (status {r['status_name']}, "
-                                    f"{r['n_iter']} iterations)")
     out = [x]
     if return_correlations:
         result.corr = _correlations(model, pars, model.data_array(data),
@@ -118,8 +114,9 @@ def fit(data, pdf, init_pars=None, par_bounds=None, fixed_params=None, return_fi
     object (FitResult) when return_result_obj. init_pars, par_bounds and fixed_params as pyhf's (other
     bounds than the model's rebuild it with those bounds). pyhf's optimizer options (maxiter, tolerance,
     do_grad, ...) as documented in docs/pyhf-compat.md. The minimum is at or below pyhf's (hfx looks for
-    the global one: explore= of Workspace.model); a fit that reaches the iteration limit raises hfx.FitError
-    (pyhf's FailedMinimization)."""
+    the global one: explore= of Workspace.model). A fit that reaches hfx's iteration limit returns, with
+    success False and status "max-iterations" in the result object (pyhf raises FailedMinimization: hfx
+    keeps its result, as the CLI, docs/pyhf-compat.md)."""
     return _fit(data, pdf, init_pars, par_bounds, fixed_params, False, 0.0, return_fitted_val, return_result_obj,
                 return_uncertainties, return_correlations, kwargs)
 
