@@ -23,6 +23,10 @@ echo "== Python tests (CLI and Python module against pyhf; pip install . from a 
 export PYTHONPATH="$PWD/build/python${PYTHONPATH:+:$PYTHONPATH}"
 HFX_BIN="$PWD/build/hfx" HFX_REQUIRE_MODULE=1 python3 -m pytest -q tests/python
 
+echo "== pyhf 0.7.6's own test suite against hfx.compat (tests/pyhf-suite; docs/pyhf-compat.md)"
+# fails below 86.5% of the tests pyhf itself passes (398 of 457 pass; issue 21 asks 95%: docs/pyhf-compat.md)
+python3 tests/pyhf-suite/run.py --target 0.865
+
 echo "== Benchmark suite smoke run (pytest bench/: every engine and task, schema, plots, report)"
 HFX_BUILD="$PWD/build" python3 -m pytest -q bench
 

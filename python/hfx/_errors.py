@@ -34,3 +34,28 @@ def whole(name, value, low=0, high=2**64 - 1):
     if not low <= n <= high:
         raise error(_core.ArgumentError, f"{name} = {n} lies outside [{low}, {high}]")
     return n
+
+
+# Wrong-shaped parameters or data: hfx.ArgumentError, and pyhf's exception of that kind (pyhf's logpdf
+# raises InvalidPdfParameters / InvalidPdfData).
+from .exceptions import InvalidPdfData as _InvalidPdfData, InvalidPdfParameters as _InvalidPdfParameters  # noqa: E402
+
+
+class InvalidPdfParametersError(_core.ArgumentError, _InvalidPdfParameters):
+    """Parameters of the wrong shape for the model."""
+
+
+class InvalidPdfDataError(_core.ArgumentError, _InvalidPdfData):
+    """Data of the wrong shape for the model."""
+
+
+_STATUS[InvalidPdfParametersError] = _STATUS[InvalidPdfDataError] = _STATUS[_core.ArgumentError]
+
+from .exceptions import UnspecifiedPOI as _UnspecifiedPOI  # noqa: E402
+
+
+class UnspecifiedPOIError(_core.ArgumentError, _UnspecifiedPOI):
+    """A model without a POI where one is needed (pyhf's UnspecifiedPOI)."""
+
+
+_STATUS[UnspecifiedPOIError] = _STATUS[_core.ArgumentError]

@@ -15,6 +15,50 @@ _HISTOSYS = {"code0": _core.INTERP_CODE0, "code2": _core.INTERP_CODE2, "code4p":
 _MEASUREMENT_POI = object()  # poi_name not given: the measurement's POI (pyhf's default)
 
 
+def modifier_settings_codes(settings):
+    """The (normsys, histosys) interpolation codes of pyhf's modifier_settings, with pyhf 0.7.6's defaults
+    exactly: no modifier_settings at all gives normsys code4 and histosys code4p (pyhf's _ModelConfig
+    default); a dict gives each type the code it names and every type it leaves out (or whose settings
+    have no "interpcode") the default of that modifier's own class in pyhf, normsys code1 and histosys
+    code0. So {"normsys": {"interpcode": "code1"}} means histosys code0, and {} means code1 and code0.
+
+    Refused where pyhf fails later or ignores it (docs/pyhf-compat.md): settings that are not a dict,
+    another modifier type (pyhf passes its settings to that modifier, which takes none: a TypeError), and
+    keys other than "interpcode"."""
+    if settings is None:
+        return _core.INTERP_CODE4, _core.INTERP_CODE4P
+    if not isinstance(settings, Mapping):
+        raise error(_core.ArgumentError, f"modifier_settings: expected a dict, got {type(settings).__name__}")
+    codes = {"normsys": _core.INTERP_CODE1, "histosys": _core.INTERP_CODE0}
+    for kind, options in settings.items():
+        if kind not in ("normsys", "histosys"):
+            raise error(_core.ArgumentError, f"modifier_settings: {kind!r} takes no settings (only normsys and "
+                                             "histosys have an interpolation code)")
+        if not isinstance(options, Mapping) or any(k != "interpcode" for k in options):
+            raise error(_core.ArgumentError, f"modifier_settings: {kind}: expected {{'interpcode': CODE}}, "
+                                             f"got {options!r}")
+        table = _NORMSYS if kind == "normsys" else _HISTOSYS
+        if "interpcode" in options:
+            code = options["interpcode"]
+            if code not in table:
+                raise error(_core.ArgumentError,
+                            f"modifier_settings: {kind} interpcode {code!r} (expected {' or '.join(table)})")
+            codes[kind] = table[code]
+    return codes["normsys"], codes["histosys"]
+
+
+def check_config_kwargs(config_kwargs, what):
+    """pyhf's other model options: validate (hfx always validates: a spec that fails is refused either
+    way) and batch_size (None, or N: the model then takes parameters [N, n] in logpdf and expected_data,
+    as pyhf's batched models, each row evaluated by the library) are accepted."""
+    for key, value in config_kwargs.items():
+        if key == "validate":
+            continue
+        if key == "batch_size" and (value is None or (isinstance(value, int) and value > 0)):
+            continue
+        raise error(_core.UnsupportedError, f"{what}: option {key}={value!r} is not supported by hfx")
+
+
 def _json_default(x):
     """numpy values inside a spec dict, as JSON."""
     if isinstance(x, np.ndarray):
@@ -90,43 +134,50 @@ class Workspace:
             raise error(_core.NotFoundError, f"no measurement '{name}' in the workspace (it has: {', '.join(names)})")
         return names.index(name)
 
-    def model(self, patches=None, modifier_settings=None, measurement_name=None, poi_name=_MEASUREMENT_POI,
-              backend=None, threads=0, batch=0, explore="default", max_iter=0, optimizer="auto", **config_kwargs):
-        """The model of a measurement, as pyhf.Workspace.model: patches applied first (in order);
-        modifier_settings {"normsys": {"interpcode": "code1"|"code4"}, "histosys": {"interpcode":
-        "code0"|"code2"|"code4p"}} (defaults code4, code4p); poi_name=None builds it without a POI
-        (background-only fits), another name replaces the measurement's POI.
+    def model(self, measurement_name=None, measurement_index=None, patches=None, modifier_settings=None,
+              poi_name=_MEASUREMENT_POI, backend=None, threads=0, batch=0, explore="default", max_iter=0,
+              optimizer="auto", **config_kwargs):
+        """The model of a measurement, as pyhf.Workspace.model (same argument order): measurement_name or
+        measurement_index (default: the first); patches applied first (in order); modifier_settings as
+        pyhf's (modifier_settings_codes); poi_name None or "" builds it without a POI (background-only
+        fits), another name replaces the measurement's POI.
 
         hfx's own: backend ("cpu", "cpu-ref", "cuda"; default "cpu" where compiled in), threads (of the
         threaded backend, 0: all cores), batch (fits advanced together, 0: the backend's choice), explore
         ("default", "thorough", "none": how hard fits look for the global minimum, docs/model.md),
         max_iter (0: the library's default), optimizer ("auto": L-BFGS; "bfgs", "lbfgs": forced, as the CLI's
-        --optimizer)."""
-        for key in config_kwargs:  # pyhf's batch_size and validate have no meaning here
-            if key not in ("validate",):
-                raise error(_core.UnsupportedError, f"Workspace.model: option {key!r} is not supported by hfx")
+        --optimizer). pyhf's batch_size (None only) and validate are accepted (docs/pyhf-compat.md)."""
+        check_config_kwargs(config_kwargs, "Workspace.model")
+        if measurement_name is None and measurement_index is not None:
+            names = self.measurement_names
+            if not isinstance(measurement_index, int) or not -len(names) <= measurement_index < len(names):
+                raise error(_core.NotFoundError, f"measurement_index {measurement_index!r}: the workspace has "
+                                                 f"{len(names)} measurements")
+            measurement_name = names[measurement_index]
         ws = self.patched(patches) if patches else self
-        normsys, histosys = _core.INTERP_DEFAULT, _core.INTERP_DEFAULT
-        for kind, table in (("normsys", _NORMSYS), ("histosys", _HISTOSYS)):
-            code = ((modifier_settings or {}).get(kind) or {}).get("interpcode")
-            if code is None:
-                continue
-            if code not in table:
-                raise error(_core.ArgumentError,
-                            f"modifier_settings: {kind} interpcode {code!r} (expected {' or '.join(table)})")
-            if kind == "normsys":
-                normsys = table[code]
-            else:
-                histosys = table[code]
-        no_poi = poi_name is None
-        if isinstance(poi_name, str):
+        normsys, histosys = modifier_settings_codes(modifier_settings)
+        if poi_name is _MEASUREMENT_POI:  # pyhf: the measurement's POI, "" meaning none
+            spec = ws.spec  # (a malformed one is the library's to report, below)
+            measurements = spec.get("measurements") if isinstance(spec, Mapping) else None
+            names = [m.get("name") for m in measurements if isinstance(m, Mapping)] if isinstance(measurements, list) else []
+            index = 0 if measurement_name is None else (names.index(measurement_name) if measurement_name in names else -1)
+            if 0 <= index < len(names):
+                config = measurements[index].get("config")
+                if isinstance(config, Mapping) and config.get("poi") == "":
+                    poi_name = ""
+        no_poi = poi_name is None or poi_name == ""  # pyhf: "" is no POI
+        if isinstance(poi_name, str) and not no_poi:
             index = ws._measurement_index(measurement_name)
             if ws.spec["measurements"][index]["config"].get("poi") != poi_name:
                 ws = ws.patched([[{"op": "replace", "path": f"/measurements/{index}/config/poi", "value": poi_name}]])
-        elif poi_name is not None and poi_name is not _MEASUREMENT_POI:
+        elif not no_poi and poi_name is not _MEASUREMENT_POI:
             raise error(_core.ArgumentError, f"poi_name: expected a string or None, got {type(poi_name).__name__}")
         core = _core.Model(ws._ws, measurement=measurement_name, normsys=normsys, histosys=histosys, no_poi=no_poi)
-        return Model(core, engine_options(backend, threads, batch, explore, max_iter, optimizer))
+        if modifier_settings is None:
+            modifier_settings = {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}
+        return Model._from_core(core, engine_options(backend, threads, batch, explore, max_iter, optimizer),
+                                spec=None, workspace=ws, measurement=measurement_name, codes=(normsys, histosys),
+                                modifier_settings=modifier_settings)
 
     def data(self, model, include_auxdata=True):
         """The observed data of model (pyhf's workspace.data): main bins (channels sorted by name), then

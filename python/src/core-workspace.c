@@ -68,6 +68,21 @@ static PyObject * workspace_from_string(PyObject * cls, PyObject * args) {
     return st == HFX_OK ? (PyObject *) workspace_wrap(ws) : hfxpy_raise(st, &err);
 }
 
+/* from_xml(driver, basedir=None): hfx_workspace_load_xml (pyhf's readxml / `pyhf xml2json`). */
+static PyObject * workspace_from_xml(PyObject * cls, PyObject * args) {
+    (void) cls;
+    const char * driver;
+    const char * basedir = NULL;
+    if (!PyArg_ParseTuple(args, "s|z", &driver, &basedir)) {
+        return NULL;
+    }
+    hfx_workspace_t  ws = NULL;
+    struct hfx_error err;
+    enum hfx_status  st;
+    HFXPY_CALL(NULL, st = hfx_workspace_load_xml(driver, basedir, &ws, &err));
+    return st == HFX_OK ? (PyObject *) workspace_wrap(ws) : hfxpy_raise(st, &err);
+}
+
 static PyObject * workspace_copy(hfxpy_workspace * self, PyObject * unused) {
     (void) unused;
     hfx_workspace_t  ws = NULL;
@@ -116,9 +131,44 @@ static PyObject * workspace_dump(hfxpy_workspace * self, PyObject * unused) {
     return out;
 }
 
+/* validate(): hfx_workspace_validate (the pyhf schema and the model's consistency rules) without
+ * building a model; raises the hfx.Error of the first problem (pyhf validates in Workspace()). */
+static PyObject * workspace_validate(hfxpy_workspace * self, PyObject * unused) {
+    (void) unused;
+    struct hfx_error err;
+    enum hfx_status  st;
+    HFXPY_CALL(self->lock, st = hfx_workspace_validate(self->ws, &err));
+    if (st != HFX_OK) {
+        return hfxpy_raise(st, &err);
+    }
+    Py_RETURN_NONE;
+}
+
+/* write_xml(dir): hfx_workspace_write_xml (pyhf's writexml / `hfx json2xml`). */
+static PyObject * workspace_write_xml(hfxpy_workspace * self, PyObject * args) {
+    const char * dir;
+    if (!PyArg_ParseTuple(args, "s", &dir)) {
+        return NULL;
+    }
+    struct hfx_error err;
+    enum hfx_status  st;
+    HFXPY_CALL(self->lock, st = hfx_workspace_write_xml(self->ws, dir, &err));
+    if (st != HFX_OK) {
+        return hfxpy_raise(st, &err);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef workspace_methods[] = {
+    {"write_xml", (PyCFunction) workspace_write_xml, METH_VARARGS,
+     "write_xml(dir): the workspace as HistFactory XML and ROOT files under dir, as `hfx json2xml`."},
+    {"validate", (PyCFunction) workspace_validate, METH_NOARGS,
+     "validate(): checks the workspace as building a model would; raises the hfx.Error of the first problem."},
     {"from_string", (PyCFunction) workspace_from_string, METH_VARARGS | METH_CLASS,
      "from_string(json, name=None): a workspace from JSON text; name is used in error messages."},
+    {"from_xml", (PyCFunction) workspace_from_xml, METH_VARARGS | METH_CLASS,
+     "from_xml(driver, basedir=None): a workspace from a HistFactory driver XML (pyhf's readxml); paths "
+     "in the XML resolve against basedir when given."},
     {"copy", (PyCFunction) workspace_copy, METH_NOARGS, "copy(): an independent copy (O(1), copy-on-write)."},
     {"apply_patch", (PyCFunction) workspace_apply_patch, METH_VARARGS,
      "apply_patch(json, name=None): applies an RFC 6902 JSON Patch (text) in place; unchanged on failure."},

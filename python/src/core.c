@@ -15,26 +15,30 @@
 // Errors
 //
 
-/* The exception class of each error status, and a builtin it also derives from (so that an
- * argument error is a ValueError, a lookup a LookupError, ...). */
+/* The exception class of each error status, a builtin it also derives from (so that an argument
+ * error is a ValueError, a lookup a LookupError, ...) and the class of pyhf.exceptions it also derives
+ * from (taken from the pure-Python module hfx.exceptions, which has pyhf's names), so that code written
+ * for pyhf catches hfx's errors: `except pyhf.exceptions.InvalidSpecification` through hfx.compat. */
 static const struct {
     enum hfx_status status;
     const char *    name;
     const char *    doc;
+    const char *    pyhf; /* NULL: none */
 } ERROR_CLASSES[] = {
-    {HFX_ERR_IO, "FileError", "A file cannot be read or written."},
-    {HFX_ERR_JSON, "JSONError", "Malformed JSON (the message gives the line and column)."},
-    {HFX_ERR_SCHEMA, "SchemaError", "The workspace does not follow the pyhf schema (the message gives the JSON pointer)."},
-    {HFX_ERR_MODEL, "ModelError", "An inconsistent model (bin counts, unknown POI, ...)."},
-    {HFX_ERR_PATCH, "PatchError", "A patch cannot be applied."},
-    {HFX_ERR_ALLOC, "AllocError", "Out of memory."},
-    {HFX_ERR_ARG, "ArgumentError", "An invalid argument: a wrong-shaped array, a value out of range."},
-    {HFX_ERR_FIT, "FitError", "A fit did not converge."},
-    {HFX_ERR_NUMERIC, "NumericError", "A numerical failure."},
-    {HFX_ERR_UNSUPPORTED, "UnsupportedError", "Not supported by hfx (or by this backend)."},
-    {HFX_ERR_DEVICE, "DeviceError", "A device error, or a backend that cannot run here."},
-    {HFX_ERR_NOT_FOUND, "NotFoundError", "Something named was not found (a patch, a measurement, a backend)."},
-    {HFX_ERR_CANCELLED, "CancelledError", "A long call stopped on request (Engine.cancel or an interrupt)."},
+    {HFX_ERR_IO, "FileError", "A file cannot be read or written.", NULL},
+    {HFX_ERR_JSON, "JSONError", "Malformed JSON (the message gives the line and column).", NULL},
+    {HFX_ERR_SCHEMA, "SchemaError", "The workspace does not follow the pyhf schema (the message gives the JSON pointer).",
+     "InvalidSpecification"},
+    {HFX_ERR_MODEL, "ModelError", "An inconsistent model (bin counts, unknown POI, ...).", "InvalidModel"},
+    {HFX_ERR_PATCH, "PatchError", "A patch cannot be applied.", "InvalidPatchSet"},
+    {HFX_ERR_ALLOC, "AllocError", "Out of memory.", NULL},
+    {HFX_ERR_ARG, "ArgumentError", "An invalid argument: a wrong-shaped array, a value out of range.", NULL},
+    {HFX_ERR_FIT, "FitError", "A fit did not converge.", "FailedMinimization"},
+    {HFX_ERR_NUMERIC, "NumericError", "A numerical failure.", NULL},
+    {HFX_ERR_UNSUPPORTED, "UnsupportedError", "Not supported by hfx (or by this backend).", "Unsupported"},
+    {HFX_ERR_DEVICE, "DeviceError", "A device error, or a backend that cannot run here.", NULL},
+    {HFX_ERR_NOT_FOUND, "NotFoundError", "Something named was not found (a patch, a measurement, a backend).", NULL},
+    {HFX_ERR_CANCELLED, "CancelledError", "A long call stopped on request (Engine.cancel or an interrupt).", NULL},
 };
 #define N_ERROR_CLASSES (sizeof ERROR_CLASSES / sizeof ERROR_CLASSES[0])
 
@@ -122,6 +126,11 @@ int hfxpy_errors_init(PyObject * module) {
     if (!error_base || PyModule_AddObjectRef(module, "Error", error_base) < 0) {
         return -1;
     }
+    /* hfx/exceptions.py imports nothing from hfx, so it loads while the package hfx is being imported */
+    PyObject * pyhf_exceptions = PyImport_ImportModule("hfx.exceptions");
+    if (!pyhf_exceptions) {
+        return -1;
+    }
     for (size_t i = 0; i < N_ERROR_CLASSES; i++) {
         char       qualname[64];
         PyObject * extra = ERROR_CLASSES[i].status == HFX_ERR_ARG         ? PyExc_ValueError
@@ -129,14 +138,25 @@ int hfxpy_errors_init(PyObject * module) {
                            : ERROR_CLASSES[i].status == HFX_ERR_NOT_FOUND ? PyExc_LookupError
                            : ERROR_CLASSES[i].status == HFX_ERR_IO        ? PyExc_OSError
                                                                           : NULL;
-        PyObject * bases = extra ? PyTuple_Pack(2, error_base, extra) : PyTuple_Pack(1, error_base);
+        PyObject * pyhf  = ERROR_CLASSES[i].pyhf ? PyObject_GetAttrString(pyhf_exceptions, ERROR_CLASSES[i].pyhf) : NULL;
+        if (ERROR_CLASSES[i].pyhf && !pyhf) {
+            Py_DECREF(pyhf_exceptions);
+            return -1;
+        }
+        PyObject * bases = extra && pyhf ? PyTuple_Pack(3, error_base, extra, pyhf)
+                           : extra       ? PyTuple_Pack(2, error_base, extra)
+                           : pyhf        ? PyTuple_Pack(2, error_base, pyhf)
+                                         : PyTuple_Pack(1, error_base);
+        Py_XDECREF(pyhf);
         snprintf(qualname, sizeof qualname, "hfx.%s", ERROR_CLASSES[i].name);
         error_classes[i] = bases ? PyErr_NewExceptionWithDoc(qualname, ERROR_CLASSES[i].doc, bases, NULL) : NULL;
         Py_XDECREF(bases);
         if (!error_classes[i] || PyModule_AddObjectRef(module, ERROR_CLASSES[i].name, error_classes[i]) < 0) {
+            Py_DECREF(pyhf_exceptions);
             return -1;
         }
     }
+    Py_DECREF(pyhf_exceptions);
     return 0;
 }
 

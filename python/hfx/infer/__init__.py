@@ -5,13 +5,13 @@ import collections
 import numpy as np
 
 from .. import _core
-from .._errors import error, whole
+from .._errors import UnspecifiedPOIError, error, whole
 from . import intervals, mle  # noqa: F401
-from ._common import calctype_code, check_model, model_defaults_only, scalar, test_stat_code
+from ._common import calctype_code, check_model, scalar, test_stat_code
 
-__all__ = ["hypotest", "toys", "toys_cls", "ToyResult", "mle", "intervals"]
+__all__ = ["hypotest", "toys", "toys_cls", "ToyResult", "mle", "intervals", "calculators", "test_statistics"]
 
-_HYPOTEST_KWARGS = ("test_stat", "ntoys", "seed", "track_progress")
+_HYPOTEST_KWARGS = ("test_stat", "ntoys", "seed", "track_progress", "calc_base_dist")
 
 
 def _returns(r, is_q0, return_tail_probs, return_expected, return_expected_set):
@@ -33,25 +33,58 @@ def hypotest(poi_test, data, pdf, init_pars=None, par_bounds=None, fixed_params=
              return_tail_probs=False, return_expected=False, return_expected_set=False, return_calculator=False,
              **kwargs):
     """pyhf.infer.hypotest: CLs at poi_test (CLsb, i.e. p0, for test_stat="q0"), with the same arguments
-    and return shapes. kwargs: test_stat ("qtilde", "q", "q0"; toybased also "tmu", "tmu_tilde"), ntoys
-    (toybased, per hypothesis, default 2000), seed (toybased: hfx's counter-based generator, default 0;
-    `hfx cls --seed` gives the same toys), track_progress (accepted; nothing is drawn).
+    and return shapes. kwargs: test_stat ("qtilde", "q", "q0"; toybased also "tmu", "tmu_tilde"),
+    calc_base_dist (asymptotics: "normal"; "clipped_normal" runs pyhf's recipe in Python on hfx's fits),
+    ntoys (toybased, per hypothesis, default 2000), seed (toybased: hfx's counter-based generator, default
+    0; `hfx cls --seed` gives the same toys), track_progress (accepted; nothing is drawn).
 
-    init_pars, par_bounds and fixed_params must be the model's own (or None); return_calculator is not
-    supported: the toys' test statistics come from hfx.infer.toys."""
+    init_pars, par_bounds and fixed_params as pyhf's: other values than the model's rebuild it with them
+    (its measurement's parameter settings). return_calculator also returns the calculator object
+    (hfx.infer.calculators), as pyhf: its fits run in Python on hfx's fits, after the library's."""
     check_model(pdf)
     for key in kwargs:
         if key not in _HYPOTEST_KWARGS:
             raise TypeError(f"hypotest() got an unexpected keyword argument {key!r}")
-    if return_calculator:
-        raise error(_core.UnsupportedError, "hypotest: return_calculator is not supported by hfx "
-                                            "(hfx.infer.toys returns the toys' test statistics)")
-    model_defaults_only(pdf, init_pars, par_bounds, fixed_params, "hypotest")
     test_stat = kwargs.get("test_stat", "qtilde")
-    r = pdf.engine.hypotest(float(poi_test), test_stat_code(test_stat), calctype_code(calctype),
-                            whole("ntoys", kwargs.get("ntoys", 2000), 0, 2**63 - 1),
-                            whole("seed", kwargs.get("seed", 0)), pdf.data_array(data))
-    return _returns(r, test_stat == "q0", return_tail_probs, return_expected, return_expected_set)
+    calc_base_dist = kwargs.get("calc_base_dist", "normal")
+    if calc_base_dist not in ("normal", "clipped_normal"):
+        raise ValueError(f"unknown base distribution for asymptotics {calc_base_dist}")
+    if pdf.config.poi_index is None:
+        raise error(UnspecifiedPOIError, "No POI is defined. A POI is required for profile likelihood based test "
+                                         "statistics (hypotest; the model was built without one).")
+    fixed = pdf.config.suggested_fixed() if fixed_params is None else list(fixed_params)
+    if fixed[pdf.config.poi_index]:
+        raise error(_core.ModelError, f"POI at index [{pdf.config.poi_index}] is set as fixed, which makes "
+                                      "profile likelihood ratio based inference impossible. Please unfix the POI "
+                                      "to continue.")
+    model = pdf._with_settings(init_pars, par_bounds, fixed)
+    calc = None
+    if return_calculator or calc_base_dist != "normal":
+        from . import calculators
+        if calctype == "asymptotics":
+            calc = calculators.AsymptoticCalculator(data, pdf, init_pars, par_bounds, fixed_params, test_stat=test_stat,
+                                                    calc_base_dist=calc_base_dist)
+        elif calctype == "toybased":
+            calc = calculators.ToyCalculator(data, pdf, init_pars, par_bounds, fixed_params, test_stat=test_stat,
+                                             ntoys=kwargs.get("ntoys", 2000), seed=kwargs.get("seed", 0))
+        else:
+            calctype_code(calctype)
+    if calc_base_dist != "normal" and calctype == "asymptotics":
+        teststat = calc.teststatistic(poi_test)
+        sb, b = calc.distributions(poi_test)
+        clsb, clb, cls = calc.pvalues(teststat, sb, b)
+        exp = calc.expected_pvalues(sb, b)[-1]
+        r = {"cls_obs": cls, "clsb_obs": clsb, "clb_obs": clb, "cls_exp": exp}
+    else:
+        r = model.engine.hypotest(float(poi_test), test_stat_code(test_stat), calctype_code(calctype),
+                                  whole("ntoys", kwargs.get("ntoys", 2000), 0, 2**63 - 1),
+                                  whole("seed", kwargs.get("seed", 0)), model.data_array(data))
+        if calc is not None and calctype == "asymptotics":
+            calc.teststatistic(poi_test)  # pyhf's calculator comes back with its fits done
+    out = _returns(r, test_stat == "q0", return_tail_probs, return_expected, return_expected_set)
+    if return_calculator:
+        return (*out, calc) if isinstance(out, tuple) else (out, calc)
+    return out
 
 
 ToyResult = collections.namedtuple("ToyResult", "teststat_sb teststat_b teststat mu_hat status")
@@ -85,3 +118,6 @@ def toys_cls(teststat, teststat_sb=None, teststat_b=None, test_stat="qtilde", re
     b = np.ascontiguousarray(teststat_b, dtype=np.float64).reshape(-1)
     r = _core.toys_cls(test_stat_code(test_stat), float(teststat), sb, sb.size, b, b.size)
     return _returns(r, test_stat == "q0", return_tail_probs, return_expected, return_expected_set)
+
+
+from . import calculators, test_statistics  # noqa: E402,F401  (they use hfx.infer.toys and mle)

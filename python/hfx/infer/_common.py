@@ -52,3 +52,21 @@ def check_bounds_default(pdf, par_bounds, what):
 def scalar(x):
     """A 0-d float64 array, as pyhf's numpy backend returns its numbers."""
     return np.asarray(float(x), dtype=np.float64)
+
+
+# pyhf's optimizer options (pyhf.optimize's minimize kwargs and the optimizers' constructors) that cannot
+# change hfx's result, so they are accepted and ignored (docs/pyhf-compat.md says why for each):
+# do_grad (hfx always uses its analytic gradient), do_stitch (hfx's results always hold every parameter),
+# verbose, disp, tolerance (hfx converges to its own criterion, tighter than pyhf's SLSQP default; the
+# minimum is at or below pyhf's), solver_options, strategy, errordef, method (scipy's and Minuit's
+# settings), maxiter (pyhf's iteration count is not hfx's: hfx keeps its own limit and reports reaching
+# it in the result's success and status).
+IGNORED_OPTIMIZER_KWARGS = ("do_grad", "do_stitch", "verbose", "disp", "tolerance", "solver_options", "strategy",
+                            "errordef", "method", "maxiter", "jac", "options")
+
+
+def check_optimizer_kwargs(kwargs, what):
+    """Other keywords are refused as pyhf's optimizers refuse them (Unsupported, naming them)."""
+    unknown = [key for key in kwargs if key not in IGNORED_OPTIMIZER_KWARGS]
+    if unknown:
+        raise error(_core.UnsupportedError, f"{what}: unsupported minimizer options: {unknown}")

@@ -1,25 +1,67 @@
-"""hfx.infer.mle: pyhf.infer.mle's maximum-likelihood fits (fit, fixed_poi_fit, twice_nll)."""
+"""hfx.infer.mle: pyhf.infer.mle's maximum-likelihood fits (fit, fixed_poi_fit, twice_nll), with pyhf's
+arguments and return shapes; the result object (return_result_obj) has the fields of the
+scipy.optimize.OptimizeResult pyhf's optimizers return."""
 import numpy as np
 
-from .. import _core
 from .._errors import error
 from .._model import as_bools, as_doubles
-from ._common import check_bounds_default, check_model
+from ._common import check_model, check_optimizer_kwargs
 
 __all__ = ["fit", "fixed_poi_fit", "twice_nll", "FitResult"]
 
 
-class FitResult:
-    """The result object of fit(..., return_result_obj=True), with the attributes of scipy's
-    OptimizeResult that pyhf users read: x (best fit), fun (twice_nll), unc (or None), success, status
-    (hfx's fit status: "converged", "max_iter", ...), nit, nfev."""
+try:  # pyhf's optimizers return scipy's OptimizeResult (a dict with attribute access)
+    from scipy.optimize import OptimizeResult as _ResultBase
+except ImportError:  # scipy is not a dependency of hfx
+    _ResultBase = dict
+
+
+class FitResult(_ResultBase):
+    """The result object of fit(..., return_result_obj=True): a dict with attribute access, as scipy's
+    OptimizeResult that pyhf's optimizers return: x (best fit; [n, 2] values and uncertainties with
+    return_uncertainties, as pyhf's), fun (twice_nll at the minimum), unc (uncertainties, or None),
+    success, status (hfx's fit status: "converged", "max_iter", ...), message, nit, nfev, minuit (None:
+    hfx's fits are not Minuit's), hess_inv (None)."""
 
     def __init__(self, x, fun, unc, status, nit, nfev):
-        self.x, self.fun, self.unc, self.status, self.nit, self.nfev = x, fun, unc, status, nit, nfev
-        self.success = status == "converged"
+        super().__init__(x=x, fun=fun, unc=unc, status=status, nit=nit, nfev=nfev, success=status == "converged",
+                         message="Optimization terminated successfully." if status == "converged" else
+                         f"hfx fit status: {status}", minuit=None, hess_inv=None)
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
 
     def __repr__(self):
-        return f"FitResult(fun={float(self.fun)!r}, status={self.status!r}, nit={self.nit}, nfev={self.nfev})"
+        return f"FitResult(fun={float(self['fun'])!r}, status={self['status']!r}, nit={self['nit']}, nfev={self['nfev']})"
+
+
+def _correlations(model, pars, data, fixed):
+    """The correlation matrix at the best fit: the inverse of the Hessian of twice_nll over the free
+    parameters (central differences of hfx's analytic gradient, steps 1e-5 of each parameter's scale);
+    rows and columns of fixed parameters are 0, as pyhf's."""
+    free = np.flatnonzero(~fixed)
+    n = pars.size
+    hess = np.zeros((free.size, free.size))
+    for k, i in enumerate(free):
+        h = 1e-5 * max(1.0, abs(pars[i]))
+        up, dn = pars.copy(), pars.copy()
+        up[i] += h
+        dn[i] -= h
+        g_up = model.twice_nll(up, data, return_grad=True)[1]
+        g_dn = model.twice_nll(dn, data, return_grad=True)[1]
+        hess[k] = (g_up - g_dn)[free] / (2 * h)
+    hess = 0.5 * (hess + hess.T)
+    cov = np.linalg.inv(hess)
+    sigma = np.sqrt(np.diag(cov))
+    corr = np.zeros((n, n))
+    corr[np.ix_(free, free)] = cov / np.outer(sigma, sigma)
+    return corr
 
 
 def twice_nll(pars, data, pdf):
@@ -27,36 +69,54 @@ def twice_nll(pars, data, pdf):
     return -2.0 * check_model(pdf).logpdf(pars, data)
 
 
+def _validate_fit_inputs(init_pars, par_bounds):
+    """pyhf's check (a ValueError, as pyhf's): every start value inside its bounds."""
+    for i, (value, bound) in enumerate(zip(init_pars, par_bounds)):
+        if not (bound[0] <= value <= bound[1]):
+            raise ValueError(f"fit initialization parameter (index: {i}, value: {value}) lies outside of its "
+                             f"bounds: {bound}")
+
+
 def _fit(data, pdf, init_pars, par_bounds, fixed_params, fix_poi, poi_val, return_fitted_val, return_result_obj,
          return_uncertainties, return_correlations, kwargs):
     check_model(pdf)
-    for key in kwargs:  # pyhf's optimizer options (maxiter, tolerance, ...) belong to its optimizers
-        raise TypeError(f"fit() got an unexpected keyword argument {key!r}")
-    if return_correlations:
-        raise error(_core.UnsupportedError, "fit: return_correlations is not supported by hfx")
-    check_bounds_default(pdf, par_bounds, "fit")
+    check_optimizer_kwargs(kwargs, "fit")
     n = pdf.config.npars
+    init_list = pdf.config.suggested_init() if init_pars is None else list(np.asarray(init_pars, float).ravel())
+    bounds_list = pdf.config.suggested_bounds() if par_bounds is None else list(par_bounds)
+    if len(init_list) == n and len(bounds_list) == n:
+        _validate_fit_inputs(init_list, bounds_list)
+    model = pdf._with_settings(par_bounds=par_bounds) if par_bounds is not None else pdf
     init = None if init_pars is None else as_doubles(init_pars, n, "init_pars")
     fixed = None if fixed_params is None else as_bools(fixed_params, n, "fixed_params")
     pars = np.empty(n)
     unc = np.empty(n) if (return_uncertainties or return_result_obj) else None
-    r = pdf.engine.fit(pars, unc, pdf.data_array(data), init, fixed, fix_poi, float(poi_val))
+    r = model.engine.fit(pars, unc, model.data_array(data), init, fixed, fix_poi, float(poi_val))
     fun = np.asarray(r["twice_nll"], dtype=np.float64)
     x = np.stack([pars, unc], axis=1) if return_uncertainties else pars
+    result = FitResult(x, fun, unc, r["status_name"], r["n_iter"], r["n_eval"])
     out = [x]
+    if return_correlations:
+        result.corr = _correlations(model, pars, model.data_array(data),
+                                    np.asarray(fixed if fixed is not None else model.config.suggested_fixed(), bool))
+        out.append(result.corr)
     if return_fitted_val:
         out.append(fun)
     if return_result_obj:
-        out.append(FitResult(x, fun, unc, r["status_name"], r["n_iter"], r["n_eval"]))
+        out.append(result)
     return tuple(out) if len(out) > 1 else out[0]
 
 
 def fit(data, pdf, init_pars=None, par_bounds=None, fixed_params=None, return_fitted_val=False,
         return_result_obj=False, return_uncertainties=False, return_correlations=False, **kwargs):
     """pyhf.infer.mle.fit: the best-fit parameters ([n]; [n, 2] value and uncertainty with
-    return_uncertainties), with twice_nll at the minimum (0-d) when return_fitted_val. init_pars and
-    fixed_params as pyhf's; par_bounds must be the model's. The minimum is at or below pyhf's (hfx looks
-    for the global one: explore= of Workspace.model)."""
+    return_uncertainties), with twice_nll at the minimum (0-d) when return_fitted_val, and the result
+    object (FitResult) when return_result_obj. init_pars, par_bounds and fixed_params as pyhf's (other
+    bounds than the model's rebuild it with those bounds). pyhf's optimizer options (maxiter, tolerance,
+    do_grad, ...) as documented in docs/pyhf-compat.md. The minimum is at or below pyhf's (hfx looks for
+    the global one: explore= of Workspace.model). A fit that reaches hfx's iteration limit returns, with
+    success False and status "max-iterations" in the result object (pyhf raises FailedMinimization: hfx
+    keeps its result, as the CLI, docs/pyhf-compat.md)."""
     return _fit(data, pdf, init_pars, par_bounds, fixed_params, False, 0.0, return_fitted_val, return_result_obj,
                 return_uncertainties, return_correlations, kwargs)
 
@@ -66,6 +126,10 @@ def fixed_poi_fit(poi_val, data, pdf, init_pars=None, par_bounds=None, fixed_par
     """pyhf.infer.mle.fixed_poi_fit: fit with the POI held at poi_val."""
     check_model(pdf)
     if pdf.config.poi_index is None:
-        raise error(_core.ArgumentError, "fixed_poi_fit needs a POI; the model was built without one (poi_name=None)")
+        raise error(UnspecifiedPOIError, "No POI is defined. A POI is required for profile likelihood based "
+                                         "test statistics (fixed_poi_fit; the model was built without one).")
     return _fit(data, pdf, init_pars, par_bounds, fixed_params, True, poi_val, return_fitted_val, return_result_obj,
                 return_uncertainties, return_correlations, kwargs)
+
+
+from .._errors import UnspecifiedPOIError  # noqa: E402

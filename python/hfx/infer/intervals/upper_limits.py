@@ -67,5 +67,12 @@ def upper_limit(data, model, scan=None, level=0.05, return_results=False, **hypo
     if return_results:
         raise error(_core.UnsupportedError, "upper_limit: return_results needs a scan with hfx (the root finding's "
                                             "visited points are not available)")
-    r = model.engine.upper_limit(level=float(level), **_hypotest_options(model, data, hypotest_kwargs))
+    root = {}
+    if "rtol" in hypotest_kwargs:  # pyhf's toms748_scan tolerances, passed through upper_limit's kwargs
+        root["rtol"] = float(hypotest_kwargs.pop("rtol"))
+    if "atol" in hypotest_kwargs:
+        atol = float(hypotest_kwargs.pop("atol"))
+        if atol > 1e-9:  # hfx's root finding stops on rtol; pyhf's default atol (2e-12) changes nothing
+            raise error(_core.UnsupportedError, f"upper_limit: atol={atol} is not supported by hfx (rtol is)")
+    r = model.engine.upper_limit(level=float(level), **root, **_hypotest_options(model, data, hypotest_kwargs))
     return scalar(r["obs"]), [scalar(v) for v in r["exp"]]
