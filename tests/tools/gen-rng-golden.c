@@ -9,8 +9,9 @@
  *        -ljansson -lxml2 -llz4 -lzstd -ldeflate -lz -lsimdjson -lm -o /tmp/gen-rng-golden
  *     /tmp/gen-rng-golden tests/data > tests/data/rng_golden.txt
  *
- * It uses only names that both the old and the new code define (hfx__rng_* of infer/stats.h, the
- * model's tables), so it builds against either and the two outputs can be compared with diff.
+ * It uses only names that both the old and the new code define (hfx__rng_*, in infer/stats.h then,
+ * in core/rng-kernel.h now; the model's tables), so it builds against either and the two outputs
+ * can be compared with diff.
  * Every double is printed with %a (exact). Lines:
  *   u32 SEED STREAM v0 .. v7            the first 8 words of a stream
  *   uni SEED STREAM x0 .. x3            4 uniforms
@@ -25,6 +26,9 @@
 #include "hfx/hfx.h"
 #include "infer/stats.h"
 #include "model/model.h"
+#if __has_include("core/rng-kernel.h")
+#include "core/rng-kernel.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
