@@ -799,13 +799,14 @@ static enum hfx_status cuda_fit_staging(struct cuda_plan * p, size_t n, struct h
  * the host and the host's row still holds what was copied (a caller may reuse its array for other
  * data, and a freed array's address may come back): NULL otherwise, and the row is uploaded. */
 static const double * cuda_toy_row(const struct cuda_plan * p, const double * data) {
-    size_t nd = p->m->n_bins + p->m->n_aux;
-    if (!p->toy_host || nd == 0 || (uintptr_t) data < (uintptr_t) p->toy_host) {
+    size_t    nd = p->m->n_bins + p->m->n_aux;
+    uintptr_t at = (uintptr_t) data, base = (uintptr_t) p->toy_host;
+    if (!p->toy_host || nd == 0 || at < base || (at - base) % (nd * sizeof(double)) != 0 ||
+        (at - base) / (nd * sizeof(double)) >= p->toy_rows) {
         return NULL;
     }
-    size_t off = (size_t) ((uintptr_t) data - (uintptr_t) p->toy_host) / sizeof(double), row = off / nd;
-    if ((uintptr_t) data != (uintptr_t) (p->toy_host + off) || off % nd != 0 || row >= p->toy_rows ||
-        memcmp(data, p->h_toys + off, nd * sizeof(double)) != 0) {
+    size_t off = (at - base) / sizeof(double); /* row (at - base) / (nd doubles), its first value */
+    if (memcmp(data, p->h_toys + off, nd * sizeof(double)) != 0) {
         return NULL;
     }
     return (const double *) p->toy_data.p + off;
