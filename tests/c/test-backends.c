@@ -6,10 +6,12 @@
  *
  *   test-backends [test|perf] [-b BACKEND] [-o CASE[,CASE...]] [-m MODEL-SUBSTRING]
  *
- * test (default): every case x backend x model it applies to; a line each (pass, FAIL, unsupported),
- * then the summary, one line per case x backend: pass, FAIL, SKIPPED (why: the backend cannot run
+ * test (default): every case x backend x model it applies to; a line each (pass or FAIL), then
+ * the summary, one line per case x backend: pass, FAIL, SKIPPED (why: the backend cannot run
  * here, e.g. cuda without a GPU) or unsupported (why: the backend lacks the operation, e.g. a
- * second kernel). Exit status 1 if any case fails, 2 on a bad command line.
+ * second kernel). cpu-ref, the reference, runs as a backend under test only the cases that check
+ * a backend against itself (batched vs one at a time), or all with -b cpu-ref. Exit status 1 if
+ * any case fails, 2 on a bad command line.
  * perf: each case's time per backend (cpu-ref included, the baseline), summed over the models it
  * runs on, each model's computation repeated until it has taken 0.2 s; nothing compared.
  * -b runs one backend (cpu-ref still gives the reference), -o some cases, -m some models.
@@ -399,12 +401,14 @@ static bool compare_sample(const struct run * r, double tol, const struct vec * 
 
 /* The toy calculator at mu = 1 (both ensembles, their chunks drawn where they are fitted), batches
  * of 64 vs one at a time on the same backend: the same to the bit (same toys, same fits; a FAIL
- * otherwise). CLs_obs, the five expected and the failed-toy counts are compared with cpu-ref's. */
-enum { TOYS_N = 40 };
+ * otherwise). CLs_obs, the five expected and the failed-toy fractions are compared with cpu-ref's.
+ * 60 toys per ensemble, 20 under HFX_TEST_QUICK (the sanitizers). */
+static size_t toys_n(void) { return getenv("HFX_TEST_QUICK") ? 20 : 60; }
 static enum verdict case_toys(struct run * r, struct vec * out) {
+    size_t                      n_toys = toys_n();
     hfx_engine_t                seq = make_engine(r->mod->m, r->backend, 1);
     hfx_engine_t                bat = make_engine(r->mod->m, r->backend, 64);
-    struct hfx_hypotest_options o   = {.poi_test = 1.0, .calctype = HFX_CALC_TOYBASED, .n_toys = TOYS_N, .seed = 11};
+    struct hfx_hypotest_options o   = {.poi_test = 1.0, .calctype = HFX_CALC_TOYBASED, .n_toys = n_toys, .seed = 11};
     struct hfx_hypotest_result  r1, r2;
     struct hfx_error            err;
     enum verdict                v = PASS;
@@ -424,27 +428,28 @@ static enum verdict case_toys(struct run * r, struct vec * out) {
         for (int i = 0; i < 5; ++i) {
             vec_push(out, r2.cls_exp[i]);
         }
-        vec_push(out, (double) r2.toys_failed_b / TOYS_N);
-        vec_push(out, (double) r2.toys_failed_sb / TOYS_N);
+        vec_push(out, (double) r2.toys_failed_b / (double) n_toys);
+        vec_push(out, (double) r2.toys_failed_sb / (double) n_toys);
     }
     hfx_engine_free(seq);
     hfx_engine_free(bat);
     return v;
 }
 
-/* Absolute differences within tol. */
-static bool compare_abs(const struct run * r, double tol, const struct vec * ref, const struct vec * out,
-                        char * detail, size_t n) {
+/* Absolute differences within tol / n_toys. */
+static bool compare_toys(const struct run * r, double tol, const struct vec * ref, const struct vec * out,
+                         char * detail, size_t n) {
     (void) r;
     double worst = 0;
+    tol /= (double) toys_n();
     bool   ok    = out->n == ref->n;
     for (size_t i = 0; i < out->n && ok; ++i) {
         double d = isnan(out->v[i]) && isnan(ref->v[i]) ? 0.0 : fabs(out->v[i] - ref->v[i]);
         worst    = isnan(d) ? INFINITY : fmax(worst, d);
     }
     ok = ok && worst <= tol;
-    snprintf(detail, n, "CLs_obs %.4f (cpu-ref %.4f), max abs diff %.2g", out->n ? out->v[0] : NAN,
-             ref->n ? ref->v[0] : NAN, worst);
+    snprintf(detail, n, "%zu toys each: CLs_obs %.4f (cpu-ref %.4f), max abs diff %.2g", toys_n(),
+             out->n ? out->v[0] : NAN, ref->n ? ref->v[0] : NAN, worst);
     return ok;
 }
 
@@ -488,31 +493,34 @@ static const struct tcase {
     unsigned     use;     /* runs on the models with all these bits */
     double       tol;     /* the case's tolerance (its compare says in what) */
     enum verdict (*compute)(struct run * r, struct vec * out);
-    compare_fn   compare; /* NULL: compare_rel */
+    compare_fn   compare;    /* NULL: compare_rel */
+    bool         self_check; /* compute checks the backend against itself (batched vs one at a time):
+                                worth running on cpu-ref too, where the comparison with cpu-ref is not */
 } cases[] = {
     /* twice_nll to 1e-12 relative: the CPU backends run the reference kernel (cpu sums some bins in
      * another order); the device runs the same code without contracted multiply-adds, leaving
      * CUDA's pow/log/log1p (an ulp or two from glibc's) and, in the block kernel, the order of sums
      * over bins: 1e-16 per term over at most ~1e5 terms. */
-    {"eval", USE_EVAL, 1e-12, case_eval, NULL},
+    {"eval", USE_EVAL, 1e-12, case_eval, NULL, false},
     /* the same twice_nll tolerance, each gradient entry within 1e-10 relative or absolute: a
      * gradient entry is a sum of terms of both signs, near 0 a difference of large ones. */
-    {"gradient", USE_EVAL, 1e-12, case_gradient, compare_grad},
+    {"gradient", USE_EVAL, 1e-12, case_gradient, compare_grad, false},
     /* each kernel of a backend that has several (cuda: point, block, auto), as eval + gradient */
-    {"kernels", USE_EVAL, 1e-12, case_kernels, compare_grad},
+    {"kernels", USE_EVAL, 1e-12, case_kernels, compare_grad, false},
     /* fits: 1e-9 relative in twice_nll, statuses equal: minima found by different routes agree to
      * the minimizer's tolerance (the CPU backends run the same code and agree to the bit) */
-    {"fit", USE_FIT, 1e-9, case_fit, NULL},
-    {"batch", USE_FIT | USE_INFER, 1e-9, case_batch, NULL},
+    {"fit", USE_FIT, 1e-9, case_fit, NULL, false},
+    {"batch", USE_FIT | USE_INFER, 1e-9, case_batch, NULL, true},
     /* CLs from those fits: 1e-9 relative, as the fits */
-    {"hypotest", USE_INFER, 1e-9, case_hypotest, NULL},
+    {"hypotest", USE_INFER, 1e-9, case_hypotest, NULL, false},
     /* Gaussian auxiliary data within 4 ulp, counts to the bit (compare_sample says why) */
-    {"sample", USE_FIT, 4.5e-16, case_sample, compare_sample},
-    /* within 2 / n_toys absolute of cpu-ref: one toy's statistic moving across the observed one
-     * (fits on another backend differ in the last bits) moves a tail fraction by 1 / n_toys */
-    {"toys", USE_INFER, 2.0 / TOYS_N, case_toys, compare_abs},
+    {"sample", USE_FIT, 4.5e-16, case_sample, compare_sample, false},
+    /* within 2 / n_toys absolute of cpu-ref (tol in units of 1 / n_toys): one toy's statistic
+     * moving across the observed one (fits on another backend differ in the last bits) moves a
+     * tail fraction by 1 / n_toys */
+    {"toys", USE_INFER, 2.0, case_toys, compare_toys, true},
     /* limits and the grid's CLs: 1e-9 relative, as the hypotest */
-    {"grid", USE_INFER, 1e-9, case_grid, NULL},
+    {"grid", USE_INFER, 1e-9, case_grid, NULL, false},
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 
@@ -559,6 +567,12 @@ static bool case_selected(const char * name) {
 /* Backends to run: usable ones (cpu-ref included: the batched-vs-sequential checks mean something
  * there too), or -b's. */
 static bool backend_selected(size_t b) { return !suite.backend || strcmp(suite.backend, hfx_backend_name(b)) == 0; }
+
+/* cpu-ref compared with itself says nothing: in test mode it runs only the cases that check a
+ * backend against itself, unless -b asks for it (perf mode times it: the baseline). */
+static bool is_reference_only(size_t c, size_t b) {
+    return !suite.perf && !cases[c].self_check && !suite.backend && strcmp(hfx_backend_name(b), "cpu-ref") == 0;
+}
 
 /* Case c on backend b, model mod: computes cpu-ref's reference (once per model and case, or for
  * the backend under test where the case depends on it), the backend's results, and compares. */
@@ -642,7 +656,7 @@ static void run_model(struct model * mod) {
         struct vec ref      = {0};
         bool       have_ref = false;
         for (size_t b = 0; b < hfx_backend_count() && b < MAX_BACKENDS; ++b) {
-            if (backend_selected(b) && hfx_backend_usable(b, NULL)) {
+            if (backend_selected(b) && hfx_backend_usable(b, NULL) && !is_reference_only(c, b)) {
                 run_case(c, mod, ref_e, b, &ref, &have_ref);
             }
         }
@@ -808,6 +822,8 @@ static void print_summary(void) {
             char         cell[256];
             if (!hfx_backend_usable(b, &why)) {
                 snprintf(cell, sizeof cell, "SKIPPED (%s)", why);
+            } else if (is_reference_only(c, b)) {
+                snprintf(cell, sizeof cell, "reference (the others are compared with it)");
             } else if (suite.n_fail[c][b]) {
                 snprintf(cell, sizeof cell, "FAIL (%d of %d models)", suite.n_fail[c][b], suite.n_models[c]);
             } else if (suite.n_unsup[c][b] && !suite.n_pass[c][b]) {
