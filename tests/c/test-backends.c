@@ -12,8 +12,9 @@
  * second kernel). cpu-ref, the reference, runs as a backend under test only the cases that check
  * a backend against itself (batched vs one at a time), or all with -b cpu-ref. Exit status 1 if
  * any case fails, 2 on a bad command line.
- * perf: each case's time per backend (cpu-ref included, the baseline), summed over the models it
- * runs on, each model's computation repeated until it has taken 0.2 s; nothing compared.
+ * perf: each case's time per backend (cpu-ref included, the baseline, and the speed relative to it),
+ * summed over the models it runs on, each model's computation (set-up such as engines and points
+ * included) repeated until it has taken 0.2 s; nothing compared.
  * -b runs one backend (cpu-ref still gives the reference), -o some cases, -m some models.
  * HFX_TEST_QUICK=1 (the sanitizer run): fewer random workspaces, no sbottom.
  *
@@ -808,7 +809,8 @@ static int usage(const char * msg) {
 }
 
 static void print_summary(void) {
-    printf("\nsummary (case x backend):\n");
+    printf(suite.perf ? "\ntime per run of each case's computation (set-up included), summed over its models:\n"
+                      : "\nsummary (case x backend):\n");
     int n_fail = 0;
     for (size_t c = 0; c < N_CASES; ++c) {
         if (!case_selected(cases[c].name)) {
@@ -837,8 +839,13 @@ static void print_summary(void) {
             }
             n_fail += suite.n_fail[c][b];
             if (suite.perf && hfx_backend_usable(b, NULL) && suite.n_pass[c][b]) {
-                printf("  %-10s %-9s %10.3f ms per run (%d models)\n", cases[c].name, hfx_backend_name(b),
+                double base = suite.seconds[c][0]; /* cpu-ref: registry entry 0 */
+                printf("  %-10s %-9s %10.3f ms per run (%d models)", cases[c].name, hfx_backend_name(b),
                        1e3 * suite.seconds[c][b], suite.n_pass[c][b]);
+                if (b > 0 && base > 0 && suite.n_pass[c][0] == suite.n_pass[c][b]) {
+                    printf(", %.2fx cpu-ref's speed", base / suite.seconds[c][b]);
+                }
+                printf("\n");
             } else {
                 printf("  %-10s %-9s %s\n", cases[c].name, hfx_backend_name(b), cell);
             }
@@ -879,13 +886,17 @@ int main(int argc, char ** argv) {
         }
     }
     ASSERT(hfx_backend_count() <= MAX_BACKENDS);
+    ASSERT(strcmp(hfx_backend_name(0), "cpu-ref") == 0); /* the reference, first in the registry */
     printf("%s mode; backends:", suite.perf ? "perf" : "test");
     for (size_t b = 0; b < hfx_backend_count(); ++b) {
         const char * why = NULL;
         bool         ok  = hfx_backend_usable(b, &why);
         printf(" %s%s%s%s", hfx_backend_name(b), ok ? "" : " (SKIPPED: ", ok ? "" : why, ok ? "" : ")");
     }
-    printf("\n%-10s %-9s %-30s result\n", "case", "backend", "model");
+    printf("\n");
+    if (!suite.perf) {
+        printf("%-10s %-9s %-30s result\n", "case", "backend", "model");
+    }
     models_data_dir();
     model_large(20000);
     models_random(suite.quick ? 3 : 6);
