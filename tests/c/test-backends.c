@@ -11,7 +11,8 @@
  * here, e.g. cuda without a GPU) or unsupported (why: the backend lacks the operation, e.g. a
  * second kernel). cpu-ref, the reference, runs as a backend under test only the cases that check
  * a backend against itself (batched vs one at a time), or all with -b cpu-ref. Exit status 1 if
- * any case fails, 2 on a bad command line.
+ * any case fails, 2 on a bad command line, 77 (skipped) when nothing could run (-b cuda without a
+ * GPU).
  * perf: each case's time per backend (cpu-ref included, the baseline, and the speed relative to it),
  * summed over the models it runs on, each model's computation (set-up such as engines and points
  * included) repeated until it has taken 0.2 s; nothing compared.
@@ -808,7 +809,9 @@ static int usage(const char * msg) {
     return 2;
 }
 
-static void print_summary(void) {
+/* Returns how many case x backend x model runs passed or failed. */
+static int print_summary(void) {
+    int n_ran = 0;
     printf(suite.perf ? "\ntime per run of each case's computation (set-up included), summed over its models:\n"
                       : "\nsummary (case x backend):\n");
     int n_fail = 0;
@@ -838,6 +841,7 @@ static void print_summary(void) {
                 snprintf(cell, sizeof cell, "SKIPPED (no model selected)");
             }
             n_fail += suite.n_fail[c][b];
+            n_ran += suite.n_fail[c][b] + suite.n_pass[c][b];
             if (suite.perf && hfx_backend_usable(b, NULL) && suite.n_pass[c][b]) {
                 double base = suite.seconds[c][0]; /* cpu-ref: registry entry 0 */
                 printf("  %-10s %-9s %10.3f ms per run (%d models)", cases[c].name, hfx_backend_name(b),
@@ -852,8 +856,10 @@ static void print_summary(void) {
         }
     }
     if (!suite.perf) {
-        printf("%s\n", n_fail ? "FAILED" : "all cases pass on every usable backend");
+        printf("%s\n", n_fail ? "FAILED" : n_ran ? "all cases pass on every usable backend"
+                                                 : "nothing ran: the selected backends are SKIPPED here");
     }
+    return n_ran;
 }
 
 int main(int argc, char ** argv) {
@@ -903,12 +909,12 @@ int main(int argc, char ** argv) {
     if (!suite.quick) {
         model_sbottom();
     }
-    print_summary();
+    int n_ran  = print_summary();
     int n_fail = 0;
     for (size_t c = 0; c < N_CASES; ++c) {
         for (size_t b = 0; b < MAX_BACKENDS; ++b) {
             n_fail += suite.n_fail[c][b];
         }
     }
-    return n_fail ? 1 : 0;
+    return n_fail ? 1 : n_ran ? 0 : 77; /* 77: CTest's "skipped", never a silent pass */
 }
