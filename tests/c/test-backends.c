@@ -25,8 +25,10 @@
  * Adding a case is one entry in `cases` (section 2): a compute function that runs the operation on
  * the engine it is given and appends its results to a vector, the models it needs (use bits), its
  * tolerance with the reason in a comment, and a compare function where the default (largest
- * relative difference, NaN where cpu-ref has NaN) does not fit. A backend that lacks the operation
- * returns UNSUPPORTED from compute with the reason. Patch groups on the device (the gpu-groups
+ * relative difference, NaN where cpu-ref has NaN) does not fit. A backend declares a case
+ * unsupported by returning HFX_ERR_UNSUPPORTED from the operation (CASE_TRY, case_error turn it
+ * into "unsupported" with its message), or a case says so itself where the backend lacks what it
+ * tests (case_kernels: a single kernel). Patch groups on the device (the gpu-groups
  * work: several compiled models in one plan) come in that way: one entry whose compute runs the
  * group and appends each patch's CLs, compared with cpu-ref's one patch at a time.
  *
@@ -123,14 +125,20 @@ static double rel_diff(double a, double b) {
     return fabs(a - b) / fmax(fabs(a), fabs(b));
 }
 
-/* A failing library call inside a case: FAIL with its message (not an abort: the other cases run). */
-#define CASE_TRY(r, call)                                                  \
-    do {                                                                   \
-        struct hfx_error err_;                                             \
-        if ((call) != HFX_OK) {                                            \
-            hfx_error_format(&err_, (r)->why, sizeof (r)->why);            \
-            return FAIL;                                                   \
-        }                                                                  \
+/* A failing library call inside a case: FAIL with its message (not an abort: the other cases
+ * run), or UNSUPPORTED where the backend declares the operation unsupported (HFX_ERR_UNSUPPORTED). */
+static enum verdict case_error(struct run * r, enum hfx_status st, struct hfx_error * err) {
+    hfx_error_format(err, r->why, sizeof r->why);
+    return st == HFX_ERR_UNSUPPORTED ? UNSUPPORTED : FAIL;
+}
+
+#define CASE_TRY(r, call)                           \
+    do {                                            \
+        struct hfx_error err_;                      \
+        enum hfx_status  st_ = (call);              \
+        if (st_ != HFX_OK) {                        \
+            return case_error((r), st_, &err_);     \
+        }                                           \
     } while (0)
 
 //
@@ -186,10 +194,9 @@ static enum verdict eval_points(struct run * r, hfx_engine_t e, bool grad, struc
         for (int per_point = 0; per_point < 2 && v == PASS; ++per_point) {
             size_t           n = sizes[si], stride = per_point ? nd : 0;
             struct hfx_error err;
-            if (hfx__engine_eval(e, n, x, data, stride, dc, f, g, &err) != HFX_OK ||
-                hfx__engine_eval(e, n, x, data, stride, dc, f2, NULL, &err) != HFX_OK) {
-                hfx_error_format(&err, r->why, sizeof r->why);
-                v = FAIL;
+            enum hfx_status  st = hfx__engine_eval(e, n, x, data, stride, dc, f, g, &err);
+            if (st != HFX_OK || (st = hfx__engine_eval(e, n, x, data, stride, dc, f2, NULL, &err)) != HFX_OK) {
+                v = case_error(r, st, &err);
                 break;
             }
             for (size_t k = 0; k < n; ++k) {
@@ -296,14 +303,13 @@ static enum verdict case_batch(struct run * r, struct vec * out) {
     }
     enum verdict     v = PASS;
     struct hfx_error err;
-    if (hfx__fit_jobs(bat, jobs, NJ, true, &err) != HFX_OK) {
-        hfx_error_format(&err, r->why, sizeof r->why);
-        v = FAIL;
+    enum hfx_status  st = hfx__fit_jobs(bat, jobs, NJ, true, &err);
+    if (st != HFX_OK) {
+        v = case_error(r, st, &err);
     }
     for (int k = 0; k < NJ && v == PASS; ++k) {
-        if (hfx__fit_jobs(seq, &one[k], 1, true, &err) != HFX_OK) {
-            hfx_error_format(&err, r->why, sizeof r->why);
-            v = FAIL;
+        if ((st = hfx__fit_jobs(seq, &one[k], 1, true, &err)) != HFX_OK) {
+            v = case_error(r, st, &err);
         } else if (jobs[k].twice_nll != one[k].twice_nll || jobs[k].status != one[k].status) {
             snprintf(r->why, sizeof r->why, "fit %d: batched twice_nll %.17g status %d, alone %.17g status %d", k,
                      jobs[k].twice_nll, jobs[k].status, one[k].twice_nll, one[k].status);
@@ -347,9 +353,9 @@ static enum verdict case_sample(struct run * r, struct vec * out) {
                                    {.pars = pars + np, .stream0 = (uint64_t) 1 << 40, .n = SAMPLE_TOYS}};
     struct hfx_error    err;
     enum verdict        v = PASS;
-    if (hfx__engine_sample_toys(r->e, sets, 2, 11, data, dc, &err) != HFX_OK) {
-        hfx_error_format(&err, r->why, sizeof r->why);
-        v = FAIL;
+    enum hfx_status     st = hfx__engine_sample_toys(r->e, sets, 2, 11, data, dc, &err);
+    if (st != HFX_OK) {
+        v = case_error(r, st, &err);
     }
     for (size_t i = 0; i < n * nd && v == PASS; ++i) {
         vec_push(out, data[i]);
@@ -414,9 +420,9 @@ static enum verdict case_toys(struct run * r, struct vec * out) {
     struct hfx_hypotest_result  r1, r2;
     struct hfx_error            err;
     enum verdict                v = PASS;
-    if (hfx_hypotest(seq, &o, &r1, &err) != HFX_OK || hfx_hypotest(bat, &o, &r2, &err) != HFX_OK) {
-        hfx_error_format(&err, r->why, sizeof r->why);
-        v = FAIL;
+    enum hfx_status             st  = hfx_hypotest(seq, &o, &r1, &err);
+    if (st != HFX_OK || (st = hfx_hypotest(bat, &o, &r2, &err)) != HFX_OK) {
+        v = case_error(r, st, &err);
     } else {
         bool same = memcmp(&r1.cls_obs, &r2.cls_obs, sizeof r1.cls_obs) == 0 &&
                     memcmp(r1.cls_exp, r2.cls_exp, sizeof r1.cls_exp) == 0 && r1.toys_failed_b == r2.toys_failed_b &&
