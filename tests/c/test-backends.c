@@ -369,31 +369,41 @@ static enum verdict case_sample(struct run * r, struct vec * out) {
 
 /* Counts (main bins, Poisson auxiliary data) to the bit: the same Philox words and the same
  * arithmetic give the same integers unless a uniform falls within an ulp of a cut of the
- * inversion or of PTRS (once in ~1e15 draws); Gaussian auxiliary data within 4 ulp (relative
- * 1e-15): a device's log and cos are within 1 and 2 ulp of correctly rounded (CUDA's math library),
- * glibc's within 1; data constants within 1e-13 relative (a sum over bins of lgamma terms, the
- * device's lgamma within a few ulp). A backend that draws on the host (no sampler of its own) gives
- * the host's values to the bit, so does cpu. */
+ * inversion or of PTRS (once in ~1e15 draws). A Gaussian auxiliary datum theta + sigma z within
+ * tol (sigma |z| + |value|), tol = 1e-15: the normal draw z to ~4 ulp (a device's log and cos are
+ * within 1 and 2 ulp of correctly rounded, CUDA's math library; glibc's within 1), the sum to its
+ * own rounding (relative to z, not to the sum, which can cancel). Data constants within 1e-13
+ * relative (a sum over bins of lgamma terms, the device's lgamma within a few ulp). A backend that
+ * draws on the host (no sampler of its own, e.g. cpu) gives the host's values to the bit. */
 static bool compare_sample(const struct run * r, double tol, const struct vec * ref, const struct vec * out,
                            char * detail, size_t n) {
     const struct hfx_model * m  = r->mod->m;
-    size_t                   nd = m->n_bins + m->n_aux, n_toys = 2 * SAMPLE_TOYS, same = 0;
+    size_t                   nd = m->n_bins + m->n_aux, np = m->n_pars, n_toys = 2 * SAMPLE_TOYS, same = 0;
     bool                     ok = out->n == ref->n;
     double                   worst_gauss = 0, worst_dc = 0;
-    bool *                   gauss       = calloc(nd + 1, sizeof *gauss);
-    ASSERT(gauss);
-    for (size_t k = 0; k < m->n_gauss; ++k) {
-        gauss[m->n_bins + (size_t) m->gauss[k].aux] = true;
+    long *                   gauss       = malloc((nd + 1) * sizeof *gauss); /* aux value -> its constraint, or -1 */
+    double *                 pars        = malloc(2 * np * sizeof *pars + 8);
+    ASSERT(gauss && pars);
+    for (size_t i = 0; i < nd; ++i) {
+        gauss[i] = -1;
     }
+    for (size_t k = 0; k < m->n_gauss; ++k) {
+        gauss[m->n_bins + (size_t) m->gauss[k].aux] = (long) k;
+    }
+    make_point(m, 0, pars); /* as case_sample */
+    make_point(m, 3, pars + np);
     for (size_t i = 0; i < out->n && ok; ++i) {
         double a = out->v[i], b = ref->v[i];
         same += memcmp(&a, &b, sizeof a) == 0;
         if (i >= n_toys * nd) {
             worst_dc = fmax(worst_dc, rel_diff(a, b));
             ok       = rel_diff(a, b) <= 1e-13;
-        } else if (gauss[i % nd]) {
-            worst_gauss = fmax(worst_gauss, rel_diff(a, b));
-            ok          = rel_diff(a, b) <= tol;
+        } else if (gauss[i % nd] >= 0) {
+            const struct hfx_gauss * g     = &m->gauss[gauss[i % nd]];
+            double                   theta = pars[(i / nd >= SAMPLE_TOYS ? np : 0) + (size_t) g->par];
+            double                   scale = fabs(b - theta) + fabs(b);
+            worst_gauss                    = fmax(worst_gauss, scale > 0 ? fabs(a - b) / scale : fabs(a - b));
+            ok                             = fabs(a - b) <= tol * scale;
         } else {
             ok = memcmp(&a, &b, sizeof a) == 0;
         }
@@ -401,9 +411,10 @@ static bool compare_sample(const struct run * r, double tol, const struct vec * 
     hfx_engine_t e  = make_engine(r->mod->m, r->backend, 0);
     const char * by = e->be->sample_toys ? "its own sampler" : "the host";
     hfx_engine_free(e);
-    snprintf(detail, n, "%zu toys by %s: %zu of %zu values bit-identical, Gaussian aux max rel diff %.2g, data "
-             "constants %.2g", n_toys, by, same, out->n, worst_gauss, worst_dc);
+    snprintf(detail, n, "%zu toys by %s: %zu of %zu values bit-identical, Gaussian aux max diff %.2g (of sigma |z| "
+             "+ |value|), data constants %.2g", n_toys, by, same, out->n, worst_gauss, worst_dc);
     free(gauss);
+    free(pars);
     return ok;
 }
 
@@ -521,8 +532,9 @@ static const struct tcase {
     {"batch", USE_FIT | USE_INFER, 1e-9, case_batch, NULL, true},
     /* CLs from those fits: 1e-9 relative, as the fits */
     {"hypotest", USE_INFER, 1e-9, case_hypotest, NULL, false},
-    /* Gaussian auxiliary data within 4 ulp, counts to the bit (compare_sample says why) */
-    {"sample", USE_FIT, 4.5e-16, case_sample, compare_sample, false},
+    /* counts to the bit, Gaussian auxiliary data within 1e-15 of sigma |z| + |value| (compare_sample
+     * says why) */
+    {"sample", USE_FIT, 1e-15, case_sample, compare_sample, false},
     /* within 2 / n_toys absolute of cpu-ref (tol in units of 1 / n_toys): one toy's statistic
      * moving across the observed one (fits on another backend differ in the last bits) moves a
      * tail fraction by 1 / n_toys */
