@@ -17,6 +17,17 @@
 struct hfx__fit_job; /* fit/fit-slot.h */
 struct hfx__fit_settings;
 
+/* Toys to draw (sample_toys; the engine's hfx__engine_sample_toys): n toys from the model at the
+ * parameters pars, toy i of the set from stream stream0 + i of the seed (model/sample-kernel.h).
+ * expected is pars' expected data (hfx__expected_data), which the engine computes once on the host
+ * so that every backend draws from the same means. */
+struct hfx__toy_set {
+    const double * pars;     /* [n_pars] */
+    const double * expected; /* [n_bins + n_aux] */
+    uint64_t       stream0;
+    size_t         n;
+};
+
 struct hfx_backend_i {
     int          api_version;
     const char * name;
@@ -56,6 +67,14 @@ struct hfx_backend_i {
     /* Whether hfx scan runs patches as model groups by default on this backend: where one patch's
      * fits are far too little work for a call (a device launch). */
     bool group_default;
+    /* (optional) draws toy data where this plan's fits run, with hfx__kernel_sample_toy
+     * (model/sample-kernel.h): the toys of sets[0, n_sets) one after the other, toy r into
+     * data + r * (n_bins + n_aux) and its hfx__data_constant into data_const[r], on the host's
+     * arrays. A backend that keeps the toys where it drew them may take them from there for fits
+     * of those very rows (jobs whose data point into data and still hold what was drawn). NULL: the
+     * engine draws on the host (fit/fit.c). */
+    enum hfx_status (*sample_toys)(void * plan, const struct hfx__toy_set * sets, size_t n_sets, uint64_t seed,
+                                   double * data, double * data_const, struct hfx_error * err);
 };
 
 /* The registry: backends compiled into this build, in preference order. */

@@ -107,6 +107,20 @@ enum hfx_status hfx__batch_run(struct hfx__batch * b, hfx__fit_done_fn on_done, 
 enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t n, bool strict,
                               struct hfx_error * err);
 
+//
+// Toys
+//
+
+/* Draws the toys of sets[0, n_sets) (backend.h: struct hfx__toy_set; each set's expected is left
+ * NULL by the caller: the engine computes it from pars on the host) one after the other: toy r into
+ * data + r * n_data, its hfx__data_constant into data_const[r]. On the backend where it has its own
+ * sampler (backend.h: sample_toys, e.g. on the device that then fits them), else on the host with
+ * hfx__kernel_sample_toy. Either way toy i of a set is the one stream stream0 + i of seed gives, on
+ * every backend, thread count and chunking. data and data_const are the caller's. Errors: out of
+ * memory, the backend's. */
+enum hfx_status hfx__engine_sample_toys(hfx_engine_t e, const struct hfx__toy_set * sets, size_t n_sets,
+                                        uint64_t seed, double * data, double * data_const, struct hfx_error * err);
+
 /* Starts the warning list of a public call afresh. */
 void hfx__engine_warnings_reset(hfx_engine_t e);
 

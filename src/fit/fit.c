@@ -10,6 +10,7 @@
  */
 #include "core/clock.h"
 #include "fit/engine.h"
+#include "model/sample-kernel.h"
 
 #include <math.h>
 #include <string.h>
@@ -685,5 +686,46 @@ enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t
             st = hfx__engine_note_descent(e, &jobs[i], err);
         }
     }
+    return st;
+}
+
+//
+// Toys
+//
+
+enum hfx_status hfx__engine_sample_toys(hfx_engine_t e, const struct hfx__toy_set * sets, size_t n_sets,
+                                        uint64_t seed, double * data, double * data_const, struct hfx_error * err) {
+    const struct hfx_model * m  = e->m;
+    size_t                   nd = e->n_data;
+    if (n_sets == 0) {
+        return HFX_OK;
+    }
+    /* every backend draws from the host's expectation, so that the means are the same to the bit */
+    struct hfx__toy_set * own = malloc(n_sets * sizeof *own);
+    double *              means = malloc(n_sets * (nd + 1) * sizeof *means);
+    if (!own || !means) {
+        free(own);
+        free(means);
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory for the means of %zu toy sets", n_sets);
+    }
+    for (size_t s = 0; s < n_sets; ++s) {
+        own[s]          = sets[s];
+        own[s].expected = means + s * (nd + 1);
+        hfx__expected_data(m, sets[s].pars, means + s * (nd + 1), e->eval_scratch);
+    }
+    enum hfx_status st = HFX_OK;
+    if (e->be->sample_toys) {
+        st = e->be->sample_toys(e->plan, own, n_sets, seed, data, data_const, err);
+    } else {
+        size_t r = 0;
+        for (size_t s = 0; s < n_sets; ++s) {
+            for (size_t i = 0; i < own[s].n; ++i, ++r) {
+                hfx__kernel_sample_toy(m, own[s].expected, own[s].pars, seed, own[s].stream0 + i, data + r * nd);
+                data_const[r] = hfx__data_constant(m, data + r * nd);
+            }
+        }
+    }
+    free(own);
+    free(means);
     return st;
 }

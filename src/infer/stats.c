@@ -1,7 +1,7 @@
 /*
  * stats.c -- the numerical toolbox behind hypothesis tests and limits.
  *
- * Four independent pieces, each written to reproduce what pyhf 0.7.6 gets from numpy/scipy:
+ * Three independent pieces, each written to reproduce what pyhf 0.7.6 gets from numpy/scipy:
  * - the standard normal distribution: the CDF is evaluated exactly as scipy.special.ndtr does
  *   (Cephes: erf near 0, erfc of |x|/sqrt(2) in the tails), so that the p-values agree with pyhf's
  *   to the last few bits, including the x^2 * eps argument-rounding error scipy has in deep tails;
@@ -10,10 +10,9 @@
  * - pyhf's AsymptoticCalculator (pyhf/infer/calculators.py) in sqrt(q) space;
  * - TOMS 748 (Alefeld, Potra, Shi, ACM TOMS 21 (1995) 327) following scipy.optimize.toms748's
  *   TOMS748Solver step by step, quirks included, so that pyhf's upper-limit search visits the same
- *   POI values in the same order;
- * - Philox4x32-10 (Salmon, Moraes, Dror, Shaw, SC'11 "Parallel random numbers: as easy as 1, 2, 3")
- *   with uniform, normal (Box-Muller) and Poisson (inversion; PTRS, Hoermann 1993) draws.
- * Everything is a pure function of its arguments or of a caller-owned struct (no static mutable
+ *   POI values in the same order.
+ * The random numbers of toys (Philox4x32-10 and its draws) live in core/rng-kernel.h, HFX_HD code
+ * that a device backend compiles too. Everything is a pure function of its arguments or of a caller-owned struct (no static mutable
  * state), so the code can be compiled for a device as it is.
  */
 #include "infer/stats.h"
@@ -31,9 +30,6 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
-#ifndef M_PI
-#define M_PI 3.14159265358979323846
-#endif
 #ifndef M_SQRT1_2
 #define M_SQRT1_2 0.70710678118654752440
 #endif
@@ -570,144 +566,4 @@ int hfx__toms748_step(struct hfx_toms748 * t, double fx) {
         }
         return 1;
     }
-}
-
-//
-// Philox4x32-10 and the distributions drawn from it
-//
-
-void hfx__philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
-    /* Salmon et al. 2011, section 4.2: S-box of two 32x32->64 multiplies, Weyl key schedule. */
-    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
-    uint32_t k0 = key[0], k1 = key[1];
-    for (int round = 0; round < 10; round++) {
-        uint64_t p0 = (uint64_t) 0xD2511F53u * c0;
-        uint64_t p1 = (uint64_t) 0xCD9E8D57u * c2;
-        uint32_t n0 = (uint32_t) (p1 >> 32) ^ c1 ^ k0;
-        uint32_t n1 = (uint32_t) p1;
-        uint32_t n2 = (uint32_t) (p0 >> 32) ^ c3 ^ k1;
-        uint32_t n3 = (uint32_t) p0;
-        c0          = n0;
-        c1          = n1;
-        c2          = n2;
-        c3          = n3;
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
-    }
-    out[0] = c0;
-    out[1] = c1;
-    out[2] = c2;
-    out[3] = c3;
-}
-
-void hfx__rng_init(struct hfx_rng * r, uint64_t seed, uint64_t stream) {
-    r->key     = seed;
-    r->stream  = stream;
-    r->counter = 0;
-    r->n_buf   = 0;
-    for (int i = 0; i < 4; i++) {
-        r->buf[i] = 0;
-    }
-}
-
-uint32_t hfx__rng_u32(struct hfx_rng * r) {
-    if (r->n_buf == 0) {
-        /* counter block = (draw block index, stream id), 64 bits each; key = seed */
-        uint32_t ctr[4] = {(uint32_t) r->counter, (uint32_t) (r->counter >> 32), (uint32_t) r->stream,
-                           (uint32_t) (r->stream >> 32)};
-        uint32_t key[2] = {(uint32_t) r->key, (uint32_t) (r->key >> 32)};
-        hfx__philox4x32_10(ctr, key, r->buf);
-        r->counter++;
-        r->n_buf = 4;
-    }
-    return r->buf[4 - r->n_buf--];
-}
-
-double hfx__rng_uniform(struct hfx_rng * r) {
-    /* k / 2^53 with k a uniform 53-bit integer, exactly representable; k = 0 is drawn again (once in
-     * 2^53) so that the result is in (0, 1) and log(u) is always finite. */
-    for (;;) {
-        uint64_t hi = hfx__rng_u32(r) >> 5; /* 27 bits */
-        uint64_t lo = hfx__rng_u32(r) >> 6; /* 26 bits */
-        uint64_t k  = (hi << 26) | lo;
-        if (k != 0) {
-            return (double) k * 0x1.0p-53;
-        }
-    }
-}
-
-double hfx__rng_normal(struct hfx_rng * r) {
-    /* Box-Muller (1958), cosine branch only: exact, branch-free and two uniforms per draw, which keeps
-     * the stream layout independent of how many normals were drawn before. */
-    double u1 = hfx__rng_uniform(r);
-    double u2 = hfx__rng_uniform(r);
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
-
-/* log(k!) to ~1e-16 relative: exact product below 18 (18! < 2^53), Stirling's series above. Our own
- * because lgamma writes the global signgam. */
-static double log_factorial(double k) {
-    if (k < 18) {
-        double p = 1.0;
-        for (double i = 2; i <= k; i++) {
-            p *= i;
-        }
-        return log(p);
-    }
-    double n = k, n2 = 1.0 / (k * k);
-    double series = (1.0 / 12 - n2 * (1.0 / 360 - n2 * (1.0 / 1260 - n2 * (1.0 / 1680 - n2 * (1.0 / 1188))))) / n;
-    return n * log(n) - n + 0.5 * log(2.0 * M_PI * n) + series;
-}
-
-/* PTRS, Hoermann (1993) "The transformed rejection method for generating Poisson random variables",
- * Insurance: Mathematics and Economics 12, 39-45: transformed rejection with squeeze; exact for
- * mean >= 10. */
-static double poisson_ptrs(struct hfx_rng * r, double mean) {
-    double slam     = sqrt(mean);
-    double loglam   = log(mean);
-    double b        = 0.931 + 2.53 * slam;
-    double a        = -0.059 + 0.02483 * b;
-    double invalpha = 1.1239 + 1.1328 / (b - 3.4);
-    double vr       = 0.9277 - 3.6224 / (b - 2.0);
-    for (;;) {
-        double u  = hfx__rng_uniform(r) - 0.5;
-        double v  = hfx__rng_uniform(r);
-        double us = 0.5 - fabs(u);
-        double k  = floor((2.0 * a / us + b) * u + mean + 0.43);
-        if (us >= 0.07 && v <= vr) {
-            return k;
-        }
-        if (k < 0 || (us < 0.013 && v > us)) {
-            continue;
-        }
-        if (log(v) + log(invalpha) - log(a / (us * us) + b) <= -mean + k * loglam - log_factorial(k)) {
-            return k;
-        }
-    }
-}
-
-double hfx__rng_poisson(struct hfx_rng * r, double mean) {
-    if (!(mean >= 0) || isinf(mean)) {
-        return NAN;
-    }
-    if (mean == 0) {
-        return 0.0;
-    }
-    if (mean >= 10.0) {
-        return poisson_ptrs(r, mean);
-    }
-    /* Inversion by sequential search (one uniform). The cumulative sum can stall a few ulp below a
-     * u within rounding of 1; stop when the terms no longer change it. */
-    double u = hfx__rng_uniform(r);
-    double p = exp(-mean), cdf = p, k = 0;
-    while (u > cdf) {
-        k += 1;
-        p *= mean / k;
-        double next = cdf + p;
-        if (next == cdf) {
-            break;
-        }
-        cdf = next;
-    }
-    return k;
 }

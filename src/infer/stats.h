@@ -1,6 +1,6 @@
 /*
  * stats.h -- the statistics toolbox of inference: normal distribution, pyhf's asymptotic formulas,
- * a bracketing root finder (TOMS 748), and a counter-based random number generator for toys.
+ * a bracketing root finder (TOMS 748). (The random numbers of toys: core/rng-kernel.h.)
  * Pure functions of their arguments, no state beyond what the caller passes.
  */
 #ifndef HFX_STATS_H
@@ -107,26 +107,5 @@ int hfx__toms748_init(struct hfx_toms748 * t, double a, double b, double fa, dou
 /* Feed f(t->x); returns 1 while more evaluations are wanted, 0 when t->root holds the answer, -1 on
  * failure (no sign change, non-finite f, iteration limit). */
 int  hfx__toms748_step(struct hfx_toms748 * t, double fx);
-
-/* Philox4x32-10 (Salmon et al. 2011): a counter-based generator, so toy i of seed s is the same on
- * every backend, thread count and batch split. A stream is (seed, stream id); draws advance its counter.
- * Block j of stream (seed, s) is philox4x32_10(ctr = {lo32(j), hi32(j), lo32(s), hi32(s)},
- * key = {lo32(seed), hi32(seed)}); its four words are handed out in order by hfx__rng_u32. */
-struct hfx_rng {
-    uint64_t key;
-    uint64_t stream;
-    uint64_t counter;
-    uint32_t buf[4];
-    int      n_buf;
-};
-/* The bare bijection, for known-answer tests (Random123 kat_vectors). */
-void     hfx__philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
-void     hfx__rng_init(struct hfx_rng * r, uint64_t seed, uint64_t stream);
-uint32_t hfx__rng_u32(struct hfx_rng * r);
-double   hfx__rng_uniform(struct hfx_rng * r);   /* (0, 1): k / 2^53, k uniform in [1, 2^53) (two u32) */
-double   hfx__rng_normal(struct hfx_rng * r);    /* standard normal, Box-Muller (two uniforms) */
-/* exact Poisson draw as a whole number: mean 0 -> 0 (no draw); inversion below 10 (one uniform),
- * PTRS rejection from 10 (two uniforms per try); NaN for mean < 0, NaN or inf (no draw). */
-double   hfx__rng_poisson(struct hfx_rng * r, double mean);
 
 #endif /* HFX_STATS_H */

@@ -11,10 +11,12 @@
  * whose fit fails (non-finite start, iteration limit) does not stop the ensemble: it is counted
  * (toys_failed_*) and left out of its ensemble.
  *
- * Random numbers come from Philox4x32 streams: toy i of hypothesis h uses stream (h << 40) + i of
- * the user's seed, so a toy is the same whatever the thread count, batch split or range: hfx_toys_run
- * fits any range of toys, hfx_toys_cls makes CLs from the statistics of any union of ranges, and
- * hfx_hypotest's toy-based calculator is the two over one range of n_toys.
+ * Toys are drawn by the engine (hfx__engine_sample_toys: on the device that fits them where the
+ * backend has a sampler, else on the host), from Philox4x32 streams (core/rng-kernel.h): toy i of
+ * hypothesis h uses stream (h << 40) + i of the user's seed, so a toy is the same whatever the
+ * backend, thread count, batch split or range: hfx_toys_run fits any range of toys, hfx_toys_cls
+ * makes CLs from the statistics of any union of ranges, and hfx_hypotest's toy-based calculator is
+ * the two over one range of n_toys.
  */
 #include "infer/infer.h"
 
@@ -53,25 +55,6 @@ static double percentile(const double * sorted, size_t n, double q) {
     return sorted[i] + frac * (sorted[i + 1] - sorted[i]);
 }
 
-/* One toy data set drawn at pars: main bins Poisson(lambda), Gaussian aux Normal(theta, sigma),
- * Poisson aux Poisson(gamma tau). */
-static void sample_toy(const struct hfx_model * m, const double * expected, const double * pars, uint64_t seed,
-                       uint64_t stream, double * toy) {
-    struct hfx_rng rng;
-    hfx__rng_init(&rng, seed, stream);
-    for (size_t b = 0; b < m->n_bins; ++b) {
-        double lam = expected[b];
-        toy[b]     = lam > 0 ? hfx__rng_poisson(&rng, lam) : 0.0;
-    }
-    double * aux = toy + m->n_bins;
-    for (size_t k = 0; k < m->n_gauss; ++k) {
-        aux[m->gauss[k].aux] = pars[m->gauss[k].par] + m->gauss[k].sigma * hfx__rng_normal(&rng);
-    }
-    for (size_t k = 0; k < m->n_pois; ++k) {
-        aux[m->pois[k].aux] = hfx__rng_poisson(&rng, pars[m->pois[k].par] * m->pois[k].tau);
-    }
-}
-
 //
 // The ensembles, chunk by chunk
 //
@@ -85,7 +68,6 @@ struct toy_run {
     const struct hfx_model *            m;
     size_t                              first, count; /* toys [first, first + count) of each ensemble */
     double                              mu_t;         /* POI of the conditional fits */
-    double *                            expected[2];  /* [n_data] generating expectation per hypothesis */
     const double *                      gen_pars[2];  /* [n_pars] generating parameters */
     double *                            ts[2];        /* [count] statistic per toy, NaN where it failed */
 };
@@ -97,20 +79,32 @@ static bool job_failed(const struct hfx__fit_job * j) {
 /* Entries [t0, t0 + c) of the run (entry t: toy first + t % count of hypothesis t / count): every
  * free fit of the chunk as one batch of jobs, then every conditional fit (pyhf's order), all from the
  * model's init as pyhf's. */
-static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, size_t c, double * data, double * best,
-                                 struct hfx__fit_job * jobs, struct hfx_error * err) {
+static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, size_t c, double * data,
+                                 double * data_const, double * best, struct hfx__fit_job * jobs,
+                                 struct hfx_error * err) {
     const struct hfx_model * m = r->m;
     size_t                   n = r->count, np = m->n_pars, nd = e->n_data;
+    /* the chunk's toys, drawn where they are fitted: a run of consecutive toys per hypothesis */
+    struct hfx__toy_set sets[2];
+    size_t              n_sets = 0;
+    for (size_t t = t0; t < t0 + c;) {
+        HFX_ASSERT(n_sets < 2); /* a chunk lies within [0, 2n): one run of each hypothesis at most */
+        size_t h = t / n, end = (h + 1) * n < t0 + c ? (h + 1) * n : t0 + c;
+        sets[n_sets++] = (struct hfx__toy_set){
+            .pars = r->gen_pars[h], .stream0 = ((uint64_t) h << 40) + r->first + t % n, .n = end - t};
+        t = end;
+    }
+    enum hfx_status st = hfx__engine_sample_toys(e, sets, n_sets, r->o->seed, data, data_const, err);
+    if (st != HFX_OK) {
+        return st;
+    }
     for (size_t k = 0; k < c; ++k) {
-        size_t t = t0 + k, h = t / n;
-        sample_toy(m, r->expected[h], r->gen_pars[h], r->o->seed, ((uint64_t) h << 40) + r->first + t % n,
-                   data + k * nd);
         jobs[k] = (struct hfx__fit_job){.data       = data + k * nd,
-                                        .data_const = hfx__data_constant(m, data + k * nd),
+                                        .data_const = data_const[k],
                                         .pars_out   = best + k * np,
                                         .role       = HFX_FIT_ROLE_TOYS};
     }
-    enum hfx_status st = hfx__fit_jobs(e, jobs, c, false, err);
+    st = hfx__fit_jobs(e, jobs, c, false, err);
     if (st != HFX_OK) {
         return st;
     }
@@ -148,21 +142,23 @@ static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct 
     size_t               chunk = e->batch_max > TOYS_CHUNK ? e->batch_max : TOYS_CHUNK;
     chunk                      = chunk < total ? chunk : total;
     double *             data  = malloc(chunk * nd * sizeof *data + sizeof(double));
+    double *             dc    = malloc(chunk * sizeof *dc);
     double *             best  = malloc(chunk * np * sizeof *best + sizeof(double));
     struct hfx__fit_job * jobs = malloc(2 * chunk * sizeof *jobs);
     enum hfx_status      st    = HFX_OK;
-    if (!data || !best || !jobs) {
+    if (!data || !dc || !best || !jobs) {
         st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory for a chunk of %zu toys (%zu data, %zu parameters each)",
                         chunk, nd, np);
     }
     for (size_t t0 = 0; t0 < total && st == HFX_OK; t0 += chunk) {
         size_t c = total - t0 < chunk ? total - t0 : chunk;
-        st       = run_chunk(e, r, t0, c, data, best, jobs, err);
+        st       = run_chunk(e, r, t0, c, data, dc, best, jobs, err);
         if (st == HFX_OK && r->o->progress) {
             r->o->progress(r->o->progress_user, t0 + c, total);
         }
     }
     free(data);
+    free(dc);
     free(best);
     free(jobs);
     return st;
@@ -186,18 +182,17 @@ enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opt
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_toys_run needs teststat_sb and teststat_b arrays");
     }
     hfx__engine_warnings_reset(e);
-    size_t          np   = m->n_pars, nd = e->n_data;
+    size_t          np   = m->n_pars;
     const double *  data = o->data ? o->data : m->observed;
     double          dc   = hfx__data_constant(m, data);
     double          mu_b = o->teststat == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
     double          mu_t = o->teststat == HFX_TESTSTAT_Q0 ? 0.0 : o->poi_test;
-    double *        buf  = malloc((3 * np + 2 * nd + 2) * sizeof *buf);
+    double *        buf  = malloc((3 * np + 1) * sizeof *buf);
     enum hfx_status st   = HFX_OK;
     if (!buf) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     double * pars_sb = buf, * pars_b = buf + np, * pars_free = buf + 2 * np;
-    double * exp_sb = buf + 3 * np, * exp_b = exp_sb + nd + 1;
 
     /* the generating fits (mu = poi_test and the background hypothesis), the free fit and the
      * conditional fit to the data, all from the model's init as pyhf's, as one batch */
@@ -230,14 +225,11 @@ enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opt
     r->teststat = hfx__teststat_from_fits(o->teststat, mu_t, obs.twice_nll, gen[2].twice_nll, pars_free[m->poi]);
     r->mu_hat   = pars_free[m->poi];
 
-    hfx__expected_data(m, pars_sb, exp_sb, e->eval_scratch);
-    hfx__expected_data(m, pars_b, exp_b, e->eval_scratch);
     struct toy_run run = {.o        = o,
                           .m        = m,
                           .first    = opts->first,
                           .count    = opts->count,
                           .mu_t     = mu_t,
-                          .expected = {exp_sb, exp_b},
                           .gen_pars = {pars_sb, pars_b},
                           .ts       = {r->teststat_sb, r->teststat_b}};
     st = run_ensembles(e, &run, err);

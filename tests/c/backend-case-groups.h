@@ -1,7 +1,7 @@
 /*
  * backend-case-groups.h -- the conformance case "groups" (model groups, docs/batching.md), written
- * as one self-contained function so that the table of cases of tests/c/test-backends.c can take it
- * as it is: NOTE FOR THE MERGE: until then tests/c/test-groups.c runs it over every backend.
+ * as one self-contained function: the case "groups" of the table of tests/c/test-backends.c runs it
+ * on every backend, and tests/c/test-groups.c on mixed shapes and sbottom patches.
  *
  * The case: the asymptotic q~ hypotest at mu = 1 of n models at once (hfx__hypotest_group on the
  * backend under test), each model compared with

@@ -3,8 +3,7 @@
  * backend-case-groups.h on every backend of the registry, and the proof that hfx scan's groups give
  * today's CLs bit for bit on every sbottom patch.
  *
- * 1. The case "groups" over every backend (as test-backends.c would run it; the lead folds it into
- *    that table at the merge), on one group of models of two shapes and a model without a POI:
+ * 1. The case "groups" over every backend (test-backends.c's table runs it on each model alone), on one group of models of two shapes and a model without a POI:
  *    tests/data/infer_simple.json twice (one shape), infer_mixed.json (another shape: a group of its
  *    own), infer_simple.json built without a POI (fails with hfx_hypotest's error, the others go
  *    on), and with ../shared eight sbottom RegionA patches (one shape; a real warning among them:

@@ -24,13 +24,19 @@
  * make one launch per batch of jobs instead of one round trip per iteration. Model groups run the
  * same fits for the jobs of many models of one shape in one launch (hfx_cuda_group_fit_kernel).
  *
+ * Toys (sample_toys): a fourth kernel draws each toy in a thread of its own with
+ * hfx__kernel_sample_toy (model/sample-kernel.h), the host's code, into device memory that the plan
+ * keeps; the host gets a copy (inference keeps the rows, and host-driven fits read them), and the
+ * resident fits of those rows read them where they were drawn instead of uploading them again.
+ *
  * Sections: device kernels, the availability probe, plans (upload, buffers), evaluation, resident
- * fits, model groups.
+ * fits, model groups, toys.
  */
 #include "common.cuh"
 
 #include "fit/fit-slot.h"
 #include "model/eval-kernel.h"
+#include "model/sample-kernel.h"
 
 #include <pthread.h>
 
@@ -129,9 +135,10 @@ __global__ void __launch_bounds__(HFX_CUDA_POINT_THREADS)
 
 /* Fit kernel: thread i runs fit job i to the end with hfx__slot_run (fit/fit-slot.h), its slot's
  * arrays in slot_mem: the minimizer's steps, the exploration and every evaluation stay on the
- * device. Inputs and results are packed per job (see cuda_fit_jobs). */
+ * device. Inputs and results are packed per job (see cuda_fit_launch); job i's data is data[i], a
+ * row of the packed inputs or of the toys drawn on the device. */
 __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
-    hfx_cuda_fit_kernel(const struct hfx_model * __restrict__ m, size_t n, const double * __restrict__ data,
+    hfx_cuda_fit_kernel(const struct hfx_model * __restrict__ m, size_t n, const double * const * __restrict__ data,
                         const double * __restrict__ data_const, const double * __restrict__ start,
                         const double * __restrict__ poi_value, const unsigned char * __restrict__ poi_fixed,
                         struct hfx__fit_settings how, unsigned char * __restrict__ slot_mem, size_t slot_bytes,
@@ -141,11 +148,11 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     if (i >= n) {
         return;
     }
-    size_t               np = m->n_pars, nd = m->n_bins + m->n_aux;
+    size_t               np = m->n_pars;
     struct hfx__fit_slot s;
     hfx__slot_init(&s, m, slot_mem + i * slot_bytes, how.history);
     struct hfx__fit_job j;
-    j.data       = data + i * nd;
+    j.data       = data[i];
     j.data_const = data_const[i];
     j.start      = start + i * np;
     j.poi_fixed  = poi_fixed[i] != 0;
@@ -394,6 +401,28 @@ static bool cuda_available(const char ** why) {
 // Plans
 //
 
+/* Sampling kernel: thread r draws toy r of the sets (row0[s] <= r < row0[s + 1]: set s, its
+ * parameters and expected data at gen + s * (n_pars + n_data), toy r - row0[s] of the set from
+ * stream stream0[s] + that) into data + r * n_data, its data constant into data_const[r]. */
+__global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
+    hfx_cuda_sample_kernel(const struct hfx_model * __restrict__ m, size_t n, size_t n_sets,
+                           const double * __restrict__ gen, const uint64_t * __restrict__ row0,
+                           const uint64_t * __restrict__ stream0, uint64_t seed, double * __restrict__ data,
+                           double * __restrict__ data_const) {
+    size_t r = (size_t) blockIdx.x * blockDim.x + threadIdx.x;
+    if (r >= n) {
+        return;
+    }
+    size_t np = m->n_pars, nd = m->n_bins + m->n_aux, s = 0;
+    while (s + 1 < n_sets && r >= row0[s + 1]) {
+        ++s;
+    }
+    const double * pars = gen + s * (np + nd);
+    double *       toy  = data + r * nd;
+    hfx__kernel_sample_toy(m, pars + np, pars, seed, stream0[s] + (r - row0[s]), toy);
+    data_const[r] = hfx__kernel_data_constant(m, toy);
+}
+
 enum cuda_kernel_mode { CUDA_KERNEL_AUTO = 0, CUDA_KERNEL_POINT, CUDA_KERNEL_BLOCK };
 
 /* A device buffer that only grows. */
@@ -417,7 +446,9 @@ struct cuda_plan {
     struct cuda_buf          pars, data, data_const, out, grad, scratch;
     /* resident fits: packed job inputs (host staging, device), slots, results */
     struct cuda_buf          fit_in, fit_fixed, fit_slots, fit_out, fit_status, fit_descent; /* as the host staging */
+    struct cuda_buf          fit_dptr;    /* each job's data row on the device */
     double *                 h_fit;       /* host staging of a launch: its inputs, then its results */
+    const double **          h_dptr;      /* host staging of fit_dptr */
     unsigned char *          h_fixed;
     int *                    h_ints;      /* status then n_eval */
     struct hfx__fit_descent * h_descent;  /* each fit's first descent (fit-slot.h) */
@@ -425,6 +456,13 @@ struct cuda_plan {
     /* The shared data vector (data_stride 0) now on the device, to skip uploading it again. */
     double *                 h_data;
     bool                     data_valid;
+    /* toys: the last sample_toys call's rows (toy_data, toy_dc on the device), the host array they
+     * were copied to (toy_host, toy_rows rows) and a copy of what was copied (h_toys), which tells
+     * whether a job's row at toy_host still holds it; the sets' table (toy_gen, toy_index) */
+    struct cuda_buf          toy_data, toy_dc, toy_gen, toy_index;
+    const double *           toy_host;
+    size_t                   toy_rows, h_toys_cap;
+    double *                 h_toys;
 };
 
 static void cuda_plan_free(void * plan) {
@@ -435,7 +473,8 @@ static void cuda_plan_free(void * plan) {
     cudaSetDevice(p->device);
     struct cuda_buf * bufs[] = {&p->pars,      &p->data,      &p->data_const, &p->out,        &p->grad,
                                 &p->scratch,   &p->fit_in,    &p->fit_fixed,  &p->fit_slots, &p->fit_out,
-                                &p->fit_status, &p->fit_descent};
+                                &p->fit_status, &p->fit_descent, &p->fit_dptr, &p->toy_data, &p->toy_dc,
+                                &p->toy_gen,   &p->toy_index};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; ++i) {
         cudaFree(bufs[i]->p);
     }
@@ -447,6 +486,8 @@ static void cuda_plan_free(void * plan) {
         cudaStreamDestroy(p->stream);
     }
     free(p->h_data);
+    free(p->h_toys);
+    free(p->h_dptr);
     free(p->h_fit);
     free(p->h_fixed);
     free(p->h_ints);
@@ -775,17 +816,36 @@ static enum hfx_status cuda_fit_staging(struct cuda_plan * p, size_t n, struct h
     }
     size_t np = p->m->n_pars, nd = p->m->n_bins + p->m->n_aux;
     free(p->h_fit);
+    free(p->h_dptr);
     free(p->h_fixed);
     free(p->h_ints);
     free(p->h_descent);
-    /* inputs (data, data_const, start, poi_value: n (nd + np + 2)), then results (twice_nll, best:
-     * n (np + 1)) */
+    /* inputs (data_const, start, poi_value, then the data rows to upload, at most n: n (np + 2 + nd)),
+     * then results (twice_nll, best: n (np + 1)) */
     p->h_fit     = (double *) malloc(n * (nd + 2 * np + 3) * sizeof(double) + sizeof(double));
+    p->h_dptr    = (const double **) malloc(n * sizeof *p->h_dptr);
     p->h_fixed   = (unsigned char *) malloc(n + 1);
     p->h_ints    = (int *) malloc(2 * n * sizeof(int) + sizeof(int));
     p->h_descent = (struct hfx__fit_descent *) malloc(n * sizeof(struct hfx__fit_descent));
-    p->h_fit_cap = p->h_fit && p->h_fixed && p->h_ints && p->h_descent ? n : 0;
+    p->h_fit_cap = p->h_fit && p->h_dptr && p->h_fixed && p->h_ints && p->h_descent ? n : 0;
     return p->h_fit_cap ? HFX_OK : hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit jobs)", n);
+}
+
+/* The device copy of a job's data row where the row is one that sample_toys drew here and copied to
+ * the host and the host's row still holds what was copied (a caller may reuse its array for other
+ * data, and a freed array's address may come back): NULL otherwise, and the row is uploaded. */
+static const double * cuda_toy_row(const struct cuda_plan * p, const double * data) {
+    size_t    nd = p->m->n_bins + p->m->n_aux;
+    uintptr_t at = (uintptr_t) data, base = (uintptr_t) p->toy_host;
+    if (!p->toy_host || nd == 0 || at < base || (at - base) % (nd * sizeof(double)) != 0 ||
+        (at - base) / (nd * sizeof(double)) >= p->toy_rows) {
+        return NULL;
+    }
+    size_t off = (at - base) / sizeof(double); /* row (at - base) / (nd doubles), its first value */
+    if (memcmp(data, p->h_toys + off, nd * sizeof(double)) != 0) {
+        return NULL;
+    }
+    return (const double *) p->toy_data.p + off;
 }
 
 /* One launch of hfx_cuda_fit_kernel over jobs[0, n): pack, upload, run, download, unpack. */
@@ -798,19 +858,24 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
     if (st != HFX_OK) {
         return st;
     }
-    double * h_data = p->h_fit, * h_dc = h_data + n * nd, * h_start = h_dc + n, * h_poi = h_start + n * np;
-    double * h_best = h_poi + n;
+    double * h_dc = p->h_fit, * h_start = h_dc + n, * h_poi = h_start + n * np, * h_data = h_poi + n;
+    double * h_best = h_data + n * nd;
+    size_t   n_up   = 0; /* data rows to upload: those not drawn here (cuda_toy_row) */
     for (size_t i = 0; i < n; ++i) {
         const struct hfx__fit_job * j = &jobs[i];
-        memcpy(h_data + i * nd, j->data, nd * sizeof(double));
+        p->h_dptr[i]                  = cuda_toy_row(p, j->data); /* NULL: uploaded, the row set below */
+        if (!p->h_dptr[i]) {
+            memcpy(h_data + n_up++ * nd, j->data, nd * sizeof(double));
+        }
         memcpy(h_start + i * np, j->start ? j->start : m->init, np * sizeof(double));
         h_dc[i]       = j->data_const;
         h_poi[i]      = j->poi_value;
         p->h_fixed[i] = j->poi_fixed;
     }
-    cudaStream_t s = p->stream;
-    size_t       in_bytes = n * (nd + np + 2) * sizeof(double);
+    cudaStream_t s        = p->stream;
+    size_t       in_bytes = (n * (np + 2) + n_up * nd) * sizeof(double);
     if ((st = cuda_reserve(&p->fit_in, in_bytes, err)) != HFX_OK ||
+        (st = cuda_reserve(&p->fit_dptr, n * sizeof *p->h_dptr, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_fixed, n, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_slots, n * slot_bytes, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_out, n * (np + 1) * sizeof(double), err)) != HFX_OK ||
@@ -818,19 +883,26 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
         (st = cuda_reserve(&p->fit_descent, n * sizeof(struct hfx__fit_descent), err)) != HFX_OK) {
         return st;
     }
-    /* the inputs sit in one buffer in the staging order: data, data_const, start, poi_value */
+    double * d_dc = (double *) p->fit_in.p, * d_start = d_dc + n, * d_poi = d_start + n * np;
+    double * d_data = d_poi + n, * d_f = (double *) p->fit_out.p, * d_best = d_f + n;
+    for (size_t i = 0, k = 0; i < n; ++i) {
+        if (!p->h_dptr[i]) {
+            p->h_dptr[i] = d_data + k++ * nd; /* the uploaded rows, in the jobs' order */
+        }
+    }
+    /* the inputs sit in one buffer in the staging order: data_const, start, poi_value, data */
     HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
-                 cudaMemcpyAsync(p->fit_in.p, h_data, in_bytes, cudaMemcpyHostToDevice, s));
+                 cudaMemcpyAsync(p->fit_in.p, h_dc, in_bytes, cudaMemcpyHostToDevice, s));
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
+                 cudaMemcpyAsync(p->fit_dptr.p, p->h_dptr, n * sizeof *p->h_dptr, cudaMemcpyHostToDevice, s));
     HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
                  cudaMemcpyAsync(p->fit_fixed.p, p->h_fixed, n, cudaMemcpyHostToDevice, s));
-    double * d_data = (double *) p->fit_in.p, * d_dc = d_data + n * nd, * d_start = d_dc + n;
-    double * d_poi  = d_start + n * np, * d_f = (double *) p->fit_out.p, * d_best = d_f + n;
     int *    d_status = (int *) p->fit_status.p;
     size_t   grid     = (n + HFX_CUDA_FIT_THREADS - 1) / HFX_CUDA_FIT_THREADS;
     hfx_cuda_fit_kernel<<<(unsigned) grid, HFX_CUDA_FIT_THREADS, 0, s>>>(
-        p->d_model, n, d_data, d_dc, d_start, d_poi, (const unsigned char *) p->fit_fixed.p, how,
-        (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best, d_status, d_status + n,
-        (struct hfx__fit_descent *) p->fit_descent.p);
+        p->d_model, n, (const double * const *) p->fit_dptr.p, d_dc, d_start, d_poi,
+        (const unsigned char *) p->fit_fixed.p, how, (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best,
+        d_status, d_status + n, (struct hfx__fit_descent *) p->fit_descent.p);
     HFX_CUDA_TRY(err, "fit kernel launch", cudaGetLastError());
     HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
                  cudaMemcpyAsync(h_best, d_f, n * (np + 1) * sizeof(double), cudaMemcpyDeviceToHost, s));
@@ -1062,6 +1134,84 @@ static enum hfx_status cuda_group_fit_jobs(void * group, struct hfx__fit_job * j
     return HFX_OK;
 }
 
+//
+// Toys
+//
+
+/* Draws the toys of sets on the device (hfx_cuda_sample_kernel), keeps them there for the fits that
+ * follow (cuda_toy_row) and copies them and their data constants to the caller's arrays. */
+static enum hfx_status cuda_sample_toys(void * plan, const struct hfx__toy_set * sets, size_t n_sets, uint64_t seed,
+                                        double * data, double * data_const, struct hfx_error * err) {
+    struct cuda_plan *       p  = (struct cuda_plan *) plan;
+    const struct hfx_model * m  = p->m;
+    size_t                   np = m->n_pars, nd = m->n_bins + m->n_aux, n = 0;
+    for (size_t s = 0; s < n_sets; ++s) {
+        n += sets[s].n;
+    }
+    p->toy_host = NULL; /* the device rows are overwritten below */
+    if (n == 0) {
+        return HFX_OK;
+    }
+    HFX_CUDA_TRY(err, "cudaSetDevice", cudaSetDevice(p->device));
+    /* the sets' table: parameters and expected data per set, then its first row and first stream */
+    size_t     gen_bytes = n_sets * (np + nd) * sizeof(double), index_bytes = 2 * n_sets * sizeof(uint64_t);
+    double *   h_gen     = (double *) malloc(gen_bytes + index_bytes + sizeof(double));
+    if (n * nd > p->h_toys_cap) {
+        free(p->h_toys);
+        p->h_toys     = (double *) malloc(n * nd * sizeof(double));
+        p->h_toys_cap = p->h_toys ? n * nd : 0;
+    }
+    if (!h_gen || (!p->h_toys && n * nd > 0)) {
+        free(h_gen);
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu toys)", n);
+    }
+    uint64_t * h_index = (uint64_t *) (h_gen + n_sets * (np + nd));
+    for (size_t s = 0, r = 0; s < n_sets; r += sets[s].n, ++s) {
+        memcpy(h_gen + s * (np + nd), sets[s].pars, np * sizeof(double));
+        memcpy(h_gen + s * (np + nd) + np, sets[s].expected, nd * sizeof(double));
+        h_index[s]          = r;
+        h_index[n_sets + s] = sets[s].stream0;
+    }
+    cudaStream_t    s  = p->stream;
+    enum hfx_status st = HFX_OK;
+    if ((st = cuda_reserve(&p->toy_gen, gen_bytes + 8, err)) != HFX_OK ||
+        (st = cuda_reserve(&p->toy_index, index_bytes, err)) != HFX_OK ||
+        (st = cuda_reserve(&p->toy_data, n * nd * sizeof(double) + 8, err)) != HFX_OK ||
+        (st = cuda_reserve(&p->toy_dc, n * sizeof(double), err)) != HFX_OK) {
+        free(h_gen);
+        return st;
+    }
+    cudaError_t ce = cudaMemcpyAsync(p->toy_gen.p, h_gen, gen_bytes, cudaMemcpyHostToDevice, s);
+    if (ce == cudaSuccess) {
+        ce = cudaMemcpyAsync(p->toy_index.p, h_index, index_bytes, cudaMemcpyHostToDevice, s);
+    }
+    if (ce == cudaSuccess) {
+        const uint64_t * d_index = (const uint64_t *) p->toy_index.p;
+        size_t           grid    = (n + HFX_CUDA_FIT_THREADS - 1) / HFX_CUDA_FIT_THREADS;
+        hfx_cuda_sample_kernel<<<(unsigned) grid, HFX_CUDA_FIT_THREADS, 0, s>>>(
+            p->d_model, n, n_sets, (const double *) p->toy_gen.p, d_index, d_index + n_sets, seed,
+            (double *) p->toy_data.p, (double *) p->toy_dc.p);
+        ce = cudaGetLastError();
+    }
+    if (ce == cudaSuccess) {
+        ce = cudaMemcpyAsync(data, p->toy_data.p, n * nd * sizeof(double), cudaMemcpyDeviceToHost, s);
+    }
+    if (ce == cudaSuccess) {
+        ce = cudaMemcpyAsync(data_const, p->toy_dc.p, n * sizeof(double), cudaMemcpyDeviceToHost, s);
+    }
+    if (ce == cudaSuccess) {
+        ce = cudaStreamSynchronize(s); /* h_gen is read by the copies until here */
+    }
+    free(h_gen);
+    if (ce != cudaSuccess) {
+        return hfx__cuda_error(err, ce, "toy sampling");
+    }
+    memcpy(p->h_toys, data, n * nd * sizeof(double));
+    p->toy_host = data;
+    p->toy_rows = n;
+    return HFX_OK;
+}
+
 /* How many fits the engine should advance together. Small models: resident fits, a thread each,
  * enough to fill the device several times over. Large models: lock-step batches driven by the host
  * (a thread block per point), a couple of points per SM. */
@@ -1089,4 +1239,5 @@ extern "C" const struct hfx_backend_i hfx_backend_cuda = {
     /* .group_free     = */ cuda_group_free,
     /* .group_fit_jobs = */ cuda_group_fit_jobs,
     /* .group_default  = */ true, /* a patch's 3 or 4 fits are far too few threads for a launch */
+    /* .sample_toys = */ cuda_sample_toys,
 };
