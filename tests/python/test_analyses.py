@@ -280,6 +280,9 @@ def test_cabinetry_live(hfxmod, cabinetry, random_cases, index):
     hmodel = hfxmod.Workspace(case["workspace"]).model(modifier_settings=case["modifier_settings"])
     poi = model.config.poi_index
 
+    # pre-fit widths: cabinetry's model_utils.prefit_uncertainties (pyhf's param_set width()), to rounding
+    np.testing.assert_allclose(hmodel._core.par_info()["prefit_width"],
+                               cabinetry.model_utils.prefit_uncertainties(model), rtol=1e-12, atol=0)
     fr = cabinetry.fit.fit(model, data, goodness_of_fit=True)
     hf = hfxmod.fit.fit(hmodel, data, goodness_of_fit=True, pulls=True, correlations=True)
     assert hf.best_twice_nll <= fr.best_twice_nll + 1e-6
@@ -358,7 +361,7 @@ def stored_case(shared, hfxmod, entry, tmp_path_factory):
     return model, ws.data(model), hfxmod.Workspace(bkg).model(patches=[patch]), None
 
 
-def test_cabinetry_stored(hfxmod, stored, shared, tmp_path_factory):
+def test_cabinetry_stored(hfxmod, cabinetry, stored, shared, tmp_path_factory):
     """Every stored case: fit (best fit, uncertainties, correlations, gof), scan, significance and
     ranking against cabinetry's numbers, the referee's where they differ."""
     assert stored["cabinetry"] == "0.6.0" and stored["pyhf"] == "0.7.6"
@@ -367,6 +370,8 @@ def test_cabinetry_stored(hfxmod, stored, shared, tmp_path_factory):
     lower = 0
     for entry in stored["cases"]:
         model, data, hmodel, settings = stored_case(shared, hfxmod, entry, tmp_path_factory)
+        np.testing.assert_allclose(hmodel._core.par_info()["prefit_width"],
+                                   cabinetry.model_utils.prefit_uncertainties(model), rtol=1e-12, atol=0)
         fr = entry["fit"]
         hf = hfxmod.fit.fit(hmodel, data, goodness_of_fit=True, correlations=True)
         assert hf.labels == fr["labels"]
