@@ -410,37 +410,8 @@ def test_cabinetry_stored(hfxmod, cabinetry, stored, shared, tmp_path_factory):
 
 
 #
-# Bad input
+# Bad input (the arguments' errors: test_cli_errors.py, ANALYSIS_ERRORS)
 #
-
-ERRORS = [
-    (["ranking", SPEC, "--parameter", "nope"],
-     "no parameter 'nope' in the model (per-bin parameters are named as pyhf's par_names, e.g. 'staterror_SR[0]')"),
-    (["ranking", DATA / "analyses-fixed-par.json", "--parameter", "jes"],
-     "parameter 'jes' is fixed in the model: it has no uncertainty, so no impact to rank"),
-    (["ranking", SPEC, "--parameter", "sf[0]"],
-     "parameter 'sf[0]' is unconstrained (a normfactor or shapefactor): it has no pre-fit width; a ranking takes "
-     "constrained nuisance parameters"),
-    (["ranking", SPEC, "--parameter", "mu"], "parameter 'mu' is the POI: a ranking gives the impacts on it"),
-    (["profile-scan", SPEC, "--par", "nope"],
-     "no parameter 'nope' in the model (per-bin parameters are named as pyhf's par_names, e.g. 'staterror_SR[0]')"),
-    (["profile-scan", SPEC, "--par", "mu", "--range", "1,1,3"], "--range 1,1,3: the range is empty (LO must be below HI)"),
-    (["profile-scan", SPEC, "--par", "mu", "--range", "2,1"], "--range 2,1: the range is empty (LO must be below HI)"),
-    (["profile-scan", SPEC, "--par", "mu", "--range", "0,1,1"], "--range 0,1,1: a scan needs at least 2 points, got 1"),
-    (["profile-scan", SPEC, "--par", "mu", "--par", "mu"], "parameter 'mu' is scanned twice"),
-    (["profile-scan", DATA / "analyses-fixed-par.json", "--par", "jes"],
-     "parameter 'jes' is fixed in the model: a profile scan takes a free parameter"),
-    (["profile-scan", SPEC, "--par", "mu", "--range", "-1,2"],
-     "the range -1 to 2 of 'mu' leaves its bounds [0, 5] (pyhf fits refuse such a start too)"),
-]
-
-
-@pytest.mark.parametrize("args,message", ERRORS, ids=[" ".join(map(str, a[2:])) or a[0] for a, _ in ERRORS])
-def test_errors(hfx, args, message):
-    proc = hfx(*args, check=False)
-    assert proc.returncode == 1 and proc.stdout == ""
-    assert proc.stderr == f"hfx: error: {message}\n"
-
 
 def test_error_without_poi(hfx, shared):
     """A background-only workspace (its measurement's POI is no parameter): ranking and significance
