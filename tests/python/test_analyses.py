@@ -144,12 +144,27 @@ def test_ranking_definition(hfx, hfxmod, tmp_path):
 # Against cabinetry
 #
 
-def compare_significance(h, z_obs, z_exp):
+def compare_significance(hfxmod, hmodel, model, data, h, z_obs, z_exp):
     """Z = sqrt(q0) (signed): compared as q0, which the fits give to NLL_TOL (near q0 = 0 a difference
-    of 1e-4 in q0 is 0.01 in Z)."""
-    for mine, theirs in ((h.observed_significance, z_obs), (h.expected_significance, z_exp)):
-        assert math.copysign(mine * mine, mine) == pytest.approx(math.copysign(theirs * theirs, theirs),
-                                                                 abs=2 * NLL_TOL, rel=0.01)
+    of 1e-4 in q0 is 0.01 in Z). Where the observed one differs by more, the referee: q0's two fits (mu
+    held at 0, and free) by pyhf's tightened minuit, neither below hfx's, one above it (hfx found a lower
+    minimum: the difference is explained), or else the same q0."""
+    def q(z):
+        return math.copysign(z * z, z)
+    assert q(h.expected_significance) == pytest.approx(q(z_exp), abs=2 * NLL_TOL, rel=0.01)
+    if q(h.observed_significance) == pytest.approx(q(z_obs), abs=2 * NLL_TOL, rel=0.01):
+        return
+    poi = model.config.poi_index
+    init, fixed = model.config.suggested_init(), model.config.suggested_fixed()
+    _, ref_free = referee(model, data, init, fixed)
+    init0, fixed0 = list(init), list(fixed)
+    init0[poi], fixed0[poi] = 0.0, True
+    _, ref_0 = referee(model, data, init0, fixed0)
+    _, mine_free = hfxmod.infer.mle.fit(data, hmodel, return_fitted_val=True)
+    _, mine_0 = hfxmod.infer.mle.fixed_poi_fit(0.0, data, hmodel, return_fitted_val=True)
+    assert float(mine_free) <= ref_free + 1e-6 and float(mine_0) <= ref_0 + 1e-6
+    if float(mine_free) > ref_free - 1e-4 and float(mine_0) > ref_0 - 1e-4:  # the same minima
+        assert q(h.observed_significance) == pytest.approx(max(ref_0 - ref_free, 0.0), abs=1e-4)
 
 
 def compare_scan(hfxmod, hmodel, model, data, hs, delta_cab, name):
@@ -315,7 +330,7 @@ def test_cabinetry_live(hfxmod, cabinetry, random_cases, index):
 
     sig = cabinetry.fit.significance(model, data)
     hs = hfxmod.fit.significance(hmodel, data)
-    compare_significance(hs, sig.observed_significance, sig.expected_significance)
+    compare_significance(hfxmod, hmodel, model, data, hs, sig.observed_significance, sig.expected_significance)
 
     name = model.config.poi_name
     sr = cabinetry.fit.scan(model, data, name, par_range=(0.2, 2.0), n_steps=5)
@@ -373,7 +388,7 @@ def test_cabinetry_stored(hfxmod, cabinetry, stored, shared, tmp_path_factory):
     assert stored["cabinetry"] == "0.6.0" and stored["pyhf"] == "0.7.6"
     names = [e["name"] for e in stored["cases"]]
     assert "sbottom_RegionA_1300_205_60" in names and any(n.startswith("zoo_") for n in names)
-    lower = 0
+    lower = {}
     for entry in stored["cases"]:
         model, data, hmodel, settings = stored_case(shared, hfxmod, entry, tmp_path_factory)
         np.testing.assert_allclose(hmodel._core.par_info()["prefit_width"],
@@ -405,14 +420,17 @@ def test_cabinetry_stored(hfxmod, cabinetry, stored, shared, tmp_path_factory):
         if "significance" in entry:
             sg = entry["significance"]
             h = hfxmod.fit.significance(hmodel, data)
-            compare_significance(h, sg["observed_significance"], sg["expected_significance"])
+            compare_significance(hfxmod, hmodel, model, data, h, sg["observed_significance"],
+                                 sg["expected_significance"])
         if "ranking" in entry:
             rk = dict(entry["ranking"])
             rk["poi_bestfit"] = fr["bestfit"][model.config.poi_index]
             rk["poi_uncertainty"] = fr["uncertainty"][model.config.poi_index]
-            lower += compare_ranking(hfxmod, hmodel, model, data, rk, rk["fits"], settings)
-    # the refereed fits in hfx's favour are the multimodal ones (random_4: docs/analyses.md)
-    assert lower >= 0
+            lower[entry["name"]] = compare_ranking(hfxmod, hmodel, model, data, rk, rk["fits"], settings)
+    # random_4's likelihood is multimodal: the referee finds hfx's minimum lower in some of its refits
+    # (staterror_ch1[2] held at best fit - width: docs/analyses.md); sbottom's agree with cabinetry's
+    print("refits where hfx's minimum is the lower one:", lower)
+    assert lower["random_4"] >= 1 and lower["sbottom_RegionA_1300_205_60"] == 0
 
 
 #

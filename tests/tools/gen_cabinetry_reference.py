@@ -126,7 +126,7 @@ def analyse(name, model, data, hmodel, with_poi, scan_par, scan_range=None, rank
                 w = cabinetry.model_utils.prefit_uncertainties(model)[i]
                 v = [b + w, b - w, b + u, b - u].index(value)
                 row = {"label": labels[i], "variation": v, "value": value, "mu": c["bestfit"][poi],
-                       "twice_nll": c["twice_nll"], "init_pars": c["init_pars"], "fix_pars": c["fix_pars"]}
+                       "twice_nll": c["twice_nll"]}
                 h = hfx_mu.get((labels[i], v))
                 if h is not None and abs(h - row["mu"]) > REFEREE_TOL:
                     pars, f = referee_fit(model, data, c["init_pars"], c["fix_pars"])
