@@ -86,6 +86,12 @@ enum hfx_status hfx_ranking(hfx_engine_t e, const struct hfx_ranking_options * o
             if (st != HFX_OK) {
                 return st;
             }
+            for (size_t l = 0; l < k; ++l) {
+                if (o->pars[l] == o->pars[k]) {
+                    return hfx__error(err, HFX_ERR_ARG, NULL, "parameter '%s' is listed twice",
+                                      m->par_names[o->pars[k]]);
+                }
+            }
         }
         n = o->n_pars;
     } else {

@@ -58,6 +58,7 @@ ANALYSIS_ERRORS = [
      "parameter 'sf[0]' is unconstrained (a normfactor or shapefactor): it has no pre-fit width; a ranking takes "
      "constrained nuisance parameters"),
     (["ranking", DATA / "spec-simple.json", "--parameter", "mu"], "parameter 'mu' is the POI: a ranking gives the impacts on it"),
+    (["ranking", DATA / "spec-simple.json", "--parameter", "jes", "--parameter", "jes"], "parameter 'jes' is listed twice"),
     (["profile-scan", DATA / "spec-simple.json", "--par", "nope"],
      "no parameter 'nope' in the model (per-bin parameters are named as pyhf's par_names, e.g. 'staterror_SR[0]')"),
     (["profile-scan", DATA / "spec-simple.json", "--par", "mu", "--range", "1,1,3"], "--range 1,1,3: the range is empty (LO must be below HI)"),
