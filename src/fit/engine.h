@@ -129,9 +129,11 @@ void hfx__engine_warnings_reset(hfx_engine_t e);
 enum hfx_status hfx__engine_note_descent(hfx_engine_t e, const struct hfx__fit_job * j, struct hfx_error * err);
 
 /* The same for a warning list of the caller's (*list grown with realloc, freed by the caller):
- * what model groups keep per model (infer/group.h). explore is the fits' enum hfx_explore. */
-enum hfx_status hfx__warnings_note(struct hfx_fit_warning ** list, size_t * n_list, size_t * cap_list, int explore,
-                                   const struct hfx__fit_job * j, struct hfx_error * err);
+ * what model groups keep per model (infer/group.h). m is the job's model (the parameters a job
+ * holds are named from it); explore is the fits' enum hfx_explore. */
+enum hfx_status hfx__warnings_note(struct hfx_fit_warning ** list, size_t * n_list, size_t * cap_list,
+                                   const struct hfx_model * m, int explore, const struct hfx__fit_job * j,
+                                   struct hfx_error * err);
 
 /* How fits run from the engine options (NULL: the defaults); HFX_ERR_ARG for an unknown optimizer.
  * hfx_engine_create and model groups share it. */

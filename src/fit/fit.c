@@ -133,11 +133,12 @@ const struct hfx_fit_warning * hfx_engine_warning(hfx_engine_t e, size_t i) {
 }
 
 enum hfx_status hfx__engine_note_descent(hfx_engine_t e, const struct hfx__fit_job * j, struct hfx_error * err) {
-    return hfx__warnings_note(&e->warnings, &e->n_warnings, &e->cap_warnings, e->how.explore, j, err);
+    return hfx__warnings_note(&e->warnings, &e->n_warnings, &e->cap_warnings, e->m, e->how.explore, j, err);
 }
 
-enum hfx_status hfx__warnings_note(struct hfx_fit_warning ** list, size_t * n_list, size_t * cap_list, int explore,
-                                   const struct hfx__fit_job * j, struct hfx_error * err) {
+enum hfx_status hfx__warnings_note(struct hfx_fit_warning ** list, size_t * n_list, size_t * cap_list,
+                                   const struct hfx_model * m, int explore, const struct hfx__fit_job * j,
+                                   struct hfx_error * err) {
     double gap = j->descent.twice_nll - j->twice_nll;
     if (j->role == HFX_FIT_ROLE_NONE || explore == HFX_EXPLORE_NONE || !(gap > HFX_MULTIMODAL_DELTA)) {
         return HFX_OK;
@@ -173,6 +174,13 @@ enum hfx_status hfx__warnings_note(struct hfx_fit_warning ** list, size_t * n_li
     w->twice_nll         = j->twice_nll;
     w->twice_nll_descent = j->descent.twice_nll;
     w->n_moved           = (size_t) j->descent.n_moved;
+    w->n_held            = 0;
+    for (size_t i = 0; j->fixed && j->start && i < m->n_pars && w->n_held < 2; ++i) {
+        if (j->fixed[i] && !m->fixed[i] && (long) i != m->poi) {
+            w->held[w->n_held]         = i;
+            w->held_value[w->n_held++] = j->start[i];
+        }
+    }
     for (int k = 0; k < j->descent.n_moved; ++k) {
         w->moved[k]      = (size_t) j->descent.moved[k];
         w->at_descent[k] = j->descent.at_descent[k];
@@ -535,9 +543,16 @@ static enum hfx_status compute_uncertainties(hfx_engine_t e, const struct hfx__f
         }
     }
     hfx__hess_inverse(&hs, e->cov);
-    /* cov is the inverse Hessian of twice_nll; the covariance of the NLL is twice that */
+    /* cov is the inverse Hessian of twice_nll; the parameters' covariance is twice that (the inverse
+     * Hessian of the NLL), kept so (hfx_fit_result.covariance), fixed rows and columns 0 */
     for (size_t i = 0; i < np; ++i) {
-        double v  = 2.0 * e->cov[i * np + i];
+        for (size_t j = 0; j < np; ++j) {
+            bool held          = s->fixed[i] || s->fixed[j];
+            e->cov[i * np + j] = held ? 0.0 : 2.0 * e->cov[i * np + j];
+        }
+    }
+    for (size_t i = 0; i < np; ++i) {
+        double v  = e->cov[i * np + i];
         e->unc[i] = s->fixed[i] || !(v > 0) ? 0.0 : sqrt(v);
     }
     return HFX_OK;
@@ -608,6 +623,7 @@ enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, str
     }
     result->pars          = s->best;
     result->uncertainties = o->uncertainties ? e->unc : NULL;
+    result->covariance    = o->uncertainties ? e->cov : NULL;
     result->twice_nll     = s->f_best;
     result->status        = (enum hfx_fit_status) s->status;
     result->n_iter        = s->n_iter;

@@ -96,7 +96,7 @@ static enum hfx_status stage_run(struct group * g, struct hfx_error * err) {
         } else {
             struct hfx__group_item * it = gm->it;
             enum hfx_status          wt = hfx__warnings_note(&it->warnings, &it->n_warnings, &it->cap_warnings,
-                                                             g->how.explore, &g->jobs[i], err);
+                                                             it->m, g->how.explore, &g->jobs[i], err);
             if (wt != HFX_OK) {
                 return wt;
             }

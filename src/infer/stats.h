@@ -108,4 +108,9 @@ int hfx__toms748_init(struct hfx_toms748 * t, double a, double b, double fa, dou
  * failure (no sign change, non-finite f, iteration limit). */
 int  hfx__toms748_step(struct hfx_toms748 * t, double fx);
 
+/* The chi-square distribution's survival function, scipy.stats.chi2.sf(x, k): the regularized upper
+ * incomplete gamma function Q(k/2, x/2), by its series below x/2 < k/2 + 1 and its continued fraction
+ * (modified Lentz) above, each to ~1e-15 relative. 1 for x <= 0; NaN for k <= 0 or NaN input. */
+double hfx__chi2_sf(double x, double k);
+
 #endif /* HFX_STATS_H */

@@ -141,6 +141,7 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     hfx_cuda_fit_kernel(const struct hfx_model * __restrict__ m, size_t n, const double * const * __restrict__ data,
                         const double * __restrict__ data_const, const double * __restrict__ start,
                         const double * __restrict__ poi_value, const unsigned char * __restrict__ poi_fixed,
+                        const bool * __restrict__ fixed,
                         struct hfx__fit_settings how, unsigned char * __restrict__ slot_mem, size_t slot_bytes,
                         double * __restrict__ f_out, double * __restrict__ best_out, int * __restrict__ status_out,
                         int * __restrict__ n_eval_out, struct hfx__fit_descent * __restrict__ descent_out) {
@@ -155,6 +156,7 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     j.data       = data[i];
     j.data_const = data_const[i];
     j.start      = start + i * np;
+    j.fixed      = fixed ? fixed + i * np : NULL; /* NULL: no job of the launch has its own set */
     j.poi_fixed  = poi_fixed[i] != 0;
     j.poi_value  = poi_value[i];
     j.pars_out   = best_out + i * np;
@@ -190,6 +192,7 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     j.data       = data + i * nd;
     j.data_const = data_const[i];
     j.start      = start + i * np;
+    j.fixed      = NULL; /* the hypotest's fits hold the model's own fixed set */
     j.poi_fixed  = poi_fixed[i] != 0;
     j.poi_value  = poi_value[i];
     j.pars_out   = best_out + i * np;
@@ -824,7 +827,8 @@ static enum hfx_status cuda_fit_staging(struct cuda_plan * p, size_t n, struct h
      * then results (twice_nll, best: n (np + 1)) */
     p->h_fit     = (double *) malloc(n * (nd + 2 * np + 3) * sizeof(double) + sizeof(double));
     p->h_dptr    = (const double **) malloc(n * sizeof *p->h_dptr);
-    p->h_fixed   = (unsigned char *) malloc(n + 1);
+    /* each job's poi_fixed flag [n], then each job's fixed set [n * np] (bool is a byte in C and CUDA) */
+    p->h_fixed   = (unsigned char *) malloc(n * (np + 1) + 1);
     p->h_ints    = (int *) malloc(2 * n * sizeof(int) + sizeof(int));
     p->h_descent = (struct hfx__fit_descent *) malloc(n * sizeof(struct hfx__fit_descent));
     p->h_fit_cap = p->h_fit && p->h_dptr && p->h_fixed && p->h_ints && p->h_descent ? n : 0;
@@ -861,6 +865,10 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
     double * h_dc = p->h_fit, * h_start = h_dc + n, * h_poi = h_start + n * np, * h_data = h_poi + n;
     double * h_best = h_data + n * nd;
     size_t   n_up   = 0; /* data rows to upload: those not drawn here (cuda_toy_row) */
+    bool     own_fixed = false; /* whether some job holds a set of its own (rankings, profile scans) */
+    for (size_t i = 0; i < n; ++i) {
+        own_fixed = own_fixed || jobs[i].fixed;
+    }
     for (size_t i = 0; i < n; ++i) {
         const struct hfx__fit_job * j = &jobs[i];
         p->h_dptr[i]                  = cuda_toy_row(p, j->data); /* NULL: uploaded, the row set below */
@@ -871,12 +879,16 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
         h_dc[i]       = j->data_const;
         h_poi[i]      = j->poi_value;
         p->h_fixed[i] = j->poi_fixed;
+        if (own_fixed) {
+            memcpy(p->h_fixed + n + i * np, j->fixed ? j->fixed : m->fixed, np);
+        }
     }
-    cudaStream_t s        = p->stream;
-    size_t       in_bytes = (n * (np + 2) + n_up * nd) * sizeof(double);
+    size_t       fixed_bytes = own_fixed ? n * (np + 1) : n;
+    cudaStream_t s           = p->stream;
+    size_t       in_bytes    = (n * (np + 2) + n_up * nd) * sizeof(double);
     if ((st = cuda_reserve(&p->fit_in, in_bytes, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_dptr, n * sizeof *p->h_dptr, err)) != HFX_OK ||
-        (st = cuda_reserve(&p->fit_fixed, n, err)) != HFX_OK ||
+        (st = cuda_reserve(&p->fit_fixed, fixed_bytes, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_slots, n * slot_bytes, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_out, n * (np + 1) * sizeof(double), err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_status, 2 * n * sizeof(int), err)) != HFX_OK ||
@@ -896,12 +908,12 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
     HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
                  cudaMemcpyAsync(p->fit_dptr.p, p->h_dptr, n * sizeof *p->h_dptr, cudaMemcpyHostToDevice, s));
     HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
-                 cudaMemcpyAsync(p->fit_fixed.p, p->h_fixed, n, cudaMemcpyHostToDevice, s));
+                 cudaMemcpyAsync(p->fit_fixed.p, p->h_fixed, fixed_bytes, cudaMemcpyHostToDevice, s));
     int *    d_status = (int *) p->fit_status.p;
     size_t   grid     = (n + HFX_CUDA_FIT_THREADS - 1) / HFX_CUDA_FIT_THREADS;
     hfx_cuda_fit_kernel<<<(unsigned) grid, HFX_CUDA_FIT_THREADS, 0, s>>>(
         p->d_model, n, (const double * const *) p->fit_dptr.p, d_dc, d_start, d_poi,
-        (const unsigned char *) p->fit_fixed.p, how, (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best,
+        (const unsigned char *) p->fit_fixed.p, own_fixed ? (const bool *) p->fit_fixed.p + n : NULL, how, (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best,
         d_status, d_status + n, (struct hfx__fit_descent *) p->fit_descent.p);
     HFX_CUDA_TRY(err, "fit kernel launch", cudaGetLastError());
     HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
