@@ -90,5 +90,10 @@ int cmd_backends(int argc, char ** argv);
 int cmd_xml2json(int argc, char ** argv);
 int cmd_json2xml(int argc, char ** argv);
 int cmd_convert(int argc, char ** argv);
+int cmd_combine(int argc, char ** argv);
+int cmd_digest(int argc, char ** argv);
+int cmd_prune(int argc, char ** argv);
+int cmd_rename(int argc, char ** argv);
+int cmd_sort(int argc, char ** argv);
 
 #endif /* HFX_CLI_H */

@@ -31,6 +31,11 @@ static const struct command_entry COMMANDS[] = {
     {"json2xml", cmd_json2xml, "a pyhf workspace to HistFactory XML + ROOT files, as 'pyhf json2xml'", false},
     {"convert", cmd_convert, "a model between pyhf JSON, HS3 JSON (ROOT) and HistFactory XML + ROOT files", false},
     {"backends", cmd_backends, "the backends compiled in, and whether each can run here", false},
+    {"combine", cmd_combine, "two workspaces combined into one, as 'pyhf combine'", false},
+    {"digest", cmd_digest, "the digest (sha256, md5, sha1) of a workspace, as 'pyhf digest'", false},
+    {"prune", cmd_prune, "a workspace without some channels, samples, modifiers, ..., as 'pyhf prune'", false},
+    {"rename", cmd_rename, "a workspace with channels, samples, modifiers, ... renamed, as 'pyhf rename'", false},
+    {"sort", cmd_sort, "a workspace sorted by name, as 'pyhf sort'", false},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 

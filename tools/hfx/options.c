@@ -9,9 +9,12 @@
 
 #include "spec/spec.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 
 const struct cli_opt ws_opt_table[] = {
     {OPT_MEASUREMENT, "--measurement", NULL, "NAME", "measurement to use (default: the first one)"},
@@ -535,13 +538,50 @@ static int handle_opt(const struct cli_command * cmd, struct model_opts * mo, st
     return rc;
 }
 
-static int check_positionals(const struct cli_command * cmd, const struct cli_parsed * out) {
+/* Whether standard input has something to read: it is a pipe or a file (not a terminal, nor a
+ * device such as /dev/null), and does not end at once. Waits until the writer writes or closes, as
+ * pyhf does; nothing is consumed. */
+static bool stdin_has_input(void) {
+    struct stat sb;
+    if (fstat(0, &sb) != 0 || !(S_ISFIFO(sb.st_mode) || S_ISREG(sb.st_mode) || S_ISSOCK(sb.st_mode))) {
+        return false;
+    }
+    if (S_ISREG(sb.st_mode)) {
+        return sb.st_size > 0;
+    }
+    struct pollfd p = {0, POLLIN, 0};
+    int           avail = 0;
+    while (poll(&p, 1, -1) < 0) {
+    }
+    return (p.revents & POLLIN) && ioctl(0, FIONREAD, &avail) == 0 && avail > 0;
+}
+
+/* pyhf's commands read a missing WORKSPACE (or patchset) from standard input: so does hfx, for one
+ * missing positional, when standard input has something to read; else the usage error. */
+static int stdin_default(const struct cli_command * cmd, struct cli_parsed * out, size_t n_req) {
+    const char * missing = cmd->pos_names[out->n_pos];
+    bool         taken   = false;
+    for (size_t i = 0; i < out->n_pos; i++) {
+        taken = taken || strcmp(out->pos[i], "-") == 0;
+    }
+    if (out->n_pos + 1 < n_req || taken) {
+        return cli_usage_error(cmd->name, "missing argument %s (only one input can come from standard input)",
+                               out->n_pos + 1 < n_req ? cmd->pos_names[out->n_pos + 1] : missing);
+    }
+    if (!stdin_has_input()) {
+        return cli_usage_error(cmd->name, "missing argument %s (and nothing on standard input)", missing);
+    }
+    out->pos[out->n_pos++] = "-";
+    return CLI_OK;
+}
+
+static int check_positionals(const struct cli_command * cmd, struct cli_parsed * out) {
     size_t n_req = 0;
     while (cmd->pos_names && cmd->pos_names[n_req]) {
         n_req++;
     }
     if (out->n_pos < n_req) {
-        return cli_usage_error(cmd->name, "missing argument %s", cmd->pos_names[out->n_pos]);
+        return stdin_default(cmd, out, n_req);
     }
     if (out->n_pos > n_req && !cmd->more_pos) {
         return cli_usage_error(cmd->name, "unexpected argument '%s'", out->pos[n_req]);

@@ -1,0 +1,19 @@
+/*
+ * digest.h -- the message digests `pyhf digest` and pyhf's patchset metadata use (md5, sha1,
+ * sha256), written from their specifications (RFC 1321, FIPS 180-4) so that the CLI needs no
+ * crypto library: they name a workspace, they protect nothing.
+ */
+#ifndef HFX_CLI_DIGEST_H
+#define HFX_CLI_DIGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The algorithms known, as Python's hashlib names them, for messages: "md5, sha1, sha256". */
+extern const char * const digest_names;
+
+/* Lower-case hex digest of data[0..len) with algorithm name ("md5", "sha1", "sha256") into hex
+ * (at least 65 bytes); false for an unknown name. */
+bool digest_hex(const char * name, const unsigned char * data, size_t len, char * hex);
+
+#endif /* HFX_CLI_DIGEST_H */
