@@ -695,28 +695,20 @@ static int run_one(const struct cli_command * cmd, int argc, char ** argv) {
         if (a.algorithms.n == 0) {
             rc = strlist_add(&a.algorithms, "sha256");
         }
-        char * text = NULL;
-        size_t len  = 0;
-        FILE * mem  = rc == CLI_OK ? open_memstream(&text, &len) : NULL;
-        if (rc == CLI_OK && !mem) {
-            cli_error("out of memory");
-            rc = CLI_FAIL;
-        } else if (rc == CLI_OK) {
-            jout_write_sorted_compact(mem, ws->root, false);
-            fclose(mem);
-            json_t * j = json_object();
-            for (size_t i = 0; i < a.algorithms.n; i++) {
-                char hex[72];
-                digest_hex(a.algorithms.v[i], (const unsigned char *) text, len, hex);
+        json_t * j = json_object();
+        for (size_t i = 0; rc == CLI_OK && i < a.algorithms.n; i++) {
+            char hex[72];
+            if (!digest_json(a.algorithms.v[i], ws->root, hex)) {
+                cli_error("out of memory");
+                rc = CLI_FAIL;
+            } else if (a.as_json) {
                 json_object_set_new(j, a.algorithms.v[i], json_string(hex));
-                if (!a.as_json) {
-                    printf("%s:%s\n", a.algorithms.v[i], hex);
-                }
+            } else {
+                printf("%s:%s\n", a.algorithms.v[i], hex);
             }
-            rc = a.as_json ? jout_emit(j, NULL) : CLI_OK;
-            json_decref(j);
         }
-        free(text);
+        rc = rc == CLI_OK && a.as_json ? jout_emit(j, NULL) : rc;
+        json_decref(j);
     } else if (rc == CLI_OK) {
         json_t * result = NULL;
         if (cmd == &SORT) {

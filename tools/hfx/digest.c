@@ -5,8 +5,11 @@
  */
 #include "digest.h"
 
+#include "json-out.h"
+
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char * const digest_names = "md5, sha1, sha256";
@@ -163,4 +166,17 @@ bool digest_hex(const char * name, const unsigned char * data, size_t len, char 
         }
     }
     return true;
+}
+
+bool digest_json(const char * name, const json_t * v, char * hex) {
+    char * text = NULL;
+    size_t len  = 0;
+    FILE * mem  = open_memstream(&text, &len);
+    if (!mem) {
+        return false;
+    }
+    jout_write_sorted_compact(mem, v, false);
+    bool ok = fclose(mem) == 0 && digest_hex(name, (const unsigned char *) text, len, hex);
+    free(text);
+    return ok;
 }

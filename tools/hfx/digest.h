@@ -6,6 +6,7 @@
 #ifndef HFX_CLI_DIGEST_H
 #define HFX_CLI_DIGEST_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -15,5 +16,9 @@ extern const char * const digest_names;
 /* Lower-case hex digest of data[0..len) with algorithm name ("md5", "sha1", "sha256") into hex
  * (at least 65 bytes); false for an unknown name. */
 bool digest_hex(const char * name, const unsigned char * data, size_t len, char * hex);
+
+/* pyhf.utils.digest(v, algorithm=name): the digest of json.dumps(v, sort_keys=True,
+ * ensure_ascii=False) into hex; false for an unknown name or out of memory. */
+bool digest_json(const char * name, const json_t * v, char * hex);
 
 #endif /* HFX_CLI_DIGEST_H */
