@@ -8,12 +8,15 @@
 
 #include <stdlib.h>
 
-enum { OPT_FIX_POI = 100, OPT_NO_POI, OPT_NO_UNCERTAINTIES };
+enum { OPT_FIX_POI = 100, OPT_NO_POI, OPT_NO_UNCERTAINTIES, OPT_PYHF_KEYS, OPT_VALUE };
 
 static const struct cli_opt FIT_OPTS[] = {
     {OPT_FIX_POI, "--fix-poi", NULL, "MU", "hold the POI at MU (a conditional fit)"},
     {OPT_NO_POI, "--no-poi", NULL, NULL, "build the model without a POI"},
     {OPT_NO_UNCERTAINTIES, "--no-uncertainties", NULL, NULL, "skip the Hessian and the uncertainties"},
+    {OPT_PYHF_KEYS, "--pyhf-keys", NULL, NULL,
+     "print what 'pyhf fit' prints: {\"mle_parameters\": {set: [values]}} (no uncertainties)"},
+    {OPT_VALUE, "--value", NULL, NULL, "as 'pyhf fit --value': --pyhf-keys plus \"twice_nll\""},
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -27,7 +30,9 @@ static const struct cli_command FIT = {
     "Fits all free parameters to the observed data and prints\n"
     "{\"parameters\": {set: value or [values]}, \"status\": \"converged\"|\"max-iterations\"|\"stalled\"|\"failed\",\n"
     " \"twice_nll\": x, \"uncertainties\": {set: value or [values]}}.\n"
-    "Scalar sets (normfactor, normsys, histosys, lumi) print a number, per-bin sets a list.",
+    "Scalar sets (normfactor, normsys, histosys, lumi) print a number, per-bin sets a list.\n"
+    "--pyhf-keys and --value print pyhf fit's keys instead (every set a list); the fit's status and\n"
+    "warnings then go to standard error only.",
     FIT_TABLES,
     FIT_POS,
     false,
@@ -36,6 +41,8 @@ static const struct cli_command FIT = {
 struct fit_args {
     struct model_opts *    mo;
     struct hfx_fit_options fit;
+    bool                   pyhf_keys; /* print pyhf fit's "mle_parameters" (and "twice_nll" with --value) */
+    bool                   value;
 };
 
 static int fit_extra(void * ctx, const struct cli_opt * o, const char * v) {
@@ -49,6 +56,12 @@ static int fit_extra(void * ctx, const struct cli_opt * o, const char * v) {
         return CLI_OK;
     case OPT_NO_POI: a->mo->model.no_poi = true; return CLI_OK;
     case OPT_NO_UNCERTAINTIES: a->fit.uncertainties = false; return CLI_OK;
+    case OPT_VALUE:
+    case OPT_PYHF_KEYS: /* --value implies pyhf's keys */
+        a->value            = a->value || o->id == OPT_VALUE;
+        a->pyhf_keys        = true;
+        a->fit.uncertainties = false;
+        return CLI_OK;
     default: return CLI_NOT_MINE;
     }
 }
@@ -63,7 +76,23 @@ static json_t * fit_json(hfx_model_t m, const struct hfx_fit_result * r) {
     return j;
 }
 
-static int run_fit(const struct model_opts * mo, const struct hfx_fit_options * opts, const char * output) {
+/* pyhf fit's output: {"mle_parameters": {set: [values]}} (model.config.par_map order does not
+ * matter: the keys print sorted), "twice_nll" with --value. */
+static json_t * pyhf_fit_json(hfx_model_t m, const struct hfx_fit_result * r, bool value) {
+    json_t * pars = json_object();
+    for (size_t s = 0; s < hfx_model_n_parsets(m); s++) {
+        size_t off = hfx_model_parset_offset(m, s);
+        json_object_set_new(pars, hfx_model_parset_name(m, s), jout_array(r->pars + off, hfx_model_parset_size(m, s)));
+    }
+    json_t * j = json_pack("{s:o}", "mle_parameters", pars);
+    if (value) {
+        json_object_set_new(j, "twice_nll", jout_num(r->twice_nll));
+    }
+    return j;
+}
+
+static int run_fit(const struct model_opts * mo, const struct fit_args * a, const char * output) {
+    const struct hfx_fit_options * opts = &a->fit;
     struct session s;
     int            rc = session_open(mo, &s, true);
     if (rc != CLI_OK) {
@@ -79,6 +108,10 @@ static int run_fit(const struct model_opts * mo, const struct hfx_fit_options * 
         json_t * j = fit_json(s.model, &r);
         report_status(j, r.status, "the fit");
         report_warnings(j, s.engine, s.model, NULL);
+        if (a->pyhf_keys) { /* status and warnings were printed on stderr; pyhf's keys only on stdout */
+            json_decref(j);
+            j = pyhf_fit_json(s.model, &r, a->value);
+        }
         rc = jout_emit(j, output);
         json_decref(j);
     }
@@ -88,7 +121,7 @@ static int run_fit(const struct model_opts * mo, const struct hfx_fit_options * 
 
 int cmd_fit(int argc, char ** argv) {
     struct model_opts mo;
-    struct fit_args   a = {&mo, {0}};
+    struct fit_args   a = {&mo, {0}, false, false};
     struct cli_parsed args;
     model_opts_init(&mo, FIT.name);
     mo.engine.explore   = HFX_EXPLORE_THOROUGH; /* one fit: worth looking harder for the global minimum */
@@ -98,7 +131,7 @@ int cmd_fit(int argc, char ** argv) {
         rc = cli_usage_error(FIT.name, "--fix-poi and --no-poi exclude each other");
         free(args.pos);
     } else if (rc == CLI_OK) {
-        rc = run_fit(&mo, &a.fit, args.output_file);
+        rc = run_fit(&mo, &a, args.output_file);
         free(args.pos);
     }
     model_opts_free(&mo);
