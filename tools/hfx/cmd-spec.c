@@ -95,8 +95,10 @@ static int load_valid(const char * path, hfx_workspace_t * out) {
     return rc;
 }
 
-/* Validates root (consumed) as a workspace made from like, then prints it to output (NULL: stdout). */
-static int emit_new(hfx_workspace_t like, json_t * root, const char * output) {
+/* Validates root (consumed) as a workspace made from like by command cmd, then prints it to output
+ * (NULL: stdout). Its errors name it "<like's name> (after hfx <cmd>)": the result is at fault, made
+ * from that input. */
+static int emit_new(hfx_workspace_t like, const char * cmd, json_t * root, const char * output) {
     hfx_workspace_t  ws  = NULL;
     struct hfx_error err = {0};
     enum hfx_status  st  = hfx_workspace_copy(like, &ws, &err);
@@ -106,8 +108,15 @@ static int emit_new(hfx_workspace_t like, json_t * root, const char * output) {
         return CLI_FAIL;
     }
     json_decref(ws->root);
-    ws->root = root;
-    st       = hfx_workspace_validate(ws, &err);
+    ws->root     = root;
+    size_t n     = strlen(ws->source) + strlen(cmd) + 32;
+    char * named = malloc(n);
+    if (named) {
+        snprintf(named, n, "%s (after hfx %s)", ws->source, cmd);
+        free(ws->source);
+        ws->source = named;
+    }
+    st = hfx_workspace_validate(ws, &err);
     int rc   = CLI_OK;
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
@@ -726,7 +735,7 @@ static int run_one(const struct cli_command * cmd, int argc, char ** argv) {
             rc = CLI_FAIL; /* printed (or out of memory, which jansson does not say) */
         }
         if (rc == CLI_OK) {
-            rc = emit_new(ws, result, args.output_file);
+            rc = emit_new(ws, cmd->name, result, args.output_file);
         }
     }
     hfx_workspace_free(ws);
