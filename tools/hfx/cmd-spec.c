@@ -244,10 +244,10 @@ static bool has_named(const json_t * list, const char * name) {
 }
 
 /* pyhf's checks: every name to prune or rename exists (InvalidWorkspaceOperation). */
-static int check_names(const json_t * spec, const struct prune_rename * p) {
+static int check_names(const json_t * spec, const char * source, const struct prune_rename * p) {
     for (size_t i = 0; i < p->modifier_types.n; i++) {
         if (!has_modifier(spec, "type", p->modifier_types.v[i])) {
-            cli_error("%s is not one of the modifier types in this workspace", p->modifier_types.v[i]);
+            cli_error("%s: %s is not one of the modifier types in this workspace", source, p->modifier_types.v[i]);
             return CLI_FAIL;
         }
     }
@@ -267,7 +267,7 @@ static int check_names(const json_t * spec, const struct prune_rename * p) {
                                 : strcmp(checks[c].what, "channels") == 0 ? has_named(json_object_get(spec, "channels"), name)
                                                                            : has_named(json_object_get(spec, "measurements"), name);
             if (!ok) {
-                cli_error("%s is not one of the %s in this workspace", name, checks[c].what);
+                cli_error("%s: %s is not one of the %s in this workspace", source, name, checks[c].what);
                 return CLI_FAIL;
             }
         }
@@ -422,12 +422,11 @@ static bool name_clashes(enum join join, const json_t * left, const json_t * rig
 
 /* _join_measurements: an outer join merges measurements named alike (same POI required) and joins
  * their parameter configs. Returns NULL after printing an error. */
-static json_t * join_measurements(enum join join, const json_t * left, const json_t * right) {
+static json_t * join_measurements(enum join join, const json_t * left, const json_t * right, const char * where) {
     json_t * joined = join_items(join, left, right, NULL);
     char     names[1024];
     if (join == JOIN_NONE && name_clashes(join, left, right, joined, names, sizeof names)) {
-        cli_error("combine: the workspaces have measurements in common with the same name: %s (try another --join: %s)",
-                  names, JOIN_LIST);
+        cli_error("%s: the workspaces have measurements in common with the same name: %s (try another --join: %s)", where, names, JOIN_LIST);
         json_decref(joined);
         return NULL;
     }
@@ -453,8 +452,7 @@ static json_t * join_measurements(enum join join, const json_t * left, const jso
             json_t *     oc   = json_object_get(other, "config");
             const char * opoi = json_string_value(json_object_get(oc, "poi"));
             if (strcmp(poi ? poi : "", opoi ? opoi : "") != 0) {
-                cli_error("combine: the workspaces have the same measurement '%s' with different POIs ('%s', '%s')",
-                          name_of(m), poi ? poi : "", opoi ? opoi : "");
+                cli_error("%s: the workspaces have the same measurement '%s' with different POIs ('%s', '%s')", where, name_of(m), poi ? poi : "", opoi ? opoi : "");
                 json_decref(pars), json_decref(out), json_decref(joined);
                 return NULL;
             }
@@ -464,8 +462,8 @@ static json_t * join_measurements(enum join join, const json_t * left, const jso
             count++;
         }
         if (count > 1 && name_clashes(JOIN_OUTER, NULL, NULL, pars, names, sizeof names)) {
-            cli_error("combine: the workspaces have the measurement '%s' with incompatible parameter configs: %s "
-                      "(try another --join: %s)", name_of(m), names, JOIN_LIST);
+            cli_error("%s: the workspaces have the measurement '%s' with incompatible parameter configs: %s "
+                      "(try another --join: %s)", where, name_of(m), names, JOIN_LIST);
             json_decref(pars), json_decref(out), json_decref(joined);
             return NULL;
         }
@@ -479,11 +477,11 @@ static json_t * join_measurements(enum join join, const json_t * left, const jso
 
 /* Channels or observations, with pyhf's checks of the none and outer joins. */
 static json_t * join_checked(enum join join, const json_t * left, const json_t * right, const char * deep,
-                             const char * what) {
+                             const char * what, const char * where) {
     json_t * joined = join_items(join, left, right, deep);
     char     names[1024];
     if (name_clashes(join, left, right, joined, names, sizeof names)) {
-        cli_error("combine: the workspaces have %s in common %s: %s (try another --join: %s)", what,
+        cli_error("%s: the workspaces have %s in common %s: %s (try another --join: %s)", where, what,
                   join == JOIN_NONE ? "with the same name" : "with incompatible structure", names, JOIN_LIST);
         json_decref(joined);
         return NULL;
@@ -491,19 +489,20 @@ static json_t * join_checked(enum join join, const json_t * left, const json_t *
     return joined;
 }
 
-static json_t * combine_specs(const json_t * l, const json_t * r, enum join join, bool merge) {
+/* where names the two inputs in messages: "a.json + b.json". */
+static json_t * combine_specs(const json_t * l, const json_t * r, enum join join, bool merge, const char * where) {
     const char * lv = json_string_value(json_object_get(l, "version"));
     const char * rv = json_string_value(json_object_get(r, "version"));
     if (strcmp(lv ? lv : "", rv ? rv : "") != 0) {
-        cli_error("combine: workspaces of different versions cannot be combined: %s != %s", lv ? lv : "", rv ? rv : "");
+        cli_error("%s: workspaces of different versions cannot be combined: %s != %s", where, lv ? lv : "", rv ? rv : "");
         return NULL;
     }
     json_t * ch  = join_checked(join, json_object_get(l, "channels"), json_object_get(r, "channels"),
-                                merge ? "samples" : NULL, "channels");
+                                merge ? "samples" : NULL, "channels", where);
     json_t * obs = ch ? join_checked(join, json_object_get(l, "observations"), json_object_get(r, "observations"),
-                                     NULL, "observations")
+                                     NULL, "observations", where)
                       : NULL;
-    json_t * ms  = obs ? join_measurements(join, json_object_get(l, "measurements"), json_object_get(r, "measurements"))
+    json_t * ms  = obs ? join_measurements(join, json_object_get(l, "measurements"), json_object_get(r, "measurements"), where)
                        : NULL;
     if (!ms) {
         json_decref(ch), json_decref(obs);
@@ -727,8 +726,10 @@ static int run_one(const struct cli_command * cmd, int argc, char ** argv) {
                 cli_warning("you are using an unsafe join operation ('%s'): it silences errors that a normal "
                             "'outer' join would raise", JOIN_NAMES[a.join]);
             }
-            result = combine_specs(ws->root, ws2->root, a.join, a.merge);
-        } else if ((rc = check_names(ws->root, &a.pr)) == CLI_OK) {
+            char where[1024];
+            snprintf(where, sizeof where, "%s + %s", ws->source, ws2->source);
+            result = combine_specs(ws->root, ws2->root, a.join, a.merge, where);
+        } else if ((rc = check_names(ws->root, ws->source, &a.pr)) == CLI_OK) {
             result = prune_rename_spec(ws->root, &a.pr);
         }
         if (rc == CLI_OK && !result) {
