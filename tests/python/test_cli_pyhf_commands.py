@@ -141,7 +141,8 @@ def test_patchset_extract_and_verify(hfx, pyhf_cli, patchset, region_a, sbottom_
     other = sbottom_dir / "RegionB" / "BkgOnly.json"
     proc = hfx("patchset", "verify", other, path, check=False)
     assert proc.returncode == 1 and proc.stdout == ""
-    assert proc.stderr.startswith("hfx: error: the digest verification failed for hash algorithm 'md5'")
+    assert proc.stderr.startswith(f"hfx: error: {path}: /metadata/digests/md5: the digest verification failed "
+                                  f"against {other}: expected ")
     assert proc.stderr.count("\n") == 1
     assert pyhf_cli("patchset", "verify", other, path)[0] != 0
 

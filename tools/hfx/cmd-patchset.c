@@ -327,7 +327,7 @@ static int patchset_extract(int argc, char ** argv) {
 }
 
 /* pyhf.PatchSet.verify: every digest of the patchset's metadata equals the workspace's. Prints. */
-static int verify_digests(json_t * ps_root, hfx_workspace_t ws) {
+static int verify_digests(json_t * ps_root, const char * ps_name, hfx_workspace_t ws) {
     const char * alg;
     json_t *     want;
     json_object_foreach(json_object_get(json_object_get(ps_root, "metadata"), "digests"), alg, want) {
@@ -337,8 +337,9 @@ static int verify_digests(json_t * ps_root, hfx_workspace_t ws) {
             return CLI_FAIL;
         }
         if (strcmp(hex, json_string_value(want)) != 0) {
-            cli_error("the digest verification failed for hash algorithm '%s': expected %s, got %s (the patchset "
-                      "was not made for this background-only workspace)", alg, json_string_value(want), hex);
+            cli_error("%s: /metadata/digests/%s: the digest verification failed against %s: expected %s, got %s (the "
+                      "patchset was not made for this background-only workspace)", ps_name, alg, ws->source,
+                      json_string_value(want), hex);
             return CLI_FAIL;
         }
     }
@@ -361,7 +362,7 @@ static int patchset_verify(int argc, char ** argv) {
     if (rc == CLI_OK) {
         rc = load_patchset_doc(args.pos[1], &root, &ps);
     }
-    if (rc == CLI_OK && (rc = verify_digests(root, ws)) == CLI_OK) {
+    if (rc == CLI_OK && (rc = verify_digests(root, strcmp(args.pos[1], "-") == 0 ? "<stdin>" : args.pos[1], ws)) == CLI_OK) {
         printf("All good.\n");
     }
     hfx_patchset_free(ps);
