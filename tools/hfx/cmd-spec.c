@@ -559,7 +559,7 @@ static const struct cli_opt * SORT_TABLES[]    = {output_opt_table, cli_help_tab
 static const char * const     WS_POS[]         = {"WORKSPACE", NULL};
 static const char * const     TWO_POS[]        = {"WORKSPACE_ONE", "WORKSPACE_TWO", NULL};
 
-#define WS_NOTE "\nWORKSPACE '-' or absent: standard input. The result is printed as 'pyhf %s' prints it\n" \
+#define WS_NOTE "\nWORKSPACE '-' or absent: standard input. The result is printed as pyhf prints it\n" \
                 "(indent 4, sorted keys), and must be a valid workspace."
 
 static const struct cli_command PRUNE = {
