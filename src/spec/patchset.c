@@ -5,9 +5,10 @@
  * and the rules of pyhf.PatchSet.__init__: unique patch names, unique value tuples, as many values
  * as labels. Errors carry the JSON pointer inside the patchset file, also when a patch fails to apply
  * later (pointer "/patches/<i>/patch/<op>", msg prefixed with the patch name).
- * Not done: pyhf's PatchSet.verify, which PatchSet.apply runs first: it compares metadata.digests
- * with md5/sha256 of json.dumps(workspace, sort_keys=True, separators=(',', ':')), a digest that
- * depends on Python's float formatting. hfx applies a patch to whatever workspace it is given.
+ * Not done here: pyhf's PatchSet.verify, which PatchSet.apply runs first: it compares
+ * metadata.digests with md5/sha256 of json.dumps(workspace, sort_keys=True, ensure_ascii=False), a
+ * digest that depends on Python's float formatting; `hfx patchset verify` (tools/hfx, digest.c)
+ * computes it. The library applies a patch to whatever workspace it is given.
  * A patch value given as a string (the schema allows numbers or strings) is reported as its numeric
  * value when the whole string is a number, NaN otherwise; hfx_patchset_patch_value_string gives its
  * text, which is what the CLI prints.

@@ -22,7 +22,10 @@ def hfx():
         pytest.skip(f"hfx binary not built at {exe} (set HFX_BIN)")
 
     def run(*args, cwd=None, check=True, stdin=None):
-        proc = subprocess.run([exe, *map(str, args)], capture_output=True, text=True, cwd=cwd, input=stdin)
+        # no stdin given: an empty one (/dev/null), never the test runner's, which a command without its
+        # WORKSPACE argument would wait on (pyhf's default: a missing workspace is read from stdin)
+        proc = subprocess.run([exe, *map(str, args)], capture_output=True, text=True, cwd=cwd, input=stdin,
+                              stdin=subprocess.DEVNULL if stdin is None else None)
         if check and proc.returncode != 0:
             raise AssertionError(f"hfx {' '.join(map(str, args))} failed ({proc.returncode}): {proc.stderr}")
         return proc

@@ -43,3 +43,9 @@ def test_pip_install_from_clean_checkout(tmp_path):
     where, cls = proc.stdout.split()
     assert where.startswith(str(env_dir)), where  # the installed copy, not the source tree's
     assert float(cls) == pytest.approx(0.0525155, rel=1e-5)
+    # the spey entry point (pyproject.toml) is installed with the package: spey.get_backend("hfx")
+    # finds it (where spey is installed: .ci/run installs it)
+    proc = subprocess.run([str(py), "-c", "import spey; print(spey.get_backend('hfx'))"], capture_output=True,
+                          text=True, env=env, cwd=tmp_path)
+    if "No module named 'spey'" not in proc.stderr:
+        assert proc.returncode == 0, proc.stderr

@@ -93,6 +93,11 @@ int cmd_significance(int argc, char ** argv);
 int cmd_xml2json(int argc, char ** argv);
 int cmd_json2xml(int argc, char ** argv);
 int cmd_convert(int argc, char ** argv);
+int cmd_combine(int argc, char ** argv);
+int cmd_digest(int argc, char ** argv);
+int cmd_prune(int argc, char ** argv);
+int cmd_rename(int argc, char ** argv);
+int cmd_sort(int argc, char ** argv);
 
 /* SIGINT and SIGTERM (interrupt.c): installed by main for the long commands; the first one cancels
  * the running library calls (hfx_cancel_all) and is remembered, a second one kills. */

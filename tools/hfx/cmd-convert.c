@@ -14,7 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { COPT_TO = 100, COPT_OUTPUT, COPT_OUTPUT_DIR, COPT_BASEDIR };
+enum {
+    COPT_TO = 100,
+    COPT_OUTPUT,
+    COPT_OUTPUT_DIR,
+    COPT_BASEDIR,
+    COPT_TRACK_PROGRESS,
+    COPT_HIDE_PROGRESS,
+    COPT_VALIDATION_ERROR,
+    COPT_VALIDATION_WARNING,
+    COPT_SPECROOT,
+    COPT_DATAROOT,
+    COPT_RESULTPREFIX,
+};
 enum target { TO_PYHF, TO_HS3, TO_XML };
 
 struct convert {
@@ -39,10 +51,28 @@ static const struct cli_opt OUTPUT_DIR_OPTS[] = {
     {0, NULL, NULL, NULL, NULL},
 };
 
+/* pyhf xml2json's and json2xml's options, accepted so that pyhf command lines run (docs/cli.md):
+ * the progress bar and the validation mode change nothing hfx prints (it shows no progress bar and
+ * writes nothing it has not validated); the layout of json2xml is pyhf's default one, the only one
+ * hfx writes, so its names are accepted with their default values and refused with others. */
+static const struct cli_opt PYHF_XML2JSON_OPTS[] = {
+    {COPT_TRACK_PROGRESS, "--track-progress", NULL, NULL, "accepted for pyhf (hfx shows no progress bar)"},
+    {COPT_HIDE_PROGRESS, "--hide-progress", NULL, NULL, "accepted for pyhf (hfx shows no progress bar)"},
+    {COPT_VALIDATION_ERROR, "--validation-as-error", NULL, NULL, "accepted for pyhf: an invalid result is an error (always)"},
+    {COPT_VALIDATION_WARNING, "--validation-as-warning", NULL, NULL, "refused: hfx never writes an invalid workspace"},
+    {0, NULL, NULL, NULL, NULL},
+};
+static const struct cli_opt PYHF_JSON2XML_OPTS[] = {
+    {COPT_SPECROOT, "--specroot", NULL, "DIR", "the channel XMLs' directory under --output-dir: config (the only one hfx writes)"},
+    {COPT_DATAROOT, "--dataroot", NULL, "DIR", "the ROOT file's directory under --output-dir: data (the only one hfx writes)"},
+    {COPT_RESULTPREFIX, "--resultprefix", NULL, "NAME", "the driver XML's name: FitConfig (the only one hfx writes)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+
 static const struct cli_opt * CONVERT_TABLES[] = {CONVERT_OPTS,   BASEDIR_OPTS,    ws_opt_table,
                                                   patchset_opt_table, interp_opt_table, cli_help_table, NULL};
-static const struct cli_opt * XML2JSON_TABLES[] = {BASEDIR_OPTS, output_opt_table, cli_help_table, NULL};
-static const struct cli_opt * JSON2XML_TABLES[] = {OUTPUT_DIR_OPTS, ws_opt_table, cli_help_table, NULL};
+static const struct cli_opt * XML2JSON_TABLES[] = {BASEDIR_OPTS, output_opt_table, PYHF_XML2JSON_OPTS, cli_help_table, NULL};
+static const struct cli_opt * JSON2XML_TABLES[] = {OUTPUT_DIR_OPTS, ws_opt_table, PYHF_JSON2XML_OPTS, cli_help_table, NULL};
 
 static const char * const IN_POS[] = {"INPUT", NULL};
 
@@ -70,6 +100,22 @@ static int handle(void * ctx, const struct cli_opt * o, const char * v) {
         }
         mo->xml_basedir = v;
         return CLI_OK;
+    case COPT_TRACK_PROGRESS:
+    case COPT_HIDE_PROGRESS:
+    case COPT_VALIDATION_ERROR: return CLI_OK;
+    case COPT_VALIDATION_WARNING:
+        return cli_usage_error(mo->cmd, "--validation-as-warning is not supported: hfx never writes a workspace that "
+                                        "fails pyhf's schema");
+    case COPT_SPECROOT:
+    case COPT_DATAROOT:
+    case COPT_RESULTPREFIX: {
+        const char * def = o->id == COPT_SPECROOT ? "config" : o->id == COPT_DATAROOT ? "data" : "FitConfig";
+        if (strcmp(v, def) != 0) {
+            return cli_usage_error(mo->cmd, "%s '%s' is not supported: hfx writes pyhf's default layout only (%s %s)",
+                                   o->name, v, o->name, def);
+        }
+        return CLI_OK;
+    }
     default: return CLI_NOT_MINE;
     }
 }

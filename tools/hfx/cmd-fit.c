@@ -9,7 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-enum { OPT_FIX_POI = 100, OPT_NO_POI, OPT_NO_UNCERTAINTIES, OPT_PULLS, OPT_CORRELATIONS, OPT_GOF };
+enum { OPT_FIX_POI = 100, OPT_NO_POI, OPT_NO_UNCERTAINTIES, OPT_PULLS, OPT_CORRELATIONS, OPT_GOF, OPT_PYHF_KEYS,
+       OPT_VALUE };
 
 static const struct cli_opt FIT_OPTS[] = {
     {OPT_FIX_POI, "--fix-poi", NULL, "MU", "hold the POI at MU (a conditional fit)"},
@@ -21,6 +22,9 @@ static const struct cli_opt FIT_OPTS[] = {
      "add \"correlations\": {\"names\", \"matrix\"}, the correlation matrix of the free parameters"},
     {OPT_GOF, "--goodness-of-fit", NULL, NULL,
      "add \"goodness_of_fit\": the saturated-model test of cabinetry.fit.fit(goodness_of_fit=True)"},
+    {OPT_PYHF_KEYS, "--pyhf-keys", NULL, NULL,
+     "print what 'pyhf fit' prints: {\"mle_parameters\": {set: [values]}} (no uncertainties)"},
+    {OPT_VALUE, "--value", NULL, NULL, "as 'pyhf fit --value': --pyhf-keys plus \"twice_nll\""},
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -35,7 +39,9 @@ static const struct cli_command FIT = {
     "{\"parameters\": {set: value or [values]}, \"status\": \"converged\"|\"max-iterations\"|\"stalled\"|\"failed\",\n"
     " \"twice_nll\": x, \"uncertainties\": {set: value or [values]}}.\n"
     "Scalar sets (normfactor, normsys, histosys, lumi) print a number, per-bin sets a list.\n"
-    "--pulls, --correlations and --goodness-of-fit add what cabinetry reports of a fit (docs/analyses.md).",
+    "--pulls, --correlations and --goodness-of-fit add what cabinetry reports of a fit (docs/analyses.md).\n"
+    "--pyhf-keys and --value print pyhf fit's keys instead (every set a list); the fit's status and\n"
+    "warnings then go to standard error only.",
     FIT_TABLES,
     FIT_POS,
     false,
@@ -45,6 +51,8 @@ struct fit_args {
     struct model_opts *    mo;
     struct hfx_fit_options fit;
     bool                   pulls, correlations, gof;
+    bool                   pyhf_keys; /* print pyhf fit's "mle_parameters" (and "twice_nll" with --value) */
+    bool                   value;
 };
 
 static int fit_extra(void * ctx, const struct cli_opt * o, const char * v) {
@@ -61,6 +69,12 @@ static int fit_extra(void * ctx, const struct cli_opt * o, const char * v) {
     case OPT_PULLS: a->pulls = true; return CLI_OK;
     case OPT_CORRELATIONS: a->correlations = true; return CLI_OK;
     case OPT_GOF: a->gof = true; return CLI_OK;
+    case OPT_VALUE:
+    case OPT_PYHF_KEYS: /* --value implies pyhf's keys */
+        a->value            = a->value || o->id == OPT_VALUE;
+        a->pyhf_keys        = true;
+        a->fit.uncertainties = false;
+        return CLI_OK;
     default: return CLI_NOT_MINE;
     }
 }
@@ -137,6 +151,21 @@ static json_t * fit_json(hfx_model_t m, const struct fit_args * a, const struct 
     return j;
 }
 
+/* pyhf fit's output: {"mle_parameters": {set: [values]}} (model.config.par_map order does not
+ * matter: the keys print sorted), "twice_nll" with --value. */
+static json_t * pyhf_fit_json(hfx_model_t m, const struct hfx_fit_result * r, bool value) {
+    json_t * pars = json_object();
+    for (size_t s = 0; s < hfx_model_n_parsets(m); s++) {
+        size_t off = hfx_model_parset_offset(m, s);
+        json_object_set_new(pars, hfx_model_parset_name(m, s), jout_array(r->pars + off, hfx_model_parset_size(m, s)));
+    }
+    json_t * j = json_pack("{s:o}", "mle_parameters", pars);
+    if (value) {
+        json_object_set_new(j, "twice_nll", jout_num(r->twice_nll));
+    }
+    return j;
+}
+
 static int run_fit(const struct model_opts * mo, const struct fit_args * a, const char * output) {
     const struct hfx_fit_options * opts = &a->fit;
     struct session s;
@@ -154,6 +183,10 @@ static int run_fit(const struct model_opts * mo, const struct fit_args * a, cons
         json_t * j = fit_json(s.model, a, &r);
         report_status(j, r.status, "the fit");
         report_warnings(j, s.engine, s.model, NULL);
+        if (a->pyhf_keys) { /* status and warnings were printed on stderr; pyhf's keys only on stdout */
+            json_decref(j);
+            j = pyhf_fit_json(s.model, &r, a->value);
+        }
         rc = jout_emit(j, output);
         json_decref(j);
     }
@@ -163,7 +196,7 @@ static int run_fit(const struct model_opts * mo, const struct fit_args * a, cons
 
 int cmd_fit(int argc, char ** argv) {
     struct model_opts mo;
-    struct fit_args   a = {&mo, {0}, false, false, false};
+    struct fit_args   a = {&mo, {0}, false, false, false, false, false};
     struct cli_parsed args;
     model_opts_init(&mo, FIT.name);
     mo.engine.explore   = HFX_EXPLORE_THOROUGH; /* one fit: worth looking harder for the global minimum */
@@ -171,6 +204,10 @@ int cmd_fit(int argc, char ** argv) {
     int rc              = cli_parse_command(&FIT, argc, argv, &mo, NULL, fit_extra, &a, &args);
     if (rc == CLI_OK && a.fit.fix_poi && mo.model.no_poi) {
         rc = cli_usage_error(FIT.name, "--fix-poi and --no-poi exclude each other");
+        free(args.pos);
+    } else if (rc == CLI_OK && a.pyhf_keys && (a.pulls || a.correlations || a.gof)) {
+        rc = cli_usage_error(FIT.name, "--pyhf-keys and --value print pyhf fit's keys only: leave out --pulls, "
+                                       "--correlations and --goodness-of-fit");
         free(args.pos);
     } else if (rc == CLI_OK && !a.fit.uncertainties && (a.pulls || a.correlations)) {
         rc = cli_usage_error(FIT.name, "--%s needs the uncertainties: leave out --no-uncertainties",

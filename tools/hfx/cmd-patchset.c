@@ -1,9 +1,14 @@
 /*
- * cmd-patchset.c -- "hfx patchset inspect" (metadata, labels, patch names and values) and
- * "hfx patchset apply" (the patched workspace, printed as pyhf patchset apply prints it).
+ * cmd-patchset.c -- "hfx patchset inspect" (metadata, labels, patch names and values),
+ * "hfx patchset apply" (the patched workspace, printed as pyhf patchset apply prints it), and pyhf's
+ * "patchset extract" (one patch's operations, optionally with the metadata) and "patchset verify"
+ * (the patchset's digests against a background-only workspace, pyhf.PatchSet.verify).
  */
+#include "digest.h"
 #include "json-out.h"
 #include "options.h"
+
+#include "spec/spec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,16 +213,177 @@ static int patchset_apply(int argc, char ** argv) {
     return rc;
 }
 
+//
+// extract and verify (pyhf's patchset commands)
+//
+
+enum { OPT_WITH_METADATA = 110, OPT_WITHOUT_METADATA };
+
+static const struct cli_opt PS_EXTRACT_OPTS[] = {
+    {OPT_NAME, "--name", "--patch-name", "NAME", "patch to extract (optional if the patchset has one patch)"},
+    {OPT_WITH_METADATA, "--with-metadata", NULL, NULL, "print {\"metadata\": the patch's and the patchset's, \"patch\": ...}"},
+    {OPT_WITHOUT_METADATA, "--without-metadata", NULL, NULL, "print the patch's operations only (default)"},
+    {0, NULL, NULL, NULL, NULL},
+};
+static const struct cli_opt * PS_EXTRACT_TABLES[] = {PS_EXTRACT_OPTS, output_opt_table, cli_help_table, NULL};
+static const char * const     PS_EXTRACT_POS[]    = {"PATCHSET", NULL};
+
+static const struct cli_command PS_EXTRACT = {
+    "patchset extract",
+    "patchset extract [PATCHSET] --name NAME [--with-metadata] [--output-file FILE]",
+    "Prints the JSON Patch of patch NAME of PATCHSET, as 'pyhf patchset extract' (indent 4, sorted\n"
+    "keys); --with-metadata adds the patch's metadata updated with the patchset's. PATCHSET '-' or\n"
+    "absent: standard input.",
+    PS_EXTRACT_TABLES,
+    PS_EXTRACT_POS,
+    false,
+};
+
+static const struct cli_opt * PS_VERIFY_TABLES[] = {cli_help_table, NULL};
+
+static const struct cli_command PS_VERIFY = {
+    "patchset verify",
+    "patchset verify BACKGROUND PATCHSET",
+    "Checks the digests in the patchset's metadata against the background-only workspace, as\n"
+    "'pyhf patchset verify' (pyhf.utils.digest of the workspace); prints \"All good.\" or fails (exit 1)\n"
+    "naming the algorithm and both digests. One of the two may be '-' or absent: standard input.",
+    PS_VERIFY_TABLES,
+    PS_APPLY_POS,
+    false,
+};
+
+struct extract_args {
+    const char * name;
+    bool         with_metadata;
+};
+
+static int extract_extra(void * ctx, const struct cli_opt * o, const char * v) {
+    struct extract_args * a = ctx;
+    switch (o->id) {
+    case OPT_NAME: a->name = v; return CLI_OK;
+    case OPT_WITH_METADATA: a->with_metadata = true; return CLI_OK;
+    case OPT_WITHOUT_METADATA: a->with_metadata = false; return CLI_OK;
+    default: return CLI_NOT_MINE;
+    }
+}
+
+/* The patchset document at path ("-": stdin), checked as a patchset: *root (a new reference) and *ps. */
+static int load_patchset_doc(const char * path, json_t ** root, hfx_patchset_t * ps) {
+    struct hfx_error err = {0};
+    enum hfx_status  st  = strcmp(path, "-") == 0 ? hfx__json_load_fd(0, "<stdin>", root, &err)
+                                                  : hfx__json_load_file(path, root, &err);
+    if (st == HFX_OK) {
+        st = hfx__patchset_from_json(json_incref(*root), strcmp(path, "-") == 0 ? "<stdin>" : path, ps, &err);
+        if (st != HFX_OK) {
+            json_decref(*root);
+            *root = NULL;
+        }
+    }
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int patchset_extract(int argc, char ** argv) {
+    struct extract_args a = {0};
+    struct cli_parsed   args;
+    int rc = cli_parse_command(&PS_EXTRACT, argc, argv, NULL, NULL, extract_extra, &a, &args);
+    if (rc != CLI_OK) {
+        return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
+    }
+    json_t *       root = NULL;
+    hfx_patchset_t ps   = NULL;
+    size_t         i    = 0;
+    rc                  = load_patchset_doc(args.pos[0], &root, &ps);
+    if (rc == CLI_OK && !a.name && hfx_patchset_n_patches(ps) != 1) {
+        rc = cli_usage_error(PS_EXTRACT.name, "patchset %s has %zu patches: name the one to extract with --name NAME",
+                             args.pos[0], hfx_patchset_n_patches(ps));
+    } else if (rc == CLI_OK && a.name) {
+        struct hfx_error err = {0};
+        enum hfx_status  st  = hfx_patchset_find(ps, a.name, &i, &err);
+        if (st != HFX_OK) {
+            cli_error_hfx(st, &err);
+            rc = CLI_FAIL;
+        }
+    }
+    if (rc == CLI_OK) {
+        json_t * patch  = json_array_get(json_object_get(root, "patches"), i);
+        json_t * result = json_incref(json_object_get(patch, "patch"));
+        if (a.with_metadata) { /* pyhf: patch.metadata updated with the patchset's metadata */
+            json_t * md = json_deep_copy(json_object_get(patch, "metadata"));
+            json_object_update(md, json_object_get(root, "metadata"));
+            json_decref(result);
+            result = json_pack("{s:o, s:O}", "metadata", md, "patch", json_object_get(patch, "patch"));
+        }
+        rc = jout_emit(result, args.output_file);
+        json_decref(result);
+    }
+    hfx_patchset_free(ps);
+    json_decref(root);
+    free(args.pos);
+    return rc;
+}
+
+/* pyhf.PatchSet.verify: every digest of the patchset's metadata equals the workspace's. Prints. */
+static int verify_digests(json_t * ps_root, const char * ps_name, hfx_workspace_t ws) {
+    const char * alg;
+    json_t *     want;
+    json_object_foreach(json_object_get(json_object_get(ps_root, "metadata"), "digests"), alg, want) {
+        char hex[72];
+        if (!digest_json(alg, ws->root, hex)) {
+            cli_error("patchset digest algorithm '%s' is not supported (supported: %s)", alg, digest_names);
+            return CLI_FAIL;
+        }
+        if (strcmp(hex, json_string_value(want)) != 0) {
+            cli_error("%s: /metadata/digests/%s: the digest verification failed against %s: expected %s, got %s (the "
+                      "patchset was not made for this background-only workspace)", ps_name, alg, ws->source,
+                      json_string_value(want), hex);
+            return CLI_FAIL;
+        }
+    }
+    return CLI_OK;
+}
+
+static int patchset_verify(int argc, char ** argv) {
+    struct cli_parsed args;
+    int               rc = cli_parse_command(&PS_VERIFY, argc, argv, NULL, NULL, NULL, NULL, &args);
+    if (rc != CLI_OK) {
+        return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
+    }
+    hfx_workspace_t ws   = NULL;
+    json_t *        root = NULL;
+    hfx_patchset_t  ps   = NULL;
+    rc                   = cli_load_workspace(args.pos[0], &ws);
+    if (rc == CLI_OK) {
+        rc = cli_validate_background(ws);
+    }
+    if (rc == CLI_OK) {
+        rc = load_patchset_doc(args.pos[1], &root, &ps);
+    }
+    if (rc == CLI_OK && (rc = verify_digests(root, strcmp(args.pos[1], "-") == 0 ? "<stdin>" : args.pos[1], ws)) == CLI_OK) {
+        printf("All good.\n");
+    }
+    hfx_patchset_free(ps);
+    json_decref(root);
+    hfx_workspace_free(ws);
+    free(args.pos);
+    return rc;
+}
+
 static void print_patchset_usage(void) {
     printf("usage: hfx patchset COMMAND [ARGS...]\n\ncommands:\n"
            "  inspect   list the labels and patches of a patchset\n"
            "  apply     apply one patch of a patchset to a background-only workspace\n"
+           "  extract   print one patch of a patchset (as 'pyhf patchset extract')\n"
+           "  verify    check a patchset's digests against a background-only workspace\n"
            "\nRun 'hfx patchset COMMAND --help' for the options of a command.\n");
 }
 
 int cmd_patchset(int argc, char ** argv) {
     if (argc < 2) {
-        return cli_usage_error("patchset", "missing command: inspect or apply");
+        return cli_usage_error("patchset", "missing command: inspect, apply, extract or verify");
     }
     const char * sub = argv[1];
     if (strcmp(sub, "inspect") == 0) {
@@ -226,9 +392,15 @@ int cmd_patchset(int argc, char ** argv) {
     if (strcmp(sub, "apply") == 0) {
         return patchset_apply(argc - 1, argv + 1);
     }
+    if (strcmp(sub, "extract") == 0) {
+        return patchset_extract(argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "verify") == 0) {
+        return patchset_verify(argc - 1, argv + 1);
+    }
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
         print_patchset_usage();
         return CLI_OK;
     }
-    return cli_usage_error("patchset", "unknown patchset command '%s' (expected inspect or apply)", sub);
+    return cli_usage_error("patchset", "unknown patchset command '%s' (expected inspect, apply, extract or verify)", sub);
 }

@@ -125,7 +125,22 @@ static int nonfinite_marker(const char * s) {
     return -1;
 }
 
-static void write_string(FILE * f, const char * s) {
+/* One UTF-8 sequence at *p (jansson validated it): its code point; *p moves past it. */
+static unsigned long utf8_next(const unsigned char ** p) {
+    const unsigned char * c = *p;
+    int                   n = *c >= 0xf0 ? 3 : *c >= 0xe0 ? 2 : 1;
+    unsigned long         u = *c & (0x3f >> n);
+    for (int i = 1; i <= n && (c[i] & 0xc0) == 0x80; i++) {
+        u = u << 6 | (c[i] & 0x3f);
+        *p = c + i;
+    }
+    return u;
+}
+
+/* A string as json.dumps writes it; ascii: ensure_ascii=True (its default, what pyhf's CLI prints):
+ * everything outside ' '..'~' as \uXXXX, beyond the BMP as a surrogate pair; else (ensure_ascii=False,
+ * what pyhf.utils.digest hashes) UTF-8 as is. */
+static void write_string(FILE * f, const char * s, bool ascii) {
     fputc('"', f);
     for (const unsigned char * p = (const unsigned char *) s; *p; p++) {
         switch (*p) {
@@ -137,8 +152,16 @@ static void write_string(FILE * f, const char * s) {
         case '\b': fputs("\\b", f); break;
         case '\f': fputs("\\f", f); break;
         default:
-            if (*p < 0x20) {
+            if (*p < 0x20 || (ascii && *p == 0x7f)) {
                 fprintf(f, "\\u%04x", *p);
+            } else if (ascii && *p >= 0x80) {
+                unsigned long u = utf8_next(&p);
+                if (u >= 0x10000) {
+                    u -= 0x10000;
+                    fprintf(f, "\\u%04lx\\u%04lx", 0xd800 | (u >> 10), 0xdc00 | (u & 0x3ff));
+                } else {
+                    fprintf(f, "\\u%04lx", u);
+                }
             } else {
                 fputc(*p, f);
             }
@@ -151,7 +174,9 @@ static void write_string(FILE * f, const char * s) {
  * the warning about a non-finite number; cut at its buffer's size). */
 struct writer {
     FILE * f;
-    bool   pretty;
+    bool   pretty; /* indent 4 */
+    bool   sorted; /* sort_keys=True */
+    bool   ascii;  /* ensure_ascii=True */
     char   path[512];
     size_t len;
 };
@@ -212,7 +237,7 @@ static void write_object(struct writer * w, const json_t * v, int depth) {
             keys[k++] = key;
         }
     }
-    if (keys && w->pretty) {
+    if (keys && w->sorted) {
         qsort(keys, k, sizeof *keys, cmp_str);
     }
     fputc('{', w->f);
@@ -223,7 +248,7 @@ static void write_object(struct writer * w, const json_t * v, int depth) {
         if (w->pretty) {
             newline(w, depth + 1);
         }
-        write_string(w->f, keys[i]);
+        write_string(w->f, keys[i], w->ascii);
         fputs(": ", w->f);
         size_t old = path_push(w, keys[i], 0);
         write_value(w, json_object_get(v, keys[i]), depth + 1);
@@ -278,7 +303,7 @@ static void write_value(struct writer * w, const json_t * v, int depth) {
     switch (json_typeof(v)) {
     case JSON_OBJECT: write_object(w, v, depth); break;
     case JSON_ARRAY: write_array(w, v, depth); break;
-    case JSON_STRING: write_string(w->f, json_string_value(v)); break;
+    case JSON_STRING: write_string(w->f, json_string_value(v), w->ascii); break;
     case JSON_INTEGER: fprintf(w->f, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
     case JSON_REAL:
         jout_format_double(json_real_value(v), buf, sizeof buf);
@@ -295,7 +320,12 @@ void jout_write(FILE * f, const json_t * v, bool pretty) {
         fputs("null", f);
         return;
     }
-    struct writer w = {f, pretty, "", 0};
+    struct writer w = {f, pretty, pretty, pretty, "", 0};
+    write_value(&w, v, 0);
+}
+
+void jout_write_sorted_compact(FILE * f, const json_t * v, bool ascii) {
+    struct writer w = {f, false, true, ascii, "", 0};
     write_value(&w, v, 0);
 }
 

@@ -19,8 +19,13 @@ json_t * jout_array(const double * x, size_t n);
 /* A number when n == 1 and scalar is true, else an array. */
 json_t * jout_values(const double * x, size_t n, bool scalar);
 
-/* Writes v: pretty = indent 4 + sorted keys (no trailing newline), else compact. */
+/* Writes v: pretty = indent 4 + sorted keys + ensure_ascii (no trailing newline), else compact
+ * (insertion order, UTF-8 as is). */
 void jout_write(FILE * f, const json_t * v, bool pretty);
+
+/* Writes v as json.dumps(v, sort_keys=True, ensure_ascii=ascii) does: one line, ", " and ": ", keys
+ * sorted (what pyhf.utils.digest hashes, with ascii false). */
+void jout_write_sorted_compact(FILE * f, const json_t * v, bool ascii);
 
 /* Writes v pretty plus a newline to stdout, or to the file path when path is not NULL.
  * Returns 0, or 1 after printing an error when the file cannot be written. Does not free v. */

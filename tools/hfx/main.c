@@ -34,6 +34,11 @@ static const struct command_entry COMMANDS[] = {
     {"ranking", cmd_ranking, "impacts of the nuisance parameters on the POI, as cabinetry's ranking", false},
     {"profile-scan", cmd_profile_scan, "profile likelihood scan over one parameter or a grid of two", false},
     {"significance", cmd_significance, "discovery significance (p0 and Z, q0), as cabinetry's", false},
+    {"combine", cmd_combine, "two workspaces combined into one, as 'pyhf combine'", false},
+    {"digest", cmd_digest, "the digest (sha256, md5, sha1) of a workspace, as 'pyhf digest'", false},
+    {"prune", cmd_prune, "a workspace without some channels, samples, modifiers, ..., as 'pyhf prune'", false},
+    {"rename", cmd_rename, "a workspace with channels, samples, modifiers, ... renamed, as 'pyhf rename'", false},
+    {"sort", cmd_sort, "a workspace sorted by name, as 'pyhf sort'", false},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 

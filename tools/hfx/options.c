@@ -9,9 +9,12 @@
 
 #include "spec/spec.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 
 const struct cli_opt ws_opt_table[] = {
     {OPT_MEASUREMENT, "--measurement", NULL, "NAME", "measurement to use (default: the first one)"},
@@ -32,14 +35,20 @@ const struct cli_opt interp_opt_table[] = {
 };
 
 const struct cli_opt engine_opt_table[] = {
-    {OPT_BACKEND, "--backend", NULL, "NAME", "compute backend (default: cpu if compiled in, else cpu-ref)"},
+    {OPT_BACKEND, "--backend", NULL, "NAME",
+     "compute backend (default: cpu if compiled in, else cpu-ref); pyhf's numpy, np, jax, pytorch, torch, "
+     "tensorflow, tf mean the default"},
     {OPT_THREADS, "--threads", NULL, "N", "threads of threaded backends (default 0: all cores)"},
     {OPT_BATCH, "--batch", NULL, "K", "fits advanced together (toys, grid points; default 0: the backend's choice)"},
     {OPT_EXPLORE, "--explore", NULL, "HOW",
      "search for the global minimum: default, thorough (hfx fit's default) or none (docs/model.md)"},
     {OPT_MAX_ITER, "--max-iter", NULL, "N", "iterations of one descent before a fit gives up (default 2000)"},
     {OPT_OPTIMIZER, "--optimizer", NULL, "NAME",
-     "quasi-Newton matrix: auto (default: lbfgs), bfgs (dense) or lbfgs (limited memory)"},
+     "quasi-Newton matrix: auto (default: lbfgs), bfgs (dense) or lbfgs (limited memory); pyhf's scipy and minuit "
+     "are accepted and mean auto"},
+    {OPT_OPTCONF, "--optconf", NULL, "KEY=VALUE",
+     "pyhf's optimizer options: maxiter=N is --max-iter N; the others (tolerance, strategy, ...) are accepted "
+     "and ignored, with a warning (docs/cli.md)"},
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -140,6 +149,45 @@ static int add_patch_file(struct model_opts * mo, const char * path) {
     return CLI_OK;
 }
 
+/* pyhf's --backend names: all of them compute in float64 what hfx's default backend computes, so
+ * they select it; numpy (pyhf's default) silently, the others with a note that pyhf's library is
+ * not used. Returns false for a name that is not pyhf's. */
+static bool pyhf_backend(struct model_opts * mo, const char * v) {
+    static const char * const names[] = {"numpy", "np", "jax", "pytorch", "torch", "tensorflow", "tf"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(names[i], v) == 0) {
+            if (i >= 2) {
+                cli_warning("--backend %s: pyhf's %s backend is not used; hfx computes on its %s backend (the "
+                            "same float64 likelihood)", v, v, cli_default_backend());
+            }
+            mo->engine.backend = cli_default_backend();
+            return true;
+        }
+    }
+    return false;
+}
+
+/* pyhf's --optconf KEY=VALUE: maxiter maps to --max-iter; pyhf's other optimizer options have no
+ * counterpart in hfx's minimizer (its convergence test is its own) and are ignored, said on stderr. */
+static int pyhf_optconf(struct model_opts * mo, const char * v) {
+    const char * eq = strchr(v, '=');
+    if (!eq || eq == v) {
+        return cli_usage_error(mo->cmd, "invalid value '%s' for --optconf (expected KEY=VALUE, e.g. maxiter=5000)", v);
+    }
+    long n = 0;
+    if ((size_t) (eq - v) == strlen("maxiter") && strncmp(v, "maxiter", 7) == 0) {
+        if (!cli_parse_long(eq + 1, 1, 1000000, &n)) {
+            return cli_usage_error(mo->cmd, "invalid value '%s' for --optconf maxiter (expected an integer 1..1000000)",
+                                   eq + 1);
+        }
+        mo->engine.max_iter = (int) n;
+        return CLI_OK;
+    }
+    cli_warning("--optconf %s: pyhf's optimizer option '%.*s' has no counterpart in hfx's minimizer and is ignored",
+                v, (int) (eq - v), v);
+    return CLI_OK;
+}
+
 int model_opts_handle(struct model_opts * mo, const struct cli_opt * o, const char * v) {
     long n = 0;
     switch (o->id) {
@@ -150,6 +198,9 @@ int model_opts_handle(struct model_opts * mo, const struct cli_opt * o, const ch
     case OPT_NORMSYS_INTERP: return parse_interp(mo, o, v, &mo->model.normsys_interp);
     case OPT_HISTOSYS_INTERP: return parse_interp(mo, o, v, &mo->model.histosys_interp);
     case OPT_BACKEND:
+        if (pyhf_backend(mo, v)) {
+            return CLI_OK;
+        }
         if (!backend_known(v)) {
             return bad_backend(mo, v);
         }
@@ -182,8 +233,11 @@ int model_opts_handle(struct model_opts * mo, const struct cli_opt * o, const ch
             mo->engine.optimizer = HFX_OPTIMIZER_BFGS;
         } else if (strcmp(v, "lbfgs") == 0) {
             mo->engine.optimizer = HFX_OPTIMIZER_LBFGS;
+        } else if (strcmp(v, "scipy") == 0 || strcmp(v, "minuit") == 0) { /* pyhf's names: hfx's own minimizer */
+            mo->engine.optimizer = HFX_OPTIMIZER_AUTO;
         } else {
-            return cli_usage_error(mo->cmd, "invalid value '%s' for --optimizer (expected auto, bfgs or lbfgs)", v);
+            return cli_usage_error(mo->cmd, "invalid value '%s' for --optimizer (expected auto, bfgs, lbfgs, or pyhf's "
+                                            "scipy or minuit)", v);
         }
         return CLI_OK;
     case OPT_EXPLORE:
@@ -197,6 +251,7 @@ int model_opts_handle(struct model_opts * mo, const struct cli_opt * o, const ch
             return cli_usage_error(mo->cmd, "invalid value '%s' for --explore (expected default, thorough or none)", v);
         }
         return CLI_OK;
+    case OPT_OPTCONF: return pyhf_optconf(mo, v);
     default: return CLI_NOT_MINE;
     }
 }
@@ -207,6 +262,13 @@ int model_opts_check(const struct model_opts * mo) {
     }
     if (mo->patch_name && !mo->patchset_path) {
         return cli_usage_error(mo->cmd, "--patch-name needs --patchset");
+    }
+    size_t n_stdin = strcmp(mo->ws_path, "-") == 0;
+    for (size_t i = 0; i < mo->n_patch_files; i++) {
+        n_stdin += strcmp(mo->patch_files[i], "-") == 0;
+    }
+    if (n_stdin > 1) {
+        return cli_usage_error(mo->cmd, "only one input can come from standard input ('-': the workspace or one -p patch)");
     }
     return CLI_OK;
 }
@@ -285,10 +347,42 @@ int cli_check_poi_in_bounds(hfx_model_t m, double value, const char * option) {
     return CLI_FAIL;
 }
 
+/* Standard input as a string (malloc'd; NULL after printing an error). */
+static char * read_stdin(void) {
+    size_t n = 0, cap = 1 << 16;
+    char * buf = malloc(cap);
+    for (size_t got = 1; buf && got > 0;) {
+        if (n + 1 >= cap) {
+            char * grown = cap <= HFX_INPUT_BYTES_MAX ? realloc(buf, cap *= 2) : NULL;
+            if (!grown) {
+                free(buf);
+                cli_error("<stdin>: %s", cap > HFX_INPUT_BYTES_MAX ? "larger than the input limit" : "out of memory");
+                return NULL;
+            }
+            buf = grown;
+        }
+        got = fread(buf + n, 1, cap - n - 1, stdin);
+        n += got;
+    }
+    if (!buf) {
+        cli_error("out of memory");
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 int model_opts_apply_patches(const struct model_opts * mo, hfx_workspace_t ws) {
     for (size_t i = 0; i < mo->n_patch_files; i++) {
-        struct hfx_error err = {0};
-        enum hfx_status  st  = hfx_workspace_apply_patch_file(ws, mo->patch_files[i], &err);
+        struct hfx_error err   = {0};
+        bool             piped = strcmp(mo->patch_files[i], "-") == 0; /* pyhf's -p - */
+        char *           text  = piped ? read_stdin() : NULL;
+        if (piped && !text) {
+            return CLI_FAIL;
+        }
+        enum hfx_status st = piped ? hfx_workspace_apply_patch_string(ws, text, "<stdin>", &err)
+                                   : hfx_workspace_apply_patch_file(ws, mo->patch_files[i], &err);
+        free(text);
         if (st != HFX_OK) {
             cli_error_hfx(st, &err);
             return CLI_FAIL;
@@ -535,13 +629,50 @@ static int handle_opt(const struct cli_command * cmd, struct model_opts * mo, st
     return rc;
 }
 
-static int check_positionals(const struct cli_command * cmd, const struct cli_parsed * out) {
+/* Whether standard input has something to read: it is a pipe or a file (not a terminal, nor a
+ * device such as /dev/null), and does not end at once. Waits until the writer writes or closes, as
+ * pyhf does; nothing is consumed. */
+static bool stdin_has_input(void) {
+    struct stat sb;
+    if (fstat(0, &sb) != 0 || !(S_ISFIFO(sb.st_mode) || S_ISREG(sb.st_mode) || S_ISSOCK(sb.st_mode))) {
+        return false;
+    }
+    if (S_ISREG(sb.st_mode)) {
+        return sb.st_size > 0;
+    }
+    struct pollfd p = {0, POLLIN, 0};
+    int           avail = 0;
+    while (poll(&p, 1, -1) < 0) {
+    }
+    return (p.revents & POLLIN) && ioctl(0, FIONREAD, &avail) == 0 && avail > 0;
+}
+
+/* pyhf's commands read a missing WORKSPACE (or patchset) from standard input: so does hfx, for one
+ * missing positional, when standard input has something to read; else the usage error. */
+static int stdin_default(const struct cli_command * cmd, struct cli_parsed * out, size_t n_req) {
+    const char * missing = cmd->pos_names[out->n_pos];
+    bool         taken   = false;
+    for (size_t i = 0; i < out->n_pos; i++) {
+        taken = taken || strcmp(out->pos[i], "-") == 0;
+    }
+    if (out->n_pos + 1 < n_req || taken) {
+        return cli_usage_error(cmd->name, "missing argument %s (only one input can come from standard input)",
+                               out->n_pos + 1 < n_req ? cmd->pos_names[out->n_pos + 1] : missing);
+    }
+    if (!stdin_has_input()) {
+        return cli_usage_error(cmd->name, "missing argument %s (and nothing on standard input)", missing);
+    }
+    out->pos[out->n_pos++] = "-";
+    return CLI_OK;
+}
+
+static int check_positionals(const struct cli_command * cmd, struct cli_parsed * out) {
     size_t n_req = 0;
     while (cmd->pos_names && cmd->pos_names[n_req]) {
         n_req++;
     }
     if (out->n_pos < n_req) {
-        return cli_usage_error(cmd->name, "missing argument %s", cmd->pos_names[out->n_pos]);
+        return stdin_default(cmd, out, n_req);
     }
     if (out->n_pos > n_req && !cmd->more_pos) {
         return cli_usage_error(cmd->name, "unexpected argument '%s'", out->pos[n_req]);

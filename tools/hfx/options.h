@@ -31,6 +31,7 @@ enum shared_opt_id {
     OPT_SEED,
     OPT_OUTPUT_FILE,
     OPT_TIMINGS,
+    OPT_OPTCONF,
 };
 
 /* Returned by the *_handle functions for an option that is not theirs. */
