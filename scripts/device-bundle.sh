@@ -198,7 +198,7 @@ git diff --quiet HEAD -- 2>/dev/null || commit="$commit-dirty"
     (cd "$out/wheels" && find . -name '*.whl' | sort | sed 's|^\./|wheel |')
 } >"$out/MANIFEST"
 size=$(du -sb "$out" | cut -f1)
-du -sh "$out"/debs "$out"/wheels/* "$out"/shared 2>/dev/null | sed 's/^/  /'
+du -sh "$out"/debs "$out"/wheels/* "$out"/shared 2>/dev/null | sed 's/^/  /' || true
 echo "== device-bundle: $out: $n_pkg packages, $(find "$out/wheels" -name '*.whl' | wc -l) wheels," \
     "$((size / 1024 / 1024)) MiB ($size bytes; the device's carry takes 64 MiB in all), needs glibc >= ${glibc#GLIBC_}," \
     "$(($(date +%s) - t0)) s"
