@@ -68,6 +68,37 @@ for tool in cmake ninja pkg-config dpkg apt-get ldd objdump; do
 done
 t0=$(date +%s)
 
+work=$(mktemp -d)
+trap 'kill ${wheels_pid:-} 2>/dev/null; rm -rf "$work"' EXIT
+# The wheels, one folder per Python (the device: 3.12; --python adds the host's, for the rehearsal),
+# fetched in the background beside the host build (one waits on the network, the other on the CPU).
+wheels() {
+    local v tag p wheels pyopts
+    for v in $(printf '%s\n' "${pythons[@]}" | sort -u); do
+        tag=cp${v/./}
+        echo "== device-bundle: wheels for CPython $v (${requirements[*]}, less ${device_python[*]})"
+        pyopts=(--python-version "$v" --implementation cp --only-binary=:all:)
+        for p in "${platforms[@]}"; do pyopts+=(--platform "$p"); done
+        python3 -m pip install -q --dry-run --ignore-installed --target "$work/t-$tag" --report "$work/report-$tag.json" \
+            "${pyopts[@]}" "${requirements[@]}" >"$work/pip-$tag.log" 2>&1 ||
+            { cat "$work/pip-$tag.log" >&2; echo "device-bundle.sh: pip could not resolve ${requirements[*]} for $v" >&2; return 1; }
+        wheels=$(python3 - "$work/report-$tag.json" "${device_python[@]}" <<'EOF'
+import json, re, sys
+norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+skip = {norm(n) for n in sys.argv[2:]}
+for i in json.load(open(sys.argv[1]))["install"]:
+    if norm(i["metadata"]["name"]) not in skip:
+        print(f'{i["metadata"]["name"]}=={i["metadata"]["version"]}')
+EOF
+)
+        # shellcheck disable=SC2086
+        python3 -m pip download -q --no-deps -d "$work/wheels/$tag" "${pyopts[@]}" $wheels >"$work/pip-$tag.log" 2>&1 ||
+            { cat "$work/pip-$tag.log" >&2; echo "device-bundle.sh: pip download failed for $v" >&2; return 1; }
+    done
+}
+wheels >"$work/wheels.out" 2>&1 &
+wheels_pid=$!
+
 # 1. The host build with the device build's options (CUDA off: nvcc brings no Debian package).
 bd=build-bundle
 echo "== device-bundle: host build with cmake/gpu-device.cmake's options ($bd)"
@@ -80,8 +111,6 @@ cmake --build "$bd" -j"$(nproc)" --target $targets >>"$bd/bundle.log" 2>&1 ||
     { tail -40 "$bd/bundle.log" >&2; echo "device-bundle.sh: build failed" >&2; exit 1; }
 
 # 2. Every file the build read or its programs load, with why.
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 {
     ninja -C "$bd" -t deps | awk '/^    \//{print $1, "build (header)"}'
     ninja -C "$bd" -t commands | tr ' ' '\n' | grep -E '^/.*\.(so|a)(\.[0-9]+)*$' | sed 's/$/ build (link)/' || true
@@ -151,28 +180,11 @@ for f in "$out"/debs/*.deb; do dpkg -x "$f" "$work/x"; done
 glibc=$(find "$work/x" -type f \( -name '*.so*' -o -perm -u+x \) -exec sh -c 'objdump -T "$@" 2>/dev/null; true' _ {} + |
     grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
 
-# 4. The wheels, one folder per Python (the device: 3.12; --python adds the host's, for the rehearsal).
-for v in $(printf '%s\n' "${pythons[@]}" | sort -u); do
-    tag=cp${v/./}
-    echo "== device-bundle: wheels for CPython $v (${requirements[*]}, less ${device_python[*]})"
-    pyopts=(--python-version "$v" --implementation cp --only-binary=:all:)
-    for p in "${platforms[@]}"; do pyopts+=(--platform "$p"); done
-    python3 -m pip install -q --dry-run --ignore-installed --target "$work/t" --report "$work/report-$tag.json" \
-        "${pyopts[@]}" "${requirements[@]}" >"$work/pip.log" 2>&1 ||
-        { cat "$work/pip.log" >&2; echo "device-bundle.sh: pip could not resolve ${requirements[*]} for $v" >&2; exit 1; }
-    wheels=$(python3 - "$work/report-$tag.json" "${device_python[@]}" <<'EOF'
-import json, re, sys
-norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
-skip = {norm(n) for n in sys.argv[2:]}
-for i in json.load(open(sys.argv[1]))["install"]:
-    if norm(i["metadata"]["name"]) not in skip:
-        print(f'{i["metadata"]["name"]}=={i["metadata"]["version"]}')
-EOF
-)
-    # shellcheck disable=SC2086
-    python3 -m pip download -q --no-deps -d "$out/wheels/$tag" "${pyopts[@]}" $wheels >"$work/pip.log" 2>&1 ||
-        { cat "$work/pip.log" >&2; echo "device-bundle.sh: pip download failed for $v" >&2; exit 1; }
-done
+
+# 4. The wheels, fetched meanwhile.
+wait "$wheels_pid" || { cat "$work/wheels.out" >&2; exit 1; }
+cat "$work/wheels.out"
+mv "$work/wheels" "$out/wheels"
 
 # 5. The pyhf references the conformance suite reads from ../shared (the device has no ../shared;
 # the sbottom archive is in data/ and gpu-check.sh links it in).
