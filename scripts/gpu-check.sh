@@ -60,36 +60,38 @@ mkdir -p "$work" "$prefix"
 build=$repo/build-gpu
 failed=()
 
-pack() { # atomically (the packer below runs beside the steps)
-    tar czf "$out/.$name.tar.gz.$BASHPID" -C "$(dirname "$work")" "$name" 2>/dev/null &&
-        mv -f "$out/.$name.tar.gz.$BASHPID" "$out/$name.tar.gz"
+pack() { # atomically (the packer below runs beside the steps); tar's status 1 is a file that changed
+    # while it was read (a log being written), not a failure
+    local tmp=$out/.$name.tar.gz.$BASHPID rc=0
+    tar czf "$tmp" -C "$(dirname "$work")" "$name" 2>/dev/null || rc=$?
+    if [ $rc -le 1 ]; then mv -f "$tmp" "$out/$name.tar.gz"; else rm -f "$tmp"; fi
 }
 log() { echo "$(date -u +%H:%M:%S) $*" | tee -a "$work/steps.txt"; }
 left() { echo $((deadline - $(date +%s))); }
 # step NAME CAP_S COMMAND...: runs COMMAND with its output in NAME.log, for at most CAP_S seconds and
 # never past the deadline; records status and seconds in steps.txt; re-packs.
 step() {
-    local name=$1 cap=$2 t0 rc limit
+    local sname=$1 cap=$2 t0 rc limit took
     shift 2
     limit=$(left)
     [ "$cap" -lt "$limit" ] || cap=$limit
     if [ "$cap" -le 0 ]; then
-        log "step $name: not run: the time budget (${budget}s) is spent"
-        failed+=("$name")
+        log "step $sname: not run: the time budget (${budget}s) is spent"
+        failed+=("$sname")
         return 1
     fi
     t0=$(date +%s)
     # (bash -c: a step may be one of the functions below, exported)
-    timeout --signal=TERM --kill-after=15 "$cap" bash -c '"$@"' _ "$@" >"$work/$name.log" 2>&1
+    timeout --signal=TERM --kill-after=15 "$cap" bash -c '"$@"' _ "$@" >"$work/$sname.log" 2>&1
     rc=$?
-    local took=$(($(date +%s) - t0))
+    took=$(($(date +%s) - t0))
     if [ $rc = 0 ]; then
-        log "step $name: ok, ${took} s"
+        log "step $sname: ok, ${took} s"
     else
         [ $rc = 124 ] && rc="timed out after ${cap} s"
-        log "step $name: FAILED ($rc), ${took} s: see $name.log"
-        tail -n 15 "$work/$name.log" | sed 's/^/    /'
-        failed+=("$name")
+        log "step $sname: FAILED ($rc), ${took} s: see $sname.log"
+        tail -n 15 "$work/$sname.log" | sed 's/^/    /'
+        failed+=("$sname")
     fi
     pack
     [ "$rc" = 0 ]
@@ -276,7 +278,7 @@ if [ -x "$build/hfx" ]; then
     kill "$packer" 2>/dev/null
     wait "$packer" 2>/dev/null
     clocks >"$work/clocks-after-bench.txt"
-    grep -E '^\[[0-9]+/[0-9]+\]' "$work/bench.log" | cut -c1-160 | tail -n 60
+    [ ! -f "$work/bench.log" ] || grep -E '^\[[0-9]+/[0-9]+\]' "$work/bench.log" | cut -c1-160 | tail -n 60
 fi
 log "end: $(($(date +%s) - t_start)) s in all; failed steps: ${failed[*]:-none}"
 pack

@@ -82,7 +82,7 @@ echo "== rehearsal: bundle ${t_bundle} s, device command $(($(date +%s) - t1)) s
 
 # the archive holds what the device run would hand back
 archive=$(ls "$out"/*.tar.gz)
-[ "$(ls "$out" | wc -l)" = 1 ] || { echo "rehearsal: OUT should hold one archive: $(ls "$out")" >&2; exit 1; }
+[ "$(ls -A "$out" | wc -l)" = 1 ] || { echo "rehearsal: OUT should hold one archive: $(ls -A "$out")" >&2; exit 1; }
 listing=$(tar tzf "$archive")
 for f in steps.txt environment.log unpack.log build.log backends.log conformance.log bench.log; do
     grep -q "/$f$" <<<"$listing" || { echo "rehearsal: $f missing from $archive" >&2; exit 1; }
