@@ -69,7 +69,7 @@ done
 t0=$(date +%s)
 
 work=$(mktemp -d)
-trap 'kill ${wheels_pid:-} 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill ${wheels_pid:-} 2>/dev/null || true; rm -rf "$work"' EXIT
 # The wheels, one folder per Python (the device: 3.12; --python adds the host's, for the rehearsal),
 # fetched in the background beside the host build (one waits on the network, the other on the CPU).
 wheels() {
