@@ -27,7 +27,7 @@
 # --rehearsal (scripts/gpu-rehearsal.sh, CI): the same steps on a machine without a GPU: the benchmark
 # at gpu-smoke size, and the conformance suite must report cuda SKIPPED with a reason.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 repo=$PWD
 out=""
 rehearsal=0
@@ -110,8 +110,11 @@ environment() {
         else echo "sources: CHANGED since the bundle was assembled (digest $here, bundle's $bdig): the commit is approximate"; fi
     fi
     echo "== GPU (nvidia-smi)"
+    # (a field this driver does not know fails the whole query: then the fields every driver has)
     nvidia-smi --query-gpu=index,name,uuid,driver_version,pci.bus_id,compute_cap,memory.total,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,clocks.applications.graphics,clocks.applications.memory,power.limit,power.max_limit,pstate,temperature.gpu,persistence_mode,compute_mode,mig.mode.current \
-        --format=csv 2>&1 || echo "nvidia-smi failed: no GPU visible"
+        --format=csv 2>&1 ||
+        nvidia-smi --query-gpu=index,name,driver_version,memory.total,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,power.limit,pstate \
+            --format=csv 2>&1 || echo "nvidia-smi failed: no GPU visible"
     nvidia-smi 2>&1 | head -30
     nvidia-smi -q -d CLOCK,PERFORMANCE,POWER 2>&1 | head -120
     echo "== CUDA"
@@ -139,6 +142,7 @@ environment() {
 # nvidia-smi's clocks, power and temperature at a moment (before and after the benchmark)
 clocks() {
     nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,pstate,clocks_throttle_reasons.active \
+        --format=csv 2>&1 || nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,pstate \
         --format=csv 2>&1 || echo "nvidia-smi failed: no GPU visible"
 }
 
@@ -159,7 +163,7 @@ unpack() {
     # Debian 12 puts runtime libraries in /lib and the -dev links in /usr/lib (the merged /usr makes
     # them one folder): do the same in the prefix, and point absolute links back into it
     if [ -d "$prefix/lib" ] && [ ! -L "$prefix/lib" ]; then
-        cp -a "$prefix/lib/." "$prefix/usr/lib/" && rm -rf "$prefix/lib" && ln -s usr/lib "$prefix/lib" || return 1
+        cp -a "$prefix/lib/." "$prefix/usr/lib/" && rm -rf "${prefix:?}/lib" && ln -s usr/lib "$prefix/lib" || return 1
     fi
     find "$prefix" -type l -lname '/*' | while read -r f; do ln -sfn "$prefix$(readlink "$f")" "$f"; done
     # pkg-config: the bundle's pkgconf, seeing the prefix only (the sysroot maps the .pc files' /usr into
@@ -181,8 +185,16 @@ EOF
         echo "no wheels for $tag in the bundle (it has: $(ls "$bundle/wheels" 2>/dev/null | tr '\n' ' ')): pyhf rows will be skipped"
         return 1
     fi
-    python3 -m pip install -q --no-index --no-deps --target "$work.site" "$bundle/wheels/$tag"/*.whl || return 1
-    PYTHONPATH=$work.site python3 -c "import pyhf, iminuit, jsonschema; print('pyhf', pyhf.__version__, pyhf.__file__); print('iminuit', iminuit.__version__)"
+    if python3 -m pip --version >/dev/null 2>&1; then
+        python3 -m pip install -q --no-index --no-deps --target "$work.site" "$bundle/wheels/$tag"/*.whl || return 1
+    else # no pip: a wheel is a zip file of the package as it is imported
+        for f in "$bundle/wheels/$tag"/*.whl; do python3 -m zipfile -e "$f" "$work.site" || return 1; done
+    fi
+    # pyhf must come from the bundle (the rehearsal's machine has its own)
+    PYTHONPATH=$work.site python3 -c "
+import sys, pyhf, iminuit, jsonschema
+print('pyhf', pyhf.__version__, pyhf.__file__); print('iminuit', iminuit.__version__)
+sys.exit(not pyhf.__file__.startswith('$work.site'))"
 }
 
 configure() {
