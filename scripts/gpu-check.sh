@@ -22,7 +22,8 @@
 #
 # The whole run is held to HFX_GPU_CHECK_BUDGET seconds (default 450: the device tool's call allows
 # 540, and the lease 15 minutes in all with the machine's start), leaving HFX_GPU_CHECK_RESERVE (20) to
-# pack. Exit status 1 if any step failed (the archive is written either way).
+# pack; HFX_GPU_CHECK_ARCH overrides the CUDA architecture (CMake's spelling, e.g. 90 or 90-virtual).
+# Exit status 1 if any step failed (the archive is written either way).
 #
 # --rehearsal (scripts/gpu-rehearsal.sh, CI): the same steps on a machine without a GPU: the benchmark
 # at gpu-smoke size, and the conformance suite must report cuda SKIPPED with a reason.
@@ -204,6 +205,7 @@ configure() {
     arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d ' .')
     [[ $arch =~ ^[0-9]+$ ]] || arch=90
     [ "$rehearsal" = 0 ] || arch=90-virtual
+    arch=${HFX_GPU_CHECK_ARCH:-$arch}
     # the tests' ../shared: the bundle's copy of its references where the folder is absent (the device),
     # with the sbottom archive of data/
     if [ ! -d "$shared/reference" ] && [ -d "$bundle/shared/reference" ]; then
