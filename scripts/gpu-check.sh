@@ -280,9 +280,10 @@ log "start: commit $commit, bundle $bundle, rehearsal $rehearsal"
 step environment 60 environment
 cat "$work/environment.log" | sed -n '/== GPU/,/== CUDA/p' | head -4
 step unpack 90 unpack
-step configure 120 configure && step build 300 build_targets &&
+built=0
+step configure 120 configure && step build 300 build_targets && built=1 &&
     step runtime 10 runtime && step backends 20 "$build/hfx" backends && cat "$work/backends.log"
-if [ -x "$build/hfx" ]; then
+if [ $built = 1 ]; then # (not a program left by an earlier build)
     step conformance 120 conformance
     clocks >"$work/clocks-before-bench.txt"
     # the benchmark gets what is left; a packer keeps the archive current while it runs
