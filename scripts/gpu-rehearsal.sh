@@ -17,8 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-build-rehearsal/out}
 t0=$(date +%s)
-mkdir -p build-rehearsal
-rm -rf "$out"
+mkdir -p build-rehearsal "$out"
+rm -f "$out"/hfx-gpu-rehearsal-*.tar.gz "$out"/.hfx-gpu-rehearsal-*.tar.gz.* # an earlier rehearsal's, only
 
 echo "== rehearsal: bundle"
 host_py=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
