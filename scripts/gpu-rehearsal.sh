@@ -17,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-build-rehearsal/out}
 t0=$(date +%s)
+[ -n "${1:-}" ] || rm -rf build-rehearsal/out # the default OUT is the rehearsal's own
 mkdir -p build-rehearsal "$out"
 rm -f "$out"/hfx-gpu-rehearsal-*.tar.gz "$out"/.hfx-gpu-rehearsal-*.tar.gz.* # an earlier rehearsal's, only
 
