@@ -206,14 +206,22 @@ configure() {
     [[ $arch =~ ^[0-9]+$ ]] || arch=90
     [ "$rehearsal" = 0 ] || arch=90-virtual
     arch=${HFX_GPU_CHECK_ARCH:-$arch}
-    # the tests' ../shared: the bundle's copy of its references where the folder is absent (the device),
-    # with the sbottom archive of data/
-    if [ ! -d "$shared/reference" ] && [ -d "$bundle/shared/reference" ]; then
+    # the tests' ../shared, where it is absent (the device): the sbottom archive of data/ (the same
+    # file, data/README.md) and the bundle's copy of the pyhf references, if it has one
+    if [ ! -d "$shared/reference" ] || [ ! -f "$shared/likelihoods/sbottom-hepdata.89408.tar.gz" ]; then
+        local ref=""
+        [ ! -d "$shared/reference" ] || ref=$(cd "$shared/reference" && pwd)
+        [ -n "$ref" ] || [ ! -d "$bundle/shared/reference" ] || ref=$bundle/shared/reference
         shared=$work.shared
         mkdir -p "$shared/likelihoods"
-        ln -sfn "$bundle/shared/reference" "$shared/reference"
         ln -sfn "$repo/data/sbottom-hepdata.89408.tar.gz" "$shared/likelihoods/sbottom-hepdata.89408.tar.gz"
+        if [ -n "$ref" ]; then
+            ln -sfn "$ref" "$shared/reference"
+        else
+            echo "no pyhf references (../shared/reference, or the bundle's): the suite's random workspaces are skipped"
+        fi
     fi
+    echo "the tests' shared folder: $shared"
     rm -f "$build/CMakeCache.txt"
     # RPATH (not RUNPATH: it also serves the libraries' own dependencies, e.g. libxml2's ICU) to the
     # prefix, so that hfx finds the bundle's libraries and nothing else in the process (Python with
