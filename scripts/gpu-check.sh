@@ -306,8 +306,8 @@ fi
 log "end: $(($(date +%s) - t_start)) s in all; failed steps: ${failed[*]:-none}"
 pack
 echo "gpu-check: packed $out/$name.tar.gz ($(du -k "$out/$name.tar.gz" | cut -f1) kB)"
-# the rehearsal (CI) leaves nothing in $TMPDIR: the prefix, site, cache (~400 MB) and work folder
-[ $rehearsal = 0 ] || rm -rf "${work:?}" "$work.prefix" "$work.site" "$work.cache" "$work.shared"
 echo "== steps"
 cat "$work/steps.txt"
+# the rehearsal (CI) leaves nothing in $TMPDIR: the prefix, site, cache (~400 MB) and work folder
+[ $rehearsal = 0 ] || rm -rf "${work:?}" "$work.prefix" "$work.site" "$work.cache" "$work.shared"
 [ ${#failed[@]} = 0 ]
