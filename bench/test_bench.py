@@ -421,3 +421,27 @@ def test_root_builds_pyhfs_model(tmp_path):
     fit = engine.run(w, {"name": "fit"}, once, 120)
     assert fit["status"] == "ok", fit["reason"]
     assert -1e-6 < fit["result"]["value"] - ref_fit < 5e-3, (fit["result"], ref_fit)
+
+
+def test_sigterm_keeps_the_finished_cases(tmp_path):
+    """A run cut short by a time limit (scripts/gpu-check.sh's, on the GPU machine) writes a valid results
+    file with the cases that finished and says it was interrupted; it must not lose them."""
+    import signal
+    if not (BUILD / "hfx-timeit").exists():
+        pytest.skip(f"hfx not built in {BUILD} (set HFX_BUILD)")
+    proc = subprocess.Popen([sys.executable, str(BENCH / "hfx-bench"), "run", "--config", "gpu-smoke", "--engines",
+                             "hfx-cpu-ref", "--out", str(tmp_path), "--cache", str(tmp_path / "cache")],
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "HFX_BUILD": str(BUILD)})
+    seen = []
+    for line in proc.stderr:  # the progress lines: signal after the second case
+        seen.append(line)
+        if line.startswith("[2/"):
+            proc.send_signal(signal.SIGTERM)
+            break
+    rest = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 0, "".join(seen) + rest
+    doc = json.loads(next(tmp_path.glob("gpu-smoke-*.json")).read_text())
+    schema.validate(doc)
+    n = int(seen[-1].split("/")[1].split("]")[0])
+    assert 2 <= len(doc["results"]) < n and "SIGTERM" in doc["interrupted"]
+    assert not list(tmp_path.glob("*.partial.json"))

@@ -4,7 +4,8 @@
 # the extension this build stages in build/python), the benchmark suite's smoke run
 # (pytest bench/), and the C tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer. Tests that need ../shared (the published
-# likelihoods and pyhf reference results) report themselves skipped when it is absent.
+# likelihoods and pyhf reference results) report themselves skipped when it is absent. Last, the
+# rehearsal of the GPU machine's command (scripts/gpu-rehearsal.sh, docs/gpu.md), where nvcc is found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -81,4 +82,11 @@ if command -v clang >/dev/null; then
     tests/fuzz/run.sh build-fuzz "${HFX_FUZZ_SECONDS:-30}"
 else
     echo "skipped: clang not found (the harnesses need libFuzzer)"
+fi
+
+echo "== GPU device command rehearsal (scripts/gpu-rehearsal.sh: bundle, CUDA build with the -dev packages hidden, conformance, bench gpu-smoke, archive; docs/gpu.md)"
+if command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then
+    PATH=$PATH:/usr/local/cuda/bin scripts/gpu-rehearsal.sh
+else
+    echo "skipped: nvcc not found (the rehearsal builds the CUDA backend)"
 fi

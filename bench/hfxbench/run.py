@@ -10,6 +10,7 @@ import csv
 import fnmatch
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -74,21 +75,30 @@ def blocks(config, cache, args):
         user = W.user(cache, args.workspace, args.patchset)
         return [(user, tasks("nll", "grad", "fit", "hypotest", "upper-limit", "grid") + tasks("nll-batch", batch=256)
                  + tasks("toys", toys=1000, seed=1), ALL_ENGINES, Protocol(), 30.0)]
-    if config == "gpu":  # the device machine (scripts/gpu-check.sh): sized to finish in about six minutes
+    if config in ("gpu", "gpu-smoke"):  # the device machine (scripts/gpu-check.sh): sized to finish in about six minutes
+        # gpu-smoke: the same blocks, engines and tasks at sizes that take seconds, for the rehearsal of the
+        # device command in CI (scripts/gpu-rehearsal.sh) on a machine without a GPU
+        smoke = config == "gpu-smoke"
         few = Protocol(warmup=1, min_reps=3, max_reps=5, min_time_s=0.0, max_time_s=10.0)
         once = Protocol(warmup=1, min_reps=1, max_reps=1, min_time_s=0.0, max_time_s=0.0)
+        if smoke:
+            few = once = Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0, max_time_s=0.0)
         gpu = ["hfx-*", "pyhf-jax-scipy-gpu", "pyhf-pytorch-scipy-gpu"]
         sbottom_a = W.sbottom(cache, args.archive, regions=("RegionA",), grid=False)
-        shared = W.synthetic(cache, "shared", [1000, 10000, 100000, 1000000], channels=1, samples=2, shared=5,
-                             per_sample=0, modifiers=("normsys", "histosys", "lumi"))
+        shared = W.synthetic(cache, "shared", [100] if smoke else [1000, 10000, 100000, 1000000], channels=1,
+                             samples=2, shared=5, per_sample=0, modifiers=("normsys", "histosys", "lumi"))
+        grids = [w for w in W.sbottom(cache, args.archive, regions=("RegionA",) if smoke else ("RegionA", "RegionB",
+                                                                                             "RegionC"),
+                                      grid=True, max_patches=2 if smoke else None) if w.family == "sbottom-grid"]
         return [
             (sbottom_a, tasks("nll", "grad", "fit", "hypotest"), gpu + ["pyhf-numpy-scipy"], few, None),
             # 10,000 and 1,000,000 toys in all (the task's count is per ensemble)
-            (sbottom_a, [dict(name="toys", toys=n, seed=1) for n in (5000, 500000)], ["hfx-*"], once, 60.0),
-            (shared, tasks("nll", "grad") + [dict(name="nll-batch", batch=b) for b in (16, 256, 4096)], gpu, few,
+            (sbottom_a, [dict(name="toys", toys=n, seed=1) for n in ((20,) if smoke else (5000, 500000))], ["hfx-*"],
+             once, 60.0),
+            (shared, tasks("nll", "grad") + [dict(name="nll-batch", batch=b) for b in ((16,) if smoke else
+                                                                                     (16, 256, 4096))], gpu, few,
              10.0),
-            ([w for w in W.sbottom(cache, args.archive, grid=True) if w.family == "sbottom-grid"], tasks("grid"),
-             ["hfx-*"], once, None),
+            (grids, tasks("grid"), ["hfx-*"], once, None),
         ]
     if config == "speed":  # the speed targets of the issues side by side, in about ten minutes on 2 cores
         few = Protocol(warmup=1, min_reps=3, max_reps=10, min_time_s=0.0, max_time_s=10.0)
@@ -115,7 +125,7 @@ def blocks(config, cache, args):
             (sbottom_a, [dict(name="toys", toys=1000, seed=1)], hfx, few, None),
         ]
     if config != "full":
-        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, speed, user)")
+        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, gpu-smoke, speed, user)")
     # sized to finish in about twenty minutes on 2 cores with every engine installed: pyhf's jax, pytorch
     # and tensorflow backends (seconds per case for process start and JIT) on the headline workloads
     std = Protocol(warmup=1, min_reps=5, max_reps=30, min_time_s=0.5, max_time_s=5.0)
@@ -233,17 +243,41 @@ def case_id(case):
     return f"{e.id}/{w.id}/{task_id(task)}"
 
 
+class Terminated(BaseException):
+    """SIGTERM (a time limit's, e.g. scripts/gpu-check.sh's): the run stops and writes what it measured.
+    A BaseException, as KeyboardInterrupt is, so that the engines' `except Exception` (a case that
+    failed) does not swallow it."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def run(config, args, log=sys.stderr, checkpoint=None):
     """Runs every case; checkpoint(records), if given, is called after each (partial results survive an
-    interrupted run)."""
+    interrupted run). On SIGTERM the case under way is dropped and the results document holds the cases
+    that finished, with "interrupted" saying how many did not run."""
     runner = Runner(config, args)
-    for i, case in enumerate(runner.cases, 1):
-        rec = runner.run_case(case)
-        if checkpoint:
-            checkpoint(runner.records)
-        e, w, task = case[:3]
-        print(f"[{i}/{len(runner.cases)}] {e.id:26} {w.id:36} {task_id(task):18} {describe(rec)}", file=log, flush=True)
-    return runner.finish()
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    interrupted = None
+    try:
+        for i, case in enumerate(runner.cases, 1):
+            rec = runner.run_case(case)
+            if checkpoint:
+                checkpoint(runner.records)
+            e, w, task = case[:3]
+            print(f"[{i}/{len(runner.cases)}] {e.id:26} {w.id:36} {task_id(task):18} {describe(rec)}", file=log,
+                  flush=True)
+    except Terminated:
+        interrupted = (f"terminated (SIGTERM) after {len(runner.records)} of {len(runner.cases)} cases: "
+                       "the cases that did not finish are not recorded")
+        print(interrupted, file=log, flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    doc = runner.finish()
+    if interrupted:
+        doc["interrupted"] = interrupted
+    return doc
 
 
 def describe(rec):

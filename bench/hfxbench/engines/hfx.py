@@ -312,6 +312,10 @@ def scan_engines():
 
 
 def git_commit():
+    # HFX_COMMIT: where the tree has no .git (the GPU machine's copy), scripts/gpu-check.sh passes the
+    # commit its bundle was assembled from
+    if os.environ.get("HFX_COMMIT"):
+        return os.environ["HFX_COMMIT"]
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "src", "include", "tools"], capture_output=True, text=True,
