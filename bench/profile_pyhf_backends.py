@@ -27,7 +27,7 @@ It prints a JSON document (`--out FILE` writes it) and `--markdown` prints the t
 Not part of CI's benchmarks: `--backends numpy --repeat 1 --warm 1 --no-hfx` is its smoke test.
 
     python3 bench/profile_pyhf_backends.py --python /path/to/venv/bin/python --repeat 3 --out docs/results/x.json
-    python3 bench/profile_pyhf_backends.py --from docs/results/x.json --markdown
+    python3 bench/profile_pyhf_backends.py --from docs/results/x.json --into docs/profiling.md
 """
 import argparse
 import cProfile
@@ -65,7 +65,7 @@ class _Counts:
         return out
 
 
-def _counting_optimizer(pyhf, counts):
+def _counting_optimizer(pyhf, counts, block=lambda r: r):
     """pyhf's scipy optimizer (SLSQP, pyhf's options), with the minimiser wrapped to count and time."""
     import scipy.optimize
 
@@ -79,7 +79,9 @@ def _counting_optimizer(pyhf, counts):
                 def objective(x, *fargs):
                     t = time.perf_counter()
                     try:
-                        return fun(x, *fargs)
+                        # jax dispatches asynchronously: wait for the value here, or its time would fall on
+                        # the optimizer's conversion to numpy
+                        return block(fun(x, *fargs))
                     finally:
                         counts.objective_s += time.perf_counter() - t
                         counts.fun += 1
@@ -108,7 +110,11 @@ def _child(req):
         def listener(event, duration, *args, **kwargs):
             counts.compile[event] = counts.compile.get(event, 0.0) + duration
         jax.monitoring.register_event_duration_secs_listener(listener)
-    pyhf.set_backend(req["backend"], _counting_optimizer(pyhf, counts), precision="64b")
+    block = lambda r: r  # noqa: E731
+    if req["backend"] == "jax":
+        import jax
+        block = jax.block_until_ready
+    pyhf.set_backend(req["backend"], _counting_optimizer(pyhf, counts, block), precision="64b")
     t = time.perf_counter()
     spec = json.loads(Path(req["workspace"]).read_text())
     for p in req["patches"]:
@@ -117,6 +123,7 @@ def _child(req):
     model = ws.model()
     data = pyhf.tensorlib.astensor(ws.data(model))
     t_build = time.perf_counter() - t
+    build_events = counts.take()["jax_events_s"]  # the model's own jitted pieces, not the first call's
     if req["task"] == "fit":
         def once():
             return float(pyhf.infer.mle.fit(data, model, return_fitted_val=True)[1])
@@ -131,7 +138,7 @@ def _child(req):
         c.update(counts.take())
         calls.append(c)
     out = {"engine": "pyhf", "backend": req["backend"], "task": req["task"], "import_s": t_import,
-           "build_s": t_build, "first": calls[0], "warm": calls[1:],
+           "build_s": t_build, "build_jax_events_s": build_events, "first": calls[0], "warm": calls[1:],
            "versions": {"pyhf": pyhf.__version__, "numpy": __import__("numpy").__version__,
                         "scipy": __import__("scipy").__version__}}
     if lib is not None:
@@ -217,6 +224,7 @@ def _machine():
 def run(args):
     w = _workload(args)
     doc = {"workload": w, "machine": _machine(), "python": args.python, "repeat": args.repeat, "warm": args.warm,
+           "warm_for": args.warm_for, "command": sys.argv,
            "runs": []}
     timeit = None if args.no_hfx else Path(args.hfx_timeit)
     if timeit is not None and not timeit.exists():
@@ -225,7 +233,8 @@ def run(args):
     for r in range(args.repeat):
         for task in args.tasks:
             for b in args.backends:  # interleaved: every engine once per round
-                res = _run_child(args.python, {"backend": b, "task": task, "warm": args.warm, "workspace": w["workspace"],
+                res = _run_child(args.python, {"backend": b, "task": task, "warm": args.warm_for.get(b, args.warm),
+                                               "workspace": w["workspace"],
                                                "patches": w["patches"], "profile": False}, args.timeout)
                 res["round"] = r
                 doc["runs"].append(res)
@@ -237,8 +246,8 @@ def run(args):
                 _say(res)
     if not args.no_profile:
         for task in args.tasks:
-            for b in args.backends:
-                if any(x.get("backend") == b and "error" in x for x in doc["runs"]):
+            for b in args.profile_for or args.backends:
+                if b not in args.backends or any(x.get("backend") == b and "error" in x for x in doc["runs"]):
                     continue
                 res = _run_child(args.python, {"backend": b, "task": task, "warm": 1, "workspace": w["workspace"],
                                                "patches": w["patches"], "profile": True}, args.timeout)
@@ -262,12 +271,22 @@ def _say(res):
 # ---- the summary -------------------------------------------------------------------------------------------------
 
 def _t(s):
+    if 0 < s < 1e-3:
+        return f"{s * 1e6:.3g} µs"
     return f"{s * 1e3:.3g} ms" if s < 1 else f"{s:.3g} s"
 
 
 def _spread(xs):
     xs = sorted(xs)
     return f"{_t(statistics.median(xs))} ({_t(xs[0])}–{_t(xs[-1])}, n={len(xs)})"
+
+
+JAX_COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration",
+                      "/jax/core/compile/backend_compile_duration")  # sequential stages of one compilation
+
+
+def _jax_compile(events):
+    return sum(events.get(k, 0.0) for k in JAX_COMPILE_EVENTS)
 
 
 def summarise(doc):
@@ -286,6 +305,7 @@ def summarise(doc):
         row["first"].append(res["first"]["s"])
         row["import"].append(res["import_s"])
         row["build"].append(res["build_s"])
+        row.setdefault("build_events", []).append(res.get("build_jax_events_s", {}))
         row["warm"] += [c["s"] for c in res["warm"]]
         row["calls"] += res["warm"]
         row.setdefault("firsts", []).append(res["first"])
@@ -326,20 +346,23 @@ def markdown(doc):
             return lambda r, e: f"{100 * statistics.median(c[key] / c['s'] for c in r['calls']):.0f}%"
         line("warm call", lambda r, e: _spread(r["warm"]))
         line("first call in the process", lambda r, e: _spread(r["first"]) if e != "hfx" else "(no JIT; set-up below)")
-        line("of which XLA tracing + compilation (first call)", lambda r, e: _spread(
-            [sum(v for k, v in f["jax_events_s"].items() if "compile" in k or "trace" in k or "mlir" in k)
-             for f in r["firsts"]]) if e == "jax" else "–")
+        line("of which jax tracing + lowering + XLA compilation (`jax.monitoring`)", lambda r, e: _spread(
+            [_jax_compile(f["jax_events_s"]) for f in r["firsts"]]) if e == "jax" else "–")
+        line("jax tracing + compilation in a warm call", lambda r, e: _spread(
+            [_jax_compile(c["jax_events_s"]) for c in r["calls"]]) if e == "jax" else "–")
         line("import of pyhf + backend / set-up", lambda r, e: _spread(r["import"]) if e != "hfx" else
              "parse {:.3g} ms, compile {:.3g} ms".format(r["hfx"]["phases"]["parse_s"] * 1e3,
                                                           r["hfx"]["phases"]["compile_s"] * 1e3))
         line("model build (Workspace, model, data)", lambda r, e: _spread(r["build"]) if e != "hfx" else "–")
+        line("of which jax tracing + compilation", lambda r, e: _spread(
+            [_jax_compile(x) for x in r["build_events"]]) if e == "jax" else "–")
         line("fits per call", lambda r, e: str(r["calls"][0]["fits"]) if e != "hfx" else
-             str(r["hfx"]["work"]["fits"]))
-        line("objective evaluations per call", lambda r, e: f"{statistics.median(c['objective_calls'] for c in r['calls']):.0f}"
-             if e != "hfx" else str(r["hfx"]["work"]["backend_calls"]))
-        line("time per objective evaluation", lambda r, e: _t(statistics.median(c["objective_s"] / c["objective_calls"]
+             f"{r['hfx']['work']['fits_per_call']:.0f}")
+        line("objective evaluations per call (numpy: values; the others and hfx: value + gradient)", lambda r, e: f"{statistics.median(c['objective_calls'] for c in r['calls']):.0f}"
+             if e != "hfx" else f"{r['hfx']['work']['backend_calls_per_call']:.0f}")
+        line("time per objective evaluation (hfx: the whole call / evaluations)", lambda r, e: _t(statistics.median(c["objective_s"] / c["objective_calls"]
                                                                                for c in r["calls"])) if e != "hfx"
-             else _t(statistics.median(r["warm"]) / r["hfx"]["work"]["backend_calls"]))
+             else _t(statistics.median(r["warm"]) / r["hfx"]["work"]["backend_calls_per_call"]))
         line("share: objective (likelihood + gradient, via pyhf's shims)", lambda r, e: share("objective_s")(r, e)
              if e != "hfx" else "–")
         line("share: optimizer (SLSQP + scipy's Python)", lambda r, e: f"{100 * statistics.median((c['minimize_s'] - c['objective_s']) / c['s'] for c in r['calls']):.0f}%"
@@ -379,6 +402,9 @@ def main(argv=None):
     ap.add_argument("--tasks", default="hypotest,fit", help="comma-separated: hypotest, fit (%(default)s)")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds (%(default)s)")
     ap.add_argument("--warm", type=int, default=2, help="warm calls per process after the first (%(default)s)")
+    ap.add_argument("--warm-for", action="append", default=[], metavar="BACKEND=N",
+                    help="another number of warm calls for one backend (tensorflow=1: its calls are slow)")
+    ap.add_argument("--profile-for", help="comma-separated backends to run under cProfile (all)")
     ap.add_argument("--python", default=sys.executable, help="interpreter with pyhf and the backends (this one)")
     ap.add_argument("--hfx-timeit", default=str(ROOT / "build" / "hfx-timeit"), help="hfx's timer (%(default)s)")
     ap.add_argument("--no-hfx", action="store_true", help="leave hfx out")
@@ -391,6 +417,7 @@ def main(argv=None):
     ap.add_argument("--out", help="write the JSON document here (default: standard output)")
     ap.add_argument("--from", dest="source", help="summarise this JSON document instead of running")
     ap.add_argument("--markdown", action="store_true", help="print the markdown tables")
+    ap.add_argument("--into", help="put the tables between <!-- backends:begin --> and <!-- backends:end --> here")
     args = ap.parse_args(argv)
     if args.child:
         try:
@@ -402,7 +429,12 @@ def main(argv=None):
         return 0
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     args.tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    bad = [b for b in args.backends if b not in BACKENDS] + [t for t in args.tasks if t not in ("hypotest", "fit")]
+    try:
+        args.warm_for = {k: int(v) for k, v in (x.split("=", 1) for x in args.warm_for)}
+    except ValueError:
+        ap.error("--warm-for takes BACKEND=N")
+    args.profile_for = [b.strip() for b in args.profile_for.split(",")] if args.profile_for else None
+    bad = [b for b in args.backends + list(args.warm_for) + (args.profile_for or []) if b not in BACKENDS] + [t for t in args.tasks if t not in ("hypotest", "fit")]
     if bad:
         ap.error(f"unknown backend or task: {', '.join(bad)}")
     doc = json.loads(Path(args.source).read_text()) if args.source else run(args)
@@ -414,6 +446,13 @@ def main(argv=None):
             print(text)
     if args.markdown:
         print(markdown(doc), end="")
+    if args.into:  # as `hfx-bench profile --into` does for its own markers
+        text = Path(args.into).read_text()
+        begin, end = "<!-- backends:begin -->\n", "<!-- backends:end -->"
+        if begin not in text or end not in text:
+            ap.error(f"{args.into} has no {begin.strip()} ... {end} markers")
+        head, rest = text.split(begin, 1)
+        Path(args.into).write_text(head + begin + markdown(doc) + "\n" + end + rest.split(end, 1)[1])
     return 0
 
 
