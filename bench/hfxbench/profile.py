@@ -134,10 +134,14 @@ def _group(file, func):
             return "jax / XLA (compiled)"
         if "torch" in func:
             return "torch (compiled)"
+        if "tensorflow" in func or "TFE_" in func or "pywrap" in func:
+            return "tensorflow (compiled)"
         return "Python built-ins"
     for part, name in (("/pyhf/", "pyhf (Python)"), ("/scipy/optimize/", "scipy.optimize (Python)"),
                        ("/numpy/", "numpy (Python wrappers)"), ("/iminuit/", "iminuit"), ("/jax/", "jax (Python)"),
-                       ("/jaxlib/", "jax (Python)"), ("/torch/", "torch (Python)"), ("/scipy/", "scipy (other)")):
+                       ("/jaxlib/", "jax (Python)"), ("/torch/", "torch (Python)"),
+                       ("/tensorflow_probability/", "tensorflow (Python)"), ("/tensorflow/", "tensorflow (Python)"),
+                       ("/keras/", "tensorflow (Python)"), ("/scipy/", "scipy (other)")):
         if part in file:
             return name
     return "other Python"
