@@ -226,7 +226,11 @@ configure() {
     # RPATH (not RUNPATH: it also serves the libraries' own dependencies, e.g. libxml2's ICU) to the
     # prefix, so that hfx finds the bundle's libraries and nothing else in the process (Python with
     # torch and jax, which the benchmark also runs) sees them
+    # The multiarch include folder too: Debian keeps architecture-dependent headers there (OpenSSL's
+    # opensslconf.h), where the compiler looks by default in /usr but not in the prefix.
+    local multiarch="-isystem $prefix/usr/include/x86_64-linux-gnu"
     cmake -S . -B "$build" -G Ninja -C cmake/gpu-device.cmake -DHFX_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$arch" \
+        -DCMAKE_C_FLAGS="$multiarch" -DCMAKE_CXX_FLAGS="$multiarch" \
         -DPKG_CONFIG_EXECUTABLE="$prefix/bin/pkg-config" -DCMAKE_PREFIX_PATH="$prefix/usr" \
         -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags,-rpath,$lib" -DHFX_SHARED_DIR="$shared"
 }
