@@ -354,6 +354,8 @@ enum hfx_fit_role {
     HFX_FIT_ROLE_FREE,      /* a free fit of inference (all parameters but the fixed ones) */
     HFX_FIT_ROLE_FIXED_POI, /* a fit of inference with the POI held at poi_value */
     HFX_FIT_ROLE_TOYS,      /* fits to toys, counted in one warning (n_fits) */
+    HFX_FIT_ROLE_HELD,      /* a fit of an analysis with parameters held (held, held_value): a ranking's
+                               or a profile scan's (src/workflow/) */
 };
 
 struct hfx_fit_warning {
@@ -367,6 +369,10 @@ struct hfx_fit_warning {
     size_t            n_moved;           /* parameters that differ most between the two minima */
     size_t            moved[3];          /* their indices, largest difference first */
     double            at_descent[3], at_best[3];
+    /* HELD: the parameters held beyond the model's fixed set and the POI (at most 2; n_held) */
+    size_t            n_held;
+    size_t            held[2];
+    double            held_value[2];
 };
 
 /* The warnings of the engine's last hfx_fit, hfx_hypotest, hfx_upper_limit or hfx_toys_run (each
@@ -390,6 +396,10 @@ struct hfx_fit_result {
     enum hfx_fit_status status;
     int                 n_iter;        /* optimizer iterations, over every descent of the fit (restarts too) */
     int                 n_eval;        /* likelihood evaluations of the fit (not those of uncertainties) */
+    /* [n_pars * n_pars] row-major or NULL, with uncertainties: the parameters' covariance (the inverse
+     * Hessian of the NLL, finite differences of the gradient), 0 in the rows and columns of fixed
+     * parameters; owned by the engine, valid until the next fit */
+    double *            covariance;
 };
 
 /* Minimises twice_nll within the bounds with the fixed parameters held. opts may be NULL.
@@ -510,6 +520,123 @@ enum hfx_status hfx_limit_grid_run(hfx_limit_grid_t g, size_t first, size_t coun
 enum hfx_status hfx_limit_grid_result(hfx_limit_grid_t g, const double * rows, enum hfx_fit_status status,
                                       struct hfx_upper_limit_result * result, struct hfx_error * err);
 void            hfx_limit_grid_free(hfx_limit_grid_t g);
+
+//
+// Analyses: ranking, profile scans, significance, goodness of fit (src/workflow/, docs/analyses.md)
+//
+// The workflows physicists run with cabinetry.fit on a likelihood, with its definitions; every fit a
+// workflow needs beyond its nominal fit goes to the backend as one batch (docs/batching.md), so that
+// threads and devices share it out. Each fit starts from the model's init, with the parameters it
+// holds at their values (as cabinetry's), and each reports its status.
+//
+
+/* Parameter i's name as pyhf's model.config.par_names has it: "name" for scalar sets, "name[k]" for
+ * the k-th parameter of a per-bin set; NULL for i >= n_pars. Owned by m. */
+const char * hfx_model_par_name(hfx_model_t m, size_t i);
+/* Whether parameter i has a constraint term (Gaussian or Poisson auxiliary measurement). */
+bool         hfx_model_par_constrained(hfx_model_t m, size_t i);
+/* Parameter i's pre-fit width, cabinetry's model_utils.prefit_uncertainties: the Gaussian
+ * constraint's sigma (normsys, histosys 1; lumi its sigma; staterror the relative MC uncertainty),
+ * 1/sqrt(tau) for a Poisson-constrained shapesys; 0 for unconstrained and for fixed parameters. */
+double       hfx_model_prefit_width(hfx_model_t m, size_t i);
+/* Index of the parameter called name (hfx_model_par_name's labels; a scalar set's name also matches
+ * "name[0]"), or HFX_ERR_NOT_FOUND with err naming it. */
+enum hfx_status hfx_model_find_par(hfx_model_t m, const char * name, size_t * index, struct hfx_error * err);
+
+/* The impact of nuisance parameters on the POI (cabinetry.fit.ranking). */
+struct hfx_ranking_options {
+    const double * data;   /* [n_bins + n_aux], NULL: observed */
+    const size_t * pars;   /* parameters to rank (each free and constrained, else HFX_ERR_ARG naming
+                              it); NULL: every free constrained parameter, in model order */
+    size_t         n_pars;
+};
+
+struct hfx_ranking_entry {
+    size_t par;                      /* parameter index (hfx_model_par_name) */
+    double bestfit, uncertainty;     /* from the nominal fit (Hessian) */
+    double prefit_uncertainty;       /* hfx_model_prefit_width */
+    double nominal;                  /* the model's init: the constraint's centre */
+    /* mu of the fit with the parameter held at bestfit +- prefit_uncertainty (resp. +- uncertainty),
+     * everything else refitted from the init, minus the nominal mu_hat; 0 without a fit where the
+     * shift is 0 (as cabinetry) */
+    double impact_prefit_up, impact_prefit_down, impact_postfit_up, impact_postfit_down;
+    enum hfx_fit_status status;      /* the least converged of its fits */
+};
+
+struct hfx_ranking_result {
+    double                     poi_bestfit, poi_uncertainty, twice_nll; /* the nominal fit's */
+    enum hfx_fit_status        status;     /* the least converged of all its fits */
+    size_t                     n_entries;
+    /* [n_entries], sorted as cabinetry's ranking plot: by decreasing max(|postfit up|, |postfit down|),
+     * ties by decreasing index; freed with hfx_ranking_result_free */
+    struct hfx_ranking_entry * entries;
+};
+
+/* The nominal fit (with uncertainties), then the 4 fits per ranked parameter as one batch. Needs a
+ * POI (HFX_ERR_ARG otherwise). result is caller-owned; its entries are freed with
+ * hfx_ranking_result_free. Warnings (hfx_engine_warning) are those of the batch. */
+enum hfx_status hfx_ranking(hfx_engine_t e, const struct hfx_ranking_options * opts, struct hfx_ranking_result * result,
+                            struct hfx_error * err);
+void            hfx_ranking_result_free(struct hfx_ranking_result * result);
+
+/* A profile likelihood scan over one or two parameters (cabinetry.fit.scan; two: a grid). */
+struct hfx_profile_scan_options {
+    const double * data;     /* NULL: observed */
+    size_t         n_dims;   /* 1 or 2 */
+    size_t         par[2];   /* the scanned parameters (free; any kind, the POI included) */
+    /* the grid of par[k]: n[k] >= 2 points from lo[k] to hi[k] (lo < hi); range_set[k] false: from
+     * bestfit - 2 uncertainty to bestfit + 2 uncertainty of the free fit (cabinetry's default), with
+     * n[k] points (0: 11, cabinetry's n_steps) */
+    bool           range_set[2];
+    double         lo[2], hi[2];
+    size_t         n[2];
+};
+
+struct hfx_profile_scan_point {
+    double              values[2];       /* [n_dims] */
+    double              twice_nll;       /* the fit's minimum with the scanned parameters held */
+    double              delta_twice_nll; /* twice_nll - the free fit's */
+    enum hfx_fit_status status;
+};
+
+struct hfx_profile_scan_result {
+    size_t                          n_dims, shape[2];
+    double                          bestfit[2], uncertainty[2]; /* the free fit's, of the scanned ones */
+    double                          twice_nll_min;              /* the free fit's minimum */
+    enum hfx_fit_status             status;                     /* the least converged of all fits */
+    size_t                          n_points;                   /* shape[0] (* shape[1]) */
+    /* row-major, the first parameter outer; freed with hfx_profile_scan_result_free */
+    struct hfx_profile_scan_point * points;
+};
+
+/* The free fit (with uncertainties), then one fit per grid point as one batch. Errors (HFX_ERR_ARG):
+ * n_dims not 1 or 2, a parameter out of range, fixed, or scanned twice, lo >= hi or not finite,
+ * n < 2. */
+enum hfx_status hfx_profile_scan(hfx_engine_t e, const struct hfx_profile_scan_options * opts,
+                                 struct hfx_profile_scan_result * result, struct hfx_error * err);
+void            hfx_profile_scan_result_free(struct hfx_profile_scan_result * result);
+
+/* Discovery significance (cabinetry.fit.significance): pyhf's asymptotic hypotest at mu = 0 with
+ * q0 (hfx_hypotest, HFX_TESTSTAT_Q0): p0 observed, p0 expected (the median under the signal
+ * hypothesis, from the Asimov data at mu = 1), each with Z = Phi^-1(1 - p0). data: NULL: observed. */
+struct hfx_significance_result {
+    double              p0_obs, z_obs, p0_exp, z_exp;
+    enum hfx_fit_status status;
+};
+enum hfx_status hfx_significance(hfx_engine_t e, const double * data, struct hfx_significance_result * result,
+                                 struct hfx_error * err);
+
+/* The saturated-model goodness of fit of a fit whose minimum is twice_nll (cabinetry's
+ * _goodness_of_fit): twice_nll_saturated is -2 log L with every main bin's rate at its count and
+ * every constraint at its maximum; ndof = main bins - free unconstrained parameters; p_value =
+ * chi2.sf(twice_nll - twice_nll_saturated, ndof), NaN where ndof <= 0. data: NULL for observed. */
+struct hfx_gof_result {
+    double twice_nll_saturated, delta_twice_nll;
+    long   ndof;
+    double p_value;
+};
+enum hfx_status hfx_goodness_of_fit(hfx_model_t m, const double * data, double twice_nll, struct hfx_gof_result * result,
+                                    struct hfx_error * err);
 
 #ifdef __cplusplus
 }

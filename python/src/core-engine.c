@@ -385,6 +385,7 @@ static const char * role_name(enum hfx_fit_role role) {
     case HFX_FIT_ROLE_FREE: return "free";
     case HFX_FIT_ROLE_FIXED_POI: return "fixed_poi";
     case HFX_FIT_ROLE_TOYS: return "toys";
+    case HFX_FIT_ROLE_HELD: return "held";
     case HFX_FIT_ROLE_NONE: break;
     }
     return "none";

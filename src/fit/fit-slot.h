@@ -36,12 +36,14 @@ struct hfx__fit_descent {
     double at_descent[3], at_best[3];
 };
 
-/* One fit of inference, as callers hand it over: the model's fixed set, the POI free or held at
- * poi_value. Plain data, so that a backend can run jobs itself (backend.h: fit_jobs). */
+/* One fit of inference, as callers hand it over: the model's fixed set (or the job's own), the POI
+ * free or held at poi_value. Plain data, so that a backend can run jobs itself (backend.h: fit_jobs). */
 struct hfx__fit_job {
     const double * data;       /* [n_bins + n_aux] */
     double         data_const; /* hfx__data_constant of data */
     const double * start;      /* [n_pars], NULL: the model's init */
+    const bool *   fixed;      /* [n_pars] held at their start values, NULL: the model's fixed set (the
+                                  parameters a ranking or a profile scan holds: src/workflow/) */
     bool           poi_fixed;
     double         poi_value;
     size_t         tag;        /* the caller's */
@@ -443,7 +445,7 @@ HFX_HD static inline void hfx__slot_describe(struct hfx__fit_slot * s, const str
     const struct hfx_model * m = s->m;
     for (size_t i = 0; i < m->n_pars; ++i) {
         s->x0[i]    = j->start ? j->start[i] : m->init[i];
-        s->fixed[i] = m->fixed[i];
+        s->fixed[i] = j->fixed ? j->fixed[i] : m->fixed[i];
     }
     if (j->poi_fixed) {
         s->fixed[m->poi] = true;

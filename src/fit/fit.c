@@ -130,6 +130,13 @@ enum hfx_status hfx__engine_note_descent(hfx_engine_t e, const struct hfx__fit_j
     w->twice_nll         = j->twice_nll;
     w->twice_nll_descent = j->descent.twice_nll;
     w->n_moved           = (size_t) j->descent.n_moved;
+    w->n_held            = 0;
+    for (size_t i = 0; j->fixed && j->start && i < e->m->n_pars && w->n_held < 2; ++i) {
+        if (j->fixed[i] && !e->m->fixed[i] && (long) i != e->m->poi) {
+            w->held[w->n_held]         = i;
+            w->held_value[w->n_held++] = j->start[i];
+        }
+    }
     for (int k = 0; k < j->descent.n_moved; ++k) {
         w->moved[k]      = (size_t) j->descent.moved[k];
         w->at_descent[k] = j->descent.at_descent[k];
@@ -472,9 +479,16 @@ static enum hfx_status compute_uncertainties(hfx_engine_t e, const struct hfx__f
         }
     }
     hfx__hess_inverse(&hs, e->cov);
-    /* cov is the inverse Hessian of twice_nll; the covariance of the NLL is twice that */
+    /* cov is the inverse Hessian of twice_nll; the parameters' covariance is twice that (the inverse
+     * Hessian of the NLL), kept so (hfx_fit_result.covariance), fixed rows and columns 0 */
     for (size_t i = 0; i < np; ++i) {
-        double v  = 2.0 * e->cov[i * np + i];
+        for (size_t j = 0; j < np; ++j) {
+            bool held          = s->fixed[i] || s->fixed[j];
+            e->cov[i * np + j] = held ? 0.0 : 2.0 * e->cov[i * np + j];
+        }
+    }
+    for (size_t i = 0; i < np; ++i) {
+        double v  = e->cov[i * np + i];
         e->unc[i] = s->fixed[i] || !(v > 0) ? 0.0 : sqrt(v);
     }
     return HFX_OK;
@@ -545,6 +559,7 @@ enum hfx_status hfx_fit(hfx_engine_t e, const struct hfx_fit_options * opts, str
     }
     result->pars          = s->best;
     result->uncertainties = o->uncertainties ? e->unc : NULL;
+    result->covariance    = o->uncertainties ? e->cov : NULL;
     result->twice_nll     = s->f_best;
     result->status        = (enum hfx_fit_status) s->status;
     result->n_iter        = s->n_iter;

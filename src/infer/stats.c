@@ -711,3 +711,51 @@ double hfx__rng_poisson(struct hfx_rng * r, double mean) {
     }
     return k;
 }
+
+//
+// Chi-square tail (the goodness of fit's p-value)
+//
+
+/* Q(a, x) = Gamma(a, x) / Gamma(a). Below x < a + 1 the series of P = 1 - Q converges fast:
+ * P = x^a e^-x / Gamma(a + 1) * sum_n x^n / ((a + 1) ... (a + n)); above, Q's continued fraction
+ * Q = x^a e^-x / Gamma(a) * 1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a - ...)), evaluated by the
+ * modified Lentz method. The prefactor is taken in logs, so that large a and x do not overflow. */
+double hfx__chi2_sf(double x, double k) {
+    if (isnan(x) || isnan(k) || !(k > 0)) {
+        return NAN;
+    }
+    if (x <= 0) {
+        return 1.0;
+    }
+    if (isinf(x)) {
+        return 0.0;
+    }
+    double a = 0.5 * k, z = 0.5 * x;
+    int    sign;
+    double log_pre = a * log(z) - z - lgamma_r(a, &sign);
+    if (z < a + 1.0) {
+        double term = 1.0 / a, sum = term;
+        for (int n = 1; n < 100000 && fabs(term) > fabs(sum) * 1e-17; ++n) {
+            term *= z / (a + n);
+            sum += term;
+        }
+        return 1.0 - exp(log_pre) * sum;
+    }
+    const double tiny = 1e-300;
+    double       b = z + 1.0 - a, c = 1.0 / tiny, d = 1.0 / b, h = d;
+    for (int n = 1; n < 100000; ++n) {
+        double an = -n * (n - a);
+        b += 2.0;
+        d = an * d + b;
+        d = fabs(d) < tiny ? tiny : d;
+        c = b + an / c;
+        c = fabs(c) < tiny ? tiny : c;
+        d = 1.0 / d;
+        double delta = d * c;
+        h *= delta;
+        if (fabs(delta - 1.0) < 1e-16) {
+            break;
+        }
+    }
+    return exp(log_pre) * h;
+}

@@ -129,4 +129,9 @@ double   hfx__rng_normal(struct hfx_rng * r);    /* standard normal, Box-Muller 
  * PTRS rejection from 10 (two uniforms per try); NaN for mean < 0, NaN or inf (no draw). */
 double   hfx__rng_poisson(struct hfx_rng * r, double mean);
 
+/* The chi-square distribution's survival function, scipy.stats.chi2.sf(x, k): the regularized upper
+ * incomplete gamma function Q(k/2, x/2), by its series below x/2 < k/2 + 1 and its continued fraction
+ * (modified Lentz) above, each to ~1e-15 relative. 1 for x <= 0; NaN for k <= 0 or NaN input. */
+double hfx__chi2_sf(double x, double k);
+
 #endif /* HFX_STATS_H */

@@ -3,6 +3,7 @@
  */
 #include "model/model.h"
 
+#include <math.h>
 #include <string.h>
 
 enum hfx_status hfx__model_compile(const struct hfx_spec * spec, const struct hfx_model_options * opts,
@@ -87,4 +88,69 @@ enum hfx_status hfx_model_expected_data(hfx_model_t m, const double * pars, doub
     hfx__expected_data(m, pars, out, scratch);
     free(scratch);
     return HFX_OK;
+}
+
+//
+// Parameters one by one (the analyses' labels and pre-fit widths, src/workflow/)
+//
+
+const char * hfx_model_par_name(hfx_model_t m, size_t i) { return m && i < m->n_pars ? m->par_names[i] : NULL; }
+
+/* The constraint of parameter i: its Gaussian sigma (*tau 0) or its Poisson tau (*sigma 0); false if
+ * it has none. Linear in the constraints: called once per parameter by the analyses. */
+static bool par_constraint(const struct hfx_model * m, size_t i, double * sigma, double * tau) {
+    for (size_t k = 0; k < m->n_gauss; ++k) {
+        if ((size_t) m->gauss[k].par == i) {
+            *sigma = m->gauss[k].sigma;
+            *tau   = 0.0;
+            return true;
+        }
+    }
+    for (size_t k = 0; k < m->n_pois; ++k) {
+        if ((size_t) m->pois[k].par == i) {
+            *sigma = 0.0;
+            *tau   = m->pois[k].tau;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool hfx_model_par_constrained(hfx_model_t m, size_t i) {
+    double sigma, tau;
+    return m && i < m->n_pars && par_constraint(m, i, &sigma, &tau);
+}
+
+double hfx_model_prefit_width(hfx_model_t m, size_t i) {
+    double sigma = 0.0, tau = 0.0;
+    if (!m || i >= m->n_pars || m->fixed[i] || !par_constraint(m, i, &sigma, &tau)) {
+        return 0.0;
+    }
+    /* pyhf's constrained_by_poisson width: 1 / sqrt(tau), the relative uncertainty of the shapesys */
+    return tau > 0.0 ? 1.0 / sqrt(tau) : sigma;
+}
+
+enum hfx_status hfx_model_find_par(hfx_model_t m, const char * name, size_t * index, struct hfx_error * err) {
+    if (!m || !name || !index) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_model_find_par: NULL argument");
+    }
+    for (size_t i = 0; i < m->n_pars; ++i) {
+        if (strcmp(m->par_names[i], name) == 0) {
+            *index = i;
+            return HFX_OK;
+        }
+    }
+    /* a scalar set's one parameter is also "name[0]" */
+    size_t n = strlen(name);
+    if (n > 3 && strcmp(name + n - 3, "[0]") == 0) {
+        for (size_t set = 0; set < m->n_parsets; ++set) {
+            const struct hfx_parset * ps = &m->parsets[set];
+            if (ps->size == 1 && strlen(ps->name) == n - 3 && strncmp(ps->name, name, n - 3) == 0) {
+                *index = ps->offset;
+                return HFX_OK;
+            }
+        }
+    }
+    return hfx__error(err, HFX_ERR_NOT_FOUND, NULL, "no parameter '%s' in the model (per-bin parameters are named "
+                      "as pyhf's par_names, e.g. 'staterror_SR[0]')", name);
 }

@@ -87,6 +87,9 @@ int cmd_toys(int argc, char ** argv);
 int cmd_inspect(int argc, char ** argv);
 int cmd_patchset(int argc, char ** argv);
 int cmd_backends(int argc, char ** argv);
+int cmd_ranking(int argc, char ** argv);      /* cmd-analyses.c */
+int cmd_profile_scan(int argc, char ** argv);
+int cmd_significance(int argc, char ** argv);
 int cmd_xml2json(int argc, char ** argv);
 int cmd_json2xml(int argc, char ** argv);
 int cmd_convert(int argc, char ** argv);

@@ -51,6 +51,20 @@ static void fit_description(hfx_model_t m, const struct hfx_fit_warning * w, cha
     case HFX_FIT_ROLE_TOYS:
         snprintf(buf, size, "toy fits (%zu of them)", w->n_fits);
         return;
+    case HFX_FIT_ROLE_HELD: {
+        char a[160] = "", b[160] = "";
+        if (w->n_held > 0) {
+            par_name(m, w->held[0], a, sizeof a);
+        }
+        if (w->n_held > 1) {
+            par_name(m, w->held[1], b, sizeof b);
+            snprintf(buf, size, "the fit with %s held at %g and %s at %g to %s", a, w->held_value[0], b,
+                     w->held_value[1], data);
+        } else {
+            snprintf(buf, size, "the fit with %s held at %g to %s", a, w->held_value[0], data);
+        }
+        return;
+    }
     default:
         if (isfinite(w->poi_value)) {
             snprintf(buf, size, "the fit with %s held at %g", poi, w->poi_value);

@@ -31,6 +31,9 @@ static const struct command_entry COMMANDS[] = {
     {"json2xml", cmd_json2xml, "a pyhf workspace to HistFactory XML + ROOT files, as 'pyhf json2xml'", false},
     {"convert", cmd_convert, "a model between pyhf JSON, HS3 JSON (ROOT) and HistFactory XML + ROOT files", false},
     {"backends", cmd_backends, "the backends compiled in, and whether each can run here", false},
+    {"ranking", cmd_ranking, "impacts of the nuisance parameters on the POI, as cabinetry's ranking", false},
+    {"profile-scan", cmd_profile_scan, "profile likelihood scan over one parameter or a grid of two", false},
+    {"significance", cmd_significance, "discovery significance (p0 and Z, q0), as cabinetry's", false},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 

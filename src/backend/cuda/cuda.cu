@@ -133,6 +133,7 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     hfx_cuda_fit_kernel(const struct hfx_model * __restrict__ m, size_t n, const double * __restrict__ data,
                         const double * __restrict__ data_const, const double * __restrict__ start,
                         const double * __restrict__ poi_value, const unsigned char * __restrict__ poi_fixed,
+                        const bool * __restrict__ fixed,
                         struct hfx__fit_settings how, unsigned char * __restrict__ slot_mem, size_t slot_bytes,
                         double * __restrict__ f_out, double * __restrict__ best_out, int * __restrict__ status_out,
                         int * __restrict__ n_eval_out, struct hfx__fit_descent * __restrict__ descent_out) {
@@ -147,6 +148,7 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     j.data       = data + i * nd;
     j.data_const = data_const[i];
     j.start      = start + i * np;
+    j.fixed      = fixed ? fixed + i * np : NULL; /* NULL: no job of the launch has its own set */
     j.poi_fixed  = poi_fixed[i] != 0;
     j.poi_value  = poi_value[i];
     j.pars_out   = best_out + i * np;
@@ -745,7 +747,8 @@ static enum hfx_status cuda_fit_staging(struct cuda_plan * p, size_t n, struct h
     /* inputs (data, data_const, start, poi_value: n (nd + np + 2)), then results (twice_nll, best:
      * n (np + 1)) */
     p->h_fit     = (double *) malloc(n * (nd + 2 * np + 3) * sizeof(double) + sizeof(double));
-    p->h_fixed   = (unsigned char *) malloc(n + 1);
+    /* each job's poi_fixed flag [n], then each job's fixed set [n * np] (bool is a byte in C and CUDA) */
+    p->h_fixed   = (unsigned char *) malloc(n * (np + 1) + 1);
     p->h_ints    = (int *) malloc(2 * n * sizeof(int) + sizeof(int));
     p->h_descent = (struct hfx__fit_descent *) malloc(n * sizeof(struct hfx__fit_descent));
     p->h_fit_cap = p->h_fit && p->h_fixed && p->h_ints && p->h_descent ? n : 0;
@@ -764,6 +767,10 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
     }
     double * h_data = p->h_fit, * h_dc = h_data + n * nd, * h_start = h_dc + n, * h_poi = h_start + n * np;
     double * h_best = h_poi + n;
+    bool     own_fixed = false; /* whether some job holds a set of its own (rankings, profile scans) */
+    for (size_t i = 0; i < n; ++i) {
+        own_fixed = own_fixed || jobs[i].fixed;
+    }
     for (size_t i = 0; i < n; ++i) {
         const struct hfx__fit_job * j = &jobs[i];
         memcpy(h_data + i * nd, j->data, nd * sizeof(double));
@@ -771,11 +778,15 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
         h_dc[i]       = j->data_const;
         h_poi[i]      = j->poi_value;
         p->h_fixed[i] = j->poi_fixed;
+        if (own_fixed) {
+            memcpy(p->h_fixed + n + i * np, j->fixed ? j->fixed : m->fixed, np);
+        }
     }
+    size_t fixed_bytes = own_fixed ? n * (np + 1) : n;
     cudaStream_t s = p->stream;
     size_t       in_bytes = n * (nd + np + 2) * sizeof(double);
     if ((st = cuda_reserve(&p->fit_in, in_bytes, err)) != HFX_OK ||
-        (st = cuda_reserve(&p->fit_fixed, n, err)) != HFX_OK ||
+        (st = cuda_reserve(&p->fit_fixed, fixed_bytes, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_slots, n * slot_bytes, err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_out, n * (np + 1) * sizeof(double), err)) != HFX_OK ||
         (st = cuda_reserve(&p->fit_status, 2 * n * sizeof(int), err)) != HFX_OK ||
@@ -786,13 +797,14 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
     HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
                  cudaMemcpyAsync(p->fit_in.p, h_data, in_bytes, cudaMemcpyHostToDevice, s));
     HFX_CUDA_TRY(err, "cudaMemcpy (fit jobs)",
-                 cudaMemcpyAsync(p->fit_fixed.p, p->h_fixed, n, cudaMemcpyHostToDevice, s));
+                 cudaMemcpyAsync(p->fit_fixed.p, p->h_fixed, fixed_bytes, cudaMemcpyHostToDevice, s));
     double * d_data = (double *) p->fit_in.p, * d_dc = d_data + n * nd, * d_start = d_dc + n;
     double * d_poi  = d_start + n * np, * d_f = (double *) p->fit_out.p, * d_best = d_f + n;
     int *    d_status = (int *) p->fit_status.p;
     size_t   grid     = (n + HFX_CUDA_FIT_THREADS - 1) / HFX_CUDA_FIT_THREADS;
     hfx_cuda_fit_kernel<<<(unsigned) grid, HFX_CUDA_FIT_THREADS, 0, s>>>(
-        p->d_model, n, d_data, d_dc, d_start, d_poi, (const unsigned char *) p->fit_fixed.p, how,
+        p->d_model, n, d_data, d_dc, d_start, d_poi, (const unsigned char *) p->fit_fixed.p,
+        own_fixed ? (const bool *) p->fit_fixed.p + n : NULL, how,
         (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best, d_status, d_status + n,
         (struct hfx__fit_descent *) p->fit_descent.p);
     HFX_CUDA_TRY(err, "fit kernel launch", cudaGetLastError());
