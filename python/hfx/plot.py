@@ -38,6 +38,7 @@ matplotlib.use("Agg")  # files only; never a window (a no-op where a backend is 
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import matplotlib.tri as mtri  # noqa: E402
 
 __all__ = ["PlotError", "load", "save", "ranking", "pulls", "correlations", "profile_scan", "brazil",
@@ -175,11 +176,13 @@ def ranking(result, output=None, top=20):
         ax_pull.set_zorder(ax_imp.get_zorder() + 1)  # pulls drawn over the bars
         ax_pull.patch.set_visible(False)
         y = np.arange(n)[::-1]  # the largest impact on top
-        up, down = "#1f77b4", "#17becf"
-        ax_imp.barh(y, c["impact_prefit_up"], height=0.7, fill=False, edgecolor=up, linewidth=1.2)
-        ax_imp.barh(y, c["impact_prefit_down"], height=0.7, fill=False, edgecolor=down, linewidth=1.2)
-        ax_imp.barh(y, c["impact_postfit_up"], height=0.7, color=up, alpha=0.85)
-        ax_imp.barh(y, c["impact_postfit_down"], height=0.7, color=down, alpha=0.85)
+        up, down = "#1f77b4", "#ff7f0e"
+        # filled post-fit bars first, the pre-fit outlines over them: both stay visible where equal
+        ax_imp.barh(y, c["impact_postfit_up"], height=0.7, color=up, alpha=0.55, linewidth=0)
+        ax_imp.barh(y, c["impact_postfit_down"], height=0.7, color=down, alpha=0.55, linewidth=0)
+        ax_imp.barh(y, c["impact_prefit_up"], height=0.7, fill=False, edgecolor=up, linewidth=1.4)
+        ax_imp.barh(y, c["impact_prefit_down"], height=0.7, fill=False, edgecolor=down, linewidth=1.4)
+        ax_imp.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5, symmetric=True))
         ax_imp.axvline(0, color="grey", linewidth=0.6)
         extent = np.nanmax(np.abs(np.concatenate([c[k] for k in keys[:4]])))
         extent = 1.15 * extent if np.isfinite(extent) and extent > 0 else 1.0
@@ -201,11 +204,12 @@ def ranking(result, output=None, top=20):
         if isinstance(bf, (int, float)) and isinstance(doc.get("uncertainty"), (int, float)):
             ax_pull.set_title(rf"{poi}: $\hat{{\mu}}$ = {bf:.3g} $\pm$ {doc['uncertainty']:.2g}; "
                               f"top {n} of {len(doc['ranking'])} by impact", fontsize=12, loc="left")
+        # two columns, filled column by column: pre-fit (and the pull) left, post-fit right
         handles = [Patch(fill=False, edgecolor=up, label=r"pre-fit impact, $\theta=\hat{\theta}+\Delta\theta$"),
                    Patch(fill=False, edgecolor=down, label=r"pre-fit impact, $\theta=\hat{\theta}-\Delta\theta$"),
-                   Patch(color=up, label=r"post-fit impact, $\theta=\hat{\theta}+\Delta\hat{\theta}$"),
-                   Patch(color=down, label=r"post-fit impact, $\theta=\hat{\theta}-\Delta\hat{\theta}$"),
-                   Line2D([], [], marker="o", color="black", linestyle="none", label="pull")]
+                   Line2D([], [], marker="o", color="black", label="pull (post-fit width)"),
+                   Patch(color=up, alpha=0.55, label=r"post-fit impact, $\theta=\hat{\theta}+\Delta\hat{\theta}$"),
+                   Patch(color=down, alpha=0.55, label=r"post-fit impact, $\theta=\hat{\theta}-\Delta\hat{\theta}$")]
         fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
     return _finish(fig, output)
 
@@ -292,7 +296,7 @@ def correlations(result, output=None, threshold=0.2):
                     ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8 if n > 12 else 10,
                             color="white" if abs(m[i, j]) > 0.6 else "black")
         if threshold > 0:
-            ax.set_title(f"{n} of {len(names)} parameters: those with a |correlation| >= {threshold:g}",
+            ax.set_title(f"{n} of {len(names)} parameters: those with |\u03c1| \u2265 {threshold:g} to another",
                          fontsize=11, loc="left")
     return _finish(fig, output)
 
@@ -352,7 +356,7 @@ def profile_scan(result, output=None):
         else:
             nx, ny = shape
             X, Y, D = vals[:, 0].reshape(nx, ny), vals[:, 1].reshape(nx, ny), d.reshape(nx, ny)
-            im = ax.pcolormesh(X, Y, np.clip(D, 0, 16), cmap="Blues_r", shading="nearest", vmin=0, vmax=16)
+            im = ax.pcolormesh(X, Y, np.clip(D, 0, 16), cmap="Blues", shading="nearest", vmin=0, vmax=16)
             fig.colorbar(im, ax=ax, label=r"$-2\,\Delta\ln L$ (capped at 16)")
             styles = (("-", "black"), ("--", "black"))
             ax.contour(X, Y, D, levels=list(_CHI2_2DOF.values()), colors="black", linestyles=["-", "--"],

@@ -215,6 +215,8 @@ def test_ranking(plot, hfx, sbottom_dir, tmp_path):
 
 
 def test_pulls_and_correlations(plot, hfx, sbottom_dir, tmp_path):
+    if "--pulls" not in hfx("fit", "--help").stdout:
+        pytest.skip("hfx fit has no --pulls --correlations in this build (issue 20 part 2)")
     path, doc = _analysis(hfx, sbottom_dir, tmp_path, "fit", "--pulls", "--correlations", name="fit")
     fig = plot.pulls(path, output=tmp_path / "pulls")
     check_files([tmp_path / "pulls.png", tmp_path / "pulls.svg"], tmp_path / "pulls")
