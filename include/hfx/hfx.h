@@ -584,9 +584,9 @@ struct hfx_profile_scan_options {
     const double * data;     /* NULL: observed */
     size_t         n_dims;   /* 1 or 2 */
     size_t         par[2];   /* the scanned parameters (free; any kind, the POI included) */
-    /* the grid of par[k]: n[k] >= 2 points from lo[k] to hi[k] (lo < hi); range_set[k] false: from
-     * bestfit - 2 uncertainty to bestfit + 2 uncertainty of the free fit (cabinetry's default), with
-     * n[k] points (0: 11, cabinetry's n_steps) */
+    /* the grid of par[k]: n[k] >= 2 points from lo[k] to hi[k] (lo < hi, within the parameter's
+     * bounds); range_set[k] false: from bestfit - 2 uncertainty to bestfit + 2 uncertainty of the free
+     * fit (cabinetry's default), cut at the bounds, with n[k] points (0: 11, cabinetry's n_steps) */
     bool           range_set[2];
     double         lo[2], hi[2];
     size_t         n[2];
@@ -610,8 +610,8 @@ struct hfx_profile_scan_result {
 };
 
 /* The free fit (with uncertainties), then one fit per grid point as one batch. Errors (HFX_ERR_ARG):
- * n_dims not 1 or 2, a parameter out of range, fixed, or scanned twice, lo >= hi or not finite,
- * n < 2. */
+ * n_dims not 1 or 2, a parameter out of range, fixed, or scanned twice, lo >= hi or not finite, a
+ * range beyond the bounds, n < 2. */
 enum hfx_status hfx_profile_scan(hfx_engine_t e, const struct hfx_profile_scan_options * opts,
                                  struct hfx_profile_scan_result * result, struct hfx_error * err);
 void            hfx_profile_scan_result_free(struct hfx_profile_scan_result * result);

@@ -31,11 +31,12 @@ from ._scan import ScanResult, scan  # noqa: F401
 from ._workspace import Patchset, Workspace  # noqa: F401
 from ._backends import backends  # noqa: F401
 from . import infer  # noqa: F401
+from . import fit  # noqa: F401  (the analyses: ranking, profile scans, significance, goodness of fit)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Workspace", "Patchset", "Model", "ModelConfig", "infer", "scan", "ScanResult", "backends",
+    "Workspace", "Patchset", "Model", "ModelConfig", "infer", "fit", "scan", "ScanResult", "backends",
     "Error", "FileError", "JSONError", "SchemaError", "ModelError", "PatchError", "AllocError", "ArgumentError",
     "FitError", "NumericError", "UnsupportedError", "DeviceError", "NotFoundError",
 ]

@@ -150,23 +150,25 @@ static PyObject * engine_twice_nll_batch(hfxpy_engine * self, PyObject * args, P
 //
 
 static PyObject * engine_fit(hfxpy_engine * self, PyObject * args, PyObject * kwds) {
-    static char * kwlist[] = {"pars_out", "unc_out", "data", "init", "fixed", "fix_poi", "poi_value", NULL};
+    static char * kwlist[] = {"pars_out", "unc_out", "data", "init", "fixed", "fix_poi", "poi_value", "cov_out", NULL};
     PyObject *    pars_obj, * unc_obj = Py_None, * data_obj = Py_None, * init_obj = Py_None, * fixed_obj = Py_None;
+    PyObject *    cov_obj   = Py_None;
     int           fix_poi   = 0;
     double        poi_value = 0.0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOOOpd", kwlist, &pars_obj, &unc_obj, &data_obj, &init_obj,
-                                     &fixed_obj, &fix_poi, &poi_value)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOOOpdO", kwlist, &pars_obj, &unc_obj, &data_obj, &init_obj,
+                                     &fixed_obj, &fix_poi, &poi_value, &cov_obj)) {
         return NULL;
     }
     size_t             np = self->model->n_pars, nd = self->model->n_data;
-    struct hfxpy_array a[5]; /* pars_out, unc_out, data, init, fixed */
+    struct hfxpy_array a[6]; /* pars_out, unc_out, data, init, fixed, cov_out */
     memset(a, 0, sizeof a);
     PyObject * result = NULL;
     if (hfxpy_doubles(pars_obj, np, HFXPY_WRITABLE, "pars_out", &a[0]) < 0 ||
         hfxpy_doubles(unc_obj, np, HFXPY_WRITABLE | HFXPY_OPTIONAL, "unc_out", &a[1]) < 0 ||
         hfxpy_doubles(data_obj, nd, HFXPY_OPTIONAL, "data", &a[2]) < 0 ||
         hfxpy_doubles(init_obj, np, HFXPY_OPTIONAL, "init_pars", &a[3]) < 0 ||
-        hfxpy_bools(fixed_obj, np, HFXPY_OPTIONAL, "fixed_params", &a[4]) < 0) {
+        hfxpy_bools(fixed_obj, np, HFXPY_OPTIONAL, "fixed_params", &a[4]) < 0 ||
+        hfxpy_doubles(cov_obj, np * np, HFXPY_WRITABLE | HFXPY_OPTIONAL, "cov_out", &a[5]) < 0) {
         goto done;
     }
     if (fix_poi && hfx_model_poi(self->model->m) < 0) {
@@ -180,7 +182,7 @@ static PyObject * engine_fit(hfxpy_engine * self, PyObject * args, PyObject * kw
     o.fixed         = a[4].data;
     o.fix_poi       = fix_poi != 0;
     o.poi_value     = poi_value;
-    o.uncertainties = a[1].data != NULL;
+    o.uncertainties = a[1].data != NULL || a[5].data != NULL;
     struct hfx_fit_result r;
     struct hfx_error      err;
     enum hfx_status       st;
@@ -191,6 +193,9 @@ static PyObject * engine_fit(hfxpy_engine * self, PyObject * args, PyObject * kw
         if (a[1].data && r.uncertainties) {
             memcpy(a[1].data, r.uncertainties, np * sizeof(double));
         }
+        if (a[5].data && r.covariance) {
+            memcpy(a[5].data, r.covariance, np * np * sizeof(double));
+        }
     });
     if (st != HFX_OK) {
         hfxpy_raise(st, &err);
@@ -199,7 +204,7 @@ static PyObject * engine_fit(hfxpy_engine * self, PyObject * args, PyObject * kw
     result = Py_BuildValue("{s:d,s:i,s:s,s:i,s:i}", "twice_nll", r.twice_nll, "status", (int) r.status, "status_name",
                            hfx_fit_status_str(r.status), "n_iter", r.n_iter, "n_eval", r.n_eval);
 done:
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         hfxpy_array_release(&a[i]);
     }
     return result;
@@ -472,6 +477,12 @@ static PyMethodDef engine_methods[] = {
     {"upper_limit", (PyCFunction) (void (*)(void)) engine_upper_limit, METH_VARARGS | METH_KEYWORDS,
      "upper_limit(level=0.05, lo=0, hi=0, rtol=0, n_scan=0, scan_out=None, teststat=0, calctype=0, n_toys=2000, "
      "seed=0, data=None) -> dict."},
+    {"ranking", (PyCFunction) (void (*)(void)) hfxpy_engine_ranking, METH_VARARGS | METH_KEYWORDS,
+     "ranking(pars=None, data=None) -> dict: impacts on the POI (hfx_ranking)."},
+    {"profile_scan", (PyCFunction) (void (*)(void)) hfxpy_engine_profile_scan, METH_VARARGS | METH_KEYWORDS,
+     "profile_scan(pars, ranges, n_steps, data=None) -> dict: a profile likelihood scan (hfx_profile_scan)."},
+    {"significance", (PyCFunction) (void (*)(void)) hfxpy_engine_significance, METH_VARARGS | METH_KEYWORDS,
+     "significance(data=None) -> dict: discovery p0 and Z (hfx_significance)."},
     {"warnings", (PyCFunction) engine_warnings, METH_NOARGS,
      "warnings() -> [dict]: the multimodal-fit warnings of the last fit, hypotest, upper limit or toys call."},
     {"stats", (PyCFunction) engine_stats, METH_NOARGS, "stats() -> dict: work counters (hfx_engine_stats)."},

@@ -145,6 +145,10 @@ static PyMethodDef model_methods[] = {
      "samples."},
     {"expected_data", (PyCFunction) model_expected_data, METH_VARARGS,
      "expected_data(pars, out): main + auxiliary expected data at pars into out."},
+    {"par_info", (PyCFunction) hfxpy_model_par_info, METH_NOARGS,
+     "par_info() -> dict: names (pyhf's par_names), constrained, prefit_width per parameter."},
+    {"goodness_of_fit", (PyCFunction) (void (*)(void)) hfxpy_model_goodness_of_fit, METH_VARARGS | METH_KEYWORDS,
+     "goodness_of_fit(twice_nll, data=None) -> dict: the saturated-model test (hfx_goodness_of_fit)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -113,4 +113,11 @@ void hfxpy_lock_acquire(PyThread_type_lock lock);
 /* A hypotest result as the dict the package reads (core-engine.c). */
 PyObject * hfxpy_hypotest_dict(const struct hfx_hypotest_result * r);
 
+/* The analyses (core-workflow.c): methods of _core.Engine and _core.Model. */
+PyObject * hfxpy_engine_ranking(hfxpy_engine * self, PyObject * args, PyObject * kwds);
+PyObject * hfxpy_engine_profile_scan(hfxpy_engine * self, PyObject * args, PyObject * kwds);
+PyObject * hfxpy_engine_significance(hfxpy_engine * self, PyObject * args, PyObject * kwds);
+PyObject * hfxpy_model_par_info(hfxpy_model * self, PyObject * unused);
+PyObject * hfxpy_model_goodness_of_fit(hfxpy_model * self, PyObject * args, PyObject * kwds);
+
 #endif /* HFXPY_CORE_H */

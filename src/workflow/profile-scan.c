@@ -46,6 +46,12 @@ static enum hfx_status check_options(const struct hfx_model * m, const struct hf
                               "the range of '%s' is empty: it runs from %g to %g (LO < HI, both finite)", name,
                               o->lo[k], o->hi[k]);
         }
+        if (o->range_set[k] && (o->lo[k] < m->lower[o->par[k]] || o->hi[k] > m->upper[o->par[k]])) {
+            return hfx__error(err, HFX_ERR_ARG, NULL,
+                              "the range %g to %g of '%s' leaves its bounds [%g, %g] (pyhf fits refuse such a "
+                              "start too)",
+                              o->lo[k], o->hi[k], name, m->lower[o->par[k]], m->upper[o->par[k]]);
+        }
         if (o->range_set[k] && o->n[k] < 2) {
             return hfx__error(err, HFX_ERR_ARG, NULL, "the range of '%s' has %zu points: a scan needs at least 2",
                               name, o->n[k]);
@@ -85,8 +91,10 @@ enum hfx_status hfx_profile_scan(hfx_engine_t e, const struct hfx_profile_scan_o
         r->uncertainty[k] = free_fit.uncertainties[i];
         double a = o->lo[k], b = o->hi[k];
         if (!o->range_set[k]) {
-            a = r->bestfit[k] - 2.0 * r->uncertainty[k];
-            b = r->bestfit[k] + 2.0 * r->uncertainty[k];
+            /* cabinetry's default range, within the parameter's bounds (where pyhf refuses to start a
+             * fit, and cabinetry's scan fails) */
+            a = fmax(r->bestfit[k] - 2.0 * r->uncertainty[k], m->lower[i]);
+            b = fmin(r->bestfit[k] + 2.0 * r->uncertainty[k], m->upper[i]);
             if (!(a < b)) {
                 return hfx__error(err, HFX_ERR_NUMERIC, NULL,
                                   "the default range of '%s' (best fit +- 2 uncertainties) is empty: its "

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_PARAMETER = 100, OPT_PAR, OPT_RANGE };
+enum { OPT_PARAMETER = 100, OPT_PAR, OPT_RANGE, OPT_NO_POI };
 
 static const char * const WS_POS[] = {"WORKSPACE", NULL};
 
@@ -161,7 +161,8 @@ static const struct cli_opt PSCAN_OPTS[] = {
     {OPT_PAR, "--par", NULL, "NAME", "the parameter to scan (give two for a 2-D grid)"},
     {OPT_RANGE, "--range", NULL, "LO,HI[,N]",
      "the grid of the --par before it: N points (default 11) from LO to HI; without it, the best fit\n"
-     "+- 2 uncertainties (cabinetry.fit.scan's default)"},
+     "+- 2 uncertainties (cabinetry.fit.scan's default), within the parameter's bounds"},
+    {OPT_NO_POI, "--no-poi", NULL, NULL, "build the model without a POI (a background-only workspace)"},
     {0, NULL, NULL, NULL, NULL},
 };
 static const struct cli_opt * PSCAN_TABLES[] = {ws_opt_table, patchset_opt_table, interp_opt_table,
@@ -181,7 +182,8 @@ static const struct cli_command PSCAN = {
 };
 
 struct pscan_args {
-    const char * names[2];
+    struct model_opts * mo;
+    const char *        names[2];
     size_t       n_names;
     struct hfx_profile_scan_options o;
 };
@@ -237,6 +239,7 @@ static int pscan_extra(void * ctx, const struct cli_opt * o, const char * v) {
         a->o.range_set[k] = true;
         return parse_range(v, &a->o.lo[k], &a->o.hi[k], &a->o.n[k]);
     }
+    case OPT_NO_POI: a->mo->model.no_poi = true; return CLI_OK;
     default: return CLI_NOT_MINE;
     }
 }
@@ -278,6 +281,7 @@ int cmd_profile_scan(int argc, char ** argv) {
     struct pscan_args a = {0};
     struct cli_parsed args;
     model_opts_init(&mo, PSCAN.name);
+    a.mo = &mo;
     int rc = cli_parse_command(&PSCAN, argc, argv, &mo, NULL, pscan_extra, &a, &args);
     if (rc == CLI_OK && a.n_names == 0) {
         rc = cli_usage_error(PSCAN.name, "--par NAME is required");
