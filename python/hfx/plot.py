@@ -305,13 +305,14 @@ def correlations(result, output=None, threshold=0.2):
 # Profile likelihood scans and the Brazil band
 #
 
-# -2 Delta ln L at 68% and 95% CL for 2 parameters (chi2 quantiles with 2 degrees of freedom)
-_CHI2_2DOF = {"68% CL": -2 * math.log(1 - 0.6827), "95% CL": -2 * math.log(1 - 0.9545)}
+# -2 Delta ln L at 68% (1 sigma, 68.27%) and 95% CL for 2 parameters: the chi2 quantiles with 2
+# degrees of freedom, -2 ln(1 - p) (2.30 and 5.99)
+_CHI2_2DOF = {"68% CL": -2 * math.log(1 - 0.6827), "95% CL": -2 * math.log(1 - 0.95)}
 
 
 def profile_scan(result, output=None):
     """The curve of `hfx profile-scan`: -2 Delta ln L along one parameter with the 1 and 2 sigma lines
-    (1 and 4), or, for two parameters, the 68% and 95% CL contours (2.30 and 6.18, two degrees of
+    (1 and 4), or, for two parameters, the 68% and 95% CL contours (2.30 and 5.99, two degrees of
     freedom) around the best fit. Points whose fit did not converge are marked."""
     doc, name = _doc(result, "result")
     pars = _need(doc, name, "parameters", "profile-scan", list)

@@ -210,8 +210,16 @@ def test_ranking(plot, hfx, sbottom_dir, tmp_path):
     names = [t.get_text() for t in ax_pull.get_yticklabels()]
     assert names == [r["name"] for r in doc["ranking"][:15]]  # the largest impact on top
     # the full ranking too
-    proc = run_plot("ranking", path, "-o", tmp_path / "all", "--top", "1000")
-    assert proc.returncode == 0, proc.stderr
+    fig = plot.ranking(doc, output=tmp_path / "all", top=None)
+    assert len(fig.axes[0].get_yticklabels()) == len(doc["ranking"])
+
+
+def test_module_entry(hfxmod, tmp_path):
+    """python3 -m hfx.plot, as installed with the package (the script is the same file)."""
+    import os
+    proc = subprocess.run([sys.executable, "-m", "hfx.plot", "--help"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(hfxmod.__file__))})
+    assert proc.returncode == 0 and "python3 -m hfx.plot" in proc.stdout and "contour" in proc.stdout
 
 
 def test_pulls_and_correlations(plot, hfx, sbottom_dir, tmp_path):
