@@ -185,6 +185,9 @@ def test_workflows_in_the_smoke_run(smoke):
         assert ns["significance"]["status"] == "skipped" and "q0" in ns["significance"]["reason"]
         for t in ("ranking", "profile-scan"):
             assert ns[t]["status"] == "ok" and ns[t]["accuracy"]["vs_hfx_cpu_ref"] <= 1e-6, (t, ns[t]["accuracy"])
+    from hfxbench.report import report
+    text = report([doc])
+    assert "**Analysis workflows**" in text and "| uncorrelated-static-2 | ranking | hfx-cpu-ref |" in text
 
 
 def test_command_is_the_hypotest(smoke):
