@@ -158,6 +158,18 @@ def test_contour_of_sbottom_results_file(plot, scans, tmp_path):
     assert "rows of 2 regions (RegionA, RegionC): choose one with --region" in proc.stderr
 
 
+def test_contour_from_module_scan(plot, scans, hfxmod, sbottom_dir):
+    """hfx.scan's results (ScanResult tuples) place and colour the same grid as the CLI's lines."""
+    region = sbottom_dir / "RegionA"
+    files = sorted(region.glob("patch.*_60.json"))
+    pairs = [(f.name[len("patch."):-len(".json")], json.loads(f.read_text())) for f in files]
+    results = list(hfxmod.scan(region / "BkgOnly.json", pairs, jobs=2, ordered=True))
+    mod, cli = plot.signal_grid(results), plot.signal_grid(scans["RegionA"])
+    assert mod["patches"] == cli["patches"]
+    np.testing.assert_array_equal(mod["cls_obs"], cli["cls_obs"])
+    np.testing.assert_array_equal(mod["cls_exp"], cli["cls_exp"])
+
+
 def test_contour_from_patchset_labels(plot, tmp_path):
     """A pyhf patchset's labels and values place the patches, not their names' numbers."""
     rng = np.random.default_rng(1)
