@@ -1323,6 +1323,27 @@ static void test_poisson(void) {
     }
 }
 
+/* hfx__chi2_sf (the goodness of fit's p-value) against scipy.stats.chi2.sf (scipy 1.13): both sides of
+ * the series / continued-fraction switch (x/2 vs k/2 + 1), deep tails, tiny x, large k. 1e-12 relative:
+ * both evaluate the same function to ~1e-15; the series' 1 - P loses digits only where Q is not small. */
+static void test_chi2_sf(void) {
+    static const double cases[][3] = {
+        {0.5, 1.0, 0.47950012218695337},   {3.5134338126255926, 4.0, 0.4758386459420646},
+        {10, 3.0, 0.01856613546304325},    {0.001, 2.0, 0.9995001249791693},
+        {50, 10.0, 2.669083424904495e-07}, {200, 150.0, 0.003973185970821635},
+        {1000, 900.0, 0.010994608942135844}, {7.3, 7.0, 0.3983264579760526},
+        {0.1, 30.0, 1.0},                  {120, 60.0, 6.876264968732136e-06},
+        {25, 1.0, 5.733031437583875e-07},  {1e-08, 1.0, 0.9999202115440526},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        ASSERT_NEAR_REL(hfx__chi2_sf(cases[i][0], cases[i][1]), cases[i][2], 1e-12);
+    }
+    ASSERT_EQ(hfx__chi2_sf(0.0, 3.0), 1.0);
+    ASSERT_EQ(hfx__chi2_sf(-1.0, 3.0), 1.0);
+    ASSERT_EQ(hfx__chi2_sf(INFINITY, 3.0), 0.0);
+    ASSERT(isnan(hfx__chi2_sf(1.0, 0.0)) && isnan(hfx__chi2_sf(NAN, 2.0)));
+}
+
 int main(void) {
     test_norm();
     test_asymptotics();
@@ -1331,6 +1352,7 @@ int main(void) {
     test_rng_determinism();
     test_uniform_normal();
     test_poisson();
+    test_chi2_sf();
     printf("test-stats: ok\n");
     return 0;
 }
