@@ -21,7 +21,7 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run a configuration and write results JSON + CSV")
-    r.add_argument("--config", default=None, help="smoke (seconds, CI), full (the documented run), gpu (the device machine, scripts/gpu-check.sh), gpu-smoke (the same at sizes of seconds: its rehearsal in CI), speed (the issues' speed targets side by side, about ten minutes); "
+    r.add_argument("--config", default=None, help="smoke (seconds, CI), full (the documented run), gpu (the device machine, scripts/gpu-check.sh), gpu-smoke (the same at sizes of seconds: its rehearsal in CI), speed (the issues' speed targets side by side, about ten minutes), workflows (ranking, profile scans, significance against cabinetry and NextStat; cabinetry takes minutes); "
                    "default: full, or user with --workspace")
     r.add_argument("--engines", nargs="*", help="engine id patterns (fnmatch), e.g. 'hfx-*' 'pyhf-numpy-*'")
     r.add_argument("--tasks", nargs="*", help="task id patterns, e.g. hypotest 'toys-*'")

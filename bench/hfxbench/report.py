@@ -196,6 +196,29 @@ def conversion_table(rows):
     return "\n".join(out) + "\n"
 
 
+def workflows_table(rows):
+    """The analysis workflows (ranking, profile-scan, significance): per workload and task, each engine's
+    median [quartiles], its speed relative to cabinetry's and the largest |difference| from cabinetry's
+    numbers (impacts, -2 Delta ln L per point, Z)."""
+    flows = [r for r in rows if r["task"]["name"] in ("ranking", "profile-scan", "significance")
+             and r["status"] != "skipped"]
+    if not flows:
+        return ""
+    idx = {(r["workload"]["id"], r["task"]["id"], r["engine"]["id"]): r for r in flows}
+    out = ["**Analysis workflows** (whole `hfx ranking|profile-scan|significance` processes; cabinetry at its "
+           "defaults, pyhf numpy + minuit; Δ: largest |difference| from cabinetry's impacts, −2 Δ ln L per point, "
+           "or Z)\n", "| workload | task | engine | median [quartiles] | cabinetry's time / this | Δ vs cabinetry |",
+           "|---|---|---|---|---|---|"]
+    for (w, t, e), r in sorted(idx.items()):
+        cab = idx.get((w, t, "cabinetry"))
+        speed = (f"{cab['timing']['median_s'] / r['timing']['median_s']:.3g}×" if cab and cab["status"] == "ok"
+                 and r["status"] == "ok" else "–")
+        d = (r.get("accuracy") or {}).get("vs_cabinetry") if r["status"] == "ok" else None
+        cell = _cell(r) if r["status"] == "ok" else f"failed: {r['reason'][:80]}"
+        out.append(f"| {w} | {t} | {e} | {cell} | {speed} | {fmt_d(d)} |")
+    return "\n".join(out) + "\n"
+
+
 def all_rows(docs):
     """The records of several results files, with accuracy recomputed over all of them (a run of
     extra engines is compared with the references of another run on the same machine)."""
@@ -216,7 +239,7 @@ def report(docs):
     for family in ("uncorrelated-static", "uncorrelated-poisson", "synthetic-shared", "synthetic-perbin"):
         for task in ("nll", "grad", "nll-batch-batch256", "nll-batch-batch64", "fit", "hypotest"):
             parts.append(scaling_table(rows, family, task))
-    parts += [conversion_table(rows), ranks_table(rows), toys_table(rows), zoo_table(rows), python_overhead_table(rows), skips_table(rows)]
+    parts += [workflows_table(rows), conversion_table(rows), ranks_table(rows), toys_table(rows), zoo_table(rows), python_overhead_table(rows), skips_table(rows)]
     return "\n".join(p for p in parts if p)
 
 

@@ -18,15 +18,20 @@ from pathlib import Path
 from . import workloads as W
 from .environment import environment
 from .engines.hfx import HfxEngine, registry, scan_engines
-from .engines.worker_engine import hfx_python_engines, nextstat_engines, pyhf_engines, root_engines
+from .engines.worker_engine import cabinetry_engines, hfx_python_engines, nextstat_engines, pyhf_engines, root_engines
 from .report import fmt_s
 from .timing import Protocol
 
 SCHEMA_VERSION = "1.0"
 ALL_ENGINES = ["hfx-*", "pyhf-*", "nextstat", "root-*"]
+# the analysis workflows (issue 20): hfx's backends (the threaded one on 1 thread and on all cores),
+# cabinetry (pyhf numpy, minuit) and NextStat
+WORKFLOW_ENGINES = ["hfx-cpu*", "hfx-cuda", "cabinetry", "nextstat"]
+WORKFLOW_TASKS = ("ranking", "profile-scan", "significance")
 UNITS = {"nll": "evals/s", "grad": "evals/s", "nll-batch": "evals/s", "fit": "fits/s", "hypotest": "hypotests/s",
          "upper-limit": "limits/s", "toys": "toys/s", "grid": "patches/s",
-         "command": "commands/s", "json2xml": "conversions/s", "xml2json": "conversions/s"}
+         "command": "commands/s", "json2xml": "conversions/s", "xml2json": "conversions/s",
+         "ranking": "rankings/s", "profile-scan": "scans/s", "significance": "significances/s"}
 
 
 def engines():
@@ -36,7 +41,13 @@ def engines():
         out.append(HfxEngine(backend, cores if backend == "cpu" else 1))  # threads: the CPU backend's
     if "cuda" not in " ".join(registry()):
         out.append(HfxEngine("cuda", 1))  # recorded as skipped: not in this build's registry
-    return out + scan_engines() + hfx_python_engines() + pyhf_engines() + nextstat_engines() + root_engines()
+    if cores > 1 and "cpu" in (registry() or ["cpu"]):
+        # the threaded backend on one core: the workflows' scaling row (their batches spread over threads)
+        one = HfxEngine("cpu", 1)
+        one.only_tasks = WORKFLOW_TASKS
+        out.append(one)
+    return (out + scan_engines() + hfx_python_engines() + pyhf_engines() + nextstat_engines() + root_engines()
+            + cabinetry_engines())
 
 
 def tasks(*names, **params):
@@ -67,6 +78,10 @@ def blocks(config, cache, args):
             (small, tasks("hypotest"), ["root-cpu"], Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0,
                                                               max_time_s=0.0), None),
         ]
+        # the analysis workflows: a ranking of 2 parameters (8 refits), a 5-point scan, a significance
+        once = Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0, max_time_s=0.0)
+        out.append((small, [dict(name="ranking"), dict(name="profile-scan", range="0,2,5"), dict(name="significance")],
+                    WORKFLOW_ENGINES, once, None))
         zoo = W.zoo(names=["atlas_susy_DVmuon_2020__srmu_bkg"]) if W.SHARED_ZOO.is_dir() else []
         if zoo:
             out.append((zoo, tasks("fit"), ["hfx-*", "pyhf-numpy-scipy"], quick, None))
@@ -124,8 +139,26 @@ def blocks(config, cache, args):
             ([w for w in regions if w.id.startswith("sbottom-RegionA")], tasks("grid"), ["hfxscan-*"], few, None),
             (sbottom_a, [dict(name="toys", toys=1000, seed=1)], hfx, few, None),
         ]
+    if config == "workflows":  # the analysis workflows of issue 20 side by side: hfx, cabinetry, NextStat
+        few = Protocol(warmup=1, min_reps=3, max_reps=10, min_time_s=0.0, max_time_s=10.0)
+        once = Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0, max_time_s=0.0)
+        hfx = ["hfx-cpu*", "hfx-cuda"]
+        sbottom_a = W.sbottom(cache, args.archive, regions=("RegionA",), grid=False)
+        # the two largest published likelihoods of the zoo (623 and 327 parameters), POI := a background norm
+        zoo = W.zoo_with_poi(cache, ["atlas_susy_3Lresonance_2020__bkg", "atlas_susy_3L_2021__offshell_bkg"]) \
+            if W.SHARED_ZOO.is_dir() else []
+        flows = [dict(name="ranking"), dict(name="profile-scan", range="0,2,21"), dict(name="significance")]
+        zoo_flows = [dict(name="ranking"), dict(name="profile-scan", range="0.5,1.5,11")]
+        return [
+            (sbottom_a, flows + [dict(name="profile-scan", range="0,2,21", par2="mu_ttbar", range2="0.6,1.4,21")],
+             hfx, few, None),
+            # cabinetry's ranking of this model takes about 5 minutes: once
+            (sbottom_a, flows, ["cabinetry", "nextstat"], once, None),
+            # minutes per case (hfx-cpu-ref's ranking of 623 parameters: about 2 min on a loaded machine): once
+            (zoo, zoo_flows, hfx + ["cabinetry", "nextstat"], once, None),  # each as far as --timeout (600 s)
+        ]
     if config != "full":
-        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, gpu-smoke, speed, user)")
+        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, gpu-smoke, speed, workflows, user)")
     # sized to finish in about twenty minutes on 2 cores with every engine installed: pyhf's jax, pytorch
     # and tensorflow backends (seconds per case for process start and JIT) on the headline workloads
     std = Protocol(warmup=1, min_reps=5, max_reps=30, min_time_s=0.5, max_time_s=5.0)
@@ -194,6 +227,8 @@ class Runner:
             for task in tks:
                 for e in chosen:
                     if not any(fnmatch.fnmatch(e.id, p) for p in patterns):
+                        continue
+                    if getattr(e, "only_tasks", None) and task["name"] not in e.only_tasks:
                         continue
                     for w in wls:
                         if (w.grid is not None) != (task["name"] == "grid"):  # grids are for the grid task only
@@ -302,10 +337,11 @@ def difference(a, b):
 
 
 def add_accuracy(records):
-    """Each ok record's result against hfx's reference backend and pyhf numpy on the same case."""
+    """Each ok record's result against hfx's reference backend and pyhf numpy on the same case, and
+    against cabinetry for the analysis workflows (ranking, profile-scan, significance)."""
     refs = {}
     for r in records:
-        if r["status"] == "ok" and r["engine"]["id"] in ("hfx-cpu-ref", "pyhf-numpy-scipy"):
+        if r["status"] == "ok" and r["engine"]["id"] in ("hfx-cpu-ref", "pyhf-numpy-scipy", "cabinetry"):
             refs[(r["engine"]["id"], r["workload"]["id"], r["task"]["id"])] = r["result"]
     for r in records:
         if r["status"] != "ok":
@@ -315,11 +351,14 @@ def add_accuracy(records):
         r["accuracy"] = {"quantity": r["result"]["quantity"],
                          "vs_hfx_cpu_ref": difference(r["result"], refs.get(("hfx-cpu-ref", *key))),
                          "vs_pyhf_numpy": difference(r["result"], refs.get(("pyhf-numpy-scipy", *key)))}
+        if r["task"]["name"] in WORKFLOW_TASKS:
+            r["accuracy"]["vs_cabinetry"] = difference(r["result"], refs.get(("cabinetry", *key)))
 
 
 CSV_FIELDS = ["engine", "backend", "optimizer", "threads", "device", "workload", "family", "n_bins", "task", "status",
               "median_s", "q25_s", "q75_s", "repeats", "throughput", "throughput_unit", "peak_host_bytes",
-              "peak_device_bytes", "quantity", "value", "abs_diff_vs_hfx_cpu_ref", "abs_diff_vs_pyhf_numpy", "reason"]
+              "peak_device_bytes", "quantity", "value", "abs_diff_vs_hfx_cpu_ref", "abs_diff_vs_pyhf_numpy", "reason",
+              "abs_diff_vs_cabinetry"]
 
 
 def csv_rows(doc):
@@ -335,7 +374,8 @@ def csv_rows(doc):
                "peak_device_bytes": ok and r["memory"]["peak_device_bytes"],
                "quantity": ok and r["result"]["quantity"], "value": ok and r["result"]["value"],
                "abs_diff_vs_hfx_cpu_ref": ok and r["accuracy"]["vs_hfx_cpu_ref"],
-               "abs_diff_vs_pyhf_numpy": ok and r["accuracy"]["vs_pyhf_numpy"], "reason": r["reason"] or ""}
+               "abs_diff_vs_pyhf_numpy": ok and r["accuracy"]["vs_pyhf_numpy"], "reason": r["reason"] or "",
+               "abs_diff_vs_cabinetry": ok and r["accuracy"].get("vs_cabinetry")}
 
 
 def write(doc, out_dir):

@@ -115,6 +115,29 @@ def zoo(directory=SHARED_ZOO, names=None):
     return out
 
 
+def zoo_with_poi(cache, names, directory=SHARED_ZOO):
+    """Published background-only likelihoods made fit for the POI workflows (ranking, profile scans):
+    the measurement's POI (a signal strength the background-only file does not carry) replaced, by a
+    JSON Patch in the cache, with the first of the model's normalisation factors by name (a background
+    normalisation, e.g. mu_Diboson3l), so that rankings rank the impacts on it."""
+    out = []
+    for stem in names:
+        path = Path(directory) / f"{stem}.json.gz"
+        if not path.exists():
+            path = Path(directory) / f"{stem}.json"
+        spec = read_json(path)
+        n_bins, n_ch = _size(spec)
+        nfs = sorted({m["name"] for c in spec["channels"] for s in c["samples"] for m in s["modifiers"]
+                      if m["type"] == "normfactor"})
+        if not nfs:
+            continue  # nothing to rank impacts on
+        patch = _write(cache, f"zoo-{stem}-poi-{nfs[0]}",
+                       [{"op": "replace", "path": "/measurements/0/config/poi", "value": nfs[0]}])
+        out.append(Workload(f"zoo-{stem}-poi-{nfs[0]}", "zoo-poi", n_bins, n_ch, workspace=str(path), patches=[patch],
+                            source=f"published background-only likelihood {path.name}, POI := {nfs[0]}"))
+    return out
+
+
 def uncorrelated(cache, bins=(1, 10, 50, 100, 200, 500, 800, 1000), sources=("static", "poisson")):
     out = []
     for source in sources:

@@ -40,7 +40,10 @@ def test_scan_region_b(hfx, sbottom, shared):
 def test_main_job_script(sbottom, tmp_path):
     """The README's main command on an extracted directory: a summary table and a results file."""
     from conftest import REPO
-    env = {"HFX_SCAN_OUTPUT": str(tmp_path / "scan.jsonl"), "PATH": "/usr/bin:/bin"}
+    import os
+    import sys
+    # the interpreter of the tests first: the script draws its contours with it (matplotlib)
+    env = {"HFX_SCAN_OUTPUT": str(tmp_path / "scan.jsonl"), "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin"}
     proc = subprocess.run([str(REPO / "scripts" / "sbottom.sh"), str(sbottom)], capture_output=True, text=True,
                           env=env)
     assert proc.returncode == 0, proc.stderr
@@ -49,6 +52,16 @@ def test_main_job_script(sbottom, tmp_path):
     assert len(rows) == 650 and sum("error" in r for r in rows) == 1
     total = next(line for line in proc.stdout.splitlines() if line.startswith("total")).split()
     assert int(total[4]) == sum("warnings" in r for r in rows)  # the "warned" column
+    # the fits' warnings are kept in the results, counted on the terminal, not printed one by one
+    n_warn = sum(len(r.get("warnings", [])) for r in rows)
+    assert n_warn > 0 and "--explore none reproduces" not in proc.stderr
+    assert (f'warnings: {n_warn} in {total[4]} patches, not printed here: read them in the "warnings" of their '
+            f'lines in {tmp_path / "scan.jsonl"}') in proc.stdout
+    # and the exclusion contour of each region beside the results, named (tests/python/test_plot.py checks them)
+    for region in ("RegionA", "RegionB", "RegionC"):
+        prefix = tmp_path / f"scan-{region}-contour"
+        assert f"contour {region}: {prefix}.png {prefix}.svg" in proc.stdout
+        assert (tmp_path / f"scan-{region}-contour.png").stat().st_size > 10_000
 
 
 def test_scan_groups_same_lines(hfx, sbottom):

@@ -7,7 +7,7 @@ class Unsupported(Exception):
     with this reason."""
 
 
-POI_TASKS = ("hypotest", "upper-limit", "toys")
+POI_TASKS = ("hypotest", "upper-limit", "toys", "ranking", "profile-scan", "significance")
 
 
 def needs_poi(workload_no_poi, task_name):

@@ -88,6 +88,8 @@ class HfxEngine:
             return self._command(workload, protocol, timeout)
         if task["name"] in CONVERSIONS:
             return self._convert(workload, task["name"], protocol, timeout)
+        if task["name"] in WORKFLOWS:
+            return self._workflow(workload, task, protocol, timeout)
         if not workload.workspace:
             return {"status": "skipped", "reason": "this workload is a grid only"}
         why = needs_poi(workload.no_poi, task["name"])
@@ -135,6 +137,53 @@ class HfxEngine:
         peak = run_measured(args, timeout)[4]  # the peak memory from one more run, outside the timing
         return {"status": "ok", "device": "cpu", "timing": timing, "result": result,
                 "memory": {"peak_host_bytes": peak, "peak_device_bytes": None}, "versions": {"hfx": git_commit()}}
+
+    def _workflow(self, workload, task, protocol, timeout):
+        """One whole `hfx ranking|profile-scan|significance` process (start-up and parsing included, as a
+        user runs it; all of a ranking's or a scan's fits run as one batch inside), with the numbers
+        cabinetry's rows are compared on (engines/cabinetry.py)."""
+        from .cabinetry import largest, ranking_values, scan_values
+        name = task["name"]
+        if not workload.workspace:
+            return {"status": "skipped", "reason": "this workload is a grid only"}
+        why = needs_poi(workload.no_poi, name)
+        if why:
+            return {"status": "skipped", "reason": why}
+        args = [str(build_dir() / "hfx"), name, workload.workspace, "--backend", self.backend,
+                "--threads", str(self.threads)]
+        for p in workload.patches:
+            args += ["-p", p]
+        if name == "profile-scan":
+            args += ["--par", task.get("par") or workload_poi(workload), "--range", task["range"]]
+            if task.get("par2"):
+                args += ["--par", task["par2"], "--range", task["range2"]]
+
+        def once():
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+            if proc.returncode != 0:
+                raise RuntimeError(f"hfx {name} exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+            doc = json.loads(proc.stdout)
+            if name == "ranking":
+                rows = [{"name": r["name"], **{k: r[f"impact_{k}"] for k in ("prefit_up", "prefit_down", "postfit_up",
+                                                                              "postfit_down")}} for r in doc["ranking"]]
+                return {"quantity": "impacts", "value": largest(rows), "values": ranking_values(rows),
+                        "extra": {"n_parameters": len(rows), "status": doc.get("status")}}
+            if name == "profile-scan":
+                return {"quantity": "delta_twice_nll_last", "value": doc["points"][-1]["delta_twice_nll"],
+                        "values": scan_values(doc["points"]),
+                        "extra": {"bestfit": doc["bestfit"], "shape": doc["shape"], "status": doc.get("status")}}
+            values = {"Z_obs": doc["observed"]["Z"], "Z_exp": doc["expected"]["Z"]}
+            return {"quantity": "Z_obs", "value": values["Z_obs"], "values": values,
+                    "extra": {"p0_obs": doc["observed"]["p0"], "p0_exp": doc["expected"]["p0"]}}
+
+        try:
+            timing, result = measure(once, protocol)
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            return {"status": "error", "reason": str(e)}
+        peak = run_measured(args, timeout)[4]  # the peak memory from one more run, outside the timing
+        return {"status": "ok", "device": "cpu" if self.backend.startswith("cpu") else self.backend, "timing": timing,
+                "result": result, "memory": {"peak_host_bytes": peak, "peak_device_bytes": None},
+                "versions": {"hfx": git_commit()}}
 
     def _convert(self, workload, name, protocol, timeout):
         if not workload.workspace:
@@ -192,6 +241,18 @@ class HfxEngine:
 
 
 CONVERSIONS = ("json2xml", "xml2json")
+WORKFLOWS = ("ranking", "profile-scan", "significance")
+
+
+def workload_poi(workload):
+    """The POI of a workload's measurement (the first), its patches applied: the parameter a profile-scan
+    task scans unless it names one."""
+    import jsonpatch
+    from ..jsonio import read_json
+    spec = read_json(workload.workspace)
+    for p in workload.patches:
+        spec = jsonpatch.apply_patch(spec, read_json(p))
+    return spec["measurements"][0]["config"]["poi"]
 
 
 def convert_input(workspace, patches, tmp, timeout):

@@ -18,6 +18,8 @@ What each task calls (model: nextstat.from_pyhf(json.dumps(spec)), built outside
                options {"ul_method": "bisect"} asks for the observed limit alone
   toys         nextstat.hypotest_toys(mu, model, n_toys, seed, expected_set=True, return_meta=True)
   grid         per patch: jsonpatch.apply_patch, nextstat.from_pyhf, nextstat.hypotest(mu, model)
+  ranking      nextstat.ranking(model) (pre-fit impacts only); profile-scan: nextstat.profile_scan(model,
+               mu_values, return_curve=True) (the POI only); significance: not in NextStat's API
 
 Conventions, checked against pyhf 0.7.6 (numpy backend):
   - HistFactoryModel.nll is the full negative log-likelihood, constraint terms and all constants
@@ -249,9 +251,12 @@ def prepare(options, workload, task):
 
     spec = workload["spec"]
     no_poi = bool(workload.get("no_poi"))
-    if no_poi and name in ("hypotest", "upper-limit", "toys"):
+    if no_poi and name in ("hypotest", "upper-limit", "toys", "ranking", "profile-scan", "significance"):
         raise Unsupported(f"{name} needs a POI; the workspace is background-only")
     model = _build(ns, spec, no_poi)
+
+    if name in ("ranking", "profile-scan", "significance"):
+        return _prepare_workflow(ns, model, task, info)
 
     if name in ("nll", "grad", "nll-batch"):
         layout = _pyhf_layout(spec, no_poi)
@@ -352,6 +357,36 @@ def prepare(options, workload, task):
         return once
 
     raise Unsupported(f"unknown task {name!r}")
+
+
+def _prepare_workflow(ns, model, task, info):
+    """nextstat.ranking(model): the POI's shift with each nuisance parameter moved by +- its prior
+    width (delta_mu_up/down, "shifted +-1 sigma", with "constraint" the prior width, per nextstat's
+    interpret.py): compared with the pre-fit impacts of cabinetry and hfx (on the smoke model they
+    agree with hfx's to 1e-8; NextStat gives no post-fit impacts); nextstat.profile_scan(model, mu_values): -2 Delta ln L along the POI
+    (its twice_delta_nll; the POI only, so no 2-D scan). NextStat has no discovery (q0) test."""
+    from .cabinetry import largest, parse_range, ranking_values, scan_values
+    name = task["name"]
+    if name == "significance":
+        raise Unsupported("NextStat's Python API has no discovery test (q0 at mu = 0)")
+    if name == "ranking":
+        def once():
+            rows = [{"name": r["name"], "prefit_up": r["delta_mu_up"], "prefit_down": r["delta_mu_down"]}
+                    for r in ns.ranking(model)]
+            return {"quantity": "impacts", "value": largest(rows), "values": ranking_values(rows),
+                    "extra": {**info, "n_parameters": len(rows)}}
+        return once
+    if task.get("par2") or task.get("par"):
+        raise Unsupported("nextstat.profile_scan scans the POI only (no other parameter, no 2-D grid)")
+    lo, hi, n = parse_range(task["range"])
+    mus = [lo + (hi - lo) * i / (n - 1) for i in range(n)] if n > 1 else [lo]
+
+    def once():
+        r = ns.profile_scan(model, mus, return_curve=True)
+        pts = [{"values": [m], "delta_twice_nll": float(d)} for m, d in zip(r["mu_values"], r["twice_delta_nll"])]
+        return {"quantity": "delta_twice_nll_last", "value": pts[-1]["delta_twice_nll"], "values": scan_values(pts),
+                "extra": {**info, "mu_hat": float(r["mu_hat"])}}
+    return once
 
 
 def _prepare_grid(ns, workload, task, info):

@@ -80,6 +80,12 @@ def nextstat_engines():
                          backend="cpu", threads=1)]
 
 
+def cabinetry_engines():
+    """cabinetry with its defaults: pyhf numpy and the minuit optimizer (engines/cabinetry.py)."""
+    return [WorkerEngine("cabinetry", "cabinetry", "cabinetry", {}, ["cabinetry", "iminuit"], optimizer="minuit",
+                         backend="numpy")]
+
+
 class HfxPythonEngine(WorkerEngine):
     """hfx's Python module (engines/hfx_python.py): found where `import hfx` works (pip install ., or the
     CMake build's staged package on PYTHONPATH, as scripts/test.sh sets it)."""
