@@ -113,7 +113,7 @@ def test_dense_fit_refused_with_reason(hfx, big, cmd):
 def test_bad_optimizer_name(hfx, big):
     proc = hfx("fit", big, "--optimizer", "newton", check=False)
     assert proc.returncode != 0
-    assert "invalid value 'newton' for --optimizer (expected auto, bfgs or lbfgs)" in proc.stderr
+    assert "invalid value 'newton' for --optimizer (expected auto, bfgs, lbfgs, or pyhf's scipy or minuit)" in proc.stderr
 
 
 @pytest.fixture(scope="module")
