@@ -29,11 +29,11 @@ enum hfx_status hfx_significance(hfx_engine_t e, const double * data, struct hfx
         return st;
     }
     /* pyhf's hypotest with q0 reports p0 (its CLsb) and the expected set's median; Z is
-     * scipy.stats.norm.isf(p0) = -ppf(p0) */
+     * scipy.stats.norm.isf(p0) = -ppf(p0), written 0 - ppf so that p0 = 0.5 gives Z = 0, not -0 */
     r->p0_obs = t.cls_obs;
     r->p0_exp = t.cls_exp[2];
-    r->z_obs  = -hfx__norm_ppf(r->p0_obs);
-    r->z_exp  = -hfx__norm_ppf(r->p0_exp);
+    r->z_obs  = 0.0 - hfx__norm_ppf(r->p0_obs);
+    r->z_exp  = 0.0 - hfx__norm_ppf(r->p0_exp);
     r->status = t.status;
     return HFX_OK;
 }
