@@ -852,6 +852,35 @@ static const double * cuda_toy_row(const struct cuda_plan * p, const double * da
     return (const double *) p->toy_data.p + off;
 }
 
+/* After a fit kernel's launch on p's stream: its results (twice_nll and best point of each job at d_f,
+ * statuses and evaluation counts at d_status, descents in p->fit_descent) downloaded through the host
+ * staging (h_best) into the jobs. what names the kernel in errors. */
+static enum hfx_status cuda_fit_collect(struct cuda_plan * p, struct hfx__fit_job * jobs, size_t n, size_t np,
+                                        double * h_best, const double * d_f, const int * d_status,
+                                        const char * what, struct hfx_error * err) {
+    cudaStream_t s = p->stream;
+    HFX_CUDA_TRY(err, what, cudaGetLastError());
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
+                 cudaMemcpyAsync(h_best, d_f, n * (np + 1) * sizeof(double), cudaMemcpyDeviceToHost, s));
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
+                 cudaMemcpyAsync(p->h_ints, d_status, 2 * n * sizeof(int), cudaMemcpyDeviceToHost, s));
+    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
+                 cudaMemcpyAsync(p->h_descent, p->fit_descent.p, n * sizeof(struct hfx__fit_descent),
+                                 cudaMemcpyDeviceToHost, s));
+    HFX_CUDA_TRY(err, what, cudaStreamSynchronize(s));
+    for (size_t i = 0; i < n; ++i) {
+        struct hfx__fit_job * j = &jobs[i];
+        j->twice_nll            = h_best[i];
+        j->status               = p->h_ints[i];
+        j->n_eval               = p->h_ints[n + i];
+        j->descent              = p->h_descent[i];
+        if (j->pars_out) {
+            memcpy(j->pars_out, h_best + n + i * np, np * sizeof(double));
+        }
+    }
+    return HFX_OK;
+}
+
 /* One launch of hfx_cuda_fit_kernel over jobs[0, n): pack, upload, run, download, unpack. */
 static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job * jobs, size_t n,
                                        struct hfx__fit_settings how,
@@ -913,28 +942,10 @@ static enum hfx_status cuda_fit_launch(struct cuda_plan * p, struct hfx__fit_job
     size_t   grid     = (n + HFX_CUDA_FIT_THREADS - 1) / HFX_CUDA_FIT_THREADS;
     hfx_cuda_fit_kernel<<<(unsigned) grid, HFX_CUDA_FIT_THREADS, 0, s>>>(
         p->d_model, n, (const double * const *) p->fit_dptr.p, d_dc, d_start, d_poi,
-        (const unsigned char *) p->fit_fixed.p, own_fixed ? (const bool *) p->fit_fixed.p + n : NULL, how, (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best,
-        d_status, d_status + n, (struct hfx__fit_descent *) p->fit_descent.p);
-    HFX_CUDA_TRY(err, "fit kernel launch", cudaGetLastError());
-    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
-                 cudaMemcpyAsync(h_best, d_f, n * (np + 1) * sizeof(double), cudaMemcpyDeviceToHost, s));
-    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
-                 cudaMemcpyAsync(p->h_ints, d_status, 2 * n * sizeof(int), cudaMemcpyDeviceToHost, s));
-    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
-                 cudaMemcpyAsync(p->h_descent, p->fit_descent.p, n * sizeof(struct hfx__fit_descent),
-                                 cudaMemcpyDeviceToHost, s));
-    HFX_CUDA_TRY(err, "fit kernel", cudaStreamSynchronize(s));
-    for (size_t i = 0; i < n; ++i) {
-        struct hfx__fit_job * j = &jobs[i];
-        j->twice_nll            = h_best[i];
-        j->status               = p->h_ints[i];
-        j->n_eval               = p->h_ints[n + i];
-        j->descent              = p->h_descent[i];
-        if (j->pars_out) {
-            memcpy(j->pars_out, h_best + n + i * np, np * sizeof(double));
-        }
-    }
-    return HFX_OK;
+        (const unsigned char *) p->fit_fixed.p, own_fixed ? (const bool *) p->fit_fixed.p + n : NULL, how,
+        (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best, d_status, d_status + n,
+        (struct hfx__fit_descent *) p->fit_descent.p);
+    return cuda_fit_collect(p, jobs, n, np, h_best, d_f, d_status, "fit kernel", err);
 }
 
 /* Fits resident on the device, one per thread, for models the point kernel serves (a large model's
@@ -1098,26 +1109,7 @@ static enum hfx_status cuda_group_launch(struct cuda_group * g, struct hfx__fit_
         (const struct hfx_model * const *) g->d_models.p, (const int32_t *) g->d_idx.p, n, d_data, d_dc, d_start,
         d_poi, (const unsigned char *) p->fit_fixed.p, how, (unsigned char *) p->fit_slots.p, slot_bytes, d_f, d_best,
         d_status, d_status + n, (struct hfx__fit_descent *) p->fit_descent.p);
-    HFX_CUDA_TRY(err, "group fit kernel launch", cudaGetLastError());
-    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
-                 cudaMemcpyAsync(h_best, d_f, n * (np + 1) * sizeof(double), cudaMemcpyDeviceToHost, s));
-    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
-                 cudaMemcpyAsync(p->h_ints, d_status, 2 * n * sizeof(int), cudaMemcpyDeviceToHost, s));
-    HFX_CUDA_TRY(err, "cudaMemcpy (fit results)",
-                 cudaMemcpyAsync(p->h_descent, p->fit_descent.p, n * sizeof(struct hfx__fit_descent),
-                                 cudaMemcpyDeviceToHost, s));
-    HFX_CUDA_TRY(err, "group fit kernel", cudaStreamSynchronize(s));
-    for (size_t i = 0; i < n; ++i) {
-        struct hfx__fit_job * j = &jobs[i];
-        j->twice_nll            = h_best[i];
-        j->status               = p->h_ints[i];
-        j->n_eval               = p->h_ints[n + i];
-        j->descent              = p->h_descent[i];
-        if (j->pars_out) {
-            memcpy(j->pars_out, h_best + n + i * np, np * sizeof(double));
-        }
-    }
-    return HFX_OK;
+    return cuda_fit_collect(p, jobs, n, np, h_best, d_f, d_status, "group fit kernel", err);
 }
 
 static enum hfx_status cuda_group_fit_jobs(void * group, struct hfx__fit_job * jobs, size_t n,
