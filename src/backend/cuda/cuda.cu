@@ -133,6 +133,23 @@ __global__ void __launch_bounds__(HFX_CUDA_POINT_THREADS)
     }
 }
 
+/* Thread i's fit job j to the end with hfx__slot_run (fit/fit-slot.h) in its slot of slot_mem, its
+ * results into the launch's packed outputs: the body both fit kernels share. */
+__device__ static void cuda_run_fit_job(const struct hfx_model * m, size_t i, struct hfx__fit_job * j,
+                                        struct hfx__fit_settings how, unsigned char * slot_mem, size_t slot_bytes,
+                                        double * f_out, int * status_out, int * n_eval_out,
+                                        struct hfx__fit_descent * descent_out) {
+    struct hfx__fit_slot s;
+    hfx__slot_init(&s, m, slot_mem + i * slot_bytes, how.history);
+    hfx__slot_describe(&s, j, how);
+    hfx__slot_run(&s);
+    hfx__slot_result(&s, j);
+    f_out[i]       = j->twice_nll;
+    status_out[i]  = j->status;
+    n_eval_out[i]  = j->n_eval;
+    descent_out[i] = j->descent;
+}
+
 /* Fit kernel: thread i runs fit job i to the end with hfx__slot_run (fit/fit-slot.h), its slot's
  * arrays in slot_mem: the minimizer's steps, the exploration and every evaluation stay on the
  * device. Inputs and results are packed per job (see cuda_fit_launch); job i's data is data[i], a
@@ -149,9 +166,7 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     if (i >= n) {
         return;
     }
-    size_t               np = m->n_pars;
-    struct hfx__fit_slot s;
-    hfx__slot_init(&s, m, slot_mem + i * slot_bytes, how.history);
+    size_t              np = m->n_pars;
     struct hfx__fit_job j;
     j.data       = data[i];
     j.data_const = data_const[i];
@@ -160,13 +175,7 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     j.poi_fixed  = poi_fixed[i] != 0;
     j.poi_value  = poi_value[i];
     j.pars_out   = best_out + i * np;
-    hfx__slot_describe(&s, &j, how);
-    hfx__slot_run(&s);
-    hfx__slot_result(&s, &j);
-    f_out[i]      = j.twice_nll;
-    status_out[i] = j.status;
-    n_eval_out[i] = j.n_eval;
-    descent_out[i] = j.descent;
+    cuda_run_fit_job(m, i, &j, how, slot_mem, slot_bytes, f_out, status_out, n_eval_out, descent_out);
 }
 
 /* Group fit kernel (model groups, docs/batching.md): hfx_cuda_fit_kernel for the jobs of several
@@ -186,9 +195,7 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     }
     const struct hfx_model * m  = models[idx[i]];
     size_t                   np = m->n_pars, nd = m->n_bins + m->n_aux;
-    struct hfx__fit_slot     s;
-    hfx__slot_init(&s, m, slot_mem + i * slot_bytes, how.history);
-    struct hfx__fit_job j;
+    struct hfx__fit_job      j;
     j.data       = data + i * nd;
     j.data_const = data_const[i];
     j.start      = start + i * np;
@@ -196,13 +203,7 @@ __global__ void __launch_bounds__(HFX_CUDA_FIT_THREADS)
     j.poi_fixed  = poi_fixed[i] != 0;
     j.poi_value  = poi_value[i];
     j.pars_out   = best_out + i * np;
-    hfx__slot_describe(&s, &j, how);
-    hfx__slot_run(&s);
-    hfx__slot_result(&s, &j);
-    f_out[i]       = j.twice_nll;
-    status_out[i]  = j.status;
-    n_eval_out[i]  = j.n_eval;
-    descent_out[i] = j.descent;
+    cuda_run_fit_job(m, i, &j, how, slot_mem, slot_bytes, f_out, status_out, n_eval_out, descent_out);
 }
 
 /* Doubles of block-kernel scratch per thread block: w[n_bins], base and prod [n_nominal], S[n_blocks],
