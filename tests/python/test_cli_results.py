@@ -104,10 +104,10 @@ def wait_for_bytes(path, proc, n):
 
 
 def test_twenty_random_kills_then_resume_give_the_uninterrupted_output(hfx, sbottom_a, tmp_path):
-    """SIGKILL at 20 random moments, resumed each time: each kill waits for a random share of the output
-    still to come (plus a random delay), and a file that is complete starts over from nothing, so that
-    every kill lands in a running scan. Then the last line torn by hand and resumed: the file ends byte
-    for byte as an uninterrupted run's. The seed is printed for a failure to be replayed."""
+    """SIGKILL at 20 random moments of a running scan, resumed each time: each kill waits for a random share
+    of the output still to come (plus a random delay), and a file that is complete starts over from nothing;
+    a kill that came after the scan's end is tried again. Then the last line torn by hand and resumed: the
+    file ends byte for byte as an uninterrupted run's. The seed is printed for a failure to be replayed."""
     bkg, files = sbottom_a / "BkgOnly.json", sorted(sbottom_a.glob("patch.*.json"))[:N_KILL]
     ref = tmp_path / "ref.jsonl"
     hfx("scan", bkg, *files, "--jobs", "2", "-o", ref)
@@ -116,8 +116,11 @@ def test_twenty_random_kills_then_resume_give_the_uninterrupted_output(hfx, sbot
     rng = random.Random(seed)
     out = tmp_path / "scan.jsonl"
     cmd = [hfx.exe, "scan", bkg, *files, "--jobs", "2", "-o", out, "--resume"]
-    mid_run = 0
-    for _ in range(20):
+    mid_run, tries = 0, 0
+    # a kill can come after the scan's end (a busy machine); those tries do not count, so the test always
+    # sees 20 kills in a running scan (one in three landing is already far below what an idle machine sees)
+    while mid_run < 20 and tries < 60:
+        tries += 1
         have = out.stat().st_size if out.exists() else 0
         if len(want) - have < 400:  # (nearly) complete: start over
             out.unlink()
@@ -130,7 +133,7 @@ def test_twenty_random_kills_then_resume_give_the_uninterrupted_output(hfx, sbot
         mid_run += proc.returncode == -signal.SIGKILL
         text = out.read_bytes()
         assert want.startswith(text[:text.rfind(b"\n") + 1]), f"seed {seed}: not a prefix of the output"
-    assert mid_run >= 15, f"seed {seed}: only {mid_run} of 20 kills landed in a running scan"
+    assert mid_run == 20, f"seed {seed}: only {mid_run} of {tries} kills landed in a running scan"
     # a torn last line, as a kill in the middle of a write would leave it
     text = out.read_bytes()
     whole = text[:text.rfind(b"\n") + 1]
