@@ -6,6 +6,7 @@
 #define HFX_IMPL_H
 
 #include "hfx/hfx.h"
+#include "core/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -30,7 +30,7 @@ void * hfx__arena_alloc(struct hfx__arena * a, size_t size) {
     struct hfx__arena_block * b = a->head;
     if (!b || b->cap - b->used < size) {
         size_t cap = size > HFX_ARENA_BLOCK ? size : HFX_ARENA_BLOCK;
-        b = cap > SIZE_MAX - sizeof *b ? NULL : malloc(sizeof *b + cap);
+        b = cap > SIZE_MAX - sizeof *b ? NULL : hfx__malloc(sizeof *b + cap);
         if (!b) {
             a->failed_bytes = cap > SIZE_MAX - sizeof *b ? SIZE_MAX : sizeof *b + cap;
             return NULL;

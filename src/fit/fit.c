@@ -158,7 +158,7 @@ enum hfx_status hfx__warnings_note(struct hfx_fit_warning ** list, size_t * n_li
     if (!w) {
         if (*n_list == *cap_list) {
             size_t                   cap   = *cap_list ? 2 * *cap_list : 8;
-            struct hfx_fit_warning * grown = realloc(*list, cap * sizeof *grown);
+            struct hfx_fit_warning * grown = hfx__realloc(*list, cap * sizeof *grown);
             if (!grown) {
                 return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit warnings)", cap);
             }
@@ -211,18 +211,18 @@ static void batch_free(struct hfx__batch * b) {
 static enum hfx_status batch_create(hfx_engine_t e, size_t cap, struct hfx__batch ** out, struct hfx_error * err) {
     const struct hfx_model * m  = e->m;
     size_t                   np = m->n_pars ? m->n_pars : 1, bytes = hfx__slot_bytes(m, e->how.history);
-    struct hfx__batch *      b  = calloc(1, sizeof *b);
+    struct hfx__batch *      b  = hfx__calloc(1, sizeof *b);
     if (b) {
         b->e          = e;
         b->cap        = cap;
-        b->slots      = calloc(cap, sizeof *b->slots);
-        b->slot_mem   = aligned_alloc(64, cap * bytes);
-        b->pars       = malloc(cap * np * sizeof(double));
-        b->grad       = malloc(cap * np * sizeof(double));
-        b->out        = malloc(cap * sizeof(double));
-        b->data       = malloc(cap * e->n_data * sizeof(double) + sizeof(double));
-        b->data_const = malloc(cap * sizeof(double));
-        b->active     = malloc(cap * sizeof(size_t));
+        b->slots      = hfx__calloc(cap, sizeof *b->slots);
+        b->slot_mem   = hfx__aligned_alloc(64, cap * bytes);
+        b->pars       = hfx__malloc(cap * np * sizeof(double));
+        b->grad       = hfx__malloc(cap * np * sizeof(double));
+        b->out        = hfx__malloc(cap * sizeof(double));
+        b->data       = hfx__malloc(cap * e->n_data * sizeof(double) + sizeof(double));
+        b->data_const = hfx__malloc(cap * sizeof(double));
+        b->active     = hfx__malloc(cap * sizeof(size_t));
     }
     if (!b || !b->slots || !b->slot_mem || !b->pars || !b->grad || !b->out || !b->data || !b->data_const ||
         !b->active) {
@@ -407,7 +407,7 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     if (st != HFX_OK) {
         return st;
     }
-    struct hfx_engine * e = calloc(1, sizeof *e);
+    struct hfx_engine * e = hfx__calloc(1, sizeof *e);
     if (!e) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -419,11 +419,11 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->how          = how;
     e->how.cancelled  = engine_cancelled;
     e->how.cancel_ctx = e;
-    e->data_asimov  = calloc(e->n_data + 1, sizeof(double));
-    e->pars_free    = calloc(np, sizeof(double));
-    e->pars_gen     = calloc(np, sizeof(double));
-    e->pars_asimov_free = calloc(np, sizeof(double));
-    e->eval_scratch = calloc(hfx__eval_scratch_size(m), sizeof(double));
+    e->data_asimov  = hfx__calloc(e->n_data + 1, sizeof(double));
+    e->pars_free    = hfx__calloc(np, sizeof(double));
+    e->pars_gen     = hfx__calloc(np, sizeof(double));
+    e->pars_asimov_free = hfx__calloc(np, sizeof(double));
+    e->eval_scratch = hfx__calloc(hfx__eval_scratch_size(m), sizeof(double));
     if (!e->data_asimov || !e->pars_free || !e->pars_gen || !e->pars_asimov_free || !e->eval_scratch) {
         hfx_engine_free(e);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
@@ -487,7 +487,7 @@ enum hfx_status hfx_twice_nll_batch_data(hfx_engine_t e, size_t n, const double 
     if (n == 0) {
         return HFX_OK;
     }
-    double * c = malloc(n * sizeof *c);
+    double * c = hfx__malloc(n * sizeof *c);
     if (!c) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu data constants)", n);
     }
@@ -515,12 +515,12 @@ static enum hfx_status compute_uncertainties(hfx_engine_t e, const struct hfx__f
     if (!e->hess_ws) {
         e->hess_chunk = 2 * np < 256 ? 2 * np : 256;
         e->hess_chunk = e->hess_chunk ? e->hess_chunk : 1;
-        e->hess_ws    = aligned_alloc(16, (hfx__hess_workspace_size(np) + 15) / 16 * 16);
-        e->hess_pars  = malloc(e->hess_chunk * np * sizeof(double));
-        e->hess_grad  = malloc(e->hess_chunk * np * sizeof(double));
-        e->hess_out   = malloc(e->hess_chunk * sizeof(double));
-        e->cov        = calloc(np * np, sizeof(double));
-        e->unc        = calloc(np, sizeof(double));
+        e->hess_ws    = hfx__aligned_alloc(16, (hfx__hess_workspace_size(np) + 15) / 16 * 16);
+        e->hess_pars  = hfx__malloc(e->hess_chunk * np * sizeof(double));
+        e->hess_grad  = hfx__malloc(e->hess_chunk * np * sizeof(double));
+        e->hess_out   = hfx__malloc(e->hess_chunk * sizeof(double));
+        e->cov        = hfx__calloc(np * np, sizeof(double));
+        e->unc        = hfx__calloc(np, sizeof(double));
         if (!e->hess_ws || !e->hess_pars || !e->hess_grad || !e->hess_out || !e->cov || !e->unc) {
             return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (the Hessian of %zu parameters)", np);
         }
@@ -717,8 +717,8 @@ enum hfx_status hfx__engine_sample_toys(hfx_engine_t e, const struct hfx__toy_se
         return HFX_OK;
     }
     /* every backend draws from the host's expectation, so that the means are the same to the bit */
-    struct hfx__toy_set * own = malloc(n_sets * sizeof *own);
-    double *              means = malloc(n_sets * (nd + 1) * sizeof *means);
+    struct hfx__toy_set * own = hfx__malloc(n_sets * sizeof *own);
+    double *              means = hfx__malloc(n_sets * (nd + 1) * sizeof *means);
     if (!own || !means) {
         free(own);
         free(means);

@@ -261,7 +261,7 @@ static enum hfx_status run_engines(const struct hfx_engine_options * eo, const s
             it->status = hfx_hypotest(e, ho, &it->result, &it->error);
         }
         size_t nw = it->status == HFX_OK ? hfx_engine_n_warnings(e) : 0;
-        if (nw && !(it->warnings = malloc(nw * sizeof *it->warnings))) {
+        if (nw && !(it->warnings = hfx__malloc(nw * sizeof *it->warnings))) {
             hfx_engine_free(e);
             return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit warnings)", nw);
         }
@@ -293,10 +293,10 @@ static enum hfx_status run_group(const struct hfx_backend_i * be, const struct h
                                         .mu       = ho->poi_test,
                                         .n        = n,
                                         .stats    = stats};
-    const struct hfx_model ** models = malloc(n * sizeof *models);
-    double *                  mem    = malloc(n * per * sizeof *mem);
-    g.g                              = calloc(n, sizeof *g.g);
-    g.jobs                           = malloc(2 * n * sizeof *g.jobs);
+    const struct hfx_model ** models = hfx__malloc(n * sizeof *models);
+    double *                  mem    = hfx__malloc(n * per * sizeof *mem);
+    g.g                              = hfx__calloc(n, sizeof *g.g);
+    g.jobs                           = hfx__malloc(2 * n * sizeof *g.jobs);
     if (!models || !mem || !g.g || !g.jobs) {
         free(models);
         free(mem);
@@ -431,8 +431,8 @@ enum hfx_status hfx__hypotest_group(struct hfx__group_item * items, size_t n, co
     }
     /* each model's own checks, in hfx_hypotest's order; those that pass get their group: the
      * first model of a shape opens it (group[k]: the group of item k, SIZE_MAX: none) */
-    size_t * group = malloc((n + 1) * sizeof *group), * first = malloc((n + 1) * sizeof *first);
-    size_t * idx   = malloc((n + 1) * sizeof *idx);
+    size_t * group = hfx__malloc((n + 1) * sizeof *group), * first = hfx__malloc((n + 1) * sizeof *first);
+    size_t * idx   = hfx__malloc((n + 1) * sizeof *idx);
     if (!group || !first || !idx) {
         free(group);
         free(first);

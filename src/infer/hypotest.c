@@ -125,7 +125,7 @@ enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hf
 enum hfx_status hfx__hypo_cache_test_batch(struct hypo_cache * c, const double * mu, size_t n,
                                            struct hfx_hypotest_result * r, struct hfx_error * err) {
     struct hfx__fit_job  one[2];
-    struct hfx__fit_job * jobs = n == 1 ? one : malloc(2 * n * sizeof *jobs);
+    struct hfx__fit_job * jobs = n == 1 ? one : hfx__malloc(2 * n * sizeof *jobs);
     if (!jobs) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }

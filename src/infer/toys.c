@@ -141,10 +141,10 @@ static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct 
     size_t               total = 2 * r->count, np = r->m->n_pars, nd = e->n_data;
     size_t               chunk = e->batch_max > TOYS_CHUNK ? e->batch_max : TOYS_CHUNK;
     chunk                      = chunk < total ? chunk : total;
-    double *             data  = malloc(chunk * nd * sizeof *data + sizeof(double));
-    double *             dc    = malloc(chunk * sizeof *dc);
-    double *             best  = malloc(chunk * np * sizeof *best + sizeof(double));
-    struct hfx__fit_job * jobs = malloc(2 * chunk * sizeof *jobs);
+    double *             data  = hfx__malloc(chunk * nd * sizeof *data + sizeof(double));
+    double *             dc    = hfx__malloc(chunk * sizeof *dc);
+    double *             best  = hfx__malloc(chunk * np * sizeof *best + sizeof(double));
+    struct hfx__fit_job * jobs = hfx__malloc(2 * chunk * sizeof *jobs);
     enum hfx_status      st    = HFX_OK;
     if (!data || !dc || !best || !jobs) {
         st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory for a chunk of %zu toys (%zu data, %zu parameters each)",
@@ -187,7 +187,7 @@ enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opt
     double          dc   = hfx__data_constant(m, data);
     double          mu_b = o->teststat == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
     double          mu_t = o->teststat == HFX_TESTSTAT_Q0 ? 0.0 : o->poi_test;
-    double *        buf  = malloc((3 * np + 1) * sizeof *buf);
+    double *        buf  = hfx__malloc((3 * np + 1) * sizeof *buf);
     enum hfx_status st   = HFX_OK;
     if (!buf) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
@@ -253,7 +253,7 @@ static size_t sorted_finite(const double * ts, size_t n, double * out) {
 enum hfx_status hfx_toys_cls(enum hfx_teststat kind, double teststat, const double * teststat_sb, size_t n_sb,
                              const double * teststat_b, size_t n_b, struct hfx_hypotest_result * r,
                              struct hfx_error * err) {
-    double * sb = malloc((n_sb + 2 * n_b + 1) * sizeof *sb);
+    double * sb = hfx__malloc((n_sb + 2 * n_b + 1) * sizeof *sb);
     if (!sb) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory for %zu toy statistics", n_sb + n_b);
     }
@@ -290,7 +290,7 @@ enum hfx_status hfx_toys_cls(enum hfx_teststat kind, double teststat, const doub
 enum hfx_status hfx__hypotest_toys(hfx_engine_t e, const struct hfx_hypotest_options * o,
                                    struct hfx_hypotest_result * r, struct hfx_error * err) {
     size_t   n  = o->n_toys;
-    double * ts = malloc((2 * n + 1) * sizeof *ts);
+    double * ts = hfx__malloc((2 * n + 1) * sizeof *ts);
     if (!ts) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory for %zu toy statistics", 2 * n);
     }

@@ -39,7 +39,7 @@ static enum hfx_status scan_eval(struct scan * s, double mu, const struct point 
     }
     if (s->n == s->cap) {
         size_t         cap = s->cap ? 2 * s->cap : 32;
-        struct point * p   = realloc(s->pts, cap * sizeof *p);
+        struct point * p   = hfx__realloc(s->pts, cap * sizeof *p);
         if (!p) {
             return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
         }
@@ -190,8 +190,8 @@ static enum hfx_status grid_points(struct hfx_limit_grid * g, size_t first, size
     if (first > g->n || count > g->n - first || (count > 0 && !rows)) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "grid points %zu..%zu of a grid of %zu", first, first + count, g->n);
     }
-    double *                     mu = malloc((count + 1) * sizeof *mu);
-    struct hfx_hypotest_result * r  = malloc((count + 1) * sizeof *r);
+    double *                     mu = hfx__malloc((count + 1) * sizeof *mu);
+    struct hfx_hypotest_result * r  = hfx__malloc((count + 1) * sizeof *r);
     enum hfx_status              st = HFX_OK;
     enum hfx_fit_status          worst = g->cache.status;
     if (!mu || !r) {
@@ -225,7 +225,7 @@ done:
 static enum hfx_status grid_limits(const struct hfx_limit_grid * g, const double * rows, enum hfx_fit_status status,
                                    struct hfx_upper_limit_result * result, struct hfx_error * err) {
     size_t   n   = g->n;
-    double * cls = malloc(n * 7 * sizeof *cls); /* 6 curves, reversed, then mu reversed */
+    double * cls = hfx__malloc(n * 7 * sizeof *cls); /* 6 curves, reversed, then mu reversed */
     if (!cls) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -252,7 +252,7 @@ static enum hfx_status grid_scan(hfx_engine_t e, const struct hfx_upper_limit_op
                                  struct hfx_upper_limit_result * result, struct hfx_error * err) {
     struct hfx_limit_grid g    = {0};
     enum hfx_status       st   = grid_init(e, opts, &g, err);
-    double *              rows = opts->scan_points ? opts->scan_points : malloc(opts->n_scan * 7 * sizeof *rows);
+    double *              rows = opts->scan_points ? opts->scan_points : hfx__malloc(opts->n_scan * 7 * sizeof *rows);
     enum hfx_fit_status   status = HFX_FIT_CONVERGED;
     if (st == HFX_OK && !rows) {
         st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
@@ -276,7 +276,7 @@ enum hfx_status hfx_limit_grid_create(hfx_engine_t e, const struct hfx_upper_lim
     if (st != HFX_OK) {
         return st;
     }
-    struct hfx_limit_grid * g = calloc(1, sizeof *g);
+    struct hfx_limit_grid * g = hfx__calloc(1, sizeof *g);
     if (!g) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }

@@ -592,7 +592,7 @@ static enum hfx_status measurement_config(struct reader * r, json_t * params) {
         json_t *     order = json_deep_copy(json_object_get(set, "order"));
         /* pyhf lays a set's bins out over its channels in sorted order */
         size_t   n_ch = json_array_size(order);
-        json_t ** chs = malloc((n_ch + 1) * sizeof *chs);
+        json_t ** chs = hfx__malloc((n_ch + 1) * sizeof *chs);
         if (!order || !chs) {
             json_decref(order);
             free(chs);

@@ -66,7 +66,7 @@ static enum hfx_status add_par(struct writer * w, const char * name, const char 
     }
     if (w->n_pars == w->cap_pars) {
         size_t       cap = w->cap_pars ? 2 * w->cap_pars : 64;
-        struct par * np  = realloc(w->pars, cap * sizeof *np);
+        struct par * np  = hfx__realloc(w->pars, cap * sizeof *np);
         if (!np) {
             return hfx__error_oom(w->err, "the HS3 parameter table", cap * sizeof *np);
         }
@@ -74,7 +74,7 @@ static enum hfx_status add_par(struct writer * w, const char * name, const char 
         w->cap_pars = cap;
     }
     size_t n = strlen(name) + 1;
-    char * s = malloc(n);
+    char * s = hfx__malloc(n);
     if (!s) {
         return hfx__error_oom(w->err, "a parameter name", n);
     }
@@ -451,7 +451,7 @@ static enum hfx_status build(struct writer * w, const struct hfx_model_options *
         return hfx__error(w->err, HFX_ERR_ARG, NULL,
                           "HS3 export: ROOT's importer interpolates histosys with its code 4 (pyhf's code4p) only");
     }
-    const char ** stat_names = calloc(spec->n_channels + 1, sizeof *stat_names);
+    const char ** stat_names = hfx__calloc(spec->n_channels + 1, sizeof *stat_names);
     if (!stat_names) {
         return hfx__error_oom(w->err, "staterror names", spec->n_channels * sizeof *stat_names);
     }

@@ -142,7 +142,7 @@ static char * tstring(struct cursor * c) {
     if (!need(c, len)) {
         return NULL;
     }
-    char * s = malloc(len + 1);
+    char * s = hfx__malloc(len + 1);
     if (s) {
         memcpy(s, c->p + c->pos, len);
         s[len] = '\0';
@@ -180,7 +180,7 @@ static enum hfx_status read_at(struct hfx__root * f, uint64_t offset, size_t len
         return fail(f, err, HFX_ERR_IO, "truncated ROOT file: %llu bytes past the end",
                     (unsigned long long) (len - (f->size - offset)));
     }
-    unsigned char * buf = malloc(len ? len : 1);
+    unsigned char * buf = hfx__malloc(len ? len : 1);
     if (!buf) {
         return fail(f, err, HFX_ERR_ALLOC, "out of memory reading %zu bytes", len);
     }
@@ -285,7 +285,7 @@ static enum hfx_status read_dir(struct hfx__root * f, struct cursor * rec, struc
                     (unsigned long long) seek_keys);
     }
     size_t bytes = 0;
-    d->keys      = hfx__count_ok((uint64_t) n_keys + 1, sizeof *d->keys, &bytes) ? calloc(1, bytes) : NULL;
+    d->keys      = hfx__count_ok((uint64_t) n_keys + 1, sizeof *d->keys, &bytes) ? hfx__calloc(1, bytes) : NULL;
     if (!d->keys) {
         free(buf);
         return fail(f, err, HFX_ERR_ALLOC, "out of memory for %ld keys", (long) n_keys);
@@ -355,8 +355,8 @@ static enum hfx_status open_common(struct hfx__root * f, struct hfx_error * err)
 
 enum hfx_status hfx__root_open(const char * path, struct hfx__root ** out, struct hfx_error * err) {
     *out                = NULL;
-    struct hfx__root * f = calloc(1, sizeof *f);
-    if (!f || !(f->name = strdup(path))) {
+    struct hfx__root * f = hfx__calloc(1, sizeof *f);
+    if (!f || !(f->name = hfx__strdup(path))) {
         free(f);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory opening %s", path);
     }
@@ -396,8 +396,8 @@ enum hfx_status hfx__root_open(const char * path, struct hfx__root ** out, struc
 enum hfx_status hfx__root_open_memory(const unsigned char * buf, size_t len, const char * name, struct hfx__root ** out,
                                       struct hfx_error * err) {
     *out                = NULL;
-    struct hfx__root * f = calloc(1, sizeof *f);
-    if (!f || !(f->name = strdup(name))) {
+    struct hfx__root * f = hfx__calloc(1, sizeof *f);
+    if (!f || !(f->name = hfx__strdup(name))) {
         free(f);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -542,7 +542,7 @@ static enum hfx_status read_object(struct hfx__root * f, const struct key * k, u
         *out = raw;
         return HFX_OK;
     }
-    unsigned char * obj = malloc(k->obj_len ? k->obj_len : 1);
+    unsigned char * obj = hfx__malloc(k->obj_len ? k->obj_len : 1);
     if (!obj) {
         free(raw);
         return fail(f, err, HFX_ERR_ALLOC, "out of memory for '%s' (%lu bytes)", k->name, (unsigned long) k->obj_len);
@@ -681,7 +681,7 @@ enum hfx_status hfx__root_read_hist(struct hfx__root * f, const char * path, dou
         n_sumw2 = (int32_t) be(&c, 4);
         if (!c.bad && n_cells >= 2 && n_axis == n_cells - 2 && (n_sumw2 == 0 || n_sumw2 == n_cells) &&
             (size_t) n_sumw2 <= (c.n - c.pos) / 8) {
-            sumw2 = malloc(((size_t) n_sumw2 + 1) * sizeof *sumw2);
+            sumw2 = hfx__malloc(((size_t) n_sumw2 + 1) * sizeof *sumw2);
             for (int32_t i = 0; sumw2 && i < n_sumw2; i++) {
                 sumw2[i] = be_double(&c);
             }
@@ -699,8 +699,8 @@ enum hfx_status hfx__root_read_hist(struct hfx__root * f, const char * path, dou
     size_t n     = (size_t) n_cells - 2;
     size_t bytes = 0; /* n < n_cells, itself bounded by the object's size above: the check cannot fail */
     if (hfx__count_ok((uint64_t) n + 1, sizeof *v, &bytes)) {
-        v = malloc(bytes);
-        e = malloc(bytes);
+        v = hfx__malloc(bytes);
+        e = hfx__malloc(bytes);
     }
     if (!v || !e || (n_sumw2 && !sumw2)) {
         free(sumw2), free(obj), free(v), free(e);

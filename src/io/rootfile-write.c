@@ -61,7 +61,7 @@ static void put(struct buf * b, const void * data, size_t n) {
         while (cap < b->n + n) {
             cap *= 2;
         }
-        unsigned char * p = realloc(b->p, cap);
+        unsigned char * p = hfx__realloc(b->p, cap);
         if (!p) {
             b->oom = true;
             return;
@@ -463,7 +463,7 @@ static uint32_t put_record(struct hfx__root_writer * w, const char * cls, const 
     if (obj->n > 4096) {
         /* zlib level 1 in blocks of at most 2^24 - 1 bytes, each with ROOT's 9-byte header. */
         size_t cap = obj->n + obj->n / 100 + 64 + 9 * (obj->n / BLOCK_MAX + 1);
-        z          = malloc(cap);
+        z          = hfx__malloc(cap);
         for (size_t in = 0; z && in < obj->n;) {
             size_t u     = obj->n - in < BLOCK_MAX ? obj->n - in : BLOCK_MAX;
             size_t c_len = w->z ? libdeflate_zlib_compress(w->z, obj->p + in, u, z + z_n + 9, cap - z_n - 9) : 0;
@@ -497,13 +497,13 @@ static uint32_t put_record(struct hfx__root_writer * w, const char * cls, const 
 
 enum hfx_status hfx__root_writer_open(const char * path, struct hfx__root_writer ** out, struct hfx_error * err) {
     *out                       = NULL;
-    struct hfx__root_writer * w = calloc(1, sizeof *w);
-    if (!w || !(w->path = strdup(path))) {
+    struct hfx__root_writer * w = hfx__calloc(1, sizeof *w);
+    if (!w || !(w->path = hfx__strdup(path))) {
         free(w);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     const char * slash = strrchr(path, '/');
-    w->file_name       = strdup(slash ? slash + 1 : path);
+    w->file_name       = hfx__strdup(slash ? slash + 1 : path);
     w->names           = json_object();
     w->z               = libdeflate_alloc_compressor(1);
     time_t    now      = time(NULL);
@@ -540,7 +540,7 @@ enum hfx_status hfx__root_writer_add_th1d(struct hfx__root_writer * w, const cha
     json_object_set_new(w->names, name, json_true());
     if (w->n_keys == w->cap_keys) {
         size_t        cap = w->cap_keys ? 2 * w->cap_keys : 64;
-        struct wkey * k   = realloc(w->keys, cap * sizeof *k);
+        struct wkey * k   = hfx__realloc(w->keys, cap * sizeof *k);
         if (!k) {
             return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
         }
@@ -551,7 +551,7 @@ enum hfx_status hfx__root_writer_add_th1d(struct hfx__root_writer * w, const cha
     put_th1d(&obj, name, values, errors, n);
     struct wkey * k = &w->keys[w->n_keys];
     memset(k, 0, sizeof *k);
-    k->name = strdup(name);
+    k->name = hfx__strdup(name);
     if (obj.oom || !k->name) {
         free(obj.p);
         free(k->name);

@@ -58,10 +58,10 @@ static bool exists(const char * path) {
 
 static char * join(const char * dir, const char * name) {
     if (name[0] == '/' || !dir || !dir[0]) {
-        return strdup(name);
+        return hfx__strdup(name);
     }
     size_t n = strlen(dir) + strlen(name) + 2;
-    char * p = malloc(n);
+    char * p = hfx__malloc(n);
     if (p) {
         snprintf(p, n, "%s/%s", dir, name);
     }
@@ -75,14 +75,14 @@ static char * resolve(struct reader * r, const char * name) {
         return join(r->basedir, name);
     }
     if (name[0] == '/' || exists(name)) {
-        return strdup(name);
+        return hfx__strdup(name);
     }
     char * beside = join(r->driver_dir, name);
     if (beside && exists(beside)) {
         return beside;
     }
     free(beside);
-    return strdup(name);
+    return hfx__strdup(name);
 }
 
 static char * attr(xmlNode * n, const char * name) {
@@ -93,11 +93,11 @@ static char * attr(xmlNode * n, const char * name) {
 static char * attr_or(xmlNode * n, const char * name, const char * fallback) {
     char * v = attr(n, name);
     if (v) {
-        char * d = strdup(v);
+        char * d = hfx__strdup(v);
         xmlFree(v);
         return d;
     }
-    return fallback ? strdup(fallback) : NULL;
+    return fallback ? hfx__strdup(fallback) : NULL;
 }
 
 static bool parse_double(const char * s, double * out) {
@@ -215,7 +215,7 @@ static enum hfx_status histogram(struct reader * r, const char * file, const cha
         path++;
     }
     size_t len  = strlen(name) + (path ? strlen(path) : 0) + 2;
-    char * full = malloc(len);
+    char * full = hfx__malloc(len);
     if (!full) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -315,7 +315,7 @@ static enum hfx_status read_modifier(struct reader * r, xmlNode * m, const struc
         if (act && strcmp(act, "True") == 0) {
             char * hname = attr(m, "HistoName");
             size_t len   = strlen(sc->channel) + 16;
-            char * sname = malloc(len);
+            char * sname = hfx__malloc(len);
             snprintf(sname, len, "staterror_%s", sc->channel);
             if (!sname) {
                 st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
@@ -730,7 +730,7 @@ enum hfx_status hfx__xml_read_workspace(const char * driver, const char * basedi
     struct reader r = {0};
     r.basedir       = basedir;
     r.doc_name      = driver;
-    r.driver_dir    = strdup(driver);
+    r.driver_dir    = hfx__strdup(driver);
     if (!r.driver_dir) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }

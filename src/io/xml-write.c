@@ -94,7 +94,7 @@ static void set_str(xmlNode * n, const char * name, const char * v) {
 
 static char * hist_name(const char * channel, const char * sample, const char * modifier, const char * suffix) {
     size_t n = strlen(channel) + strlen(sample) + (modifier ? strlen(modifier) : 0) + strlen(suffix) + 8;
-    char * s = malloc(n);
+    char * s = hfx__malloc(n);
     if (s) {
         snprintf(s, n, "hist%s_%s%s%s%s", channel, sample, modifier ? "_" : "", modifier ? modifier : "", suffix);
     }
@@ -104,7 +104,7 @@ static char * hist_name(const char * channel, const char * sample, const char * 
 /* Numbers of a JSON array into a new buffer (*n of them); NULL with *n = 0 for anything else. */
 static double * numbers(const json_t * a, size_t * n) {
     *n = json_is_array(a) ? json_array_size(a) : 0;
-    double * x = malloc((*n + 1) * sizeof *x);
+    double * x = hfx__malloc((*n + 1) * sizeof *x);
     for (size_t i = 0; x && i < *n; i++) {
         x[i] = json_number_value(json_array_get(a, i));
     }
@@ -117,7 +117,7 @@ static enum hfx_status hist(struct writer * w, const char * name, const double *
 
 /* Relative uncertainties a / nominal, 0 where the nominal is 0 (as pyhf writes them). */
 static double * relative(const double * a, const double * nom, size_t n) {
-    double * r = malloc((n + 1) * sizeof *r);
+    double * r = hfx__malloc((n + 1) * sizeof *r);
     for (size_t i = 0; r && i < n; i++) {
         r[i] = nom[i] != 0 ? a[i] / nom[i] : 0.0;
     }

@@ -16,7 +16,7 @@ enum hfx_status hfx_model_create(hfx_workspace_t ws, const struct hfx_model_opti
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_model_create: NULL argument");
     }
     *out                = NULL;
-    struct hfx_model * m = calloc(1, sizeof *m);
+    struct hfx_model * m = hfx__calloc(1, sizeof *m);
     if (!m) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -81,7 +81,7 @@ enum hfx_status hfx_model_expected_data(hfx_model_t m, const double * pars, doub
     if (!m || !pars || !out) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_model_expected_data: NULL argument");
     }
-    double * scratch = malloc(hfx__eval_scratch_size(m) * sizeof *scratch);
+    double * scratch = hfx__malloc(hfx__eval_scratch_size(m) * sizeof *scratch);
     if (!scratch) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }

@@ -67,7 +67,7 @@ static enum hfx_status too_large(const struct text * t, struct hfx_error * err) 
 /* Grows t to cap bytes (at most limit + 1), plus PADDING readable bytes after them. */
 static enum hfx_status text_grow(struct text * t, size_t cap, struct hfx_error * err) {
     cap           = cap > t->limit + 1 ? t->limit + 1 : cap;
-    char * bigger = realloc(t->buf, cap + PADDING);
+    char * bigger = hfx__realloc(t->buf, cap + PADDING);
     if (!bigger) {
         return hfx__error_oom(err, "the input text", cap + PADDING);
     }

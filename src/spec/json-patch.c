@@ -81,7 +81,7 @@ static bool ptr_parse(const char * s, struct json_ptr * p, const char ** why) {
         n += s[i] == '/';
     }
     /* Token pointers, then the unescaped text (never longer than s). */
-    char ** tok = malloc(n * sizeof *tok + len + 1);
+    char ** tok = hfx__malloc(n * sizeof *tok + len + 1);
     if (!tok) {
         *why = "out of memory for its tokens";
         return false;

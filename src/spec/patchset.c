@@ -320,7 +320,7 @@ static bool values_key(const json_t * values, char ** buf, size_t * cap, size_t 
         size_t nh = strlen(head), need = *len + nh + n;
         if (need > *cap) {
             size_t bigger = need > 2 * *cap ? need : 2 * *cap;
-            char * grown  = realloc(*buf, bigger);
+            char * grown  = hfx__realloc(*buf, bigger);
             if (!grown) {
                 return false;
             }
@@ -357,9 +357,9 @@ static enum hfx_status build(struct hfx_patchset * ps, struct hfx_error * err) {
     json_t * patches = json_object_get(ps->root, "patches");
     ps->n_labels     = json_array_size(labels);
     ps->n_patches    = json_array_size(patches);
-    ps->labels       = calloc(ps->n_labels, sizeof *ps->labels);
-    ps->patches      = calloc(ps->n_patches, sizeof *ps->patches);
-    ps->values_all   = calloc(ps->n_patches * ps->n_labels + 1, sizeof *ps->values_all);
+    ps->labels       = hfx__calloc(ps->n_labels, sizeof *ps->labels);
+    ps->patches      = hfx__calloc(ps->n_patches, sizeof *ps->patches);
+    ps->values_all   = hfx__calloc(ps->n_patches * ps->n_labels + 1, sizeof *ps->values_all);
     json_t * names   = json_object();
     json_t * tuples  = json_object(); /* canonical text of a patch's values -> its index */
     char *   key     = NULL;
@@ -423,9 +423,9 @@ enum hfx_status hfx__patchset_from_json(json_t * root, const char * source, hfx_
     }
     *out                      = NULL;
     struct hfx_error      tmp = { 0 };
-    struct hfx_patchset * ps  = calloc(1, sizeof *ps);
+    struct hfx_patchset * ps  = hfx__calloc(1, sizeof *ps);
     enum hfx_status       st  = HFX_OK;
-    if (!ps || !(ps->source = malloc(strlen(source) + 1))) {
+    if (!ps || !(ps->source = hfx__malloc(strlen(source) + 1))) {
         json_decref(root);
         st = hfx__error_oom(&tmp, "a patchset", sizeof *ps + strlen(source) + 1);
     } else {
@@ -508,9 +508,9 @@ const char * hfx_patchset_metadata(hfx_patchset_t ps, const char * key) {
             return ps->md[i].value;
         }
     }
-    struct md_entry * md    = realloc(ps->md, (ps->n_md + 1) * sizeof *md);
+    struct md_entry * md    = hfx__realloc(ps->md, (ps->n_md + 1) * sizeof *md);
     char *            text  = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    char *            kcopy = malloc(strlen(key) + 1);
+    char *            kcopy = hfx__malloc(strlen(key) + 1);
     if (md) {
         ps->md = md;
     }

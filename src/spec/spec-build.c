@@ -576,7 +576,7 @@ static size_t * name_get(const struct name_table * t, const char * name, size_t 
 static bool name_put(struct name_table * t, const char * name, size_t tag, size_t val) {
     if (2 * (t->n + 1) > t->cap) {
         size_t             cap   = t->cap ? 2 * t->cap : 256;
-        struct name_slot * slots = calloc(cap, sizeof *slots);
+        struct name_slot * slots = hfx__calloc(cap, sizeof *slots);
         if (!slots) {
             t->failed_bytes = cap * sizeof *slots;
             return false;
@@ -715,7 +715,7 @@ static enum hfx_status register_modifier(struct builder * b, const struct hfx_sp
     if (!idx) {
         if (b->n_uses == b->cap_uses) {
             size_t             cap  = b->cap_uses ? 2 * b->cap_uses : 64;
-            struct first_use * uses = realloc(b->uses, cap * sizeof *uses);
+            struct first_use * uses = hfx__realloc(b->uses, cap * sizeof *uses);
             if (!uses) {
                 return hfx__error_oom(b->err, "the table of modifier names", cap * sizeof *uses);
             }

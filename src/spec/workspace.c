@@ -21,7 +21,7 @@
 
 static char * dup_string(const char * s) {
     size_t n = strlen(s) + 1;
-    char * p = malloc(n);
+    char * p = hfx__malloc(n);
     if (p) {
         memcpy(p, s, n);
     }
@@ -61,7 +61,7 @@ static enum hfx_status from_hs3(json_t ** root, const char * source, struct hfx_
 /* A new workspace around root (consumed), read from file, named source in messages. */
 static enum hfx_status wrap(json_t * root, const char * file, const char * source, hfx_workspace_t * out,
                             struct hfx_error * err) {
-    struct hfx_workspace * ws  = malloc(sizeof *ws);
+    struct hfx_workspace * ws  = hfx__malloc(sizeof *ws);
     char *                 f   = dup_string(file);
     char *                 src = dup_string(source);
     if (!ws || !f || !src) {
@@ -81,7 +81,7 @@ static enum hfx_status wrap(json_t * root, const char * file, const char * sourc
 enum hfx_status hfx__workspace_note_patch(hfx_workspace_t ws, const char * what, struct hfx_error * err) {
     bool   first = strcmp(ws->source, ws->file) == 0;
     size_t n     = strlen(ws->source) + strlen(what) + sizeof " (patched by )";
-    char * s     = malloc(n);
+    char * s     = hfx__malloc(n);
     if (!s) {
         return hfx__error_oom(err, "the name of a patched workspace", n);
     }

@@ -109,10 +109,10 @@ enum hfx_status hfx_profile_scan(hfx_engine_t e, const struct hfx_profile_scan_o
     }
     size_t n   = r->shape[0] * r->shape[1];
     r->n_points = n;
-    r->points   = calloc(n, sizeof *r->points);
-    struct hfx__fit_job * jobs   = calloc(n, sizeof *jobs);
-    double *              starts = malloc(n * np * sizeof *starts);
-    bool *                fixed  = malloc(np * sizeof *fixed);
+    r->points   = hfx__calloc(n, sizeof *r->points);
+    struct hfx__fit_job * jobs   = hfx__calloc(n, sizeof *jobs);
+    double *              starts = hfx__malloc(n * np * sizeof *starts);
+    bool *                fixed  = hfx__malloc(np * sizeof *fixed);
     if (!r->points || !jobs || !starts || !fixed) {
         st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (a profile scan of %zu points)", n);
         goto done;

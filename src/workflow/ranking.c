@@ -110,15 +110,15 @@ enum hfx_status hfx_ranking(hfx_engine_t e, const struct hfx_ranking_options * o
     if (st != HFX_OK) {
         return st;
     }
-    r->entries = calloc(n, sizeof *r->entries);
+    r->entries = hfx__calloc(n, sizeof *r->entries);
     /* per job: start and best fit [np]; per parameter: its fixed set [np] */
     size_t                n_jobs = 4 * n;
-    struct hfx__fit_job * jobs   = calloc(n_jobs, sizeof *jobs);
-    double *              starts = malloc(n_jobs * np * sizeof *starts);
-    double *              bests  = malloc(n_jobs * np * sizeof *bests);
-    bool *                fixed  = malloc(n * np * sizeof *fixed);
-    double *              best   = malloc(np * sizeof *best);
-    double *              unc    = malloc(np * sizeof *unc);
+    struct hfx__fit_job * jobs   = hfx__calloc(n_jobs, sizeof *jobs);
+    double *              starts = hfx__malloc(n_jobs * np * sizeof *starts);
+    double *              bests  = hfx__malloc(n_jobs * np * sizeof *bests);
+    bool *                fixed  = hfx__malloc(n * np * sizeof *fixed);
+    double *              best   = hfx__malloc(np * sizeof *best);
+    double *              unc    = hfx__malloc(np * sizeof *unc);
     if (!r->entries || !jobs || !starts || !bests || !fixed || !best || !unc) {
         st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (a ranking of %zu parameters)", n);
         goto done;

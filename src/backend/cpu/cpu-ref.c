@@ -12,9 +12,9 @@ struct cpu_ref_plan {
 static enum hfx_status cpu_ref_plan_create(const struct hfx_model * m, const struct hfx_engine_options * opts,
                                            void ** plan, struct hfx_error * err) {
     (void) opts;
-    struct cpu_ref_plan * p = calloc(1, sizeof *p);
+    struct cpu_ref_plan * p = hfx__calloc(1, sizeof *p);
     if (p) {
-        p->scratch = malloc(hfx__eval_scratch_size(m) * sizeof(double));
+        p->scratch = hfx__malloc(hfx__eval_scratch_size(m) * sizeof(double));
     }
     if (!p || !p->scratch) {
         free(p);

@@ -267,13 +267,13 @@ static double split_eval(const struct cpu_plan * p, struct hfx__pool * pool, con
 static bool split_plan(struct cpu_plan * p, int n) {
     const struct hfx_model * m   = p->m;
     size_t                   nb  = m->n_bins;
-    double *                 cum = calloc(nb + 1, sizeof *cum); /* cum[b]: cost of bins [0, b) */
-    size_t *                 cut = calloc((size_t) n + 1, sizeof *cut);
+    double *                 cum = hfx__calloc(nb + 1, sizeof *cum); /* cum[b]: cost of bins [0, b) */
+    size_t *                 cut = hfx__calloc((size_t) n + 1, sizeof *cut);
     /* a block overlaps each range at most once */
-    p->split_bin = calloc((size_t) n + 1, sizeof *p->split_bin);
-    p->split_seg = calloc((size_t) n + 1, sizeof *p->split_seg);
-    p->segs      = calloc(m->n_blocks * (size_t) n + 1, sizeof *p->segs);
-    p->term      = calloc(nb + 1, sizeof *p->term);
+    p->split_bin = hfx__calloc((size_t) n + 1, sizeof *p->split_bin);
+    p->split_seg = hfx__calloc((size_t) n + 1, sizeof *p->split_seg);
+    p->segs      = hfx__calloc(m->n_blocks * (size_t) n + 1, sizeof *p->segs);
+    p->term      = hfx__calloc(nb + 1, sizeof *p->term);
     if (!cum || !cut || !p->split_bin || !p->split_seg || !p->segs || !p->term) {
         free(cum);
         free(cut);
@@ -367,7 +367,7 @@ static void cpu_plan_free(void * plan) {
 
 static enum hfx_status cpu_plan_create(const struct hfx_model * m, const struct hfx_engine_options * opts,
                                        void ** plan, struct hfx_error * err) {
-    struct cpu_plan * p = calloc(1, sizeof *p);
+    struct cpu_plan * p = hfx__calloc(1, sizeof *p);
     if (!p) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -389,9 +389,9 @@ static enum hfx_status cpu_plan_create(const struct hfx_model * m, const struct 
     /* Scratch rounded up to whole cache lines, so that no two threads write the same line. */
     p->grad_off = (hfx__eval_scratch_size(m) + 7) / 8 * 8;
     size_t size = (p->grad_off + m->n_pars + 7) / 8 * 8 * sizeof(double);
-    p->scratch  = calloc((size_t) p->n_threads, sizeof *p->scratch);
+    p->scratch  = hfx__calloc((size_t) p->n_threads, sizeof *p->scratch);
     for (int t = 0; p->scratch && t < p->n_threads; ++t) {
-        p->scratch[t] = aligned_alloc(64, size);
+        p->scratch[t] = hfx__aligned_alloc(64, size);
         if (!p->scratch[t]) {
             cpu_plan_free(p);
             return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
@@ -502,8 +502,8 @@ static enum hfx_status cpu_fit_jobs(void * plan, struct hfx__fit_job * jobs, siz
     struct cpu_plan * p = plan;
     if (!p->slots) {
         size_t bytes = hfx__slot_bytes(p->m, how->history); /* the same for every call on an engine */
-        p->slots     = calloc((size_t) p->n_threads, sizeof *p->slots);
-        p->slot_mem  = aligned_alloc(64, (size_t) p->n_threads * bytes);
+        p->slots     = hfx__calloc((size_t) p->n_threads, sizeof *p->slots);
+        p->slot_mem  = hfx__aligned_alloc(64, (size_t) p->n_threads * bytes);
         if (!p->slots || !p->slot_mem) {
             free(p->slots);
             free(p->slot_mem);
@@ -562,8 +562,8 @@ static enum hfx_status cpu_group_create(const struct hfx_model * const * m, size
     if (n == 0) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "a model group needs at least one model");
     }
-    struct cpu_group * g = calloc(1, sizeof *g);
-    if (!g || !(g->m = malloc(n * sizeof *g->m))) {
+    struct cpu_group * g = hfx__calloc(1, sizeof *g);
+    if (!g || !(g->m = hfx__malloc(n * sizeof *g->m))) {
         free(g);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (a group of %zu models)", n);
     }
@@ -612,7 +612,7 @@ static enum hfx_status cpu_group_fit_jobs(void * group, struct hfx__fit_job * jo
             bytes    = b > bytes ? b : bytes;
         }
         free(g->slot_mem);
-        g->slot_mem   = aligned_alloc(64, (size_t) g->p->n_threads * bytes);
+        g->slot_mem   = hfx__aligned_alloc(64, (size_t) g->p->n_threads * bytes);
         g->slot_bytes = g->slot_mem ? bytes : 0;
         g->history    = how->history;
         if (!g->slot_mem) {

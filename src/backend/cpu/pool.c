@@ -23,6 +23,7 @@
  * Sections: spinning, claiming and waiting, workers, the pool.
  */
 #include "backend/cpu/pool.h"
+#include "core/alloc.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -205,7 +206,7 @@ static void * worker_main(void * arg) {
 struct hfx__pool * hfx__pool_create(int n_workers, long spin_ns) {
     n_workers               = n_workers < 0 ? 0 : n_workers > HFX__POOL_MAX_TASKS ? HFX__POOL_MAX_TASKS : n_workers;
     size_t             size = (sizeof(struct hfx__pool) + 63) / 64 * 64;
-    struct hfx__pool * p    = aligned_alloc(64, size);
+    struct hfx__pool * p    = hfx__aligned_alloc(64, size);
     if (!p) {
         return NULL;
     }
@@ -214,7 +215,7 @@ struct hfx__pool * hfx__pool_create(int n_workers, long spin_ns) {
     atomic_init(&p->remaining, 0);
     atomic_init(&p->stop, false);
     p->spin_ns   = spin_ns > 0 ? spin_ns : 0;
-    p->workers   = calloc((size_t) n_workers + 1, sizeof *p->workers);
+    p->workers   = hfx__calloc((size_t) n_workers + 1, sizeof *p->workers);
     bool mu_ok   = pthread_mutex_init(&p->mu, NULL) == 0;
     bool wake_ok = pthread_cond_init(&p->wake, NULL) == 0;
     bool done_ok = pthread_cond_init(&p->done, NULL) == 0;

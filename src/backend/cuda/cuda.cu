@@ -518,8 +518,8 @@ static enum hfx_status cuda_upload(struct cuda_plan * p, const void * src, size_
  * gradient sums. */
 static enum hfx_status cuda_build_bins(struct cuda_plan * p, struct hfx_error * err) {
     const struct hfx_model * m     = p->m;
-    int64_t *                off   = (int64_t *) calloc(m->n_bins + 1, sizeof *off);
-    int32_t *                list  = (int32_t *) malloc((m->n_nominal + 1) * sizeof *list);
+    int64_t *                off   = (int64_t *) hfx__calloc(m->n_bins + 1, sizeof *off);
+    int32_t *                list  = (int32_t *) hfx__malloc((m->n_nominal + 1) * sizeof *list);
     int64_t                  n_chk = 0;
     for (size_t k = 0; k < m->n_blocks; ++k) {
         const struct hfx_block * b = &m->blocks[k];
@@ -527,7 +527,7 @@ static enum hfx_status cuda_build_bins(struct cuda_plan * p, struct hfx_error * 
         per                          = per > 0 ? per : 1;
         n_chk += (b->n_scalar > 0 ? per : 0) + (int64_t) b->n_histo * per;
     }
-    struct cuda_chunk * chunks = (struct cuda_chunk *) calloc((size_t) n_chk + 1, sizeof *chunks);
+    struct cuda_chunk * chunks = (struct cuda_chunk *) hfx__calloc((size_t) n_chk + 1, sizeof *chunks);
     if (!off || !list || !chunks) {
         free(off);
         free(list);
@@ -542,7 +542,7 @@ static enum hfx_status cuda_build_bins(struct cuda_plan * p, struct hfx_error * 
     for (size_t g = 0; g < m->n_bins; ++g) {
         off[g + 1] += off[g];
     }
-    int64_t * fill = (int64_t *) malloc((m->n_bins + 1) * sizeof *fill);
+    int64_t * fill = (int64_t *) hfx__malloc((m->n_bins + 1) * sizeof *fill);
     if (!fill) {
         free(off);
         free(list);
@@ -669,7 +669,7 @@ static enum hfx_status cuda_plan_init(struct cuda_plan * p, const struct hfx_mod
     if (st != HFX_OK) {
         return st;
     }
-    p->h_data = (double *) malloc((m->n_bins + m->n_aux + 1) * sizeof *p->h_data);
+    p->h_data = (double *) hfx__malloc((m->n_bins + m->n_aux + 1) * sizeof *p->h_data);
     if (!p->h_data) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -683,7 +683,7 @@ static enum hfx_status cuda_plan_create(const struct hfx_model * m, const struct
     if (!cuda_available(&why)) {
         return hfx__error(err, HFX_ERR_DEVICE, NULL, "cuda: %s", why);
     }
-    struct cuda_plan * p = (struct cuda_plan *) calloc(1, sizeof *p);
+    struct cuda_plan * p = (struct cuda_plan *) hfx__calloc(1, sizeof *p);
     if (!p) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -826,12 +826,12 @@ static enum hfx_status cuda_fit_staging(struct cuda_plan * p, size_t n, struct h
     free(p->h_descent);
     /* inputs (data_const, start, poi_value, then the data rows to upload, at most n: n (np + 2 + nd)),
      * then results (twice_nll, best: n (np + 1)) */
-    p->h_fit     = (double *) malloc(n * (nd + 2 * np + 3) * sizeof(double) + sizeof(double));
-    p->h_dptr    = (const double **) malloc(n * sizeof *p->h_dptr);
+    p->h_fit     = (double *) hfx__malloc(n * (nd + 2 * np + 3) * sizeof(double) + sizeof(double));
+    p->h_dptr    = (const double **) hfx__malloc(n * sizeof *p->h_dptr);
     /* each job's poi_fixed flag [n], then each job's fixed set [n * np] (bool is a byte in C and CUDA) */
-    p->h_fixed   = (unsigned char *) malloc(n * (np + 1) + 1);
-    p->h_ints    = (int *) malloc(2 * n * sizeof(int) + sizeof(int));
-    p->h_descent = (struct hfx__fit_descent *) malloc(n * sizeof(struct hfx__fit_descent));
+    p->h_fixed   = (unsigned char *) hfx__malloc(n * (np + 1) + 1);
+    p->h_ints    = (int *) hfx__malloc(2 * n * sizeof(int) + sizeof(int));
+    p->h_descent = (struct hfx__fit_descent *) hfx__malloc(n * sizeof(struct hfx__fit_descent));
     p->h_fit_cap = p->h_fit && p->h_dptr && p->h_fixed && p->h_ints && p->h_descent ? n : 0;
     return p->h_fit_cap ? HFX_OK : hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit jobs)", n);
 }
@@ -1023,8 +1023,8 @@ static enum hfx_status cuda_group_create(const struct hfx_model * const * m, siz
             return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL, "cuda: fits of large models are driven by the host");
         }
     }
-    struct cuda_group * g = (struct cuda_group *) calloc(1, sizeof *g);
-    if (!g || !(g->plans = (struct cuda_plan **) calloc(n ? n : 1, sizeof *g->plans))) {
+    struct cuda_group * g = (struct cuda_group *) hfx__calloc(1, sizeof *g);
+    if (!g || !(g->plans = (struct cuda_plan **) hfx__calloc(n ? n : 1, sizeof *g->plans))) {
         free(g);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (a group of %zu models)", n);
     }
@@ -1034,7 +1034,7 @@ static enum hfx_status cuda_group_create(const struct hfx_model * const * m, siz
         st       = cuda_plan_create(m[k], opts, &p, err);
         g->plans[k] = (struct cuda_plan *) p;
     }
-    const struct hfx_model ** h_models = (const struct hfx_model **) malloc((n ? n : 1) * sizeof *h_models);
+    const struct hfx_model ** h_models = (const struct hfx_model **) hfx__malloc((n ? n : 1) * sizeof *h_models);
     if (st == HFX_OK && !h_models) {
         st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -1067,7 +1067,7 @@ static enum hfx_status cuda_group_launch(struct cuda_group * g, struct hfx__fit_
     }
     if (n > g->h_idx_cap) {
         free(g->h_idx);
-        g->h_idx     = (int32_t *) malloc(n * sizeof *g->h_idx);
+        g->h_idx     = (int32_t *) hfx__malloc(n * sizeof *g->h_idx);
         g->h_idx_cap = g->h_idx ? n : 0;
         if (!g->h_idx) {
             return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit jobs)", n);
@@ -1160,10 +1160,10 @@ static enum hfx_status cuda_sample_toys(void * plan, const struct hfx__toy_set *
     HFX_CUDA_TRY(err, "cudaSetDevice", cudaSetDevice(p->device));
     /* the sets' table: parameters and expected data per set, then its first row and first stream */
     size_t     gen_bytes = n_sets * (np + nd) * sizeof(double), index_bytes = 2 * n_sets * sizeof(uint64_t);
-    double *   h_gen     = (double *) malloc(gen_bytes + index_bytes + sizeof(double));
+    double *   h_gen     = (double *) hfx__malloc(gen_bytes + index_bytes + sizeof(double));
     if (n * nd > p->h_toys_cap) {
         free(p->h_toys);
-        p->h_toys     = (double *) malloc(n * nd * sizeof(double));
+        p->h_toys     = (double *) hfx__malloc(n * nd * sizeof(double));
         p->h_toys_cap = p->h_toys ? n * nd : 0;
     }
     if (!h_gen || (!p->h_toys && n * nd > 0)) {
