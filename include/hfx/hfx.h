@@ -89,6 +89,10 @@ char * hfx_error_format(const struct hfx_error * err, char * buf, size_t size);
 #define HFX_INPUT_BYTES_MAX ((size_t) 1 << 30)
 #define HFX_JSON_DEPTH_MAX 2048
 #define HFX_PATCH_VALUES_MAX ((size_t) 1 << 24)
+/* The most elements hfx accepts for any one array whose length comes from input (file headers, HS3
+ * axes, ROOT keys, result files): 2^32 (32 GiB of doubles), far above any real model and far below
+ * the range where size arithmetic wraps. */
+#define HFX_COUNT_MAX ((size_t) 1 << 32)
 
 typedef struct hfx_workspace * hfx_workspace_t;
 typedef struct hfx_patchset *  hfx_patchset_t;
@@ -153,9 +157,16 @@ enum hfx_status hfx_workspace_apply_patch_string(hfx_workspace_t ws, const char 
 /* Serialises ws (after patches) as compact JSON; the string is freed with free(). */
 enum hfx_status hfx_workspace_dump(hfx_workspace_t ws, char ** out_json, struct hfx_error * err);
 
+/* The name errors about ws give it: its file ("<stdin>", the name given to a load_string), then
+ * "file (patched by a, b)" once patched. Owned by ws, valid until ws is next patched or freed. */
+const char *    hfx_workspace_source(hfx_workspace_t ws);
+
 /* A pyhf patchset file ("metadata", "labels", "patches" with "metadata": {"name", "values"}, "patch").
  * *out is freed with hfx_patchset_free. */
 enum hfx_status hfx_patchset_load(const char * path, hfx_patchset_t * out, struct hfx_error * err);
+/* Same from an open file descriptor read to its end (standard input: 0); fd stays open. name is used
+ * in error messages (may be NULL). */
+enum hfx_status hfx_patchset_load_fd(int fd, const char * name, hfx_patchset_t * out, struct hfx_error * err);
 void            hfx_patchset_free(hfx_patchset_t ps);
 size_t          hfx_patchset_n_patches(hfx_patchset_t ps);
 size_t          hfx_patchset_n_labels(hfx_patchset_t ps);
@@ -172,6 +183,73 @@ const char *    hfx_patchset_metadata(hfx_patchset_t ps, const char * key);
 enum hfx_status hfx_patchset_find(hfx_patchset_t ps, const char * name, size_t * index, struct hfx_error * err);
 /* Applies patch i of ps to ws in place. */
 enum hfx_status hfx_patchset_apply(hfx_patchset_t ps, size_t i, hfx_workspace_t ws, struct hfx_error * err);
+/* Patch i as compact JSON text, freed with free(): with_metadata false, its RFC 6902 operations (the
+ * entry's "patch" array); true, {"metadata": ..., "patch": ...} with the patch's metadata updated by
+ * the patchset's (pyhf's `patchset extract --with-metadata`). HFX_ERR_ARG for i out of range. */
+enum hfx_status hfx_patchset_dump_patch(hfx_patchset_t ps, size_t i, bool with_metadata, char ** out_json,
+                                        struct hfx_error * err);
+
+//
+// Workspace introspection: what the workspace says, validated (pyhf's Workspace.channels, .samples,
+// .modifiers, .measurement_names, get_measurement)
+//
+// A spec is a snapshot of a workspace (after its patches) checked as hfx_workspace_validate checks it:
+// its channels, samples and modifiers in the workspace's order (the model sorts channels; this does
+// not), with their data, and its measurements with their parameter settings. It owns copies of
+// everything it returns, so it stays valid when the workspace is patched or freed.
+//
+
+typedef struct hfx_spec * hfx_spec_t;
+
+/* Validates ws as hfx_workspace_validate (the same errors) and takes the snapshot; *out is freed
+ * with hfx_spec_free. */
+enum hfx_status hfx_workspace_spec(hfx_workspace_t ws, hfx_spec_t * out, struct hfx_error * err);
+void            hfx_spec_free(hfx_spec_t s);
+
+/* Accessors: an index out of range gives NULL (strings, arrays), 0 (counts) or false; strings and
+ * arrays are owned by s. A channel's bin count is its first sample's length, as pyhf's. */
+size_t          hfx_spec_n_channels(hfx_spec_t s);
+const char *    hfx_spec_channel_name(hfx_spec_t s, size_t c);
+size_t          hfx_spec_channel_n_bins(hfx_spec_t s, size_t c);
+const double *  hfx_spec_channel_observed(hfx_spec_t s, size_t c);        /* [n_bins] */
+size_t          hfx_spec_channel_n_samples(hfx_spec_t s, size_t c);
+const char *    hfx_spec_sample_name(hfx_spec_t s, size_t c, size_t k);
+const double *  hfx_spec_sample_data(hfx_spec_t s, size_t c, size_t k);  /* [n_bins] */
+size_t          hfx_spec_sample_n_modifiers(hfx_spec_t s, size_t c, size_t k);
+
+/* One modifier of a sample, with its "data" by type (the rest zero or NULL). */
+struct hfx_modifier_info {
+    const char *   name;
+    const char *   type;               /* "histosys", "lumi", "normfactor", "normsys", "shapefactor",
+                                          "shapesys" or "staterror" */
+    double         hi, lo;             /* normsys: the factors up and down */
+    const double * hi_data, * lo_data; /* histosys: [n_bins] templates up and down */
+    const double * data;               /* shapesys, staterror: [n_bins] absolute uncertainties */
+};
+/* Modifier i of sample k of channel c into *out; false (out untouched) out of range. */
+bool            hfx_spec_modifier(hfx_spec_t s, size_t c, size_t k, size_t i, struct hfx_modifier_info * out);
+
+/* One entry of a measurement's config.parameters: what was given (n_* == 0, has_fixed false: not
+ * given). */
+struct hfx_parameter_config {
+    const char *   name;
+    size_t         n_inits;   const double * inits;
+    size_t         n_bounds;  const double * bounds;  /* [n_bounds][2]: lower, upper */
+    size_t         n_auxdata; const double * auxdata;
+    size_t         n_sigmas;  const double * sigmas;
+    size_t         n_factors; const double * factors;
+    bool           has_fixed, fixed;
+};
+
+/* Measurements in the workspace's order; a POI may be "" (none). */
+size_t          hfx_spec_n_measurements(hfx_spec_t s);
+const char *    hfx_spec_measurement_name(hfx_spec_t s, size_t i);
+const char *    hfx_spec_measurement_poi(hfx_spec_t s, size_t i);
+size_t          hfx_spec_measurement_n_parameters(hfx_spec_t s, size_t i);
+/* Parameter setting j of measurement i into *out; false (out untouched) out of range. */
+bool            hfx_spec_measurement_parameter(hfx_spec_t s, size_t i, size_t j, struct hfx_parameter_config * out);
+/* Index of the measurement called name, or HFX_ERR_NOT_FOUND with err naming the workspace's. */
+enum hfx_status hfx_spec_find_measurement(hfx_spec_t s, const char * name, size_t * index, struct hfx_error * err);
 
 //
 // Models
@@ -210,8 +288,9 @@ const char *    hfx_model_parset_name(hfx_model_t m, size_t set);      /* owned 
 const char *    hfx_model_parset_type(hfx_model_t m, size_t set);      /* "normsys", ... */
 size_t          hfx_model_parset_offset(hfx_model_t m, size_t set);
 size_t          hfx_model_parset_size(hfx_model_t m, size_t set);
-/* Index of the parameter set called name, or HFX_ERR_NOT_FOUND. */
-enum hfx_status hfx_model_find_parset(hfx_model_t m, const char * name, size_t * set);
+/* Index of the parameter set called name, or HFX_ERR_NOT_FOUND with err naming it (HFX_ERR_ARG for a
+ * NULL argument); err may be NULL. */
+enum hfx_status hfx_model_find_parset(hfx_model_t m, const char * name, size_t * set, struct hfx_error * err);
 /* The POI's parameter index, or -1 when the model has none. */
 long            hfx_model_poi(hfx_model_t m);
 const double *  hfx_model_init(hfx_model_t m);   /* [n_pars], owned by m */
@@ -533,6 +612,39 @@ enum hfx_status hfx_limit_grid_run(hfx_limit_grid_t g, size_t first, size_t coun
 enum hfx_status hfx_limit_grid_result(hfx_limit_grid_t g, const double * rows, enum hfx_fit_status status,
                                       struct hfx_upper_limit_result * result, struct hfx_error * err);
 void            hfx_limit_grid_free(hfx_limit_grid_t g);
+
+/* Model groups: the asymptotic hypotests of many models at once (docs/batching.md, "Patch grids on
+ * a device"), what `hfx scan` runs for a patchset. The models of one shape (n_pars, n_bins, n_aux:
+ * the patches of one background) share one backend plan side by side, so that each round of their
+ * fits is one backend call (one launch on a device) for all of them; a model of another shape gets a
+ * group of its own, and where the backend cannot hold a group, each of its models runs on an engine
+ * of its own. Each model's result and warnings are those of hfx_hypotest on its own engine (bit for
+ * bit on the CPU backends). */
+struct hfx_group_item {
+    hfx_model_t                m;        /* set by the caller; borrowed, alive during the call */
+    enum hfx_status            status;   /* HFX_OK, or why this model has no result (error says more) */
+    struct hfx_error           error;
+    struct hfx_hypotest_result result;   /* where status is HFX_OK */
+    /* the multimodal-fit warnings of its fits, in hfx_hypotest's order (hfx_engine_warning); owned by
+     * the item, freed by hfx_group_item_clear */
+    struct hfx_fit_warning *   warnings;
+    size_t                     n_warnings;
+};
+
+/* Whether hfx_hypotest_group can run these options: the backend (eo->backend; eo or it NULL: cpu-ref) has
+ * model groups and is usable here, and the calculator is the asymptotic one. */
+bool            hfx_hypotest_group_supported(const struct hfx_engine_options * eo, const struct hfx_hypotest_options * ho);
+/* Whether the backend of eo runs many models' hypotests as groups by default (where they are faster). */
+bool            hfx_hypotest_group_preferred(const struct hfx_engine_options * eo);
+/* The asymptotic hypotest ho (ho->data must be NULL: each model's observed data) of every model of
+ * items[0..n), on backend eo->backend. A model that fails (bad options for it, a fit that cannot
+ * start, a backend error in its group) gets its status and error, and the others go on. Returns
+ * HFX_OK, or an error that concerns every model (unknown or unusable backend, HFX_ERR_UNSUPPORTED
+ * where hfx_hypotest_group_supported is false, out of memory). */
+enum hfx_status hfx_hypotest_group(struct hfx_group_item * items, size_t n, const struct hfx_engine_options * eo,
+                                   const struct hfx_hypotest_options * ho, struct hfx_error * err);
+/* Frees an item's warnings (the model stays the caller's); NULL is a no-op. */
+void            hfx_group_item_clear(struct hfx_group_item * item);
 
 //
 // Analyses: ranking, profile scans, significance, goodness of fit (src/workflow/, docs/analyses.md)

@@ -5,13 +5,11 @@
 #ifndef HFX_SIZE_CHECK_H
 #define HFX_SIZE_CHECK_H
 
+#include "hfx/hfx.h" /* HFX_COUNT_MAX: the limit is public, the CLI's readers check it too */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* The most elements hfx accepts for any one array whose length comes from input: 2^32 (32 GiB of
- * doubles), far above any real model and far below the range where size arithmetic wraps. */
-#define HFX_COUNT_MAX ((size_t)1 << 32)
 
 /* *out = a * b and true; false, *out untouched, where the product does not fit in size_t. */
 static inline bool hfx__size_mul(size_t a, size_t b, size_t * out) {

@@ -52,14 +52,17 @@ const char * hfx_model_parset_type(hfx_model_t m, size_t set) {
 size_t hfx_model_parset_offset(hfx_model_t m, size_t set) { return set < m->n_parsets ? m->parsets[set].offset : 0; }
 size_t hfx_model_parset_size(hfx_model_t m, size_t set) { return set < m->n_parsets ? m->parsets[set].size : 0; }
 
-enum hfx_status hfx_model_find_parset(hfx_model_t m, const char * name, size_t * set) {
+enum hfx_status hfx_model_find_parset(hfx_model_t m, const char * name, size_t * set, struct hfx_error * err) {
+    if (!m || !name || !set) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_model_find_parset: NULL argument");
+    }
     for (size_t i = 0; i < m->n_parsets; ++i) {
         if (strcmp(m->parsets[i].name, name) == 0) {
             *set = i;
             return HFX_OK;
         }
     }
-    return HFX_ERR_NOT_FOUND;
+    return hfx__error(err, HFX_ERR_NOT_FOUND, NULL, "no parameter set '%s' in the model", name);
 }
 
 long           hfx_model_poi(hfx_model_t m) { return m->poi; }

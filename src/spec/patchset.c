@@ -458,6 +458,17 @@ enum hfx_status hfx_patchset_load(const char * path, hfx_patchset_t * out, struc
     return st == HFX_OK ? hfx__patchset_from_json(root, path, out, err) : st;
 }
 
+enum hfx_status hfx_patchset_load_fd(int fd, const char * name, hfx_patchset_t * out, struct hfx_error * err) {
+    if (!out) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_patchset_load_fd: NULL argument");
+    }
+    *out            = NULL;
+    name            = name ? name : "<fd>";
+    json_t *        root = NULL;
+    enum hfx_status st   = hfx__json_load_fd(fd, name, &root, err);
+    return st == HFX_OK ? hfx__patchset_from_json(root, name, out, err) : st;
+}
+
 //
 // Queries
 //
@@ -522,6 +533,33 @@ const char * hfx_patchset_metadata(hfx_patchset_t ps, const char * key) {
     memcpy(kcopy, key, strlen(key) + 1);
     ps->md[ps->n_md++] = (struct md_entry) { kcopy, text };
     return text;
+}
+
+enum hfx_status hfx_patchset_dump_patch(hfx_patchset_t ps, size_t i, bool with_metadata, char ** out_json,
+                                        struct hfx_error * err) {
+    if (!ps || !out_json) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_patchset_dump_patch: NULL argument");
+    }
+    *out_json = NULL;
+    if (i >= ps->n_patches) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_patchset_dump_patch: patch %zu of a patchset of %zu", i,
+                          ps->n_patches);
+    }
+    json_t * entry = json_array_get(json_object_get(ps->root, "patches"), i);
+    json_t * doc   = json_incref(json_object_get(entry, "patch"));
+    if (with_metadata) { /* pyhf: patch.metadata updated with the patchset's metadata */
+        json_t * md = json_deep_copy(json_object_get(entry, "metadata"));
+        if (md && json_object_update(md, json_object_get(ps->root, "metadata")) != 0) {
+            json_decref(md);
+            md = NULL;
+        }
+        json_decref(doc);
+        doc = md ? json_pack("{s:o, s:O}", "metadata", md, "patch", json_object_get(entry, "patch")) : NULL;
+    }
+    /* 17 significant digits: every double survives the round trip (as hfx_workspace_dump). */
+    *out_json = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(doc);
+    return *out_json ? HFX_OK : hfx__error_oom(err, "a patch as JSON text", 0);
 }
 
 /* Levenshtein distance, capped so that long names stay cheap. */

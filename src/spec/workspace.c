@@ -259,3 +259,7 @@ enum hfx_status hfx_workspace_dump(hfx_workspace_t ws, char ** out_json, struct 
     }
     return HFX_OK;
 }
+
+const char * hfx_workspace_source(hfx_workspace_t ws) {
+    return ws ? ws->source : NULL;
+}

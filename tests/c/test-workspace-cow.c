@@ -90,7 +90,7 @@ static void patch_copy(hfx_workspace_t bkg, int k, const char * want) {
     hfx_model_t m = NULL;
     ASSERT_EQ(hfx_model_create(ws, NULL, &m, &e), HFX_OK);
     size_t set = 0;
-    ASSERT_EQ(hfx_model_find_parset(m, "mu", &set), HFX_OK);
+    ASSERT_EQ(hfx_model_find_parset(m, "mu", &set, NULL), HFX_OK);
     hfx_model_free(m);
     hfx_workspace_free(ws);
     free(got);

@@ -38,6 +38,14 @@ bool cli_parse_double(const char * s, double * out);
 bool cli_parse_long(const char * s, long lo, long hi, long * out);
 bool cli_parse_u64(const char * s, uint64_t * out);
 
+/* true where n elements of elem_size bytes each are a plausible input: n <= HFX_COUNT_MAX (the
+ * library's limit on any count read from input) and the byte count fits in size_t. The CLI's
+ * readers check their counts with it before they size anything by them. */
+static inline bool cli_count_ok(uint64_t n, size_t elem_size) {
+    size_t bytes;
+    return n <= HFX_COUNT_MAX && !__builtin_mul_overflow((size_t) n, elem_size, &bytes);
+}
+
 /* One command-line option. id 0 terminates a table; ids below 100 are reserved for shared tables. */
 struct cli_opt {
     int          id;

@@ -8,9 +8,6 @@
 #include "json-out.h"
 #include "options.h"
 
-#include "io/io.h"
-#include "spec/spec.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,10 +146,11 @@ static int write_output(hfx_workspace_t ws, const struct model_opts * mo, const 
     if (c->to == TO_XML) {
         st = hfx_workspace_write_xml(ws, c->output ? c->output : ".", &err);
     } else {
-        json_t * hs3 = NULL;
-        st           = hfx__hs3_write(ws->root, ws->source, &mo->model, &hs3, &err);
-        if (st == HFX_OK) {
-            rc = jout_emit(hs3, c->output);
+        char * text = NULL;
+        st          = hfx_workspace_dump_hs3(ws, &mo->model, &text, &err);
+        if (st == HFX_OK) { /* printed as every JSON output of hfx (json-out.h), from the library's text */
+            json_t * hs3 = cli_json_from_text(text, "the HS3 JSON");
+            rc           = hs3 ? jout_emit(hs3, c->output) : CLI_FAIL;
             json_decref(hs3);
             return rc;
         }

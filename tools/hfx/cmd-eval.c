@@ -110,7 +110,7 @@ static int fill_pars(hfx_model_t m, const json_t * obj, double * pars) {
     json_t *     v;
     json_object_foreach((json_t *) obj, name, v) {
         size_t set = 0;
-        if (hfx_model_find_parset(m, name, &set) != HFX_OK) {
+        if (hfx_model_find_parset(m, name, &set, NULL) != HFX_OK) {
             cli_error("--pars: unknown parameter '%s' (not in the model)", name);
             return CLI_FAIL;
         }

@@ -8,7 +8,6 @@
 #include "json-out.h"
 #include "options.h"
 
-#include "spec/spec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,28 +165,13 @@ static int patchset_inspect(int argc, char ** argv) {
 /* Validates the patched workspace (as pyhf's PatchSet.apply does, through Workspace(...)) and
  * prints it as pyhf does (indent 4, sorted keys). */
 static int emit_workspace(hfx_workspace_t ws, const char * output) {
-    char *           text = NULL;
     struct hfx_error err  = {0};
     enum hfx_status  st   = hfx_workspace_validate(ws, &err);
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
         return CLI_FAIL;
     }
-    st = hfx_workspace_dump(ws, &text, &err);
-    if (st != HFX_OK) {
-        cli_error_hfx(st, &err);
-        return CLI_FAIL;
-    }
-    json_error_t jerr;
-    json_t *     root = json_loads(text, 0, &jerr);
-    free(text);
-    if (!root) {
-        cli_error("cannot re-read the patched workspace: %s", jerr.text);
-        return CLI_FAIL;
-    }
-    int rc = jout_emit(root, output);
-    json_decref(root);
-    return rc;
+    return cli_emit_workspace(ws, output);
 }
 
 static int patchset_apply(int argc, char ** argv) {
@@ -267,18 +251,11 @@ static int extract_extra(void * ctx, const struct cli_opt * o, const char * v) {
     }
 }
 
-/* The patchset document at path ("-": stdin), checked as a patchset: *root (a new reference) and *ps. */
-static int load_patchset_doc(const char * path, json_t ** root, hfx_patchset_t * ps) {
+/* The patchset at path ("-": stdin). Prints errors. */
+static int load_patchset(const char * path, hfx_patchset_t * ps) {
     struct hfx_error err = {0};
-    enum hfx_status  st  = strcmp(path, "-") == 0 ? hfx__json_load_fd(0, "<stdin>", root, &err)
-                                                  : hfx__json_load_file(path, root, &err);
-    if (st == HFX_OK) {
-        st = hfx__patchset_from_json(json_incref(*root), strcmp(path, "-") == 0 ? "<stdin>" : path, ps, &err);
-        if (st != HFX_OK) {
-            json_decref(*root);
-            *root = NULL;
-        }
-    }
+    enum hfx_status  st  = strcmp(path, "-") == 0 ? hfx_patchset_load_fd(0, "<stdin>", ps, &err)
+                                                  : hfx_patchset_load(path, ps, &err);
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
         return CLI_FAIL;
@@ -293,10 +270,9 @@ static int patchset_extract(int argc, char ** argv) {
     if (rc != CLI_OK) {
         return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
     }
-    json_t *       root = NULL;
-    hfx_patchset_t ps   = NULL;
-    size_t         i    = 0;
-    rc                  = load_patchset_doc(args.pos[0], &root, &ps);
+    hfx_patchset_t ps = NULL;
+    size_t         i  = 0;
+    rc                = load_patchset(args.pos[0], &ps);
     if (rc == CLI_OK && !a.name && hfx_patchset_n_patches(ps) != 1) {
         rc = cli_usage_error(PS_EXTRACT.name, "patchset %s has %zu patches: name the one to extract with --name NAME",
                              args.pos[0], hfx_patchset_n_patches(ps));
@@ -309,41 +285,47 @@ static int patchset_extract(int argc, char ** argv) {
         }
     }
     if (rc == CLI_OK) {
-        json_t * patch  = json_array_get(json_object_get(root, "patches"), i);
-        json_t * result = json_incref(json_object_get(patch, "patch"));
-        if (a.with_metadata) { /* pyhf: patch.metadata updated with the patchset's metadata */
-            json_t * md = json_deep_copy(json_object_get(patch, "metadata"));
-            json_object_update(md, json_object_get(root, "metadata"));
-            json_decref(result);
-            result = json_pack("{s:o, s:O}", "metadata", md, "patch", json_object_get(patch, "patch"));
+        char *           text = NULL;
+        struct hfx_error err  = {0};
+        enum hfx_status  st   = hfx_patchset_dump_patch(ps, i, a.with_metadata, &text, &err);
+        json_t *         result = st == HFX_OK ? cli_json_from_text(text, "the patch") : NULL;
+        if (st != HFX_OK) {
+            cli_error_hfx(st, &err);
         }
-        rc = jout_emit(result, args.output_file);
+        rc = result ? jout_emit(result, args.output_file) : CLI_FAIL;
         json_decref(result);
     }
     hfx_patchset_free(ps);
-    json_decref(root);
     free(args.pos);
     return rc;
 }
 
 /* pyhf.PatchSet.verify: every digest of the patchset's metadata equals the workspace's. Prints. */
-static int verify_digests(json_t * ps_root, const char * ps_name, hfx_workspace_t ws) {
+static int verify_digests(hfx_patchset_t ps, const char * ps_name, hfx_workspace_t ws) {
+    const char * text    = hfx_patchset_metadata(ps, "digests"); /* JSON text, owned by ps */
+    json_t *     digests = text ? json_loads(text, 0, NULL) : NULL;
+    json_t *     tree    = cli_workspace_tree(ws);
+    int          rc      = tree ? CLI_OK : CLI_FAIL;
     const char * alg;
     json_t *     want;
-    json_object_foreach(json_object_get(json_object_get(ps_root, "metadata"), "digests"), alg, want) {
+    json_object_foreach(digests, alg, want) {
         char hex[72];
-        if (!digest_json(alg, ws->root, hex)) {
-            cli_error("patchset digest algorithm '%s' is not supported (supported: %s)", alg, digest_names);
-            return CLI_FAIL;
+        if (rc != CLI_OK) {
+            break;
         }
-        if (strcmp(hex, json_string_value(want)) != 0) {
+        if (!digest_json(alg, tree, hex)) {
+            cli_error("patchset digest algorithm '%s' is not supported (supported: %s)", alg, digest_names);
+            rc = CLI_FAIL;
+        } else if (strcmp(hex, json_string_value(want)) != 0) {
             cli_error("%s: /metadata/digests/%s: the digest verification failed against %s: expected %s, got %s (the "
-                      "patchset was not made for this background-only workspace)", ps_name, alg, ws->source,
-                      json_string_value(want), hex);
-            return CLI_FAIL;
+                      "patchset was not made for this background-only workspace)", ps_name, alg,
+                      hfx_workspace_source(ws), json_string_value(want), hex);
+            rc = CLI_FAIL;
         }
     }
-    return CLI_OK;
+    json_decref(digests);
+    json_decref(tree);
+    return rc;
 }
 
 static int patchset_verify(int argc, char ** argv) {
@@ -352,21 +334,19 @@ static int patchset_verify(int argc, char ** argv) {
     if (rc != CLI_OK) {
         return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
     }
-    hfx_workspace_t ws   = NULL;
-    json_t *        root = NULL;
-    hfx_patchset_t  ps   = NULL;
-    rc                   = cli_load_workspace(args.pos[0], &ws);
+    hfx_workspace_t ws = NULL;
+    hfx_patchset_t  ps = NULL;
+    rc                 = cli_load_workspace(args.pos[0], &ws);
     if (rc == CLI_OK) {
         rc = cli_validate_background(ws);
     }
     if (rc == CLI_OK) {
-        rc = load_patchset_doc(args.pos[1], &root, &ps);
+        rc = load_patchset(args.pos[1], &ps);
     }
-    if (rc == CLI_OK && (rc = verify_digests(root, strcmp(args.pos[1], "-") == 0 ? "<stdin>" : args.pos[1], ws)) == CLI_OK) {
+    if (rc == CLI_OK && (rc = verify_digests(ps, strcmp(args.pos[1], "-") == 0 ? "<stdin>" : args.pos[1], ws)) == CLI_OK) {
         printf("All good.\n");
     }
     hfx_patchset_free(ps);
-    json_decref(root);
     hfx_workspace_free(ws);
     free(args.pos);
     return rc;

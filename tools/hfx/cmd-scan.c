@@ -20,7 +20,6 @@
  * --resume continues what an interrupted run wrote to FILE (scan-file.h).
  */
 #include "fit-report.h"
-#include "infer/group.h"
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
@@ -654,7 +653,7 @@ static void group_build_all(struct scan * sc, struct group_chunk * c, struct gro
 }
 
 /* The hypotests of the chunk's models as model groups, then each patch's line. */
-static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx__group_item * gi, double t0) {
+static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx_group_item * gi, double t0) {
     struct hfx_engine_options eo = sc->engine;
     if (!sc->mo->threads_set) {
         eo.n_threads = (int) sc->n_jobs; /* the threads that ran one patch each run the group's fits */
@@ -662,17 +661,17 @@ static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx__
     size_t ng = 0;
     for (size_t k = 0; k < c->n; ++k) {
         if (c->models[k]) {
-            gi[ng++] = (struct hfx__group_item){.m = c->models[k]};
+            gi[ng++] = (struct hfx_group_item){.m = c->models[k]};
         }
     }
     struct hfx_error err = {0};
-    enum hfx_status  st  = hfx__hypotest_group(gi, ng, &eo, &sc->h, NULL, &err);
+    enum hfx_status  st  = hfx_hypotest_group(gi, ng, &eo, &sc->h, &err);
     double           busy = (progress_now() - t0) * (double) sc->n_jobs / (double) c->n;
     for (size_t k = 0, g = 0; k < c->n; ++k) {
         struct item_result * res = &c->res[k];
         struct scan_item *   it  = &sc->items[c->items[k]];
         if (c->models[k]) {
-            struct hfx__group_item * item = &gi[g++];
+            struct hfx_group_item * item = &gi[g++];
             res->cancelled = st == HFX_ERR_CANCELLED || item->status == HFX_ERR_CANCELLED;
             if (st != HFX_OK || item->status != HFX_OK) {
                 fail(res->error, sizeof res->error, st != HFX_OK ? st : item->status, st != HFX_OK ? &err : &item->error);
@@ -686,7 +685,7 @@ static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx__
                     report_warning_list(res->report, c->models[k], item->warnings, item->n_warnings, it->name);
                 }
             }
-            hfx__group_item_clear(item);
+            hfx_group_item_clear(item);
             hfx_model_free(c->models[k]);
         }
         finish_item(sc, c->items[k], res, busy);
@@ -700,7 +699,7 @@ static void * scan_groups_main(void * arg) {
     size_t *                 items  = malloc(GROUP_CHUNK * sizeof *items);
     hfx_model_t *            models = calloc(GROUP_CHUNK, sizeof *models);
     struct item_result *     res    = malloc(GROUP_CHUNK * sizeof *res);
-    struct hfx__group_item * gi     = malloc(GROUP_CHUNK * sizeof *gi);
+    struct hfx_group_item * gi     = malloc(GROUP_CHUNK * sizeof *gi);
     struct group_builder *   b      = malloc(sc->n_jobs * sizeof *b);
     struct group_chunk *     c      = malloc(sizeof *c);
     if (!items || !models || !res || !gi || !b || !c) {
@@ -1157,7 +1156,7 @@ static int plan_output(struct scan * sc, const struct scan_args * a, size_t * fa
 /* Whether the patches run as model groups: --groups on or off, by default where the backend prefers
  * them. Prints the error where --groups on cannot be honoured. */
 static int scan_groups_choose(struct scan * sc, const struct scan_args * a) {
-    bool         can = sc->mode == SCAN_CLS && sc->ranks.size == 1 && hfx__group_supported(&sc->engine, &sc->h);
+    bool         can = sc->mode == SCAN_CLS && sc->ranks.size == 1 && hfx_hypotest_group_supported(&sc->engine, &sc->h);
     const char * be  = sc->engine.backend ? sc->engine.backend : "cpu-ref";
     if (a->groups == GROUPS_ON && !can) {
         if (sc->mode != SCAN_CLS || sc->h.calctype != HFX_CALC_ASYMPTOTICS) {
@@ -1172,7 +1171,7 @@ static int scan_groups_choose(struct scan * sc, const struct scan_args * a) {
                                "have groups)",
                                be);
     }
-    sc->groups = can && (a->groups == GROUPS_ON || (a->groups == GROUPS_AUTO && hfx__group_preferred(&sc->engine)));
+    sc->groups = can && (a->groups == GROUPS_ON || (a->groups == GROUPS_AUTO && hfx_hypotest_group_preferred(&sc->engine)));
     return CLI_OK;
 }
 

@@ -14,8 +14,6 @@
 #include "json-out.h"
 #include "options.h"
 
-#include "spec/spec.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,32 +97,30 @@ static int load_valid(const char * path, hfx_workspace_t * out) {
  * (NULL: stdout). Its errors name it "<like's name> (after hfx <cmd>)": the result is at fault, made
  * from that input. */
 static int emit_new(hfx_workspace_t like, const char * cmd, json_t * root, const char * output) {
-    hfx_workspace_t  ws  = NULL;
-    struct hfx_error err = {0};
-    enum hfx_status  st  = hfx_workspace_copy(like, &ws, &err);
-    if (st != HFX_OK) {
+    const char * src   = hfx_workspace_source(like);
+    size_t       n     = strlen(src) + strlen(cmd) + 32;
+    char *       named = malloc(n);
+    if (!named) {
         json_decref(root);
-        cli_error_hfx(st, &err);
+        cli_error("out of memory");
         return CLI_FAIL;
     }
-    json_decref(ws->root);
-    ws->root     = root;
-    size_t n     = strlen(ws->source) + strlen(cmd) + 32;
-    char * named = malloc(n);
-    if (named) {
-        snprintf(named, n, "%s (after hfx %s)", ws->source, cmd);
-        free(ws->source);
-        ws->source = named;
-    }
-    st = hfx_workspace_validate(ws, &err);
-    int rc   = CLI_OK;
-    if (st != HFX_OK) {
-        cli_error_hfx(st, &err);
-        rc = CLI_FAIL;
-    } else {
-        rc = cli_emit_workspace(ws, output);
+    snprintf(named, n, "%s (after hfx %s)", src, cmd);
+    hfx_workspace_t ws = NULL;
+    int             rc = cli_workspace_from_tree(root, named, &ws);
+    free(named);
+    if (rc == CLI_OK) {
+        struct hfx_error err = {0};
+        enum hfx_status  st  = hfx_workspace_validate(ws, &err);
+        if (st != HFX_OK) {
+            cli_error_hfx(st, &err);
+            rc = CLI_FAIL;
+        } else {
+            rc = jout_emit(root, output); /* the tree the library read: the same numbers */
+        }
     }
     hfx_workspace_free(ws);
+    json_decref(root);
     return rc;
 }
 
@@ -358,7 +354,7 @@ static bool contains_equal(const json_t * arr, const json_t * item) {
     size_t   i;
     json_t * x;
     json_array_foreach(arr, i, x) {
-        if (hfx__json_equal(x, item)) {
+        if (jout_equal(x, item)) {
             return true;
         }
     }
@@ -691,6 +687,7 @@ static int run_one(const struct cli_command * cmd, int argc, char ** argv) {
         return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
     }
     hfx_workspace_t ws = NULL, ws2 = NULL;
+    json_t *        tree = NULL, *tree2 = NULL; /* their JSON, for the commands that edit or hash it */
     if (cmd == &COMBINE && a.merge && a.join == JOIN_NONE) {
         rc = cli_usage_error("combine", "--merge-channels needs --join outer, 'left outer' or 'right outer'");
     } else {
@@ -699,6 +696,12 @@ static int run_one(const struct cli_command * cmd, int argc, char ** argv) {
     if (rc == CLI_OK && cmd == &COMBINE) {
         rc = load_valid(args.pos[1], &ws2);
     }
+    if (rc == CLI_OK && !(tree = cli_workspace_tree(ws))) {
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK && ws2 && !(tree2 = cli_workspace_tree(ws2))) {
+        rc = CLI_FAIL;
+    }
     if (rc == CLI_OK && cmd == &DIGEST) {
         if (a.algorithms.n == 0) {
             rc = strlist_add(&a.algorithms, "sha256");
@@ -706,7 +709,7 @@ static int run_one(const struct cli_command * cmd, int argc, char ** argv) {
         json_t * j = json_object();
         for (size_t i = 0; rc == CLI_OK && i < a.algorithms.n; i++) {
             char hex[72];
-            if (!digest_json(a.algorithms.v[i], ws->root, hex)) {
+            if (!digest_json(a.algorithms.v[i], tree, hex)) {
                 cli_error("out of memory");
                 rc = CLI_FAIL;
             } else if (a.as_json) {
@@ -720,17 +723,17 @@ static int run_one(const struct cli_command * cmd, int argc, char ** argv) {
     } else if (rc == CLI_OK) {
         json_t * result = NULL;
         if (cmd == &SORT) {
-            result = sorted_spec(ws->root);
+            result = sorted_spec(tree);
         } else if (cmd == &COMBINE) {
             if (a.join == JOIN_LEFT || a.join == JOIN_RIGHT) { /* pyhf logs this warning too */
                 cli_warning("you are using an unsafe join operation ('%s'): it silences errors that a normal "
                             "'outer' join would raise", JOIN_NAMES[a.join]);
             }
             char where[1024];
-            snprintf(where, sizeof where, "%s + %s", ws->source, ws2->source);
-            result = combine_specs(ws->root, ws2->root, a.join, a.merge, where);
-        } else if ((rc = check_names(ws->root, ws->source, &a.pr)) == CLI_OK) {
-            result = prune_rename_spec(ws->root, &a.pr);
+            snprintf(where, sizeof where, "%s + %s", hfx_workspace_source(ws), hfx_workspace_source(ws2));
+            result = combine_specs(tree, tree2, a.join, a.merge, where);
+        } else if ((rc = check_names(tree, hfx_workspace_source(ws), &a.pr)) == CLI_OK) {
+            result = prune_rename_spec(tree, &a.pr);
         }
         if (rc == CLI_OK && !result) {
             rc = CLI_FAIL; /* printed (or out of memory, which jansson does not say) */
@@ -739,6 +742,8 @@ static int run_one(const struct cli_command * cmd, int argc, char ** argv) {
             rc = emit_new(ws, cmd->name, result, args.output_file);
         }
     }
+    json_decref(tree);
+    json_decref(tree2);
     hfx_workspace_free(ws);
     hfx_workspace_free(ws2);
     prune_rename_free(&a.pr);

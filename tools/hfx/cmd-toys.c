@@ -14,7 +14,6 @@
 #include "ranks.h"
 #include "scan-file.h"
 
-#include "core/size-check.h"
 
 #include <errno.h>
 #include <math.h>
@@ -343,7 +342,7 @@ static int load_toys(struct toys_file * f) {
     }
     /* toy indices stop at 2^40 (hfx_toys_run): a range past that is a damaged file */
     if (first < 0 || count < 1 || first > (json_int_t) 1 << 40 || count > (json_int_t) 1 << 40 ||
-        !hfx__count_ok((uint64_t) count, 2 * sizeof(double), NULL)) {
+        !cli_count_ok((uint64_t) count, 2 * sizeof(double))) {
         cli_error("%s: a damaged toys file: its range (first %lld, count %lld) is not 0 <= first, 1 <= count, both at "
                   "most 2^40",
                   f->path, (long long) first, (long long) count);

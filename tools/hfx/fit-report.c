@@ -138,3 +138,21 @@ void report_warning_list(json_t * j, hfx_model_t m, const struct hfx_fit_warning
     }
     json_object_set_new(j, "warnings", list);
 }
+
+json_t * cls_result_json(const struct hfx_hypotest_result * r, size_t n_toys) {
+    json_t * j = json_object();
+    json_object_set_new(j, "CLs_obs", jout_num(r->cls_obs));
+    json_object_set_new(j, "CLs_exp", jout_array(r->cls_exp, 5));
+    if (n_toys > 0) {
+        size_t failed = r->toys_failed_sb + r->toys_failed_b;
+        json_object_set_new(j, "toys_failed", json_integer((json_int_t) failed));
+        if (failed > 0) {
+            fprintf(stderr,
+                    "hfx: warning: %zu of %zu toys failed to fit (%zu signal+background, %zu background-only) "
+                    "and were left out: each p-value is the fraction among its ensemble's remaining toys\n",
+                    failed, 2 * n_toys, r->toys_failed_sb, r->toys_failed_b);
+        }
+    }
+    report_status(j, r->status, "a fit of the hypotest");
+    return j;
+}

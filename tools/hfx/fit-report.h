@@ -24,7 +24,7 @@ void report_warning_list(json_t * j, hfx_model_t m, const struct hfx_fit_warning
 
 /* What hfx cls prints for a hypotest result, "warnings" aside: CLs_obs, CLs_exp, "toys_failed"
  * when n_toys > 0 (toys per ensemble; a warning on stderr where some failed) and "status"
- * (cmd-cls.c; also hfx toys merge). */
+ * (hfx cls and hfx toys merge: here, so that neither command includes the other). */
 json_t * cls_result_json(const struct hfx_hypotest_result * r, size_t n_toys);
 
 #endif /* HFX_FIT_REPORT_H */

@@ -349,3 +349,55 @@ int jout_emit(const json_t * v, const char * path) {
     }
     return CLI_OK;
 }
+
+static bool equal_at(const json_t * a, const json_t * b, size_t depth) {
+    if (depth > HFX_JSON_DEPTH_MAX) {
+        return false; /* trees hfx reads never nest this deep (hfx.h's limits) */
+    }
+    if (json_is_number(a) && json_is_number(b)) {
+        if (json_is_integer(a) && json_is_integer(b)) {
+            return json_integer_value(a) == json_integer_value(b);
+        }
+        return json_number_value(a) == json_number_value(b);
+    }
+    if (json_typeof(a) != json_typeof(b)) {
+        return false;
+    }
+    switch (json_typeof(a)) {
+    case JSON_OBJECT: {
+        if (json_object_size(a) != json_object_size(b)) {
+            return false;
+        }
+        const char * key;
+        json_t *     va;
+        json_object_foreach((json_t *) a, key, va) {
+            json_t * vb = json_object_get(b, key);
+            if (!vb || !equal_at(va, vb, depth + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(a);
+        if (n != json_array_size(b)) {
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!equal_at(json_array_get(a, i), json_array_get(b, i), depth + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    case JSON_STRING:
+        return json_string_length(a) == json_string_length(b) &&
+               memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+    default:
+        return true; /* true, false, null: the same type is enough */
+    }
+}
+
+bool jout_equal(const json_t * a, const json_t * b) {
+    return a && b && equal_at(a, b, 0);
+}

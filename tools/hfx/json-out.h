@@ -31,6 +31,11 @@ void jout_write_sorted_compact(FILE * f, const json_t * v, bool ascii);
  * Returns 0, or 1 after printing an error when the file cannot be written. Does not free v. */
 int jout_emit(const json_t * v, const char * path);
 
+/* Python's == on decoded JSON (1 == 1.0; key order ignored; false if either is NULL), what pyhf's
+ * combine compares items with. The library's patches have their own (json-patch.c, RFC 6902 "test"):
+ * the CLI reaches the library through hfx.h only, so the comparison of its own trees lives here. */
+bool jout_equal(const json_t * a, const json_t * b);
+
 /* Python's repr of a float into buf (at least 32 bytes). */
 void jout_format_double(double x, char * buf, size_t size);
 

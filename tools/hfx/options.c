@@ -7,8 +7,6 @@
 
 #include "json-out.h"
 
-#include "spec/spec.h"
-
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,7 +442,50 @@ int cli_validate_background(hfx_workspace_t ws) {
 }
 
 int cli_emit_workspace(hfx_workspace_t ws, const char * path) {
-    return jout_emit(ws->root, path); /* the tree itself: no text to re-parse */
+    json_t * root = cli_workspace_tree(ws);
+    int      rc   = root ? jout_emit(root, path) : CLI_FAIL;
+    json_decref(root);
+    return rc;
+}
+
+json_t * cli_json_from_text(char * text, const char * what) {
+    json_error_t jerr;
+    /* JSON_ALLOW_NUL: a "\u0000" the library accepted in a string reads back as it was */
+    json_t * root = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    free(text);
+    if (!root) {
+        cli_error("cannot read back %s: %s", what, jerr.text);
+    }
+    return root;
+}
+
+json_t * cli_workspace_tree(hfx_workspace_t ws) {
+    char *           text = NULL;
+    struct hfx_error err  = {0};
+    enum hfx_status  st   = hfx_workspace_dump(ws, &text, &err);
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return NULL;
+    }
+    return cli_json_from_text(text, "the workspace");
+}
+
+int cli_workspace_from_tree(const json_t * root, const char * source, hfx_workspace_t * out) {
+    *out = NULL;
+    /* 17 significant digits, as hfx_workspace_dump: the numbers reach the library unchanged */
+    char * text = json_dumps(root, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    if (!text) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    struct hfx_error err = {0};
+    enum hfx_status  st  = hfx_workspace_load_string(text, source, out, &err);
+    free(text);
+    if (st != HFX_OK) {
+        cli_error_hfx(st, &err);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
 }
 
 /* The input of mo: any format hfx_workspace_load recognises, or a driver XML read with --basedir. */

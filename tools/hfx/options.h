@@ -93,6 +93,15 @@ int cli_validate_background(hfx_workspace_t ws);
 /* Prints ws as pyhf prints a workspace (indent 4, sorted keys) to path, or stdout when NULL; CLI_OK
  * or CLI_FAIL (printed). */
 int cli_emit_workspace(hfx_workspace_t ws, const char * path);
+/* The workspace (after patches) as a jansson tree, for the commands that edit or hash its JSON (hfx
+ * combine, digest, prune, rename, sort; patchset verify): read back from hfx_workspace_dump's text,
+ * whose 17 significant digits give every number its double back. NULL after printing an error. */
+json_t * cli_workspace_tree(hfx_workspace_t ws);
+/* JSON text the library wrote (consumed: freed here) as a jansson tree; what names it in the error
+ * printed where it cannot be read (out of memory). */
+json_t * cli_json_from_text(char * text, const char * what);
+/* A new workspace from the tree root (borrowed), named source in its errors. Prints errors. */
+int cli_workspace_from_tree(const json_t * root, const char * source, hfx_workspace_t * out);
 /* Applies the -p patch files of mo to ws in order. Prints errors. */
 int model_opts_apply_patches(const struct model_opts * mo, hfx_workspace_t ws);
 /* Loads mo->ws_path and applies the patch files, then the patchset patch. Prints errors. */

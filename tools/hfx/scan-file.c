@@ -7,7 +7,6 @@
 #include "cli.h"
 #include "progress.h"
 
-#include "core/size-check.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -158,8 +157,8 @@ bool shard_header_parse(const char * line, struct shard_header * out, char * why
                        : !parse_hex(names, &h.names)             ? "its \"names\" is not 16 hex digits"
                        : sscanf(shard, "%zu/%zu%c", &h.k, &h.n, &tail) != 2 || h.k < 1 || h.k > h.n ||
                                  h.n > 1000000                   ? "its \"shard\" is not K/N with 1 <= K <= N <= 1000000"
-                       : count < 0 || total < 0 || !hfx__count_ok((uint64_t) count, sizeof(char *), NULL) ||
-                                 !hfx__count_ok((uint64_t) total, sizeof(char *), NULL)
+                       : count < 0 || total < 0 || !cli_count_ok((uint64_t) count, sizeof(char *)) ||
+                                 !cli_count_ok((uint64_t) total, sizeof(char *))
                            ? "its patch counts are negative or beyond hfx's limit of 4294967296"
                        : shard_count(h.k, h.n, (size_t) total) != (size_t) count
                            ? "its \"patches\" is not the size of its shard of \"patches_total\""
