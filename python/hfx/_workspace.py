@@ -90,6 +90,7 @@ class Workspace:
     built (pyhf validates in its constructor: the error then comes from ws.model())."""
 
     def __init__(self, spec, name=None):
+        self._meas = None  # [(name, poi)] of the measurements, once asked for
         if isinstance(spec, _core.Workspace):
             self._ws, self._spec = spec, None
         elif isinstance(spec, (str, os.PathLike)):
@@ -107,9 +108,16 @@ class Workspace:
             self._spec = json.loads(self._ws.dump())
         return self._spec
 
+    def _measurements(self):
+        """[(name, poi)] of the measurements, from the library (hfx_spec_*: validated, the JSON not read
+        into Python); the library's validation error for a malformed workspace."""
+        if self._meas is None:
+            self._meas = self._ws.measurements()
+        return self._meas
+
     @property
     def measurement_names(self):
-        return [m["name"] for m in self.spec.get("measurements", [])]
+        return [name for name, _ in self._measurements()]
 
     def copy(self):
         """An independent copy (O(1): the library copies on write)."""
@@ -157,18 +165,15 @@ class Workspace:
         ws = self.patched(patches) if patches else self
         normsys, histosys = modifier_settings_codes(modifier_settings)
         if poi_name is _MEASUREMENT_POI:  # pyhf: the measurement's POI, "" meaning none
-            spec = ws.spec  # (a malformed one is the library's to report, below)
-            measurements = spec.get("measurements") if isinstance(spec, Mapping) else None
-            names = [m.get("name") for m in measurements if isinstance(m, Mapping)] if isinstance(measurements, list) else []
+            measurements = ws._measurements()  # (the library's error for a malformed workspace)
+            names = [name for name, _ in measurements]
             index = 0 if measurement_name is None else (names.index(measurement_name) if measurement_name in names else -1)
-            if 0 <= index < len(names):
-                config = measurements[index].get("config")
-                if isinstance(config, Mapping) and config.get("poi") == "":
-                    poi_name = ""
+            if 0 <= index < len(names) and measurements[index][1] == "":
+                poi_name = ""
         no_poi = poi_name is None or poi_name == ""  # pyhf: "" is no POI
         if isinstance(poi_name, str) and not no_poi:
             index = ws._measurement_index(measurement_name)
-            if ws.spec["measurements"][index]["config"].get("poi") != poi_name:
+            if ws._measurements()[index][1] != poi_name:
                 ws = ws.patched([[{"op": "replace", "path": f"/measurements/{index}/config/poi", "value": poi_name}]])
         elif not no_poi and poi_name is not _MEASUREMENT_POI:
             raise error(_core.ArgumentError, f"poi_name: expected a string or None, got {type(poi_name).__name__}")

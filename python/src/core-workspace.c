@@ -145,6 +145,32 @@ static PyObject * workspace_validate(hfxpy_workspace * self, PyObject * unused) 
 }
 
 /* write_xml(dir): hfx_workspace_write_xml (pyhf's writexml / `hfx json2xml`). */
+/* measurements() -> [(name, poi)]: the workspace's measurements in order (hfx_spec_*: validated as
+ * validate() does, raising its error), POI "" for none: what the package needs of them without
+ * reading the workspace's JSON into Python. */
+static PyObject * workspace_measurements(hfxpy_workspace * self, PyObject * unused) {
+    (void) unused;
+    hfx_spec_t       spec = NULL;
+    struct hfx_error err;
+    enum hfx_status  st;
+    HFXPY_CALL(self->lock, st = hfx_workspace_spec(self->ws, &spec, &err));
+    if (st != HFX_OK) {
+        return hfxpy_raise(st, &err);
+    }
+    size_t     n   = hfx_spec_n_measurements(spec);
+    PyObject * out = PyList_New((Py_ssize_t) n);
+    for (size_t i = 0; out && i < n; i++) {
+        PyObject * row = Py_BuildValue("(ss)", hfx_spec_measurement_name(spec, i), hfx_spec_measurement_poi(spec, i));
+        if (!row) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, (Py_ssize_t) i, row);
+    }
+    hfx_spec_free(spec);
+    return out;
+}
+
 static PyObject * workspace_write_xml(hfxpy_workspace * self, PyObject * args) {
     const char * dir;
     if (!PyArg_ParseTuple(args, "s", &dir)) {
@@ -175,6 +201,8 @@ static PyMethodDef workspace_methods[] = {
     {"apply_patch_file", (PyCFunction) workspace_apply_patch_file, METH_VARARGS,
      "apply_patch_file(path): applies an RFC 6902 JSON Patch file in place; unchanged on failure."},
     {"dump", (PyCFunction) workspace_dump, METH_NOARGS, "dump() -> str: the workspace (after patches) as JSON."},
+    {"measurements", (PyCFunction) workspace_measurements, METH_NOARGS,
+     "measurements() -> [(name, poi)]: the measurements in order (POI '' for none); validates as validate()."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,7 +1,8 @@
 /*
  * cmd-inspect.c -- "hfx inspect": a summary of a workspace (after patches) in pyhf inspect's layout,
  * extended with modifier counts by type and each parameter's size, init, bounds and fixed flag; or
- * the same facts as JSON with --json. The summary is built once as JSON and printed from it.
+ * the same facts as JSON with --json. The summary is built once as JSON and printed from it; its
+ * facts come from the public API: the workspace's validated spec (hfx_spec_*) and its model.
  */
 #include "json-out.h"
 #include "options.h"
@@ -81,25 +82,21 @@ static json_t * key_array(const json_t * obj) {
 }
 
 //
-// Facts from the workspace JSON
+// Facts from the workspace (its validated spec, hfx_spec_*)
 //
 
 /* [{"name", "nbins", "samples": [...]}], sorted by name; nbins from the first sample as pyhf. */
-static json_t * channels_json(const json_t * root) {
+static json_t * channels_json(hfx_spec_t spec) {
     json_t * by_name = json_object();
     size_t   i;
-    json_t * ch;
-    json_array_foreach(json_object_get(root, "channels"), i, ch) {
+    for (i = 0; i < hfx_spec_n_channels(spec); i++) {
         json_t * samples = json_array();
-        size_t   k;
-        json_t * s;
-        json_array_foreach(json_object_get(ch, "samples"), k, s) {
-            json_array_append_new(samples, json_string(str(json_object_get(s, "name"))));
+        for (size_t k = 0; k < hfx_spec_channel_n_samples(spec, i); k++) {
+            json_array_append_new(samples, json_string(hfx_spec_sample_name(spec, i, k)));
         }
-        json_t * first = json_array_get(json_object_get(ch, "samples"), 0);
-        json_t * e     = json_pack("{s:s, s:I, s:o}", "name", str(json_object_get(ch, "name")), "nbins",
-                                   (json_int_t) json_array_size(json_object_get(first, "data")), "samples", samples);
-        json_object_set_new(by_name, str(json_object_get(ch, "name")), e);
+        json_t * e = json_pack("{s:s, s:I, s:o}", "name", hfx_spec_channel_name(spec, i), "nbins",
+                               (json_int_t) hfx_spec_channel_n_bins(spec, i), "samples", samples);
+        json_object_set_new(by_name, hfx_spec_channel_name(spec, i), e);
     }
     const char ** keys = sorted_keys(by_name);
     json_t *      out  = json_array();
@@ -112,22 +109,21 @@ static json_t * channels_json(const json_t * root) {
 }
 
 /* Sorted unique sample names, and unique (name, type) modifier pairs sorted as tuples. */
-static void samples_and_modifiers(const json_t * root, json_t ** samples, json_t ** modifiers, json_t ** type_counts) {
+static void samples_and_modifiers(hfx_spec_t spec, json_t ** samples, json_t ** modifiers, json_t ** type_counts) {
     json_t * snames = json_object();
     json_t * pairs  = json_object();
     json_t * counts = json_object();
-    size_t   i, k, m;
-    json_t * ch, *s, *mod;
-    json_array_foreach(json_object_get(root, "channels"), i, ch) {
-        json_array_foreach(json_object_get(ch, "samples"), k, s) {
-            json_object_set_new(snames, str(json_object_get(s, "name")), json_true());
-            json_array_foreach(json_object_get(s, "modifiers"), m, mod) {
-                const char * type = str(json_object_get(mod, "type"));
-                char         key[1100];
-                snprintf(key, sizeof key, "%s\x01%s", str(json_object_get(mod, "name")), type);
-                json_object_set_new(pairs, key, json_pack("[s,s]", str(json_object_get(mod, "name")), type));
-                json_int_t c = json_integer_value(json_object_get(counts, type));
-                json_object_set_new(counts, type, json_integer(c + 1));
+    size_t   i;
+    for (i = 0; i < hfx_spec_n_channels(spec); i++) {
+        for (size_t k = 0; k < hfx_spec_channel_n_samples(spec, i); k++) {
+            json_object_set_new(snames, hfx_spec_sample_name(spec, i, k), json_true());
+            struct hfx_modifier_info mod;
+            for (size_t m = 0; hfx_spec_modifier(spec, i, k, m, &mod); m++) {
+                char key[1100];
+                snprintf(key, sizeof key, "%s\x01%s", mod.name, mod.type);
+                json_object_set_new(pairs, key, json_pack("[s,s]", mod.name, mod.type));
+                json_int_t c = json_integer_value(json_object_get(counts, mod.type));
+                json_object_set_new(counts, mod.type, json_integer(c + 1));
             }
         }
     }
@@ -144,20 +140,18 @@ static void samples_and_modifiers(const json_t * root, json_t ** samples, json_t
 }
 
 /* [{"name", "poi", "parameters": [...], "default": bool}] in workspace order. */
-static json_t * measurements_json(const json_t * root, const char * chosen) {
+static json_t * measurements_json(hfx_spec_t spec, const char * chosen) {
     json_t * out = json_array();
-    size_t   i, k;
-    json_t * meas, *par;
-    json_array_foreach(json_object_get(root, "measurements"), i, meas) {
-        const char * name   = str(json_object_get(meas, "name"));
-        json_t *     config = json_object_get(meas, "config");
-        json_t *     pars   = json_array();
-        json_array_foreach(json_object_get(config, "parameters"), k, par) {
-            json_array_append_new(pars, json_string(str(json_object_get(par, "name"))));
+    for (size_t i = 0; i < hfx_spec_n_measurements(spec); i++) {
+        const char *                name = hfx_spec_measurement_name(spec, i);
+        json_t *                    pars = json_array();
+        struct hfx_parameter_config par;
+        for (size_t k = 0; hfx_spec_measurement_parameter(spec, i, k, &par); k++) {
+            json_array_append_new(pars, json_string(par.name));
         }
         bool is_default = chosen ? strcmp(name, chosen) == 0 : i == 0;
         json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:b}", "name", name, "poi",
-                                             str(json_object_get(config, "poi")), "parameters", pars, "default",
+                                             hfx_spec_measurement_poi(spec, i), "parameters", pars, "default",
                                              is_default));
     }
     return out;
@@ -248,12 +242,12 @@ static json_t * parameters_json(hfx_model_t m, const json_t * modifiers) {
     return out;
 }
 
-static json_t * summary_json(const json_t * root, hfx_model_t m, const char * measurement) {
+static json_t * summary_json(hfx_spec_t spec, hfx_model_t m, const char * measurement) {
     json_t *samples, *modifiers, *type_counts;
-    samples_and_modifiers(root, &samples, &modifiers, &type_counts);
+    samples_and_modifiers(spec, &samples, &modifiers, &type_counts);
     json_t * j   = json_object();
     long     poi = hfx_model_poi(m);
-    json_object_set_new(j, "channels", channels_json(root));
+    json_object_set_new(j, "channels", channels_json(spec));
     json_object_set_new(j, "samples", samples);
     json_object_set_new(j, "modifiers", modifiers);
     json_object_set_new(j, "modifier_types", type_counts);
@@ -264,7 +258,7 @@ static json_t * summary_json(const json_t * root, hfx_model_t m, const char * me
         json_array_append_new(order, json_string(hfx_model_parset_name(m, s)));
     }
     json_object_set_new(j, "par_order", order);
-    json_object_set_new(j, "measurements", measurements_json(root, measurement));
+    json_object_set_new(j, "measurements", measurements_json(spec, measurement));
     json_object_set_new(j, "n_pars", json_integer((json_int_t) hfx_model_n_pars(m)));
     json_object_set_new(j, "n_bins", json_integer((json_int_t) hfx_model_n_bins(m)));
     json_object_set_new(j, "n_aux", json_integer((json_int_t) hfx_model_n_aux(m)));
@@ -477,37 +471,30 @@ static int inspect_model(const struct model_opts * mo, hfx_workspace_t ws, hfx_m
     return CLI_OK;
 }
 
-/* The workspace as a jansson tree. Prints errors. */
-static json_t * workspace_tree(hfx_workspace_t ws) {
-    char *           text = NULL;
-    struct hfx_error err  = {0};
-    enum hfx_status  st   = hfx_workspace_dump(ws, &text, &err);
+/* The workspace's validated spec. Prints errors. */
+static int inspect_spec(hfx_workspace_t ws, hfx_spec_t * out) {
+    struct hfx_error err = {0};
+    enum hfx_status  st  = hfx_workspace_spec(ws, out, &err);
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
-        return NULL;
+        return CLI_FAIL;
     }
-    json_error_t jerr;
-    json_t *     root = json_loads(text, 0, &jerr);
-    free(text);
-    if (!root) {
-        cli_error("cannot re-read the workspace: %s", jerr.text);
-    }
-    return root;
+    return CLI_OK;
 }
 
 static int run_inspect(const struct model_opts * mo, bool as_json, const char * output) {
     hfx_workspace_t ws    = NULL;
     hfx_model_t     model = NULL;
-    json_t *        root  = NULL;
+    hfx_spec_t      spec  = NULL;
     int             rc    = model_opts_workspace(mo, &ws);
     if (rc == CLI_OK) {
         rc = inspect_model(mo, ws, &model);
     }
-    if (rc == CLI_OK && !(root = workspace_tree(ws))) {
-        rc = CLI_FAIL;
+    if (rc == CLI_OK) {
+        rc = inspect_spec(ws, &spec);
     }
     if (rc == CLI_OK) {
-        json_t * j = summary_json(root, model, mo->model.measurement);
+        json_t * j = summary_json(spec, model, mo->model.measurement);
         if (as_json || output) {
             rc = jout_emit(j, output);
         } else {
@@ -515,7 +502,7 @@ static int run_inspect(const struct model_opts * mo, bool as_json, const char * 
         }
         json_decref(j);
     }
-    json_decref(root);
+    hfx_spec_free(spec);
     hfx_model_free(model);
     hfx_workspace_free(ws);
     return rc;
