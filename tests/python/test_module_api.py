@@ -189,6 +189,28 @@ def test_wrong_shapes_raise(hfxmod, simple):
         m.engine.twice_nll(init, None, read_only)
 
 
+def test_measurements_from_the_library(hfxmod):
+    """Workspace.measurement_names and model()'s measurement and POI choices come from the library's
+    validated spec (_core.Workspace.measurements, hfx_spec_*), not from the JSON read into Python."""
+    spec = json.loads(SIMPLE.read_text())
+    first = spec["measurements"][0]
+    spec["measurements"].append({"name": "bkg_only", "config": {"poi": "", "parameters": first["config"]["parameters"]}})
+    ws = hfxmod.Workspace(spec)
+    assert ws._ws.measurements() == [(first["name"], first["config"]["poi"]), ("bkg_only", "")]
+    assert ws.measurement_names == [m["name"] for m in spec["measurements"]]
+    assert ws.model(measurement_index=1).config.poi_name is None  # pyhf: POI "" is none
+    assert ws.model(measurement_name="bkg_only").config.poi_name is None
+    assert ws.model(measurement_index=0).config.poi_name == first["config"]["poi"]
+    with pytest.raises(hfxmod.NotFoundError, match="measurement_index 2: the workspace has 2 measurements"):
+        ws.model(measurement_index=2)
+    spec["channels"][0]["samples"][0]["data"] = [1.0]  # one bin short: the library's validation error
+    with pytest.raises(hfxmod.Error, match="bins") as e:
+        hfxmod.Workspace(spec).measurement_names
+    with pytest.raises(type(e.value), match="bins") as e2:
+        hfxmod.Workspace(spec).model()
+    assert str(e2.value) == str(e.value)
+
+
 def test_no_poi(hfxmod):
     ws = hfxmod.Workspace(SIMPLE)
     m = ws.model(poi_name=None)

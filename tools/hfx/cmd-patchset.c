@@ -8,7 +8,6 @@
 #include "json-out.h"
 #include "options.h"
 
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,8 +164,8 @@ static int patchset_inspect(int argc, char ** argv) {
 /* Validates the patched workspace (as pyhf's PatchSet.apply does, through Workspace(...)) and
  * prints it as pyhf does (indent 4, sorted keys). */
 static int emit_workspace(hfx_workspace_t ws, const char * output) {
-    struct hfx_error err  = {0};
-    enum hfx_status  st   = hfx_workspace_validate(ws, &err);
+    struct hfx_error err = {0};
+    enum hfx_status  st  = hfx_workspace_validate(ws, &err);
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
         return CLI_FAIL;
@@ -302,10 +301,14 @@ static int patchset_extract(int argc, char ** argv) {
 
 /* pyhf.PatchSet.verify: every digest of the patchset's metadata equals the workspace's. Prints. */
 static int verify_digests(hfx_patchset_t ps, const char * ps_name, hfx_workspace_t ws) {
-    const char * text    = hfx_patchset_metadata(ps, "digests"); /* JSON text, owned by ps */
+    /* JSON text owned by ps; a patchset has digests (hfx_patchset_load checks), so NULL is out of memory */
+    const char * text    = hfx_patchset_metadata(ps, "digests");
     json_t *     digests = text ? json_loads(text, 0, NULL) : NULL;
-    json_t *     tree    = cli_workspace_tree(ws);
+    json_t *     tree    = digests ? cli_workspace_tree(ws) : NULL;
     int          rc      = tree ? CLI_OK : CLI_FAIL;
+    if (!digests) {
+        cli_error("out of memory");
+    }
     const char * alg;
     json_t *     want;
     json_object_foreach(digests, alg, want) {
