@@ -196,7 +196,8 @@ enum hfx_status hfx_patchset_dump_patch(hfx_patchset_t ps, size_t i, bool with_m
 // A spec is a snapshot of a workspace (after its patches) checked as hfx_workspace_validate checks it:
 // its channels, samples and modifiers in the workspace's order (the model sorts channels; this does
 // not), with their data, and its measurements with their parameter settings. It owns copies of
-// everything it returns, so it stays valid when the workspace is patched or freed.
+// everything it returns, so it stays valid when the workspace is patched or freed; it is immutable,
+// so several threads may read one at once.
 //
 
 typedef struct hfx_spec * hfx_spec_t;
