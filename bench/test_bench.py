@@ -169,6 +169,9 @@ def test_workflows_in_the_smoke_run(smoke):
     assert len({r["engine"]["id"] for r in hfx}) == (3 if os.cpu_count() > 1 else 2)
     for r in hfx:
         assert r["status"] == "ok" and r["accuracy"]["vs_hfx_cpu_ref"] == 0, (r["engine"]["id"], r["task"]["id"])
+        # the time once the model is built (--timings) is a part of the whole process's
+        a = r["result"]["extra"]["after_model_s"]
+        assert 0 < a["median_s"] < r["timing"]["median_s"], (r["engine"]["id"], r["task"]["id"], a)
         if r["task"]["name"] == "ranking":
             assert len(r["result"]["values"]) == 2 * 4  # two gammas, four impacts each
         if r["task"]["name"] == "profile-scan":

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..timing import measure
+from ..timing import measure, summary
 from . import needs_poi
 
 REPO = Path(__file__).resolve().parents[3]
@@ -150,9 +150,10 @@ class HfxEngine:
         if why:
             return {"status": "skipped", "reason": why}
         args = [str(build_dir() / "hfx"), name, workload.workspace, "--backend", self.backend,
-                "--threads", str(self.threads)]
+                "--threads", str(self.threads), "--timings"]
         for p in workload.patches:
             args += ["-p", p]
+        after_model = []  # per call: the process's time once its model was built (after_model_s)
         if name == "profile-scan":
             args += ["--par", task.get("par") or workload_poi(workload), "--range", task["range"]]
             if task.get("par2"):
@@ -163,6 +164,7 @@ class HfxEngine:
             if proc.returncode != 0:
                 raise RuntimeError(f"hfx {name} exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
             doc = json.loads(proc.stdout)
+            after_model.append(after_model_s(proc.stderr))
             if name == "ranking":
                 rows = [{"name": r["name"], **{k: r[f"impact_{k}"] for k in ("prefit_up", "prefit_down", "postfit_up",
                                                                               "postfit_down")}} for r in doc["ranking"]]
@@ -181,6 +183,9 @@ class HfxEngine:
         except (RuntimeError, subprocess.TimeoutExpired) as e:
             return {"status": "error", "reason": str(e)}
         peak = run_measured(args, timeout)[4]  # the peak memory from one more run, outside the timing
+        timed = after_model[len(after_model) - timing["repeats"] * timing["inner"]:]  # the warm-up's left out
+        if all(t is not None for t in timed):
+            result.setdefault("extra", {})["after_model_s"] = summary(timed)
         return {"status": "ok", "device": "cpu" if self.backend.startswith("cpu") else self.backend, "timing": timing,
                 "result": result, "memory": {"peak_host_bytes": peak, "peak_device_bytes": None},
                 "versions": {"hfx": git_commit()}}
@@ -242,6 +247,19 @@ class HfxEngine:
 
 CONVERSIONS = ("json2xml", "xml2json")
 WORKFLOWS = ("ranking", "profile-scan", "significance")
+
+TIMINGS = re.compile(r"hfx: timings: parse ([0-9.]+) ms, compile ([0-9.]+) ms, engine ([0-9.]+) ms, .*total ([0-9.]+) ms")
+
+
+def after_model_s(stderr):
+    """From a process's `--timings` line: its time once the model and engine were built (the fits, the
+    uncertainties, the output: total - parse - compile - engine), in seconds, as cabinetry's rows are
+    timed (the model built outside the timing); None without the line."""
+    m = TIMINGS.search(stderr)
+    if not m:
+        return None
+    parse, compile_, engine, total = (float(x) for x in m.groups())
+    return (total - parse - compile_ - engine) / 1e3
 
 
 def workload_poi(workload):
