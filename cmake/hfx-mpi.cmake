@@ -28,6 +28,8 @@ if(NOT _hfx_mpi_mode STREQUAL "OFF")
   endif()
 endif()
 
+# The rank work queue of scan and upper-limit (ranks/queue.c) is written against ranks.h: built either way.
+target_sources(hfx-cli PRIVATE ${PROJECT_SOURCE_DIR}/tools/hfx/ranks/queue.c)
 if(_hfx_mpi_found)
   target_sources(hfx-cli PRIVATE ${PROJECT_SOURCE_DIR}/tools/hfx/ranks/mpi.c)
   target_link_libraries(hfx-cli PRIVATE MPI::MPI_C)

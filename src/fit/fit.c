@@ -8,6 +8,7 @@
  * first use and kept: an engine used only for evaluation allocates no optimizer state, and no
  * round allocates anything.
  */
+#include "core/array.h"
 #include "core/clock.h"
 #include "fit/engine.h"
 #include "model/sample-kernel.h"
@@ -156,14 +157,9 @@ enum hfx_status hfx__warnings_note(struct hfx_fit_warning ** list, size_t * n_li
         }
     }
     if (!w) {
-        if (*n_list == *cap_list) {
-            size_t                   cap   = *cap_list ? 2 * *cap_list : 8;
-            struct hfx_fit_warning * grown = hfx__realloc(*list, cap * sizeof *grown);
-            if (!grown) {
-                return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit warnings)", cap);
-            }
-            *list     = grown;
-            *cap_list = cap;
+        size_t bytes;
+        if (!HFX_ARRAY_RESERVE(*list, *cap_list, *n_list + 1, 8, &bytes)) {
+            return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (%zu fit warnings)", bytes / sizeof **list);
         }
         w         = &(*list)[(*n_list)++];
         w->n_fits = 1;

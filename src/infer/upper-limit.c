@@ -9,6 +9,7 @@
  * of fits, and each limit where np.interp puts the level on its CLs curve; hfx_limit_grid_* does the
  * same in parts (points shared out over processes), and the grid scan here is built on those parts.
  */
+#include "core/array.h"
 #include "infer/infer.h"
 
 #include "infer/stats.h"
@@ -37,14 +38,8 @@ static enum hfx_status scan_eval(struct scan * s, double mu, const struct point 
             return HFX_OK;
         }
     }
-    if (s->n == s->cap) {
-        size_t         cap = s->cap ? 2 * s->cap : 32;
-        struct point * p   = hfx__realloc(s->pts, cap * sizeof *p);
-        if (!p) {
-            return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
-        }
-        s->pts = p;
-        s->cap = cap;
+    if (!HFX_ARRAY_RESERVE(s->pts, s->cap, s->n + 1, 32, NULL)) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     struct hfx_hypotest_result r;
     enum hfx_status            st = hfx__hypo_cache_test(&s->cache, mu, &r, err);

@@ -18,6 +18,7 @@
  * shapesys with no uncertainty) are written constant (ROOT would leave them free and unconstrained),
  * and shapefactor is ROOT's encoding of one: a shapesys with a Gauss constraint and zero uncertainties.
  */
+#include "core/array.h"
 #include "io/io.h"
 #include "spec/spec.h"
 
@@ -64,14 +65,9 @@ static enum hfx_status add_par(struct writer * w, const char * name, const char 
             return HFX_OK;
         }
     }
-    if (w->n_pars == w->cap_pars) {
-        size_t       cap = w->cap_pars ? 2 * w->cap_pars : 64;
-        struct par * np  = hfx__realloc(w->pars, cap * sizeof *np);
-        if (!np) {
-            return hfx__error_oom(w->err, "the HS3 parameter table", cap * sizeof *np);
-        }
-        w->pars     = np;
-        w->cap_pars = cap;
+    size_t bytes;
+    if (!HFX_ARRAY_RESERVE(w->pars, w->cap_pars, w->n_pars + 1, 64, &bytes)) {
+        return hfx__error_oom(w->err, "the HS3 parameter table", bytes);
     }
     size_t n = strlen(name) + 1;
     char * s = hfx__malloc(n);

@@ -11,6 +11,7 @@
  * readers that go by the file's streamers (ROOT's TFile::ShowStreamerInfo, uproot's file.streamers,
  * older or newer ROOT versions) find them.
  */
+#include "core/array.h"
 #include "io/io.h"
 
 #include <stdio.h>
@@ -56,18 +57,9 @@ static void put(struct buf * b, const void * data, size_t n) {
     if (b->oom) {
         return;
     }
-    if (b->n + n > b->cap) {
-        size_t          cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n) {
-            cap *= 2;
-        }
-        unsigned char * p = hfx__realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p   = p;
-        b->cap = cap;
+    if (!HFX_ARRAY_RESERVE(b->p, b->cap, b->n + n, 4096, NULL)) {
+        b->oom = true;
+        return;
     }
     memcpy(b->p + b->n, data, n);
     b->n += n;
@@ -538,14 +530,8 @@ enum hfx_status hfx__root_writer_add_th1d(struct hfx__root_writer * w, const cha
         return hfx__error(err, HFX_ERR_MODEL, NULL, "duplicate histogram name '%s' in %s", name, w->path);
     }
     json_object_set_new(w->names, name, json_true());
-    if (w->n_keys == w->cap_keys) {
-        size_t        cap = w->cap_keys ? 2 * w->cap_keys : 64;
-        struct wkey * k   = hfx__realloc(w->keys, cap * sizeof *k);
-        if (!k) {
-            return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
-        }
-        w->keys     = k;
-        w->cap_keys = cap;
+    if (!HFX_ARRAY_RESERVE(w->keys, w->cap_keys, w->n_keys + 1, 64, NULL)) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     struct buf obj = {0};
     put_th1d(&obj, name, values, errors, n);

@@ -15,61 +15,32 @@
  */
 #include "model/model.h"
 
+#include "core/name-map.h"
 #include "model/interp.h"
 
 #include <math.h>
 #include <string.h>
 
 //
-// A small string -> index hash map over a temporary arena
+// String -> index maps (core/name-map.h) over the compile's temporary arena, sized up front
 //
 
-struct name_map {
-    size_t        cap;
-    const char ** keys;
-    size_t *      vals;
-};
-
-static uint64_t hash_str(const char * s) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; ++s) {
-        h = (h ^ (unsigned char) *s) * 1099511628211ull;
-    }
-    return h;
+static bool name_map_init(struct hfx__name_map * m, struct hfx__arena * a, size_t n) {
+    hfx__name_map_init(m, a);
+    return hfx__name_map_reserve(m, n);
 }
 
-static bool name_map_init(struct name_map * m, struct hfx__arena * a, size_t n) {
-    m->cap = 16;
-    while (m->cap < 2 * n + 1) {
-        m->cap *= 2;
+static bool name_map_get(const struct hfx__name_map * m, const char * key, size_t * val) {
+    const size_t * v = hfx__name_map_get(m, key, 0);
+    if (v) {
+        *val = *v;
     }
-    m->keys = hfx__arena_alloc(a, m->cap * sizeof *m->keys);
-    m->vals = hfx__arena_alloc(a, m->cap * sizeof *m->vals);
-    return m->keys && m->vals;
+    return v != NULL;
 }
 
-/* Returns the slot of key: either where it is, or the empty slot where it would go. */
-static size_t name_map_slot(const struct name_map * m, const char * key) {
-    size_t i = (size_t) hash_str(key) & (m->cap - 1);
-    while (m->keys[i] && strcmp(m->keys[i], key) != 0) {
-        i = (i + 1) & (m->cap - 1);
-    }
-    return i;
-}
-
-static bool name_map_get(const struct name_map * m, const char * key, size_t * val) {
-    size_t i = name_map_slot(m, key);
-    if (!m->keys[i]) {
-        return false;
-    }
-    *val = m->vals[i];
-    return true;
-}
-
-static void name_map_put(struct name_map * m, const char * key, size_t val) {
-    size_t i   = name_map_slot(m, key);
-    m->keys[i] = key;
-    m->vals[i] = val;
+/* Never grows (the map was sized for every name it gets), so it cannot fail. */
+static void name_map_put(struct hfx__name_map * m, const char * key, size_t val) {
+    hfx__name_map_put(m, key, 0, val);
 }
 
 //
@@ -116,7 +87,7 @@ struct compile {
 
     size_t                              n_builds;
     struct parset_build *               builds;      /* in final parameter order after ordering */
-    struct name_map                     parset_index; /* name -> index into builds */
+    struct hfx__name_map                parset_index; /* name -> index into builds */
 };
 
 static const char * type_name(enum hfx_modifier_type t) {
@@ -221,7 +192,7 @@ static enum hfx_status build_blocks(struct compile * cc) {
     }
     m->n_samples    = nu;
     m->sample_names = hfx__arena_alloc(&m->arena, (nu + 1) * sizeof *m->sample_names);
-    struct name_map sample_index;
+    struct hfx__name_map sample_index;
     if (!m->sample_names || !name_map_init(&sample_index, &cc->tmp, nu)) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
@@ -542,7 +513,7 @@ static enum hfx_status build_parsets(struct compile * cc) {
     /* per type, the names in order of first appearance in the walk */
     const char ** order[HFX_MOD_COUNT];
     size_t        n_order[HFX_MOD_COUNT] = {0};
-    struct name_map seen[HFX_MOD_COUNT];
+    struct hfx__name_map seen[HFX_MOD_COUNT];
     if (!cc->builds || !name_map_init(&cc->parset_index, &cc->tmp, cap)) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }

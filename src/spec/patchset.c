@@ -16,6 +16,7 @@
  * name, resp. by a canonical text of the tuple), so that a patchset of 10,000 patches loads in
  * linear time.
  */
+#include "core/array.h"
 #include "spec/spec.h"
 
 #include <math.h>
@@ -42,7 +43,7 @@ struct hfx_patchset {
     struct patchset_patch * patches;
     double *                values_all;
     struct md_entry *       md; /* metadata rendered as strings on demand */
-    size_t                  n_md;
+    size_t                  n_md, cap_md;
 };
 
 
@@ -318,14 +319,8 @@ static bool values_key(const json_t * values, char ** buf, size_t * cap, size_t 
             snprintf(head, sizeof head, "n%.17g;", x == 0 ? 0.0 : x); /* -0.0 == 0.0 */
         }
         size_t nh = strlen(head), need = *len + nh + n;
-        if (need > *cap) {
-            size_t bigger = need > 2 * *cap ? need : 2 * *cap;
-            char * grown  = hfx__realloc(*buf, bigger);
-            if (!grown) {
-                return false;
-            }
-            *buf = grown;
-            *cap = bigger;
+        if (!hfx__array_reserve(buf, cap, need, 1, 64, NULL)) {
+            return false;
         }
         memcpy(*buf + *len, head, nh);
         memcpy(*buf + *len + nh, str, n);
@@ -519,13 +514,10 @@ const char * hfx_patchset_metadata(hfx_patchset_t ps, const char * key) {
             return ps->md[i].value;
         }
     }
-    struct md_entry * md    = hfx__realloc(ps->md, (ps->n_md + 1) * sizeof *md);
-    char *            text  = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    char *            kcopy = hfx__malloc(strlen(key) + 1);
-    if (md) {
-        ps->md = md;
-    }
-    if (!md || !text || !kcopy) {
+    bool   room  = HFX_ARRAY_RESERVE(ps->md, ps->cap_md, ps->n_md + 1, 8, NULL);
+    char * text  = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char * kcopy = hfx__malloc(strlen(key) + 1);
+    if (!room || !text || !kcopy) {
         free(text);
         free(kcopy);
         return NULL;

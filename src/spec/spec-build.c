@@ -25,6 +25,8 @@
  *    model compiler.
  * The spec copies every string and number into its arena, so it does not depend on the JSON tree.
  */
+#include "core/array.h"
+#include "core/name-map.h"
 #include "spec/spec.h"
 
 #include <math.h>
@@ -521,22 +523,9 @@ struct first_use {
     size_t                           sample_id; /* global sample counter */
 };
 
-/* A hash table from (name, tag) to a number, used for every name lookup of pass 2; the tag keeps
- * the separate namespaces apart in one table (see the TAG_ values). Names are borrowed: they live in
- * the spec's arena or the JSON tree, both of which outlive the builder. */
-struct name_slot {
-    const char * name; /* NULL: empty */
-    size_t       tag;
-    size_t       val;
-    uint64_t     hash;
-};
-
-struct name_table {
-    struct name_slot * slots;
-    size_t             cap, n;       /* cap a power of two (or 0) */
-    size_t             failed_bytes; /* the size of a growth that failed, for the message */
-};
-
+/* Every name lookup of pass 2 goes through one (name, tag) -> number map (core/name-map.h); the tag
+ * keeps the separate namespaces apart in one table (see the TAG_ values). Names are borrowed: they
+ * live in the spec's arena or the JSON tree, both of which outlive the builder. */
 enum {
     TAG_MOD_KEY    = 0,                 /* + modifier type: (type, name) -> id of the last sample carrying it */
     TAG_MOD_NAME   = HFX_MOD_COUNT,     /* modifier name -> index into uses */
@@ -546,64 +535,20 @@ enum {
                                            measurement i */
 };
 
-static uint64_t name_hash(const char * s, size_t tag) {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t) tag; /* FNV-1a */
-    for (; *s; s++) {
-        h = (h ^ (unsigned char) *s) * 1099511628211ull;
-    }
-    return h ^ (h >> 29);
-}
-
-static struct name_slot * name_slot(const struct name_table * t, const char * name, size_t tag, uint64_t h) {
-    size_t i = (size_t) h & (t->cap - 1);
-    while (t->slots[i].name &&
-           (t->slots[i].hash != h || t->slots[i].tag != tag || strcmp(t->slots[i].name, name) != 0)) {
-        i = (i + 1) & (t->cap - 1);
-    }
-    return &t->slots[i];
-}
-
 /* The number stored under (name, tag), or NULL. */
-static size_t * name_get(const struct name_table * t, const char * name, size_t tag) {
-    if (t->n == 0) {
-        return NULL;
-    }
-    struct name_slot * s = name_slot(t, name, tag, name_hash(name, tag));
-    return s->name ? &s->val : NULL;
+static size_t * name_get(const struct hfx__name_map * t, const char * name, size_t tag) {
+    return hfx__name_map_get(t, name, tag);
 }
 
 /* Stores val under (name, tag), replacing an earlier value; false when out of memory. */
-static bool name_put(struct name_table * t, const char * name, size_t tag, size_t val) {
-    if (2 * (t->n + 1) > t->cap) {
-        size_t             cap   = t->cap ? 2 * t->cap : 256;
-        struct name_slot * slots = hfx__calloc(cap, sizeof *slots);
-        if (!slots) {
-            t->failed_bytes = cap * sizeof *slots;
-            return false;
-        }
-        struct name_table bigger = { slots, cap, t->n, 0 };
-        for (size_t i = 0; i < t->cap; i++) {
-            if (t->slots[i].name) {
-                *name_slot(&bigger, t->slots[i].name, t->slots[i].tag, t->slots[i].hash) = t->slots[i];
-            }
-        }
-        free(t->slots);
-        *t = bigger;
-    }
-    uint64_t           h = name_hash(name, tag);
-    struct name_slot * s = name_slot(t, name, tag, h);
-    if (!s->name) {
-        *s = (struct name_slot) { name, tag, val, h };
-        t->n++;
-    }
-    s->val = val;
-    return true;
+static bool name_put(struct hfx__name_map * t, const char * name, size_t tag, size_t val) {
+    return hfx__name_map_put(t, name, tag, val);
 }
 
 struct builder {
     struct hfx_spec *  spec;
     struct hfx_error * err;
-    struct name_table  names; /* see TAG_ */
+    struct hfx__name_map names; /* see TAG_ */
     struct first_use * uses;
     size_t             n_uses, cap_uses;
     size_t             sample_id;
@@ -713,14 +658,9 @@ static enum hfx_status register_modifier(struct builder * b, const struct hfx_sp
     }
     size_t * idx = name_get(&b->names, m->name, TAG_MOD_NAME);
     if (!idx) {
-        if (b->n_uses == b->cap_uses) {
-            size_t             cap  = b->cap_uses ? 2 * b->cap_uses : 64;
-            struct first_use * uses = hfx__realloc(b->uses, cap * sizeof *uses);
-            if (!uses) {
-                return hfx__error_oom(b->err, "the table of modifier names", cap * sizeof *uses);
-            }
-            b->uses     = uses;
-            b->cap_uses = cap;
+        size_t bytes;
+        if (!HFX_ARRAY_RESERVE(b->uses, b->cap_uses, b->n_uses + 1, 64, &bytes)) {
+            return hfx__error_oom(b->err, "the table of modifier names", bytes);
         }
         b->uses[b->n_uses] = (struct first_use) { m, n_bins, b->sample_id };
         if (!name_put(&b->names, m->name, TAG_MOD_NAME, b->n_uses)) {
@@ -1040,7 +980,7 @@ enum hfx_status hfx__spec_build(json_t * root, const char * source, struct hfx_s
         if (st == HFX_OK) {
             st = build_measurements(&b, json_object_get(root, "measurements"));
         }
-        free(b.names.slots);
+        hfx__name_map_free(&b.names);
         free(b.uses);
     }
     if (st != HFX_OK && err) {

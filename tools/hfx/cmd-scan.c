@@ -3,18 +3,13 @@
  * workspace. Patchset files expand to their patches, JSON Patch files are one patch each,
  * directories hold either.
  *
- * Work flows from one queue of patch indices to worker threads, each owning a copy of the
+ * Work flows from the rank work queue (ranks/queue.h) to worker threads, each owning a copy of the
  * background and of the patchsets (handles are not shared between threads) and building one
  * workspace, model and engine per patch; a patch's result becomes its output line on the thread
- * that computed it (scan_line). The main thread writes the lines in input order as they complete.
- *
- * Under MPI (ranks.h) every rank runs such threads. Rank 0's queue holds the patches to do; its
- * main thread also hands them out one at a time to the other ranks as they ask (dynamic: a rank
- * with slow patches simply asks less often), receives their lines and writes everything in input
- * order, so that the output is byte for byte the one of a single process. A worker rank's main
- * thread keeps its threads fed by holding two patches more than it has threads (a thread never
- * waits for an answer), and sends back each line when it is done. Main threads poll MPI between
- * waits on their threads.
+ * that computed it (scan_line). Rank 0 hands out the patches one at a time, to its own threads and,
+ * under MPI, to the other ranks as they ask (dynamic: a rank with slow patches simply asks less
+ * often); every line comes to rank 0, whose main thread writes them in input order as they
+ * complete, so that the output is byte for byte the one of a single process.
  *
  * --shard K/N keeps the items K-1, K-1+N, ... (a header line first, for hfx merge); --output FILE
  * --resume continues what an interrupted run wrote to FILE (scan-file.h).
@@ -24,6 +19,7 @@
 #include "options.h"
 #include "progress.h"
 #include "ranks.h"
+#include "ranks/queue.h"
 #include "scan-file.h"
 #include "upper-limit-opts.h"
 
@@ -130,24 +126,15 @@ struct scan {
     /* The patches whose lines this run writes, in output order (rank 0). */
     size_t * run;
     size_t   n_run;
-    /* The local queue: queue[next..n_queue) wait for a thread; closed: no more will come. Rank 0's
-     * holds all of run from the start; a worker rank's grows as rank 0 hands out patches. */
-    size_t * queue;
-    size_t   n_queue, next;
-    bool     closed;
-    /* Items finished by this rank's threads, in the order they finished (what a worker sends). */
-    size_t * finished;
-    size_t   n_finished;
+    size_t   next;       /* rank 0: run[next..n_run) are not handed out yet */
+    bool     stop;       /* rank 0: hand out no more (a write failed) */
+    bool     write_ok;   /* rank 0: every line so far was written */
     size_t   n_done;     /* items done, here or (rank 0) received */
-    size_t   n_alive;    /* threads not yet ended (an interrupted scan stops once they have) */
     size_t   n_kept;     /* lines of the output file kept by --resume */
     size_t   n_written;  /* lines written by this run (rank 0) */
-    size_t   n_idle;     /* threads waiting for a patch */
-    double   busy_s;     /* the threads' time spent on patches, here */
+    size_t   n_failed;   /* error lines among them */
 
-    pthread_mutex_t mu;
-    pthread_cond_t  cv_work; /* queue grew or closed */
-    pthread_cond_t  cv_done; /* an item finished */
+    struct rank_queue q; /* its mutex guards what the threads and the main thread share */
     struct progress progress;
     struct line_out out;
 };
@@ -495,56 +482,45 @@ static void worker_setup(struct worker * w) {
     }
 }
 
-/* Item i's line from its result, handed to the writer (res->report is released). */
-static void finish_item(struct scan * sc, size_t i, struct item_result * res, double busy_s) {
+/* Item i's line from its result, handed to rank 0 (res->report is released). The queue's result
+ * message: the item's index (uint64), one byte failed, the line (scan_result reads it). */
+static void finish_item(struct scan * sc, size_t i, struct item_result * res) {
     if (res->cancelled) {
         json_decref(res->report);
         res->report = NULL;
         return; /* this patch is not done: a resumed run computes it */
     }
-    struct scan_item * it   = &sc->items[i];
-    char *             line = scan_line(sc, it->name, res);
+    char * line = scan_line(sc, sc->items[i].name, res);
     json_decref(res->report);
     res->report = NULL;
-    if (!line) {
+    size_t   n   = line ? strlen(line) : 0;
+    char *   msg = line ? malloc(9 + n) : NULL;
+    uint64_t idx = i;
+    if (!msg) {
         cli_error("out of memory");
         ranks_abort(CLI_FAIL);
     }
-    pthread_mutex_lock(&sc->mu);
-    sc->busy_s += busy_s;
-    it->line                       = line;
-    it->failed                     = !res->ok;
-    it->done                       = true;
-    sc->finished[sc->n_finished++] = i;
-    sc->n_done++;
-    pthread_cond_broadcast(&sc->cv_done);
-    pthread_mutex_unlock(&sc->mu);
+    memcpy(msg, &idx, 8);
+    msg[8] = !res->ok;
+    memcpy(msg + 9, line, n);
+    free(line);
+    rank_queue_done(&sc->q, msg, 9 + n);
 }
 
 static void * worker_main(void * arg) {
     struct worker * w  = arg;
     struct scan *   sc = w->sc;
     worker_setup(w);
+    struct rank_range r;
     for (;;) {
-        pthread_mutex_lock(&sc->mu);
         if (cli_interrupted()) {
-            pthread_mutex_unlock(&sc->mu);
+            rank_queue_leave(&sc->q);
             break; /* SIGINT/SIGTERM: no new patch */
         }
-        while (sc->next == sc->n_queue && !sc->closed) {
-            sc->n_idle++;
-            pthread_cond_broadcast(&sc->cv_done); /* a worker rank's main thread now waits for an answer */
-            pthread_cond_wait(&sc->cv_work, &sc->mu);
-            sc->n_idle--;
-        }
-        if (sc->next == sc->n_queue) {
-            pthread_mutex_unlock(&sc->mu);
+        if (!rank_queue_take(&sc->q, &r)) {
             break;
         }
-        size_t i = sc->queue[sc->next++];
-        pthread_mutex_unlock(&sc->mu);
-
-        double                    t0  = progress_now();
+        size_t                    i   = (size_t) r.first;
         struct scan_item *        it  = &sc->items[i];
         static const struct item_result empty;
         struct item_result        res = empty;
@@ -553,12 +529,8 @@ static void * worker_main(void * arg) {
         } else {
             compute_item(w, it, &res);
         }
-        finish_item(sc, i, &res, progress_now() - t0);
+        finish_item(sc, i, &res);
     }
-    pthread_mutex_lock(&sc->mu);
-    sc->n_alive--;
-    pthread_cond_broadcast(&sc->cv_done);
-    pthread_mutex_unlock(&sc->mu);
     return NULL;
 }
 
@@ -653,7 +625,7 @@ static void group_build_all(struct scan * sc, struct group_chunk * c, struct gro
 }
 
 /* The hypotests of the chunk's models as model groups, then each patch's line. */
-static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx_group_item * gi, double t0) {
+static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx_group_item * gi) {
     struct hfx_engine_options eo = sc->engine;
     if (!sc->mo->threads_set) {
         eo.n_threads = (int) sc->n_jobs; /* the threads that ran one patch each run the group's fits */
@@ -666,7 +638,6 @@ static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx_g
     }
     struct hfx_error err = {0};
     enum hfx_status  st  = hfx_hypotest_group(gi, ng, &eo, &sc->h, &err);
-    double           busy = (progress_now() - t0) * (double) sc->n_jobs / (double) c->n;
     for (size_t k = 0, g = 0; k < c->n; ++k) {
         struct item_result * res = &c->res[k];
         struct scan_item *   it  = &sc->items[c->items[k]];
@@ -688,7 +659,7 @@ static void group_compute(struct scan * sc, struct group_chunk * c, struct hfx_g
             hfx_group_item_clear(item);
             hfx_model_free(c->models[k]);
         }
-        finish_item(sc, c->items[k], res, busy);
+        finish_item(sc, c->items[k], res);
     }
 }
 
@@ -709,13 +680,17 @@ static void * scan_groups_main(void * arg) {
     for (size_t t = 0; t < sc->n_jobs; ++t) {
         worker_setup(&w[t]);
     }
-    for (;;) {
-        pthread_mutex_lock(&sc->mu);
-        size_t n = 0;
-        while (!cli_interrupted() && n < GROUP_CHUNK && sc->next < sc->n_queue) {
-            items[n++] = sc->queue[sc->next++];
+    for (bool more = true; more;) {
+        size_t            n = 0;
+        struct rank_range r;
+        while (more && n < GROUP_CHUNK) {
+            if (cli_interrupted()) {
+                rank_queue_leave(&sc->q);
+                more = false;
+            } else if ((more = rank_queue_take(&sc->q, &r))) {
+                items[n++] = (size_t) r.first;
+            }
         }
-        pthread_mutex_unlock(&sc->mu);
         if (n == 0) {
             break;
         }
@@ -729,9 +704,8 @@ static void * scan_groups_main(void * arg) {
         c->n      = n;
         c->models = models;
         c->res    = res;
-        double t0 = progress_now();
         group_build_all(sc, c, b);
-        group_compute(sc, c, gi, t0);
+        group_compute(sc, c, gi);
     }
     free(items);
     free(models);
@@ -739,229 +713,79 @@ static void * scan_groups_main(void * arg) {
     free(gi);
     free(b);
     free(c);
-    pthread_mutex_lock(&sc->mu);
-    sc->n_alive--;
-    pthread_cond_broadcast(&sc->cv_done);
-    pthread_mutex_unlock(&sc->mu);
     return NULL;
 }
 
 //
-// The main thread: writing in order (rank 0), talking to the other ranks
+// The main thread: the queue's callbacks on rank 0 (ranks/queue.h), q.mu held
 //
 
-/* Messages between ranks. WANT (worker -> 0, empty): one more patch, please; GIVE (0 -> worker,
- * uint64 index, UINT64_MAX: none left); RESULT (worker -> 0: uint64 index, one byte failed, the
- * line); FIN (worker -> 0, empty): this rank has sent everything and stops. */
-enum { TAG_WANT = 1, TAG_GIVE, TAG_RESULT, TAG_FIN };
-
-/* How often a main thread looks for messages (MPI's blocking receives spin, so it polls between
- * waits on its threads). A worker rank asks for its next patch as a thread starts on one of the two
- * it holds in reserve, so rank 0's answer has at least a patch's time to come: rank 0 looks once per mean
- * patch time of its own threads (0.1 to 10 ms) and whenever one of them finishes a patch. A worker rank looks
- * when its threads finish a patch and, while one of them waits for work, from 50 us on. The main
- * threads thus wake a few times per patch, not thousands of times a second (a wake-up costs about
- * 27 us of CPU on the 2-core VM of docs/scaling.md, an MPI_Iprobe 0.06 us). */
-static const double POLL_ROOT_MIN_S = 1e-4, POLL_ROOT_MAX_S = 1e-2;
-static const long   POLL_MIN_NS = 50000, POLL_MAX_NS = 1000000;
-
-static long root_poll_ns(const struct scan * sc) {
-    double mean = sc->n_finished ? sc->busy_s / (double) sc->n_finished / (double) sc->n_jobs : 0;
-    double t    = mean < POLL_ROOT_MIN_S ? POLL_ROOT_MIN_S : mean > POLL_ROOT_MAX_S ? POLL_ROOT_MAX_S : mean;
-    return (long) (t * 1e9);
+/* The next patch of run for a thread here or another rank. */
+static bool scan_take(void * ctx, struct rank_range * out) {
+    struct scan * sc = ctx;
+    if (sc->stop || sc->next == sc->n_run) {
+        return false;
+    }
+    *out = (struct rank_range){sc->run[sc->next++], 1};
+    return true;
 }
 
-/* Waits on cv_done (mu held) at most ns nanoseconds. */
-static void timed_wait(struct scan * sc, long ns) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += ns;
-    ts.tv_sec += ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
-    pthread_cond_timedwait(&sc->cv_done, &sc->mu, &ts);
+/* A patch's line (finish_item's message), from here or another rank: the message becomes the line. */
+static bool scan_result(void * ctx, int src, char * msg, size_t n) {
+    struct scan * sc = ctx;
+    uint64_t      idx;
+    if (n < 9) {
+        return false;
+    }
+    memcpy(&idx, msg, sizeof idx);
+    if (idx >= sc->n_items) {
+        cli_error("rank 0: rank %d sent a result for patch %" PRIu64 " of %zu", src, idx, sc->n_items);
+        return false;
+    }
+    bool failed = msg[8] != 0;
+    memmove(msg, msg + 9, n - 9);
+    msg[n - 9]            = '\0';
+    struct scan_item * it = &sc->items[idx];
+    free(it->line);
+    it->line   = msg;
+    it->failed = failed;
+    it->done   = true;
+    sc->n_done++;
+    return true;
 }
 
-/* Rank 0: answers the messages waiting (mu not held). Returns whether there was any. */
-static bool serve_ranks(struct scan * sc, int * n_fin) {
-    bool   any = false;
-    int    src, tag;
-    size_t n;
-    while (ranks_poll(&src, &tag, &n)) {
-        any        = true;
-        char * buf = malloc(n + 1);
-        if (!buf || !ranks_recv(src, tag, buf, n)) {
-            cli_error("rank 0: receiving from rank %d failed", src);
+/* Rank 0's main thread: writes the lines of sc->run in order as they complete. Its part is done
+ * once every line is written. */
+static enum rank_queue_step scan_step(void * ctx) {
+    struct scan * sc   = ctx;
+    bool          busy = false;
+    while (sc->write_ok && sc->n_written < sc->n_run && sc->items[sc->run[sc->n_written]].done) {
+        struct scan_item * it   = &sc->items[sc->run[sc->n_written]];
+        char *             line = it->line;
+        it->line                = NULL;
+        sc->n_failed += it->failed;
+        pthread_mutex_unlock(&sc->q.mu);
+        sc->write_ok = line_out_write(&sc->out, line, strlen(line));
+        free(line);
+        pthread_mutex_lock(&sc->q.mu);
+        sc->n_written++;
+        busy = true;
+    }
+    if (!sc->write_ok) {
+        if (sc->ranks.size > 1) {
             ranks_abort(CLI_FAIL);
         }
-        if (tag == TAG_WANT) {
-            pthread_mutex_lock(&sc->mu);
-            uint64_t give = sc->next < sc->n_queue ? (uint64_t) sc->queue[sc->next++] : UINT64_MAX;
-            pthread_mutex_unlock(&sc->mu);
-            ranks_send(src, TAG_GIVE, &give, sizeof give);
-        } else if (tag == TAG_RESULT && n > 9) {
-            uint64_t idx;
-            memcpy(&idx, buf, sizeof idx);
-            if (idx >= sc->n_items) {
-                cli_error("rank 0: rank %d sent a result for patch %" PRIu64 " of %zu", src, idx, sc->n_items);
-                ranks_abort(CLI_FAIL);
-            }
-            bool failed = buf[8] != 0;
-            buf[n]      = '\0';
-            memmove(buf, buf + 9, n - 9 + 1); /* the buffer becomes the line */
-            pthread_mutex_lock(&sc->mu);
-            struct scan_item * it = &sc->items[idx];
-            free(it->line);
-            it->line   = buf;
-            it->failed = failed;
-            it->done   = true;
-            sc->n_done++;
-            pthread_mutex_unlock(&sc->mu);
-            buf = NULL;
-        } else if (tag == TAG_FIN) {
-            ++*n_fin;
-        }
-        free(buf);
+        sc->stop = true; /* the threads finish their patch and stop */
+        return RANK_QUEUE_STOP;
     }
-    return any;
-}
-
-/* Rank 0 (or the only process): writes the lines of sc->run in order as they complete, answering
- * the other ranks meanwhile, until every line is written and every other rank has finished. Adds
- * the error lines written to *failed. Returns false after a write error. */
-static bool write_in_order(struct scan * sc, size_t * failed) {
-    size_t written  = 0;
-    int    n_fin    = 0;
-    int    n_others = sc->ranks.size - 1;
-    bool   ok       = true;
-    pthread_mutex_lock(&sc->mu);
-    for (;;) {
-        bool busy = false;
-        while (ok && written < sc->n_run && sc->items[sc->run[written]].done) {
-            struct scan_item * it   = &sc->items[sc->run[written]];
-            char *             line = it->line;
-            it->line                = NULL;
-            *failed += it->failed;
-            pthread_mutex_unlock(&sc->mu);
-            ok = line_out_write(&sc->out, line, strlen(line));
-            free(line);
-            pthread_mutex_lock(&sc->mu);
-            written++;
-            busy = true;
-        }
-        if (!ok) {
-            if (n_others > 0) {
-                ranks_abort(CLI_FAIL);
-            }
-            sc->next = sc->n_queue; /* the threads finish their patch and stop */
-            break;
-        }
-        progress_set(&sc->progress, sc->n_done);
-        if (n_others > 0) {
-            pthread_mutex_unlock(&sc->mu);
-            busy = serve_ranks(sc, &n_fin) || busy;
-            pthread_mutex_lock(&sc->mu);
-        }
-        if (written == sc->n_run && n_fin == n_others) {
-            break;
-        }
-        if (n_others == 0 && sc->n_alive == 0 && cli_interrupted()) {
-            break; /* the lines up to the first patch not done are written: the file resumes */
-        }
-        if (!busy && n_others == 0) {
-            pthread_cond_wait(&sc->cv_done, &sc->mu);
-        } else if (!busy) {
-            timed_wait(sc, root_poll_ns(sc));
-        }
+    progress_set(&sc->progress, sc->n_done);
+    if (sc->n_written == sc->n_run) {
+        return RANK_QUEUE_DONE;
     }
-    sc->n_written = written;
-    pthread_mutex_unlock(&sc->mu);
-    return ok;
-}
-
-static void send_or_abort(int tag, const void * buf, size_t n) {
-    if (!ranks_send(0, tag, buf, n)) {
-        cli_error("sending to rank 0 failed");
-        ranks_abort(CLI_FAIL);
+    if (sc->ranks.size == 1 && rank_queue_alive(&sc->q) == 0 && cli_interrupted()) {
+        return RANK_QUEUE_STOP; /* the lines up to the first patch not done are written: the file resumes */
     }
-}
-
-/* A worker rank: asks rank 0 for patches, keeping two more in hand than it has threads, and sends
- * each line back when it is done; ends with FIN once rank 0 has no more and all are sent. */
-static void feed_and_report(struct scan * sc) {
-    size_t sent = 0, asked = 0, want = sc->n_jobs + 2;
-    long   wait_ns = POLL_MIN_NS;
-    pthread_mutex_lock(&sc->mu);
-    for (;;) {
-        bool busy = false;
-        while (sent < sc->n_finished) {
-            uint64_t           idx  = sc->finished[sent++];
-            struct scan_item * it   = &sc->items[idx];
-            char *             line = it->line;
-            char               bad  = it->failed;
-            it->line                = NULL;
-            pthread_mutex_unlock(&sc->mu);
-            size_t n   = strlen(line);
-            char * msg = malloc(9 + n);
-            if (!msg) {
-                cli_error("out of memory");
-                ranks_abort(CLI_FAIL);
-            }
-            memcpy(msg, &idx, 8);
-            msg[8] = bad;
-            memcpy(msg + 9, line, n);
-            send_or_abort(TAG_RESULT, msg, 9 + n);
-            free(msg);
-            free(line);
-            pthread_mutex_lock(&sc->mu);
-            busy = true;
-        }
-        while (!sc->closed && (sc->n_queue - sc->n_finished) + asked < want) {
-            pthread_mutex_unlock(&sc->mu);
-            send_or_abort(TAG_WANT, NULL, 0);
-            pthread_mutex_lock(&sc->mu);
-            asked++;
-            busy = true;
-        }
-        pthread_mutex_unlock(&sc->mu);
-        int      src, tag;
-        size_t   n;
-        uint64_t give = UINT64_MAX;
-        while (ranks_poll(&src, &tag, &n)) {
-            if (tag != TAG_GIVE || n != sizeof give || !ranks_recv(src, tag, &give, sizeof give) ||
-                (give != UINT64_MAX && give >= sc->n_items)) {
-                cli_error("rank %d: unexpected message from rank %d", sc->ranks.rank, src);
-                ranks_abort(CLI_FAIL);
-            }
-            pthread_mutex_lock(&sc->mu);
-            asked--;
-            if (give == UINT64_MAX) {
-                sc->closed = true;
-            } else {
-                sc->queue[sc->n_queue++] = (size_t) give;
-            }
-            pthread_cond_broadcast(&sc->cv_work);
-            pthread_mutex_unlock(&sc->mu);
-            busy = true;
-        }
-        pthread_mutex_lock(&sc->mu);
-        if (sc->closed && asked == 0 && sent == sc->n_queue) {
-            break;
-        }
-        if (busy) {
-            wait_ns = POLL_MIN_NS;
-        } else if (asked == 0 || (sc->n_idle == 0 && !sc->closed)) {
-            /* the threads are busy: an answer can wait until one finishes or runs out of work (once
-             * closed, the last answers are awaited by polling: the threads may have ended) */
-            if (sent == sc->n_finished) {
-                pthread_cond_wait(&sc->cv_done, &sc->mu);
-            }
-        } else {
-            timed_wait(sc, wait_ns);
-            wait_ns = wait_ns * 2 < POLL_MAX_NS ? wait_ns * 2 : POLL_MAX_NS;
-        }
-    }
-    pthread_mutex_unlock(&sc->mu);
-    send_or_abort(TAG_FIN, NULL, 0);
+    return busy ? RANK_QUEUE_BUSY : RANK_QUEUE_IDLE;
 }
 
 static double thread_cpu_seconds(void) {
@@ -973,72 +797,54 @@ static double thread_cpu_seconds(void) {
 /* Runs the threads of this rank and its main loop. Adds the error lines written to *failed.
  * Returns CLI_OK, or CLI_FAIL after an error that stopped the scan. */
 static int run_scan(struct scan * sc, hfx_workspace_t bkg, size_t * failed) {
-    bool root = sc->ranks.rank == 0;
-    sc->queue    = malloc((sc->n_items + 1) * sizeof *sc->queue);
-    sc->finished = malloc((sc->n_items + 1) * sizeof *sc->finished);
-    if (!sc->queue || !sc->finished) {
-        cli_error("out of memory");
+    bool                        root = sc->ranks.rank == 0;
+    const struct rank_queue_ops ops  = {
+         .ctx = sc, .take = scan_take, .result = scan_result, .step = scan_step, .n_units = sc->n_items};
+    sc->write_ok = true;
+    if (!rank_queue_init(&sc->q, &ops, 2)) {
+        cli_error("cannot set up the threads' queue");
         ranks_abort(CLI_FAIL);
-    }
-    if (root) {
-        memcpy(sc->queue, sc->run, sc->n_run * sizeof *sc->queue);
-        sc->n_queue = sc->n_run;
-        sc->closed  = true;
     }
     struct worker * w = make_workers(sc, bkg, sc->n_jobs);
     if (!w) {
         ranks_abort(CLI_FAIL);
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&sc->mu, NULL);
-    pthread_cond_init(&sc->cv_work, NULL);
-    pthread_cond_init(&sc->cv_done, &ca);
-    pthread_condattr_destroy(&ca);
     progress_start(&sc->progress, root ? sc->n_run : 0, "patches");
     if (!root) {
         sc->progress.enabled = false;
     }
     size_t started = 0;
-    size_t n_threads = sc->groups ? 1 : sc->n_jobs; /* a grouped scan: one thread drives the groups */
-    sc->n_alive      = n_threads;
-    if (sc->groups) {
+    if (sc->groups) { /* a grouped scan: one thread drives the groups */
         started = pthread_create(&w[0].tid, NULL, scan_groups_main, w) == 0;
     }
     while (!sc->groups && started < sc->n_jobs && pthread_create(&w[started].tid, NULL, worker_main, &w[started]) == 0) {
         started++;
     }
-    pthread_mutex_lock(&sc->mu);
-    sc->n_alive -= n_threads - started;
-    pthread_mutex_unlock(&sc->mu);
     int rc = CLI_OK;
     if (started == 0) {
         cli_error("cannot start worker threads");
         ranks_abort(CLI_FAIL);
     }
     double t0 = progress_now(), cpu0 = thread_cpu_seconds();
-    if (root) {
-        rc = write_in_order(sc, failed) ? CLI_OK : CLI_FAIL;
-    } else {
-        feed_and_report(sc);
-    }
+    rank_queue_run(&sc->q, started);
     double cpu = thread_cpu_seconds() - cpu0, wall = progress_now() - t0;
     for (size_t i = 0; i < started; i++) {
         pthread_join(w[i].tid, NULL);
+    }
+    if (root) {
+        *failed += sc->n_failed;
+        rc = sc->write_ok ? CLI_OK : CLI_FAIL;
     }
     if (sc->mo->timings) {
         fprintf(stderr,
                 "hfx: timings: rank %d of %d: %zu patches computed here by %zu threads in %.3f s; main thread "
                 "(writing%s) %.6f s CPU, %.1f us per patch of the scan\n",
-                sc->ranks.rank, sc->ranks.size, sc->n_finished, sc->groups ? sc->n_jobs : started, wall,
+                sc->ranks.rank, sc->ranks.size, sc->q.n_done_here, sc->groups ? sc->n_jobs : started, wall,
                 sc->ranks.size > 1 ? ", MPI messages and polls" : "", cpu,
                 1e6 * cpu / (double) (sc->n_items ? sc->n_items : 1));
     }
     progress_finish(&sc->progress);
-    pthread_cond_destroy(&sc->cv_work);
-    pthread_cond_destroy(&sc->cv_done);
-    pthread_mutex_destroy(&sc->mu);
+    rank_queue_destroy(&sc->q);
     free_workers(w, sc->n_jobs, sc->n_inputs);
     return rc;
 }
@@ -1054,8 +860,6 @@ static void free_scan(struct scan * sc) {
     free(sc->items);
     free(sc->inputs);
     free(sc->run);
-    free(sc->queue);
-    free(sc->finished);
 }
 
 //

@@ -2,14 +2,15 @@
  * cmd-upper-limit.c -- "hfx upper-limit": observed and expected CLs upper limits on the POI, as
  * pyhf.infer.intervals.upper_limits.upper_limit, printed as {"exp": [5 values], "obs": x}; with a grid
  * (--scan LO,HI,N) also the grid and its CLs values, as pyhf's return_results=True. Under MPI the
- * points of a grid are shared out over the ranks (run_grid); a root search is one sequence of
- * hypotests, which rank 0 runs alone.
+ * points of a grid are shared out over the ranks by the rank work queue (run_grid, ranks/queue.h); a
+ * root search is one sequence of hypotests, which rank 0 runs alone.
  */
 #include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
 #include "progress.h"
 #include "ranks.h"
+#include "ranks/queue.h"
 #include "upper-limit-opts.h"
 
 #include <math.h>
@@ -17,7 +18,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 const struct cli_opt ul_opt_table[] = {
     {OPT_UL_LEVEL, "--level", NULL, "ALPHA", "CLs level of the limit (default 0.05: 95% CL)"},
@@ -100,27 +100,21 @@ static int ul_extra(void * ctx, const struct cli_opt * o, const char * v) { retu
 // A grid over the ranks
 //
 
-/* The points of a grid (--scan LO,HI,N) go out in chunks, dynamically: rank 0 hands the next chunk to
- * whichever rank asks (its own compute thread too), so a rank whose fits are slow takes fewer; chunks
- * shrink as the grid runs out (guided: the points left over twice the ranks), so that ranks finish
- * together. Each chunk's fits run as one batch (hfx_limit_grid_run). Every rank first runs the fits that
- * do not depend on mu (hfx_limit_grid_create), which costs each rank three fits. Rank 0 puts the rows
- * in place, and the warnings as one process has them: create's, then each chunk's in grid order. With
+/* The points of a grid (--scan LO,HI,N) go out in chunks through the rank work queue (ranks/queue.h),
+ * dynamically: rank 0 hands the next chunk to whichever rank asks (its own compute thread too), so a
+ * rank whose fits are slow takes fewer; chunks shrink as the grid runs out (guided: the points left
+ * over twice the ranks), so that ranks finish together. Each chunk's fits run as one batch
+ * (hfx_limit_grid_run) on the rank's compute thread. Every rank first runs the fits that do not
+ * depend on mu (hfx_limit_grid_create), which costs each rank three fits. Rank 0 puts the rows in
+ * place, and the warnings as one process has them: create's, then each chunk's in grid order. With
  * one process the whole grid is one chunk, as hfx_upper_limit runs it. Rows, limits, status and
  * warnings are the same however the grid was split (hfx.h), so the output is byte for byte one
  * process's. */
 
-/* Messages. WANT (rank -> 0, empty): a chunk, please; GIVE (0 -> rank, struct give; count 0: none
- * left); RESULT (rank -> 0: struct result_head, count * 7 doubles, n_warnings warnings; or, failed, the
- * error's text); FIN (rank -> 0, empty): this rank has sent everything. Of the chunks that fail, rank 0
- * prints the error of the one nearest the grid's start, unnamed: what one process, which runs the
- * points in order, would print, whichever rank met it first. */
-enum { TAG_WANT = 1, TAG_GIVE, TAG_RESULT, TAG_FIN };
-
-struct give {
-    uint64_t first, count;
-};
-
+/* A chunk's result (the queue's message): struct result_head, count * 7 doubles, n_warnings
+ * warnings; or, failed, the error's text. After a failure rank 0 hands out no more chunks; of the
+ * chunks that fail, it prints the error of the one nearest the grid's start, unnamed: what one
+ * process, which runs the points in order, would print, whichever rank met it first. */
 struct result_head {
     uint64_t first, count, status, n_warnings, failed;
 };
@@ -135,7 +129,7 @@ struct grid {
     hfx_limit_grid_t    g;
     hfx_engine_t        e;
     size_t              n, n_ranks;
-    double *            rows;    /* rank 0: [n * 7]; a worker: its chunk's */
+    double *            rows;    /* rank 0: [n * 7] */
     struct chunk *      chunks;  /* rank 0: every chunk done, in the order they came */
     size_t              n_chunks;
     size_t              next;    /* the first point not handed out */
@@ -144,14 +138,20 @@ struct grid {
     bool                failed;  /* a chunk failed somewhere: hand out no more */
     size_t              err_first; /* rank 0: the first point of the failing chunk nearest the start */
     char                err_text[2048]; /* its error (cli_error_text), printed at the end */
-    bool                computing; /* rank 0's compute thread is at work */
-    pthread_mutex_t     mu;
-    pthread_cond_t      cv;
+    struct rank_queue   q;       /* its mutex guards the fields above */
 };
 
-/* The next chunk (mu held); false when none is left. */
-static bool take_chunk(struct grid * gr, struct give * c) {
-    size_t left = gr->failed ? 0 : gr->n - gr->next;
+static void abort_on(bool bad, const char * what) {
+    if (bad) {
+        cli_error("%s", what);
+        ranks_abort(CLI_FAIL);
+    }
+}
+
+/* Rank 0: the next chunk (q.mu held); false when none is left. */
+static bool take_chunk(void * ctx, struct rank_range * c) {
+    struct grid * gr   = ctx;
+    size_t        left = gr->failed ? 0 : gr->n - gr->next;
     if (left == 0) {
         return false;
     }
@@ -162,7 +162,7 @@ static bool take_chunk(struct grid * gr, struct give * c) {
     return true;
 }
 
-/* Rank 0: a chunk is in (mu held); takes over warnings. */
+/* Rank 0: a chunk is in (q.mu held); takes over warnings. */
 static bool chunk_done(struct grid * gr, size_t first, size_t count, enum hfx_fit_status st,
                        struct hfx_fit_warning * warnings, size_t n_warnings) {
     struct chunk * c = realloc(gr->chunks, (gr->n_chunks + 1) * sizeof *c);
@@ -188,191 +188,81 @@ static struct hfx_fit_warning * copy_warnings(hfx_engine_t e, size_t * n) {
     return out;
 }
 
+/* Rank 0: a chunk's result, from its compute thread or another rank's (q.mu held; msg is freed). */
+static bool grid_result(void * ctx, int src, char * msg, size_t n) {
+    struct grid *      gr = ctx;
+    struct result_head h;
+    (void) src;
+    if (n < sizeof h) {
+        free(msg);
+        return false;
+    }
+    memcpy(&h, msg, sizeof h);
+    size_t rows_n = (size_t) h.count * 7 * sizeof(double), warn_n = (size_t) h.n_warnings * sizeof(struct hfx_fit_warning);
+    if (h.first > gr->n || h.count > gr->n - h.first ||
+        (h.failed ? n > sizeof h + sizeof gr->err_text : n != sizeof h + rows_n + warn_n)) {
+        free(msg);
+        return false;
+    }
+    if (h.failed) {
+        gr->failed = true;
+        if (h.first < gr->err_first) {
+            gr->err_first = h.first;
+            memcpy(gr->err_text, msg + sizeof h, n - sizeof h);
+            gr->err_text[n - sizeof h == 0 ? 0 : n - sizeof h - 1] = '\0';
+        }
+    } else {
+        memcpy(gr->rows + 7 * h.first, msg + sizeof h, rows_n);
+        struct hfx_fit_warning * w = h.n_warnings ? malloc(warn_n) : NULL;
+        if (w) {
+            memcpy(w, msg + sizeof h + rows_n, warn_n);
+        }
+        if ((h.n_warnings && !w) ||
+            !chunk_done(gr, h.first, h.count, (enum hfx_fit_status) h.status, w, w ? h.n_warnings : 0)) {
+            abort_on(true, "out of memory");
+        }
+    }
+    free(msg);
+    return true;
+}
 
-/* Rank 0's compute thread (or, alone, the process): chunks until none is left. */
+/* A rank's compute thread: chunks until none is left, each result sent to rank 0 (on rank 0 through
+ * the same message). After a failure rank 0 hands out no more. */
 static void * compute_main(void * arg) {
-    struct grid * gr = arg;
-    struct give   c;
-    pthread_mutex_lock(&gr->mu);
-    while (take_chunk(gr, &c)) {
-        pthread_mutex_unlock(&gr->mu);
-        enum hfx_fit_status      st  = HFX_FIT_CONVERGED;
-        struct hfx_error         err = {0};
-        enum hfx_status          s   = hfx_limit_grid_run(gr->g, c.first, c.count, gr->rows + 7 * c.first, &st, &err);
-        size_t                   nw  = 0;
-        struct hfx_fit_warning * w   = s == HFX_OK ? copy_warnings(gr->e, &nw) : NULL;
-        pthread_mutex_lock(&gr->mu);
-        if (s == HFX_OK && !chunk_done(gr, c.first, c.count, st, w, nw)) {
-            snprintf(err.msg, sizeof err.msg, "out of memory");
-            s = HFX_ERR_ALLOC;
+    struct grid *     gr = arg;
+    struct rank_range c;
+    while (rank_queue_take(&gr->q, &c)) {
+        enum hfx_fit_status      st   = HFX_FIT_CONVERGED;
+        struct hfx_error         err  = {0};
+        double *                 rows = malloc((size_t) c.count * 7 * sizeof *rows);
+        enum hfx_status          s    = rows ? hfx_limit_grid_run(gr->g, c.first, c.count, rows, &st, &err) : HFX_ERR_ALLOC;
+        bool                     ok   = s == HFX_OK;
+        size_t                   nw   = 0;
+        struct hfx_fit_warning * w    = ok ? copy_warnings(gr->e, &nw) : NULL;
+        struct result_head       h    = {c.first, c.count, (uint64_t) st, nw, ok ? 0 : 1};
+        size_t                   rows_n = ok ? (size_t) c.count * 7 * sizeof(double) : 0;
+        char                     text[sizeof gr->err_text] = "";
+        if (!ok) { /* rank 0 prints it, if no chunk nearer the start failed too */
+            cli_error_text(s, &err, text, sizeof text);
         }
-        if (s != HFX_OK) {
-            gr->failed = true;
-            if (c.first < gr->err_first) {
-                gr->err_first = c.first;
-                cli_error_text(s, &err, gr->err_text, sizeof gr->err_text);
-            }
+        size_t text_n = ok ? 0 : strlen(text) + 1;
+        size_t size   = sizeof h + rows_n + nw * sizeof *w + text_n;
+        char * msg    = malloc(size);
+        abort_on(!msg, "out of memory");
+        h.count = ok ? c.count : 0;
+        memcpy(msg, &h, sizeof h);
+        if (rows_n) {
+            memcpy(msg + sizeof h, rows, rows_n);
         }
-        pthread_cond_broadcast(&gr->cv);
+        if (nw) {
+            memcpy(msg + sizeof h + rows_n, w, nw * sizeof *w);
+        }
+        memcpy(msg + sizeof h + rows_n + nw * sizeof *w, text, text_n);
+        free(rows);
+        free(w);
+        rank_queue_done(&gr->q, msg, size);
     }
-    gr->computing = false;
-    pthread_cond_broadcast(&gr->cv);
-    pthread_mutex_unlock(&gr->mu);
     return NULL;
-}
-
-static void grid_wait(struct grid * gr, long ns) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += ns;
-    ts.tv_sec += ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
-    pthread_cond_timedwait(&gr->cv, &gr->mu, &ts);
-}
-
-/* How often a main thread looks for messages while nothing happens (MPI's blocking receives spin):
- * from 50 us, doubling to 5 ms. Ranks ask for a chunk ahead of need, so a late answer costs nothing. */
-static const long POLL_MIN_NS = 50000, POLL_MAX_NS = 5000000;
-
-static void abort_on(bool bad, const char * what) {
-    if (bad) {
-        cli_error("%s", what);
-        ranks_abort(CLI_FAIL);
-    }
-}
-
-/* Rank 0's main thread: answers the other ranks and takes their results in, until every rank has
- * finished and the compute thread too. */
-static void serve_grid(struct grid * gr) {
-    int  n_fin = 0, n_others = (int) gr->n_ranks - 1;
-    long wait  = POLL_MIN_NS;
-    pthread_mutex_lock(&gr->mu);
-    while (n_fin < n_others || gr->computing) {
-        pthread_mutex_unlock(&gr->mu);
-        int    src, tag;
-        size_t n;
-        bool   any = false;
-        while (ranks_poll(&src, &tag, &n)) {
-            any         = true;
-            char * buf  = malloc(n + 1);
-            abort_on(!buf || !ranks_recv(src, tag, buf, n), "rank 0: receiving from another rank failed");
-            pthread_mutex_lock(&gr->mu);
-            if (tag == TAG_WANT) {
-                struct give c = {0, 0};
-                take_chunk(gr, &c);
-                pthread_mutex_unlock(&gr->mu);
-                abort_on(!ranks_send(src, TAG_GIVE, &c, sizeof c), "rank 0: sending to another rank failed");
-                pthread_mutex_lock(&gr->mu);
-            } else if (tag == TAG_RESULT) {
-                struct result_head h;
-                abort_on(n < sizeof h, "rank 0: a malformed result from another rank");
-                memcpy(&h, buf, sizeof h);
-                size_t rows_n = (size_t) h.count * 7 * sizeof(double), warn_n = (size_t) h.n_warnings * sizeof(struct hfx_fit_warning);
-                abort_on(h.first > gr->n || h.count > gr->n - h.first ||
-                             (h.failed ? n > sizeof h + sizeof gr->err_text : n != sizeof h + rows_n + warn_n),
-                         "rank 0: a malformed result from another rank");
-                if (h.failed) {
-                    gr->failed = true;
-                    if (h.first < gr->err_first) {
-                        gr->err_first = h.first;
-                        memcpy(gr->err_text, buf + sizeof h, n - sizeof h);
-                        gr->err_text[n - sizeof h == 0 ? 0 : n - sizeof h - 1] = '\0';
-                    }
-                } else {
-                    memcpy(gr->rows + 7 * h.first, buf + sizeof h, rows_n);
-                    struct hfx_fit_warning * w = h.n_warnings ? malloc(warn_n) : NULL;
-                    if (w) {
-                        memcpy(w, buf + sizeof h + rows_n, warn_n);
-                    }
-                    if ((h.n_warnings && !w) ||
-                        !chunk_done(gr, h.first, h.count, (enum hfx_fit_status) h.status, w, w ? h.n_warnings : 0)) {
-                        abort_on(true, "out of memory");
-                    }
-                }
-            } else if (tag == TAG_FIN) {
-                n_fin++;
-            }
-            pthread_mutex_unlock(&gr->mu);
-            free(buf);
-        }
-        pthread_mutex_lock(&gr->mu);
-        if (n_fin < n_others || gr->computing) {
-            wait = any ? POLL_MIN_NS : wait * 2 < POLL_MAX_NS ? wait * 2 : POLL_MAX_NS;
-            grid_wait(gr, n_others > 0 ? wait : 1000000000L);
-        }
-    }
-    pthread_mutex_unlock(&gr->mu);
-}
-
-/* A rank other than 0: asks for chunks one ahead of need, computes them and sends each back; after
- * a failure (printed) it says so and takes no more. */
-static void work_grid(struct grid * gr) {
-    struct give queue[2];
-    size_t      n_queue = 0, asked = 0;
-    bool        closed = false, failed = false;
-    long        wait   = POLL_MIN_NS;
-    for (;;) {
-        while (!closed && !failed && n_queue + asked < 2) {
-            abort_on(!ranks_send(0, TAG_WANT, NULL, 0), "sending to rank 0 failed");
-            asked++;
-        }
-        int    src, tag;
-        size_t n;
-        bool   any = false;
-        while (ranks_poll(&src, &tag, &n)) {
-            struct give c;
-            abort_on(tag != TAG_GIVE || n != sizeof c || !ranks_recv(src, tag, &c, sizeof c) || asked == 0 ||
-                         c.first > gr->n || c.count > gr->n - c.first,
-                     "an unexpected message from rank 0");
-            asked--;
-            any = true;
-            if (c.count == 0) {
-                closed = true;
-            } else {
-                queue[n_queue++] = c;
-            }
-        }
-        if (n_queue > 0 && !failed) {
-            struct give c = queue[0];
-            queue[0]      = queue[1];
-            n_queue--;
-            enum hfx_fit_status      st   = HFX_FIT_CONVERGED;
-            struct hfx_error         err  = {0};
-            enum hfx_status          s    = hfx_limit_grid_run(gr->g, c.first, c.count, gr->rows, &st, &err);
-            bool                     ok   = s == HFX_OK;
-            size_t                   nw   = 0;
-            struct hfx_fit_warning * w    = ok ? copy_warnings(gr->e, &nw) : NULL;
-            struct result_head       h    = {c.first, c.count, (uint64_t) st, nw, ok ? 0 : 1};
-            size_t                   rows = ok ? (size_t) c.count * 7 * sizeof(double) : 0;
-            char                     text[sizeof gr->err_text] = "";
-            if (!ok) { /* rank 0 prints it, if no chunk nearer the start failed too */
-                cli_error_text(s, &err, text, sizeof text);
-            }
-            size_t text_n = ok ? 0 : strlen(text) + 1;
-            size_t size   = sizeof h + rows + nw * sizeof *w + text_n;
-            char * msg    = malloc(size);
-            abort_on(!msg, "out of memory");
-            h.count = ok ? c.count : 0;
-            memcpy(msg, &h, sizeof h);
-            memcpy(msg + sizeof h, gr->rows, rows);
-            if (nw) {
-                memcpy(msg + sizeof h + rows, w, nw * sizeof *w);
-            }
-            memcpy(msg + sizeof h + rows + nw * sizeof *w, text, text_n);
-            abort_on(!ranks_send(0, TAG_RESULT, msg, size), "sending to rank 0 failed");
-            free(msg);
-            free(w);
-            failed = !ok;
-            continue;
-        }
-        if (asked == 0 && (closed || failed) && (n_queue == 0 || failed)) {
-            break;
-        }
-        struct timespec ts = {0, any ? POLL_MIN_NS : wait};
-        nanosleep(&ts, NULL);
-        wait = any ? POLL_MIN_NS : wait * 2 < POLL_MAX_NS ? wait * 2 : POLL_MAX_NS;
-    }
-    abort_on(!ranks_send(0, TAG_FIN, NULL, 0), "sending to rank 0 failed");
 }
 
 static int cmp_chunk(const void * a, const void * b) {
@@ -451,8 +341,8 @@ static int run_grid(const struct model_opts * mo, const struct hfx_upper_limit_o
         }
         gr.e    = s.engine;
         created = rc == CLI_OK ? copy_warnings(s.engine, &n_created) : NULL;
-        gr.rows = malloc(gr.n * 7 * sizeof *gr.rows);
-        if (rc == CLI_OK && (!gr.rows || (n_created && !created))) {
+        gr.rows = root ? malloc(gr.n * 7 * sizeof *gr.rows) : NULL;
+        if (rc == CLI_OK && ((root && !gr.rows) || (n_created && !created))) {
             cli_error("out of memory");
             rc = CLI_FAIL;
         }
@@ -462,29 +352,13 @@ static int run_grid(const struct model_opts * mo, const struct hfx_upper_limit_o
         rc = CLI_FAIL;
     }
     if (rc == CLI_OK) {
-        pthread_mutex_init(&gr.mu, NULL);
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&gr.cv, &ca);
-        pthread_condattr_destroy(&ca);
-        if (!root) {
-            work_grid(&gr);
-        } else if (rk.size == 1) {
-            compute_main(&gr);
-        } else {
-            pthread_t tid;
-            gr.computing = true;
-            if (pthread_create(&tid, NULL, compute_main, &gr) != 0) {
-                gr.computing = false; /* the other ranks do it all */
-                serve_grid(&gr);
-            } else {
-                serve_grid(&gr);
-                pthread_join(tid, NULL);
-            }
-        }
-        pthread_cond_destroy(&gr.cv);
-        pthread_mutex_destroy(&gr.mu);
+        const struct rank_queue_ops ops = {.ctx = &gr, .take = take_chunk, .result = grid_result, .n_units = gr.n};
+        pthread_t                   tid;
+        abort_on(!rank_queue_init(&gr.q, &ops, 1), "cannot set up the grid's queue");
+        abort_on(pthread_create(&tid, NULL, compute_main, &gr) != 0, "cannot start the grid's thread");
+        rank_queue_run(&gr.q, 1);
+        pthread_join(tid, NULL);
+        rank_queue_destroy(&gr.q);
         if (root && gr.err_first != SIZE_MAX) {
             cli_error("%s", gr.err_text);
         }
