@@ -509,7 +509,7 @@ const char * hfx_patchset_metadata(hfx_patchset_t ps, const char * key) {
         }
     }
     struct md_entry * md    = hfx__realloc(ps->md, (ps->n_md + 1) * sizeof *md);
-    char *            text  = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *            text  = hfx__json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     char *            kcopy = hfx__malloc(strlen(key) + 1);
     if (md) {
         ps->md = md;
