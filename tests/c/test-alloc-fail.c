@@ -277,8 +277,10 @@ enum { SITES_MAX = 4096 };
 
 struct site {
     const void *    addr;
-    unsigned long   first_n;   /* the first N that failed there */
-    enum hfx_status status;    /* that run's status */
+    unsigned long   first_n;    /* the first N that failed there */
+    unsigned long   n_hits;     /* the N that failed there */
+    unsigned long   n_absorbed; /* of which the library absorbed (normal result) */
+    char            name[160];  /* "src/model/compile.c:305", "jansson", or "?" (no addr2line, no -g) */
 };
 
 struct sites {
@@ -286,54 +288,69 @@ struct sites {
     struct site s[SITES_MAX];
 };
 
-static void add_site(struct sites * ss, const void * addr, unsigned long n, enum hfx_status st) {
-    for (size_t i = 0; i < ss->n; ++i) {
-        if (ss->s[i].addr == addr) {
-            return;
-        }
+static void add_site(struct sites * ss, const void * addr, unsigned long n, bool absorbed) {
+    size_t i = 0;
+    while (i < ss->n && ss->s[i].addr != addr) {
+        ++i;
     }
-    ASSERT(ss->n < SITES_MAX);
-    ss->s[ss->n++] = (struct site){addr, n, st};
+    if (i == ss->n) {
+        ASSERT(ss->n < SITES_MAX);
+        ss->s[ss->n++] = (struct site){.addr = addr, .first_n = n, .name = "?"};
+    }
+    ss->s[i].n_hits++;
+    ss->s[i].n_absorbed += absorbed;
 }
 
-/* "file:line" of a code address where addr2line and debug information are there, else "?". */
-static void name_site(const void * addr, char * out, size_t size) {
-    snprintf(out, size, "?");
+/* Names sites [0, n) "file:line" with one addr2line call per object file, where addr2line and debug
+ * information are there (the ASan build: Debug); the others stay "?". */
+static void name_sites(struct site * s, size_t n) {
 #if defined(__linux__)
-    Dl_info info;
-    if (!addr || !dladdr(addr, &info) || !info.dli_fname) {
-        return;
-    }
-    uintptr_t a = (uintptr_t) addr - 1; /* the call instruction, not the one after it */
-    /* addresses of a position-independent object are relative to where it was loaded */
-    const ElfW(Ehdr) * eh = info.dli_fbase;
-    if (eh && eh->e_type == ET_DYN) {
-        a -= (uintptr_t) info.dli_fbase;
-    }
-    const char * file = info.dli_fname;
-    char         self[1024];
-    ssize_t      len = readlink("/proc/self/exe", self, sizeof self - 1);
+    char            self[1024];
+    ssize_t         len  = readlink("/proc/self/exe", self, sizeof self - 1);
     static const int here = 0;
-    if (len > 0 && dladdr(&here, &info) && info.dli_fbase == (const void *) eh) {
-        self[len] = '\0';
-        file      = self; /* dli_fname of the program itself may be its argv[0] */
-    }
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "addr2line -e '%s' 0x%lx 2>/dev/null", file, (unsigned long) a);
-    FILE * p = popen(cmd, "r");
-    if (!p) {
+    Dl_info         me;
+    if (len <= 0 || !dladdr(&here, &me)) {
         return;
     }
-    char line[1024];
-    if (fgets(line, sizeof line, p) && strncmp(line, "??", 2) != 0) {
+    self[len] = '\0';
+    /* every site in the program itself (libhfx is linked in statically; jansson's allocations come
+     * through this file's jansson_malloc); addresses of a position-independent program are relative
+     * to where it was loaded, and the call instruction is the byte before the return address */
+    const ElfW(Ehdr) * eh   = me.dli_fbase;
+    uintptr_t          base = eh && eh->e_type == ET_DYN ? (uintptr_t) me.dli_fbase : 0;
+    size_t             cap  = 64 + strlen(self) + 24 * n, used = 0;
+    char *             cmd  = malloc(cap);
+    size_t *           which = malloc((n + 1) * sizeof *which), n_which = 0;
+    ASSERT(cmd && which);
+    used += (size_t) snprintf(cmd, cap, "addr2line -e '%s'", self);
+    for (size_t i = 0; i < n; ++i) {
+        Dl_info info;
+        if (s[i].addr && dladdr(s[i].addr, &info) && info.dli_fbase == me.dli_fbase) {
+            used += (size_t) snprintf(cmd + used, cap - used, " 0x%lx",
+                                      (unsigned long) ((uintptr_t) s[i].addr - 1 - base));
+            which[n_which++] = i;
+        }
+    }
+    snprintf(cmd + used, cap - used, " 2>/dev/null");
+    FILE * p = n_which ? popen(cmd, "r") : NULL;
+    char   line[1024];
+    for (size_t k = 0; p && k < n_which && fgets(line, sizeof line, p); ++k) {
         line[strcspn(line, " \n")] = '\0';
         const char * src           = strstr(line, "/src/");
-        /* jansson's allocations come through this file's jansson_malloc */
-        snprintf(out, size, "%s", src ? src + 1 : strstr(line, "test-alloc-fail.c") ? "jansson" : line);
+        const char * name          = src                                 ? src + 1
+                                     : strstr(line, "test-alloc-fail.c") ? "jansson"
+                                     : strncmp(line, "??", 2) == 0       ? "?"
+                                                                         : line;
+        snprintf(s[which[k]].name, sizeof s[0].name, "%.159s", name);
     }
-    pclose(p);
+    if (p) {
+        pclose(p);
+    }
+    free(which);
+    free(cmd);
 #else
-    (void) addr;
+    (void) s;
+    (void) n;
 #endif
 }
 
@@ -417,11 +434,12 @@ static int walk(const char * backend, int n_threads, unsigned long only) {
         cur_n = only;
         hfx__alloc_fail_at(only);
         run_pipeline(&r);
-        char buf[2048], where[1024];
-        name_site(hfx__alloc_failed_site(), where, sizeof where);
+        char        buf[2048];
+        struct site where = {.addr = hfx__alloc_failed_site(), .name = "?"};
+        name_sites(&where, 1);
         printf("%s N=%lu of %lu: %s in %s: %s (site %p %s)\n", backend, only, n_alloc, hfx_status_str(r.status),
                r.step < N_STEPS ? step_name[r.step] : "-", r.status ? hfx_error_format(&r.err, buf, sizeof buf) : "",
-               hfx__alloc_failed_site(), where);
+               where.addr, where.name);
         hfx__alloc_fail_at(0);
         int s = 0;
         while (s + 1 < N_STEPS && clean.step_end[s] < only) {
@@ -450,21 +468,18 @@ static int walk(const char * backend, int n_threads, unsigned long only) {
         }
         n_failed++;
         char buf[2048];
+        add_site(&sites, site, n, r.status == HFX_OK);
         if (r.status == HFX_OK) {
             n_absorbed++;
-            add_site(&sites, site, n, HFX_OK);
             if (!same_digest(&r.d, &clean.d)) {
                 fprintf(stderr, "%s N=%lu: the failure was absorbed but the result differs\n", backend, n);
                 problems++;
             }
             continue;
         }
-        add_site(&sites, site, n, r.status);
         n_status[-r.status < 16 ? -r.status : 15]++;
         if (verbose && r.status != HFX_ERR_ALLOC) {
-            char where[1024];
-            name_site(site, where, sizeof where);
-            printf("  N=%lu at %s: %s in %s: %s\n", n, where, hfx_status_str(r.status), step_name[r.step],
+            printf("  N=%lu (site %p): %s in %s: %s\n", n, site, hfx_status_str(r.status), step_name[r.step],
                    hfx_error_format(&r.err, buf, sizeof buf));
         }
         if (r.err.code != r.status || r.err.msg[0] == '\0') {
@@ -499,28 +514,31 @@ static int walk(const char * backend, int n_threads, unsigned long only) {
     printf("; %lu not reached\n", n_unreached);
 
     /* the distinct sites, by file where they can be named */
+    name_sites(sites.s, sites.n);
     struct {
-        char          file[256];
+        char          file[160];
         unsigned long n;
     } files[128];
     size_t n_files = 0, n_named = 0;
     for (size_t i = 0; i < sites.n; ++i) {
-        char where[1024];
-        name_site(sites.s[i].addr, where, sizeof where);
+        const struct site * st = &sites.s[i];
         if (verbose) {
-            printf("  site %-40s first N=%lu: %s\n", where, sites.s[i].first_n, hfx_status_str(sites.s[i].status));
+            printf("  site %-36s first N=%-5lu failed %lu times, absorbed %lu\n", st->name, st->first_n, st->n_hits,
+                   st->n_absorbed);
         }
-        if (strcmp(where, "?") == 0) {
+        if (strcmp(st->name, "?") == 0) {
             continue;
         }
         n_named++;
-        where[strcspn(where, ":")] = '\0';
-        size_t f                   = 0;
-        while (f < n_files && strcmp(files[f].file, where) != 0) {
+        char file[160];
+        snprintf(file, sizeof file, "%s", st->name);
+        file[strcspn(file, ":")] = '\0';
+        size_t f                 = 0;
+        while (f < n_files && strcmp(files[f].file, file) != 0) {
             ++f;
         }
         if (f == n_files && n_files < sizeof files / sizeof files[0]) {
-            snprintf(files[n_files].file, sizeof files[0].file, "%.255s", where);
+            snprintf(files[n_files].file, sizeof files[0].file, "%s", file);
             files[n_files++].n = 0;
         }
         if (f < n_files) {
