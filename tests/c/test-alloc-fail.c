@@ -117,6 +117,8 @@ static void run_pipeline(struct run * r) {
     double *                       toy_sb = NULL, * toy_b = NULL;
     struct hfx__group_item         items[2];
     struct hfx_ranking_result      rank = {0};
+    hfx_limit_grid_t               grid = NULL;
+    double *                       rows_data = NULL, * pars2 = NULL;
     struct hfx_profile_scan_result scan = {0};
     struct hfx_error *             err  = &r->err;
     memset(items, 0, sizeof items);
@@ -161,6 +163,22 @@ static void run_pipeline(struct run * r) {
 
     struct hfx_engine_options eo = {.backend = r->backend, .n_threads = r->n_threads};
     CALL(r, STEP_ENGINE, hfx_engine_create(m, &eo, &e, err));
+    /* the model's expected data, and the engine's batch with a data row per point (pyhf's
+     * expected_data, the toys' and Asimov sets' evaluation): both at the init, on the observed data */
+    size_t n_data = hfx_model_n_bins(m) + hfx_model_n_aux(m);
+    rows_data     = malloc(2 * n_data * sizeof *rows_data);
+    pars2         = malloc(2 * hfx_model_n_pars(m) * sizeof *pars2);
+    ASSERT(rows_data && pars2);
+    CALL(r, STEP_ENGINE, hfx_model_expected_data(m, hfx_model_init(m), rows_data, err));
+    put(&r->d, rows_data[0]);
+    for (int k = 0; k < 2; ++k) {
+        memcpy(rows_data + k * n_data, hfx_model_observed(m), n_data * sizeof *rows_data);
+        memcpy(pars2 + k * hfx_model_n_pars(m), hfx_model_init(m), hfx_model_n_pars(m) * sizeof *pars2);
+    }
+    double nll2[2];
+    CALL(r, STEP_ENGINE, hfx_twice_nll_batch_data(e, 2, pars2, rows_data, nll2, NULL, err));
+    put(&r->d, nll2[0]);
+    put(&r->d, nll2[1]);
     END_STEP(r, STEP_ENGINE);
 
     size_t                 n_pars = hfx_model_n_pars(m);
@@ -221,6 +239,12 @@ static void run_pipeline(struct run * r) {
     for (int i = 0; i < 3 * 7; ++i) {
         put(&r->d, rows[i]);
     }
+    /* the same grid in parts, as hfx upper-limit's ranks run it */
+    lo.scan_points = NULL;
+    CALL(r, STEP_GRID, hfx_limit_grid_create(e, &lo, &grid, err));
+    CALL(r, STEP_GRID, hfx_limit_grid_run(grid, 0, 3, rows, NULL, err));
+    CALL(r, STEP_GRID, hfx_limit_grid_result(grid, rows, HFX_FIT_CONVERGED, &ul, err));
+    put(&r->d, ul.obs);
     END_STEP(r, STEP_GRID);
 
     /* hfx scan's model groups, on both models, where the backend has them (cpu; cpu-ref has none) */
@@ -280,6 +304,9 @@ done:
     free(toy_b);
     free(dump);
     free(hs3);
+    hfx_limit_grid_free(grid);
+    free(rows_data);
+    free(pars2);
     hfx_engine_free(e);
     hfx_model_free(m2);
     hfx_model_free(m);
