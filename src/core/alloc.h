@@ -28,6 +28,22 @@ char * hfx__strdup(const char * s);
 void   hfx__alloc_fail_at(unsigned long n);
 unsigned long hfx__alloc_count(void);
 
+/* Tests only: the code address of the call that the armed failure hit (the return address of the
+ * hfx__malloc/..., or hfx__arena_alloc, call: addr2line names its file and line), NULL while it
+ * has not hit since hfx__alloc_fail_at; NULL too where the compiler has no __builtin_return_address. */
+const void * hfx__alloc_failed_site(void);
+
+/* An allocation served from memory the caller already holds (a bump in an arena block, arena.c):
+ * counted as one, and true where it is the one armed to fail, so that the out-of-memory branches
+ * behind an arena are reached one by one too. site: the caller's call site (HFX__ALLOC_CALLER()). */
+int hfx__alloc_injected(const void * site);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define HFX__ALLOC_CALLER() __builtin_return_address(0)
+#else
+#define HFX__ALLOC_CALLER() ((const void *) 0)
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,7 +18,14 @@ size_t hfx__arena_failed_bytes(const struct hfx__arena * a) {
     return a->failed_bytes;
 }
 
-void * hfx__arena_alloc(struct hfx__arena * a, size_t size) {
+/* Each allocation passes the seam (core/alloc.h) as one of its own, named by the arena's caller, so
+ * that the allocation-failure test reaches the out-of-memory branch of every arena allocation, not
+ * only of the few that take a new block. */
+static void * arena_alloc_at(struct hfx__arena * a, size_t size, const void * site) {
+    if (hfx__alloc_injected(site)) {
+        a->failed_bytes = size;
+        return NULL;
+    }
     if (size > SIZE_MAX - 15u) {
         a->failed_bytes = SIZE_MAX;
         return NULL;
@@ -46,9 +53,13 @@ void * hfx__arena_alloc(struct hfx__arena * a, size_t size) {
     return p;
 }
 
+void * hfx__arena_alloc(struct hfx__arena * a, size_t size) {
+    return arena_alloc_at(a, size, HFX__ALLOC_CALLER());
+}
+
 char * hfx__arena_strdup(struct hfx__arena * a, const char * s) {
     size_t n = strlen(s) + 1;
-    char * p = hfx__arena_alloc(a, n);
+    char * p = arena_alloc_at(a, n, HFX__ALLOC_CALLER());
     if (p) {
         memcpy(p, s, n);
     }

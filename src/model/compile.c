@@ -363,7 +363,11 @@ static enum hfx_status make_requirement(struct compile * cc, const struct entry 
     default:
         return hfx__error(cc->err, HFX_ERR_MODEL, mod->pointer, "unknown modifier type");
     }
-    if (mod->type != HFX_MOD_LUMI && mod->type != HFX_MOD_STATERROR && !r->init) {
+    /* every array its type filled above: a missing one would read as another requirement */
+    bool filled = mod->type == HFX_MOD_LUMI || mod->type == HFX_MOD_STATERROR ||
+                  (r->init && r->lo && r->hi && (r->constraint != 1 || (r->aux && r->sigma)) &&
+                   (r->constraint != 2 || (r->factor && r->fixed)));
+    if (!filled) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     return HFX_OK;

@@ -378,3 +378,20 @@ const char * hfx__json_type_name(const json_t * v) {
     }
     return "a value";
 }
+
+/* Two passes of json_dumpb, the first to measure: its sink never fails, so the text cannot come out
+ * short, and the only allocations left (jansson's loop check, sorted keys) report their failure. */
+char * hfx__json_dumps(const json_t * v, size_t flags) {
+    char   probe[1];
+    size_t n = json_dumpb(v, probe, 0, flags);
+    char * text = n ? hfx__malloc(n + 1) : NULL;
+    if (!text) {
+        return NULL;
+    }
+    if (json_dumpb(v, text, n, flags) != n) {
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}

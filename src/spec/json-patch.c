@@ -65,6 +65,9 @@ static void ptr_free(struct json_ptr * p) {
     p->n   = 0;
 }
 
+/* ptr_parse's reason when the token table cannot be allocated (the caller's HFX_ERR_ALLOC). */
+static const char ptr_oom[] = "out of memory for its tokens";
+
 /* Parses s into tokens, unescaping ~0 and ~1. Returns false (and a reason in why) if s is malformed. */
 static bool ptr_parse(const char * s, struct json_ptr * p, const char ** why) {
     p->n   = 0;
@@ -83,7 +86,7 @@ static bool ptr_parse(const char * s, struct json_ptr * p, const char ** why) {
     /* Token pointers, then the unescaped text (never longer than s). */
     char ** tok = hfx__malloc(n * sizeof *tok + len + 1);
     if (!tok) {
-        *why = "out of memory for its tokens";
+        *why = ptr_oom;
         return false;
     }
     char * out = (char *) (tok + n);
@@ -171,6 +174,18 @@ static bool shared_container(const json_t * v) {
     return (json_is_object(v) || json_is_array(v)) && refcount(v) > 1;
 }
 
+/* json_copy(v), or NULL where it could not copy every member: jansson 2.14's shallow copy leaves out
+ * a member whose insertion ran out of memory and returns the rest. */
+static json_t * copy_container(json_t * v) {
+    json_t * c = json_copy(v);
+    if (c && (json_is_object(v) ? json_object_size(c) != json_object_size(v)
+                                : json_array_size(c) != json_array_size(v))) {
+        json_decref(c);
+        c = NULL;
+    }
+    return c;
+}
+
 /* Resolves the first n tokens as walk() does, and makes the root and every container on the way
  * (the one returned included) owned by this tree alone, copying shared ones shallowly and storing
  * the copies in their (owned) parents. Sets *oom (and returns NULL) when a copy cannot be made. */
@@ -180,7 +195,7 @@ static json_t * walk_own(json_t ** root, const struct json_ptr * p, size_t n, si
         return NULL;
     }
     if (shared_container(*root)) {
-        json_t * c = json_copy(*root);
+        json_t * c = copy_container(*root);
         if (!c) {
             *oom = true;
             return NULL;
@@ -192,7 +207,7 @@ static json_t * walk_own(json_t ** root, const struct json_ptr * p, size_t n, si
     for (size_t i = 0; i < n; i++) {
         json_t * next = child(node, p->tok[i]);
         if (shared_container(next)) {
-            json_t * c = json_copy(next);
+            json_t * c = copy_container(next);
             size_t   idx = 0;
             /* node is owned; setting a member in place keeps its position among the keys */
             if (!c || (json_is_object(node) ? json_object_set_new(node, p->tok[i], c)
@@ -576,11 +591,13 @@ static enum hfx_status check_op(const json_t * op, size_t k, enum op_kind * kind
     struct json_ptr p;
     const char *    why = NULL;
     if (!ptr_parse(*path, &p, &why)) {
-        return op_fail(err, k, name, "bad path \"%s\": %s", *path, why);
+        return why == ptr_oom ? hfx__error_oom(err, "the tokens of a JSON pointer", strlen(*path) + 64)
+                              : op_fail(err, k, name, "bad path \"%s\": %s", *path, why);
     }
     ptr_free(&p);
     if (*from && !ptr_parse(*from, &p, &why)) {
-        return op_fail(err, k, name, "bad from \"%s\": %s", *from, why);
+        return why == ptr_oom ? hfx__error_oom(err, "the tokens of a JSON pointer", strlen(*from) + 64)
+                              : op_fail(err, k, name, "bad from \"%s\": %s", *from, why);
     }
     ptr_free(&p);
     return HFX_OK;

@@ -515,7 +515,7 @@ const char * hfx_patchset_metadata(hfx_patchset_t ps, const char * key) {
         }
     }
     bool   room  = HFX_ARRAY_RESERVE(ps->md, ps->cap_md, ps->n_md + 1, 8, NULL);
-    char * text  = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char * text  = hfx__json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     char * kcopy = hfx__malloc(strlen(key) + 1);
     if (!room || !text || !kcopy) {
         free(text);

@@ -33,6 +33,9 @@ enum hfx_status hfx__json_load_fd(int fd, const char * name, json_t ** out, stru
 enum hfx_status hfx__json_load_buffer(const void * data, size_t len, const char * name, json_t ** out,
                                       struct hfx_error * err);
 enum hfx_status hfx__json_load_string(const char * text, const char * name, json_t ** out, struct hfx_error * err);
+/* json_dumps(v, flags) whose out-of-memory failure is NULL, never a shorter text: jansson 2.14's
+ * json_dumps drops an object key it cannot append and goes on. Freed with free(). */
+char * hfx__json_dumps(const json_t * v, size_t flags);
 /* hfx__json_load_file with a smaller size limit than HFX_INPUT_BYTES_MAX (for tests). */
 enum hfx_status hfx__json_load_file_limit(const char * path, size_t limit, json_t ** out, struct hfx_error * err);
 

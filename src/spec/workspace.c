@@ -169,7 +169,7 @@ enum hfx_status hfx_workspace_dump_hs3(hfx_workspace_t ws, const struct hfx_mode
     if (st != HFX_OK) {
         return fail(err, &tmp, ws->source);
     }
-    *out_json = json_dumps(hs3, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    *out_json = hfx__json_dumps(hs3, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     json_decref(hs3);
     return *out_json ? HFX_OK : fresh_error(err, HFX_ERR_ALLOC, "out of memory serialising HS3 JSON text");
 }
@@ -253,7 +253,7 @@ enum hfx_status hfx_workspace_dump(hfx_workspace_t ws, char ** out_json, struct 
         return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_dump: NULL argument");
     }
     /* 17 significant digits: every double survives the round trip. */
-    *out_json = json_dumps(ws->root, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    *out_json = hfx__json_dumps(ws->root, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
     if (!*out_json) {
         return fresh_error(err, HFX_ERR_ALLOC, "out of memory serialising a workspace to JSON text");
     }
