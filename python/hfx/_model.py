@@ -85,9 +85,22 @@ class _ChannelSummaryMixin:
 
 
 class ModelConfig(_ChannelSummaryMixin):
-    """pyhf's model.config: the parameter layout (pyhf's par_order) and the data layout."""
+    """pyhf's model.config: the parameter layout (pyhf's par_order) and the data layout. Also pyhf's
+    constructor, pyhf.pdf._ModelConfig(spec, **config_kwargs) (hfx.compat's _ModelConfig is this class):
+    the config of Model(spec), pyhf's modifier_settings the only option."""
 
-    def __init__(self, info, model=None):
+    def __new__(cls, info, model=None, **config_kwargs):
+        if "n_pars" in info:  # the library's layout (Model builds its config so)
+            return super().__new__(cls)
+        settings = config_kwargs.pop("modifier_settings", None)
+        if config_kwargs:
+            from .exceptions import Unsupported
+            raise Unsupported(f"Unsupported options were passed in: {list(config_kwargs.keys())}.")
+        return Model(info, modifier_settings=settings, validate=False).config
+
+    def __init__(self, info, model=None, **config_kwargs):
+        if "n_pars" not in info:  # pyhf's constructor: __new__ returned the model's config, built
+            return
         self._model = model  # set_poi rebuilds the model's compiled tables
         self._info = info
         self.npars = info["n_pars"]

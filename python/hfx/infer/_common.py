@@ -70,3 +70,17 @@ def check_optimizer_kwargs(kwargs, what):
     unknown = [key for key in kwargs if key not in IGNORED_OPTIMIZER_KWARGS]
     if unknown:
         raise error(_core.UnsupportedError, f"{what}: unsupported minimizer options: {unknown}")
+
+
+# The pyhf-style optimizer hfx.compat.set_backend set (scipy_optimizer, minuit_optimizer, a custom
+# OptimizerMixin), or None for hfx's own fits (hfx_optimizer, the default): mle.fit and fixed_poi_fit run
+# through it, as pyhf's run through pyhf.optimizer. One slot: pyhf's optimizer is process-wide too.
+_optimizer = [None]
+
+
+def set_chosen_optimizer(optimizer):
+    _optimizer[0] = optimizer
+
+
+def chosen_optimizer():
+    return _optimizer[0]
