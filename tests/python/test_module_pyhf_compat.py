@@ -203,3 +203,26 @@ def test_par_bounds_rebuild(hfxmod):
     assert x[0] == pytest.approx(0.5) and np.allclose(x, y, rtol=1e-9)
     with pytest.raises(ValueError, match="outside of its bounds"):
         pyhf.infer.mle.fit(data, model, init_pars=[20.0, 1.0, 1.0])
+
+
+def test_pyhf_error_classes_of_model_errors(hfxmod):
+    """pyhf raises InvalidModifier for an unknown modifier type and InvalidNameReuse for one name on two
+    modifier types; hfx's SchemaError / ModelError for these are also those classes (hfx._errors.finer),
+    with hfx's message; a POI of several parameters gives pyhf's sentence (and hfx's count)."""
+    import hfx.compat as pyhf
+    unknown = {"channels": [{"name": "c", "samples": [{"name": "s", "data": [1.0], "modifiers": [
+        {"name": "a", "type": "this_should_not_exist", "data": [1]}]}]}]}
+    with pytest.raises(pyhf.exceptions.InvalidModifier, match="unknown modifier type 'this_should_not_exist'") as e:
+        pyhf.Model(unknown, validate=False)
+    assert isinstance(e.value, hfxmod.SchemaError) and e.value.pointer.endswith("/modifiers/0/type")
+    reuse = {"channels": [{"name": "c", "samples": [
+        {"name": "sig", "data": [5.0], "modifiers": [{"name": "x", "type": "normfactor", "data": None}]},
+        {"name": "bkg", "data": [50.0], "modifiers": [{"name": "x", "type": "normsys", "data": {"lo": 0.9, "hi": 1.1}}]}]}]}
+    with pytest.raises(pyhf.exceptions.InvalidNameReuse, match="is a normsys here but a normfactor") as e:
+        pyhf.Model(reuse, poi_name="x")
+    assert isinstance(e.value, hfxmod.ModelError)
+    multi = {"channels": [{"name": "SR", "samples": [{"name": "s", "data": [5.0, 10.0], "modifiers": [
+        {"name": "mu", "type": "shapefactor", "data": None}]}]}]}
+    with pytest.raises(pyhf.exceptions.InvalidModel, match="The parameter 'mu' contains multiple components and is "
+                       r"not currently supported as parameter of interest \(2 components"):
+        pyhf.Model(multi)
