@@ -522,11 +522,49 @@ class _MainModel:
 
     def __init__(self, model):
         self._model = model
+        self._by_sample = None  # {sample name: (model of that sample alone, or None)}, built when first asked
 
     def expected_data(self, pars, return_by_sample=False):
-        if return_by_sample:
-            raise error(_core.UnsupportedError, "main_model.expected_data: return_by_sample is not supported by hfx")
-        return self._model.expected_actualdata(pars)
+        """The expected main bins; with return_by_sample, [n_samples, n_bins] (samples in config.samples'
+        order, 0 in the channels a sample is not in), and [B, n_samples, n_bins] for parameters [B, n],
+        as pyhf's."""
+        if not return_by_sample:
+            return self._model.expected_actualdata(pars)
+        p = np.asarray(pars, dtype=np.float64)
+        if p.ndim == 2:
+            return np.stack([self.expected_data(row, return_by_sample=True) for row in p])
+        cfg = self._model.config
+        self._model._pars(p)  # the shape check of every evaluation
+        out = np.zeros((len(cfg.samples), cfg.nmaindata))
+        for k, name in enumerate(cfg.samples):
+            sub = self._sample_model(name)
+            sub_pars = np.empty(sub.config.npars)
+            for par in sub.config.par_order:
+                sub_pars[sub.config.par_slice(par)] = p[cfg.par_slice(par)]
+            rates = sub.expected_actualdata(sub_pars)
+            for channel, where in sub.config.channel_slices.items():
+                out[k, cfg.channel_slices[channel]] = rates[where]
+        return out
+
+    def _sample_model(self, name):
+        """The model of sample `name` alone: its channels with only that sample, the parameter settings
+        of its modifiers, the model's interpolation codes, no POI. A sample's expected rates depend only
+        on its own nominal data, its modifiers and their parameters (HistFactory's rates add up over
+        samples), so this model's expected data at the same parameter values is the sample's share,
+        computed by the library as every other rate."""
+        if self._by_sample is None:
+            self._by_sample = {}
+        if name not in self._by_sample:
+            spec = self._model.spec
+            channels = [{"name": ch["name"], "samples": [x for x in ch["samples"] if x["name"] == name]}
+                        for ch in spec["channels"]]
+            channels = [ch for ch in channels if ch["samples"]]
+            used = {mod["name"] for ch in channels for x in ch["samples"] for mod in x["modifiers"]}
+            params = [par for par in spec.get("parameters", []) if par["name"] in used]
+            self._by_sample[name] = Model({"channels": channels, "parameters": params}, poi_name=None,
+                                          modifier_settings=self._model.config.modifier_settings,
+                                          validate=False)
+        return self._by_sample[name]
 
     def logpdf(self, maindata, pars):
         m = self._model
