@@ -253,3 +253,57 @@ def test_expected_data_by_sample_equals_pyhf(hfxmod, random_cases):
         batched = m_hfx.main_model.expected_data(points, return_by_sample=True)
         assert batched.shape == (2, len(m_hfx.config.samples), m_hfx.config.nmaindata)
     assert n_checked > 60  # most points have no negative rate
+
+
+def _counting_model(pyhf):
+    """A model of pyhf's interface written without pyhf's Model (one bin, one Poisson-constrained
+    background), built from `pyhf`'s probability module: the kind pyhf's inference accepts."""
+    class Config:
+        poi_index, npars = 0, 2
+
+        def suggested_init(self):
+            return [1.0, 1.0]
+
+        def suggested_bounds(self):
+            return [[0.0, 10.0], [0.0, 10.0]]
+
+        def suggested_fixed(self):
+            return [False, False]
+
+    class Counting:
+        sig, nominal, factor = 5.0, 50.0, (50.0 / 7.0) ** 2
+        config = Config()
+
+        def expected_data(self, pars, include_auxdata=True):
+            mu, gamma = pars
+            main = np.asarray([gamma * self.nominal + mu * self.sig])
+            return np.concatenate([main, [gamma * self.factor]]) if include_auxdata else main
+
+        def logpdf(self, pars, data):
+            mu, gamma = pars
+            main = pyhf.probability.Poisson(gamma * self.nominal + mu * self.sig).log_prob(data[0])
+            aux = pyhf.probability.Poisson(gamma * self.factor).log_prob(data[1])
+            return np.asarray([main + aux])
+    return Counting()
+
+
+def test_hypotest_of_a_model_not_hfx_s(hfxmod):
+    """pyhf's inference takes any model with pyhf's interface; so does hfx.compat's: pyhf's asymptotic
+    recipe with its fits through pyhf's scipy_optimizer (hfx's library cannot compile such a model). The
+    same model class, run by pyhf and by hfx.compat: the same CLs, band and p0 (1e-7 relative: the same
+    SLSQP on the same objective, whose log-gamma terms round differently in the last bits, which moves
+    SLSQP's stopping point by ~1e-9; pyhf's own test expects 0.7267836 within np.isclose's 1e-5)."""
+    import pyhf as real
+    import hfx.compat as compat
+    out = {}
+    for name, lib in (("pyhf", real), ("hfx", compat)):
+        lib.set_backend("numpy")
+        model = _counting_model(lib)
+        data = model.expected_data(model.config.suggested_init())
+        cls, band = lib.infer.hypotest(1.0, data, model, return_expected_set=True)
+        p0 = lib.infer.hypotest(0.0, [60.0, model.factor], model, test_stat="q0")
+        out[name] = [float(cls)] + [float(x) for x in band] + [float(p0)]
+    assert out["hfx"] == pytest.approx(out["pyhf"], rel=1e-7)
+    assert out["hfx"][0] == pytest.approx(0.7267836451638846, rel=1e-5)
+    with pytest.raises(compat.exceptions.Unsupported, match="toybased"):
+        compat.infer.hypotest(1.0, data, _counting_model(compat), calctype="toybased")

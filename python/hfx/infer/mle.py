@@ -138,7 +138,7 @@ def fit(data, pdf, init_pars=None, par_bounds=None, fixed_params=None, return_fi
     success False and status "max-iterations" in the result object (pyhf raises FailedMinimization: hfx
     keeps its result, as the CLI, docs/pyhf-compat.md). Where hfx.compat.set_backend set one of pyhf's
     optimizers (scipy_optimizer, minuit_optimizer, a custom one), the fit is that optimizer's, as pyhf's."""
-    optimizer = chosen_optimizer()
+    optimizer = chosen_optimizer(pdf)
     if optimizer is not None:
         return _optimizer_fit(optimizer, data, pdf, init_pars, par_bounds, fixed_params, False, 0.0,
                               dict(kwargs, return_fitted_val=return_fitted_val, return_result_obj=return_result_obj,
@@ -151,7 +151,7 @@ def fit(data, pdf, init_pars=None, par_bounds=None, fixed_params=None, return_fi
 def fixed_poi_fit(poi_val, data, pdf, init_pars=None, par_bounds=None, fixed_params=None, return_fitted_val=False,
                   return_result_obj=False, return_uncertainties=False, return_correlations=False, **kwargs):
     """pyhf.infer.mle.fixed_poi_fit: fit with the POI held at poi_val (through the optimizer set, as fit)."""
-    optimizer = chosen_optimizer()
+    optimizer = chosen_optimizer(pdf)
     if optimizer is None:
         check_model(pdf)
     if pdf.config.poi_index is None:
