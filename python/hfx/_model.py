@@ -460,6 +460,20 @@ class Model:
             return -0.5 * self.twice_nll_batch(p, data)
         return np.array([-0.5 * self.twice_nll(p, data)])
 
+    def make_pdf(self, pars):
+        """pyhf's model.make_pdf: the main model's pdf and the constraints' joined over the full data
+        vector (main bins, then auxiliary data), a pyhf.probability.Simultaneous: sample() draws
+        pseudo-data from numpy's global generator as pyhf does (main bins first)."""
+        from .compat import probability
+        from .compat.tensor.common import _TensorViewer
+        n_main = self.config.nmaindata
+        pdfs, parts = [self.main_model.make_pdf(pars)], [list(range(n_main))]
+        constraints = self.constraint_model.make_pdf(pars)
+        if constraints is not None:
+            pdfs.append(constraints)
+            parts.append(list(range(n_main, self._n_data)))
+        return probability.Simultaneous(pdfs, _TensorViewer(parts))
+
     def pdf(self, pars, data):
         """pyhf's model.pdf: exp(logpdf)."""
         return np.exp(self.logpdf(pars, data))
@@ -587,6 +601,11 @@ class _MainModel:
     def has_pdf(self):
         return True
 
+    def make_pdf(self, pars):
+        """pyhf's main_model.make_pdf: Independent(Poisson(expected main bins))."""
+        from .compat import probability
+        return probability.Independent(probability.Poisson(self._model.expected_actualdata(pars)))
+
 
 class _ConstraintModel:
     """pyhf's model.constraint_model: the constraint terms (auxiliary data). logpdf is the full logpdf less
@@ -597,6 +616,36 @@ class _ConstraintModel:
 
     def expected_data(self, pars):
         return self._model.expected_auxdata(pars)
+
+    def make_pdf(self, pars):
+        """pyhf's constraint_model.make_pdf: the Gaussian constraints (centred on their parameters, widths
+        the param sets' sigmas), then the Poisson ones (rates gamma * tau), each an Independent, joined over
+        the auxiliary data; None for a model without constraints. Samples draw from numpy's global
+        generator in that order, as pyhf's."""
+        from .compat import probability
+        from .compat.tensor.common import _TensorViewer
+        cfg = self._model.config
+        expected = self._model.expected_auxdata(pars)
+        normal, sigmas, poisson, aux = [], [], [], 0
+        for name in cfg.par_order:
+            ps = cfg.param_set(name)
+            if not ps.is_constrained:
+                continue
+            idx = list(range(aux, aux + ps.n_parameters))
+            aux += ps.n_parameters
+            if ps.pdf_type == "poisson":
+                poisson += idx
+            else:
+                normal += idx
+                sigmas += list(getattr(ps, "sigmas", None) or [1.0] * ps.n_parameters)
+        pdfs, parts = [], []
+        if normal:
+            pdfs.append(probability.Independent(probability.Normal(expected[..., normal], np.asarray(sigmas))))
+            parts.append(normal)
+        if poisson:
+            pdfs.append(probability.Independent(probability.Poisson(expected[..., poisson])))
+            parts.append(poisson)
+        return probability.Simultaneous(pdfs, _TensorViewer(parts)) if pdfs else None
 
     def logpdf(self, auxdata, pars):
         m = self._model
