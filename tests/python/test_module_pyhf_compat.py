@@ -333,3 +333,22 @@ def test_make_pdf_equals_pyhf(hfxmod, random_cases):
             float(m_pyhf.make_pdf(pyhf.tensorlib.astensor(point)).log_prob(expected)), rel=1e-9)
         n_checked += 1
     assert n_checked > 30
+
+
+def test_readxml_mounts_equal_pyhf(hfxmod):
+    """readxml.parse(..., mounts=[(local, xml), ...]) as pyhf's (pyhf's test_import_usingMounts input,
+    whose XML names absolute paths that do not exist here): the same workspace."""
+    import pathlib
+    import pyhf
+    import pyhf.readxml
+    import hfx.compat as compat
+    data = SHARED / "pyhf-tests" / "tests" / "test_scripts" / "xmlimport_absolutePaths"
+    if not data.is_dir():
+        pytest.skip(f"{data} not found (../shared absent)")
+    mounts = [(data, pathlib.Path("/absolute/path/to")), (data, pathlib.Path("/another/absolute/path/to"))]
+    ours = compat.readxml.parse(data / "config" / "example.xml", pathlib.Path.cwd(), mounts=mounts)
+    theirs = pyhf.readxml.parse(data / "config" / "example.xml", pathlib.Path.cwd(), mounts=mounts,
+                                track_progress=False)
+    assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True)
+    with pytest.raises(hfxmod.FileError):
+        compat.readxml.parse(data / "config" / "example.xml", pathlib.Path.cwd(), mounts=mounts[1:])

@@ -336,7 +336,9 @@ int jout_emit(const json_t * v, const char * path) {
         return CLI_FAIL;
     }
     jout_write(f, v, true);
-    fputc('\n', f);
+    if (!path) { /* a file ends at its closing brace, as pyhf's json.dump writes it; a line for stdout (click.echo) */
+        fputc('\n', f);
+    }
     bool bad = ferror(f) != 0;
     if (path) {
         bad = fclose(f) != 0 || bad;
