@@ -119,6 +119,19 @@ enum hfx_status hfx_workspace_load_fd(int fd, const char * name, hfx_workspace_t
 enum hfx_status hfx_workspace_load_xml(const char * driver, const char * basedir, hfx_workspace_t * out,
                                        struct hfx_error * err);
 
+/* pyhf's xml2json --mount LOCAL:XML (readxml's mounts): a path in the XML (a channel XML, a ROOT file)
+ * equal to xml_path or under it is read from the same place under local_path instead, the first mount
+ * that matches winning; the path then resolves as in hfx_workspace_load_xml. Paths compare by
+ * components ("data" holds "data/a.root", not "data2/a.root"; "./" and trailing slashes ignored).
+ * mounts[n_mounts] and its strings are the caller's, read during the call only. */
+struct hfx_xml_mount {
+    const char * local_path;
+    const char * xml_path;
+};
+enum hfx_status hfx_workspace_load_xml_mounted(const char * driver, const char * basedir,
+                                               const struct hfx_xml_mount * mounts, size_t n_mounts,
+                                               hfx_workspace_t * out, struct hfx_error * err);
+
 /* Writes ws (after patches) as pyhf's json2xml lays it out under dir (created if absent):
  * dir/FitConfig.xml, dir/config/FitConfig_<channel>.xml, dir/HistFactorySchema.dtd and
  * dir/data/data.root (TH1D histograms, zlib). Paths inside are relative to dir. */

@@ -59,3 +59,31 @@ class UnspecifiedPOIError(_core.ArgumentError, _UnspecifiedPOI):
 
 
 _STATUS[UnspecifiedPOIError] = _STATUS[_core.ArgumentError]
+
+from .exceptions import InvalidModifier as _InvalidModifier, InvalidNameReuse as _InvalidNameReuse  # noqa: E402
+
+
+class UnknownModifierError(_core.SchemaError, _InvalidModifier):
+    """A modifier of a type hfx does not know (pyhf's InvalidModifier)."""
+
+
+class NameReuseError(_core.ModelError, _InvalidNameReuse):
+    """One name used for modifiers of two types (pyhf's InvalidNameReuse)."""
+
+
+_STATUS[UnknownModifierError] = _STATUS.get(_core.SchemaError, (0, "HFX_ERR_UNKNOWN"))
+_STATUS[NameReuseError] = _STATUS[_core.ModelError]
+# The library's messages of the two kinds pyhf gives classes of their own (src/spec/spec-build.c)
+_FINER = ((_core.SchemaError, "unknown modifier type '", UnknownModifierError),
+          (_core.ModelError, "(one name is one parameter;", NameReuseError))
+
+
+def finer(e):
+    """e as the subclass of its kind that pyhf has a class for (UnknownModifierError, NameReuseError), or e:
+    the same message and attributes, so that `except pyhf.exceptions.InvalidModifier` catches it."""
+    for base, marker, cls in _FINER:
+        if type(e) is base and marker in str(getattr(e, "detail", "") or e):
+            out = cls(*e.args)
+            out.__dict__.update(e.__dict__)
+            return out
+    return e

@@ -85,9 +85,22 @@ class _ChannelSummaryMixin:
 
 
 class ModelConfig(_ChannelSummaryMixin):
-    """pyhf's model.config: the parameter layout (pyhf's par_order) and the data layout."""
+    """pyhf's model.config: the parameter layout (pyhf's par_order) and the data layout. Also pyhf's
+    constructor, pyhf.pdf._ModelConfig(spec, **config_kwargs) (hfx.compat's _ModelConfig is this class):
+    the config of Model(spec), pyhf's modifier_settings the only option."""
 
-    def __init__(self, info, model=None):
+    def __new__(cls, info, model=None, **config_kwargs):
+        if "n_pars" in info:  # the library's layout (Model builds its config so)
+            return super().__new__(cls)
+        settings = config_kwargs.pop("modifier_settings", None)
+        if config_kwargs:
+            from .exceptions import Unsupported
+            raise Unsupported(f"Unsupported options were passed in: {list(config_kwargs.keys())}.")
+        return Model(info, modifier_settings=settings, validate=False).config
+
+    def __init__(self, info, model=None, **config_kwargs):
+        if "n_pars" not in info:  # pyhf's constructor: __new__ returned the model's config, built
+            return
         self._model = model  # set_poi rebuilds the model's compiled tables
         self._info = info
         self.npars = info["n_pars"]
@@ -447,6 +460,20 @@ class Model:
             return -0.5 * self.twice_nll_batch(p, data)
         return np.array([-0.5 * self.twice_nll(p, data)])
 
+    def make_pdf(self, pars):
+        """pyhf's model.make_pdf: the main model's pdf and the constraints' joined over the full data
+        vector (main bins, then auxiliary data), a pyhf.probability.Simultaneous: sample() draws
+        pseudo-data from numpy's global generator as pyhf does (main bins first)."""
+        from .compat import probability
+        from .compat.tensor.common import _TensorViewer
+        n_main = self.config.nmaindata
+        pdfs, parts = [self.main_model.make_pdf(pars)], [list(range(n_main))]
+        constraints = self.constraint_model.make_pdf(pars)
+        if constraints is not None:
+            pdfs.append(constraints)
+            parts.append(list(range(n_main, self._n_data)))
+        return probability.Simultaneous(pdfs, _TensorViewer(parts))
+
     def pdf(self, pars, data):
         """pyhf's model.pdf: exp(logpdf)."""
         return np.exp(self.logpdf(pars, data))
@@ -509,11 +536,49 @@ class _MainModel:
 
     def __init__(self, model):
         self._model = model
+        self._by_sample = None  # {sample name: (model of that sample alone, or None)}, built when first asked
 
     def expected_data(self, pars, return_by_sample=False):
-        if return_by_sample:
-            raise error(_core.UnsupportedError, "main_model.expected_data: return_by_sample is not supported by hfx")
-        return self._model.expected_actualdata(pars)
+        """The expected main bins; with return_by_sample, [n_samples, n_bins] (samples in config.samples'
+        order, 0 in the channels a sample is not in), and [B, n_samples, n_bins] for parameters [B, n],
+        as pyhf's."""
+        if not return_by_sample:
+            return self._model.expected_actualdata(pars)
+        p = np.asarray(pars, dtype=np.float64)
+        if p.ndim == 2:
+            return np.stack([self.expected_data(row, return_by_sample=True) for row in p])
+        cfg = self._model.config
+        self._model._pars(p)  # the shape check of every evaluation
+        out = np.zeros((len(cfg.samples), cfg.nmaindata))
+        for k, name in enumerate(cfg.samples):
+            sub = self._sample_model(name)
+            sub_pars = np.empty(sub.config.npars)
+            for par in sub.config.par_order:
+                sub_pars[sub.config.par_slice(par)] = p[cfg.par_slice(par)]
+            rates = sub.expected_actualdata(sub_pars)
+            for channel, where in sub.config.channel_slices.items():
+                out[k, cfg.channel_slices[channel]] = rates[where]
+        return out
+
+    def _sample_model(self, name):
+        """The model of sample `name` alone: its channels with only that sample, the parameter settings
+        of its modifiers, the model's interpolation codes, no POI. A sample's expected rates depend only
+        on its own nominal data, its modifiers and their parameters (HistFactory's rates add up over
+        samples), so this model's expected data at the same parameter values is the sample's share,
+        computed by the library as every other rate."""
+        if self._by_sample is None:
+            self._by_sample = {}
+        if name not in self._by_sample:
+            spec = self._model.spec
+            channels = [{"name": ch["name"], "samples": [x for x in ch["samples"] if x["name"] == name]}
+                        for ch in spec["channels"]]
+            channels = [ch for ch in channels if ch["samples"]]
+            used = {mod["name"] for ch in channels for x in ch["samples"] for mod in x["modifiers"]}
+            params = [par for par in spec.get("parameters", []) if par["name"] in used]
+            self._by_sample[name] = Model({"channels": channels, "parameters": params}, poi_name=None,
+                                          modifier_settings=self._model.config.modifier_settings,
+                                          validate=False)
+        return self._by_sample[name]
 
     def logpdf(self, maindata, pars):
         m = self._model
@@ -536,6 +601,11 @@ class _MainModel:
     def has_pdf(self):
         return True
 
+    def make_pdf(self, pars):
+        """pyhf's main_model.make_pdf: Independent(Poisson(expected main bins))."""
+        from .compat import probability
+        return probability.Independent(probability.Poisson(self._model.expected_actualdata(pars)))
+
 
 class _ConstraintModel:
     """pyhf's model.constraint_model: the constraint terms (auxiliary data). logpdf is the full logpdf less
@@ -546,6 +616,36 @@ class _ConstraintModel:
 
     def expected_data(self, pars):
         return self._model.expected_auxdata(pars)
+
+    def make_pdf(self, pars):
+        """pyhf's constraint_model.make_pdf: the Gaussian constraints (centred on their parameters, widths
+        the param sets' sigmas), then the Poisson ones (rates gamma * tau), each an Independent, joined over
+        the auxiliary data; None for a model without constraints. Samples draw from numpy's global
+        generator in that order, as pyhf's."""
+        from .compat import probability
+        from .compat.tensor.common import _TensorViewer
+        cfg = self._model.config
+        expected = self._model.expected_auxdata(pars)
+        normal, sigmas, poisson, aux = [], [], [], 0
+        for name in cfg.par_order:
+            ps = cfg.param_set(name)
+            if not ps.is_constrained:
+                continue
+            idx = list(range(aux, aux + ps.n_parameters))
+            aux += ps.n_parameters
+            if ps.pdf_type == "poisson":
+                poisson += idx
+            else:
+                normal += idx
+                sigmas += list(getattr(ps, "sigmas", None) or [1.0] * ps.n_parameters)
+        pdfs, parts = [], []
+        if normal:
+            pdfs.append(probability.Independent(probability.Normal(expected[..., normal], np.asarray(sigmas))))
+            parts.append(normal)
+        if poisson:
+            pdfs.append(probability.Independent(probability.Poisson(expected[..., poisson])))
+            parts.append(poisson)
+        return probability.Simultaneous(pdfs, _TensorViewer(parts)) if pdfs else None
 
     def logpdf(self, auxdata, pars):
         m = self._model

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _core
 from ._backends import engine_options
-from ._errors import error
+from ._errors import error, finer
 from ._model import Model
 
 _NORMSYS = {"code1": _core.INTERP_CODE1, "code4": _core.INTERP_CODE4}
@@ -177,7 +177,10 @@ class Workspace:
                 ws = ws.patched([[{"op": "replace", "path": f"/measurements/{index}/config/poi", "value": poi_name}]])
         elif not no_poi and poi_name is not _MEASUREMENT_POI:
             raise error(_core.ArgumentError, f"poi_name: expected a string or None, got {type(poi_name).__name__}")
-        core = _core.Model(ws._ws, measurement=measurement_name, normsys=normsys, histosys=histosys, no_poi=no_poi)
+        try:
+            core = _core.Model(ws._ws, measurement=measurement_name, normsys=normsys, histosys=histosys, no_poi=no_poi)
+        except (_core.SchemaError, _core.ModelError) as e:
+            raise finer(e) from None
         if modifier_settings is None:
             modifier_settings = {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}
         return Model._from_core(core, engine_options(backend, threads, batch, explore, max_iter, optimizer),

@@ -68,18 +68,44 @@ static PyObject * workspace_from_string(PyObject * cls, PyObject * args) {
     return st == HFX_OK ? (PyObject *) workspace_wrap(ws) : hfxpy_raise(st, &err);
 }
 
-/* from_xml(driver, basedir=None): hfx_workspace_load_xml (pyhf's readxml / `pyhf xml2json`). */
+/* from_xml(driver, basedir=None, mounts=()): hfx_workspace_load_xml_mounted (pyhf's readxml /
+ * `pyhf xml2json`); mounts a sequence of (local, xml) path strings, pyhf's readxml mounts. */
 static PyObject * workspace_from_xml(PyObject * cls, PyObject * args) {
     (void) cls;
     const char * driver;
     const char * basedir = NULL;
-    if (!PyArg_ParseTuple(args, "s|z", &driver, &basedir)) {
+    PyObject *   seq_in  = NULL;
+    if (!PyArg_ParseTuple(args, "s|zO", &driver, &basedir, &seq_in)) {
         return NULL;
+    }
+    PyObject * seq = seq_in ? PySequence_Fast(seq_in, "mounts: expected a sequence of (local, xml) pairs") : NULL;
+    if (seq_in && !seq) {
+        return NULL;
+    }
+    Py_ssize_t             n      = seq ? PySequence_Fast_GET_SIZE(seq) : 0;
+    struct hfx_xml_mount * mounts = n ? PyMem_Calloc((size_t) n, sizeof *mounts) : NULL;
+    if (n && !mounts) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) { /* the strings stay owned by the tuples, which seq holds */
+        PyObject * pair = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+            !(mounts[i].local_path = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 0))) ||
+            !(mounts[i].xml_path = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 1)))) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "mounts: expected (local, xml) pairs of path strings");
+            PyMem_Free(mounts);
+            Py_DECREF(seq);
+            return NULL;
+        }
     }
     hfx_workspace_t  ws = NULL;
     struct hfx_error err;
     enum hfx_status  st;
-    HFXPY_CALL(NULL, st = hfx_workspace_load_xml(driver, basedir, &ws, &err));
+    HFXPY_CALL(NULL, st = hfx_workspace_load_xml_mounted(driver, basedir, mounts, (size_t) n, &ws, &err));
+    PyMem_Free(mounts);
+    Py_XDECREF(seq);
     return st == HFX_OK ? (PyObject *) workspace_wrap(ws) : hfxpy_raise(st, &err);
 }
 

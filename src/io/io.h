@@ -40,11 +40,12 @@ enum hfx_status hfx__root_writer_add_th1d(struct hfx__root_writer * w, const cha
 /* Writes the key list, streamer record, free list and header; frees w in any case. */
 enum hfx_status hfx__root_writer_close(struct hfx__root_writer * w, struct hfx_error * err);
 
-/* The pyhf workspace tree of a driver XML: file paths in the XML resolve against basedir (pyhf's
- * --basedir) when given, else against the working directory and, when not found there, the driver's
- * directory. *out is a new reference. */
-enum hfx_status hfx__xml_read_workspace(const char * driver, const char * basedir, json_t ** out,
-                                        struct hfx_error * err);
+/* The pyhf workspace tree of a driver XML: file paths in the XML are first mapped through mounts
+ * (hfx_workspace_load_xml_mounted; n_mounts may be 0), then resolve against basedir (pyhf's --basedir)
+ * when given, else against the working directory and, when not found there, the driver's directory.
+ * *out is a new reference. */
+enum hfx_status hfx__xml_read_workspace(const char * driver, const char * basedir, const struct hfx_xml_mount * mounts,
+                                        size_t n_mounts, json_t ** out, struct hfx_error * err);
 /* Channel/driver XML parsing from memory (the fuzz harness): reads a driver or channel document and
  * returns what it could build, or an error; ROOT files are not opened (histograms come out empty). */
 enum hfx_status hfx__xml_check_memory(const char * buf, size_t len, struct hfx_error * err);

@@ -35,6 +35,8 @@ struct open_file {
 
 struct reader {
     const char *     basedir;    /* NULL: the working directory, then driver_dir */
+    const struct hfx_xml_mount * mounts; /* pyhf's --mount LOCAL:XML, tried in order before basedir */
+    size_t           n_mounts;
     char *           driver_dir;
     struct open_file files[MAX_FILES];
     size_t           n_files;
@@ -68,9 +70,66 @@ static char * join(const char * dir, const char * name) {
     return p;
 }
 
-/* pyhf resolves every path against --basedir (default: the working directory); without --basedir a
- * path not found there is tried beside the driver XML, so that a written layout loads from anywhere. */
+/* The length of path once "./" prefixes and trailing slashes are set aside (*start: where it begins),
+ * so that mounts compare paths by components as pyhf's pathlib does. */
+static size_t path_span(const char * path, const char ** start) {
+    while (path[0] == '.' && path[1] == '/') {
+        path += 2;
+        while (*path == '/' && path[1]) {
+            path++;
+        }
+    }
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') {
+        n--;
+    }
+    *start = path;
+    return n;
+}
+
+/* name through the first mount whose xml_path is name or one of its parent directories: local_path
+ * joined with the rest; NULL when no mount matches (or out of memory: then the path is not found). */
+static char * mounted(const struct reader * r, const char * name, bool * matched) {
+    const char * p;
+    size_t       np = path_span(name, &p);
+    for (size_t i = 0; i < r->n_mounts; i++) {
+        const char * x;
+        size_t       nx = path_span(r->mounts[i].xml_path, &x);
+        if (nx == 0 || np < nx || strncmp(p, x, nx) != 0 || (np > nx && p[nx] != '/' && x[nx - 1] != '/')) {
+            continue;
+        }
+        *matched          = true;
+        const char * rest = p + nx;
+        while (*rest == '/') {
+            rest++;
+        }
+        return rest[0] ? join(r->mounts[i].local_path, rest) : hfx__strdup(r->mounts[i].local_path);
+    }
+    return NULL;
+}
+
+static char * resolve_plain(struct reader * r, const char * name);
+
+/* pyhf resolves every path against --basedir (default: the working directory), after its mounts;
+ * without --basedir a path not found there is tried beside the driver XML, so that a written layout
+ * loads from anywhere. */
 static char * resolve(struct reader * r, const char * name) {
+    bool   matched = false;
+    char * local   = mounted(r, name, &matched);
+    if (matched) {
+        if (!local) {
+            return NULL;
+        }
+        char * out = local[0] == '/' ? local : resolve_plain(r, local);
+        if (out != local) {
+            free(local);
+        }
+        return out;
+    }
+    return resolve_plain(r, name);
+}
+
+static char * resolve_plain(struct reader * r, const char * name) {
     if (r->basedir) {
         return join(r->basedir, name);
     }
@@ -724,11 +783,13 @@ static enum hfx_status read_driver(struct reader * r, xmlDoc * doc, json_t ** ou
     return *out ? HFX_OK : hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory building the workspace");
 }
 
-enum hfx_status hfx__xml_read_workspace(const char * driver, const char * basedir, json_t ** out,
-                                        struct hfx_error * err) {
+enum hfx_status hfx__xml_read_workspace(const char * driver, const char * basedir, const struct hfx_xml_mount * mounts,
+                                        size_t n_mounts, json_t ** out, struct hfx_error * err) {
     *out            = NULL;
     struct reader r = {0};
     r.basedir       = basedir;
+    r.mounts        = mounts;
+    r.n_mounts      = n_mounts;
     r.doc_name      = driver;
     r.driver_dir    = hfx__strdup(driver);
     if (!r.driver_dir) {

@@ -973,7 +973,8 @@ static enum hfx_status choose_poi(struct compile * cc) {
     }
     if (cc->builds[idx].req.size != 1) {
         return hfx__error(cc->err, HFX_ERR_MODEL, cc->meas->pointer,
-                          "the POI '%s' has %zu components; a POI must be a single parameter", poi,
+                          "The parameter '%s' contains multiple components and is not currently supported as "
+                          "parameter of interest (%zu components; a POI must be a single parameter)", poi,
                           cc->builds[idx].req.size);
     }
     m->poi = (long) cc->builds[idx].offset;

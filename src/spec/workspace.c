@@ -137,13 +137,24 @@ bool hfx__is_xml_file(const char * path) {
 
 enum hfx_status hfx_workspace_load_xml(const char * driver, const char * basedir, hfx_workspace_t * out,
                                        struct hfx_error * err) {
-    if (!driver || !out) {
+    return hfx_workspace_load_xml_mounted(driver, basedir, NULL, 0, out, err);
+}
+
+enum hfx_status hfx_workspace_load_xml_mounted(const char * driver, const char * basedir,
+                                               const struct hfx_xml_mount * mounts, size_t n_mounts,
+                                               hfx_workspace_t * out, struct hfx_error * err) {
+    if (!driver || !out || (n_mounts && !mounts)) {
         return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_load_xml: NULL argument");
+    }
+    for (size_t i = 0; i < n_mounts; i++) {
+        if (!mounts[i].local_path || !mounts[i].xml_path) {
+            return fresh_error(err, HFX_ERR_ARG, "hfx_workspace_load_xml_mounted: a mount with a NULL path");
+        }
     }
     *out                 = NULL;
     json_t *         root = NULL;
     struct hfx_error tmp  = {0};
-    enum hfx_status  st   = hfx__xml_read_workspace(driver, basedir, &root, &tmp);
+    enum hfx_status  st   = hfx__xml_read_workspace(driver, basedir, mounts, n_mounts, &root, &tmp);
     return st == HFX_OK ? wrap(root, driver, driver, out, err) : fail(err, &tmp, driver);
 }
 

@@ -92,7 +92,7 @@ def main():
         undocumented += [t for t in tally.get(m, {}).get("failed", []) if t.split("/", 1)[-1].split("[")[0] not in docs]
     rate = tot_pass / tot_base if tot_base else 1.0
     print(f"{'total':24s} {tot_pass:7d} {sum(c.get('failed', 0) for c in counts.values()):7d} "
-          f"{sum(c.get('skipped', 0) for c in counts.values()):8d} {tot_base:12d}   {100 * rate:.1f}% of pyhf's")
+          f"{sum(c.get('skipped', 0) for c in counts.values()):8d} {tot_base:12d}   {100 * rate:.2f}% of pyhf's")
     if undocumented and args.pyhf == "hfx":
         print("failures not listed in docs/pyhf-compat.md:")
         for t in undocumented:

@@ -241,3 +241,53 @@ def test_help_lists_the_commands(hfx):
     for name in ("combine", "digest", "prune", "rename", "sort"):
         assert f"  {name} " in text
     assert "extract" in hfx("patchset", "--help").stdout
+
+
+def test_xml2json_mount(hfx, pyhf_cli, shared, tmp_path):
+    """pyhf's xml2json -v/--mount LOCAL:XML (pyhf's own test_import_usingMounts input: a driver XML whose
+    paths are absolute ones that do not exist here): hfx writes the same file, byte for byte, and prints
+    the same standard output as pyhf; paths compare by components (a mount of /absolute/path/t does not
+    hold /absolute/path/to/...); a bad LOCAL:XML or a LOCAL that does not exist is a usage error."""
+    data = shared / "pyhf-tests" / "tests" / "test_scripts" / "xmlimport_absolutePaths"
+    driver = data / "config" / "example.xml"
+    mounts = ["-v", f"{data}:/absolute/path/to", "--mount", f"{data}:/another/absolute/path/to"]
+    ours, theirs = tmp_path / "hfx.json", tmp_path / "pyhf.json"
+    assert hfx("xml2json", "--hide-progress", *mounts, "--output-file", ours, driver).stdout == ""
+    code, out = pyhf_cli("xml2json", "--hide-progress", *mounts, "--output-file", theirs, driver)
+    assert code == 0 and out == ""
+    assert ours.read_bytes() == theirs.read_bytes()
+    same(hfx, pyhf_cli, "xml2json", "--hide-progress", *mounts, driver)
+    unmounted = hfx("xml2json", "-v", f"{data}:/absolute/path/t", "-v", f"{data}:/another/absolute/path/to",
+                    driver, check=False)
+    assert unmounted.returncode == 1 and "/absolute/path/to/config/example_channel.xml" in unmounted.stderr
+    bad = hfx("xml2json", "-v", f"{data}::/absolute/path/to", driver, check=False)
+    assert bad.returncode == 2 and "is not a valid colon-separated option" in bad.stderr
+    missing = hfx("xml2json", "-v", f"{tmp_path / 'nowhere'}:/absolute/path/to", driver, check=False)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_cls_pyhf_keys_and_output_files(hfx, pyhf_cli, small, region_a, tmp_path):
+    """`hfx cls --pyhf-keys` prints pyhf cls's keys only (plain `hfx cls` adds "status"); CLs within 1e-6
+    relative of pyhf's with its SLSQP at tolerance 1e-12 (at its default SLSQP stops up to 5e-5 short on
+    these, docs/pyhf-compat.md). --output-file writes what
+    pyhf's json.dump writes: the JSON without the newline standard output ends with: the files of a
+    deterministic command (sort) are byte for byte pyhf's, and hfx cls's file is its standard output
+    less that newline, ending at the brace as pyhf cls's does."""
+    for ws in small[:3]:
+        plain = json.loads(hfx("cls", ws).stdout)
+        ours = json.loads(hfx("cls", ws, "--pyhf-keys").stdout)
+        code, out = pyhf_cli("cls", ws, "--optconf", "tolerance=1e-12")
+        theirs = json.loads(out)
+        assert code == 0 and set(ours) == set(theirs) == {"CLs_obs", "CLs_exp"} and "status" in plain
+        assert [ours["CLs_obs"], *ours["CLs_exp"]] == pytest.approx([theirs["CLs_obs"], *theirs["CLs_exp"]], rel=1e-6)
+        assert [ours["CLs_obs"], *ours["CLs_exp"]] == [plain["CLs_obs"], *plain["CLs_exp"]]
+    a, b = tmp_path / "hfx-sorted.json", tmp_path / "pyhf-sorted.json"
+    hfx("sort", region_a, "--output-file", a)
+    assert pyhf_cli("sort", region_a, "--output-file", b)[0] == 0
+    assert a.read_bytes() == b.read_bytes() and not a.read_bytes().endswith(b"\n")
+    a, b = tmp_path / "hfx-cls.json", tmp_path / "pyhf-cls.json"
+    stdout = hfx("cls", small[0], "--pyhf-keys").stdout
+    hfx("cls", small[0], "--pyhf-keys", "--output-file", a)
+    assert pyhf_cli("cls", small[0], "--output-file", b)[0] == 0
+    assert a.read_text() == stdout[:-1] and stdout.endswith("}\n")
+    assert b.read_text().endswith("}") and a.read_text().endswith("}")

@@ -2,7 +2,8 @@
  * cmd-cls.c -- "hfx cls": one hypotest, printed as pyhf cls prints it ({"CLs_exp": [...], "CLs_obs": x});
  * toybased results also say how many toys failed to fit ("toys_failed") and were left out; every
  * result says how its fits converged ("status") and where they found lower minima than pyhf's
- * single descent would ("warnings", fit-report.h).
+ * single descent would ("warnings", fit-report.h). --pyhf-keys prints pyhf cls's two keys only (the
+ * rest then goes to stderr alone, where it is printed in any case when it needs attention).
  */
 #include "fit-report.h"
 #include "json-out.h"
@@ -13,16 +14,37 @@
 
 #include <stdlib.h>
 
+enum { OPT_CLS_PYHF_KEYS = 190 };
+static const struct cli_opt CLS_OPTS[] = {
+    {OPT_CLS_PYHF_KEYS, "--pyhf-keys", NULL, NULL,
+     "print what 'pyhf cls' prints, {\"CLs_exp\": [...], \"CLs_obs\": x}: no \"status\", \"toys_failed\", \"warnings\""},
+    {0, NULL, NULL, NULL, NULL},
+};
 static const struct cli_opt * CLS_TABLES[] = {ws_opt_table,     patchset_opt_table, interp_opt_table,
                                               engine_opt_table, timings_opt_table, test_poi_opt_table, infer_opt_table,
-                                              toys_opt_table,   output_opt_table, cli_help_table,     NULL};
+                                              toys_opt_table,   CLS_OPTS,         output_opt_table, cli_help_table, NULL};
+
+struct cls_opts {
+    struct toys_opts toys;
+    bool             pyhf_keys;
+};
+
+static int cls_handle(void * ctx, const struct cli_opt * o, const char * v) {
+    struct cls_opts * c = ctx;
+    if (o->id == OPT_CLS_PYHF_KEYS) {
+        c->pyhf_keys = true;
+        return CLI_OK;
+    }
+    return toys_opts_handle(&c->toys, o, v);
+}
 static const char * const CLS_POS[] = {"WORKSPACE", NULL};
 
 static const struct cli_command CLS = {
     "cls",
     "cls WORKSPACE [options]",
     "Computes the observed CLs and the expected CLs band (-2, -1, 0, +1, +2 sigma) at --test-poi,\n"
-    "printed as {\"CLs_exp\": [5 values], \"CLs_obs\": x}. WORKSPACE '-' reads standard input.\n"
+    "printed as {\"CLs_exp\": [5 values], \"CLs_obs\": x} with hfx's \"status\" (and \"toys_failed\",\n"
+    "\"warnings\"); --pyhf-keys prints pyhf's two keys only. WORKSPACE '-' reads standard input.\n"
     "Patches: -p/--patch FILE (JSON Patch files, in order), then --patchset FILE --patch-name NAME.",
     CLS_TABLES,
     CLS_POS,
@@ -69,11 +91,12 @@ int cmd_cls(int argc, char ** argv) {
     struct model_opts           mo;
     struct hfx_hypotest_options h;
     struct cli_parsed           args;
-    struct toys_opts            to = {0};
+    struct cls_opts             co = {0};
+    struct toys_opts *          to = &co.toys;
     model_opts_init(&mo, CLS.name);
     infer_opts_init(&h);
-    int rc = cli_parse_command(&CLS, argc, argv, &mo, &h, toys_opts_handle, &to, &args);
-    if (rc == CLI_OK && (rc = toys_opts_prepare(&to, &h, &mo)) != CLI_OK) {
+    int rc = cli_parse_command(&CLS, argc, argv, &mo, &h, cls_handle, &co, &args);
+    if (rc == CLI_OK && (rc = toys_opts_prepare(to, &h, &mo)) != CLI_OK) {
         free(args.pos);
     }
     if (rc == CLI_OK) {
@@ -88,11 +111,16 @@ int cmd_cls(int argc, char ** argv) {
         struct hfx_fit_warning *   warnings   = NULL;
         size_t                     n_warnings = 0;
         if (rc == CLI_OK) {
-            rc = run_hypotest(s.engine, &h, &to, &r, &warnings, &n_warnings);
+            rc = run_hypotest(s.engine, &h, to, &r, &warnings, &n_warnings);
         }
         if (rc == CLI_OK && ranks_is_root()) { /* under MPI, rank 0 has the result */
             json_t * j = cls_result_json(&r, h.calctype == HFX_CALC_TOYBASED ? h.n_toys : 0);
             report_warning_list(j, s.model, warnings, n_warnings, NULL);
+            if (co.pyhf_keys) { /* what needed saying is on stderr already (fit-report.c, cls_result_json) */
+                json_object_del(j, "status");
+                json_object_del(j, "toys_failed");
+                json_object_del(j, "warnings");
+            }
             rc = jout_emit(j, args.output_file);
             json_decref(j);
         }

@@ -23,6 +23,7 @@ enum {
     COPT_SPECROOT,
     COPT_DATAROOT,
     COPT_RESULTPREFIX,
+    COPT_MOUNT,
 };
 enum target { TO_PYHF, TO_HS3, TO_XML };
 
@@ -57,6 +58,8 @@ static const struct cli_opt PYHF_XML2JSON_OPTS[] = {
     {COPT_HIDE_PROGRESS, "--hide-progress", NULL, NULL, "accepted for pyhf (hfx shows no progress bar)"},
     {COPT_VALIDATION_ERROR, "--validation-as-error", NULL, NULL, "accepted for pyhf: an invalid result is an error (always)"},
     {COPT_VALIDATION_WARNING, "--validation-as-warning", NULL, NULL, "refused: hfx never writes an invalid workspace"},
+    {COPT_MOUNT, "--mount", "-v", "LOCAL:XML",
+     "read the files the XML names at or under the path XML from the existing path LOCAL instead (repeatable; the first that matches wins)"},
     {0, NULL, NULL, NULL, NULL},
 };
 static const struct cli_opt PYHF_JSON2XML_OPTS[] = {
@@ -72,6 +75,34 @@ static const struct cli_opt * XML2JSON_TABLES[] = {BASEDIR_OPTS, output_opt_tabl
 static const struct cli_opt * JSON2XML_TABLES[] = {OUTPUT_DIR_OPTS, ws_opt_table, PYHF_JSON2XML_OPTS, cli_help_table, NULL};
 
 static const char * const IN_POS[] = {"INPUT", NULL};
+
+/* pyhf's --mount LOCAL:XML (click's VolumeMountPath): exactly one colon, LOCAL an existing path, taken
+ * absolute (pyhf resolves it); XML as written, compared with the XML's paths by the reader. */
+static int add_mount(struct model_opts * mo, const char * v) {
+    const char * colon = strchr(v, ':');
+    if (!colon || strchr(colon + 1, ':') || colon == v || !colon[1]) {
+        return cli_usage_error(mo->cmd, "--mount: '%s' is not a valid colon-separated option (expected LOCAL:XML)", v);
+    }
+    char   local[4096];
+    size_t n = (size_t) (colon - v);
+    if (n >= sizeof local) {
+        return cli_usage_error(mo->cmd, "--mount '%s': the local path is too long", v);
+    }
+    memcpy(local, v, n);
+    local[n]          = '\0';
+    char * abs_local = realpath(local, NULL);
+    if (!abs_local) {
+        return cli_usage_error(mo->cmd, "--mount '%s': the local path '%s' does not exist", v, local);
+    }
+    struct hfx_xml_mount * m = realloc(mo->xml_mounts, (mo->n_xml_mounts + 1) * sizeof *m);
+    if (!m) {
+        free(abs_local);
+        return cli_usage_error(mo->cmd, "out of memory");
+    }
+    m[mo->n_xml_mounts++] = (struct hfx_xml_mount){.local_path = abs_local, .xml_path = colon + 1};
+    mo->xml_mounts        = m;
+    return CLI_OK;
+}
 
 static int handle(void * ctx, const struct cli_opt * o, const char * v) {
     struct convert *    c = ((void **) ctx)[0];
@@ -97,6 +128,7 @@ static int handle(void * ctx, const struct cli_opt * o, const char * v) {
         }
         mo->xml_basedir = v;
         return CLI_OK;
+    case COPT_MOUNT: return add_mount(mo, v);
     case COPT_TRACK_PROGRESS:
     case COPT_HIDE_PROGRESS:
     case COPT_VALIDATION_ERROR: return CLI_OK;

@@ -355,7 +355,9 @@ int jout_emit(const json_t * v, const char * path) {
      * unless its thread holds it already (a 31 kB ranking: 0.3 ms of such locking). */
     flockfile(f);
     jout_write(f, v, true);
-    fputc('\n', f);
+    if (!path) { /* a file ends at its closing brace, as pyhf's json.dump writes it; a line for stdout (click.echo) */
+        fputc('\n', f);
+    }
     funlockfile(f);
     bool bad = ferror(f) != 0;
     if (path) {

@@ -27,7 +27,8 @@ void jout_write(FILE * f, const json_t * v, bool pretty);
  * sorted (what pyhf.utils.digest hashes, with ascii false). */
 void jout_write_sorted_compact(FILE * f, const json_t * v, bool ascii);
 
-/* Writes v pretty plus a newline to stdout, or to the file path when path is not NULL.
+/* Writes v pretty plus a newline to stdout, or to the file path when path is not NULL (without the
+ * newline there: pyhf's json.dump ends a file at its closing brace).
  * Returns 0, or 1 after printing an error when the file cannot be written. Does not free v. */
 int jout_emit(const json_t * v, const char * path);
 

@@ -84,6 +84,12 @@ void model_opts_free(struct model_opts * mo) {
     free(mo->patch_files);
     mo->patch_files   = NULL;
     mo->n_patch_files = 0;
+    for (size_t i = 0; i < mo->n_xml_mounts; i++) {
+        free((char *) mo->xml_mounts[i].local_path);
+    }
+    free(mo->xml_mounts);
+    mo->xml_mounts   = NULL;
+    mo->n_xml_mounts = 0;
 }
 
 const char * cli_default_backend(void) {
@@ -488,13 +494,15 @@ int cli_workspace_from_tree(const json_t * root, const char * source, hfx_worksp
     return CLI_OK;
 }
 
-/* The input of mo: any format hfx_workspace_load recognises, or a driver XML read with --basedir. */
+/* The input of mo: any format hfx_workspace_load recognises, or a driver XML read with --basedir or
+ * --mount. */
 static int load_input(const struct model_opts * mo, hfx_workspace_t * out) {
-    if (!mo->xml_basedir) {
+    if (!mo->xml_basedir && !mo->n_xml_mounts) {
         return cli_load_workspace(mo->ws_path, out);
     }
     struct hfx_error err = {0};
-    enum hfx_status  st  = hfx_workspace_load_xml(mo->ws_path, mo->xml_basedir, out, &err);
+    enum hfx_status  st  = hfx_workspace_load_xml_mounted(mo->ws_path, mo->xml_basedir, mo->xml_mounts,
+                                                          mo->n_xml_mounts, out, &err);
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
         return CLI_FAIL;

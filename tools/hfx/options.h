@@ -54,6 +54,8 @@ struct model_opts {
     const char *              patchset_path;
     const char *              patch_name;
     const char *              xml_basedir;  /* a driver XML's --basedir (hfx convert, xml2json), else NULL */
+    struct hfx_xml_mount *    xml_mounts;   /* xml2json --mount: local_path owned (freed by model_opts_free) */
+    size_t                    n_xml_mounts;
     struct hfx_model_options  model;
     struct hfx_engine_options engine;
     bool                      threads_set;

@@ -15,7 +15,7 @@ import sys as _sys
 from .. import exceptions, infer  # noqa: F401
 from .._model import Model  # noqa: F401
 from . import events, mixins, optimize, readxml, schema, simplemodels, tensor, utils, writexml  # noqa: F401
-from . import patchset, workspace  # noqa: F401
+from . import patchset, probability, workspace  # noqa: F401
 from .patchset import PatchSet  # noqa: F401
 from .workspace import Workspace  # noqa: F401
 
@@ -27,24 +27,19 @@ for _name, _module in list(_sys.modules.items()):
         _sys.modules.setdefault("hfx.compat." + _name[len("hfx."):], _module)
 pdf = _sys.modules[__name__]  # pyhf.pdf.Model
 from .._model import ModelConfig as _HfxModelConfig  # noqa: E402
+from ..infer._common import set_chosen_optimizer as _chosen  # noqa: E402
 
 
-class _ModelConfig(_HfxModelConfig):
-    """pyhf.pdf._ModelConfig(spec, **config_kwargs): the config of Model(spec) (pyhf's options only)."""
-
-    def __new__(cls, spec, **config_kwargs):
-        settings = config_kwargs.pop("modifier_settings", None)
-        if config_kwargs:
-            raise exceptions.Unsupported(f"Unsupported options were passed in: {list(config_kwargs.keys())}.")
-        return Model(spec, modifier_settings=settings, validate=False).config
-_state = {"backend": tensor.numpy_backend(), "optimizer": optimize.scipy_optimizer(), "default": None}
+_ModelConfig = _HfxModelConfig  # pyhf.pdf._ModelConfig: the class of model.config, with pyhf's constructor
+_state = {"backend": tensor.numpy_backend(), "optimizer": optimize.hfx_optimizer(), "default": None}
 _state["default"] = _state["backend"]
 
 
 def set_backend(backend, custom_optimizer=None, precision=None, default=False):
     """pyhf.set_backend: the tensor library ("numpy", or a backend object) and optimizer. Every backend
-    is numpy in hfx.compat (tensor's docstring); the optimizer is kept for code that reads it, hfx's fits
-    run in hfx whichever is set."""
+    is numpy in hfx.compat (tensor's docstring). The optimizer: "scipy", "minuit" or an optimizer object
+    (pyhf's scipy_optimizer, minuit_optimizer, a custom OptimizerMixin) runs mle.fit and fixed_poi_fit
+    as pyhf's would, on hfx's likelihood; None (as in pyhf: the default) is hfx's own fit, hfx_optimizer."""
     if isinstance(backend, (str, bytes)):
         name = backend.decode() if isinstance(backend, bytes) else backend
         makers = {"numpy": tensor.numpy_backend, "pytorch": tensor.pytorch_backend,
@@ -62,8 +57,8 @@ def set_backend(backend, custom_optimizer=None, precision=None, default=False):
                                               "of the supported optimizers: scipy, minuit")
         custom_optimizer = getattr(optimize, f"{name}_optimizer")()
     _state["backend"] = backend
-    if custom_optimizer is not None:
-        _state["optimizer"] = custom_optimizer
+    _state["optimizer"] = optimize.hfx_optimizer() if custom_optimizer is None else custom_optimizer
+    _chosen(None if isinstance(_state["optimizer"], optimize.hfx_optimizer) else _state["optimizer"])
     if default:
         _state["default"] = backend
 

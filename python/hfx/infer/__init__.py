@@ -7,7 +7,7 @@ import numpy as np
 from .. import _core
 from .._errors import UnspecifiedPOIError, error, whole
 from . import intervals, mle  # noqa: F401
-from ._common import calctype_code, check_model, scalar, test_stat_code
+from ._common import calctype_code, check_model, is_foreign_model, scalar, test_stat_code
 
 __all__ = ["hypotest", "toys", "toys_cls", "ToyResult", "mle", "intervals", "calculators", "test_statistics"]
 
@@ -40,7 +40,14 @@ def hypotest(poi_test, data, pdf, init_pars=None, par_bounds=None, fixed_params=
 
     init_pars, par_bounds and fixed_params as pyhf's: other values than the model's rebuild it with them
     (its measurement's parameter settings). return_calculator also returns the calculator object
-    (hfx.infer.calculators), as pyhf: its fits run in Python on hfx's fits, after the library's."""
+    (hfx.infer.calculators), as pyhf: its fits run in Python on hfx's fits, after the library's.
+
+    A model that is not hfx's but has pyhf's interface (config, logpdf, expected_data) runs pyhf's
+    asymptotic recipe in Python (hfx.infer.calculators), its fits through pyhf's scipy_optimizer (or the
+    optimizer hfx.compat.set_backend set), as pyhf's inference would."""
+    if is_foreign_model(pdf):
+        return _foreign_hypotest(poi_test, data, pdf, init_pars, par_bounds, fixed_params, calctype,
+                                 return_tail_probs, return_expected, return_expected_set, return_calculator, kwargs)
     check_model(pdf)
     for key in kwargs:
         if key not in _HYPOTEST_KWARGS:
@@ -82,6 +89,32 @@ def hypotest(poi_test, data, pdf, init_pars=None, par_bounds=None, fixed_params=
         if calc is not None and calctype == "asymptotics":
             calc.teststatistic(poi_test)  # pyhf's calculator comes back with its fits done
     out = _returns(r, test_stat == "q0", return_tail_probs, return_expected, return_expected_set)
+    if return_calculator:
+        return (*out, calc) if isinstance(out, tuple) else (out, calc)
+    return out
+
+
+def _foreign_hypotest(poi_test, data, pdf, init_pars, par_bounds, fixed_params, calctype, return_tail_probs,
+                      return_expected, return_expected_set, return_calculator, kwargs):
+    """hypotest for a model with pyhf's interface that is not hfx's: pyhf's asymptotic calculator."""
+    from . import calculators
+    if calctype != "asymptotics":
+        raise error(_core.UnsupportedError, f"hypotest: calctype={calctype!r} needs an hfx model (toys are drawn "
+                                            "by hfx's library); a model of pyhf's interface takes asymptotics")
+    unknown = [key for key in kwargs if key not in ("test_stat", "calc_base_dist")]
+    if unknown:
+        raise error(_core.UnsupportedError, f"hypotest: {unknown} not supported for a model that is not hfx's")
+    test_stat = kwargs.get("test_stat", "qtilde")
+    calc = calculators.AsymptoticCalculator(data, pdf, init_pars, par_bounds, fixed_params, test_stat=test_stat,
+                                            calc_base_dist=kwargs.get("calc_base_dist", "normal"))
+    teststat = calc.teststatistic(poi_test)
+    sb, b = calc.distributions(poi_test)
+    clsb, clb, cls = calc.pvalues(teststat, sb, b)
+    is_q0 = test_stat == "q0"  # pyhf's hypotest gives CLsb (p0) for q0, observed and expected
+    expected = calc.expected_pvalues(sb, b)
+    r = {"cls_obs": clsb if is_q0 else cls, "clsb_obs": clsb, "clb_obs": clb,
+         "cls_exp": expected[0] if is_q0 else expected[-1]}
+    out = _returns(r, is_q0, return_tail_probs, return_expected, return_expected_set)
     if return_calculator:
         return (*out, calc) if isinstance(out, tuple) else (out, calc)
     return out

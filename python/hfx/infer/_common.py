@@ -70,3 +70,30 @@ def check_optimizer_kwargs(kwargs, what):
     unknown = [key for key in kwargs if key not in IGNORED_OPTIMIZER_KWARGS]
     if unknown:
         raise error(_core.UnsupportedError, f"{what}: unsupported minimizer options: {unknown}")
+
+
+# The pyhf-style optimizer hfx.compat.set_backend set (scipy_optimizer, minuit_optimizer, a custom
+# OptimizerMixin), or None for hfx's own fits (hfx_optimizer, the default): mle.fit and fixed_poi_fit run
+# through it, as pyhf's run through pyhf.optimizer. One slot: pyhf's optimizer is process-wide too.
+_optimizer = [None]
+
+
+def set_chosen_optimizer(optimizer):
+    _optimizer[0] = optimizer
+
+
+def chosen_optimizer(pdf=None):
+    """The optimizer the fits of pdf run through: the one set (None: hfx's own fit); for a model that is
+    not hfx's (pyhf's model interface: config, logpdf, expected_data; hfx's library cannot compile it)
+    pyhf's default, scipy_optimizer, where none is set, as pyhf would fit it."""
+    if _optimizer[0] is None and pdf is not None and is_foreign_model(pdf):
+        from ..compat.optimize.opt_scipy import scipy_optimizer
+        return scipy_optimizer()
+    return _optimizer[0]
+
+
+def is_foreign_model(pdf):
+    """A model with pyhf's interface (config with npars, poi_index and the suggestions; logpdf;
+    expected_data) that is not an hfx Model."""
+    return (not isinstance(pdf, Model) and callable(getattr(pdf, "logpdf", None))
+            and callable(getattr(pdf, "expected_data", None)) and hasattr(getattr(pdf, "config", None), "npars"))

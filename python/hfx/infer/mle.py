@@ -5,7 +5,8 @@ import numpy as np
 
 from .._errors import error
 from .._model import as_bools, as_doubles
-from ._common import check_model, check_optimizer_kwargs
+from .._model import Model
+from ._common import check_model, check_optimizer_kwargs, chosen_optimizer
 
 __all__ = ["fit", "fixed_poi_fit", "twice_nll", "FitResult"]
 
@@ -65,8 +66,27 @@ def _correlations(model, pars, data, fixed):
 
 
 def twice_nll(pars, data, pdf):
-    """pyhf.infer.mle.twice_nll: -2 log L, shape (1,)."""
+    """pyhf.infer.mle.twice_nll: -2 log L, shape (1,). An hfx model's, or (as pyhf's) that of any model
+    with pyhf's logpdf(pars, data), for the optimizers of hfx.compat that the user may set."""
+    if not isinstance(pdf, Model) and callable(getattr(pdf, "logpdf", None)):
+        return -2.0 * pdf.logpdf(pars, data)
     return -2.0 * check_model(pdf).logpdf(pars, data)
+
+
+def _optimizer_fit(optimizer, data, pdf, init_pars, par_bounds, fixed_params, fix_poi, poi_val, kwargs):
+    """pyhf's mle.fit through a pyhf-style optimizer the user set (hfx.compat.set_backend with
+    scipy_optimizer, minuit_optimizer or a custom one): the model's suggestions where not given, the
+    POI held at poi_val with fix_poi, the fixed parameters as (index, value) pairs, and every keyword
+    (return_*, maxiter, tolerance, ...) to optimizer.minimize, as pyhf does."""
+    cfg = pdf.config
+    init = list(cfg.suggested_init() if init_pars is None else init_pars)
+    bounds = list(cfg.suggested_bounds() if par_bounds is None else par_bounds)
+    fixed = list(cfg.suggested_fixed() if fixed_params is None else fixed_params)
+    if fix_poi:
+        init[cfg.poi_index], fixed[cfg.poi_index] = poi_val, True
+    _validate_fit_inputs(init, bounds)
+    fixed_vals = [(i, value) for i, (value, is_fixed) in enumerate(zip(init, fixed)) if is_fixed]
+    return optimizer.minimize(twice_nll, data, pdf, init, bounds, fixed_vals, **kwargs)
 
 
 def _validate_fit_inputs(init_pars, par_bounds):
@@ -116,18 +136,32 @@ def fit(data, pdf, init_pars=None, par_bounds=None, fixed_params=None, return_fi
     do_grad, ...) as documented in docs/pyhf-compat.md. The minimum is at or below pyhf's (hfx looks for
     the global one: explore= of Workspace.model). A fit that reaches hfx's iteration limit returns, with
     success False and status "max-iterations" in the result object (pyhf raises FailedMinimization: hfx
-    keeps its result, as the CLI, docs/pyhf-compat.md)."""
+    keeps its result, as the CLI, docs/pyhf-compat.md). Where hfx.compat.set_backend set one of pyhf's
+    optimizers (scipy_optimizer, minuit_optimizer, a custom one), the fit is that optimizer's, as pyhf's."""
+    optimizer = chosen_optimizer(pdf)
+    if optimizer is not None:
+        return _optimizer_fit(optimizer, data, pdf, init_pars, par_bounds, fixed_params, False, 0.0,
+                              dict(kwargs, return_fitted_val=return_fitted_val, return_result_obj=return_result_obj,
+                                   return_uncertainties=return_uncertainties,
+                                   return_correlations=return_correlations))
     return _fit(data, pdf, init_pars, par_bounds, fixed_params, False, 0.0, return_fitted_val, return_result_obj,
                 return_uncertainties, return_correlations, kwargs)
 
 
 def fixed_poi_fit(poi_val, data, pdf, init_pars=None, par_bounds=None, fixed_params=None, return_fitted_val=False,
                   return_result_obj=False, return_uncertainties=False, return_correlations=False, **kwargs):
-    """pyhf.infer.mle.fixed_poi_fit: fit with the POI held at poi_val."""
-    check_model(pdf)
+    """pyhf.infer.mle.fixed_poi_fit: fit with the POI held at poi_val (through the optimizer set, as fit)."""
+    optimizer = chosen_optimizer(pdf)
+    if optimizer is None:
+        check_model(pdf)
     if pdf.config.poi_index is None:
         raise error(UnspecifiedPOIError, "No POI is defined. A POI is required for profile likelihood based "
                                          "test statistics (fixed_poi_fit; the model was built without one).")
+    if optimizer is not None:
+        return _optimizer_fit(optimizer, data, pdf, init_pars, par_bounds, fixed_params, True, poi_val,
+                              dict(kwargs, return_fitted_val=return_fitted_val, return_result_obj=return_result_obj,
+                                   return_uncertainties=return_uncertainties,
+                                   return_correlations=return_correlations))
     return _fit(data, pdf, init_pars, par_bounds, fixed_params, True, poi_val, return_fitted_val, return_result_obj,
                 return_uncertainties, return_correlations, kwargs)
 

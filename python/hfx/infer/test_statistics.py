@@ -6,7 +6,7 @@ import numpy as np
 
 from .._errors import UnspecifiedPOIError, error
 from . import mle
-from ._common import check_model
+from ._common import check_model, is_foreign_model
 
 __all__ = ["qmu", "qmu_tilde", "tmu", "tmu_tilde", "q0"]
 
@@ -14,7 +14,8 @@ __all__ = ["qmu", "qmu_tilde", "tmu", "tmu_tilde", "q0"]
 def _tmu_like(mu, data, pdf, init_pars, par_bounds, fixed_params):
     """(t_mu, fixed-POI fit, free fit): t_mu = twice_nll(mu, fitted nuisances) - twice_nll(free fit),
     clipped at 0 (a free fit a rounding error above the fixed one)."""
-    check_model(pdf)
+    if not is_foreign_model(pdf):  # pyhf's model interface: fitted by scipy_optimizer (mle)
+        check_model(pdf)
     if pdf.config.poi_index is None:
         raise error(UnspecifiedPOIError, "No POI is defined. A POI is required for profile likelihood based test "
                                          "statistics.")
