@@ -1,6 +1,8 @@
 /*
- * hypotest.c -- test statistics, the asymptotic calculator and upper limits, as pyhf 0.7.6 does them
- * (pyhf/infer/test_statistics.py, calculators.py, intervals/upper_limits.py).
+ * hypotest.c -- the asymptotic hypotest, as pyhf 0.7.6's hypotest with the AsymptoticCalculator
+ * (pyhf/infer/__init__.py, calculators.py): the fits it needs, kept in a cache that upper limits
+ * (upper-limit.c) share between the tested values of mu. The test statistics and the asymptotic
+ * formulas are stats.c's; the toy-based calculator is toys.c.
  *
  * A hypotest at mu needs, on the observed and on the Asimov data, a fit with the POI held at mu and
  * a free fit. The free fits and the Asimov data do not depend on mu, so struct hypo_cache keeps them:
@@ -76,24 +78,6 @@ bool hfx__gen_in_box(const struct hfx_model * m, const double * gen) {
 enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,
                                      enum hfx_teststat kind, struct hfx_error * err) {
     return hfx__hypotest_stages(e, data, kind, NULL, c, NULL, err);
-}
-
-/* pyhf's test statistic from the two fits: tmu = max(T(mu fixed) - T(free), 0); q and q~ are 0
- * when mu_hat > mu; q0 is 0 when mu_hat < 0. */
-double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed, double t_free, double mu_hat) {
-    double tmu = t_fixed - t_free;
-    if (!(tmu > 0)) {
-        tmu = 0.0;
-    }
-    switch (kind) {
-    case HFX_TESTSTAT_Q:
-    case HFX_TESTSTAT_QTILDE:
-        return mu_hat > mu ? 0.0 : tmu;
-    case HFX_TESTSTAT_Q0:
-        return mu_hat < 0 ? 0.0 : tmu;
-    default:
-        return tmu;
-    }
 }
 
 /* The asymptotic result from the conditional fits at mu to the data and to the Asimov data (qs_jobs):

@@ -27,10 +27,6 @@ enum hfx_status hfx__hypotest_stages(hfx_engine_t e, const double * data, enum h
 
 enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,
                                      enum hfx_teststat kind, struct hfx_error * err);
-/* pyhf's test statistic from a fit with the POI held at mu (t_fixed) and a free fit (t_free, mu_hat):
- * tmu = max(t_fixed - t_free, 0); q and q~ are 0 when mu_hat > mu; q0 is 0 when mu_hat < 0. */
-double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed, double t_free, double mu_hat);
-
 /* The asymptotic hypotest at mu. */
 enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hfx_hypotest_result * r,
                                      struct hfx_error * err);

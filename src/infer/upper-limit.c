@@ -11,7 +11,7 @@
  */
 #include "infer/infer.h"
 
-#include "infer/stats.h"
+#include "infer/toms748.h"
 
 #include <math.h>
 #include <stdlib.h>
