@@ -37,25 +37,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum hfx_status hfx__hypotest_need_poi(const struct hfx_model * m, struct hfx_error * err) {
-    return m->poi >= 0 ? HFX_OK
+enum hfx_status hfx__hypotest_need_poi(hfx_model_t m, struct hfx_error * err) {
+    return hfx_model_poi(m) >= 0 ? HFX_OK
                        : hfx__error(err, HFX_ERR_ARG, NULL, "a hypothesis test needs a POI; the model was built without one");
 }
 
 /* The conditional fits at mu to the data and to the Asimov data. */
-static void qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job * obs, struct hfx__fit_job * asimov) {
-    hfx__hypotest_qs_jobs(c, c->e->data_asimov, mu, obs, asimov);
-}
-
-void hfx__hypotest_qs_jobs(const struct hypo_cache * c, const double * data_asimov, double mu,
-                           struct hfx__fit_job * obs, struct hfx__fit_job * asimov) {
+void hfx__hypotest_qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job * obs,
+                           struct hfx__fit_job * asimov) {
     double mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
     *obs    = (struct hfx__fit_job){.data       = c->data,
                                     .data_const = c->data_const,
                                     .poi_fixed  = true,
                                     .poi_value  = mu_t,
                                     .role       = HFX_FIT_ROLE_FIXED_POI};
-    *asimov = (struct hfx__fit_job){.data       = data_asimov,
+    *asimov = (struct hfx__fit_job){.data       = c->data_asimov,
                                     .data_const = c->asimov_const,
                                     .poi_fixed  = true,
                                     .poi_value  = mu_t,
@@ -66,9 +62,11 @@ void hfx__hypotest_qs_jobs(const struct hypo_cache * c, const double * data_asim
 
 /* Whether the Asimov generator's point lies in the free fit's box (the model's bounds; fixed
  * parameters are held at the same values in both fits), so that it is the free Asimov minimum. */
-bool hfx__gen_in_box(const struct hfx_model * m, const double * gen) {
-    for (size_t i = 0; i < m->n_pars; ++i) {
-        if (!m->fixed[i] && !(gen[i] >= m->lower[i] && gen[i] <= m->upper[i])) {
+bool hfx__gen_in_box(hfx_model_t m, const double * gen) {
+    const bool *   fixed = hfx_model_fixed(m);
+    const double * lower = hfx_model_lower(m), * upper = hfx_model_upper(m);
+    for (size_t i = 0; i < hfx_model_n_pars(m); ++i) {
+        if (!fixed[i] && !(gen[i] >= lower[i] && gen[i] <= upper[i])) {
             return false;
         }
     }
@@ -114,7 +112,7 @@ enum hfx_status hfx__hypo_cache_test_batch(struct hypo_cache * c, const double *
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     for (size_t i = 0; i < n; ++i) {
-        qs_jobs(c, mu[i], &jobs[2 * i], &jobs[2 * i + 1]);
+        hfx__hypotest_qs_jobs(c, mu[i], &jobs[2 * i], &jobs[2 * i + 1]);
     }
     enum hfx_status st = hfx__fit_jobs(c->e, jobs, 2 * n, true, err);
     for (size_t i = 0; i < n && st == HFX_OK; ++i) {
@@ -131,17 +129,18 @@ static enum hfx_status check_hypotest_options(hfx_engine_t e, const struct hfx_h
     if (!e || !o) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "NULL argument");
     }
-    return hfx__hypotest_check(e->m, o, err);
+    return hfx__hypotest_check(hfx_engine_model(e), o, err);
 }
 
-enum hfx_status hfx__hypotest_check(const struct hfx_model * m, const struct hfx_hypotest_options * o,
-                                    struct hfx_error * err) {
+enum hfx_status hfx__hypotest_check(hfx_model_t m, const struct hfx_hypotest_options * o, struct hfx_error * err) {
     if (!isfinite(o->poi_test)) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value must be finite");
     }
-    if (m->poi >= 0 && !(o->poi_test >= m->lower[m->poi] && o->poi_test <= m->upper[m->poi])) {
+    long           poi   = hfx_model_poi(m);
+    const double * lower = hfx_model_lower(m), * upper = hfx_model_upper(m);
+    if (poi >= 0 && !(o->poi_test >= lower[poi] && o->poi_test <= upper[poi])) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value %g lies outside the bounds [%g, %g] of the POI '%s'",
-                          o->poi_test, m->lower[m->poi], m->upper[m->poi], m->par_names[m->poi]);
+                          o->poi_test, lower[poi], upper[poi], hfx_model_par_name(m, (size_t) poi));
     }
     if ((unsigned) o->teststat > HFX_TESTSTAT_TMUTILDE) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "unknown test statistic");
@@ -170,5 +169,7 @@ enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options *
      * fit, the conditional fit to the Asimov data (its free fit is known: the file comment) */
     struct hypo_cache c;
     double            mu = opts->poi_test;
-    return hfx__hypotest_stages(e, opts->data, opts->teststat, &mu, &c, result, err);
+    st                   = hfx__hypotest_stages(e, opts->data, opts->teststat, &mu, &c, result, err);
+    hfx__hypo_cache_free(&c);
+    return st;
 }
