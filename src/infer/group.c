@@ -13,15 +13,107 @@
  * model's fits, their order, its warnings and its result are the same either way; on the CPU bit
  * for bit, since the threaded backend's groups run the same slot code and kernel (checked on all
  * 650 sbottom patches: tests/c/test-groups.c, docs/batching.md).
+ *
+ * The pieces the machine is made of (the options' checks, the conditional fits at mu, the asymptotic
+ * result from the fits) live here too, so that hypotest.c (hfx_hypotest, the cache's tests at mu)
+ * uses this file and this file nothing of hypotest.c: no import circle.
  */
 #include "infer/group.h"
 
 #include "infer/infer.h"
+#include "infer/stats.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+//
+// The pieces of the asymptotic hypotest (hfx_hypotest's and the groups' alike)
+//
+
+enum hfx_status hfx__hypotest_need_poi(hfx_model_t m, struct hfx_error * err) {
+    return hfx_model_poi(m) >= 0 ? HFX_OK
+                       : hfx__error(err, HFX_ERR_ARG, NULL, "a hypothesis test needs a POI; the model was built without one");
+}
+
+/* The conditional fits at mu to the data and to the Asimov data. */
+void hfx__hypotest_qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job * obs,
+                           struct hfx__fit_job * asimov) {
+    double mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
+    *obs    = (struct hfx__fit_job){.data       = c->data,
+                                    .data_const = c->data_const,
+                                    .poi_fixed  = true,
+                                    .poi_value  = mu_t,
+                                    .role       = HFX_FIT_ROLE_FIXED_POI};
+    *asimov = (struct hfx__fit_job){.data       = c->data_asimov,
+                                    .data_const = c->asimov_const,
+                                    .poi_fixed  = true,
+                                    .poi_value  = mu_t,
+                                    .role       = HFX_FIT_ROLE_FIXED_POI,
+                                    .asimov     = true};
+}
+
+/* Whether the Asimov generator's point lies in the free fit's box (the model's bounds; fixed
+ * parameters are held at the same values in both fits), so that it is the free Asimov minimum. */
+bool hfx__gen_in_box(hfx_model_t m, const double * gen) {
+    const bool *   fixed = hfx_model_fixed(m);
+    const double * lower = hfx_model_lower(m), * upper = hfx_model_upper(m);
+    for (size_t i = 0; i < hfx_model_n_pars(m); ++i) {
+        if (!fixed[i] && !(gen[i] >= lower[i] && gen[i] <= upper[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The asymptotic result from the conditional fits at mu to the data and to the Asimov data (qs_jobs):
+ * q and q_A, then what pyhf's hypotest returns, CLs (CLsb for q0) and its band. */
+void hfx__asymptotic_result(const struct hypo_cache * c, const struct hfx__fit_job * obs,
+                            const struct hfx__fit_job * asimov, struct hfx_hypotest_result * r) {
+    double q  = hfx__teststat_from_fits(c->kind, obs->poi_value, obs->twice_nll, c->free_twice_nll, c->mu_hat);
+    double qa = hfx__teststat_from_fits(c->kind, asimov->poi_value, asimov->twice_nll, c->asimov_free_twice_nll,
+                                        c->asimov_mu_hat);
+    double sqrtqa = sqrt(qa);
+    double ts     = hfx__asymptotic_teststat((int) c->kind, q, qa);
+    double clsb, clb, cls;
+    hfx__asymptotic_pvalues((int) c->kind, ts, sqrtqa, &clsb, &clb, &cls);
+    memset(r, 0, sizeof *r);
+    r->clsb_obs = clsb;
+    r->clb_obs  = clb;
+    r->cls_obs  = c->kind == HFX_TESTSTAT_Q0 ? clsb : cls;
+    r->teststat = q;
+    r->mu_hat   = c->mu_hat;
+    r->status   = hfx_fit_status_worse(c->status, hfx_fit_status_worse(obs->status, asimov->status));
+    hfx__asymptotic_expected((int) c->kind, sqrtqa, r->cls_exp);
+}
+
+enum hfx_status hfx__hypotest_check(hfx_model_t m, const struct hfx_hypotest_options * o, struct hfx_error * err) {
+    if (!isfinite(o->poi_test)) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value must be finite");
+    }
+    long           poi   = hfx_model_poi(m);
+    const double * lower = hfx_model_lower(m), * upper = hfx_model_upper(m);
+    if (poi >= 0 && !(o->poi_test >= lower[poi] && o->poi_test <= upper[poi])) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value %g lies outside the bounds [%g, %g] of the POI '%s'",
+                          o->poi_test, lower[poi], upper[poi], hfx_model_par_name(m, (size_t) poi));
+    }
+    if ((unsigned) o->teststat > HFX_TESTSTAT_TMUTILDE) {
+        return hfx__error(err, HFX_ERR_ARG, NULL, "unknown test statistic");
+    }
+    if (o->calctype == HFX_CALC_ASYMPTOTICS &&
+        (o->teststat == HFX_TESTSTAT_TMU || o->teststat == HFX_TESTSTAT_TMUTILDE)) {
+        /* pyhf 0.7.6 has no asymptotic distribution for the two-sided statistics either */
+        return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL,
+                          "the asymptotic calculator supports qtilde, q and q0; use --calctype toybased for tmu and "
+                          "tmutilde");
+    }
+    return HFX_OK;
+}
+
+//
+// The job state machine
+//
 
 /* One model's state through the stages: its fits' points and Asimov data are its cache's arrays. */
 struct gmodel {
@@ -259,7 +351,11 @@ static enum hfx_status run_engines(const struct hfx_engine_options * eo, const s
         hfx_engine_t             e  = NULL;
         it->status                  = hfx_engine_create((hfx_model_t) it->m, eo, &e, &it->error);
         if (it->status == HFX_OK) {
-            it->status = hfx_hypotest(e, ho, &it->result, &it->error);
+            /* hfx_hypotest's own stages (its checks were the item's: hfx__hypotest_group) */
+            struct hypo_cache c;
+            double            mu = ho->poi_test;
+            it->status           = hfx__hypotest_stages(e, NULL, ho->teststat, &mu, &c, &it->result, &it->error);
+            hfx__hypo_cache_free(&c);
         }
         size_t nw = it->status == HFX_OK ? hfx_engine_n_warnings(e) : 0;
         if (nw && !(it->warnings = hfx__malloc(nw * sizeof *it->warnings))) {

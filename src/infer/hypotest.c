@@ -31,72 +31,12 @@
  */
 #include "infer/infer.h"
 
-#include "infer/stats.h"
-
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum hfx_status hfx__hypotest_need_poi(hfx_model_t m, struct hfx_error * err) {
-    return hfx_model_poi(m) >= 0 ? HFX_OK
-                       : hfx__error(err, HFX_ERR_ARG, NULL, "a hypothesis test needs a POI; the model was built without one");
-}
-
-/* The conditional fits at mu to the data and to the Asimov data. */
-void hfx__hypotest_qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job * obs,
-                           struct hfx__fit_job * asimov) {
-    double mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
-    *obs    = (struct hfx__fit_job){.data       = c->data,
-                                    .data_const = c->data_const,
-                                    .poi_fixed  = true,
-                                    .poi_value  = mu_t,
-                                    .role       = HFX_FIT_ROLE_FIXED_POI};
-    *asimov = (struct hfx__fit_job){.data       = c->data_asimov,
-                                    .data_const = c->asimov_const,
-                                    .poi_fixed  = true,
-                                    .poi_value  = mu_t,
-                                    .role       = HFX_FIT_ROLE_FIXED_POI,
-                                    .asimov     = true};
-}
-
-
-/* Whether the Asimov generator's point lies in the free fit's box (the model's bounds; fixed
- * parameters are held at the same values in both fits), so that it is the free Asimov minimum. */
-bool hfx__gen_in_box(hfx_model_t m, const double * gen) {
-    const bool *   fixed = hfx_model_fixed(m);
-    const double * lower = hfx_model_lower(m), * upper = hfx_model_upper(m);
-    for (size_t i = 0; i < hfx_model_n_pars(m); ++i) {
-        if (!fixed[i] && !(gen[i] >= lower[i] && gen[i] <= upper[i])) {
-            return false;
-        }
-    }
-    return true;
-}
 
 enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,
                                      enum hfx_teststat kind, struct hfx_error * err) {
     return hfx__hypotest_stages(e, data, kind, NULL, c, NULL, err);
-}
-
-/* The asymptotic result from the conditional fits at mu to the data and to the Asimov data (qs_jobs):
- * q and q_A, then what pyhf's hypotest returns, CLs (CLsb for q0) and its band. */
-void hfx__asymptotic_result(const struct hypo_cache * c, const struct hfx__fit_job * obs,
-                            const struct hfx__fit_job * asimov, struct hfx_hypotest_result * r) {
-    double q  = hfx__teststat_from_fits(c->kind, obs->poi_value, obs->twice_nll, c->free_twice_nll, c->mu_hat);
-    double qa = hfx__teststat_from_fits(c->kind, asimov->poi_value, asimov->twice_nll, c->asimov_free_twice_nll,
-                                        c->asimov_mu_hat);
-    double sqrtqa = sqrt(qa);
-    double ts     = hfx__asymptotic_teststat((int) c->kind, q, qa);
-    double clsb, clb, cls;
-    hfx__asymptotic_pvalues((int) c->kind, ts, sqrtqa, &clsb, &clb, &cls);
-    memset(r, 0, sizeof *r);
-    r->clsb_obs = clsb;
-    r->clb_obs  = clb;
-    r->cls_obs  = c->kind == HFX_TESTSTAT_Q0 ? clsb : cls;
-    r->teststat = q;
-    r->mu_hat   = c->mu_hat;
-    r->status   = hfx_fit_status_worse(c->status, hfx_fit_status_worse(obs->status, asimov->status));
-    hfx__asymptotic_expected((int) c->kind, sqrtqa, r->cls_exp);
 }
 
 enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hfx_hypotest_result * r,
@@ -130,29 +70,6 @@ static enum hfx_status check_hypotest_options(hfx_engine_t e, const struct hfx_h
         return hfx__error(err, HFX_ERR_ARG, NULL, "NULL argument");
     }
     return hfx__hypotest_check(hfx_engine_model(e), o, err);
-}
-
-enum hfx_status hfx__hypotest_check(hfx_model_t m, const struct hfx_hypotest_options * o, struct hfx_error * err) {
-    if (!isfinite(o->poi_test)) {
-        return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value must be finite");
-    }
-    long           poi   = hfx_model_poi(m);
-    const double * lower = hfx_model_lower(m), * upper = hfx_model_upper(m);
-    if (poi >= 0 && !(o->poi_test >= lower[poi] && o->poi_test <= upper[poi])) {
-        return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value %g lies outside the bounds [%g, %g] of the POI '%s'",
-                          o->poi_test, lower[poi], upper[poi], hfx_model_par_name(m, (size_t) poi));
-    }
-    if ((unsigned) o->teststat > HFX_TESTSTAT_TMUTILDE) {
-        return hfx__error(err, HFX_ERR_ARG, NULL, "unknown test statistic");
-    }
-    if (o->calctype == HFX_CALC_ASYMPTOTICS &&
-        (o->teststat == HFX_TESTSTAT_TMU || o->teststat == HFX_TESTSTAT_TMUTILDE)) {
-        /* pyhf 0.7.6 has no asymptotic distribution for the two-sided statistics either */
-        return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL,
-                          "the asymptotic calculator supports qtilde, q and q0; use --calctype toybased for tmu and "
-                          "tmutilde");
-    }
-    return HFX_OK;
 }
 
 enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options * opts,
