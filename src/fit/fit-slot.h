@@ -9,8 +9,9 @@
  * functions in a thread per slot, since everything here is HFX_HD static inline over memory the
  * caller provides (hfx__slot_bytes), with no allocation, no statics and no recursion.
  *
- * Sections: jobs and the slot, its memory, one descent, exploration and polish, the public steps,
- * a fit run to the end where the likelihood is at hand (a backend's own thread, a device thread).
+ * Sections: the slot (its jobs: fit-job.h), its memory, one descent, exploration and polish, the
+ * public steps, a fit run to the end where the likelihood is at hand (a backend's own thread, a
+ * device thread).
  */
 #ifndef HFX_FIT_SLOT_H
 #define HFX_FIT_SLOT_H
@@ -23,7 +24,7 @@
 #include <math.h>
 
 //
-// Jobs and the slot
+// The slot (the jobs it runs, and the settings: fit-job.h)
 //
 
 enum hfx__slot_phase {
