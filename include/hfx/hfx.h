@@ -612,8 +612,10 @@ enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_opt
  * [first, first + count) as one batch; hfx_limit_grid_result the limits from the rows of every point.
  * hfx_upper_limit's grid scan is these three calls, so any split into runs gives its rows, limits and
  * status; its warnings (hfx_engine_warning) are those create leaves followed by those of each run, in
- * grid order (each call starts a new list). The grid uses the engine (its Asimov data) until
- * hfx_limit_grid_free: no other call on that engine in between. opts is copied; scan_points ignored. */
+ * grid order (each call starts a new list). The grid keeps what its points share (the fits that do
+ * not depend on mu, the Asimov data) itself and borrows the engine, which must outlive it: other
+ * calls on that engine may come between its calls (they start the warning list afresh, as any call
+ * does). opts is copied; scan_points ignored. */
 typedef struct hfx_limit_grid * hfx_limit_grid_t;
 enum hfx_status hfx_limit_grid_create(hfx_engine_t e, const struct hfx_upper_limit_options * opts,
                                       hfx_limit_grid_t * out, struct hfx_error * err);

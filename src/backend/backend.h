@@ -14,19 +14,9 @@
 
 #define HFX_BACKEND_API_VERSION 1
 
-struct hfx__fit_job; /* fit/fit-slot.h */
+struct hfx__fit_job; /* fit/fit-job.h */
+struct hfx__toy_set; /* fit/fit-job.h */
 struct hfx__fit_settings;
-
-/* Toys to draw (sample_toys; the engine's hfx__engine_sample_toys): n toys from the model at the
- * parameters pars, toy i of the set from stream stream0 + i of the seed (model/sample-kernel.h).
- * expected is pars' expected data (hfx__expected_data), which the engine computes once on the host
- * so that every backend draws from the same means. */
-struct hfx__toy_set {
-    const double * pars;     /* [n_pars] */
-    const double * expected; /* [n_bins + n_aux] */
-    uint64_t       stream0;
-    size_t         n;
-};
 
 struct hfx_backend_i {
     int          api_version;
@@ -75,6 +65,12 @@ struct hfx_backend_i {
      * engine draws on the host (fit/fit.c). */
     enum hfx_status (*sample_toys)(void * plan, const struct hfx__toy_set * sets, size_t n_sets, uint64_t seed,
                                    double * data, double * data_const, struct hfx_error * err);
+    /* (optional) the expected data at n points (point k at pars + k * n_pars) into out + k *
+     * (n_bins + n_aux), main rates then auxiliary expectations, on the host's arrays: what the Asimov
+     * data and the toys' means are made of. Only for a backend that computes them as the host does
+     * (the HFX_HD kernel, the same roundings), so that they do not depend on the backend. NULL: the
+     * engine computes them on the host (fit/fit.c: hfx__engine_expected_data). */
+    enum hfx_status (*expected_data)(void * plan, size_t n, const double * pars, double * out, struct hfx_error * err);
 };
 
 /* The registry: backends compiled into this build, in preference order. */

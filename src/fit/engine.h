@@ -9,11 +9,16 @@
  * so batched and sequential fits run the same code and give the same numbers to the bit. Backends
  * that run fits themselves (backend.h: fit_jobs) take whole lists of jobs instead (hfx__fit_jobs
  * chooses; docs/batching.md).
+ *
+ * This header is the engine's inside, for src/fit/ and the backends' white-box tests: the struct, the
+ * batch driver, the model's tables and the backend table. Inference and the analyses see the engine
+ * only through fit/engine-ops.h (its layer rule: they include no model/ or backend/ header).
  */
 #ifndef HFX_ENGINE_H
 #define HFX_ENGINE_H
 
 #include "backend/backend.h"
+#include "fit/engine-ops.h"
 #include "fit/fit-slot.h"
 #include <stdatomic.h>
 
@@ -47,12 +52,6 @@ struct hfx_engine {
     double * hess_pars, * hess_grad, * hess_out; /* [hess_chunk * n_pars], ..., [hess_chunk] */
     double * cov;                                /* [n_pars * n_pars] */
     double * unc;                                /* [n_pars] */
-
-    /* inference buffers */
-    double * data_asimov;                      /* [n_data] */
-    double * pars_free, * pars_gen;            /* [n_pars] the hypotest's free fit and Asimov generator */
-    double * pars_asimov_free;                 /* [n_pars] the free fit to the Asimov data */
-    double * eval_scratch;                     /* model expected-data scratch */
 
     struct hfx_engine_stats stats;
 
@@ -98,53 +97,11 @@ typedef enum hfx_status (*hfx__fit_done_fn)(void * user, struct hfx__batch * b, 
 enum hfx_status hfx__batch_run(struct hfx__batch * b, hfx__fit_done_fn on_done, void * user, struct hfx_error * err);
 
 //
-// Fits for inference
+// Fits for inference: engine-ops.h (hfx__fit_jobs, hfx__engine_sample_toys, ...)
 //
-
-/* Runs n independent jobs (fit-slot.h): on the backend itself where it runs fits (backend.h:
- * fit_jobs) and the engine batches, else as one lock-step batch of up to batch_max slots. A job
- * whose start is not finite ends with status FAILED; with strict that is an error, as in hfx_fit. */
-enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t n, bool strict,
-                              struct hfx_error * err);
-
-//
-// Toys
-//
-
-/* Draws the toys of sets[0, n_sets) (backend.h: struct hfx__toy_set; each set's expected is left
- * NULL by the caller: the engine computes it from pars on the host) one after the other: toy r into
- * data + r * n_data, its hfx__data_constant into data_const[r]. On the backend where it has its own
- * sampler (backend.h: sample_toys, e.g. on the device that then fits them), else on the host with
- * hfx__kernel_sample_toy. Either way toy i of a set is the one stream stream0 + i of seed gives, on
- * every backend, thread count and chunking. data and data_const are the caller's. Errors: out of
- * memory, the backend's. */
-enum hfx_status hfx__engine_sample_toys(hfx_engine_t e, const struct hfx__toy_set * sets, size_t n_sets,
-                                        uint64_t seed, double * data, double * data_const, struct hfx_error * err);
-
-/* Starts the warning list of a public call afresh. */
-void hfx__engine_warnings_reset(hfx_engine_t e);
 
 /* Records a warning where job j (role set, result in) found a minimum more than
  * HFX_MULTIMODAL_DELTA below its first descent's. hfx__fit_jobs calls it for every job. */
 enum hfx_status hfx__engine_note_descent(hfx_engine_t e, const struct hfx__fit_job * j, struct hfx_error * err);
-
-/* The same for a warning list of the caller's (*list grown with realloc, freed by the caller):
- * what model groups keep per model (infer/group.h). m is the job's model (the parameters a job
- * holds are named from it); explore is the fits' enum hfx_explore. */
-enum hfx_status hfx__warnings_note(struct hfx_fit_warning ** list, size_t * n_list, size_t * cap_list,
-                                   const struct hfx_model * m, int explore, const struct hfx__fit_job * j,
-                                   struct hfx_error * err);
-
-/* How fits run from the engine options (NULL: the defaults); HFX_ERR_ARG for an unknown optimizer.
- * hfx_engine_create and model groups share it. */
-enum hfx_status hfx__fit_settings_from(const struct hfx_engine_options * opts, struct hfx__fit_settings * how,
-                                       struct hfx_error * err);
-
-/* The error where a fit of model m (with history, hfx__fit_settings) would need more memory than
- * hfx allows one fit (HFX_ERR_UNSUPPORTED, with the numbers); HFX_OK otherwise. */
-enum hfx_status hfx__fit_check_size(const struct hfx_model * m, int history, struct hfx_error * err);
-
-/* The error for a fit whose start point is not finite. */
-enum hfx_status hfx__fit_bad_start(struct hfx_error * err);
 
 #endif /* HFX_ENGINE_H */

@@ -9,12 +9,14 @@
  * functions in a thread per slot, since everything here is HFX_HD static inline over memory the
  * caller provides (hfx__slot_bytes), with no allocation, no statics and no recursion.
  *
- * Sections: jobs and the slot, its memory, one descent, exploration and polish, the public steps,
- * a fit run to the end where the likelihood is at hand (a backend's own thread, a device thread).
+ * Sections: the slot (its jobs: fit-job.h), its memory, one descent, exploration and polish, the
+ * public steps, a fit run to the end where the likelihood is at hand (a backend's own thread, a
+ * device thread).
  */
 #ifndef HFX_FIT_SLOT_H
 #define HFX_FIT_SLOT_H
 
+#include "fit/fit-job.h"
 #include "fit/minimize.h"
 #include "model/eval-kernel.h"
 
@@ -22,53 +24,8 @@
 #include <math.h>
 
 //
-// Jobs and the slot
+// The slot (the jobs it runs, and the settings: fit-job.h)
 //
-
-/* Where a fit's minimum differs from the one its first descent reached (the single descent from the
- * start that pyhf and ROOT make, --explore none): set by hfx__slot_result, so that every backend
- * reports it the same way. n_moved > 0 only where the minimum lies more than HFX_MULTIMODAL_DELTA
- * below the descent's; then the parameters that differ most, largest difference first. */
-struct hfx__fit_descent {
-    double twice_nll;          /* the first descent's minimum */
-    int    n_moved;
-    int    moved[3];
-    double at_descent[3], at_best[3];
-};
-
-/* One fit of inference, as callers hand it over: the model's fixed set (or the job's own), the POI
- * free or held at poi_value. Plain data, so that a backend can run jobs itself (backend.h: fit_jobs). */
-struct hfx__fit_job {
-    const double * data;       /* [n_bins + n_aux] */
-    double         data_const; /* hfx__data_constant of data */
-    const double * start;      /* [n_pars], NULL: the model's init */
-    const bool *   fixed;      /* [n_pars] held at their start values, NULL: the model's fixed set (the
-                                  parameters a ranking or a profile scan holds: src/workflow/) */
-    bool           poi_fixed;
-    double         poi_value;
-    size_t         tag;        /* the caller's */
-    int            role;       /* enum hfx_fit_role: what the fit is, for warnings (NONE: no warning) */
-    bool           asimov;     /* the data are the Asimov data (for warnings) */
-    /* results */
-    double         twice_nll;  /* INFINITY where the start was not finite (status FAILED) */
-    double *       pars_out;   /* [n_pars] the best fit is copied here, or NULL */
-    int            status;     /* enum hfx_fit_status */
-    int            n_eval;     /* points evaluated */
-    struct hfx__fit_descent descent;
-    size_t         model;      /* the model of a model group the job fits (backend.h: group_fit_jobs); 0 elsewhere */
-};
-
-/* How fits run, the same for every fit of an engine (hfx_engine_options). */
-struct hfx__fit_settings {
-    int explore;  /* enum hfx_explore */
-    int max_iter; /* iterations of one descent */
-    int history;  /* the minimizer's (s, y) pairs, 0: dense BFGS (hfx_min_options; sizes the slots) */
-    /* whether the call is asked to stop (hfx_engine_cancel): a backend that runs lists of fits
-     * itself asks it between fits; NULL: never. A function, not an atomic, so that C++ (CUDA) sees
-     * a plain type. */
-    bool (*cancelled)(const void * ctx);
-    const void * cancel_ctx;
-};
 
 enum hfx__slot_phase {
     HFX_SLOT_IDLE = 0, /* no fit: free for the next one */

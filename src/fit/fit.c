@@ -1,8 +1,9 @@
 /*
  * fit.c -- engines, the batch driver and fits.
  *
- * An engine binds a model to a backend plan. Fits run in the slots of a batch (engine.h): every
- * round sends the pending points of all active slots to the backend in one call, so that toys,
+ * An engine binds a model to a backend plan, and answers what inference asks of it (engine-ops.h:
+ * fit jobs, toy draws, expected data, data constants) with that plan. Fits run in the slots of a
+ * batch (engine.h): every round sends the pending points of all active slots to the backend in one call, so that toys,
  * scan points and the independent fits of a hypotest share calls, and a threaded or device
  * backend gets work it can spread. The batch, the Hessian buffers and the slots' memory are made on
  * first use and kept: an engine used only for evaluation allocates no optimizer state, and no
@@ -350,12 +351,7 @@ void hfx_engine_free(hfx_engine_t e) {
     free(e->hess_out);
     free(e->cov);
     free(e->unc);
-    free(e->data_asimov);
     free(e->warnings);
-    free(e->pars_free);
-    free(e->pars_gen);
-    free(e->pars_asimov_free);
-    free(e->eval_scratch);
     free(e);
 }
 
@@ -407,7 +403,6 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     if (!e) {
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
-    size_t np       = m->n_pars ? m->n_pars : 1;
     e->m            = m;
     atomic_init(&e->cancel, false);
     e->be           = be;
@@ -415,15 +410,6 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
     e->how          = how;
     e->how.cancelled  = engine_cancelled;
     e->how.cancel_ctx = e;
-    e->data_asimov  = hfx__calloc(e->n_data + 1, sizeof(double));
-    e->pars_free    = hfx__calloc(np, sizeof(double));
-    e->pars_gen     = hfx__calloc(np, sizeof(double));
-    e->pars_asimov_free = hfx__calloc(np, sizeof(double));
-    e->eval_scratch = hfx__calloc(hfx__eval_scratch_size(m), sizeof(double));
-    if (!e->data_asimov || !e->pars_free || !e->pars_gen || !e->pars_asimov_free || !e->eval_scratch) {
-        hfx_engine_free(e);
-        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
-    }
     st = be->plan_create(m, opts, &e->plan, err);
     if (st != HFX_OK) {
         e->plan = NULL;
@@ -436,6 +422,10 @@ enum hfx_status hfx_engine_create(hfx_model_t m, const struct hfx_engine_options
 }
 
 hfx_model_t  hfx_engine_model(hfx_engine_t e) { return (hfx_model_t) e->m; }
+
+size_t hfx__engine_n_data(hfx_engine_t e) { return e->n_data; }
+
+size_t hfx__engine_batch_max(hfx_engine_t e) { return e->batch_max; }
 
 enum hfx_optimizer hfx_engine_optimizer(hfx_engine_t e) {
     return e->how.history > 0 ? HFX_OPTIMIZER_LBFGS : HFX_OPTIMIZER_BFGS;
@@ -702,6 +692,34 @@ enum hfx_status hfx__fit_jobs(hfx_engine_t e, struct hfx__fit_job * jobs, size_t
 }
 
 //
+// Expected data and data constants
+//
+
+double hfx__engine_data_constant(hfx_engine_t e, const double * data) { return hfx__data_constant(e->m, data); }
+
+double hfx__engine_model_data_constant(hfx_model_t m, const double * data) { return hfx__data_constant(m, data); }
+
+enum hfx_status hfx__engine_expected_data(hfx_engine_t e, size_t n, const double * pars, double * out,
+                                          struct hfx_error * err) {
+    if (n == 0) {
+        return HFX_OK;
+    }
+    if (e->be->expected_data) {
+        return e->be->expected_data(e->plan, n, pars, out, err);
+    }
+    /* the scratch is this call's: the engine keeps no buffer of its callers' between calls */
+    double * scratch = hfx__malloc(hfx__eval_scratch_size(e->m) * sizeof *scratch + sizeof(double));
+    if (!scratch) {
+        return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (the expected data of %zu points)", n);
+    }
+    for (size_t k = 0; k < n; ++k) {
+        hfx__expected_data(e->m, pars + k * e->m->n_pars, out + k * e->n_data, scratch);
+    }
+    free(scratch);
+    return HFX_OK;
+}
+
+//
 // Toys
 //
 
@@ -712,7 +730,8 @@ enum hfx_status hfx__engine_sample_toys(hfx_engine_t e, const struct hfx__toy_se
     if (n_sets == 0) {
         return HFX_OK;
     }
-    /* every backend draws from the host's expectation, so that the means are the same to the bit */
+    /* every backend draws from the engine's expectation (the host's numbers, backend.h: expected_data),
+     * so that the means are the same to the bit */
     struct hfx__toy_set * own = hfx__malloc(n_sets * sizeof *own);
     double *              means = hfx__malloc(n_sets * (nd + 1) * sizeof *means);
     if (!own || !means) {
@@ -720,13 +739,15 @@ enum hfx_status hfx__engine_sample_toys(hfx_engine_t e, const struct hfx__toy_se
         free(means);
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory for the means of %zu toy sets", n_sets);
     }
-    for (size_t s = 0; s < n_sets; ++s) {
+    enum hfx_status st = HFX_OK;
+    for (size_t s = 0; s < n_sets && st == HFX_OK; ++s) {
         own[s]          = sets[s];
         own[s].expected = means + s * (nd + 1);
-        hfx__expected_data(m, sets[s].pars, means + s * (nd + 1), e->eval_scratch);
+        st              = hfx__engine_expected_data(e, 1, sets[s].pars, means + s * (nd + 1), err);
     }
-    enum hfx_status st = HFX_OK;
-    if (e->be->sample_toys) {
+    if (st != HFX_OK) {
+        /* nothing drawn */
+    } else if (e->be->sample_toys) {
         st = e->be->sample_toys(e->plan, own, n_sets, seed, data, data_const, err);
     } else {
         size_t r = 0;

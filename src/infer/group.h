@@ -16,7 +16,7 @@
 #ifndef HFX_GROUP_H
 #define HFX_GROUP_H
 
-#include "fit/engine.h"
+#include "fit/engine-ops.h"
 
 /* One model of a group hypotest: the caller sets m; the call fills the rest. */
 struct hfx__group_item {

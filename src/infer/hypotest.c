@@ -1,6 +1,8 @@
 /*
- * hypotest.c -- test statistics, the asymptotic calculator and upper limits, as pyhf 0.7.6 does them
- * (pyhf/infer/test_statistics.py, calculators.py, intervals/upper_limits.py).
+ * hypotest.c -- the asymptotic hypotest, as pyhf 0.7.6's hypotest with the AsymptoticCalculator
+ * (pyhf/infer/__init__.py, calculators.py): the fits it needs, kept in a cache that upper limits
+ * (upper-limit.c) share between the tested values of mu. The test statistics and the asymptotic
+ * formulas are stats.c's; the toy-based calculator is toys.c.
  *
  * A hypotest at mu needs, on the observed and on the Asimov data, a fit with the POI held at mu and
  * a free fit. The free fits and the Asimov data do not depend on mu, so struct hypo_cache keeps them:
@@ -29,92 +31,12 @@
  */
 #include "infer/infer.h"
 
-#include "infer/stats.h"
-
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum hfx_status hfx__hypotest_need_poi(const struct hfx_model * m, struct hfx_error * err) {
-    return m->poi >= 0 ? HFX_OK
-                       : hfx__error(err, HFX_ERR_ARG, NULL, "a hypothesis test needs a POI; the model was built without one");
-}
-
-/* The conditional fits at mu to the data and to the Asimov data. */
-static void qs_jobs(const struct hypo_cache * c, double mu, struct hfx__fit_job * obs, struct hfx__fit_job * asimov) {
-    hfx__hypotest_qs_jobs(c, c->e->data_asimov, mu, obs, asimov);
-}
-
-void hfx__hypotest_qs_jobs(const struct hypo_cache * c, const double * data_asimov, double mu,
-                           struct hfx__fit_job * obs, struct hfx__fit_job * asimov) {
-    double mu_t = c->kind == HFX_TESTSTAT_Q0 ? 0.0 : mu;
-    *obs    = (struct hfx__fit_job){.data       = c->data,
-                                    .data_const = c->data_const,
-                                    .poi_fixed  = true,
-                                    .poi_value  = mu_t,
-                                    .role       = HFX_FIT_ROLE_FIXED_POI};
-    *asimov = (struct hfx__fit_job){.data       = data_asimov,
-                                    .data_const = c->asimov_const,
-                                    .poi_fixed  = true,
-                                    .poi_value  = mu_t,
-                                    .role       = HFX_FIT_ROLE_FIXED_POI,
-                                    .asimov     = true};
-}
-
-
-/* Whether the Asimov generator's point lies in the free fit's box (the model's bounds; fixed
- * parameters are held at the same values in both fits), so that it is the free Asimov minimum. */
-bool hfx__gen_in_box(const struct hfx_model * m, const double * gen) {
-    for (size_t i = 0; i < m->n_pars; ++i) {
-        if (!m->fixed[i] && !(gen[i] >= m->lower[i] && gen[i] <= m->upper[i])) {
-            return false;
-        }
-    }
-    return true;
-}
 
 enum hfx_status hfx__hypo_cache_init(struct hypo_cache * c, hfx_engine_t e, const double * data,
                                      enum hfx_teststat kind, struct hfx_error * err) {
     return hfx__hypotest_stages(e, data, kind, NULL, c, NULL, err);
-}
-
-/* pyhf's test statistic from the two fits: tmu = max(T(mu fixed) - T(free), 0); q and q~ are 0
- * when mu_hat > mu; q0 is 0 when mu_hat < 0. */
-double hfx__teststat_from_fits(enum hfx_teststat kind, double mu, double t_fixed, double t_free, double mu_hat) {
-    double tmu = t_fixed - t_free;
-    if (!(tmu > 0)) {
-        tmu = 0.0;
-    }
-    switch (kind) {
-    case HFX_TESTSTAT_Q:
-    case HFX_TESTSTAT_QTILDE:
-        return mu_hat > mu ? 0.0 : tmu;
-    case HFX_TESTSTAT_Q0:
-        return mu_hat < 0 ? 0.0 : tmu;
-    default:
-        return tmu;
-    }
-}
-
-/* The asymptotic result from the conditional fits at mu to the data and to the Asimov data (qs_jobs):
- * q and q_A, then what pyhf's hypotest returns, CLs (CLsb for q0) and its band. */
-void hfx__asymptotic_result(const struct hypo_cache * c, const struct hfx__fit_job * obs,
-                            const struct hfx__fit_job * asimov, struct hfx_hypotest_result * r) {
-    double q  = hfx__teststat_from_fits(c->kind, obs->poi_value, obs->twice_nll, c->free_twice_nll, c->mu_hat);
-    double qa = hfx__teststat_from_fits(c->kind, asimov->poi_value, asimov->twice_nll, c->asimov_free_twice_nll,
-                                        c->asimov_mu_hat);
-    double sqrtqa = sqrt(qa);
-    double ts     = hfx__asymptotic_teststat((int) c->kind, q, qa);
-    double clsb, clb, cls;
-    hfx__asymptotic_pvalues((int) c->kind, ts, sqrtqa, &clsb, &clb, &cls);
-    memset(r, 0, sizeof *r);
-    r->clsb_obs = clsb;
-    r->clb_obs  = clb;
-    r->cls_obs  = c->kind == HFX_TESTSTAT_Q0 ? clsb : cls;
-    r->teststat = q;
-    r->mu_hat   = c->mu_hat;
-    r->status   = hfx_fit_status_worse(c->status, hfx_fit_status_worse(obs->status, asimov->status));
-    hfx__asymptotic_expected((int) c->kind, sqrtqa, r->cls_exp);
 }
 
 enum hfx_status hfx__hypo_cache_test(struct hypo_cache * c, double mu, struct hfx_hypotest_result * r,
@@ -130,7 +52,7 @@ enum hfx_status hfx__hypo_cache_test_batch(struct hypo_cache * c, const double *
         return hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     for (size_t i = 0; i < n; ++i) {
-        qs_jobs(c, mu[i], &jobs[2 * i], &jobs[2 * i + 1]);
+        hfx__hypotest_qs_jobs(c, mu[i], &jobs[2 * i], &jobs[2 * i + 1]);
     }
     enum hfx_status st = hfx__fit_jobs(c->e, jobs, 2 * n, true, err);
     for (size_t i = 0; i < n && st == HFX_OK; ++i) {
@@ -147,29 +69,7 @@ static enum hfx_status check_hypotest_options(hfx_engine_t e, const struct hfx_h
     if (!e || !o) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "NULL argument");
     }
-    return hfx__hypotest_check(e->m, o, err);
-}
-
-enum hfx_status hfx__hypotest_check(const struct hfx_model * m, const struct hfx_hypotest_options * o,
-                                    struct hfx_error * err) {
-    if (!isfinite(o->poi_test)) {
-        return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value must be finite");
-    }
-    if (m->poi >= 0 && !(o->poi_test >= m->lower[m->poi] && o->poi_test <= m->upper[m->poi])) {
-        return hfx__error(err, HFX_ERR_ARG, NULL, "the tested POI value %g lies outside the bounds [%g, %g] of the POI '%s'",
-                          o->poi_test, m->lower[m->poi], m->upper[m->poi], m->par_names[m->poi]);
-    }
-    if ((unsigned) o->teststat > HFX_TESTSTAT_TMUTILDE) {
-        return hfx__error(err, HFX_ERR_ARG, NULL, "unknown test statistic");
-    }
-    if (o->calctype == HFX_CALC_ASYMPTOTICS &&
-        (o->teststat == HFX_TESTSTAT_TMU || o->teststat == HFX_TESTSTAT_TMUTILDE)) {
-        /* pyhf 0.7.6 has no asymptotic distribution for the two-sided statistics either */
-        return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL,
-                          "the asymptotic calculator supports qtilde, q and q0; use --calctype toybased for tmu and "
-                          "tmutilde");
-    }
-    return HFX_OK;
+    return hfx__hypotest_check(hfx_engine_model(e), o, err);
 }
 
 enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options * opts,
@@ -186,5 +86,7 @@ enum hfx_status hfx_hypotest(hfx_engine_t e, const struct hfx_hypotest_options *
      * fit, the conditional fit to the Asimov data (its free fit is known: the file comment) */
     struct hypo_cache c;
     double            mu = opts->poi_test;
-    return hfx__hypotest_stages(e, opts->data, opts->teststat, &mu, &c, result, err);
+    st                   = hfx__hypotest_stages(e, opts->data, opts->teststat, &mu, &c, result, err);
+    hfx__hypo_cache_free(&c);
+    return st;
 }

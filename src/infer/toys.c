@@ -65,7 +65,8 @@ static double percentile(const double * sorted, size_t n, double q) {
 
 struct toy_run {
     const struct hfx_hypotest_options * o;
-    const struct hfx_model *            m;
+    size_t                              n_pars;
+    long                                poi;
     size_t                              first, count; /* toys [first, first + count) of each ensemble */
     double                              mu_t;         /* POI of the conditional fits */
     const double *                      gen_pars[2];  /* [n_pars] generating parameters */
@@ -82,8 +83,7 @@ static bool job_failed(const struct hfx__fit_job * j) {
 static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, size_t c, double * data,
                                  double * data_const, double * best, struct hfx__fit_job * jobs,
                                  struct hfx_error * err) {
-    const struct hfx_model * m = r->m;
-    size_t                   n = r->count, np = m->n_pars, nd = e->n_data;
+    size_t n = r->count, np = r->n_pars, nd = hfx__engine_n_data(e);
     /* the chunk's toys, drawn where they are fitted: a run of consecutive toys per hypothesis */
     struct hfx__toy_set sets[2];
     size_t              n_sets = 0;
@@ -130,7 +130,7 @@ static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, 
         size_t k = cond[i].tag, t = t0 + k;
         if (!job_failed(&cond[i])) {
             double q = hfx__teststat_from_fits(r->o->teststat, r->mu_t, cond[i].twice_nll, jobs[k].twice_nll,
-                                               best[k * np + m->poi]);
+                                               best[k * np + (size_t) r->poi]);
             r->ts[t / n][t % n] = isfinite(q) ? q : NAN;
         }
     }
@@ -138,8 +138,8 @@ static enum hfx_status run_chunk(hfx_engine_t e, struct toy_run * r, size_t t0, 
 }
 
 static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct hfx_error * err) {
-    size_t               total = 2 * r->count, np = r->m->n_pars, nd = e->n_data;
-    size_t               chunk = e->batch_max > TOYS_CHUNK ? e->batch_max : TOYS_CHUNK;
+    size_t               total = 2 * r->count, np = r->n_pars, nd = hfx__engine_n_data(e);
+    size_t               chunk = hfx__engine_batch_max(e) > TOYS_CHUNK ? hfx__engine_batch_max(e) : TOYS_CHUNK;
     chunk                      = chunk < total ? chunk : total;
     double *             data  = hfx__malloc(chunk * nd * sizeof *data + sizeof(double));
     double *             dc    = hfx__malloc(chunk * sizeof *dc);
@@ -166,9 +166,10 @@ static enum hfx_status run_ensembles(hfx_engine_t e, struct toy_run * r, struct 
 
 enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opts, struct hfx_toys_result * r,
                              struct hfx_error * err) {
-    const struct hfx_model *            m = e->m;
-    const struct hfx_hypotest_options * o = &opts->hypotest;
-    if (m->poi < 0) {
+    hfx_model_t                         m   = hfx_engine_model(e);
+    long                                poi = hfx_model_poi(m);
+    const struct hfx_hypotest_options * o   = &opts->hypotest;
+    if (poi < 0) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "a hypothesis test needs a POI; the model was built without one");
     }
     if (opts->count == 0) {
@@ -182,9 +183,9 @@ enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opt
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_toys_run needs teststat_sb and teststat_b arrays");
     }
     hfx__engine_warnings_reset(e);
-    size_t          np   = m->n_pars;
-    const double *  data = o->data ? o->data : m->observed;
-    double          dc   = hfx__data_constant(m, data);
+    size_t          np   = hfx_model_n_pars(m);
+    const double *  data = o->data ? o->data : hfx_model_observed(m);
+    double          dc   = hfx__engine_data_constant(e, data);
     double          mu_b = o->teststat == HFX_TESTSTAT_Q0 ? 1.0 : 0.0;
     double          mu_t = o->teststat == HFX_TESTSTAT_Q0 ? 0.0 : o->poi_test;
     double *        buf  = hfx__malloc((3 * np + 1) * sizeof *buf);
@@ -222,11 +223,12 @@ enum hfx_status hfx_toys_run(hfx_engine_t e, const struct hfx_toys_options * opt
     for (size_t k = 0; k < n_gen; ++k) {
         r->status = hfx_fit_status_worse(r->status, (enum hfx_fit_status) gen[k].status);
     }
-    r->teststat = hfx__teststat_from_fits(o->teststat, mu_t, obs.twice_nll, gen[2].twice_nll, pars_free[m->poi]);
-    r->mu_hat   = pars_free[m->poi];
+    r->teststat = hfx__teststat_from_fits(o->teststat, mu_t, obs.twice_nll, gen[2].twice_nll, pars_free[poi]);
+    r->mu_hat   = pars_free[poi];
 
     struct toy_run run = {.o        = o,
-                          .m        = m,
+                          .n_pars   = np,
+                          .poi      = poi,
                           .first    = opts->first,
                           .count    = opts->count,
                           .mu_t     = mu_t,

@@ -12,7 +12,7 @@
 #include "core/array.h"
 #include "infer/infer.h"
 
-#include "infer/stats.h"
+#include "infer/toms748.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -258,6 +258,7 @@ static enum hfx_status grid_scan(hfx_engine_t e, const struct hfx_upper_limit_op
     if (rows != opts->scan_points) {
         free(rows);
     }
+    hfx__hypo_cache_free(&g.cache);
     return st;
 }
 
@@ -277,7 +278,7 @@ enum hfx_status hfx_limit_grid_create(hfx_engine_t e, const struct hfx_upper_lim
     }
     hfx__engine_warnings_reset(e);
     if ((st = grid_init(e, opts, g, err)) != HFX_OK) {
-        free(g);
+        hfx_limit_grid_free(g);
         return st;
     }
     *out = g;
@@ -301,7 +302,12 @@ enum hfx_status hfx_limit_grid_result(hfx_limit_grid_t g, const double * rows, e
     return grid_limits(g, rows, status, result, err);
 }
 
-void hfx_limit_grid_free(hfx_limit_grid_t g) { free(g); }
+void hfx_limit_grid_free(hfx_limit_grid_t g) {
+    if (g) {
+        hfx__hypo_cache_free(&g->cache);
+        free(g);
+    }
+}
 
 enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_options * opts,
                                 struct hfx_upper_limit_result * result, struct hfx_error * err) {
@@ -311,7 +317,7 @@ enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_opt
     if (opts->hypotest.calctype != HFX_CALC_ASYMPTOTICS) {
         return hfx__error(err, HFX_ERR_UNSUPPORTED, NULL, "upper limits use the asymptotic calculator");
     }
-    const struct hfx_model * m     = e->m;
+    hfx_model_t              m     = hfx_engine_model(e);
     double                   level = opts->level > 0 ? opts->level : 0.05;
     double                   rtol  = opts->rtol > 0 ? opts->rtol : 1e-4;
     if (!(level < 1)) {
@@ -327,17 +333,20 @@ enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_opt
     struct scan s = {.o = opts, .status = HFX_FIT_CONVERGED};
     enum hfx_status st = hfx__hypo_cache_init(&s.cache, e, opts->hypotest.data, opts->hypotest.teststat, err);
     if (st != HFX_OK) {
+        hfx__hypo_cache_free(&s.cache);
         return st;
     }
     double lo = opts->lo, hi = opts->hi;
     if (lo == 0 && hi == 0) {
         /* pyhf starts at the POI's bounds; at mu = 0 the q~ CLs is 0/0 and pyhf's upper_limit()
          * fails, so hfx starts at 1/100 of the upper bound when the lower one is 0 */
-        lo = m->lower[m->poi] > 0 ? m->lower[m->poi] : 0.01 * m->upper[m->poi];
-        hi = m->upper[m->poi];
+        size_t poi = (size_t) hfx_model_poi(m);
+        lo         = hfx_model_lower(m)[poi] > 0 ? hfx_model_lower(m)[poi] : 0.01 * hfx_model_upper(m)[poi];
+        hi         = hfx_model_upper(m)[poi];
     }
     if (!(lo < hi)) {
         free(s.pts);
+        hfx__hypo_cache_free(&s.cache);
         return hfx__error(err, HFX_ERR_ARG, NULL, "the scan bracket must have lo < hi");
     }
     const struct point * p = NULL;
@@ -381,5 +390,6 @@ enum hfx_status hfx_upper_limit(hfx_engine_t e, const struct hfx_upper_limit_opt
     result->status      = s.status;
 done:
     free(s.pts);
+    hfx__hypo_cache_free(&s.cache);
     return st;
 }

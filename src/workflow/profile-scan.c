@@ -23,18 +23,18 @@ void hfx_profile_scan_result_free(struct hfx_profile_scan_result * r) {
     }
 }
 
-static enum hfx_status check_options(const struct hfx_model * m, const struct hfx_profile_scan_options * o,
+static enum hfx_status check_options(hfx_model_t m, const struct hfx_profile_scan_options * o,
                                      struct hfx_error * err) {
     if (o->n_dims != 1 && o->n_dims != 2) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "a profile scan has 1 or 2 parameters, not %zu", o->n_dims);
     }
     for (size_t k = 0; k < o->n_dims; ++k) {
-        if (o->par[k] >= m->n_pars) {
+        if (o->par[k] >= hfx_model_n_pars(m)) {
             return hfx__error(err, HFX_ERR_ARG, NULL, "parameter index %zu out of range (the model has %zu)",
-                              o->par[k], m->n_pars);
+                              o->par[k], hfx_model_n_pars(m));
         }
-        const char * name = m->par_names[o->par[k]];
-        if (m->fixed[o->par[k]]) {
+        const char * name = hfx_model_par_name(m, o->par[k]);
+        if (hfx_model_fixed(m)[o->par[k]]) {
             return hfx__error(err, HFX_ERR_ARG, NULL,
                               "parameter '%s' is fixed in the model: a profile scan takes a free parameter", name);
         }
@@ -46,11 +46,12 @@ static enum hfx_status check_options(const struct hfx_model * m, const struct hf
                               "the range of '%s' is empty: it runs from %g to %g (LO < HI, both finite)", name,
                               o->lo[k], o->hi[k]);
         }
-        if (o->range_set[k] && (o->lo[k] < m->lower[o->par[k]] || o->hi[k] > m->upper[o->par[k]])) {
+        const double lower = hfx_model_lower(m)[o->par[k]], upper = hfx_model_upper(m)[o->par[k]];
+        if (o->range_set[k] && (o->lo[k] < lower || o->hi[k] > upper)) {
             return hfx__error(err, HFX_ERR_ARG, NULL,
                               "the range %g to %g of '%s' leaves its bounds [%g, %g] (pyhf fits refuse such a "
                               "start too)",
-                              o->lo[k], o->hi[k], name, m->lower[o->par[k]], m->upper[o->par[k]]);
+                              o->lo[k], o->hi[k], name, lower, upper);
         }
         if (o->range_set[k] && o->n[k] < 2) {
             return hfx__error(err, HFX_ERR_ARG, NULL, "the range of '%s' has %zu points: a scan needs at least 2",
@@ -68,8 +69,8 @@ enum hfx_status hfx_profile_scan(hfx_engine_t e, const struct hfx_profile_scan_o
     if (!e || !o || !r) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_profile_scan: NULL argument");
     }
-    const struct hfx_model * m  = e->m;
-    size_t                   np = m->n_pars;
+    hfx_model_t              m  = hfx_engine_model(e);
+    size_t                   np = hfx_model_n_pars(m);
     memset(r, 0, sizeof *r);
     enum hfx_status st = check_options(m, o, err);
     if (st != HFX_OK) {
@@ -93,13 +94,13 @@ enum hfx_status hfx_profile_scan(hfx_engine_t e, const struct hfx_profile_scan_o
         if (!o->range_set[k]) {
             /* cabinetry's default range, within the parameter's bounds (where pyhf refuses to start a
              * fit, and cabinetry's scan fails) */
-            a = fmax(r->bestfit[k] - 2.0 * r->uncertainty[k], m->lower[i]);
-            b = fmin(r->bestfit[k] + 2.0 * r->uncertainty[k], m->upper[i]);
+            a = fmax(r->bestfit[k] - 2.0 * r->uncertainty[k], hfx_model_lower(m)[i]);
+            b = fmin(r->bestfit[k] + 2.0 * r->uncertainty[k], hfx_model_upper(m)[i]);
             if (!(a < b)) {
                 return hfx__error(err, HFX_ERR_NUMERIC, NULL,
                                   "the default range of '%s' (best fit +- 2 uncertainties) is empty: its "
                                   "uncertainty is %g; give the range",
-                                  m->par_names[i], r->uncertainty[k]);
+                                  hfx_model_par_name(m, i), r->uncertainty[k]);
             }
         }
         r->shape[k] = o->n[k] ? o->n[k] : HFX_SCAN_STEPS_DEFAULT;
@@ -117,16 +118,16 @@ enum hfx_status hfx_profile_scan(hfx_engine_t e, const struct hfx_profile_scan_o
         st = hfx__error(err, HFX_ERR_ALLOC, NULL, "out of memory (a profile scan of %zu points)", n);
         goto done;
     }
-    memcpy(fixed, m->fixed, np * sizeof *fixed);
+    memcpy(fixed, hfx_model_fixed(m), np * sizeof *fixed);
     for (size_t k = 0; k < o->n_dims; ++k) {
         fixed[o->par[k]] = true;
     }
-    const double * data       = o->data ? o->data : m->observed;
-    double         data_const = hfx__data_constant(m, data);
+    const double * data       = o->data ? o->data : hfx_model_observed(m);
+    double         data_const = hfx__engine_model_data_constant(m, data);
     for (size_t p = 0; p < n; ++p) {
         size_t idx[2] = {p / r->shape[1], p % r->shape[1]};
         double * start = starts + p * np;
-        memcpy(start, m->init, np * sizeof *start);
+        memcpy(start, hfx_model_init(m), np * sizeof *start);
         for (size_t k = 0; k < o->n_dims; ++k) {
             /* numpy's linspace: i step + lo, the last point exactly hi */
             double v = idx[k] + 1 == r->shape[k] ? hi[k] : (double) idx[k] * step[k] + lo[k];

@@ -28,21 +28,21 @@ void hfx_ranking_result_free(struct hfx_ranking_result * r) {
 }
 
 /* Whether parameter i can be ranked; else the error, naming it. */
-static enum hfx_status check_rankable(const struct hfx_model * m, size_t i, struct hfx_error * err) {
-    if (i >= m->n_pars) {
+static enum hfx_status check_rankable(hfx_model_t m, size_t i, struct hfx_error * err) {
+    if (i >= hfx_model_n_pars(m)) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "parameter index %zu out of range (the model has %zu)", i,
-                          m->n_pars);
+                          hfx_model_n_pars(m));
     }
-    const char * name = m->par_names[i];
-    if ((long) i == m->poi) {
+    const char * name = hfx_model_par_name(m, i);
+    if ((long) i == hfx_model_poi(m)) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "parameter '%s' is the POI: a ranking gives the impacts on it",
                           name);
     }
-    if (m->fixed[i]) {
+    if (hfx_model_fixed(m)[i]) {
         return hfx__error(err, HFX_ERR_ARG, NULL,
                           "parameter '%s' is fixed in the model: it has no uncertainty, so no impact to rank", name);
     }
-    if (!hfx_model_par_constrained((hfx_model_t) m, i)) {
+    if (!hfx_model_par_constrained(m, i)) {
         return hfx__error(err, HFX_ERR_ARG, NULL,
                           "parameter '%s' is unconstrained (a normfactor or shapefactor): it has no pre-fit width; "
                           "a ranking takes constrained nuisance parameters",
@@ -72,10 +72,10 @@ enum hfx_status hfx_ranking(hfx_engine_t e, const struct hfx_ranking_options * o
     }
     static const struct hfx_ranking_options none = {0};
     const struct hfx_ranking_options *       o    = opts ? opts : &none;
-    const struct hfx_model *                 m    = e->m;
-    size_t                                   np   = m->n_pars;
+    hfx_model_t                              m    = hfx_engine_model(e);
+    size_t                                   np   = hfx_model_n_pars(m);
     memset(r, 0, sizeof *r);
-    if (m->poi < 0) {
+    if (hfx_model_poi(m) < 0) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "a ranking needs a POI; the model was built without one");
     }
     /* the parameters to rank */
@@ -89,14 +89,14 @@ enum hfx_status hfx_ranking(hfx_engine_t e, const struct hfx_ranking_options * o
             for (size_t l = 0; l < k; ++l) {
                 if (o->pars[l] == o->pars[k]) {
                     return hfx__error(err, HFX_ERR_ARG, NULL, "parameter '%s' is listed twice",
-                                      m->par_names[o->pars[k]]);
+                                      hfx_model_par_name(m, o->pars[k]));
                 }
             }
         }
         n = o->n_pars;
     } else {
         for (size_t i = 0; i < np; ++i) {
-            n += (long) i != m->poi && !m->fixed[i] && hfx_model_par_constrained((hfx_model_t) m, i);
+            n += (long) i != hfx_model_poi(m) && !hfx_model_fixed(m)[i] && hfx_model_par_constrained(m, i);
         }
     }
     if (n == 0) {
@@ -125,20 +125,20 @@ enum hfx_status hfx_ranking(hfx_engine_t e, const struct hfx_ranking_options * o
     }
     memcpy(best, nominal.pars, np * sizeof *best); /* the engine's until its next fit */
     memcpy(unc, nominal.uncertainties, np * sizeof *unc);
-    r->poi_bestfit     = best[m->poi];
-    r->poi_uncertainty = unc[m->poi];
+    r->poi_bestfit     = best[hfx_model_poi(m)];
+    r->poi_uncertainty = unc[hfx_model_poi(m)];
     r->twice_nll       = nominal.twice_nll;
     r->status          = nominal.status;
     r->n_entries       = n;
 
-    const double * data       = o->data ? o->data : m->observed;
-    double         data_const = hfx__data_constant(m, data);
+    const double * data       = o->data ? o->data : hfx_model_observed(m);
+    double         data_const = hfx__engine_model_data_constant(m, data);
     size_t         n_run      = 0; /* jobs that need a fit; tag: the entry * 4 + the variation */
     for (size_t k = 0, i = 0; k < n; ++k, ++i) {
         if (o->pars) {
             i = o->pars[k];
         } else {
-            while ((long) i == m->poi || m->fixed[i] || !hfx_model_par_constrained((hfx_model_t) m, i)) {
+            while ((long) i == hfx_model_poi(m) || hfx_model_fixed(m)[i] || !hfx_model_par_constrained(m, i)) {
                 ++i;
             }
         }
@@ -146,11 +146,11 @@ enum hfx_status hfx_ranking(hfx_engine_t e, const struct hfx_ranking_options * o
         en->par                       = i;
         en->bestfit                   = best[i];
         en->uncertainty               = unc[i];
-        en->prefit_uncertainty        = hfx_model_prefit_width((hfx_model_t) m, i);
-        en->nominal                   = m->init[i];
+        en->prefit_uncertainty        = hfx_model_prefit_width(m, i);
+        en->nominal                   = hfx_model_init(m)[i];
         en->status                    = HFX_FIT_CONVERGED;
         bool * fx                     = fixed + k * np;
-        memcpy(fx, m->fixed, np * sizeof *fx);
+        memcpy(fx, hfx_model_fixed(m), np * sizeof *fx);
         fx[i]                  = true;
         const double values[4] = {best[i] + en->prefit_uncertainty, best[i] - en->prefit_uncertainty,
                                   best[i] + en->uncertainty, best[i] - en->uncertainty};
@@ -159,7 +159,7 @@ enum hfx_status hfx_ranking(hfx_engine_t e, const struct hfx_ranking_options * o
                 continue; /* no shift, no impact (cabinetry skips the fit too) */
             }
             double * start = starts + n_run * np;
-            memcpy(start, m->init, np * sizeof *start);
+            memcpy(start, hfx_model_init(m), np * sizeof *start);
             start[i]     = values[v];
             jobs[n_run]  = (struct hfx__fit_job){.data       = data,
                                                  .data_const = data_const,
@@ -179,7 +179,7 @@ enum hfx_status hfx_ranking(hfx_engine_t e, const struct hfx_ranking_options * o
     }
     for (size_t j = 0; j < n_run; ++j) {
         struct hfx_ranking_entry * en  = &r->entries[jobs[j].tag / 4];
-        double                     mu  = jobs[j].status == HFX_FIT_FAILED ? NAN : bests[j * np + (size_t) m->poi];
+        double mu = jobs[j].status == HFX_FIT_FAILED ? NAN : bests[j * np + (size_t) hfx_model_poi(m)];
         double                     imp = mu - r->poi_bestfit;
         switch (jobs[j].tag % 4) {
         case 0: en->impact_prefit_up = imp; break;

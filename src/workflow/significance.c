@@ -19,7 +19,7 @@ enum hfx_status hfx_significance(hfx_engine_t e, const double * data, struct hfx
     if (!e || !r) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_significance: NULL argument");
     }
-    if (e->m->poi < 0) {
+    if (hfx_model_poi(hfx_engine_model(e)) < 0) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "a significance needs a POI; the model was built without one");
     }
     struct hfx_hypotest_options h = {.poi_test = 0.0, .teststat = HFX_TESTSTAT_Q0, .data = data};
@@ -43,14 +43,14 @@ enum hfx_status hfx_goodness_of_fit(hfx_model_t m, const double * data, double t
     if (!m || !r) {
         return hfx__error(err, HFX_ERR_ARG, NULL, "hfx_goodness_of_fit: NULL argument");
     }
-    const double * d = data ? data : m->observed;
+    const double * d = data ? data : hfx_model_observed(m);
     long           n_free_unconstrained = 0;
-    for (size_t i = 0; i < m->n_pars; ++i) {
-        n_free_unconstrained += !m->fixed[i] && !hfx_model_par_constrained(m, i);
+    for (size_t i = 0; i < hfx_model_n_pars(m); ++i) {
+        n_free_unconstrained += !hfx_model_fixed(m)[i] && !hfx_model_par_constrained(m, i);
     }
-    r->twice_nll_saturated = hfx__data_constant(m, d);
+    r->twice_nll_saturated = hfx__engine_model_data_constant(m, d);
     r->delta_twice_nll     = twice_nll - r->twice_nll_saturated;
-    r->ndof                = (long) m->n_bins - n_free_unconstrained;
+    r->ndof                = (long) hfx_model_n_bins(m) - n_free_unconstrained;
     /* cabinetry: NaN without degrees of freedom (a perfect or over-parameterised fit) */
     r->p_value = r->ndof > 0 ? hfx__chi2_sf(r->delta_twice_nll, (double) r->ndof) : NAN;
     return HFX_OK;

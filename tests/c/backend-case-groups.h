@@ -19,6 +19,7 @@
 #define HFX_BACKEND_CASE_GROUPS_H
 
 #include "hfx-test.h"
+#include "fit/engine.h" /* white-box: the backend table and the model's tables */
 #include "infer/group.h"
 
 #include <math.h>

@@ -170,7 +170,7 @@ static void make_data(hfx_engine_t ref, size_t k, const double * x, double * d) 
     if (k % 2 == 0) {
         memcpy(d, m->observed, ref->n_data * sizeof *d);
     } else {
-        hfx__expected_data(m, x, d, ref->eval_scratch);
+        ASSERT(hfx__engine_expected_data(ref, 1, x, d, NULL) == HFX_OK);
     }
 }
 
@@ -291,7 +291,7 @@ static enum verdict case_batch(struct run * r, struct vec * out) {
     enum { NJ = 10 };
     double * asimov = malloc((seq->n_data + 1) * sizeof *asimov);
     ASSERT(asimov);
-    hfx__expected_data(m, m->init, asimov, seq->eval_scratch);
+    ASSERT(hfx__engine_expected_data(seq, 1, m->init, asimov, NULL) == HFX_OK);
     double              dc_obs = hfx__data_constant(m, m->observed), dc_a = hfx__data_constant(m, asimov);
     struct hfx__fit_job jobs[NJ], one[NJ];
     static const double mus[5] = {-1, 0.0, 0.5, 1.0, 2.0}; /* -1: free */

@@ -18,6 +18,7 @@
  */
 #include "core/rng-kernel.h"
 #include "infer/stats.h"
+#include "infer/toms748.h"
 
 #include "hfx/hfx.h"
 #include "hfx-test.h"
