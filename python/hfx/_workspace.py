@@ -112,7 +112,10 @@ class Workspace:
         """[(name, poi)] of the measurements, from the library (hfx_spec_*: validated, the JSON not read
         into Python); the library's validation error for a malformed workspace."""
         if self._meas is None:
-            self._meas = self._ws.measurements()
+            try:
+                self._meas = self._ws.measurements()
+            except (_core.SchemaError, _core.ModelError) as e:
+                raise finer(e) from None  # pyhf's class for what it has one for, as model() raises
         return self._meas
 
     @property
