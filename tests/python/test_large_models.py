@@ -16,6 +16,7 @@ never a bare "out of memory" or the kernel's out-of-memory killer.
 import json
 import math
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -59,13 +60,13 @@ def poisson(n, lam):
 def run_rss(exe, args, out_path):
     """Runs hfx with stdout to out_path; returns its exit code and the peak RSS (kB) of that process
     alone (wait4's rusage: RUSAGE_CHILDREN would be the largest of every child of this pytest)."""
-    pid = os.fork()
-    if pid == 0:
-        fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        os.dup2(fd, 1)
-        os.execv(exe, [exe, *map(str, args)])
-    _, status, usage = os.wait4(pid, 0)
-    return os.waitstatus_to_exitcode(status), usage.ru_maxrss
+    # subprocess's C fork+exec, not os.fork: Python code between fork and exec in a process with threads
+    # (the module's pools, BLAS) can block forever on a lock another thread held (seen once in CI-like runs)
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen([exe, *map(str, args)], stdout=out)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+    return proc.returncode, usage.ru_maxrss
 
 
 def test_eval_at_any_size(hfx, big, tmp_path):
