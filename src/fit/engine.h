@@ -14,7 +14,7 @@
 #define HFX_ENGINE_H
 
 #include "backend/backend.h"
-#include "fit/fit-slot.h"
+#include "kernel/fit-slot.h"
 #include <stdatomic.h>
 
 struct hfx__batch {

@@ -10,7 +10,7 @@
  */
 #include "core/clock.h"
 #include "fit/engine.h"
-#include "model/sample-kernel.h"
+#include "kernel/sample-kernel.h"
 
 #include <math.h>
 #include <string.h>

@@ -15,7 +15,7 @@
  */
 #include "model/model.h"
 
-#include "model/interp.h"
+#include "kernel/interp.h"
 
 #include <math.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * dense BFGS matrix and with the limited-memory one (history HFX_LBFGS_HISTORY), which must meet the
  * same tolerances.
  */
-#include "fit/minimize.h"
+#include "kernel/minimize.h"
 #include "hfx/hfx.h" /* HFX_LBFGS_HISTORY */
 
 #include "hfx-test.h"

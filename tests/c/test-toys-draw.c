@@ -19,9 +19,9 @@
  */
 #include "hfx-test.h"
 
-#include "core/rng-kernel.h"
+#include "kernel/rng-kernel.h"
 #include "fit/engine.h"
-#include "model/sample-kernel.h"
+#include "kernel/sample-kernel.h"
 
 static bool same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
 

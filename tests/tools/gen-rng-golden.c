@@ -26,8 +26,8 @@
 #include "hfx/hfx.h"
 #include "infer/stats.h"
 #include "model/model.h"
-#if __has_include("core/rng-kernel.h")
-#include "core/rng-kernel.h"
+#if __has_include("kernel/rng-kernel.h")
+#include "kernel/rng-kernel.h"
 #endif
 
 #include <stdio.h>

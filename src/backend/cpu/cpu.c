@@ -32,8 +32,8 @@
  */
 #include "backend/backend.h"
 #include "backend/cpu/pool.h"
-#include "fit/fit-slot.h"
-#include "model/eval-kernel.h"
+#include "kernel/fit-slot.h"
+#include "kernel/eval-kernel.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -34,9 +34,9 @@
  */
 #include "common.cuh"
 
-#include "fit/fit-slot.h"
-#include "model/eval-kernel.h"
-#include "model/sample-kernel.h"
+#include "kernel/fit-slot.h"
+#include "kernel/eval-kernel.h"
+#include "kernel/sample-kernel.h"
 
 #include <pthread.h>
 

@@ -15,8 +15,8 @@
 #ifndef HFX_FIT_SLOT_H
 #define HFX_FIT_SLOT_H
 
-#include "fit/minimize.h"
-#include "model/eval-kernel.h"
+#include "kernel/minimize.h"
+#include "kernel/eval-kernel.h"
 
 #include <float.h>
 #include <math.h>

@@ -75,7 +75,7 @@
 #ifndef HFX_MINIMIZE_KERNEL_H
 #define HFX_MINIMIZE_KERNEL_H
 
-#include "fit/minimize.h"
+#include "kernel/minimize.h"
 
 #include <math.h>
 
@@ -171,7 +171,7 @@ HFX_HD static inline double min__dot(const double * a, const double * b, size_t 
     return (s0 + s1) + (s2 + s3);
 }
 
-#include "fit/minimize-lbfgs.h"
+#include "kernel/minimize-lbfgs.h"
 
 /* The O(n^2) loops run over the working set's span [idx[0], idx[nw - 1]] as contiguous memory,
  * which the compiler vectorises, instead of gathering through idx, when the span has few holes

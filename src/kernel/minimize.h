@@ -91,6 +91,6 @@ HFX_HD static inline void   hfx__hess_set_gradient(struct hfx_hess_state * s, si
  * definite (cov is then filled from a regularised inverse and still usable as an estimate). */
 HFX_HD static inline bool   hfx__hess_inverse(struct hfx_hess_state * s, double * cov);
 
-#include "fit/minimize-kernel.h"
+#include "kernel/minimize-kernel.h"
 
 #endif /* HFX_MINIMIZE_H */

@@ -11,7 +11,7 @@
 #ifndef HFX_SAMPLE_KERNEL_H
 #define HFX_SAMPLE_KERNEL_H
 
-#include "core/rng-kernel.h"
+#include "kernel/rng-kernel.h"
 #include "hfx-hd.h"
 #include "model/model.h"
 
