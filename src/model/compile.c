@@ -13,7 +13,9 @@
  * - the auxiliary data: constrained parameter sets in parameter order.
  * On a sample, a (name, type) pair given twice counts once, the last one (pyhf's moddict).
  */
+#include "model/compile.h"
 #include "model/model.h"
+#include "spec/spec.h"
 
 #include "kernel/interp.h"
 
