@@ -10,6 +10,7 @@
  */
 #include "core/clock.h"
 #include "fit/engine.h"
+#include "kernel/hessian-kernel.h"
 #include "kernel/sample-kernel.h"
 
 #include <math.h>

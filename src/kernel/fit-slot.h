@@ -15,7 +15,7 @@
 #ifndef HFX_FIT_SLOT_H
 #define HFX_FIT_SLOT_H
 
-#include "kernel/minimize.h"
+#include "kernel/minimize-kernel.h"
 #include "kernel/eval-kernel.h"
 
 #include <float.h>

@@ -5,9 +5,10 @@
  * (state->x), the caller evaluates f and its gradient there and calls hfx__min_step() again. This is
  * what lets one optimizer serve a single CPU fit, a batch of fits on threads, and (later) a batch of
  * fits on a GPU where each thread steps its own fit. All memory comes from one caller-provided
- * workspace sized by hfx__min_workspace_size(): nothing is allocated inside the loop. The functions
- * below are HFX_HD static inline, defined in minimize-kernel.h (included at the end), so that host
- * and device code compile the same optimizer.
+ * workspace sized by hfx__min_workspace_size(): nothing is allocated inside the loop. This header
+ * holds the minimizer's types; its functions (hfx__min_workspace_size, hfx__min_init, hfx__min_step)
+ * are HFX_HD static inline, declared and defined in minimize-kernel.h, the header callers include,
+ * so that host and device code compile the same optimizer.
  *
  * Problem: minimise f(x) subject to lower <= x <= upper, with x[i] held at its start value where
  * fixed[i]. Only free parameters enter the quasi-Newton matrix.
@@ -30,7 +31,7 @@ enum hfx_min_request {
 
 /* A field left 0 (or NULL options) takes its default: max_iter 1000, gtol 1e-12, ftol 0 (off). For
  * HistFactory fits of twice_nll: max_iter max(1000, 5 * free parameters), gtol 1e-12, ftol 0
- * (see the top of minimize.c for why the gradient test is scaled by |f|). */
+ * (see the top of minimize-kernel.h for why the gradient test is scaled by |f|). */
 struct hfx_min_options {
     int    max_iter;   /* accepted steps at most, e.g. 1000 */
     double gtol;       /* stop when the infinity norm of the projected gradient <= gtol * max(1, |f|) */
@@ -51,46 +52,5 @@ struct hfx_min_state {
     /* private below */
     void *   priv;
 };
-
-/* Bytes of workspace for n parameters and options.history pairs (0: dense). */
-HFX_HD static inline size_t hfx__min_workspace_size(size_t n, int history);
-
-/* Initialises state over workspace (hfx__min_workspace_size(n, opts->history) bytes, 16-byte aligned). x0, lower,
- * upper, fixed are copied; x0 is clipped into the bounds. After this, state->x is the first point to
- * evaluate: call hfx__min_step(state, f, g) with its value. */
-HFX_HD static inline void hfx__min_init(struct hfx_min_state * state, void * workspace, size_t n, const double * x0,
-                                        const double * lower, const double * upper, const bool * fixed,
-                                        const struct hfx_min_options * opts);
-
-/* Feeds f and g (the gradient, [n]) at state->x; returns what to do next. g entries of fixed
- * parameters are ignored. A non-finite f or g at a trial point is not an error: the step is shortened.
- * After a terminal code, further calls return the same code. STALLED means no decrease could be found
- * even along steepest descent, usually because f is at its minimum to machine precision: check pg_norm. */
-HFX_HD static inline enum hfx_min_request hfx__min_step(struct hfx_min_state * state, double f, const double * g);
-
-/* Hessian by central differences of the gradient, also in reverse-communication form, so that it
- * runs on every backend. Used after a fit for uncertainties (covariance = 2 * inverse Hessian of
- * twice_nll over the free parameters). */
-struct hfx_hess_state {
-    size_t n;
-    void * priv;
-};
-HFX_HD static inline size_t hfx__hess_workspace_size(size_t n);
-/* x0: the minimum. Column j is (g(x0 + b e_j) - g(x0 - a e_j)) / (a + b), a = b = 1e-5 max(1, |x0_j|),
- * shifted to one side near a bound so that no point leaves the box: 2 gradients per free parameter. */
-HFX_HD static inline void   hfx__hess_init(struct hfx_hess_state * s, void * workspace, size_t n, const double * x0,
-                                           const double * lower, const double * upper, const bool * fixed);
-/* The points whose gradients the Hessian needs: hfx__hess_n_points (2 per free parameter, 0 if none),
- * point k written to x ([n]). They are independent: evaluate them in any order, in batches. */
-HFX_HD static inline size_t hfx__hess_n_points(const struct hfx_hess_state * s);
-HFX_HD static inline void   hfx__hess_point(const struct hfx_hess_state * s, size_t k, double * x);
-/* Feeds the gradient at point k; each point exactly once. */
-HFX_HD static inline void   hfx__hess_set_gradient(struct hfx_hess_state * s, size_t k, const double * g);
-/* After every point was fed (call once: it reuses the workspace): fills cov ([n][n], row-major) with the
- * inverse of the Hessian of f restricted to free parameters (zeros in fixed rows/columns). Returns false if the Hessian is not positive
- * definite (cov is then filled from a regularised inverse and still usable as an estimate). */
-HFX_HD static inline bool   hfx__hess_inverse(struct hfx_hess_state * s, double * cov);
-
-#include "kernel/minimize-kernel.h"
 
 #endif /* HFX_MINIMIZE_H */
