@@ -228,7 +228,7 @@ HFX_HD static inline int hfx__slot_status_from(enum hfx_min_request r) {
     case HFX_MIN_MAX_ITER:
         return HFX_FIT_MAX_ITER;
     case HFX_MIN_STALLED:
-        return HFX_FIT_LINE_SEARCH;
+        return HFX_FIT_STALLED;
     default:
         return HFX_FIT_FAILED;
     }
