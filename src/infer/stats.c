@@ -11,7 +11,7 @@
  * - TOMS 748 (Alefeld, Potra, Shi, ACM TOMS 21 (1995) 327) following scipy.optimize.toms748's
  *   TOMS748Solver step by step, quirks included, so that pyhf's upper-limit search visits the same
  *   POI values in the same order.
- * The random numbers of toys (Philox4x32-10 and its draws) live in core/rng-kernel.h, HFX_HD code
+ * The random numbers of toys (Philox4x32-10 and its draws) live in kernel/rng-kernel.h, HFX_HD code
  * that a device backend compiles too. Everything is a pure function of its arguments or of a caller-owned struct (no static mutable
  * state), so the code can be compiled for a device as it is.
  */

@@ -1,6 +1,6 @@
 /*
  * stats.h -- the statistics toolbox of inference: normal distribution, pyhf's asymptotic formulas,
- * a bracketing root finder (TOMS 748). (The random numbers of toys: core/rng-kernel.h.)
+ * a bracketing root finder (TOMS 748). (The random numbers of toys: kernel/rng-kernel.h.)
  * Pure functions of their arguments, no state beyond what the caller passes.
  */
 #ifndef HFX_STATS_H
