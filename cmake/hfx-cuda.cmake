@@ -73,7 +73,7 @@ set_target_properties(hfx-cuda PROPERTIES
 # files take only their own. Sanitizer builds thus leave the host side of the backend uninstrumented.
 set_property(TARGET hfx-cuda PROPERTY COMPILE_OPTIONS "")
 target_include_directories(hfx-cuda PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(hfx-cuda PRIVATE PkgConfig::JANSSON CUDA::cudart_static)
+target_link_libraries(hfx-cuda PRIVATE CUDA::cudart_static)
 # --fmad=false: the device rounds a * b + c twice, as the host does (see cuda.cu). The backend table
 # leaves its optional slots out, as C tables do: no missing-field-initializers warning. (C++17: the
 # newest dialect CMake 3.25 knows for nvcc.)

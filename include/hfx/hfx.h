@@ -439,11 +439,12 @@ void hfx_engine_stats_reset(hfx_engine_t e);
 enum hfx_fit_status {
     HFX_FIT_CONVERGED = 0,    /* projected gradient below tolerance */
     HFX_FIT_MAX_ITER = 1,     /* iteration limit reached; result is the best point seen */
-    HFX_FIT_LINE_SEARCH = 2,  /* no further decrease possible (converged to machine precision or stuck) */
+    HFX_FIT_STALLED = 2,      /* no further decrease possible (converged to machine precision or stuck) */
     HFX_FIT_FAILED = 3,       /* non-finite likelihood at the start point */
+    HFX_FIT_LINE_SEARCH = HFX_FIT_STALLED, /* the former name of STALLED, kept for existing callers */
 };
 const char * hfx_fit_status_str(enum hfx_fit_status s);
-/* The less converged of two statuses (CONVERGED < LINE_SEARCH < MAX_ITER < FAILED): how results made
+/* The less converged of two statuses (CONVERGED < STALLED < MAX_ITER < FAILED): how results made
  * of several fits report theirs. */
 enum hfx_fit_status hfx_fit_status_worse(enum hfx_fit_status a, enum hfx_fit_status b);
 
@@ -543,7 +544,7 @@ struct hfx_hypotest_result {
      * are left out: each p-value is the tail fraction among its ensemble's remaining toys. */
     size_t toys_failed_sb, toys_failed_b;
     /* the least converged of the fits the result comes from (asymptotics: all five; toybased: the
-     * fits to the data; failed toys are counted above): HFX_FIT_CONVERGED, else HFX_FIT_LINE_SEARCH
+     * fits to the data; failed toys are counted above): HFX_FIT_CONVERGED, else HFX_FIT_STALLED
      * (no further decrease found short of the gradient test) or HFX_FIT_MAX_ITER */
     enum hfx_fit_status status;
 };

@@ -6,6 +6,10 @@
  * plan then evaluates twice_nll at a batch of points. Batches are how GPUs earn their keep: many
  * toys, many patches or many optimizer iterates at once. Everything above this interface (fits,
  * inference, the CLI) is backend-agnostic; a new backend is one folder and one table.
+ *
+ * Layer rule: the backend layer includes the kernels below it (kernel/), the compiled model
+ * (model/model.h) and core only: never fit/ (the engine above), spec/, io/ or JSON
+ * (docs/architecture-kernels.md; tests/python/test_layers.py checks it).
  */
 #ifndef HFX_BACKEND_H
 #define HFX_BACKEND_H
@@ -14,8 +18,8 @@
 
 #define HFX_BACKEND_API_VERSION 1
 
-struct hfx__fit_job; /* fit/fit-job.h */
-struct hfx__toy_set; /* fit/fit-job.h */
+struct hfx__fit_job; /* kernel/fit-job.h */
+struct hfx__toy_set; /* kernel/fit-job.h */
 struct hfx__fit_settings;
 
 struct hfx_backend_i {
@@ -38,7 +42,7 @@ struct hfx_backend_i {
      * times a few, a device thousands); NULL: 1, fits one at a time. */
     size_t (*batch_size)(void * plan);
     /* (optional) runs n independent fits to the end on the backend itself, each in a thread of its
-     * own (a CPU thread, a device thread) with hfx__slot_run (fit/fit-slot.h): the same fit code,
+     * own (a CPU thread, a device thread) with hfx__slot_run (kernel/fit-slot.h): the same fit code,
      * with no round trip per iteration. Fills each job's results; how is the engine's settings.
      * NULL: the engine drives fits in lock-step batches through eval. */
     enum hfx_status (*fit_jobs)(void * plan, struct hfx__fit_job * jobs, size_t n, const struct hfx__fit_settings * how,
@@ -58,7 +62,7 @@ struct hfx_backend_i {
      * fits are far too little work for a call (a device launch). */
     bool group_default;
     /* (optional) draws toy data where this plan's fits run, with hfx__kernel_sample_toy
-     * (model/sample-kernel.h): the toys of sets[0, n_sets) one after the other, toy r into
+     * (kernel/sample-kernel.h): the toys of sets[0, n_sets) one after the other, toy r into
      * data + r * (n_bins + n_aux) and its hfx__data_constant into data_const[r], on the host's
      * arrays. A backend that keeps the toys where it drew them may take them from there for fits
      * of those very rows (jobs whose data point into data and still hold what was drawn). NULL: the

@@ -4,7 +4,7 @@
  * on its engine and for model groups. The engine stays opaque here.
  *
  * The layer rule: src/infer/ and src/workflow/ talk only to the engine. They include this header,
- * fit/fit-job.h and the public hfx/hfx.h, never a model/ or backend/ header (nor fit/engine.h,
+ * kernel/fit-job.h and the public hfx/hfx.h, never a model/ or backend/ header (nor fit/engine.h,
  * which includes them), and they read the model only through the public accessors (hfx_model_poi,
  * hfx_model_lower, ...). Whatever needs the model's tables or a backend (expected data, the data
  * constant, a fit, a toy draw) is an operation here, so that a backend can take it over behind the
@@ -15,7 +15,7 @@
 #ifndef HFX_ENGINE_OPS_H
 #define HFX_ENGINE_OPS_H
 
-#include "fit/fit-job.h"
+#include "kernel/fit-job.h"
 #include "hfx-impl.h"
 
 //

@@ -19,7 +19,7 @@
 
 #include "backend/backend.h"
 #include "fit/engine-ops.h"
-#include "fit/fit-slot.h"
+#include "kernel/fit-slot.h"
 #include <stdatomic.h>
 
 struct hfx__batch {

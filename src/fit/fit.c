@@ -12,7 +12,8 @@
 #include "core/array.h"
 #include "core/clock.h"
 #include "fit/engine.h"
-#include "model/sample-kernel.h"
+#include "kernel/hessian-kernel.h"
+#include "kernel/sample-kernel.h"
 
 #include <math.h>
 #include <string.h>
@@ -74,7 +75,7 @@ const char * hfx_fit_status_str(enum hfx_fit_status s) {
         return "converged";
     case HFX_FIT_MAX_ITER:
         return "max-iterations";
-    case HFX_FIT_LINE_SEARCH:
+    case HFX_FIT_STALLED:
         return "stalled";
     case HFX_FIT_FAILED:
         return "failed";
@@ -83,7 +84,7 @@ const char * hfx_fit_status_str(enum hfx_fit_status s) {
 }
 
 enum hfx_fit_status hfx_fit_status_worse(enum hfx_fit_status a, enum hfx_fit_status b) {
-    static const int rank[4] = {[HFX_FIT_CONVERGED] = 0, [HFX_FIT_LINE_SEARCH] = 1, [HFX_FIT_MAX_ITER] = 2,
+    static const int rank[4] = {[HFX_FIT_CONVERGED] = 0, [HFX_FIT_STALLED] = 1, [HFX_FIT_MAX_ITER] = 2,
                                 [HFX_FIT_FAILED] = 3};
     return rank[a] >= rank[b] ? a : b;
 }

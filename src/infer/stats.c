@@ -12,7 +12,7 @@
  *   AsymptoticCalculator (pyhf/infer/calculators.py) in sqrt(q) space;
  * - scipy.stats.chi2.sf for the goodness of fit.
  * The root finder of the upper-limit search is toms748.c; the random numbers of toys (Philox4x32-10
- * and its draws) live in core/rng-kernel.h, HFX_HD code that a device backend compiles too.
+ * and its draws) live in kernel/rng-kernel.h, HFX_HD code that a device backend compiles too.
  * Everything is a pure function of its arguments (no static mutable state).
  */
 #include "infer/stats.h"

@@ -1,7 +1,7 @@
 /*
  * stats.h -- the statistics toolbox of inference: normal distribution, pyhf's test statistics from
  * fits and its asymptotic formulas, the chi-square tail. (The root finder of upper limits:
- * toms748.h; the random numbers of toys: core/rng-kernel.h.)
+ * toms748.h; the random numbers of toys: kernel/rng-kernel.h.)
  * Pure functions of their arguments, no state beyond what the caller passes.
  */
 #ifndef HFX_STATS_H

@@ -12,7 +12,7 @@
  * (toys_failed_*) and left out of its ensemble.
  *
  * Toys are drawn by the engine (hfx__engine_sample_toys: on the device that fits them where the
- * backend has a sampler, else on the host), from Philox4x32 streams (core/rng-kernel.h): toy i of
+ * backend has a sampler, else on the host), from Philox4x32 streams (kernel/rng-kernel.h): toy i of
  * hypothesis h uses stream (h << 40) + i of the user's seed, so a toy is the same whatever the
  * backend, thread count, batch split or range: hfx_toys_run fits any range of toys, hfx_toys_cls
  * makes CLs from the statistics of any union of ranges, and hfx_hypotest's toy-based calculator is

@@ -11,12 +11,15 @@
  *   finalize(), in key order); a name carried by several types (normsys + histosys is common)
  *   is one parameter, placed with its first type, provided the types agree on its requirements;
  * - the auxiliary data: constrained parameter sets in parameter order.
- * On a sample, a (name, type) pair given twice counts once, the last one (pyhf's moddict).
+ * A (name, type) pair given twice on one sample never reaches here: the spec refuses it (spec-build.c;
+ * pyhf's moddict would keep the last one silently).
  */
+#include "model/compile.h"
 #include "model/model.h"
+#include "spec/spec.h"
 
 #include "core/name-map.h"
-#include "model/interp.h"
+#include "kernel/interp.h"
 
 #include <math.h>
 #include <string.h>

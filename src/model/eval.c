@@ -6,7 +6,7 @@
  * The math itself lives in eval-kernel.h, shared with the CUDA backend, so that the code the CPU
  * tests check is the code the GPU runs; the functions here only bind it to host memory.
  */
-#include "model/eval-kernel.h"
+#include "kernel/eval-kernel.h"
 #include "model/model.h"
 
 double hfx__data_constant(const struct hfx_model * m, const double * data) {

@@ -1,13 +1,12 @@
 /*
  * model.c -- the public model handle: validate the workspace, compile it, answer layout questions.
  */
+#include "model/compile.h"
 #include "model/model.h"
+#include "spec/spec.h"
 
 #include <math.h>
 #include <string.h>
-
-enum hfx_status hfx__model_compile(const struct hfx_spec * spec, const struct hfx_model_options * opts,
-                                   struct hfx_model * m, struct hfx_error * err);
 
 enum hfx_status hfx_model_create(hfx_workspace_t ws, const struct hfx_model_options * opts, hfx_model_t * out,
                                  struct hfx_error * err) {

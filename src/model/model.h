@@ -15,7 +15,7 @@
 #define HFX_MODEL_H
 
 #include "hfx-impl.h"
-#include "spec/spec.h"
+#include "model/modifier-type.h"
 
 #include <stdint.h>
 

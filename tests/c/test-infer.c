@@ -200,7 +200,22 @@ static void check_cancel(void) {
     hfx_workspace_free(ws);
 }
 
+/* The fit statuses as results print them ("status" in every JSON result, docs/model.md): the names
+ * users read, and the order in which results made of several fits pick the least converged.
+ * HFX_FIT_LINE_SEARCH is STALLED's former name: the same status, printed the same. */
+static void check_fit_status_names(void) {
+    ASSERT_STREQ(hfx_fit_status_str(HFX_FIT_CONVERGED), "converged");
+    ASSERT_STREQ(hfx_fit_status_str(HFX_FIT_STALLED), "stalled");
+    ASSERT_STREQ(hfx_fit_status_str(HFX_FIT_LINE_SEARCH), "stalled");
+    ASSERT_STREQ(hfx_fit_status_str(HFX_FIT_MAX_ITER), "max-iterations");
+    ASSERT_STREQ(hfx_fit_status_str(HFX_FIT_FAILED), "failed");
+    ASSERT_EQ(hfx_fit_status_worse(HFX_FIT_CONVERGED, HFX_FIT_STALLED), HFX_FIT_STALLED);
+    ASSERT_EQ(hfx_fit_status_worse(HFX_FIT_MAX_ITER, HFX_FIT_STALLED), HFX_FIT_MAX_ITER);
+    ASSERT_EQ(hfx_fit_status_worse(HFX_FIT_FAILED, HFX_FIT_MAX_ITER), HFX_FIT_FAILED);
+}
+
 int main(void) {
+    check_fit_status_names();
     check_error_fills_struct();
     check_cancel();
     json_error_t jerr;

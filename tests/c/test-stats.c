@@ -16,7 +16,7 @@
  *   iterations and the root must be equal;
  * - Philox4x32-10: Random123's kat_vectors; the distributions by moments and chi-square.
  */
-#include "core/rng-kernel.h"
+#include "kernel/rng-kernel.h"
 #include "infer/stats.h"
 #include "infer/toms748.h"
 

@@ -1,6 +1,6 @@
 /*
  * test-toys-draw.c -- the toy generator is bit for bit what it was before it became HFX_HD code
- * (core/rng-kernel.h, model/sample-kernel.h) that the CUDA backend compiles too.
+ * (kernel/rng-kernel.h, kernel/sample-kernel.h) that the CUDA backend compiles too.
  *
  * - tests/data/rng_golden.txt, written on main at 6d98a6f by tests/tools/gen-rng-golden.c before the
  *   move: Philox words, uniforms, normals, Poisson draws at 15 means (0, denormal-small, both sides
@@ -19,9 +19,9 @@
  */
 #include "hfx-test.h"
 
-#include "core/rng-kernel.h"
+#include "kernel/rng-kernel.h"
 #include "fit/engine.h"
-#include "model/sample-kernel.h"
+#include "kernel/sample-kernel.h"
 
 static bool same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
 

@@ -3,14 +3,14 @@
  * tests/c/test-toys-draw.c checks every later implementation against bit for bit.
  *
  * Not built or run by CI. It was compiled against the library of main at 6d98a6f, before the
- * generator moved into the HFX_HD header src/model/sample-kernel.h, and run once:
+ * generator moved into the HFX_HD header src/model/sample-kernel.h (in src/kernel/ now), and run once:
  *
  *     cc -std=c11 -D_DEFAULT_SOURCE -Isrc -Iinclude tests/tools/gen-rng-golden.c build/libhfx.a \
  *        -ljansson -lxml2 -llz4 -lzstd -ldeflate -lz -lsimdjson -lm -o /tmp/gen-rng-golden
  *     /tmp/gen-rng-golden tests/data > tests/data/rng_golden.txt
  *
  * It uses only names that both the old and the new code define (hfx__rng_*, in infer/stats.h then,
- * in core/rng-kernel.h now; the model's tables), so it builds against either and the two outputs
+ * in kernel/rng-kernel.h now; the model's tables), so it builds against either and the two outputs
  * can be compared with diff.
  * Every double is printed with %a (exact). Lines:
  *   u32 SEED STREAM v0 .. v7            the first 8 words of a stream
@@ -26,8 +26,8 @@
 #include "hfx/hfx.h"
 #include "infer/stats.h"
 #include "model/model.h"
-#if __has_include("core/rng-kernel.h")
-#include "core/rng-kernel.h"
+#if __has_include("kernel/rng-kernel.h")
+#include "kernel/rng-kernel.h"
 #endif
 
 #include <stdio.h>

@@ -16,7 +16,7 @@ void report_status(json_t * j, enum hfx_fit_status status, const char * what) {
     if (status == HFX_FIT_MAX_ITER) {
         fprintf(stderr, "hfx: warning: %s reached the iteration limit (--max-iter): the numbers come from the best "
                         "point seen, not a converged minimum (\"status\": \"max-iterations\")\n", what);
-    } else if (status == HFX_FIT_LINE_SEARCH) {
+    } else if (status == HFX_FIT_STALLED) {
         fprintf(stderr, "hfx: warning: %s stalled short of the convergence test (no further decrease found; "
                         "\"status\": \"stalled\")\n", what);
     }

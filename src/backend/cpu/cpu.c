@@ -16,13 +16,13 @@
  *    bit-identical too; the gradient is the constraint part plus the ranges' buffers, which regroups
  *    the sum over blocks (a few ulps of the largest component away from cpu-ref's). This path runs
  *    the per-block loops of the reference on bin ranges, with the per-entry functions of
- *    model/eval-kernel.h.
+ *    kernel/eval-kernel.h.
  * The threads are used by a batch or a split point only while they still poll after the previous
  * such call, or when the call has enough work to be worth waking them; otherwise the calling thread
  * runs every range itself, with the same numbers.
  *
  * Fits (fit_jobs): a batch of independent fits is spread over the same pool, a fit per task: each
- * thread runs whole fits in a slot of its own with hfx__slot_run (fit/fit-slot.h), the likelihood
+ * thread runs whole fits in a slot of its own with hfx__slot_run (kernel/fit-slot.h), the likelihood
  * evaluated in place, so threads never wait for one another between iterations. The same slot code
  * and kernel as the engine's lock-step batches: the same minima to the bit. Model groups
  * (group_create, group_fit_jobs) run the fits of several models' jobs the same way, each job's slot
@@ -32,8 +32,8 @@
  */
 #include "backend/backend.h"
 #include "backend/cpu/pool.h"
-#include "fit/fit-slot.h"
-#include "model/eval-kernel.h"
+#include "kernel/fit-slot.h"
+#include "kernel/eval-kernel.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /*
  * cuda.cu -- the CUDA backend: device memory, uploads and kernel launches around the likelihood of
- * model/eval-kernel.h, the same HFX_HD functions the CPU backends run, so that the GPU computes what
+ * kernel/eval-kernel.h, the same HFX_HD functions the CPU backends run, so that the GPU computes what
  * the CPU tests check. Nothing here is likelihood math.
  *
  * A plan uploads every table of the model once and keeps a device copy of struct hfx_model whose
@@ -20,12 +20,12 @@
  * differences remain come from CUDA's math library (pow, log, log1p) and the order of sums over bins.
  *
  * Resident fits (fit_jobs): a third kernel runs one whole fit per thread with hfx__slot_run
- * (fit/fit-slot.h), minimizer state in device memory, so toys, grid points and a hypotest's fits
+ * (kernel/fit-slot.h), minimizer state in device memory, so toys, grid points and a hypotest's fits
  * make one launch per batch of jobs instead of one round trip per iteration. Model groups run the
  * same fits for the jobs of many models of one shape in one launch (hfx_cuda_group_fit_kernel).
  *
  * Toys (sample_toys): a fourth kernel draws each toy in a thread of its own with
- * hfx__kernel_sample_toy (model/sample-kernel.h), the host's code, into device memory that the plan
+ * hfx__kernel_sample_toy (kernel/sample-kernel.h), the host's code, into device memory that the plan
  * keeps; the host gets a copy (inference keeps the rows, and host-driven fits read them), and the
  * resident fits of those rows read them where they were drawn instead of uploading them again.
  *
@@ -34,9 +34,9 @@
  */
 #include "common.cuh"
 
-#include "fit/fit-slot.h"
-#include "model/eval-kernel.h"
-#include "model/sample-kernel.h"
+#include "kernel/fit-slot.h"
+#include "kernel/eval-kernel.h"
+#include "kernel/sample-kernel.h"
 
 #include <pthread.h>
 
@@ -133,7 +133,7 @@ __global__ void __launch_bounds__(HFX_CUDA_POINT_THREADS)
     }
 }
 
-/* Thread i's fit job j to the end with hfx__slot_run (fit/fit-slot.h) in its slot of slot_mem, its
+/* Thread i's fit job j to the end with hfx__slot_run (kernel/fit-slot.h) in its slot of slot_mem, its
  * results into the launch's packed outputs: the body both fit kernels share. */
 __device__ static void cuda_run_fit_job(const struct hfx_model * m, size_t i, struct hfx__fit_job * j,
                                         struct hfx__fit_settings how, unsigned char * slot_mem, size_t slot_bytes,
@@ -150,7 +150,7 @@ __device__ static void cuda_run_fit_job(const struct hfx_model * m, size_t i, st
     descent_out[i] = j->descent;
 }
 
-/* Fit kernel: thread i runs fit job i to the end with hfx__slot_run (fit/fit-slot.h), its slot's
+/* Fit kernel: thread i runs fit job i to the end with hfx__slot_run (kernel/fit-slot.h), its slot's
  * arrays in slot_mem: the minimizer's steps, the exploration and every evaluation stay on the
  * device. Inputs and results are packed per job (see cuda_fit_launch); job i's data is data[i], a
  * row of the packed inputs or of the toys drawn on the device. */

@@ -16,9 +16,9 @@
 #ifndef HFX_FIT_SLOT_H
 #define HFX_FIT_SLOT_H
 
-#include "fit/fit-job.h"
-#include "fit/minimize.h"
-#include "model/eval-kernel.h"
+#include "kernel/fit-job.h"
+#include "kernel/minimize-kernel.h"
+#include "kernel/eval-kernel.h"
 
 #include <float.h>
 #include <math.h>
@@ -185,7 +185,7 @@ HFX_HD static inline int hfx__slot_status_from(enum hfx_min_request r) {
     case HFX_MIN_MAX_ITER:
         return HFX_FIT_MAX_ITER;
     case HFX_MIN_STALLED:
-        return HFX_FIT_LINE_SEARCH;
+        return HFX_FIT_STALLED;
     default:
         return HFX_FIT_FAILED;
     }

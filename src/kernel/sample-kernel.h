@@ -3,15 +3,15 @@
  * host's sampler (the engine's default, fit/fit.c) and the CUDA backend's sampling kernel both run:
  * main bins Poisson(lambda_b) at the generating expectation, Gaussian auxiliary data
  * Normal(theta, sigma), Poisson auxiliary data Poisson(gamma tau), all from one Philox stream
- * (core/rng-kernel.h) in that order. The layout of the draws is fixed: toys drawn before this code
+ * (kernel/rng-kernel.h) in that order. The layout of the draws is fixed: toys drawn before this code
  * moved here (tests/data/rng_golden.txt) must come out the same.
  *
- * Device rules as model/eval-kernel.h: every input is a table of struct hfx_model or a caller's array.
+ * Device rules as kernel/eval-kernel.h: every input is a table of struct hfx_model or a caller's array.
  */
 #ifndef HFX_SAMPLE_KERNEL_H
 #define HFX_SAMPLE_KERNEL_H
 
-#include "core/rng-kernel.h"
+#include "kernel/rng-kernel.h"
 #include "hfx-hd.h"
 #include "model/model.h"
 

@@ -1,7 +1,7 @@
 /*
  * minimize-lbfgs.h -- the limited-memory form of the quasi-Newton matrix of minimize-kernel.h, for
- * models whose dense n x n matrix costs more than their gradient (included by minimize-kernel.h
- * after struct min__priv; nothing here is meant to be used on its own).
+ * models whose dense n x n matrix costs more than their gradient (over the private state of
+ * minimize-priv.h; used by minimize-kernel.h, not meant to be used on its own).
  *
  * Instead of H, the minimizer keeps the last `hist` pairs (s, y) of steps and gradient changes and
  * applies H to a vector by the two-loop recursion (Nocedal 1980), with H0 = diag_scale I (the last
@@ -18,6 +18,8 @@
  */
 #ifndef HFX_MINIMIZE_LBFGS_H
 #define HFX_MINIMIZE_LBFGS_H
+
+#include "kernel/minimize-priv.h"
 
 #define MIN__LB_EPS 2.220446049250313e-16 /* the curvature floor, relative to y'y */
 

@@ -2,7 +2,7 @@
  * rng-kernel.h -- the random numbers of toys: the Philox4x32-10 counter-based generator and the
  * uniform, normal and Poisson draws made from it, as HFX_HD static inline functions that the C
  * library and the CUDA backend both compile, so that a toy drawn on the device is drawn by the code
- * the CPU tests check (model/sample-kernel.h draws whole toys with it).
+ * the CPU tests check (kernel/sample-kernel.h draws whole toys with it).
  *
  * Counter-based: a stream is (seed, stream id) and its draws are a pure function of the two and of
  * how many words were taken before, so toy i of seed s is the same on every backend, thread count
@@ -17,7 +17,7 @@
  * remaining difference is CUDA's log/exp/cos, within an ulp or two of glibc's: Poisson counts then
  * agree except where a uniform lands within that of a cut, normal draws to a few ulp.
  *
- * Device rules as model/eval-kernel.h: <math.h> only, no static tables, no globals.
+ * Device rules as kernel/eval-kernel.h: <math.h> only, no static tables, no globals.
  */
 #ifndef HFX_RNG_KERNEL_H
 #define HFX_RNG_KERNEL_H

@@ -57,7 +57,7 @@ struct hfx__fit_settings {
 };
 
 /* Toys to draw (sample_toys; the engine's hfx__engine_sample_toys): n toys from the model at the
- * parameters pars, toy i of the set from stream stream0 + i of the seed (model/sample-kernel.h).
+ * parameters pars, toy i of the set from stream stream0 + i of the seed (kernel/sample-kernel.h).
  * expected is pars' expected data, which the engine computes (hfx__engine_expected_data) before
  * it hands the set to a backend, so that every backend draws from the same means. */
 struct hfx__toy_set {

@@ -1,6 +1,7 @@
 /*
  * minimize-kernel.h -- bounded quasi-Newton minimisation (projected BFGS with an active set, weak-Wolfe line
- * search along the projected path) and a finite-difference Hessian, both in reverse-communication form.
+ * search along the projected path) in reverse-communication form: the definitions of minimize.h, and
+ * the header that callers include. (The finite-difference Hessian is hessian-kernel.h.)
  *
  * Algorithm. The minimiser keeps a dense inverse-Hessian approximation H of f restricted to the
  * "working set" W: the free (not fixed) parameters that are not held at a bound. A parameter is held
@@ -62,12 +63,6 @@
  * x_best/f_best: the lowest f evaluated; an accepted iterate whose f ties the best within the noise
  * level above (1e-12 |f|) also replaces it, since its gradient is smaller.
  *
- * The Hessian helper differentiates the gradient: column j is (g(x + b e_j) - g(x - a e_j)) / (a + b)
- * with a = b = h_j = 1e-5 max(1, |x_j|) (about eps^(1/3) scaled, the best step for central differences
- * of an accurate gradient), shifted to one side where a bound is closer than h_j so that f is never
- * evaluated outside the box. The matrix is symmetrised, its free block factorised by Cholesky and
- * inverted; if it is not positive definite a growing diagonal shift is added until it is.
- *
  * Everything lives in the caller's workspace; no allocation, no statics, no recursion, simple loops.
  * Every function is HFX_HD static inline: the CPU fits and the CUDA backend's device-resident fits
  * compile this same text, so the optimizer the GPU runs is the one the CPU tests exercise.
@@ -75,9 +70,27 @@
 #ifndef HFX_MINIMIZE_KERNEL_H
 #define HFX_MINIMIZE_KERNEL_H
 
-#include "fit/minimize.h"
+#include "kernel/minimize.h"
+#include "kernel/minimize-lbfgs.h"
+#include "kernel/minimize-priv.h"
 
 #include <math.h>
+
+/* Bytes of workspace for n parameters and options.history pairs (0: dense). */
+HFX_HD static inline size_t hfx__min_workspace_size(size_t n, int history);
+
+/* Initialises state over workspace (hfx__min_workspace_size(n, opts->history) bytes, 16-byte aligned). x0, lower,
+ * upper, fixed are copied; x0 is clipped into the bounds. After this, state->x is the first point to
+ * evaluate: call hfx__min_step(state, f, g) with its value. */
+HFX_HD static inline void hfx__min_init(struct hfx_min_state * state, void * workspace, size_t n, const double * x0,
+                                        const double * lower, const double * upper, const bool * fixed,
+                                        const struct hfx_min_options * opts);
+
+/* Feeds f and g (the gradient, [n]) at state->x; returns what to do next. g entries of fixed
+ * parameters are ignored. A non-finite f or g at a trial point is not an error: the step is shortened.
+ * After a terminal code, further calls return the same code. STALLED means no decrease could be found
+ * even along steepest descent, usually because f is at its minimum to machine precision: check pg_norm. */
+HFX_HD static inline enum hfx_min_request hfx__min_step(struct hfx_min_state * state, double f, const double * g);
 
 enum {
     MIN__LS_MAX_EVALS   = 40,  /* evaluations per line search before giving up */
@@ -89,43 +102,6 @@ enum {
 #define MIN__LS_C1     1e-4  /* Armijo constant */
 #define MIN__LS_C2     0.9   /* curvature constant: the usual quasi-Newton value; smaller ones cost more evaluations */
 #define MIN__NOISE_REL 1e-12 /* relative rounding noise assumed in f */
-
-enum min__phase { MIN__FIRST, MIN__LINE, MIN__DONE };
-
-struct min__priv {
-    double *        lower, *upper;
-    double *        xk, *gk;    /* current iterate and its gradient (0 on fixed parameters) */
-    double *        d;          /* search direction (0 off the working set) */
-    double *        x_lo, *g_lo;/* best Armijo point of the line search so far */
-    double *        s, *y, *hy; /* BFGS scratch */
-    double *        h;          /* [n][n] inverse Hessian on the working set, zero rows/cols elsewhere (dense) */
-    /* limited memory (hist > 0, minimize-lbfgs.h): hist pairs instead of h */
-    int             hist, lb_count, lb_head;
-    double *        lb_s, *lb_y;             /* [hist][n] */
-    double *        lb_sy, *lb_yy, *lb_alpha; /* [hist] */
-    size_t *        idx;        /* indices of the working set */
-    unsigned char * fixed, *held;
-    size_t          nw;         /* size of the working set */
-
-    struct hfx_min_options opts;
-    enum min__phase             phase;
-    enum hfx_min_request   done;
-
-    double fk, dphi0, diag_scale;
-    bool   h_fresh;    /* H is a multiple of the identity: rescale on the next update */
-    bool   sd_restart; /* the current search is the steepest-descent retry after a failure */
-    int    small_count;
-
-    /* line search */
-    double alpha, alpha_first, alpha_last;
-    double lo, f_lo, dphi_lo, hi, f_hi, dphi_hi;
-    bool   have_lo;
-    int    ls_evals;
-};
-
-HFX_HD static inline size_t min__round16(size_t b) {
-    return (b + 15u) & ~(size_t) 15u;
-}
 
 /* The quasi-Newton matrix's share: n^2 doubles dense, 2 hist n + 3 hist limited. */
 HFX_HD static inline size_t min__h_bytes(size_t n, int history) {
@@ -153,25 +129,6 @@ HFX_HD static inline void min__build_idx(struct min__priv * p, size_t n) {
     }
     p->nw = m;
 }
-
-/* A dot product with four running sums: a single sum is one long chain of dependent additions, which
- * takes four times as long as the multiplications feeding it. */
-HFX_HD static inline double min__dot(const double * a, const double * b, size_t m) {
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    size_t k  = 0;
-    for (; k + 4 <= m; k += 4) {
-        s0 += a[k] * b[k];
-        s1 += a[k + 1] * b[k + 1];
-        s2 += a[k + 2] * b[k + 2];
-        s3 += a[k + 3] * b[k + 3];
-    }
-    for (; k < m; ++k) {
-        s0 += a[k] * b[k];
-    }
-    return (s0 + s1) + (s2 + s3);
-}
-
-#include "fit/minimize-lbfgs.h"
 
 /* The O(n^2) loops run over the working set's span [idx[0], idx[nw - 1]] as contiguous memory,
  * which the compiler vectorises, instead of gathering through idx, when the span has few holes
@@ -768,213 +725,6 @@ HFX_HD static inline enum hfx_min_request hfx__min_step(struct hfx_min_state * s
         return p->have_lo ? min__accept(st, p, p->x_lo, p->f_lo, p->g_lo) : min__search_failed(st, p);
     }
     return HFX_MIN_EVAL;
-}
-
-/*
- * Hessian by differences of the gradient. Its 2 nf points are independent of one another, so the
- * caller may evaluate them in any order and in batches of any size (fit.c sends them as one batch).
- */
-
-struct min__hess_priv {
-    double *        x0, *lower, *upper;
-    double *        hm;   /* [n][n] row j: d g / d x_j, accumulated point by point */
-    size_t *        idx;  /* free parameters */
-    unsigned char * fixed;
-    size_t          nf;
-};
-
-HFX_HD static inline size_t hfx__hess_workspace_size(size_t n) {
-    return min__round16(sizeof(struct min__hess_priv)) + 3 * min__round16(n * sizeof(double)) +
-           min__round16(n * n * sizeof(double)) + min__round16(n * sizeof(size_t)) + min__round16(n);
-}
-
-/* The pair of coordinates for parameter j: centred where the box allows, shifted to one side at a
- * bound. */
-HFX_HD static inline void min__hess_pair(const struct min__hess_priv * p, size_t j, double * xa, double * xb) {
-    double x = p->x0[j], l = p->lower[j], u = p->upper[j];
-    double h = 1e-5 * fmax(1.0, fabs(x));
-    *xa      = x - h;
-    *xb      = x + h;
-    if (u - l < 2.0 * h) {
-        *xa = l;
-        *xb = u;
-    } else if (*xa < l) {
-        *xa = l;
-        *xb = l + 2.0 * h;
-    } else if (*xb > u) {
-        *xb = u;
-        *xa = u - 2.0 * h;
-    }
-}
-
-HFX_HD static inline void hfx__hess_init(struct hfx_hess_state * s, void * workspace, size_t n, const double * x0,
-                                         const double * lower, const double * upper, const bool * fixed) {
-    unsigned char *         w = (unsigned char *) workspace;
-    struct min__hess_priv * p = (struct min__hess_priv *) workspace;
-    w += min__round16(sizeof *p);
-    double * arr[3];
-    for (int k = 0; k < 3; ++k) {
-        arr[k] = (double *) (void *) w;
-        w += min__round16(n * sizeof(double));
-    }
-    p->hm = (double *) (void *) w;
-    w += min__round16(n * n * sizeof(double));
-    p->idx = (size_t *) (void *) w;
-    w += min__round16(n * sizeof(size_t));
-    p->fixed = w;
-
-    s->n     = n;
-    s->priv  = p;
-    p->x0    = arr[0];
-    p->lower = arr[1];
-    p->upper = arr[2];
-    p->nf    = 0;
-    for (size_t i = 0; i < n; ++i) {
-        double l = lower ? lower[i] : -INFINITY, u = upper ? upper[i] : INFINITY;
-        p->lower[i] = l;
-        p->upper[i] = u;
-        p->x0[i]    = x0[i];
-        p->fixed[i] = (unsigned char) ((fixed && fixed[i]) || !(l < u));
-        if (!p->fixed[i]) {
-            p->idx[p->nf++] = i;
-        }
-    }
-    for (size_t i = 0; i < n * n; ++i) {
-        p->hm[i] = 0.0;
-    }
-}
-
-HFX_HD static inline size_t hfx__hess_n_points(const struct hfx_hess_state * s) {
-    return 2 * ((const struct min__hess_priv *) s->priv)->nf;
-}
-
-HFX_HD static inline void hfx__hess_point(const struct hfx_hess_state * s, size_t k, double * x) {
-    const struct min__hess_priv * p = (const struct min__hess_priv *) s->priv;
-    size_t                        j = p->idx[k / 2];
-    double                        xa, xb;
-    min__hess_pair(p, j, &xa, &xb);
-    for (size_t i = 0; i < s->n; ++i) {
-        x[i] = p->x0[i];
-    }
-    x[j] = k % 2 == 0 ? xa : xb;
-}
-
-HFX_HD static inline void hfx__hess_set_gradient(struct hfx_hess_state * s, size_t k, const double * g) {
-    struct min__hess_priv * p = (struct min__hess_priv *) s->priv;
-    size_t                  n = s->n, j = p->idx[k / 2];
-    double                  xa, xb;
-    min__hess_pair(p, j, &xa, &xb);
-    /* row j = (g(xb) - g(xa)) / (xb - xa): the upper point adds, the lower one subtracts */
-    double w = (k % 2 == 0 ? -1.0 : 1.0) / (xb - xa);
-    for (size_t a = 0; a < p->nf; ++a) {
-        size_t i = p->idx[a];
-        p->hm[j * n + i] += g[i] * w;
-    }
-}
-
-/* In-place Cholesky A = L L' of the m x m matrix a (row stride m, lower triangle used). */
-HFX_HD static inline bool min__cholesky(double * a, size_t m) {
-    for (size_t j = 0; j < m; ++j) {
-        double d = a[j * m + j];
-        for (size_t k = 0; k < j; ++k) {
-            d -= a[j * m + k] * a[j * m + k];
-        }
-        if (!(d > 0.0) || !isfinite(d)) {
-            return false;
-        }
-        d              = sqrt(d);
-        a[j * m + j] = d;
-        for (size_t i = j + 1; i < m; ++i) {
-            double v = a[i * m + j];
-            for (size_t k = 0; k < j; ++k) {
-                v -= a[i * m + k] * a[j * m + k];
-            }
-            a[i * m + j] = v / d;
-        }
-    }
-    return true;
-}
-
-HFX_HD static inline bool hfx__hess_inverse(struct hfx_hess_state * s, double * cov) {
-    struct min__hess_priv * p  = (struct min__hess_priv *) s->priv;
-    size_t             n  = s->n, m = p->nf;
-    double *           hm = p->hm;
-    /* Symmetrise the free block: the two halves differ by differencing error. */
-    double maxdiag = 0.0, mindiag = INFINITY;
-    for (size_t a = 0; a < m; ++a) {
-        size_t ia = p->idx[a];
-        for (size_t b = a + 1; b < m; ++b) {
-            size_t ib          = p->idx[b];
-            double v           = 0.5 * (hm[ia * n + ib] + hm[ib * n + ia]);
-            hm[ia * n + ib] = v;
-            hm[ib * n + ia] = v;
-        }
-        maxdiag = fmax(maxdiag, fabs(hm[ia * n + ia]));
-        mindiag = fmin(mindiag, hm[ia * n + ia]);
-    }
-    /* Factorise a compact copy in cov; on failure add tau I, tau growing tenfold. */
-    bool   pd  = true;
-    double tau = 0.0;
-    double base = maxdiag > 0.0 && isfinite(maxdiag) ? 1e-10 * maxdiag : 1e-10;
-    if (mindiag < 0.0) {
-        base = fmax(base, -mindiag);
-    }
-    for (int attempt = 0; attempt < 60; ++attempt) {
-        for (size_t a = 0; a < m; ++a) {
-            for (size_t b = 0; b < m; ++b) {
-                cov[a * m + b] = hm[p->idx[a] * n + p->idx[b]];
-            }
-            cov[a * m + a] += tau;
-        }
-        if (min__cholesky(cov, m)) {
-            break;
-        }
-        pd  = false;
-        tau = tau == 0.0 ? base : 10.0 * tau;
-        if (attempt == 59) {
-            /* Hopeless (NaN entries): report the diagonal inverse of 1/maxdiag-ish. */
-            for (size_t i = 0; i < n * n; ++i) {
-                cov[i] = 0.0;
-            }
-            for (size_t a = 0; a < m; ++a) {
-                cov[p->idx[a] * n + p->idx[a]] = 1.0 / base;
-            }
-            return false;
-        }
-    }
-    /* L^-1 in place, row by row; within a row the columns go left to right so that L[i][k], k > j,
-     * is still the original when Linv[i][j] is formed. */
-    for (size_t i = 0; i < m; ++i) {
-        double lii = cov[i * m + i];
-        for (size_t j = 0; j < i; ++j) {
-            double v = 0.0;
-            for (size_t k = j; k < i; ++k) {
-                v += cov[i * m + k] * cov[k * m + j];
-            }
-            cov[i * m + j] = -v / lii;
-        }
-        cov[i * m + i] = 1.0 / lii;
-    }
-    /* A^-1 = Linv' Linv into hm (compact, stride m; the raw Hessian is no longer needed). */
-    for (size_t i = 0; i < m; ++i) {
-        for (size_t j = 0; j <= i; ++j) {
-            double v = 0.0;
-            for (size_t k = i; k < m; ++k) {
-                v += cov[k * m + i] * cov[k * m + j];
-            }
-            hm[i * m + j] = v;
-            hm[j * m + i] = v;
-        }
-    }
-    for (size_t i = 0; i < n * n; ++i) {
-        cov[i] = 0.0;
-    }
-    for (size_t a = 0; a < m; ++a) {
-        for (size_t b = 0; b < m; ++b) {
-            cov[p->idx[a] * n + p->idx[b]] = hm[a * m + b];
-        }
-    }
-    return pd;
 }
 
 #endif /* HFX_MINIMIZE_KERNEL_H */

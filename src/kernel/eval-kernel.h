@@ -22,7 +22,7 @@
 #define HFX_EVAL_KERNEL_H
 
 #include "hfx-hd.h"
-#include "model/interp.h"
+#include "kernel/interp.h"
 #include "model/model.h"
 
 #include <math.h>
