@@ -9,7 +9,7 @@
  *
  * Layer rule: the backend layer includes the kernels below it (kernel/), the compiled model
  * (model/model.h) and core only: never fit/ (the engine above), spec/, io/ or JSON
- * (docs/architecture-kernels.md; tests/python/test_layers.py checks it).
+ * (docs/architecture.md; tests/python/test_layers.py checks it).
  */
 #ifndef HFX_BACKEND_H
 #define HFX_BACKEND_H

@@ -12,7 +12,7 @@
  * inverted; if it is not positive definite a growing diagonal shift is added until it is.
  * Everything lives in the caller's workspace; no allocation, no statics, no recursion.
  *
- * Layer rule (kernel/, docs/architecture-kernels.md): HFX_HD code over caller memory; includes only
+ * Layer rule (kernel/, docs/architecture.md): HFX_HD code over caller memory; includes only
  * kernel/ headers, hfx-hd.h and <math.h>, never a backend, the engine or JSON. (It shares the
  * minimizer's workspace rounding, min__round16 of minimize-priv.h.)
  */

@@ -5,7 +5,7 @@
  * each of the two includes what it shares instead of one being included in the middle of the other.
  * Not an interface: callers include minimize-kernel.h (the minimizer) or hessian-kernel.h.
  *
- * Layer rule (kernel/, docs/architecture-kernels.md): HFX_HD code over caller memory; includes only
+ * Layer rule (kernel/, docs/architecture.md): HFX_HD code over caller memory; includes only
  * kernel/ headers, hfx-hd.h and <math.h>, never a backend, the engine or JSON.
  */
 #ifndef HFX_MINIMIZE_PRIV_H

@@ -4,7 +4,7 @@
  *
  * Layer rule: the only model/ header that includes spec/ (and so JSON): the compiled model itself
  * (model.h) knows nothing of the spec it came from, so that the backends never see jansson
- * (docs/architecture-kernels.md). Included by model.c (hfx_model_create) and compile.c.
+ * (docs/architecture.md). Included by model.c (hfx_model_create) and compile.c.
  */
 #ifndef HFX_MODEL_COMPILE_H
 #define HFX_MODEL_COMPILE_H

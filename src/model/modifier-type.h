@@ -4,7 +4,7 @@
  *
  * Layer rule: this header includes nothing of hfx, and no JSON: it sits below spec/ and below the
  * compiled model, so that model.h, and through it the backends, never see jansson
- * (docs/architecture-kernels.md).
+ * (docs/architecture.md).
  */
 #ifndef HFX_MODIFIER_TYPE_H
 #define HFX_MODIFIER_TYPE_H
