@@ -10,6 +10,7 @@
 #define HFX_SPEC_H
 
 #include "hfx-impl.h"
+#include "model/modifier-types.h"
 
 #include <jansson.h>
 
@@ -70,18 +71,7 @@ bool hfx__json_equal(const json_t * a, const json_t * b);
 // The validated spec
 //
 
-/* Modifier types in pyhf's parameter-group order (the order parameters are laid out in). */
-enum hfx_modifier_type {
-    HFX_MOD_HISTOSYS = 0,
-    HFX_MOD_LUMI,
-    HFX_MOD_NORMFACTOR,
-    HFX_MOD_NORMSYS,
-    HFX_MOD_SHAPEFACTOR,
-    HFX_MOD_SHAPESYS,
-    HFX_MOD_STATERROR,
-    HFX_MOD_COUNT
-};
-const char * hfx__modifier_type_name(enum hfx_modifier_type t);
+/* enum hfx_modifier_type and each type's rules: model/modifier-types.h */
 
 struct hfx_spec_modifier {
     const char *           name;
