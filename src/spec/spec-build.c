@@ -14,6 +14,8 @@
  *      (pyhf would silently keep the last; we refuse the ambiguity).
  *    - Every channel has an observation of its bin count; observations of unknown channels are
  *      ignored, as in pyhf.
+ *    - A modifier's data and the sharing rules below come from its type's row in
+ *      model/modifier-types.h (this file never switches on the type).
  *    - A modifier name shared by several modifiers must describe one parameter set: the same type,
  *      except that normsys and histosys may share a name (their parameter requirements coincide, so
  *      pyhf's reduce_paramsets_requirements accepts them). A shapefactor shared across channels needs
