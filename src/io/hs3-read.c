@@ -144,6 +144,20 @@ static bool value_of(struct reader * r, const json_t * v, double * out) {
     return false;
 }
 
+/* The row of a pyhf type name that note_par recorded (always one of the table's). */
+static const struct hfx_modifier_info * type_info(const char * type) {
+    enum hfx_modifier_type t = HFX_MOD_NORMFACTOR;
+    hfx__modifier_type_from_name(type, &t);
+    return hfx__modifier_info(t);
+}
+
+/* Whether one pyhf parameter set may hold modifiers of types a and b (normsys and histosys). */
+static bool types_share(const char * a, const char * b) {
+    enum hfx_modifier_type ta, tb;
+    return hfx__modifier_type_from_name(a, &ta) && hfx__modifier_type_from_name(b, &tb) &&
+           hfx__modifier_types_share(ta, tb);
+}
+
 /* Records HS3 parameter par as bin of pyhf set name (of type) in channel ch; zero: pyhf fixes it. The
  * parameters already recorded for a channel are looked up in a hash ("members"), not scanned: a
  * staterror of 10^5 bins would otherwise take 10^10 comparisons. */
@@ -155,8 +169,7 @@ static enum hfx_status note_par(struct reader * r, const char * name, const char
         if (!set || json_object_set_new(r->sets, name, set) != 0) {
             return hfx__error_oom(r->err, "HS3 parameter sets", 0);
         }
-    } else if (strcmp(str(set, "type"), type) != 0 &&
-               !(strstr("normsys histosys", type) && strstr("normsys histosys", str(set, "type")))) {
+    } else if (!types_share(str(set, "type"), type)) {
         return bad(r, pointer, "parameter '%s' is used as %s and as another type", name, type);
     }
     json_t * per_ch  = json_object_get(json_object_get(set, "pars"), ch);
@@ -605,13 +618,6 @@ static enum hfx_status read_channel(struct reader * r, const json_t * dist, size
 
 static int cmp_str(const void * a, const void * b) {
     return strcmp(json_string_value(*(json_t * const *) a), json_string_value(*(json_t * const *) b));
-}
-
-/* The row of a pyhf type name that note_par recorded (always one of the table's). */
-static const struct hfx_modifier_info * type_info(const char * type) {
-    enum hfx_modifier_type t = HFX_MOD_NORMFACTOR;
-    hfx__modifier_type_from_name(type, &t);
-    return hfx__modifier_info(t);
 }
 
 /* Init, bounds and fixed of one HS3 parameter: domains, then the parameter point, then pyhf's defaults
