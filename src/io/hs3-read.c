@@ -20,6 +20,7 @@
  */
 #include "io/io.h"
 #include "core/size-check.h"
+#include "model/modifier-types.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -143,6 +144,20 @@ static bool value_of(struct reader * r, const json_t * v, double * out) {
     return false;
 }
 
+/* The row of a pyhf type name that note_par recorded (always one of the table's). */
+static const struct hfx__modifier_rules * type_info(const char * type) {
+    enum hfx_modifier_type t = HFX_MOD_NORMFACTOR;
+    hfx__modifier_type_from_name(type, &t);
+    return hfx__modifier_rules_of(t);
+}
+
+/* Whether one pyhf parameter set may hold modifiers of types a and b (normsys and histosys). */
+static bool types_share(const char * a, const char * b) {
+    enum hfx_modifier_type ta, tb;
+    return hfx__modifier_type_from_name(a, &ta) && hfx__modifier_type_from_name(b, &tb) &&
+           hfx__modifier_types_share(ta, tb);
+}
+
 /* Records HS3 parameter par as bin of pyhf set name (of type) in channel ch; zero: pyhf fixes it. The
  * parameters already recorded for a channel are looked up in a hash ("members"), not scanned: a
  * staterror of 10^5 bins would otherwise take 10^10 comparisons. */
@@ -154,8 +169,7 @@ static enum hfx_status note_par(struct reader * r, const char * name, const char
         if (!set || json_object_set_new(r->sets, name, set) != 0) {
             return hfx__error_oom(r->err, "HS3 parameter sets", 0);
         }
-    } else if (strcmp(str(set, "type"), type) != 0 &&
-               !(strstr("normsys histosys", type) && strstr("normsys histosys", str(set, "type")))) {
+    } else if (!types_share(str(set, "type"), type)) {
         return bad(r, pointer, "parameter '%s' is used as %s and as another type", name, type);
     }
     json_t * per_ch  = json_object_get(json_object_get(set, "pars"), ch);
@@ -225,202 +239,249 @@ static enum hfx_status gauss_constraint(struct reader * r, const json_t * mod, c
     return HFX_OK;
 }
 
-static enum hfx_status read_modifier(struct reader * r, const char * ch, const json_t * dist, const json_t * sample,
-                                     const json_t * mod, const json_t * nominal, size_t n, const char * ptr,
-                                     json_t * mods) {
-    const char * type = str(mod, "type");
-    const char * name = str(mod, "name");
-    const char * par  = str(mod, "parameter");
-    char         pyhf[600];
-    if (!type) {
-        return bad(r, ptr, "a modifier needs a string \"type\"%s%s", NULL, NULL);
+/* One HS3 modifier being read: where it is, and its "name" and "parameter" (either may be NULL). */
+struct hs3_mod {
+    const char *   ch;      /* the channel (the distribution's name without "model_") */
+    const json_t * dist, * sample, * mod;
+    const json_t * nominal; /* the sample's contents, checked: n finite numbers */
+    size_t         n;
+    const char *   ptr;
+    const char *   name, * par;
+};
+
+/* A normfactor: pyhf's normfactor, or with a Gaussian constraint HistFactory's luminosity, pyhf's lumi. */
+static enum hfx_status read_normfactor(struct reader * r, const struct hs3_mod * x, json_t ** out) {
+    const char * par         = x->par ? x->par : x->name;
+    bool         constrained = json_object_get(x->mod, "constraint_name") || json_object_get(x->mod, "constraint_type");
+    if (!constrained) {
+        *out = json_pack("{s:s, s:s, s:n}", "name", par, "type", "normfactor", "data");
+        return note_par(r, par, "normfactor", x->ch, par, false, x->ptr);
     }
-    if (!name && !par && strcmp(type, "staterror") != 0) {
-        return bad(r, ptr, "%s modifier without \"name\" or \"parameter\"%s", type, NULL);
+    double          mean, sigma;
+    enum hfx_status st = gauss_constraint(r, x->mod, par, x->ptr, &mean, &sigma);
+    if (st != HFX_OK) {
+        return st;
+    }
+    /* pyhf has one luminosity parameter, named "lumi" (ROOT's is "Lumi") */
+    json_t *     set  = json_object_get(r->sets, "lumi");
+    const char * prev = str(set, "hs3"); /* NULL where "lumi" is another type's name: note_par says so */
+    if (prev && strcmp(prev, par) != 0) {
+        return bad(r, x->ptr, "normfactors '%s' and '%s' both have a Gaussian constraint: pyhf has one "
+                   "luminosity parameter", prev, par);
+    }
+    st = note_par(r, "lumi", "lumi", x->ch, par, false, x->ptr);
+    if (!set && st == HFX_OK) {
+        set = json_object_get(r->sets, "lumi");
+        /* mean and sigma are finite (JSON numbers, or checked by gauss_constraint): NULL is OOM */
+        if (json_object_set_new(set, "hs3", json_string(par)) != 0 ||
+            json_object_set_new(set, "auxdata", json_real(mean)) != 0 ||
+            json_object_set_new(set, "sigma", json_real(sigma)) != 0) {
+            return hfx__error_oom(r->err, "the lumi parameter", 0);
+        }
+    }
+    *out = json_pack("{s:s, s:s, s:n}", "name", "lumi", "type", "lumi", "data");
+    return st;
+}
+
+/* A normsys's data: hi and lo, under ROOT's interpolation code 4 (or its twin 5). */
+static enum hfx_status read_normsys_data(struct reader * r, const struct hs3_mod * x, const char * pyhf,
+                                         json_t ** out) {
+    json_t * code = json_object_get(x->mod, "interpolation");
+    if (code && !(json_is_integer(code) && (json_integer_value(code) == 4 || json_integer_value(code) == 5))) {
+        char c[32];
+        hfx__format(c, sizeof c, "%lld", json_is_integer(code) ? (long long) json_integer_value(code) : -1LL);
+        return bad(r, x->ptr,
+                   "normsys '%s' uses interpolation code %s: a pyhf workspace carries no interpolation code, "
+                   "and hfx reads code 4 (pyhf's code4) only",
+                   pyhf, c);
+    }
+    const json_t * data = json_object_get(x->mod, "data");
+    json_t *       hi = json_object_get(data, "hi"), * lo = json_object_get(data, "lo");
+    if (!json_is_number(hi) || !json_is_number(lo)) {
+        return bad(r, x->ptr, "normsys '%s' needs numbers data.hi and data.lo%s", pyhf, NULL);
+    }
+    *out = json_pack("{s:s, s:s, s:{s:f, s:f}}", "name", pyhf, "type", "normsys", "data", "hi",
+                     json_number_value(hi), "lo", json_number_value(lo));
+    return HFX_OK;
+}
+
+/* A histosys's data: the hi and lo templates' contents. */
+static enum hfx_status read_histosys_data(struct reader * r, const struct hs3_mod * x, const char * pyhf,
+                                          json_t ** out) {
+    const json_t *  data = json_object_get(x->mod, "data");
+    json_t *        hi = NULL, * lo = NULL;
+    enum hfx_status st = numbers(r, json_object_get(json_object_get(data, "hi"), "contents"), x->n, x->ptr,
+                                 "histosys data.hi.contents", &hi);
+    if (st == HFX_OK) {
+        st = numbers(r, json_object_get(json_object_get(data, "lo"), "contents"), x->n, x->ptr,
+                     "histosys data.lo.contents", &lo);
+    }
+    if (st != HFX_OK) {
+        json_decref(hi);
+        return st;
+    }
+    *out = json_pack("{s:s, s:s, s:{s:o, s:o}}", "name", pyhf, "type", "histosys", "data", "hi_data", hi, "lo_data",
+                     lo);
+    return HFX_OK;
+}
+
+/* A normsys or histosys: parameter alpha_<name>, constrained by N(0, 1), pyhf's <name>. */
+static enum hfx_status read_alpha(struct reader * r, const struct hs3_mod * x, const char * type, json_t ** out) {
+    char         def[600], pyhf[600];
+    const char * par = x->par;
+    if (!par) {
+        hfx__format(def, sizeof def, "alpha_%s", x->name);
+        par = def;
+    }
+    hfx__format(pyhf, sizeof pyhf, "%s", strncmp(par, "alpha_", 6) == 0 ? par + 6 : par);
+    double          mean, sigma;
+    enum hfx_status st = gauss_constraint(r, x->mod, par, x->ptr, &mean, &sigma);
+    if (st != HFX_OK) {
+        return st;
+    }
+    if (mean != 0.0 || sigma != 1.0) {
+        return bad(r, x->ptr, "parameter '%s' has a constraint other than N(0, 1)%s: pyhf's normsys and histosys use N(0, 1)",
+                   par, NULL);
+    }
+    st = strcmp(type, "normsys") == 0 ? read_normsys_data(r, x, pyhf, out) : read_histosys_data(r, x, pyhf, out);
+    return st == HFX_OK ? note_par(r, pyhf, type, x->ch, par, false, x->ptr) : st;
+}
+
+/* A staterror: Gaussian only; its uncertainties are the sample's data.errors, its parameters
+ * gamma_<name>_bin_<k> (ROOT's default names: gamma_stat_<channel>_bin_<k>). */
+static enum hfx_status read_staterror(struct reader * r, const struct hs3_mod * x, json_t ** out) {
+    const char * ctype = str(x->mod, "constraint_type");
+    if (!ctype) {
+        ctype = str(json_object_get(x->dist, "staterror"), "constraint_type");
+    }
+    if (!ctype || strcmp(ctype, "Gauss") != 0) {
+        return bad(r, x->ptr, "staterror of channel '%s' has a %s constraint: pyhf's staterror is Gaussian", x->ch,
+                   ctype ? ctype : "Poisson (ROOT's default)");
+    }
+    json_t *        errors = NULL;
+    enum hfx_status st     = numbers(r, json_object_get(json_object_get(x->sample, "data"), "errors"), x->n, x->ptr,
+                                     "data.errors of a sample with a staterror", &errors);
+    if (st != HFX_OK) {
+        return st;
+    }
+    const json_t * pars = json_object_get(x->mod, "parameters");
+    const char *   p0   = json_string_value(json_array_get(pars, 0));
+    char           pyhf[600], first[600];
+    if (pars && (json_array_size(pars) != x->n || !p0)) {
+        json_decref(errors);
+        return bad(r, x->ptr, "staterror of channel '%s' needs one parameter name per bin%s", x->ch, NULL);
+    }
+    if (pars && (st = distinct_pars(r, pars, x->ptr, "staterror")) != HFX_OK) {
+        json_decref(errors);
+        return st;
+    }
+    if (!pars) {
+        hfx__format(pyhf, sizeof pyhf, "stat_%s", x->ch); /* ROOT's default names */
+    } else if (!gamma_base(p0, pyhf, sizeof pyhf)) {
+        hfx__format(pyhf, sizeof pyhf, "%s", p0);
+    }
+    for (size_t i = 0; i < x->n && st == HFX_OK; i++) {
+        const char * p = pars ? json_string_value(json_array_get(pars, i)) : NULL;
+        if (pars && !p) {
+            json_decref(errors);
+            return bad(r, x->ptr, "staterror parameters must be strings%s%s", NULL, NULL);
+        }
+        if (!p) {
+            hfx__format(first, sizeof first, "gamma_stat_%s_bin_%zu", x->ch, i);
+            p = first;
+        }
+        st = note_par(r, pyhf, "staterror", x->ch, p, false, x->ptr);
+    }
+    *out = json_pack("{s:s, s:s, s:o}", "name", pyhf, "type", "staterror", "data", errors);
+    return st;
+}
+
+/* A shapesys: with a Poisson constraint pyhf's shapesys (uncertainties: the relative values times the
+ * nominal; a bin without uncertainty is fixed), with a Gauss constraint and zero uncertainties ROOT's
+ * encoding of a shapefactor. */
+static enum hfx_status read_shapesys(struct reader * r, const struct hs3_mod * x, json_t ** out) {
+    const char * ctype = str(x->mod, "constraint_type");
+    ctype              = ctype ? ctype : str(x->mod, "constraint");
+    json_t *        vals = NULL;
+    enum hfx_status st   = numbers(r, json_object_get(json_object_get(x->mod, "data"), "vals"), x->n, x->ptr,
+                                   "shapesys data.vals", &vals);
+    if (st != HFX_OK) {
+        return st;
+    }
+    bool all_zero = true;
+    for (size_t i = 0; i < x->n; i++) {
+        all_zero = all_zero && json_real_value(json_array_get(vals, i)) == 0.0;
+    }
+    bool factor = ctype && strcmp(ctype, "Gauss") == 0 && all_zero;
+    if (!factor && (!ctype || strcmp(ctype, "Poisson") != 0)) {
+        json_decref(vals);
+        return bad(r, x->ptr, "shapesys '%s' has a %s constraint: pyhf's shapesys is Poisson (a shapefactor, one "
+                   "with a Gauss constraint and zero uncertainties)", x->name ? x->name : "", ctype ? ctype : "missing");
+    }
+    char pyhf[600];
+    hfx__format(pyhf, sizeof pyhf, "%s", x->name ? x->name : x->par);
+    const json_t * pars = json_object_get(x->mod, "parameters");
+    if (pars && json_array_size(pars) != x->n) {
+        json_decref(vals);
+        return bad(r, x->ptr, "shapesys '%s' needs one parameter per bin%s", pyhf, NULL);
+    }
+    if (pars && (st = distinct_pars(r, pars, x->ptr, "shapesys")) != HFX_OK) {
+        json_decref(vals);
+        return st;
+    }
+    json_t * abs = json_array();
+    for (size_t i = 0; i < x->n && st == HFX_OK; i++) {
+        char         def[700];
+        const char * p = pars ? json_string_value(json_array_get(pars, i)) : NULL;
+        if (!p) {
+            hfx__format(def, sizeof def, "gamma_%s_bin_%zu", pyhf, i);
+            p = def;
+        }
+        double v   = json_real_value(json_array_get(vals, i));
+        double nom = json_number_value(json_array_get(x->nominal, i));
+        /* relative x nominal may overflow (1e300 x 1e300): json_real(inf) is NULL, a bin lost */
+        if (json_array_append_new(abs, json_real(v * nom)) != 0) {
+            char bin[64];
+            hfx__format(bin, sizeof bin, "%zu", i);
+            json_decref(vals);
+            json_decref(abs);
+            return isfinite(v * nom) ? hfx__error_oom(r->err, "a shapesys", 0)
+                                     : bad(r, x->ptr, "shapesys data.vals x the nominal is not finite in bin %s (of '%s')",
+                                           bin, pyhf);
+        }
+        st = note_par(r, pyhf, factor ? "shapefactor" : "shapesys", x->ch, p, !factor && !(v > 0), x->ptr);
+    }
+    json_decref(vals);
+    if (factor) {
+        json_decref(abs);
+        *out = json_pack("{s:s, s:s, s:n}", "name", pyhf, "type", "shapefactor", "data");
+    } else {
+        *out = json_pack("{s:s, s:s, s:o}", "name", pyhf, "type", "shapesys", "data", abs);
+    }
+    return st;
+}
+
+/* One HS3 modifier, as the pyhf modifier appended to mods: the HS3 type's reader above. */
+static enum hfx_status read_modifier(struct reader * r, const struct hs3_mod * x, json_t * mods) {
+    const char * type = str(x->mod, "type");
+    if (!type) {
+        return bad(r, x->ptr, "a modifier needs a string \"type\"%s%s", NULL, NULL);
+    }
+    if (!x->name && !x->par && strcmp(type, "staterror") != 0) {
+        return bad(r, x->ptr, "%s modifier without \"name\" or \"parameter\"%s", type, NULL);
     }
     json_t *        out = NULL;
-    enum hfx_status st  = HFX_OK;
+    enum hfx_status st;
     if (strcmp(type, "normfactor") == 0) {
-        par             = par ? par : name;
-        bool constrained = json_object_get(mod, "constraint_name") || json_object_get(mod, "constraint_type");
-        if (constrained) { /* HistFactory's luminosity: a normfactor with a Gaussian constraint */
-            double mean, sigma;
-            st = gauss_constraint(r, mod, par, ptr, &mean, &sigma);
-            if (st != HFX_OK) {
-                return st;
-            }
-            /* pyhf has one luminosity parameter, named "lumi" (ROOT's is "Lumi") */
-            json_t *     set  = json_object_get(r->sets, "lumi");
-            const char * prev = str(set, "hs3"); /* NULL where "lumi" is another type's name: note_par says so */
-            if (prev && strcmp(prev, par) != 0) {
-                return bad(r, ptr, "normfactors '%s' and '%s' both have a Gaussian constraint: pyhf has one "
-                           "luminosity parameter", prev, par);
-            }
-            st = note_par(r, "lumi", "lumi", ch, par, false, ptr);
-            if (!set && st == HFX_OK) {
-                set = json_object_get(r->sets, "lumi");
-                /* mean and sigma are finite (JSON numbers, or checked by gauss_constraint): NULL is OOM */
-                if (json_object_set_new(set, "hs3", json_string(par)) != 0 ||
-                    json_object_set_new(set, "auxdata", json_real(mean)) != 0 ||
-                    json_object_set_new(set, "sigma", json_real(sigma)) != 0) {
-                    return hfx__error_oom(r->err, "the lumi parameter", 0);
-                }
-            }
-            out = json_pack("{s:s, s:s, s:n}", "name", "lumi", "type", "lumi", "data");
-        } else {
-            st  = note_par(r, par, "normfactor", ch, par, false, ptr);
-            out = json_pack("{s:s, s:s, s:n}", "name", par, "type", "normfactor", "data");
-        }
+        st = read_normfactor(r, x, &out);
     } else if (strcmp(type, "normsys") == 0 || strcmp(type, "histosys") == 0) {
-        char def[600];
-        if (!par) {
-            hfx__format(def, sizeof def, "alpha_%s", name);
-            par = def;
-        }
-        hfx__format(pyhf, sizeof pyhf, "%s", strncmp(par, "alpha_", 6) == 0 ? par + 6 : par);
-        double mean, sigma;
-        st = gauss_constraint(r, mod, par, ptr, &mean, &sigma);
-        if (st == HFX_OK && (mean != 0.0 || sigma != 1.0)) {
-            return bad(r, ptr, "parameter '%s' has a constraint other than N(0, 1)%s: pyhf's normsys and histosys use N(0, 1)",
-                       par, NULL);
-        }
-        const json_t * data = json_object_get(mod, "data");
-        if (st == HFX_OK && strcmp(type, "normsys") == 0) {
-            json_t * code = json_object_get(mod, "interpolation");
-            if (code && !(json_is_integer(code) && (json_integer_value(code) == 4 || json_integer_value(code) == 5))) {
-                char c[32];
-                hfx__format(c, sizeof c, "%lld", json_is_integer(code) ? (long long) json_integer_value(code) : -1LL);
-                return bad(r, ptr,
-                           "normsys '%s' uses interpolation code %s: a pyhf workspace carries no interpolation code, "
-                           "and hfx reads code 4 (pyhf's code4) only",
-                           pyhf, c);
-            }
-            json_t * hi = json_object_get(data, "hi"), * lo = json_object_get(data, "lo");
-            if (!json_is_number(hi) || !json_is_number(lo)) {
-                return bad(r, ptr, "normsys '%s' needs numbers data.hi and data.lo%s", pyhf, NULL);
-            }
-            out = json_pack("{s:s, s:s, s:{s:f, s:f}}", "name", pyhf, "type", "normsys", "data", "hi",
-                            json_number_value(hi), "lo", json_number_value(lo));
-        } else if (st == HFX_OK) {
-            json_t * hi = NULL, * lo = NULL;
-            st = numbers(r, json_object_get(json_object_get(data, "hi"), "contents"), n, ptr, "histosys data.hi.contents",
-                         &hi);
-            if (st == HFX_OK) {
-                st = numbers(r, json_object_get(json_object_get(data, "lo"), "contents"), n, ptr,
-                             "histosys data.lo.contents", &lo);
-            }
-            if (st != HFX_OK) {
-                json_decref(hi);
-                return st;
-            }
-            out = json_pack("{s:s, s:s, s:{s:o, s:o}}", "name", pyhf, "type", "histosys", "data", "hi_data", hi,
-                            "lo_data", lo);
-        }
-        if (st == HFX_OK) {
-            st = note_par(r, pyhf, type, ch, par, false, ptr);
-        }
+        st = read_alpha(r, x, type, &out);
     } else if (strcmp(type, "staterror") == 0) {
-        const char * ctype = str(mod, "constraint_type");
-        if (!ctype) {
-            ctype = str(json_object_get(dist, "staterror"), "constraint_type");
-        }
-        if (!ctype || strcmp(ctype, "Gauss") != 0) {
-            return bad(r, ptr, "staterror of channel '%s' has a %s constraint: pyhf's staterror is Gaussian", ch,
-                       ctype ? ctype : "Poisson (ROOT's default)");
-        }
-        json_t * errors = NULL;
-        st = numbers(r, json_object_get(json_object_get(sample, "data"), "errors"), n, ptr,
-                     "data.errors of a sample with a staterror", &errors);
-        if (st != HFX_OK) {
-            return st;
-        }
-        const json_t * pars = json_object_get(mod, "parameters");
-        const char *   p0   = json_string_value(json_array_get(pars, 0));
-        char           first[600];
-        if (pars && (json_array_size(pars) != n || !p0)) {
-            json_decref(errors);
-            return bad(r, ptr, "staterror of channel '%s' needs one parameter name per bin%s", ch, NULL);
-        }
-        if (pars && (st = distinct_pars(r, pars, ptr, "staterror")) != HFX_OK) {
-            json_decref(errors);
-            return st;
-        }
-        if (!pars) {
-            hfx__format(pyhf, sizeof pyhf, "stat_%s", ch); /* ROOT's default names */
-        } else if (!gamma_base(p0, pyhf, sizeof pyhf)) {
-            hfx__format(pyhf, sizeof pyhf, "%s", p0);
-        }
-        for (size_t i = 0; i < n && st == HFX_OK; i++) {
-            const char * p = pars ? json_string_value(json_array_get(pars, i)) : NULL;
-            if (pars && !p) {
-                json_decref(errors);
-                return bad(r, ptr, "staterror parameters must be strings%s%s", NULL, NULL);
-            }
-            if (!p) {
-                hfx__format(first, sizeof first, "gamma_stat_%s_bin_%zu", ch, i);
-                p = first;
-            }
-            st = note_par(r, pyhf, "staterror", ch, p, false, ptr);
-        }
-        out = json_pack("{s:s, s:s, s:o}", "name", pyhf, "type", "staterror", "data", errors);
+        st = read_staterror(r, x, &out);
     } else if (strcmp(type, "shapesys") == 0) {
-        const char * ctype = str(mod, "constraint_type");
-        ctype              = ctype ? ctype : str(mod, "constraint");
-        json_t * vals      = NULL;
-        st = numbers(r, json_object_get(json_object_get(mod, "data"), "vals"), n, ptr, "shapesys data.vals", &vals);
-        if (st != HFX_OK) {
-            return st;
-        }
-        bool all_zero = true;
-        for (size_t i = 0; i < n; i++) {
-            all_zero = all_zero && json_real_value(json_array_get(vals, i)) == 0.0;
-        }
-        bool factor = ctype && strcmp(ctype, "Gauss") == 0 && all_zero;
-        if (!factor && (!ctype || strcmp(ctype, "Poisson") != 0)) {
-            json_decref(vals);
-            return bad(r, ptr, "shapesys '%s' has a %s constraint: pyhf's shapesys is Poisson (a shapefactor, one "
-                       "with a Gauss constraint and zero uncertainties)", name ? name : "", ctype ? ctype : "missing");
-        }
-        hfx__format(pyhf, sizeof pyhf, "%s", name ? name : par);
-        const json_t * pars = json_object_get(mod, "parameters");
-        if (pars && json_array_size(pars) != n) {
-            json_decref(vals);
-            return bad(r, ptr, "shapesys '%s' needs one parameter per bin%s", pyhf, NULL);
-        }
-        if (pars && (st = distinct_pars(r, pars, ptr, "shapesys")) != HFX_OK) {
-            json_decref(vals);
-            return st;
-        }
-        json_t * abs = json_array();
-        for (size_t i = 0; i < n && st == HFX_OK; i++) {
-            char         def[700];
-            const char * p = pars ? json_string_value(json_array_get(pars, i)) : NULL;
-            if (!p) {
-                hfx__format(def, sizeof def, "gamma_%s_bin_%zu", pyhf, i);
-                p = def;
-            }
-            double v = json_real_value(json_array_get(vals, i));
-            /* relative x nominal may overflow (1e300 x 1e300): json_real(inf) is NULL, a bin lost */
-            if (json_array_append_new(abs, json_real(v * json_number_value(json_array_get(nominal, i)))) != 0) {
-                char bin[64];
-                hfx__format(bin, sizeof bin, "%zu", i);
-                json_decref(vals);
-                json_decref(abs);
-                return isfinite(v * json_number_value(json_array_get(nominal, i)))
-                           ? hfx__error_oom(r->err, "a shapesys", 0)
-                           : bad(r, ptr, "shapesys data.vals x the nominal is not finite in bin %s (of '%s')", bin, pyhf);
-            }
-            st = note_par(r, pyhf, factor ? "shapefactor" : "shapesys", ch, p, !factor && !(v > 0), ptr);
-        }
-        json_decref(vals);
-        if (factor) {
-            json_decref(abs);
-            out = json_pack("{s:s, s:s, s:n}", "name", pyhf, "type", "shapefactor", "data");
-        } else {
-            out = json_pack("{s:s, s:s, s:o}", "name", pyhf, "type", "shapesys", "data", abs);
-        }
+        st = read_shapesys(r, x, &out);
     } else {
-        return bad(r, ptr, "modifier '%s' of type '%s' has no pyhf equivalent", name ? name : par, type);
+        return bad(r, x->ptr, "modifier '%s' of type '%s' has no pyhf equivalent", x->name ? x->name : x->par, type);
     }
     if (st != HFX_OK) {
         json_decref(out);
@@ -509,7 +570,9 @@ static enum hfx_status read_channel(struct reader * r, const json_t * dist, size
         json_array_foreach(jmods, k, m) {
             char mptr[200];
             hfx__format(mptr, sizeof mptr, "%s/modifiers/%zu", sptr, k);
-            st = read_modifier(r, ch, dist, s, m, nominal, n, mptr, mods);
+            const struct hs3_mod x = {.ch = ch, .dist = dist, .sample = s, .mod = m, .nominal = nominal, .n = n,
+                                      .ptr = mptr, .name = str(m, "name"), .par = str(m, "parameter")};
+            st = read_modifier(r, &x, mods);
             if (st != HFX_OK) {
                 json_decref(channel);
                 return st;
@@ -557,15 +620,15 @@ static int cmp_str(const void * a, const void * b) {
     return strcmp(json_string_value(*(json_t * const *) a), json_string_value(*(json_t * const *) b));
 }
 
-/* Init, bounds and fixed of one HS3 parameter: domains, then the parameter point, then pyhf's defaults. */
+/* Init, bounds and fixed of one HS3 parameter: domains, then the parameter point, then pyhf's defaults
+ * (modifier-types.h; a type without them, lumi, starts from 1 in [0, 10]). */
 static void par_state(struct reader * r, const char * type, const char * par, double * init, double * lo, double * hi,
                       bool * fixed) {
-    bool sys = strcmp(type, "normsys") == 0 || strcmp(type, "histosys") == 0;
-    bool one = strcmp(type, "normfactor") == 0 || strcmp(type, "shapefactor") == 0 || strcmp(type, "lumi") == 0;
-    *init    = sys ? 0.0 : 1.0;
-    *lo      = sys ? -5.0 : one ? 0.0 : 1e-10;
-    *hi      = sys ? 5.0 : 10.0;
-    *fixed   = false;
+    const struct hfx__modifier_rules * info = type_info(type);
+    *init                                 = info->has_defaults ? info->init : 1.0;
+    *lo                                   = info->has_defaults ? info->lo : 0.0;
+    *hi                                   = info->has_defaults ? info->hi : 10.0;
+    *fixed                                = false;
     const json_t * p = json_object_get(r->points, par);
     if (json_is_number(json_object_get(p, "value"))) {
         *init = json_number_value(json_object_get(p, "value"));
@@ -613,9 +676,7 @@ static enum hfx_status measurement_config(struct reader * r, json_t * params) {
                 double init, lo, hi;
                 bool   fixed;
                 par_state(r, type, json_string_value(p), &init, &lo, &hi, &fixed);
-                bool scalar = strcmp(type, "normfactor") == 0 || strcmp(type, "lumi") == 0 ||
-                              strcmp(type, "normsys") == 0 || strcmp(type, "histosys") == 0;
-                if (scalar && n > 0) {
+                if (type_info(type)->set == HFX_MOD_SET_SCALAR && n > 0) {
                     continue; /* the same parameter in several channels */
                 }
                 /* JSON numbers or pyhf's defaults, so finite: a failure here is memory */
@@ -644,7 +705,8 @@ static enum hfx_status measurement_config(struct reader * r, json_t * params) {
         }
         /* only what differs from pyhf's defaults, so that the workspace reads as one written by hand
          * (and converts on to XML, which holds inits and bounds of a few parameter types only) */
-        bool     lumi = strcmp(type, "lumi") == 0, init_default = !lumi, bounds_default = !lumi;
+        /* a type without defaults (lumi) writes them always */
+        bool     init_default = type_info(type)->has_defaults, bounds_default = init_default;
         double   d_init, d_lo, d_hi;
         bool     d_fixed;
         par_state(r, type, "", &d_init, &d_lo, &d_hi, &d_fixed);

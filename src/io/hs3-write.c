@@ -11,8 +11,8 @@
  *
  * What ROOT's HS3 cannot say is refused with the modifier's pointer rather than written wrong: two
  * staterror names in one channel (HistFactory has one per channel), a shapesys name used twice (its
- * constraint would be created once), histosys interpolation other than code4p (ROOT's importer always
- * uses its code 4), and parameter names that collide once renamed. Three choices keep the model
+ * constraint would be created once; the spec refuses it already), histosys interpolation other than
+ * code4p (ROOT's importer always uses its code 4), and parameter names that collide once renamed. Three choices keep the model
  * pyhf's where ROOT's defaults differ: the channel-level staterror constraint is written Gauss (ROOT's
  * importer defaults to Poisson, and ROOT's own exports omit it), bins pyhf fixes (staterror or
  * shapesys with no uncertainty) are written constant (ROOT would leave them free and unconstrained),
@@ -45,18 +45,13 @@ struct writer {
     struct hfx_error *                  err;
 };
 
-static bool same_class(enum hfx_modifier_type a, enum hfx_modifier_type b) {
-    bool sys_a = a == HFX_MOD_NORMSYS || a == HFX_MOD_HISTOSYS, sys_b = b == HFX_MOD_NORMSYS || b == HFX_MOD_HISTOSYS;
-    return a == b || (sys_a && sys_b);
-}
-
 /* The parameter called name, added if new; *out NULL with err set on a collision. */
 static enum hfx_status add_par(struct writer * w, const char * name, const char * pyhf, enum hfx_modifier_type type,
                                size_t k, size_t size, const char * pointer, struct par ** out) {
     for (size_t i = 0; i < w->n_pars; i++) {
         struct par * p = &w->pars[i];
         if (strcmp(p->name, name) == 0) {
-            if (strcmp(p->pyhf, pyhf) != 0 || !same_class(p->type, type)) {
+            if (strcmp(p->pyhf, pyhf) != 0 || !hfx__modifier_types_share(p->type, type)) {
                 return hfx__error(w->err, HFX_ERR_MODEL, pointer,
                                   "HS3 export: %s '%s' and %s '%s' both become the RooFit parameter '%s'",
                                   hfx__modifier_type_name(p->type), p->pyhf, hfx__modifier_type_name(type), pyhf, name);
@@ -102,23 +97,22 @@ static bool config_value(const double * v, size_t n, size_t k, size_t size, size
     return true;
 }
 
-/* Init, bounds and fixed of every parameter: pyhf's defaults per type, then the measurement's. */
+/* Init, bounds and fixed of every parameter: pyhf's defaults per type (modifier-types.h), then the
+ * measurement's. A type without defaults (lumi) must be configured; until its config says otherwise,
+ * its init and bounds are 1 in [1e-10, 10]. */
 static enum hfx_status resolve_pars(struct writer * w) {
     for (size_t i = 0; i < w->n_pars; i++) {
-        struct par * p = &w->pars[i];
-        switch (p->type) {
-        case HFX_MOD_NORMFACTOR:
-        case HFX_MOD_SHAPEFACTOR: p->init = 1.0, p->lo = 0.0, p->hi = 10.0; break;
-        case HFX_MOD_NORMSYS:
-        case HFX_MOD_HISTOSYS: p->init = 0.0, p->lo = -5.0, p->hi = 5.0; break;
-        default: p->init = 1.0, p->lo = 1e-10, p->hi = 10.0; break;
-        }
+        struct par *                     p    = &w->pars[i];
+        const struct hfx__modifier_rules * type = hfx__modifier_rules_of(p->type);
+        p->init                               = type->has_defaults ? type->init : 1.0;
+        p->lo                                 = type->has_defaults ? type->lo : 1e-10;
+        p->hi                                 = type->has_defaults ? type->hi : 10.0;
         const struct hfx_spec_parconfig * pc = find_config(w->meas, p->pyhf);
         if (!pc) {
-            if (p->type == HFX_MOD_LUMI) {
+            if (!type->has_defaults) {
                 return hfx__error(w->err, HFX_ERR_MODEL, w->meas->pointer,
-                                  "lumi parameter '%s' needs inits, bounds, auxdata and sigmas in measurement '%s'",
-                                  p->pyhf, w->meas->name);
+                                  "%s parameter '%s' needs inits, bounds, auxdata and sigmas in measurement '%s'",
+                                  type->name, p->pyhf, w->meas->name);
             }
             continue;
         }
@@ -440,49 +434,34 @@ static const struct hfx_spec_measurement * pick_measurement(const struct hfx_spe
     return NULL;
 }
 
-static enum hfx_status build(struct writer * w, const struct hfx_model_options * opts, json_t ** out) {
-    const struct hfx_spec * spec = w->spec;
-    int normsys_code = opts && opts->normsys_interp == HFX_INTERP_CODE1 ? 1 : 4;
+/* What ROOT's HS3 cannot say, refused before anything is written: a histosys interpolation other than
+ * ROOT's code 4, two staterror names in one channel (stat_names[c]: channel c's staterror, or NULL).
+ * A shapesys name used twice (ROOT would build its constraint once) never gets here: the spec refuses
+ * a shared shapesys (spec-build.c, shapesys-shared.json). */
+static enum hfx_status check_exportable(struct writer * w, const struct hfx_model_options * opts,
+                                        const char ** stat_names) {
     if (opts && opts->histosys_interp != HFX_INTERP_DEFAULT && opts->histosys_interp != HFX_INTERP_CODE4P) {
         return hfx__error(w->err, HFX_ERR_ARG, NULL,
                           "HS3 export: ROOT's importer interpolates histosys with its code 4 (pyhf's code4p) only");
     }
-    const char ** stat_names = hfx__calloc(spec->n_channels + 1, sizeof *stat_names);
+    enum hfx_status st = HFX_OK;
+    for (size_t i = 0; i < w->spec->n_channels && st == HFX_OK; i++) {
+        st = staterror_name(w, &w->spec->channels[i], &stat_names[i]);
+    }
+    return st;
+}
+
+/* The distributions: one histfactory_dist per channel, then the constraints its modifiers named. The
+ * parameters' init, bounds and constness are resolved once every modifier has named its own. */
+static enum hfx_status write_distributions(struct writer * w, const struct hfx_model_options * opts, json_t * root) {
+    const struct hfx_spec * spec         = w->spec;
+    int                     normsys_code = opts && opts->normsys_interp == HFX_INTERP_CODE1 ? 1 : 4;
+    const char **           stat_names   = hfx__calloc(spec->n_channels + 1, sizeof *stat_names);
     if (!stat_names) {
         return hfx__error_oom(w->err, "staterror names", spec->n_channels * sizeof *stat_names);
     }
-    enum hfx_status st = HFX_OK;
-    for (size_t i = 0; i < spec->n_channels && st == HFX_OK; i++) {
-        st = staterror_name(w, &spec->channels[i], &stat_names[i]);
-    }
-    /* a shapesys name used twice would get one constraint in ROOT, built from whichever comes first */
-    for (size_t i = 0; i < spec->n_channels && st == HFX_OK; i++) {
-        for (size_t s = 0; s < spec->channels[i].n_samples && st == HFX_OK; s++) {
-            const struct hfx_spec_sample * smp = &spec->channels[i].samples[s];
-            for (size_t k = 0; k < smp->n_mods && st == HFX_OK; k++) {
-                const struct hfx_spec_modifier * m = &smp->mods[k];
-                for (size_t i2 = 0; m->type == HFX_MOD_SHAPESYS && i2 <= i && st == HFX_OK; i2++) {
-                    for (size_t s2 = 0; s2 < spec->channels[i2].n_samples && st == HFX_OK; s2++) {
-                        const struct hfx_spec_sample * o = &spec->channels[i2].samples[s2];
-                        for (size_t k2 = 0; k2 < o->n_mods && (o != smp || k2 < k); k2++) {
-                            if (o->mods[k2].type == HFX_MOD_SHAPESYS && strcmp(o->mods[k2].name, m->name) == 0) {
-                                st = hfx__error(w->err, HFX_ERR_MODEL, m->pointer,
-                                                "HS3 export: shapesys '%s' is used by more than one sample; ROOT's "
-                                                "HS3 builds its constraint once, from one of them",
-                                                m->name);
-                                break;
-                            }
-                        }
-                        if (o == smp) {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    json_t * root  = json_object();
-    json_t * dists = json_array();
+    enum hfx_status st    = check_exportable(w, opts, stat_names);
+    json_t *        dists = json_array();
     json_object_set_new(root, "distributions", dists);
     for (size_t i = 0; i < spec->n_channels && st == HFX_OK; i++) {
         st = write_channel(w, i, stat_names, normsys_code, dists);
@@ -492,7 +471,6 @@ static enum hfx_status build(struct writer * w, const struct hfx_model_options *
         st = resolve_pars(w);
     }
     if (st != HFX_OK) {
-        json_decref(root);
         return st;
     }
     const char * key;
@@ -500,7 +478,14 @@ static enum hfx_status build(struct writer * w, const struct hfx_model_options *
     json_object_foreach(w->constraints, key, g) {
         json_array_append(dists, g);
     }
-    json_t * data = json_array();
+    return HFX_OK;
+}
+
+/* The observed data, the likelihood, the analysis (the measurement), ROOT's internal entries and the
+ * metadata; NULL misc is memory. */
+static json_t * write_analysis(struct writer * w, json_t * root) {
+    const struct hfx_spec * spec = w->spec;
+    json_t *                data = json_array();
     for (size_t i = 0; i < spec->n_channels; i++) {
         const struct hfx_spec_channel * c = &spec->channels[i];
         char                            name[600];
@@ -528,7 +513,18 @@ static enum hfx_status build(struct writer * w, const struct hfx_model_options *
     json_object_set_new(root, "metadata",
                         json_pack("{s:s, s:[{s:s, s:s}]}", "hs3_version", "0.2", "packages", "name", "hfx", "version",
                                   HFX_VERSION_STRING));
-    st = write_points(w, root);
+    return misc;
+}
+
+static enum hfx_status build(struct writer * w, const struct hfx_model_options * opts, json_t ** out) {
+    json_t *        root = json_object();
+    enum hfx_status st   = write_distributions(w, opts, root);
+    if (st != HFX_OK) {
+        json_decref(root);
+        return st;
+    }
+    json_t * misc = write_analysis(w, root);
+    st            = write_points(w, root);
     if (st != HFX_OK || !misc) {
         json_decref(root);
         return st != HFX_OK ? st : hfx__error_oom(w->err, "the HS3 document", 0);

@@ -16,6 +16,7 @@
  * than lumi's, or bounds on a parameter that is not a normfactor or lumi.
  */
 #include "io/io.h"
+#include "model/modifier-types.h"
 
 #include <errno.h>
 #include <libxml/tree.h>
@@ -167,8 +168,9 @@ static enum hfx_status write_sample(struct writer * w, xmlNode * ch, const char 
             set_num(x, "High", json_number_value(json_object_get(data, "hi")));
             set_num(x, "Low", json_number_value(json_object_get(data, "lo")));
         } else if (strcmp(type, "normfactor") == 0) {
-            /* As pyhf: the first measurement's config gives Val, Low, High. */
-            double         val = 1, lo = 0, hi = 10;
+            /* As pyhf: the first measurement's config gives Val, Low, High, else pyhf's defaults. */
+            const struct hfx__modifier_rules * row = hfx__modifier_rules_of(HFX_MOD_NORMFACTOR);
+            double                           val = row->init, lo = row->lo, hi = row->hi;
             const json_t * pc  = param_config(w->ws, mname);
             if (pc && json_object_get(pc, "inits")) {
                 val = json_number_value(json_array_get(json_object_get(pc, "inits"), 0));
@@ -332,7 +334,8 @@ static enum hfx_status write_measurement(struct writer * w, xmlNode * top, const
         if (!type) {
             continue; /* a parameter no modifier uses: pyhf's model ignores it too */
         }
-        bool per_bin = strcmp(type, "shapesys") == 0 || strcmp(type, "staterror") == 0 || strcmp(type, "shapefactor") == 0;
+        enum hfx_modifier_type t;
+        bool per_bin = hfx__modifier_type_from_name(type, &t) && hfx__modifier_rules_of(t)->set != HFX_MOD_SET_SCALAR;
         const json_t * inits = json_object_get(p, "inits");
         if (json_object_get(p, "auxdata") || json_object_get(p, "sigmas") ||
             (json_object_get(p, "bounds") && strcmp(type, "normfactor") != 0) || (per_bin && (inits || fixed))) {

@@ -11,8 +11,11 @@
  *   finalize(), in key order); a name carried by several types (normsys + histosys is common)
  *   is one parameter, placed with its first type, provided the types agree on its requirements;
  * - the auxiliary data: constrained parameter sets in parameter order.
- * A (name, type) pair given twice on one sample never reaches here: the spec refuses it (spec-build.c;
- * pyhf's moddict would keep the last one silently).
+ * What a modifier type asks of its parameter set and how it compiles (scalar factor, interpolated
+ * scalar, histo delta, per-bin factor) is its row of model/modifier-types.h; this file reads the row,
+ * never the type. The spec it compiles is validated (spec-build.c): names unique where they must be,
+ * no (name, type) pair twice on a sample (pyhf's moddict would keep the last), no shapesys shared,
+ * equal bin counts for a shared per-bin set; those cases are not checked again here.
  */
 #include "model/compile.h"
 #include "model/model.h"
@@ -20,6 +23,7 @@
 
 #include "core/name-map.h"
 #include "kernel/interp.h"
+#include "model/modifier-types.h"
 
 #include <math.h>
 #include <string.h>
@@ -59,7 +63,7 @@ struct entry {
 /* What a modifier type asks of its parameter set (pyhf's required_parset), to check name reuse. */
 struct requirement {
     enum hfx_modifier_type type;
-    int                    constraint; /* 0 none, 1 normal, 2 poisson */
+    int                    constraint; /* enum hfx_mod_constraint */
     bool                   scalar;
     size_t                 size;
     double *               init, * lo, * hi, * aux, * sigma, * factor; /* [size] or NULL */
@@ -90,7 +94,7 @@ struct compile {
 
     size_t                              n_builds;
     struct parset_build *               builds;      /* in final parameter order after ordering */
-    struct hfx__name_map                parset_index; /* name -> index into builds */
+    struct hfx__name_map                     parset_index; /* name -> index into builds */
 };
 
 static const char * type_name(enum hfx_modifier_type t) {
@@ -121,26 +125,19 @@ static void sort_indices_by_name(size_t * idx, size_t n, const char * const * na
     }
 }
 
-static int cmp_entry(const struct entry * a, const struct entry * b) {
-    int c = strcmp(a->mod->name, b->mod->name);
-    if (c != 0) {
-        return c;
-    }
-    return strcmp(type_name(a->mod->type), type_name(b->mod->type));
-}
-
-/* qsort order of a sample's entries: (name, type), ties in modifier order (all in one mods array). */
-static int cmp_entry_stable(const void * pa, const void * pb) {
+/* qsort order of a sample's entries: (name, type). Spec validation refuses a pair given twice on one
+ * sample (spec-build.c), so there are no ties. */
+static int cmp_entry(const void * pa, const void * pb) {
     const struct entry * a = pa, * b = pb;
-    int                  c = cmp_entry(a, b);
-    return c != 0 ? c : (a->mod > b->mod) - (a->mod < b->mod);
+    int                  c = strcmp(a->mod->name, b->mod->name);
+    return c != 0 ? c : strcmp(type_name(a->mod->type), type_name(b->mod->type));
 }
 
-static enum hfx_status build_blocks(struct compile * cc) {
+/* The channels in sorted name order (cc->chan_order) and their bins in the main data; the numbers of
+ * blocks and modifier entries to come. Spec validation refused a channel name given twice. */
+static enum hfx_status order_channels(struct compile * cc, size_t * n_blocks, size_t * n_mod_entries) {
     const struct hfx_spec * spec = cc->spec;
     struct hfx_model *      m    = cc->m;
-
-    /* channels */
     const char ** cnames = hfx__arena_alloc(&cc->tmp, (spec->n_channels + 1) * sizeof *cnames);
     cc->chan_order       = hfx__arena_alloc(&cc->tmp, (spec->n_channels + 1) * sizeof *cc->chan_order);
     if (!cnames || !cc->chan_order) {
@@ -158,24 +155,27 @@ static enum hfx_status build_blocks(struct compile * cc) {
     if (!m->channel_names || !m->channel_bin0 || !m->channel_n_bins) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
-    size_t bin = 0, n_blocks = 0, n_mod_entries = 0;
+    size_t bin = 0;
+    *n_blocks = *n_mod_entries = 0;
     for (size_t k = 0; k < m->n_channels; ++k) {
         const struct hfx_spec_channel * ch = &spec->channels[cc->chan_order[k]];
-        if (k > 0 && strcmp(ch->name, m->channel_names[k - 1]) == 0) {
-            return hfx__error(cc->err, HFX_ERR_MODEL, ch->pointer, "channel name '%s' is used twice", ch->name);
-        }
         m->channel_names[k]  = ch->name;
         m->channel_bin0[k]   = bin;
         m->channel_n_bins[k] = ch->n_bins;
         bin += ch->n_bins;
-        n_blocks += ch->n_samples;
+        *n_blocks += ch->n_samples;
         for (size_t s = 0; s < ch->n_samples; ++s) {
-            n_mod_entries += ch->samples[s].n_mods;
+            *n_mod_entries += ch->samples[s].n_mods;
         }
     }
     m->n_bins = bin;
+    return HFX_OK;
+}
 
-    /* samples: the sorted set of names over all channels */
+/* The sorted set of sample names over all channels (m->sample_names), and a map from name to index. */
+static enum hfx_status order_samples(struct compile * cc, size_t n_blocks, struct hfx__name_map * sample_index) {
+    const struct hfx_spec * spec = cc->spec;
+    struct hfx_model *      m    = cc->m;
     const char ** snames = hfx__arena_alloc(&cc->tmp, (n_blocks + 1) * sizeof *snames);
     if (!snames) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
@@ -195,16 +195,50 @@ static enum hfx_status build_blocks(struct compile * cc) {
     }
     m->n_samples    = nu;
     m->sample_names = hfx__arena_alloc(&m->arena, (nu + 1) * sizeof *m->sample_names);
-    struct hfx__name_map sample_index;
-    if (!m->sample_names || !name_map_init(&sample_index, &cc->tmp, nu)) {
+    if (!m->sample_names || !name_map_init(sample_index, &cc->tmp, nu)) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
     for (size_t i = 0; i < nu; ++i) {
         m->sample_names[i] = snames[i];
-        name_map_put(&sample_index, snames[i], i);
+        name_map_put(sample_index, snames[i], i);
+    }
+    return HFX_OK;
+}
+
+/* Block nb of sample sa in sorted channel k: its bins, its nominal's place, and its modifier entries
+ * (from cc->entries[*ne] on) sorted by (name, type). */
+static void add_block(struct compile * cc, size_t nb, size_t k, const struct hfx_spec_sample * sa, size_t sample,
+                      size_t * nom, size_t * ne) {
+    struct hfx_model * m = cc->m;
+    struct hfx_block * b = &m->blocks[nb];
+    b->channel           = (int32_t) k;
+    b->sample            = (int32_t) sample;
+    b->bin0              = (int64_t) m->channel_bin0[k];
+    b->n_bins            = (int64_t) m->channel_n_bins[k];
+    b->nom               = (int64_t) *nom;
+    *nom += m->channel_n_bins[k];
+    cc->block_sample[nb] = sa;
+    for (size_t j = 0; j < sa->n_mods; ++j) {
+        cc->entries[*ne + j] = (struct entry){&sa->mods[j], nb};
+    }
+    qsort(&cc->entries[*ne], sa->n_mods, sizeof *cc->entries, cmp_entry);
+    cc->block_entry0[nb]    = *ne;
+    cc->block_n_entries[nb] = sa->n_mods;
+    *ne += sa->n_mods;
+}
+
+static enum hfx_status build_blocks(struct compile * cc) {
+    const struct hfx_spec * spec = cc->spec;
+    struct hfx_model *      m    = cc->m;
+    size_t                  n_blocks = 0, n_mod_entries = 0;
+    struct hfx__name_map         sample_index = {0};
+    enum hfx_status         st = order_channels(cc, &n_blocks, &n_mod_entries);
+    if (st != HFX_OK || (st = order_samples(cc, n_blocks, &sample_index)) != HFX_OK) {
+        return st;
     }
 
-    /* blocks in (sorted channel, sorted sample) order, with their deduplicated modifier entries */
+    /* blocks in (sorted channel, sorted sample) order, with their modifier entries; spec validation
+     * refused a sample name given twice in a channel */
     m->blocks           = hfx__arena_alloc(&m->arena, (n_blocks + 1) * sizeof *m->blocks);
     cc->block_entry0    = hfx__arena_alloc(&cc->tmp, (n_blocks + 1) * sizeof *cc->block_entry0);
     cc->block_n_entries = hfx__arena_alloc(&cc->tmp, (n_blocks + 1) * sizeof *cc->block_n_entries);
@@ -223,53 +257,11 @@ static enum hfx_status build_blocks(struct compile * cc) {
             chsn[s] = ch->samples[s].name;
         }
         sort_indices_by_name(sorder, ch->n_samples, chsn);
-        for (size_t t = 0; t < ch->n_samples; ++t) {
+        for (size_t t = 0; t < ch->n_samples; ++t, ++nb) {
             const struct hfx_spec_sample * sa = &ch->samples[sorder[t]];
-            if (t > 0 && strcmp(sa->name, ch->samples[sorder[t - 1]].name) == 0) {
-                return hfx__error(cc->err, HFX_ERR_MODEL, sa->pointer, "sample name '%s' is used twice in channel '%s'",
-                                  sa->name, ch->name);
-            }
-            struct hfx_block * b = &m->blocks[nb];
-            size_t             si = 0;
+            size_t                         si = 0;
             name_map_get(&sample_index, sa->name, &si);
-            b->channel = (int32_t) k;
-            b->sample  = (int32_t) si;
-            b->bin0    = (int64_t) m->channel_bin0[k];
-            b->n_bins  = (int64_t) ch->n_bins;
-            b->nom     = (int64_t) nom;
-            nom += ch->n_bins;
-            cc->block_sample[nb] = sa;
-            /* entries sorted by (name, type); a repeated pair keeps the last definition. Sorted with
-             * the modifier index as the last key, so that the last of a run of equal pairs is the last
-             * definition; a repeated shapesys is an error, reported at the first repeat in modifier
-             * order (the first modifier that repeats an earlier one). */
-            size_t e0 = ne;
-            for (size_t j = 0; j < sa->n_mods; ++j) {
-                cc->entries[e0 + j] = (struct entry){&sa->mods[j], nb};
-            }
-            qsort(&cc->entries[e0], sa->n_mods, sizeof *cc->entries, cmp_entry_stable);
-            const struct hfx_spec_modifier * repeat = NULL; /* the earliest repeated shapesys */
-            size_t                           run    = 0;    /* length of the current run of equal pairs */
-            for (size_t q = e0; q < e0 + sa->n_mods; ++q) {
-                const struct entry e = cc->entries[q]; /* writes below go to ne - 1 or ne <= q */
-                if (ne > e0 && cmp_entry(&cc->entries[ne - 1], &e) == 0) {
-                    /* the second of a run, in modifier order, is its first repeat */
-                    if (++run == 2 && e.mod->type == HFX_MOD_SHAPESYS && (!repeat || e.mod < repeat)) {
-                        repeat = e.mod;
-                    }
-                    cc->entries[ne - 1] = e;
-                } else {
-                    run               = 1;
-                    cc->entries[ne++] = e;
-                }
-            }
-            if (repeat) {
-                return hfx__error(cc->err, HFX_ERR_MODEL, repeat->pointer,
-                                  "shapesys modifier '%s' appears twice on sample '%s'", repeat->name, sa->name);
-            }
-            cc->block_entry0[nb]    = e0;
-            cc->block_n_entries[nb] = ne - e0;
-            ++nb;
+            add_block(cc, nb, k, sa, si, &nom, &ne);
         }
     }
     m->n_blocks            = nb;
@@ -301,86 +293,63 @@ static double * dup_fill(struct hfx__arena * a, size_t n, double v) {
     return p;
 }
 
-/* The requirement modifier entry e makes of its parameter set (pyhf required_parset). */
+/* The requirement modifier entry e makes of its parameter set (pyhf required_parset), from its type's
+ * row (modifier-types.h): a set of one parameter or one per bin of the sample, the row's defaults, and
+ * for a Poisson width (shapesys) tau = (nominal / data)^2 per bin, fixed where nominal or data is not
+ * positive. A set of the channels' bins (staterror) is made per name, by channel_set_requirement. */
 static enum hfx_status make_requirement(struct compile * cc, const struct entry * e, struct requirement * r) {
-    struct hfx__arena *         a  = &cc->tmp;
-    const struct hfx_block *    b  = &cc->m->blocks[e->block];
-    const struct hfx_spec_modifier * mod = e->mod;
-    size_t                      n  = (size_t) b->n_bins;
+    struct hfx__arena *              a    = &cc->tmp;
+    const struct hfx_block *         b    = &cc->m->blocks[e->block];
+    const struct hfx_spec_modifier * mod  = e->mod;
+    const struct hfx__modifier_rules * type = hfx__modifier_rules_of(mod->type);
+    size_t                           n    = (size_t) b->n_bins;
     memset(r, 0, sizeof *r);
-    r->type    = mod->type;
-    r->pointer = mod->pointer;
-    switch (mod->type) {
-    case HFX_MOD_NORMFACTOR:
-    case HFX_MOD_SHAPEFACTOR:
-        r->constraint = 0;
-        r->scalar     = mod->type == HFX_MOD_NORMFACTOR;
-        r->size       = r->scalar ? 1 : n;
-        r->init       = dup_fill(a, r->size, 1.0);
-        r->lo         = dup_fill(a, r->size, 0.0);
-        r->hi         = dup_fill(a, r->size, 10.0);
-        break;
-    case HFX_MOD_NORMSYS:
-    case HFX_MOD_HISTOSYS:
-        r->constraint = 1;
-        r->scalar     = true;
-        r->size       = 1;
-        r->init       = dup_fill(a, 1, 0.0);
-        r->lo         = dup_fill(a, 1, -5.0);
-        r->hi         = dup_fill(a, 1, 5.0);
-        r->aux        = dup_fill(a, 1, 0.0);
-        r->sigma      = dup_fill(a, 1, 1.0);
-        break;
-    case HFX_MOD_LUMI:
-        /* inits, bounds, auxdata, sigmas must come from the measurement (pyhf: None) */
-        r->constraint = 1;
-        r->scalar     = true;
-        r->size       = 1;
-        break;
-    case HFX_MOD_SHAPESYS: {
-        r->constraint = 2;
-        r->scalar     = false;
-        r->size       = n;
-        r->init       = dup_fill(a, n, 1.0);
-        r->lo         = dup_fill(a, n, 1e-10);
-        r->hi         = dup_fill(a, n, 10.0);
-        r->factor     = dup_fill(a, n, 1.0);
-        r->fixed      = hfx__arena_alloc(a, n + 1);
+    r->type       = mod->type;
+    r->pointer    = mod->pointer;
+    r->constraint = (int) type->constraint;
+    r->scalar     = type->set == HFX_MOD_SET_SCALAR;
+    r->size       = r->scalar ? 1 : n;
+    if (!type->has_defaults) {
+        return HFX_OK; /* inits, bounds, auxdata, sigmas must come from the measurement (pyhf: None) */
+    }
+    r->init = dup_fill(a, r->size, type->init);
+    r->lo   = dup_fill(a, r->size, type->lo);
+    r->hi   = dup_fill(a, r->size, type->hi);
+    if (!r->init || !r->lo || !r->hi) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    if (type->width == HFX_MOD_WIDTH_POISSON) {
+        r->factor = dup_fill(a, r->size, 1.0);
+        r->fixed  = hfx__arena_alloc(a, r->size + 1);
         if (!r->factor || !r->fixed) {
-            break;
+            return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
         }
         const double * nomd = &cc->m->nominal[b->nom];
-        for (size_t i = 0; i < n; ++i) {
+        for (size_t i = 0; i < r->size; ++i) {
             bool valid   = nomd[i] > 0 && mod->data[i] > 0;
             r->factor[i] = valid ? (nomd[i] * nomd[i]) / (mod->data[i] * mod->data[i]) : 1.0;
             r->fixed[i]  = !valid;
         }
         r->aux = r->factor;
-        break;
-    }
-    case HFX_MOD_STATERROR:
-        /* filled per name by staterror_requirement(): it depends on every sample carrying it */
-        r->constraint = 1;
-        r->scalar     = false;
-        break;
-    default:
-        return hfx__error(cc->err, HFX_ERR_MODEL, mod->pointer, "unknown modifier type");
-    }
-    /* every array its type filled above: a missing one would read as another requirement */
-    bool filled = mod->type == HFX_MOD_LUMI || mod->type == HFX_MOD_STATERROR ||
-                  (r->init && r->lo && r->hi && (r->constraint != 1 || (r->aux && r->sigma)) &&
-                   (r->constraint != 2 || (r->factor && r->fixed)));
-    if (!filled) {
-        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    } else if (type->constraint == HFX_MOD_CONSTRAINT_GAUSS) {
+        r->aux   = dup_fill(a, r->size, type->aux);
+        r->sigma = dup_fill(a, r->size, type->sigma);
+        if (!r->aux || !r->sigma) {
+            return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+        }
     }
     return HFX_OK;
 }
 
-/* pyhf staterror_builder.finalize: one parameter per bin of the channels carrying the modifier, with
+/* A set of the channels' bins (HFX_MOD_SET_CHANNEL_BINS), pyhf staterror_builder.finalize: one
+ * parameter per bin of the channels carrying the modifier, with the width HFX_MOD_WIDTH_STAT:
  * sigma_bin = sqrt(sum_s unc_s^2) / sum_s nom_s over the samples carrying it (the nominal sum runs
  * over every sample that carries it anywhere); sigma = 0 bins are fixed with sigma 1. */
-static enum hfx_status staterror_requirement(struct compile * cc, const char * name, struct requirement * r) {
-    struct hfx_model * m = cc->m;
+static enum hfx_status channel_set_requirement(struct compile * cc, enum hfx_modifier_type t, const char * name,
+                                               struct requirement * r) {
+    struct hfx_model *               m    = cc->m;
+    const struct hfx__modifier_rules * type = hfx__modifier_rules_of(t);
+    HFX_ASSERT(type->set == HFX_MOD_SET_CHANNEL_BINS && type->width == HFX_MOD_WIDTH_STAT && type->has_defaults);
     /* which samples carry it, and in which channels */
     bool *   carries_sample = hfx__arena_alloc(&cc->tmp, m->n_samples + 1);
     bool *   in_channel     = hfx__arena_alloc(&cc->tmp, m->n_channels + 1);
@@ -390,7 +359,7 @@ static enum hfx_status staterror_requirement(struct compile * cc, const char * n
     const char * first_ptr = NULL;
     for (size_t q = 0; q < cc->n_entries; ++q) {
         const struct entry * e = &cc->entries[q];
-        if (e->mod->type == HFX_MOD_STATERROR && strcmp(e->mod->name, name) == 0) {
+        if (e->mod->type == t && strcmp(e->mod->name, name) == 0) {
             const struct hfx_block * b = &m->blocks[e->block];
             carries_sample[b->sample]  = true;
             in_channel[b->channel]     = true;
@@ -407,7 +376,7 @@ static enum hfx_status staterror_requirement(struct compile * cc, const char * n
     }
     for (size_t q = 0; q < cc->n_entries; ++q) {
         const struct entry * e = &cc->entries[q];
-        if (e->mod->type == HFX_MOD_STATERROR && strcmp(e->mod->name, name) == 0) {
+        if (e->mod->type == t && strcmp(e->mod->name, name) == 0) {
             ++n_carried[m->blocks[e->block].sample];
         }
     }
@@ -418,9 +387,9 @@ static enum hfx_status staterror_requirement(struct compile * cc, const char * n
     for (size_t s = 0; s < m->n_samples; ++s) {
         if (carries_sample[s] && n_carried[s] != n_channels_with) {
             return hfx__error(cc->err, HFX_ERR_MODEL, first_ptr,
-                              "staterror '%s' is carried by sample '%s' in %zu of the %zu channels that use it (pyhf "
+                              "%s '%s' is carried by sample '%s' in %zu of the %zu channels that use it (pyhf "
                               "requires the same channels for every sample carrying it)",
-                              name, m->sample_names[s], n_carried[s], n_channels_with);
+                              type->name, name, m->sample_names[s], n_carried[s], n_channels_with);
         }
     }
     size_t n = 0;
@@ -428,15 +397,15 @@ static enum hfx_status staterror_requirement(struct compile * cc, const char * n
         n += in_channel[c] ? m->channel_n_bins[c] : 0;
     }
     memset(r, 0, sizeof *r);
-    r->type       = HFX_MOD_STATERROR;
-    r->constraint = 1;
+    r->type       = t;
+    r->constraint = (int) type->constraint;
     r->scalar     = false;
     r->size       = n;
     r->pointer    = first_ptr;
-    r->init       = dup_fill(&cc->tmp, n, 1.0);
-    r->lo         = dup_fill(&cc->tmp, n, 1e-10);
-    r->hi         = dup_fill(&cc->tmp, n, 10.0);
-    r->aux        = dup_fill(&cc->tmp, n, 1.0);
+    r->init       = dup_fill(&cc->tmp, n, type->init);
+    r->lo         = dup_fill(&cc->tmp, n, type->lo);
+    r->hi         = dup_fill(&cc->tmp, n, type->hi);
+    r->aux        = dup_fill(&cc->tmp, n, type->aux);
     r->sigma      = dup_fill(&cc->tmp, n, 0.0);
     r->fixed      = hfx__arena_alloc(&cc->tmp, n + 1);
     double * nomsall = dup_fill(&cc->tmp, n, 0.0);
@@ -464,7 +433,7 @@ static enum hfx_status staterror_requirement(struct compile * cc, const char * n
             }
             for (size_t q = cc->block_entry0[k]; q < cc->block_entry0[k] + cc->block_n_entries[k]; ++q) {
                 const struct hfx_spec_modifier * mod = cc->entries[q].mod;
-                if (mod->type != HFX_MOD_STATERROR || strcmp(mod->name, name) != 0) {
+                if (mod->type != t || strcmp(mod->name, name) != 0) {
                     continue;
                 }
                 for (int64_t i = 0; i < b->n_bins; ++i) {
@@ -513,27 +482,19 @@ static bool same_requirement(const struct requirement * a, const struct requirem
            same_vec(a->sigma, b->sigma, a->size) && same_vec(a->factor, b->factor, a->size);
 }
 
-static enum hfx_status build_parsets(struct compile * cc) {
-    struct hfx_model * m = cc->m;
-    size_t             cap = cc->n_entries + 1;
-    cc->builds             = hfx__arena_alloc(&cc->tmp, cap * sizeof *cc->builds);
-    /* per type, the names in order of first appearance in the walk */
-    const char ** order[HFX_MOD_COUNT];
-    size_t        n_order[HFX_MOD_COUNT] = {0};
+/* The names of each type's parameter sets in layout order (names[t][0..n[t])), with the entry that
+ * first carries each (first[t][i]): first appearance in the walk, or name order where the type's row
+ * says so. A name carried by several samples is one set; spec validation refused a shapesys (a type
+ * that is not shared) carried twice, and a per-bin set carried with two bin counts. */
+static enum hfx_status set_names(struct compile * cc, const char ** names[HFX_MOD_COUNT], size_t * first[HFX_MOD_COUNT],
+                                 size_t n[HFX_MOD_COUNT]) {
+    size_t          cap = cc->n_entries + 1;
     struct hfx__name_map seen[HFX_MOD_COUNT];
-    if (!cc->builds || !name_map_init(&cc->parset_index, &cc->tmp, cap)) {
-        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
-    }
     for (int t = 0; t < HFX_MOD_COUNT; ++t) {
-        order[t] = hfx__arena_alloc(&cc->tmp, cap * sizeof **order);
-        if (!order[t] || !name_map_init(&seen[t], &cc->tmp, cap)) {
-            return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
-        }
-    }
-    size_t * first_entry[HFX_MOD_COUNT];
-    for (int t = 0; t < HFX_MOD_COUNT; ++t) {
-        first_entry[t] = hfx__arena_alloc(&cc->tmp, cap * sizeof **first_entry);
-        if (!first_entry[t]) {
+        n[t]     = 0;
+        names[t] = hfx__arena_alloc(&cc->tmp, cap * sizeof **names);
+        first[t] = hfx__arena_alloc(&cc->tmp, cap * sizeof **first);
+        if (!names[t] || !first[t] || !name_map_init(&seen[t], &cc->tmp, cap)) {
             return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
         }
     }
@@ -541,40 +502,49 @@ static enum hfx_status build_parsets(struct compile * cc) {
         const struct hfx_spec_modifier * mod = cc->entries[q].mod;
         size_t                           dummy;
         if (!name_map_get(&seen[mod->type], mod->name, &dummy)) {
-            name_map_put(&seen[mod->type], mod->name, n_order[mod->type]);
-            first_entry[mod->type][n_order[mod->type]] = q;
-            order[mod->type][n_order[mod->type]++]     = mod->name;
-        } else if (mod->type == HFX_MOD_SHAPESYS) {
-            return hfx__error(cc->err, HFX_ERR_MODEL, mod->pointer,
-                              "shapesys modifier '%s' is used on more than one sample; pyhf does not share shapesys "
-                              "parameters",
-                              mod->name);
+            name_map_put(&seen[mod->type], mod->name, n[mod->type]);
+            first[mod->type][n[mod->type]]   = q;
+            names[mod->type][n[mod->type]++] = mod->name;
         }
     }
-    /* staterror: pyhf registers its sets in name order */
-    qsort(order[HFX_MOD_STATERROR], n_order[HFX_MOD_STATERROR], sizeof(const char *), cmp_str_ptr);
-
     for (int t = 0; t < HFX_MOD_COUNT; ++t) {
-        for (size_t i = 0; i < n_order[t]; ++i) {
+        if (hfx__modifier_rules_of((enum hfx_modifier_type) t)->sets_by_name) {
+            qsort(names[t], n[t], sizeof(const char *), cmp_str_ptr); /* first[t] is unused for these */
+        }
+    }
+    return HFX_OK;
+}
+
+/* The parameter sets in pyhf's order: by type (the enum's order), then set_names' order; a name that
+ * an earlier type already placed (normsys + histosys) is one set, provided the requirements agree. */
+static enum hfx_status build_parsets(struct compile * cc) {
+    size_t cap = cc->n_entries + 1;
+    cc->builds = hfx__arena_alloc(&cc->tmp, cap * sizeof *cc->builds);
+    if (!cc->builds || !name_map_init(&cc->parset_index, &cc->tmp, cap)) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    const char **   order[HFX_MOD_COUNT];
+    size_t *        first_entry[HFX_MOD_COUNT];
+    size_t          n_order[HFX_MOD_COUNT];
+    enum hfx_status st = set_names(cc, order, first_entry, n_order);
+    for (int t = 0; t < HFX_MOD_COUNT && st == HFX_OK; ++t) {
+        bool channel_set = hfx__modifier_rules_of((enum hfx_modifier_type) t)->set == HFX_MOD_SET_CHANNEL_BINS;
+        for (size_t i = 0; i < n_order[t] && st == HFX_OK; ++i) {
             const char *       name = order[t][i];
             struct requirement req;
-            enum hfx_status    st;
-            if (t == HFX_MOD_STATERROR) {
-                st = staterror_requirement(cc, name, &req);
-            } else {
-                st = make_requirement(cc, &cc->entries[first_entry[t][i]], &req);
-            }
+            st = channel_set ? channel_set_requirement(cc, (enum hfx_modifier_type) t, name, &req)
+                             : make_requirement(cc, &cc->entries[first_entry[t][i]], &req);
             if (st != HFX_OK) {
-                return st;
+                break;
             }
             size_t idx;
             if (name_map_get(&cc->parset_index, name, &idx)) {
                 struct parset_build * pb = &cc->builds[idx];
                 if (!same_requirement(&pb->req, &req)) {
-                    return hfx__error(cc->err, HFX_ERR_MODEL, req.pointer,
-                                      "modifier name '%s' is used as both %s and %s, which need different "
-                                      "parameters (use unique modifier names)",
-                                      name, type_name(pb->req.type), type_name(req.type));
+                    st = hfx__error(cc->err, HFX_ERR_MODEL, req.pointer,
+                                    "modifier name '%s' is used as both %s and %s, which need different "
+                                    "parameters (use unique modifier names)",
+                                    name, type_name(pb->req.type), type_name(req.type));
                 }
                 continue;
             }
@@ -585,22 +555,7 @@ static enum hfx_status build_parsets(struct compile * cc) {
             ++cc->n_builds;
         }
     }
-
-    /* shapefactor: one parameter per bin, shared by bin position, so every block must agree */
-    for (size_t q = 0; q < cc->n_entries; ++q) {
-        const struct hfx_spec_modifier * mod = cc->entries[q].mod;
-        if (mod->type == HFX_MOD_SHAPEFACTOR) {
-            size_t idx = 0;
-            name_map_get(&cc->parset_index, mod->name, &idx);
-            if ((size_t) m->blocks[cc->entries[q].block].n_bins != cc->builds[idx].req.size) {
-                return hfx__error(cc->err, HFX_ERR_MODEL, mod->pointer,
-                                  "shapefactor '%s' is used in channels with different bin counts (%zu and %lld)",
-                                  mod->name, cc->builds[idx].req.size,
-                                  (long long) m->blocks[cc->entries[q].block].n_bins);
-            }
-        }
-    }
-    return HFX_OK;
+    return st;
 }
 
 /* Measurement overrides (pyhf reduce_paramsets_requirements): each given key replaces the default and
@@ -637,7 +592,7 @@ static enum hfx_status apply_parconfig(struct compile * cc, struct parset_build 
         r->hi = hi;
     }
     if (pc->n_auxdata) {
-        if (r->constraint == 0) {
+        if (r->constraint == HFX_MOD_CONSTRAINT_NONE) {
             why = "auxdata";
         } else {
             HFX_CHECK_LEN("auxdata", pc->n_auxdata);
@@ -645,7 +600,7 @@ static enum hfx_status apply_parconfig(struct compile * cc, struct parset_build 
         }
     }
     if (pc->n_sigmas) {
-        if (r->constraint != 1) {
+        if (r->constraint != HFX_MOD_CONSTRAINT_GAUSS) {
             why = "sigmas";
         } else {
             HFX_CHECK_LEN("sigmas", pc->n_sigmas);
@@ -653,7 +608,7 @@ static enum hfx_status apply_parconfig(struct compile * cc, struct parset_build 
         }
     }
     if (pc->n_factors) {
-        if (r->constraint != 2) {
+        if (r->constraint != HFX_MOD_CONSTRAINT_POISSON) {
             why = "factors";
         } else {
             HFX_CHECK_LEN("factors", pc->n_factors);
@@ -676,18 +631,12 @@ static enum hfx_status apply_parconfig(struct compile * cc, struct parset_build 
     return HFX_OK;
 }
 
-static enum hfx_status layout_parameters(struct compile * cc) {
-    struct hfx_model * m = cc->m;
-    /* measurement overrides */
+/* The measurement's parameter configs applied to the sets they name (spec validation refused a name
+ * configured twice). */
+static enum hfx_status apply_parconfigs(struct compile * cc) {
     for (size_t i = 0; i < cc->meas->n_parconfigs; ++i) {
         const struct hfx_spec_parconfig * pc = &cc->meas->parconfigs[i];
-        for (size_t j = 0; j < i; ++j) {
-            if (strcmp(cc->meas->parconfigs[j].name, pc->name) == 0) {
-                return hfx__error(cc->err, HFX_ERR_MODEL, pc->pointer,
-                                  "parameter '%s' is configured twice in measurement '%s'", pc->name, cc->meas->name);
-            }
-        }
-        size_t idx;
+        size_t                            idx;
         if (name_map_get(&cc->parset_index, pc->name, &idx)) {
             enum hfx_status st = apply_parconfig(cc, &cc->builds[idx], pc);
             if (st != HFX_OK) {
@@ -695,21 +644,82 @@ static enum hfx_status layout_parameters(struct compile * cc) {
             }
         }
     }
+    return HFX_OK;
+}
+
+/* Parameter j of set pb, at index k: its init, bounds, name, and its constraint term (the auxiliary
+ * datum at *aux, the Gaussian or Poisson term appended at *g or *p). */
+static enum hfx_status fill_parameter(struct compile * cc, const struct parset_build * pb, size_t j, size_t * aux,
+                                      size_t * g, size_t * p) {
+    struct hfx_model *         m = cc->m;
+    const struct requirement * r = &pb->req;
+    size_t                     k = pb->offset + j;
+    m->init[k]  = r->init[j];
+    m->lower[k] = r->lo[j];
+    m->upper[k] = r->hi[j];
+    m->fixed[k] = r->fixed ? r->fixed[j] : false;
+    if (r->scalar) {
+        m->par_names[k] = pb->name;
+    } else {
+        char buf[64];
+        snprintf(buf, sizeof buf, "[%zu]", j);
+        size_t len  = strlen(pb->name) + strlen(buf) + 1;
+        char * name = hfx__arena_alloc(&m->arena, len);
+        if (!name) {
+            return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+        }
+        snprintf(name, len, "%s%s", pb->name, buf);
+        m->par_names[k] = name;
+    }
+    if (!(m->lower[k] <= m->upper[k]) || !isfinite(m->lower[k]) || !isfinite(m->upper[k])) {
+        return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer, "parameter '%s' has impossible bounds [%g, %g]",
+                          m->par_names[k], m->lower[k], m->upper[k]);
+    }
+    if (!isfinite(m->init[k])) {
+        return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer, "parameter '%s' has a non-finite init", m->par_names[k]);
+    }
+    if (r->constraint == HFX_MOD_CONSTRAINT_GAUSS) {
+        if (!(r->sigma[j] > 0) || !isfinite(r->sigma[j])) {
+            return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer,
+                              "parameter '%s' has a non-positive constraint width %g", m->par_names[k], r->sigma[j]);
+        }
+        m->gauss[(*g)++] = (struct hfx_gauss){(int32_t) k, (int32_t) *aux, r->sigma[j]};
+    } else if (r->constraint == HFX_MOD_CONSTRAINT_POISSON) {
+        if (!(r->factor[j] > 0) || !isfinite(r->factor[j])) {
+            return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer,
+                              "parameter '%s' has a non-positive Poisson constraint factor %g", m->par_names[k],
+                              r->factor[j]);
+        }
+        m->pois[(*p)++] = (struct hfx_pois){(int32_t) k, (int32_t) *aux, r->factor[j]};
+    }
+    if (r->constraint != HFX_MOD_CONSTRAINT_NONE) {
+        m->observed[m->n_bins + *aux] = r->aux[j];
+        ++*aux;
+    }
+    return HFX_OK;
+}
+
+static enum hfx_status layout_parameters(struct compile * cc) {
+    struct hfx_model * m  = cc->m;
+    enum hfx_status    st = apply_parconfigs(cc);
+    if (st != HFX_OK) {
+        return st;
+    }
     size_t n_pars = 0, n_aux = 0, n_gauss = 0, n_pois = 0;
     for (size_t i = 0; i < cc->n_builds; ++i) {
         struct parset_build * pb = &cc->builds[i];
         struct requirement *  r  = &pb->req;
-        if (r->type == HFX_MOD_LUMI && (!r->init || !r->lo || !r->aux || !r->sigma)) {
+        if (!hfx__modifier_rules_of(r->type)->has_defaults && (!r->init || !r->lo || !r->aux || !r->sigma)) {
             return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer,
-                              "lumi parameter '%s' needs inits, bounds, auxdata and sigmas in the config of "
+                              "%s parameter '%s' needs inits, bounds, auxdata and sigmas in the config of "
                               "measurement '%s'",
-                              pb->name, cc->meas->name);
+                              type_name(r->type), pb->name, cc->meas->name);
         }
         pb->offset = n_pars;
         n_pars += r->size;
-        if (r->constraint) {
+        if (r->constraint != HFX_MOD_CONSTRAINT_NONE) {
             n_aux += r->size;
-            if (r->constraint == 1) {
+            if (r->constraint == HFX_MOD_CONSTRAINT_GAUSS) {
                 n_gauss += r->size;
             } else {
                 n_pois += r->size;
@@ -737,57 +747,13 @@ static enum hfx_status layout_parameters(struct compile * cc) {
     size_t aux = 0, g = 0, p = 0;
     for (size_t i = 0; i < cc->n_builds; ++i) {
         struct parset_build * pb = &cc->builds[i];
-        struct requirement *  r  = &pb->req;
         m->parsets[i].name   = pb->name;
-        m->parsets[i].type   = r->type;
+        m->parsets[i].type   = pb->req.type;
         m->parsets[i].offset = pb->offset;
-        m->parsets[i].size   = r->size;
-        for (size_t j = 0; j < r->size; ++j) {
-            size_t k = pb->offset + j;
-            m->init[k]  = r->init[j];
-            m->lower[k] = r->lo[j];
-            m->upper[k] = r->hi[j];
-            m->fixed[k] = r->fixed ? r->fixed[j] : false;
-            if (r->scalar) {
-                m->par_names[k] = pb->name;
-            } else {
-                char buf[64];
-                snprintf(buf, sizeof buf, "[%zu]", j);
-                size_t len  = strlen(pb->name) + strlen(buf) + 1;
-                char * name = hfx__arena_alloc(&m->arena, len);
-                if (!name) {
-                    return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
-                }
-                snprintf(name, len, "%s%s", pb->name, buf);
-                m->par_names[k] = name;
-            }
-            if (!(m->lower[k] <= m->upper[k]) || !isfinite(m->lower[k]) || !isfinite(m->upper[k])) {
-                return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer,
-                                  "parameter '%s' has impossible bounds [%g, %g]", m->par_names[k], m->lower[k],
-                                  m->upper[k]);
-            }
-            if (!isfinite(m->init[k])) {
-                return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer, "parameter '%s' has a non-finite init",
-                                  m->par_names[k]);
-            }
-            if (r->constraint == 1) {
-                if (!(r->sigma[j] > 0) || !isfinite(r->sigma[j])) {
-                    return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer,
-                                      "parameter '%s' has a non-positive constraint width %g", m->par_names[k],
-                                      r->sigma[j]);
-                }
-                m->gauss[g++] = (struct hfx_gauss){(int32_t) k, (int32_t) aux, r->sigma[j]};
-            } else if (r->constraint == 2) {
-                if (!(r->factor[j] > 0) || !isfinite(r->factor[j])) {
-                    return hfx__error(cc->err, HFX_ERR_MODEL, r->pointer,
-                                      "parameter '%s' has a non-positive Poisson constraint factor %g",
-                                      m->par_names[k], r->factor[j]);
-                }
-                m->pois[p++] = (struct hfx_pois){(int32_t) k, (int32_t) aux, r->factor[j]};
-            }
-            if (r->constraint) {
-                m->observed[m->n_bins + aux] = r->aux[j];
-                ++aux;
+        m->parsets[i].size   = pb->req.size;
+        for (size_t j = 0; j < pb->req.size; ++j) {
+            if ((st = fill_parameter(cc, pb, j, &aux, &g, &p)) != HFX_OK) {
+                return st;
             }
         }
     }
@@ -798,24 +764,155 @@ static enum hfx_status layout_parameters(struct compile * cc) {
 // Step 3: modifier tables
 //
 
-static enum hfx_status build_tables(struct compile * cc) {
-    struct hfx_model * m = cc->m;
-    size_t             n_scalar = 0, n_perbin = 0, n_histo = 0, n_hvals = 0;
+/* Where build_tables writes next, and what it learns about the parameters on the way. */
+struct tables {
+    size_t   ns, npb, nh, nhv;  /* scalars, per-bin factors, histos and histo values written */
+    bool *   moves;             /* [n_pars] some template has a slope at 0 */
+    bool *   interp;            /* [n_pars] carries normsys or histosys */
+    size_t * chan_slot;         /* [n_builds] 1 + the slot of a set of the channels' bins, 0 for other sets */
+    size_t * chan_start;        /* [slot * n_channels + c] where channel c's bins start within that set */
+};
+
+/* The sizes of the tables, from the compiled form of each entry's type. */
+static void count_tables(const struct compile * cc, size_t * n_scalar, size_t * n_perbin, size_t * n_histo,
+                         size_t * n_hvals) {
+    *n_scalar = *n_perbin = *n_histo = *n_hvals = 0;
     for (size_t q = 0; q < cc->n_entries; ++q) {
-        switch (cc->entries[q].mod->type) {
-        case HFX_MOD_NORMFACTOR:
-        case HFX_MOD_LUMI:
-        case HFX_MOD_NORMSYS:
-            ++n_scalar;
+        switch (hfx__modifier_rules_of(cc->entries[q].mod->type)->form) {
+        case HFX_MOD_FORM_FACTOR:
+        case HFX_MOD_FORM_NORMSYS: ++*n_scalar; break;
+        case HFX_MOD_FORM_HISTO:
+            ++*n_histo;
+            *n_hvals += (size_t) cc->m->blocks[cc->entries[q].block].n_bins;
             break;
-        case HFX_MOD_HISTOSYS:
-            ++n_histo;
-            n_hvals += (size_t) m->blocks[cc->entries[q].block].n_bins;
-            break;
-        default:
-            ++n_perbin;
+        case HFX_MOD_FORM_PERBIN: ++*n_perbin; break;
         }
     }
+}
+
+/* Sets of the channels' bins (staterror): where each carrying channel's bins start within the set (its
+ * parameters run over the carrying channels' bins in sorted channel order), found in one pass over the
+ * entries. */
+static enum hfx_status channel_set_starts(struct compile * cc, struct tables * t) {
+    struct hfx_model * m      = cc->m;
+    size_t             nc     = m->n_channels;
+    size_t             n_slot = 0;
+    t->chan_slot              = hfx__arena_alloc(&cc->tmp, (cc->n_builds + 1) * sizeof *t->chan_slot);
+    if (!t->chan_slot) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (size_t q = 0; q < cc->n_entries; ++q) {
+        const struct hfx_spec_modifier * mod = cc->entries[q].mod;
+        size_t                           idx = 0;
+        if (hfx__modifier_rules_of(mod->type)->set == HFX_MOD_SET_CHANNEL_BINS &&
+            name_map_get(&cc->parset_index, mod->name, &idx) && t->chan_slot[idx] == 0) {
+            t->chan_slot[idx] = ++n_slot; /* 1-based: 0 means not a set of the channels' bins */
+        }
+    }
+    t->chan_start = hfx__arena_alloc(&cc->tmp, (n_slot * nc + 1) * sizeof *t->chan_start);
+    if (!t->chan_start) {
+        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
+    }
+    for (size_t q = 0; q < cc->n_entries; ++q) { /* first mark the carrying channels */
+        const struct hfx_spec_modifier * mod = cc->entries[q].mod;
+        size_t                           idx = 0;
+        if (hfx__modifier_rules_of(mod->type)->set == HFX_MOD_SET_CHANNEL_BINS &&
+            name_map_get(&cc->parset_index, mod->name, &idx)) {
+            t->chan_start[(t->chan_slot[idx] - 1) * nc + (size_t) m->blocks[cc->entries[q].block].channel] = 1;
+        }
+    }
+    for (size_t u = 0; u < n_slot; ++u) { /* then turn the marks into offsets */
+        size_t start = 0;
+        for (size_t c = 0; c < nc; ++c) {
+            bool has                = t->chan_start[u * nc + c] != 0;
+            t->chan_start[u * nc + c] = start;
+            start += has ? m->channel_n_bins[c] : 0;
+        }
+    }
+    return HFX_OK;
+}
+
+/* A normsys: a scalar interpolated from (hi, lo) with the model's code. */
+static enum hfx_status add_normsys(struct compile * cc, const struct hfx_spec_modifier * mod, int32_t par,
+                                   struct tables * t) {
+    struct hfx_model * m = cc->m;
+    if (m->normsys_code == HFX_INTERP_CODE4 && (!(mod->hi > 0) || !(mod->lo > 0))) {
+        return hfx__error(cc->err, HFX_ERR_MODEL, mod->pointer,
+                          "normsys '%s' needs hi > 0 and lo > 0 for interpolation code4 (got hi=%g, lo=%g)", mod->name,
+                          mod->hi, mod->lo);
+    }
+    struct hfx_mod_scalar s = {.kind = HFX_SCALAR_NORMSYS, .par = par, .hi = mod->hi, .lo = mod->lo};
+    if (m->normsys_code == HFX_INTERP_CODE4) {
+        hfx_normsys_code4_coef(mod->hi, mod->lo, s.coef);
+        t->moves[par] = t->moves[par] || s.coef[0] != 0.0; /* a1: the slope at 0 */
+    } else {
+        m->explore[par] = true;
+    }
+    t->interp[par] = true;
+    /* hi and lo on the same side of 1: the interpolation turns around inside [-1, 1] */
+    m->nonmonotone[par] = m->nonmonotone[par] || (mod->hi - 1.0) * (mod->lo - 1.0) > 0;
+    m->scalars[t->ns++] = s;
+    return HFX_OK;
+}
+
+/* A histosys of block b: the deltas hi - nominal and nominal - lo, and code4p's S and A per bin. */
+static void add_histo(struct compile * cc, const struct hfx_block * b, const struct hfx_spec_modifier * mod,
+                      int32_t par, struct tables * t) {
+    struct hfx_model * m = cc->m;
+    m->explore[par]      = m->explore[par] || m->histosys_code == HFX_INTERP_CODE0;
+    t->interp[par]       = true;
+    const double * nomd  = &m->nominal[b->nom];
+    double *       up    = &m->histo_up[t->nhv], * dn = &m->histo_dn[t->nhv];
+    bool           zero  = true; /* hi = lo = nominal in every bin */
+    for (int64_t i = 0; i < b->n_bins; ++i) {
+        up[i] = mod->hi_data[i] - nomd[i];
+        dn[i] = nomd[i] - mod->lo_data[i];
+        hfx_histosys_code4p_sa(up[i], dn[i], &m->histo_s[t->nhv + (size_t) i], &m->histo_a[t->nhv + (size_t) i]);
+        /* code2 and code4p have slope (up + dn) / 2 at 0 */
+        t->moves[par]       = t->moves[par] || up[i] + dn[i] != 0.0;
+        m->nonmonotone[par] = m->nonmonotone[par] || up[i] * dn[i] < 0;
+        zero                = zero && up[i] == 0.0 && dn[i] == 0.0;
+    }
+    /* a template that moves nothing adds exactly 0 to every bin and its gradient, whatever the
+     * (finite) alpha: it is left out of the table (a third of sbottom's 856), its parameter keeps its
+     * flags and its constraint */
+    if (!zero) {
+        m->histos[t->nh++] = (struct hfx_mod_histo){.par = par, .off = (int64_t) t->nhv};
+        t->nhv += (size_t) b->n_bins;
+    }
+}
+
+/* Modifier mod of block b, in the table of its type's compiled form. */
+static enum hfx_status add_entry(struct compile * cc, const struct hfx_block * b, const struct hfx_spec_modifier * mod,
+                                 struct tables * t) {
+    const struct hfx__modifier_rules * type = hfx__modifier_rules_of(mod->type);
+    size_t                           idx  = 0;
+    name_map_get(&cc->parset_index, mod->name, &idx);
+    int32_t par = (int32_t) cc->builds[idx].offset;
+    switch (type->form) {
+    case HFX_MOD_FORM_FACTOR:
+        cc->m->scalars[t->ns++] = (struct hfx_mod_scalar){.kind = HFX_SCALAR_FACTOR, .par = par};
+        break;
+    case HFX_MOD_FORM_NORMSYS: return add_normsys(cc, mod, par, t);
+    case HFX_MOD_FORM_HISTO: add_histo(cc, b, mod, par, t); break;
+    case HFX_MOD_FORM_PERBIN: {
+        /* parameter i <-> bin i of the block, or of the block's channel within a set of the channels' bins */
+        size_t start = 0;
+        if (type->set == HFX_MOD_SET_CHANNEL_BINS) {
+            start = t->chan_start[(t->chan_slot[idx] - 1) * cc->m->n_channels + (size_t) b->channel];
+        }
+        cc->m->perbins[t->npb++] = (struct hfx_mod_perbin){.par0 = par + (int32_t) start, .type = mod->type};
+        break;
+    }
+    }
+    return HFX_OK;
+}
+
+static enum hfx_status build_tables(struct compile * cc) {
+    struct hfx_model * m = cc->m;
+    size_t             n_scalar, n_perbin, n_histo, n_hvals;
+    count_tables(cc, &n_scalar, &n_perbin, &n_histo, &n_hvals);
+    struct tables t = {0};
     m->scalars  = hfx__arena_alloc(&m->arena, (n_scalar + 1) * sizeof *m->scalars);
     m->perbins  = hfx__arena_alloc(&m->arena, (n_perbin + 1) * sizeof *m->perbins);
     m->histos   = hfx__arena_alloc(&m->arena, (n_histo + 1) * sizeof *m->histos);
@@ -826,137 +923,42 @@ static enum hfx_status build_tables(struct compile * cc) {
     m->explore      = hfx__arena_alloc(&m->arena, m->n_pars + 1);
     m->flat_at_init = hfx__arena_alloc(&m->arena, m->n_pars + 1);
     m->nonmonotone  = hfx__arena_alloc(&m->arena, m->n_pars + 1);
-    bool * moves    = hfx__arena_alloc(&cc->tmp, m->n_pars + 1); /* some template has a slope at 0 */
-    bool * interp   = hfx__arena_alloc(&cc->tmp, m->n_pars + 1); /* carries normsys or histosys */
+    t.moves         = hfx__arena_alloc(&cc->tmp, m->n_pars + 1);
+    t.interp        = hfx__arena_alloc(&cc->tmp, m->n_pars + 1);
     if (!m->scalars || !m->perbins || !m->histos || !m->histo_up || !m->histo_dn || !m->histo_s || !m->histo_a ||
         !m->explore ||
-        !m->flat_at_init || !m->nonmonotone || !moves || !interp) {
+        !m->flat_at_init || !m->nonmonotone || !t.moves || !t.interp) {
         return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
     }
-    /* staterror: where each carrying channel's bins start within the set (its parameters run over the
-     * carrying channels' bins in sorted channel order): stat_start[slot * n_channels + c] for the set
-     * with stat_slot[parset] == slot, found in one pass over the entries */
-    size_t   nc        = m->n_channels;
-    size_t * stat_slot = hfx__arena_alloc(&cc->tmp, (cc->n_builds + 1) * sizeof *stat_slot);
-    size_t   n_stat    = 0;
-    if (!stat_slot) {
-        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
-    }
-    for (size_t q = 0; q < cc->n_entries; ++q) {
-        const struct hfx_spec_modifier * mod = cc->entries[q].mod;
-        size_t                           idx = 0;
-        if (mod->type == HFX_MOD_STATERROR && name_map_get(&cc->parset_index, mod->name, &idx) && stat_slot[idx] == 0) {
-            stat_slot[idx] = ++n_stat; /* 1-based: 0 means not a staterror set */
-        }
-    }
-    size_t * stat_start = hfx__arena_alloc(&cc->tmp, (n_stat * nc + 1) * sizeof *stat_start);
-    if (!stat_start) {
-        return hfx__error(cc->err, HFX_ERR_ALLOC, NULL, "out of memory");
-    }
-    for (size_t q = 0; q < cc->n_entries; ++q) { /* first mark the carrying channels */
-        const struct hfx_spec_modifier * mod = cc->entries[q].mod;
-        size_t                           idx = 0;
-        if (mod->type == HFX_MOD_STATERROR && name_map_get(&cc->parset_index, mod->name, &idx)) {
-            stat_start[(stat_slot[idx] - 1) * nc + (size_t) m->blocks[cc->entries[q].block].channel] = 1;
-        }
-    }
-    for (size_t t = 0; t < n_stat; ++t) { /* then turn the marks into offsets */
-        size_t start = 0;
-        for (size_t c = 0; c < nc; ++c) {
-            bool has              = stat_start[t * nc + c] != 0;
-            stat_start[t * nc + c] = start;
-            start += has ? m->channel_n_bins[c] : 0;
-        }
-    }
-    size_t ns = 0, npb = 0, nh = 0, nhv = 0;
-    for (size_t k = 0; k < m->n_blocks; ++k) {
+    enum hfx_status st = channel_set_starts(cc, &t);
+    for (size_t k = 0; k < m->n_blocks && st == HFX_OK; ++k) {
         struct hfx_block * b = &m->blocks[k];
-        b->scalar0           = (int32_t) ns;
-        b->perbin0           = (int32_t) npb;
-        b->histo0            = (int32_t) nh;
-        for (size_t q = cc->block_entry0[k]; q < cc->block_entry0[k] + cc->block_n_entries[k]; ++q) {
-            const struct hfx_spec_modifier * mod = cc->entries[q].mod;
-            size_t                           idx = 0;
-            name_map_get(&cc->parset_index, mod->name, &idx);
-            const struct parset_build * pb  = &cc->builds[idx];
-            int32_t                     par = (int32_t) pb->offset;
-            switch (mod->type) {
-            case HFX_MOD_NORMFACTOR:
-            case HFX_MOD_LUMI:
-                m->scalars[ns++] = (struct hfx_mod_scalar){.kind = HFX_SCALAR_FACTOR, .par = par};
-                break;
-            case HFX_MOD_NORMSYS: {
-                if (m->normsys_code == HFX_INTERP_CODE4 && (!(mod->hi > 0) || !(mod->lo > 0))) {
-                    return hfx__error(cc->err, HFX_ERR_MODEL, mod->pointer,
-                                      "normsys '%s' needs hi > 0 and lo > 0 for interpolation code4 (got hi=%g, "
-                                      "lo=%g)",
-                                      mod->name, mod->hi, mod->lo);
-                }
-                struct hfx_mod_scalar s = {.kind = HFX_SCALAR_NORMSYS, .par = par, .hi = mod->hi, .lo = mod->lo};
-                if (m->normsys_code == HFX_INTERP_CODE4) {
-                    hfx_normsys_code4_coef(mod->hi, mod->lo, s.coef);
-                    moves[par] = moves[par] || s.coef[0] != 0.0; /* a1: the slope at 0 */
-                } else {
-                    m->explore[par] = true;
-                }
-                interp[par] = true;
-                /* hi and lo on the same side of 1: the interpolation turns around inside [-1, 1] */
-                m->nonmonotone[par] = m->nonmonotone[par] || (mod->hi - 1.0) * (mod->lo - 1.0) > 0;
-                m->scalars[ns++] = s;
-                break;
-            }
-            case HFX_MOD_HISTOSYS: {
-                m->explore[par]  = m->explore[par] || m->histosys_code == HFX_INTERP_CODE0;
-                interp[par]      = true;
-                const double * nomd = &m->nominal[b->nom];
-                bool           zero = true; /* hi = lo = nominal in every bin */
-                for (int64_t i = 0; i < b->n_bins; ++i) {
-                    m->histo_up[nhv + (size_t) i] = mod->hi_data[i] - nomd[i];
-                    m->histo_dn[nhv + (size_t) i] = nomd[i] - mod->lo_data[i];
-                    hfx_histosys_code4p_sa(m->histo_up[nhv + (size_t) i], m->histo_dn[nhv + (size_t) i],
-                                           &m->histo_s[nhv + (size_t) i], &m->histo_a[nhv + (size_t) i]);
-                    /* code2 and code4p have slope (up + dn) / 2 at 0 */
-                    moves[par] = moves[par] || m->histo_up[nhv + (size_t) i] + m->histo_dn[nhv + (size_t) i] != 0.0;
-                    m->nonmonotone[par] = m->nonmonotone[par] ||
-                                          m->histo_up[nhv + (size_t) i] * m->histo_dn[nhv + (size_t) i] < 0;
-                    zero = zero && m->histo_up[nhv + (size_t) i] == 0.0 && m->histo_dn[nhv + (size_t) i] == 0.0;
-                }
-                /* a template that moves nothing adds exactly 0 to every bin and its gradient, whatever
-                 * the (finite) alpha: it is left out of the table (a third of sbottom's 856), its
-                 * parameter keeps its flags and its constraint */
-                if (!zero) {
-                    m->histos[nh++] = (struct hfx_mod_histo){.par = par, .off = (int64_t) nhv};
-                    nhv += (size_t) b->n_bins;
-                }
-                break;
-            }
-            case HFX_MOD_STATERROR: {
-                size_t start = stat_start[(stat_slot[idx] - 1) * nc + (size_t) b->channel];
-                m->perbins[npb++] = (struct hfx_mod_perbin){.par0 = par + (int32_t) start, .type = mod->type};
-                break;
-            }
-            default: /* shapefactor, shapesys: parameter i <-> bin i */
-                m->perbins[npb++] = (struct hfx_mod_perbin){.par0 = par, .type = mod->type};
-                break;
-            }
+        b->scalar0           = (int32_t) t.ns;
+        b->perbin0           = (int32_t) t.npb;
+        b->histo0            = (int32_t) t.nh;
+        for (size_t q = cc->block_entry0[k]; q < cc->block_entry0[k] + cc->block_n_entries[k] && st == HFX_OK; ++q) {
+            st = add_entry(cc, b, cc->entries[q].mod, &t);
         }
-        b->n_scalar = (int32_t) ns - b->scalar0;
-        b->n_perbin = (int32_t) npb - b->perbin0;
-        b->n_histo  = (int32_t) nh - b->histo0;
+        b->n_scalar = (int32_t) t.ns - b->scalar0;
+        b->n_perbin = (int32_t) t.npb - b->perbin0;
+        b->n_histo  = (int32_t) t.nh - b->histo0;
         if (b->n_scalar > m->n_scalar_max) {
             m->n_scalar_max = b->n_scalar;
         }
     }
+    if (st != HFX_OK) {
+        return st;
+    }
     for (size_t i = 0; i < m->n_pars; ++i) {
-        m->flat_at_init[i] = interp[i] && !moves[i] && !m->explore[i];
+        m->flat_at_init[i] = t.interp[i] && !t.moves[i] && !m->explore[i];
         m->explore[i]      = m->explore[i] || m->flat_at_init[i];
         m->n_explore += m->explore[i] ? 1 : 0;
         m->n_nonmonotone += m->nonmonotone[i] ? 1 : 0;
     }
-    m->n_scalar     = ns;
-    m->n_perbin     = npb;
-    m->n_histo      = nh;
-    m->n_histo_vals = nhv;
+    m->n_scalar     = t.ns;
+    m->n_perbin     = t.npb;
+    m->n_histo      = t.nh;
+    m->n_histo_vals = t.nhv;
     return HFX_OK;
 }
 

@@ -21,7 +21,7 @@ enum hfx_modifier_type {
     HFX_MOD_COUNT
 };
 /* pyhf's name of t ("normsys", ...), "unknown" out of range; a static string. Defined in
- * spec/spec-build.c, beside the spec's reading of those names. */
+ * model/modifier-types.c, beside the table of the types. */
 const char * hfx__modifier_type_name(enum hfx_modifier_type t);
 
 #endif /* HFX_MODIFIER_TYPE_H */

@@ -14,6 +14,8 @@
  *      (pyhf would silently keep the last; we refuse the ambiguity).
  *    - Every channel has an observation of its bin count; observations of unknown channels are
  *      ignored, as in pyhf.
+ *    - A modifier's data and the sharing rules below come from its type's row in
+ *      model/modifier-types.h (this file never switches on the type).
  *    - A modifier name shared by several modifiers must describe one parameter set: the same type,
  *      except that normsys and histosys may share a name (their parameter requirements coincide, so
  *      pyhf's reduce_paramsets_requirements accepts them). A shapefactor shared across channels needs
@@ -33,14 +35,6 @@
 #include <string.h>
 
 
-static const char * const mod_type_names[HFX_MOD_COUNT] = {
-    "histosys", "lumi", "normfactor", "normsys", "shapefactor", "shapesys", "staterror",
-};
-
-const char * hfx__modifier_type_name(enum hfx_modifier_type t) {
-    return (unsigned) t < HFX_MOD_COUNT ? mod_type_names[t] : "unknown";
-}
-
 /* strcmp(a, b) == 0 for the short keys and type names compared many times per modifier, inline
  * rather than through a library call. */
 static inline bool str_eq(const char * a, const char * b) {
@@ -50,17 +44,6 @@ static inline bool str_eq(const char * a, const char * b) {
     }
     return *a == *b;
 }
-
-static bool mod_type_from_name(const char * s, enum hfx_modifier_type * t) {
-    for (int i = 0; i < HFX_MOD_COUNT; i++) {
-        if (str_eq(s, mod_type_names[i])) {
-            *t = (enum hfx_modifier_type) i;
-            return true;
-        }
-    }
-    return false;
-}
-
 
 /* Appends "/token" (RFC 6901-escaped) to base. */
 static void ptr_join(char * out, size_t size, const char * base, const char * token) {
@@ -252,6 +235,58 @@ static enum hfx_status check_member(const json_t * v, const char * key, const st
     return expect_type(v, t, what, &p, err);
 }
 
+/* The "data" of a modifier, by the shape its type's row asks for (modifier-types.h). */
+static enum hfx_status check_modifier_data(const struct hfx__modifier_rules * type, json_t * data, const struct path * dp,
+                                           struct hfx_error * err) {
+    enum hfx_status st;
+    json_t *        dvals[MEMBERS_MAX];
+    struct path     p;
+    switch (type->data) {
+    case HFX_MOD_DATA_NULL:
+        if (!json_is_null(data)) {
+            return schema_error(err, dp, "the data of a %s modifier must be null, got %s", type->name,
+                                hfx__json_type_name(data));
+        }
+        return HFX_OK;
+    case HFX_MOD_DATA_HI_LO: {
+        static const char * const nkeys[] = { "lo", "hi", NULL };
+        static const signed char  nreq[]  = { 1, 0, END };
+        if ((st = check_object(data, dp, nreq, nkeys, dvals, err)) != HFX_OK ||
+            (st = check_member(dvals[1], "hi", dp, JSON_REAL, "a number", err)) != HFX_OK ||
+            (st = check_member(dvals[0], "lo", dp, JSON_REAL, "a number", err)) != HFX_OK) {
+            return st;
+        }
+        return HFX_OK;
+    }
+    case HFX_MOD_DATA_HI_LO_BINS: {
+        static const char * const hkeys[] = { "lo_data", "hi_data", NULL };
+        static const signed char  hreq[]  = { 1, 0, END };
+        if ((st = check_object(data, dp, hreq, hkeys, dvals, err)) != HFX_OK) {
+            return st;
+        }
+        p = PATH_JOIN(dp, "hi_data");
+        if ((st = check_numbers(dvals[1], &p, err)) != HFX_OK) {
+            return st;
+        }
+        p = PATH_JOIN(dp, "lo_data");
+        return check_numbers(dvals[0], &p, err);
+    }
+    case HFX_MOD_DATA_BINS:
+        return check_numbers(data, dp, err);
+    }
+    return HFX_OK;
+}
+
+/* "histosys, lumi, ..., staterror": the types the schema knows, for the message naming an unknown one. */
+static void type_list(char * out, size_t size) {
+    size_t n = 0;
+    out[0]   = '\0';
+    for (int i = 0; i < HFX_MOD_COUNT && n < size; i++) {
+        int k = snprintf(out + n, size - n, "%s%s", i ? ", " : "", hfx__modifier_type_name((enum hfx_modifier_type) i));
+        n += k > 0 ? (size_t) k : 0;
+    }
+}
+
 static enum hfx_status check_modifier(const json_t * m, const struct path * ptr, struct hfx_error * err) {
     enum hfx_status st = expect_type(m, JSON_OBJECT, "an object", ptr, err);
     if (st != HFX_OK) {
@@ -271,12 +306,12 @@ static enum hfx_status check_modifier(const json_t * m, const struct path * ptr,
         return st;
     }
     enum hfx_modifier_type t;
-    if (!mod_type_from_name(json_string_value(jtype), &t)) {
-        return schema_error(err, &p,
-                            "unknown modifier type '%s' (expected one of histosys, lumi, normfactor, normsys, "
-                            "shapefactor, shapesys, staterror)",
-                            json_string_value(jtype));
+    if (!hfx__modifier_type_from_name(json_string_value(jtype), &t)) {
+        char types[160];
+        type_list(types, sizeof types);
+        return schema_error(err, &p, "unknown modifier type '%s' (expected one of %s)", json_string_value(jtype), types);
     }
+    const struct hfx__modifier_rules * type = hfx__modifier_rules_of(t);
     if ((st = object_errors(ptr, req, keys, vals, unknown, err)) != HFX_OK) {
         return st;
     }
@@ -284,51 +319,12 @@ static enum hfx_status check_modifier(const json_t * m, const struct path * ptr,
         return st;
     }
     p = PATH_JOIN(ptr, "name");
-    if (t == HFX_MOD_LUMI && strcmp(json_string_value(vals[0]), "lumi") != 0) {
-        return schema_error(err, &p, "a lumi modifier must be named 'lumi', not '%s'", json_string_value(vals[0]));
+    if (type->only_name && strcmp(json_string_value(vals[0]), type->only_name) != 0) {
+        return schema_error(err, &p, "a %s modifier must be named '%s', not '%s'", type->name, type->only_name,
+                            json_string_value(vals[0]));
     }
-    json_t *    data = vals[2];
-    struct path dp   = PATH_JOIN(ptr, "data");
-    json_t *    dvals[MEMBERS_MAX];
-    switch (t) {
-    case HFX_MOD_LUMI:
-    case HFX_MOD_NORMFACTOR:
-    case HFX_MOD_SHAPEFACTOR:
-        if (!json_is_null(data)) {
-            return schema_error(err, &dp, "the data of a %s modifier must be null, got %s", mod_type_names[t],
-                                hfx__json_type_name(data));
-        }
-        return HFX_OK;
-    case HFX_MOD_NORMSYS: {
-        static const char * const nkeys[] = { "lo", "hi", NULL };
-        static const signed char  nreq[]  = { 1, 0, END };
-        if ((st = check_object(data, &dp, nreq, nkeys, dvals, err)) != HFX_OK ||
-            (st = check_member(dvals[1], "hi", &dp, JSON_REAL, "a number", err)) != HFX_OK ||
-            (st = check_member(dvals[0], "lo", &dp, JSON_REAL, "a number", err)) != HFX_OK) {
-            return st;
-        }
-        return HFX_OK;
-    }
-    case HFX_MOD_HISTOSYS: {
-        static const char * const hkeys[] = { "lo_data", "hi_data", NULL };
-        static const signed char  hreq[]  = { 1, 0, END };
-        if ((st = check_object(data, &dp, hreq, hkeys, dvals, err)) != HFX_OK) {
-            return st;
-        }
-        p = PATH_JOIN(&dp, "hi_data");
-        if ((st = check_numbers(dvals[1], &p, err)) != HFX_OK) {
-            return st;
-        }
-        p = PATH_JOIN(&dp, "lo_data");
-        return check_numbers(dvals[0], &p, err);
-    }
-    case HFX_MOD_SHAPESYS:
-    case HFX_MOD_STATERROR:
-        return check_numbers(data, &dp, err);
-    case HFX_MOD_COUNT:
-        break;
-    }
-    return HFX_OK;
+    struct path dp = PATH_JOIN(ptr, "data");
+    return check_modifier_data(type, vals[2], &dp, err);
 }
 
 static enum hfx_status check_sample(const json_t * s, const struct path * ptr, struct hfx_error * err) {
@@ -644,11 +640,11 @@ static enum hfx_status register_modifier(struct builder * b, const struct hfx_sp
             return model_error(b, m->pointer, "%s '%s' appears twice in sample '%s'", hfx__modifier_type_name(m->type),
                                m->name, s->name);
         }
-        if (m->type == HFX_MOD_SHAPESYS) {
+        if (!hfx__modifier_rules_of(m->type)->shared) {
             size_t *     idx   = name_get(&b->names, m->name, TAG_MOD_NAME);
             const char * first = idx ? b->uses[*idx].mod->pointer : "another sample";
-            return model_error(b, m->pointer, "shapesys '%s' is also used at %s (a shapesys cannot be shared)", m->name,
-                               first);
+            return model_error(b, m->pointer, "%s '%s' is also used at %s (a %s cannot be shared)",
+                               hfx__modifier_type_name(m->type), m->name, first, hfx__modifier_type_name(m->type));
         }
     }
     if (last) {
@@ -671,17 +667,17 @@ static enum hfx_status register_modifier(struct builder * b, const struct hfx_sp
     }
     const struct first_use * u = &b->uses[*idx];
     enum hfx_modifier_type   t = u->mod->type;
-    bool compatible = t == m->type || (t == HFX_MOD_NORMSYS && m->type == HFX_MOD_HISTOSYS) ||
-                      (t == HFX_MOD_HISTOSYS && m->type == HFX_MOD_NORMSYS);
-    if (!compatible) {
+    if (!hfx__modifier_types_share(t, m->type)) {
         return model_error(b, m->pointer,
                            "modifier '%s' is a %s here but a %s at %s (one name is one parameter; only normsys and "
                            "histosys may share a name)",
                            m->name, hfx__modifier_type_name(m->type), hfx__modifier_type_name(t), u->mod->pointer);
     }
-    if (m->type == HFX_MOD_SHAPEFACTOR && u->n_bins != n_bins) {
-        return model_error(b, m->pointer, "shapefactor '%s' has %zu bin%s here but %zu at %s", m->name, n_bins,
-                           n_bins == 1 ? "" : "s", u->n_bins, u->mod->pointer);
+    /* a set of one parameter per bin, shared by bin position: every carrier has the first's bin count
+     * (a name shared with another type has a scalar set: hfx__modifier_types_share) */
+    if (hfx__modifier_rules_of(m->type)->set == HFX_MOD_SET_BINS && u->n_bins != n_bins) {
+        return model_error(b, m->pointer, "%s '%s' has %zu bin%s here but %zu at %s", hfx__modifier_type_name(m->type),
+                           m->name, n_bins, n_bins == 1 ? "" : "s", u->n_bins, u->mod->pointer);
     }
     return HFX_OK;
 }
@@ -698,16 +694,16 @@ static enum hfx_status build_modifier(struct builder * b, const json_t * jm, str
     if (!m->pointer || !m->name) {
         return oom(b);
     }
-    mod_type_from_name(json_string_value(vals[1]), &m->type);
+    hfx__modifier_type_from_name(json_string_value(vals[1]), &m->type);
     json_t *        data = vals[2];
     enum hfx_status st;
-    switch (m->type) {
-    case HFX_MOD_NORMSYS:
+    switch (hfx__modifier_rules_of(m->type)->data) {
+    case HFX_MOD_DATA_HI_LO:
         get_members(data, dkeys, dvals);
         m->hi = json_number_value(dvals[0]);
         m->lo = json_number_value(dvals[1]);
         break;
-    case HFX_MOD_HISTOSYS:
+    case HFX_MOD_DATA_HI_LO_BINS:
         get_members(data, hkeys, dvals);
         if ((st = check_bins(b, dvals[0], "/data/hi_data", "hi_data", m, s, n_bins)) != HFX_OK) {
             return st;
@@ -721,8 +717,7 @@ static enum hfx_status build_modifier(struct builder * b, const json_t * jm, str
             return oom(b);
         }
         break;
-    case HFX_MOD_SHAPESYS:
-    case HFX_MOD_STATERROR:
+    case HFX_MOD_DATA_BINS:
         if ((st = check_bins(b, data, "/data", "data", m, s, n_bins)) != HFX_OK) {
             return st;
         }
@@ -730,7 +725,7 @@ static enum hfx_status build_modifier(struct builder * b, const json_t * jm, str
             return oom(b);
         }
         break;
-    default:
+    case HFX_MOD_DATA_NULL:
         break;
     }
     return register_modifier(b, m, s, n_bins);

@@ -10,7 +10,7 @@
 #define HFX_SPEC_H
 
 #include "hfx-impl.h"
-#include "model/modifier-type.h" /* enum hfx_modifier_type */
+#include "model/modifier-types.h" /* enum hfx_modifier_type and each type's rules */
 
 #include <jansson.h>
 
@@ -73,6 +73,8 @@ bool hfx__json_equal(const json_t * a, const json_t * b);
 //
 // The validated spec
 //
+
+/* enum hfx_modifier_type and each type's rules: model/modifier-types.h */
 
 struct hfx_spec_modifier {
     const char *           name;

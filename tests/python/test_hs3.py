@@ -235,6 +235,17 @@ def test_export_refuses_what_root_cannot_express(hfx, tmp_path):
            "channel 'SR' has two staterror modifiers, 'stat' and 'stat2'" in proc.stderr, proc.stderr
     proc = hfx("convert", tmp_path / "ws.json", "--to", "hs3", "--histosys-interp", "code0", check=False)
     assert proc.returncode == 1 and "histosys with its code 4 (pyhf's code4p) only" in proc.stderr
+    # a shapesys shared by two samples (ROOT would build its constraint once): the spec refuses it
+    # before the export starts, with the bad corpus's message
+    ws["channels"][0]["samples"][1]["modifiers"] = [m for m in ws["channels"][0]["samples"][1]["modifiers"]
+                                                    if m["type"] != "staterror"]
+    ws["channels"][0]["samples"][0]["modifiers"] = [{"name": "s1", "type": "shapesys", "data": [1.0, 1.0]}]
+    path = tmp_path / "shared-shapesys.json"
+    path.write_text(json.dumps(ws))
+    proc = hfx("convert", path, "--to", "hs3", check=False)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip().endswith("/channels/0/samples/1/modifiers/1: shapesys 's1' is also used at "
+                                        "/channels/0/samples/0/modifiers/0 (a shapesys cannot be shared)"), proc.stderr
 
 
 def test_convert_spellings_agree(hfx, tmp_path):
