@@ -4,6 +4,8 @@
  */
 #include "cli.h"
 
+#include "array.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -22,7 +24,7 @@ const struct cli_opt cli_help_table[] = {
 static struct {
     bool   on, print;
     char * text;
-    size_t len;
+    size_t len, cap;
 } recorded;
 
 void cli_errors_record(bool print) {
@@ -34,19 +36,19 @@ char * cli_errors_take(void) {
     char * t      = recorded.text;
     recorded.text = NULL;
     recorded.len  = 0;
+    recorded.cap  = 0;
     return t;
 }
 
 static void record(const char * msg) {
-    size_t n    = strlen(msg);
-    char * text = realloc(recorded.text, recorded.len + n + 2);
-    if (!text) {
+    size_t n = strlen(msg);
+    if (!CLI_ARRAY_RESERVE(recorded.text, recorded.cap, recorded.len + n + 2, 256)) {
         return; /* out of memory: the line is lost, the exit status still says it failed */
     }
+    char * text = recorded.text;
     memcpy(text + recorded.len, msg, n);
     text[recorded.len + n]     = '\n';
     text[recorded.len + n + 1] = '\0';
-    recorded.text              = text;
     recorded.len += n + 1;
 }
 

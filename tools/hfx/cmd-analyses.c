@@ -6,6 +6,7 @@
  * every fit beyond the nominal one as one batch (src/workflow/). The Python module's hfx.fit builds
  * the same objects from the same library calls (python/hfx/fit.py: to_dict()).
  */
+#include "array.h"
 #include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
@@ -59,16 +60,14 @@ static const struct cli_command RANKING = {
 
 struct name_list {
     const char ** names;
-    size_t        n;
+    size_t        n, cap;
 };
 
 static int name_list_add(struct name_list * l, const char * name) {
-    const char ** grown = realloc(l->names, (l->n + 1) * sizeof *grown);
-    if (!grown) {
+    if (!CLI_ARRAY_RESERVE(l->names, l->cap, l->n + 1, 8)) {
         cli_error("out of memory");
         return CLI_FAIL;
     }
-    l->names        = grown;
     l->names[l->n++] = name;
     return CLI_OK;
 }

@@ -4,6 +4,7 @@
  * HistFactory driver XML; recognised by content) through the workspace tree to any output
  * (src/io/ does the formats). Patches apply to the input as in every command (-p, --patchset).
  */
+#include "array.h"
 #include "cli.h"
 #include "json-out.h"
 #include "options.h"
@@ -94,13 +95,11 @@ static int add_mount(struct model_opts * mo, const char * v) {
     if (!abs_local) {
         return cli_usage_error(mo->cmd, "--mount '%s': the local path '%s' does not exist", v, local);
     }
-    struct hfx_xml_mount * m = realloc(mo->xml_mounts, (mo->n_xml_mounts + 1) * sizeof *m);
-    if (!m) {
+    if (!CLI_ARRAY_RESERVE(mo->xml_mounts, mo->cap_xml_mounts, mo->n_xml_mounts + 1, 4)) {
         free(abs_local);
         return cli_usage_error(mo->cmd, "out of memory");
     }
-    m[mo->n_xml_mounts++] = (struct hfx_xml_mount){.local_path = abs_local, .xml_path = colon + 1};
-    mo->xml_mounts        = m;
+    mo->xml_mounts[mo->n_xml_mounts++] = (struct hfx_xml_mount){.local_path = abs_local, .xml_path = colon + 1};
     return CLI_OK;
 }
 

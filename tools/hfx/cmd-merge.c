@@ -7,6 +7,7 @@
  * line), and nothing is written. Lines are copied as they are. A scan's --output file is shard 1/1:
  * merging it alone gives the plain output.
  */
+#include "array.h"
 #include "options.h"
 #include "scan-file.h"
 
@@ -48,18 +49,17 @@ static int read_part(struct part * p) {
         cli_error("%s: cannot read: %s", p->path, strerror(errno));
         return CLI_FAIL;
     }
-    size_t cap = 1 << 16, n = 0, k;
-    p->text    = malloc(cap);
-    while (p->text && (k = fread(p->text + n, 1, cap - n - 1, f)) > 0) {
+    size_t cap = 0, n = 0, k;
+    bool   room;
+    /* room for at least one more byte and the terminating NUL before each read */
+    while ((room = CLI_ARRAY_RESERVE(p->text, cap, n + 2, 1 << 16)) &&
+           (k = fread(p->text + n, 1, cap - n - 1, f)) > 0) {
         n += k;
-        char * t = n + 1 >= cap ? realloc(p->text, cap *= 2) : p->text;
-        if (!t) {
-            free(p->text);
-        }
-        p->text = t;
     }
     fclose(f);
-    if (!p->text) {
+    if (!room) {
+        free(p->text);
+        p->text = NULL;
         cli_error("out of memory");
         return CLI_FAIL;
     }
@@ -77,23 +77,17 @@ static int read_part(struct part * p) {
         cli_error("%s:1: not a part of a sharded scan: %s", p->path, why);
         return CLI_FAIL;
     }
-    size_t lines_cap = 0;
+    size_t lines_cap = 0, names_cap = 0;
     char * s         = nl + 1;
     while (*s) {
         char * e = strchr(s, '\n');
         if (!e) {
             break; /* a partial last line: the part is incomplete */
         }
-        if (p->n_lines == lines_cap) {
-            lines_cap      = 2 * lines_cap + 64;
-            char ** lines  = realloc(p->lines, lines_cap * sizeof *lines);
-            char ** names  = lines ? realloc(p->names, lines_cap * sizeof *names) : NULL;
-            p->lines       = lines ? lines : p->lines;
-            p->names       = names ? names : p->names;
-            if (!lines || !names) {
-                cli_error("out of memory");
-                return CLI_FAIL;
-            }
+        if (!CLI_ARRAY_RESERVE(p->lines, lines_cap, p->n_lines + 1, 64) ||
+            !CLI_ARRAY_RESERVE(p->names, names_cap, p->n_lines + 1, 64)) {
+            cli_error("out of memory");
+            return CLI_FAIL;
         }
         *e            = '\0';
         bool is_error = false;

@@ -14,6 +14,7 @@
  * --shard K/N keeps the items K-1, K-1+N, ... (a header line first, for hfx merge); --output FILE
  * --resume continues what an interrupted run wrote to FILE (scan-file.h).
  */
+#include "array.h"
 #include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
@@ -111,9 +112,9 @@ struct scan_args {
 
 struct scan {
     struct scan_input *         inputs;
-    size_t                      n_inputs;
+    size_t                      n_inputs, cap_inputs;
     struct scan_item *          items;
-    size_t                      n_items;
+    size_t                      n_items, cap_items;
     const struct model_opts *   mo;
     struct hfx_engine_options   engine;
     struct hfx_hypotest_options h;
@@ -251,16 +252,12 @@ static char * patch_file_name(const char * path) {
 }
 
 static int add_item(struct scan * sc, char * name, size_t input, size_t ps_index) {
-    struct scan_item * items = realloc(sc->items, (sc->n_items + 1) * sizeof *items);
-    if (!name || !items) {
+    if (!name || !CLI_ARRAY_RESERVE(sc->items, sc->cap_items, sc->n_items + 1, 64)) {
         free(name);
-        if (items) {
-            sc->items = items;
-        }
         cli_error("out of memory");
         return CLI_FAIL;
     }
-    sc->items = items;
+    struct scan_item * items = sc->items;
     memset(&items[sc->n_items], 0, sizeof items[0]);
     items[sc->n_items].name     = name;
     items[sc->n_items].input    = input;
@@ -271,13 +268,12 @@ static int add_item(struct scan * sc, char * name, size_t input, size_t ps_index
 
 /* Records an input (path must outlive the scan) and its items. Prints errors. */
 static int add_input(struct scan * sc, const char * path, enum input_kind kind) {
-    struct scan_input * in = realloc(sc->inputs, (sc->n_inputs + 1) * sizeof *in);
-    if (!in) {
+    if (!CLI_ARRAY_RESERVE(sc->inputs, sc->cap_inputs, sc->n_inputs + 1, 16)) {
         cli_error("out of memory");
         return CLI_FAIL;
     }
-    sc->inputs       = in;
-    size_t     index = sc->n_inputs++;
+    struct scan_input * in    = sc->inputs;
+    size_t              index = sc->n_inputs++;
     in[index].path   = path;
     in[index].ps     = NULL;
     if (kind != INPUT_PATCHSET) {
@@ -302,25 +298,29 @@ static int json_file_filter(const struct dirent * d) {
     return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
 }
 
+/* The paths built here (malloc'd, freed at the end of the scan): the inputs point into them. */
+struct kept_paths {
+    char ** v;
+    size_t  n, cap;
+};
+
 /* Remembers a path built here so that it outlives the scan. */
-static char * keep_path(char *** keep, size_t * n_keep, const char * dir, const char * name) {
-    char ** k    = realloc(*keep, (*n_keep + 1) * sizeof *k);
-    if (!k) {
+static char * keep_path(struct kept_paths * keep, const char * dir, const char * name) {
+    if (!CLI_ARRAY_RESERVE(keep->v, keep->cap, keep->n + 1, 64)) {
         return NULL;
     }
-    *keep       = k;
     size_t size = strlen(dir) + strlen(name) + 2;
     char * path = malloc(size);
     if (!path) {
         return NULL;
     }
     snprintf(path, size, "%s/%s", dir, name);
-    k[(*n_keep)++] = path;
+    keep->v[keep->n++] = path;
     return path;
 }
 
 /* Adds the patch and patchset files of a directory, sorted by name; other files are skipped. */
-static int add_directory(struct scan * sc, const char * dir, char *** keep, size_t * n_keep) {
+static int add_directory(struct scan * sc, const char * dir, struct kept_paths * keep) {
     struct dirent ** names = NULL;
     int              n     = scandir(dir, &names, json_file_filter, alphasort);
     if (n < 0) {
@@ -329,7 +329,7 @@ static int add_directory(struct scan * sc, const char * dir, char *** keep, size
     }
     int rc = CLI_OK;
     for (int i = 0; i < n; i++) {
-        char * path = rc == CLI_OK ? keep_path(keep, n_keep, dir, names[i]->d_name) : NULL;
+        char * path = rc == CLI_OK ? keep_path(keep, dir, names[i]->d_name) : NULL;
         if (rc == CLI_OK && !path) {
             cli_error("out of memory");
             rc = CLI_FAIL;
@@ -344,13 +344,13 @@ static int add_directory(struct scan * sc, const char * dir, char *** keep, size
     return rc;
 }
 
-static int collect_inputs(struct scan * sc, const struct cli_parsed * args, char *** keep, size_t * n_keep) {
+static int collect_inputs(struct scan * sc, const struct cli_parsed * args, struct kept_paths * keep) {
     for (size_t i = 1; i < args->n_pos; i++) {
         const char * path = args->pos[i];
         struct stat  st;
         int          rc;
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-            rc = add_directory(sc, path, keep, n_keep);
+            rc = add_directory(sc, path, keep);
         } else {
             enum input_kind kind = classify(path);
             rc                   = add_input(sc, path, kind == INPUT_OTHER ? INPUT_PATCHSET : kind);
@@ -990,10 +990,9 @@ static size_t jobs_per_rank(const struct scan * sc, long jobs) {
 }
 
 static int scan_main(struct scan * sc, const struct cli_parsed * args, const struct scan_args * a) {
-    char ** keep   = NULL;
-    size_t  n_keep = 0;
-    size_t  failed = 0;
-    int     rc     = collect_inputs(sc, args, &keep, &n_keep);
+    struct kept_paths keep   = {0};
+    size_t            failed = 0;
+    int               rc     = collect_inputs(sc, args, &keep);
     hfx_workspace_t bkg = NULL;
     if (rc == CLI_OK) {
         rc = cli_load_workspace(sc->mo->ws_path, &bkg);
@@ -1042,10 +1041,10 @@ static int scan_main(struct scan * sc, const struct cli_parsed * args, const str
         }
     }
     hfx_workspace_free(bkg);
-    for (size_t i = 0; i < n_keep; i++) {
-        free(keep[i]);
+    for (size_t i = 0; i < keep.n; i++) {
+        free(keep.v[i]);
     }
-    free(keep);
+    free(keep.v);
     return rc == CLI_OK && failed ? CLI_FAIL : rc;
 }
 

@@ -10,6 +10,7 @@
  * "name", "data" and "modifiers" of a sample), so that the outputs stay equal where an input carries
  * more. Errors are one line each; pyhf's InvalidWorkspaceOperation texts are followed in substance.
  */
+#include "array.h"
 #include "digest.h"
 #include "json-out.h"
 #include "options.h"
@@ -35,17 +36,15 @@ enum {
 /* A growable list of strings (pointers into argv). */
 struct strlist {
     const char ** v;
-    size_t        n;
+    size_t        n, cap;
 };
 
 static int strlist_add(struct strlist * l, const char * s) {
-    const char ** v = realloc(l->v, (l->n + 1) * sizeof *v);
-    if (!v) {
+    if (!CLI_ARRAY_RESERVE(l->v, l->cap, l->n + 1, 8)) {
         cli_error("out of memory");
         return CLI_FAIL;
     }
-    v[l->n++] = s;
-    l->v      = v;
+    l->v[l->n++] = s;
     return CLI_OK;
 }
 

@@ -5,6 +5,7 @@
  * points of a grid are shared out over the ranks by the rank work queue (run_grid, ranks/queue.h); a
  * root search is one sequence of hypotests, which rank 0 runs alone.
  */
+#include "array.h"
 #include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
@@ -131,7 +132,7 @@ struct grid {
     size_t              n, n_ranks;
     double *            rows;    /* rank 0: [n * 7] */
     struct chunk *      chunks;  /* rank 0: every chunk done, in the order they came */
-    size_t              n_chunks;
+    size_t              n_chunks, cap_chunks;
     size_t              next;    /* the first point not handed out */
     size_t              n_done;  /* points whose rows are in */
     enum hfx_fit_status status;
@@ -165,12 +166,10 @@ static bool take_chunk(void * ctx, struct rank_range * c) {
 /* Rank 0: a chunk is in (q.mu held); takes over warnings. */
 static bool chunk_done(struct grid * gr, size_t first, size_t count, enum hfx_fit_status st,
                        struct hfx_fit_warning * warnings, size_t n_warnings) {
-    struct chunk * c = realloc(gr->chunks, (gr->n_chunks + 1) * sizeof *c);
-    if (!c) {
+    if (!CLI_ARRAY_RESERVE(gr->chunks, gr->cap_chunks, gr->n_chunks + 1, 16)) {
         free(warnings);
         return false;
     }
-    gr->chunks                 = c;
     gr->chunks[gr->n_chunks++] = (struct chunk){first, count, warnings, n_warnings};
     gr->n_done += count;
     gr->status = hfx_fit_status_worse(gr->status, st);

@@ -5,6 +5,7 @@
 #include "options.h"
 #include "progress.h"
 
+#include "array.h"
 #include "json-out.h"
 
 #include <poll.h>
@@ -82,14 +83,16 @@ void model_opts_init(struct model_opts * mo, const char * cmd) {
 
 void model_opts_free(struct model_opts * mo) {
     free(mo->patch_files);
-    mo->patch_files   = NULL;
-    mo->n_patch_files = 0;
+    mo->patch_files     = NULL;
+    mo->n_patch_files   = 0;
+    mo->cap_patch_files = 0;
     for (size_t i = 0; i < mo->n_xml_mounts; i++) {
         free((char *) mo->xml_mounts[i].local_path);
     }
     free(mo->xml_mounts);
-    mo->xml_mounts   = NULL;
-    mo->n_xml_mounts = 0;
+    mo->xml_mounts     = NULL;
+    mo->n_xml_mounts   = 0;
+    mo->cap_xml_mounts = 0;
 }
 
 const char * cli_default_backend(void) {
@@ -143,13 +146,11 @@ static int parse_interp(const struct model_opts * mo, const struct cli_opt * o, 
 }
 
 static int add_patch_file(struct model_opts * mo, const char * path) {
-    const char ** p = realloc(mo->patch_files, (mo->n_patch_files + 1) * sizeof *p);
-    if (!p) {
+    if (!CLI_ARRAY_RESERVE(mo->patch_files, mo->cap_patch_files, mo->n_patch_files + 1, 4)) {
         cli_error("out of memory");
         return CLI_FAIL;
     }
-    p[mo->n_patch_files++] = path;
-    mo->patch_files        = p;
+    mo->patch_files[mo->n_patch_files++] = path;
     return CLI_OK;
 }
 
@@ -353,24 +354,24 @@ int cli_check_poi_in_bounds(hfx_model_t m, double value, const char * option) {
 
 /* Standard input as a string (malloc'd; NULL after printing an error). */
 static char * read_stdin(void) {
-    size_t n = 0, cap = 1 << 16;
-    char * buf = malloc(cap);
-    for (size_t got = 1; buf && got > 0;) {
-        if (n + 1 >= cap) {
-            char * grown = cap <= HFX_INPUT_BYTES_MAX ? realloc(buf, cap *= 2) : NULL;
-            if (!grown) {
-                free(buf);
-                cli_error("<stdin>: %s", cap > HFX_INPUT_BYTES_MAX ? "larger than the input limit" : "out of memory");
-                return NULL;
+    size_t n = 0, cap = 0;
+    char * buf = NULL;
+    for (size_t got = 1; got > 0;) {
+        /* room for one more byte and the NUL: 64 KiB first, then doubling while the buffer is
+         * within the input limit; a full buffer past it is refused */
+        bool over = cap > HFX_INPUT_BYTES_MAX && n + 2 > cap;
+        if (over || !CLI_ARRAY_RESERVE(buf, cap, n + 2, 1 << 16)) {
+            free(buf);
+            if (cap == 0) {
+                cli_error("out of memory");
+            } else {
+                cli_error("<stdin>: %s",
+                          over || 2 * cap > HFX_INPUT_BYTES_MAX ? "larger than the input limit" : "out of memory");
             }
-            buf = grown;
+            return NULL;
         }
         got = fread(buf + n, 1, cap - n - 1, stdin);
         n += got;
-    }
-    if (!buf) {
-        cli_error("out of memory");
-        return NULL;
     }
     buf[n] = '\0';
     return buf;

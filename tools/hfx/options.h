@@ -50,12 +50,12 @@ struct model_opts {
     const char *              cmd;          /* for messages */
     const char *              ws_path;      /* "-" is stdin */
     const char **             patch_files;  /* applied in order */
-    size_t                    n_patch_files;
+    size_t                    n_patch_files, cap_patch_files;
     const char *              patchset_path;
     const char *              patch_name;
     const char *              xml_basedir;  /* a driver XML's --basedir (hfx convert, xml2json), else NULL */
     struct hfx_xml_mount *    xml_mounts;   /* xml2json --mount: local_path owned (freed by model_opts_free) */
-    size_t                    n_xml_mounts;
+    size_t                    n_xml_mounts, cap_xml_mounts;
     struct hfx_model_options  model;
     struct hfx_engine_options engine;
     bool                      threads_set;

@@ -4,6 +4,7 @@
  */
 #include "scan-file.h"
 
+#include "array.h"
 #include "cli.h"
 #include "progress.h"
 
@@ -255,16 +256,12 @@ static int read_all(const char * path, char ** buf, size_t * size) {
     size_t cap = 0, n = 0, k;
     char * b   = NULL;
     do {
-        if (n + 65536 + 1 > cap) {
-            cap     = 2 * cap + 65536 + 1;
-            char * t = realloc(b, cap);
-            if (!t) {
-                free(b);
-                fclose(f);
-                cli_error("out of memory");
-                return CLI_FAIL;
-            }
-            b = t;
+        /* room for a read of at least 64 KiB and the terminating NUL */
+        if (!CLI_ARRAY_RESERVE(b, cap, n + 65536 + 1, 65536 + 1)) {
+            free(b);
+            fclose(f);
+            cli_error("out of memory");
+            return CLI_FAIL;
         }
         k = fread(b + n, 1, cap - n - 1, f);
         n += k;

@@ -5,6 +5,7 @@
  */
 #include "ranks/queue.h"
 
+#include "array.h"
 #include "cli.h"
 
 #include <stdlib.h>
@@ -55,19 +56,10 @@ void rank_queue_destroy(struct rank_queue * q) {
     free(q->given);
 }
 
-/* Grows a queue-owned array to hold n + 1 elements (size each). */
-static void * reserve(void * a, size_t * cap, size_t n, size_t size) {
-    if (n < *cap) {
-        return a;
-    }
-    size_t c = *cap ? *cap * 2 : 16;
-    void * b = realloc(a, c * size);
-    if (!b) {
-        cli_error("out of memory");
-        ranks_abort(CLI_FAIL);
-    }
-    *cap = c;
-    return b;
+/* Out of memory for the queue's own arrays: the rank cannot go on, and says so. */
+static void out_of_memory(void) {
+    cli_error("out of memory");
+    ranks_abort(CLI_FAIL);
 }
 
 //
@@ -116,7 +108,9 @@ void rank_queue_done(struct rank_queue * q, char * msg, size_t n) {
             fatal("rank %d: a malformed result of its own", 0);
         }
     } else {
-        q->outbox = reserve(q->outbox, &q->cap_out, q->n_out, sizeof *q->outbox);
+        if (!CLI_ARRAY_RESERVE(q->outbox, q->cap_out, q->n_out + 1, 16)) {
+            out_of_memory();
+        }
         q->outbox[q->n_out++] = (struct rank_outbox){msg, n};
     }
     q->n_done_here++;
@@ -260,7 +254,9 @@ static void run_other(struct rank_queue * q) {
             if (r.count == 0) {
                 q->closed = true;
             } else {
-                q->given              = reserve(q->given, &q->cap_given, q->n_given, sizeof *q->given);
+                if (!CLI_ARRAY_RESERVE(q->given, q->cap_given, q->n_given + 1, 16)) {
+                    out_of_memory();
+                }
                 q->given[q->n_given++] = r;
             }
             pthread_cond_broadcast(&q->cv_work);
