@@ -21,8 +21,14 @@
         }                                                                          \
     } while (0)
 
+/* Whether x has an integer type (an enum, a bool, a size): ASSERT_EQ compares integers exactly, and a
+ * double cast to long long would compare only its integer part (0.5 would equal 0). */
+#define HFX_TEST_IS_INTEGER(x) _Generic((x), float: 0, double: 0, long double: 0, default: 1)
+
 #define ASSERT_EQ(a, b)                                                                             \
     do {                                                                                            \
+        _Static_assert(HFX_TEST_IS_INTEGER(a) && HFX_TEST_IS_INTEGER(b),                            \
+                       "ASSERT_EQ compares integers; doubles go through ASSERT or a tolerance");    \
         long long a_ = (long long) (a), b_ = (long long) (b);                                       \
         if (a_ != b_) {                                                                             \
             fprintf(stderr, "%s:%d: ASSERT_EQ(%s, %s): %lld != %lld\n", __FILE__, __LINE__, #a, #b, a_, b_); \

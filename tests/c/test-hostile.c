@@ -254,7 +254,7 @@ static void test_patchset_values(void) {
     ASSERT_STREQ(hfx_patchset_patch_value_string(ps, 1, 0), "1");
     ASSERT_STREQ(hfx_patchset_patch_value_string(ps, 2, 0), "heavy");
     ASSERT(isnan(hfx_patchset_patch_values(ps, 2)[0]));
-    ASSERT_EQ(hfx_patchset_patch_values(ps, 1)[0], 1);
+    ASSERT(hfx_patchset_patch_values(ps, 1)[0] == 1);
     ASSERT(hfx_patchset_patch_value_string(ps, 2, 1) == NULL); /* out of range */
     hfx_patchset_free(ps);
     /* equal as Python tuples: 1 == 1.0, 0.0 == -0.0 */

@@ -1340,9 +1340,9 @@ static void test_chi2_sf(void) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
         ASSERT_NEAR_REL(hfx__chi2_sf(cases[i][0], cases[i][1]), cases[i][2], 1e-12);
     }
-    ASSERT_EQ(hfx__chi2_sf(0.0, 3.0), 1.0);
-    ASSERT_EQ(hfx__chi2_sf(-1.0, 3.0), 1.0);
-    ASSERT_EQ(hfx__chi2_sf(INFINITY, 3.0), 0.0);
+    ASSERT(hfx__chi2_sf(0.0, 3.0) == 1.0);
+    ASSERT(hfx__chi2_sf(-1.0, 3.0) == 1.0);
+    ASSERT(hfx__chi2_sf(INFINITY, 3.0) == 0.0);
     ASSERT(isnan(hfx__chi2_sf(1.0, 0.0)) && isnan(hfx__chi2_sf(NAN, 2.0)));
 }
 
