@@ -41,6 +41,8 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHFX_SANITIZE=address,undefin
     -DHFX_MPI=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 (cd build-asan && HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+# what the allocation-failure test reached under ASan (docs/robustness.md): its N and its sites
+grep -h -e "failed allocations" -e "allocation sites reached" build-asan/Testing/Temporary/LastTest.log || true
 
 echo "== Shards, merges, resumes and toy ranges in the build without MPI (under ASan + UBSan)"
 HFX_BIN="$PWD/build-asan/hfx" HFX_TEST_QUICK=1 ASAN_OPTIONS=detect_leaks=1 python3 -m pytest -q tests/python/test_cli_shards.py \
