@@ -483,3 +483,24 @@ def test_sigterm_keeps_the_finished_cases(tmp_path):
     n = int(seen[-1].split("/")[1].split("]")[0])
     assert 2 <= len(doc["results"]) < n and "SIGTERM" in doc["interrupted"]
     assert not list(tmp_path.glob("*.partial.json"))
+
+
+def test_compare_builds_sees_the_same_build_and_a_changed_one(tmp_path):
+    """bench/compare_builds.py (two builds side by side, issue 22's check): a build against itself has every
+    output byte for byte and every result the same (exit 0); a build whose hfx prints one more line differs
+    in every output (exit 1, named)."""
+    if not (BUILD / "hfx-timeit").exists():
+        pytest.skip(f"hfx not built in {BUILD} (set HFX_BUILD)")
+    cmd = [sys.executable, str(BENCH / "compare_builds.py"), "--quick"]
+    same = subprocess.run([*cmd, str(BUILD), str(BUILD)], capture_output=True, text=True)
+    assert same.returncode == 0, same.stdout + same.stderr[-2000:]
+    assert "of " in same.stdout and "byte for byte the same" in same.stdout and "differ" not in same.stdout
+    assert same.stdout.count("| yes |") == len([l for l in same.stdout.splitlines() if l.startswith("| sbottom")
+                                                or l.startswith("| atlas")])
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / "hfx-timeit").symlink_to(BUILD.resolve() / "hfx-timeit")
+    (changed / "hfx").write_text(f'#!/bin/sh\n"{BUILD.resolve() / "hfx"}" "$@"; rc=$?; echo; exit $rc\n')
+    (changed / "hfx").chmod(0o755)
+    other = subprocess.run([*cmd, str(BUILD), str(changed)], capture_output=True, text=True)
+    assert other.returncode == 1 and "differ: scan-RegionA" in other.stdout, other.stdout + other.stderr[-2000:]
