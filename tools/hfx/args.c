@@ -255,3 +255,12 @@ const char * cli_basename(const char * path) {
     const char * slash = strrchr(path, '/');
     return slash && slash[1] ? slash + 1 : path;
 }
+
+int cli_strings_add(struct cli_strings * l, const char * s) {
+    if (!CLI_ARRAY_RESERVE(l->v, l->cap, l->n + 1, 8)) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    l->v[l->n++] = s;
+    return CLI_OK;
+}

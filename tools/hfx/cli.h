@@ -114,4 +114,14 @@ void         cli_interrupt_install(void);
 int          cli_interrupted(void);
 const char * cli_signal_name(int sig);
 
+/* The commands' growable list of strings (pointers into argv, not owned): --parameter names,
+ * prune's and rename's names, digest's algorithms. Freed with free(l.v). */
+struct cli_strings {
+    const char ** v;
+    size_t        n, cap;
+};
+
+/* Appends s (args.c); CLI_FAIL with "out of memory" printed where the list cannot grow. */
+int cli_strings_add(struct cli_strings * l, const char * s);
+
 #endif /* HFX_CLI_H */

@@ -6,7 +6,6 @@
  * every fit beyond the nominal one as one batch (src/workflow/). The Python module's hfx.fit builds
  * the same objects from the same library calls (python/hfx/fit.py: to_dict()).
  */
-#include "array.h"
 #include "fit-report.h"
 #include "json-out.h"
 #include "options.h"
@@ -58,22 +57,8 @@ static const struct cli_command RANKING = {
     false,
 };
 
-struct name_list {
-    const char ** names;
-    size_t        n, cap;
-};
-
-static int name_list_add(struct name_list * l, const char * name) {
-    if (!CLI_ARRAY_RESERVE(l->names, l->cap, l->n + 1, 8)) {
-        cli_error("out of memory");
-        return CLI_FAIL;
-    }
-    l->names[l->n++] = name;
-    return CLI_OK;
-}
-
 static int ranking_extra(void * ctx, const struct cli_opt * o, const char * v) {
-    return o->id == OPT_PARAMETER ? name_list_add(ctx, v) : CLI_NOT_MINE;
+    return o->id == OPT_PARAMETER ? cli_strings_add(ctx, v) : CLI_NOT_MINE;
 }
 
 static json_t * ranking_json(hfx_model_t m, const struct hfx_ranking_result * r) {
@@ -106,7 +91,7 @@ static json_t * ranking_json(hfx_model_t m, const struct hfx_ranking_result * r)
 
 int cmd_ranking(int argc, char ** argv) {
     struct model_opts mo;
-    struct name_list  names = {0};
+    struct cli_strings names = {0};
     struct cli_parsed args;
     model_opts_init(&mo, RANKING.name);
     int rc = cli_parse_command(&RANKING, argc, argv, &mo, NULL, ranking_extra, &names, &args);
@@ -123,7 +108,7 @@ int cmd_ranking(int argc, char ** argv) {
             pars = malloc(names.n * sizeof *pars);
             rc   = pars ? CLI_OK : CLI_FAIL;
             for (size_t k = 0; rc == CLI_OK && k < names.n; ++k) {
-                rc = find_par(s.model, names.names[k], &pars[k]);
+                rc = find_par(s.model, names.v[k], &pars[k]);
             }
         }
         if (rc == CLI_OK) {
@@ -147,7 +132,7 @@ int cmd_ranking(int argc, char ** argv) {
         free(pars);
         free(args.pos);
     }
-    free(names.names);
+    free(names.v);
     model_opts_free(&mo);
     return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
 }

@@ -10,7 +10,6 @@
  * "name", "data" and "modifiers" of a sample), so that the outputs stay equal where an input carries
  * more. Errors are one line each; pyhf's InvalidWorkspaceOperation texts are followed in substance.
  */
-#include "array.h"
 #include "digest.h"
 #include "json-out.h"
 #include "options.h"
@@ -33,22 +32,7 @@ enum {
     SOPT_PLAINTEXT,
 };
 
-/* A growable list of strings (pointers into argv). */
-struct strlist {
-    const char ** v;
-    size_t        n, cap;
-};
-
-static int strlist_add(struct strlist * l, const char * s) {
-    if (!CLI_ARRAY_RESERVE(l->v, l->cap, l->n + 1, 8)) {
-        cli_error("out of memory");
-        return CLI_FAIL;
-    }
-    l->v[l->n++] = s;
-    return CLI_OK;
-}
-
-static bool strlist_has(const struct strlist * l, const char * s) {
+static bool strlist_has(const struct cli_strings * l, const char * s) {
     for (size_t i = 0; i < l->n; i++) {
         if (strcmp(l->v[i], s) == 0) {
             return true;
@@ -59,7 +43,7 @@ static bool strlist_has(const struct strlist * l, const char * s) {
 
 /* rename's pairs: old names in from[i], new ones in to[i]. */
 struct renames {
-    struct strlist from, to;
+    struct cli_strings from, to;
 };
 
 /* The new name of name under r (name itself when r does not rename it). */
@@ -182,12 +166,12 @@ static json_t * sorted_spec(const json_t * spec) {
 //
 
 struct prune_rename {
-    struct strlist channels, samples, modifiers, modifier_types, measurements; /* prune */
+    struct cli_strings channels, samples, modifiers, modifier_types, measurements; /* prune */
     struct renames r_channels, r_samples, r_modifiers, r_measurements;        /* rename */
 };
 
 static void prune_rename_free(struct prune_rename * p) {
-    struct strlist * lists[] = {&p->channels, &p->samples, &p->modifiers, &p->modifier_types, &p->measurements,
+    struct cli_strings * lists[] = {&p->channels, &p->samples, &p->modifiers, &p->modifier_types, &p->measurements,
                                 &p->r_channels.from, &p->r_channels.to, &p->r_samples.from, &p->r_samples.to,
                                 &p->r_modifiers.from, &p->r_modifiers.to, &p->r_measurements.from,
                                 &p->r_measurements.to};
@@ -247,7 +231,7 @@ static int check_names(const json_t * spec, const char * source, const struct pr
         }
     }
     const struct {
-        const struct strlist * list;
+        const struct cli_strings * list;
         const char *           what;
     } checks[] = {
         {&p->modifiers, "modifiers"},       {&p->r_modifiers.from, "modifiers"},   {&p->samples, "samples"},
@@ -514,7 +498,7 @@ struct spec_args {
     struct prune_rename pr;
     enum join           join;
     bool                merge;
-    struct strlist      algorithms;
+    struct cli_strings      algorithms;
     bool                as_json;
 };
 
@@ -593,20 +577,20 @@ static const struct cli_command SORT = {
 static int spec_extra(void * ctx, const struct cli_opt * o, const char * v) {
     struct spec_args * a = ctx;
     switch (o->id) {
-    case SOPT_CHANNEL: return strlist_add(&a->pr.channels, v);
-    case SOPT_SAMPLE: return strlist_add(&a->pr.samples, v);
-    case SOPT_MODIFIER: return strlist_add(&a->pr.modifiers, v);
+    case SOPT_CHANNEL: return cli_strings_add(&a->pr.channels, v);
+    case SOPT_SAMPLE: return cli_strings_add(&a->pr.samples, v);
+    case SOPT_MODIFIER: return cli_strings_add(&a->pr.modifiers, v);
     case SOPT_MODIFIER_TYPE: {
         static const char * const types[] = {"histosys", "lumi", "normfactor", "normsys", "shapefactor", "shapesys", "staterror"};
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
             if (strcmp(types[i], v) == 0) {
-                return strlist_add(&a->pr.modifier_types, v);
+                return cli_strings_add(&a->pr.modifier_types, v);
             }
         }
         return cli_usage_error("prune", "invalid value '%s' for --modifier-type (expected histosys, lumi, normfactor, "
                                         "normsys, shapefactor, shapesys or staterror)", v);
     }
-    case SOPT_MEASUREMENT: return strlist_add(&a->pr.measurements, v);
+    case SOPT_MEASUREMENT: return cli_strings_add(&a->pr.measurements, v);
     case SOPT_JOIN:
         for (int j = JOIN_NONE; j <= JOIN_RIGHT; j++) {
             if (strcmp(JOIN_NAMES[j], v) == 0) {
@@ -622,7 +606,7 @@ static int spec_extra(void * ctx, const struct cli_opt * o, const char * v) {
         if (!digest_hex(v, (const unsigned char *) "", 0, hex)) {
             return cli_usage_error("digest", "unknown algorithm '%s' for --algorithm (expected %s)", v, digest_names);
         }
-        return strlist_has(&a->algorithms, v) ? CLI_OK : strlist_add(&a->algorithms, v); /* a dict: once each */
+        return strlist_has(&a->algorithms, v) ? CLI_OK : cli_strings_add(&a->algorithms, v); /* a dict: once each */
     }
     case SOPT_JSON: a->as_json = true; return CLI_OK;
     case SOPT_PLAINTEXT: a->as_json = false; return CLI_OK;
@@ -664,7 +648,7 @@ static int parse(const struct cli_command * cmd, int argc, char ** argv, struct 
             free(rest);
             return cli_usage_error("rename", "option '%s' needs two values: OLD NEW", arg);
         }
-        if (strlist_add(&r->from, argv[i + 1]) != CLI_OK || strlist_add(&r->to, argv[i + 2]) != CLI_OK) {
+        if (cli_strings_add(&r->from, argv[i + 1]) != CLI_OK || cli_strings_add(&r->to, argv[i + 2]) != CLI_OK) {
             free(rest);
             return CLI_FAIL;
         }
@@ -703,7 +687,7 @@ static int run_one(const struct cli_command * cmd, int argc, char ** argv) {
     }
     if (rc == CLI_OK && cmd == &DIGEST) {
         if (a.algorithms.n == 0) {
-            rc = strlist_add(&a.algorithms, "sha256");
+            rc = cli_strings_add(&a.algorithms, "sha256");
         }
         json_t * j = json_object();
         for (size_t i = 0; rc == CLI_OK && i < a.algorithms.n; i++) {
