@@ -531,16 +531,6 @@ enum {
                                            measurement i */
 };
 
-/* The number stored under (name, tag), or NULL. */
-static size_t * name_get(const struct hfx__name_map * t, const char * name, size_t tag) {
-    return hfx__name_map_get(t, name, tag);
-}
-
-/* Stores val under (name, tag), replacing an earlier value; false when out of memory. */
-static bool name_put(struct hfx__name_map * t, const char * name, size_t tag, size_t val) {
-    return hfx__name_map_put(t, name, tag, val);
-}
-
 struct builder {
     struct hfx_spec *  spec;
     struct hfx_error * err;
@@ -633,7 +623,7 @@ static enum hfx_status check_bins(struct builder * b, const json_t * arr, const 
 /* Name-reuse rules (see the top of the file). */
 static enum hfx_status register_modifier(struct builder * b, const struct hfx_spec_modifier * m,
                                          const struct hfx_spec_sample * s, size_t n_bins) {
-    size_t * last = name_get(&b->names, m->name, TAG_MOD_KEY + (size_t) m->type);
+    size_t * last = hfx__name_map_get(&b->names, m->name, TAG_MOD_KEY + (size_t) m->type);
     if (last) {
         size_t prev = *last;
         if (prev == b->sample_id) {
@@ -641,7 +631,7 @@ static enum hfx_status register_modifier(struct builder * b, const struct hfx_sp
                                m->name, s->name);
         }
         if (!hfx__modifier_rules_of(m->type)->shared) {
-            size_t *     idx   = name_get(&b->names, m->name, TAG_MOD_NAME);
+            size_t *     idx   = hfx__name_map_get(&b->names, m->name, TAG_MOD_NAME);
             const char * first = idx ? b->uses[*idx].mod->pointer : "another sample";
             return model_error(b, m->pointer, "%s '%s' is also used at %s (a %s cannot be shared)",
                                hfx__modifier_type_name(m->type), m->name, first, hfx__modifier_type_name(m->type));
@@ -649,17 +639,17 @@ static enum hfx_status register_modifier(struct builder * b, const struct hfx_sp
     }
     if (last) {
         *last = b->sample_id;
-    } else if (!name_put(&b->names, m->name, TAG_MOD_KEY + (size_t) m->type, b->sample_id)) {
+    } else if (!hfx__name_map_put(&b->names, m->name, TAG_MOD_KEY + (size_t) m->type, b->sample_id)) {
         return oom(b);
     }
-    size_t * idx = name_get(&b->names, m->name, TAG_MOD_NAME);
+    size_t * idx = hfx__name_map_get(&b->names, m->name, TAG_MOD_NAME);
     if (!idx) {
         size_t bytes;
         if (!HFX_ARRAY_RESERVE(b->uses, b->cap_uses, b->n_uses + 1, 64, &bytes)) {
             return hfx__error_oom(b->err, "the table of modifier names", bytes);
         }
         b->uses[b->n_uses] = (struct first_use) { m, n_bins, b->sample_id };
-        if (!name_put(&b->names, m->name, TAG_MOD_NAME, b->n_uses)) {
+        if (!hfx__name_map_put(&b->names, m->name, TAG_MOD_NAME, b->n_uses)) {
             return oom(b);
         }
         b->n_uses++;
@@ -734,11 +724,11 @@ static enum hfx_status build_modifier(struct builder * b, const json_t * jm, str
 /* Index of the earlier element (before i) of a list whose names are registered under tag, or -1 (and
  * then name is registered as element i), so that the check stays linear. */
 static long find_dup(struct builder * b, size_t tag, const char * name, size_t i, enum hfx_status * st) {
-    size_t * prev = name_get(&b->names, name, tag);
+    size_t * prev = hfx__name_map_get(&b->names, name, tag);
     if (prev) {
         return (long) *prev;
     }
-    if (!name_put(&b->names, name, tag, i)) {
+    if (!hfx__name_map_put(&b->names, name, tag, i)) {
         *st = HFX_ERR_ALLOC;
     }
     return -1;
@@ -827,7 +817,7 @@ static enum hfx_status build_observations(struct builder * b, const json_t * job
     }
     for (size_t c = 0; c < b->spec->n_channels && st == HFX_OK; c++) {
         struct hfx_spec_channel * ch  = &b->spec->channels[c];
-        size_t *                  idx = name_get(&b->names, ch->name, TAG_OBS);
+        size_t *                  idx = hfx__name_map_get(&b->names, ch->name, TAG_OBS);
         if (!idx) {
             st = model_error(b, ch->pointer, "channel '%s' has no observation (no entry of /observations is named '%s')",
                              ch->name, ch->name);
