@@ -82,10 +82,8 @@ void model_opts_init(struct model_opts * mo, const char * cmd) {
 }
 
 void model_opts_free(struct model_opts * mo) {
-    free(mo->patch_files);
-    mo->patch_files     = NULL;
-    mo->n_patch_files   = 0;
-    mo->cap_patch_files = 0;
+    free(mo->patch_files.v);
+    mo->patch_files = (struct cli_strings){0};
     for (size_t i = 0; i < mo->n_xml_mounts; i++) {
         free((char *) mo->xml_mounts[i].local_path);
     }
@@ -145,15 +143,6 @@ static int parse_interp(const struct model_opts * mo, const struct cli_opt * o, 
                            normsys ? "code1 or code4" : "code0, code2 or code4p");
 }
 
-static int add_patch_file(struct model_opts * mo, const char * path) {
-    if (!CLI_ARRAY_RESERVE(mo->patch_files, mo->cap_patch_files, mo->n_patch_files + 1, 4)) {
-        cli_error("out of memory");
-        return CLI_FAIL;
-    }
-    mo->patch_files[mo->n_patch_files++] = path;
-    return CLI_OK;
-}
-
 /* pyhf's --backend names: all of them compute in float64 what hfx's default backend computes, so
  * they select it; numpy (pyhf's default) silently, the others with a note that pyhf's library is
  * not used. Returns false for a name that is not pyhf's. */
@@ -197,7 +186,7 @@ int model_opts_handle(struct model_opts * mo, const struct cli_opt * o, const ch
     long n = 0;
     switch (o->id) {
     case OPT_MEASUREMENT: mo->model.measurement = v; return CLI_OK;
-    case OPT_PATCH: return add_patch_file(mo, v);
+    case OPT_PATCH: return cli_strings_add(&mo->patch_files, v);
     case OPT_PATCHSET: mo->patchset_path = v; return CLI_OK;
     case OPT_PATCH_NAME: mo->patch_name = v; return CLI_OK;
     case OPT_NORMSYS_INTERP: return parse_interp(mo, o, v, &mo->model.normsys_interp);
@@ -269,8 +258,8 @@ int model_opts_check(const struct model_opts * mo) {
         return cli_usage_error(mo->cmd, "--patch-name needs --patchset");
     }
     size_t n_stdin = strcmp(mo->ws_path, "-") == 0;
-    for (size_t i = 0; i < mo->n_patch_files; i++) {
-        n_stdin += strcmp(mo->patch_files[i], "-") == 0;
+    for (size_t i = 0; i < mo->patch_files.n; i++) {
+        n_stdin += strcmp(mo->patch_files.v[i], "-") == 0;
     }
     if (n_stdin > 1) {
         return cli_usage_error(mo->cmd, "only one input can come from standard input ('-': the workspace or one -p patch)");
@@ -378,15 +367,15 @@ static char * read_stdin(void) {
 }
 
 int model_opts_apply_patches(const struct model_opts * mo, hfx_workspace_t ws) {
-    for (size_t i = 0; i < mo->n_patch_files; i++) {
+    for (size_t i = 0; i < mo->patch_files.n; i++) {
         struct hfx_error err   = {0};
-        bool             piped = strcmp(mo->patch_files[i], "-") == 0; /* pyhf's -p - */
+        bool             piped = strcmp(mo->patch_files.v[i], "-") == 0; /* pyhf's -p - */
         char *           text  = piped ? read_stdin() : NULL;
         if (piped && !text) {
             return CLI_FAIL;
         }
         enum hfx_status st = piped ? hfx_workspace_apply_patch_string(ws, text, "<stdin>", &err)
-                                   : hfx_workspace_apply_patch_file(ws, mo->patch_files[i], &err);
+                                   : hfx_workspace_apply_patch_file(ws, mo->patch_files.v[i], &err);
         free(text);
         if (st != HFX_OK) {
             cli_error_hfx(st, &err);
@@ -514,7 +503,7 @@ static int load_input(const struct model_opts * mo, hfx_workspace_t * out) {
 int model_opts_workspace(const struct model_opts * mo, hfx_workspace_t * out) {
     hfx_workspace_t ws = NULL;
     int             rc = load_input(mo, &ws);
-    if (rc == CLI_OK && (mo->n_patch_files > 0 || mo->patchset_path)) {
+    if (rc == CLI_OK && (mo->patch_files.n > 0 || mo->patchset_path)) {
         rc = cli_validate_background(ws);
     }
     if (rc == CLI_OK) {

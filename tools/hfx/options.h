@@ -49,8 +49,7 @@ extern const struct cli_opt output_opt_table[];   /* --output-file */
 struct model_opts {
     const char *              cmd;          /* for messages */
     const char *              ws_path;      /* "-" is stdin */
-    const char **             patch_files;  /* applied in order */
-    size_t                    n_patch_files, cap_patch_files;
+    struct cli_strings        patch_files;  /* applied in order */
     const char *              patchset_path;
     const char *              patch_name;
     const char *              xml_basedir;  /* a driver XML's --basedir (hfx convert, xml2json), else NULL */

@@ -75,9 +75,9 @@ int rid_model(uint64_t * h, const struct model_opts * mo) {
     if (rid_file(h, mo->ws_path) != CLI_OK) {
         return CLI_FAIL;
     }
-    rid_int(h, mo->n_patch_files);
-    for (size_t i = 0; i < mo->n_patch_files; i++) {
-        if (rid_file(h, mo->patch_files[i]) != CLI_OK) {
+    rid_int(h, mo->patch_files.n);
+    for (size_t i = 0; i < mo->patch_files.n; i++) {
+        if (rid_file(h, mo->patch_files.v[i]) != CLI_OK) {
             return CLI_FAIL;
         }
     }
