@@ -22,7 +22,8 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 MODULES = ["test_validation.py", "test_infer.py", "test_simplemodels.py", "test_regression.py",
-           "test_workspace.py", "test_patchset.py", "test_pdf.py", "test_optim.py", "test_calculator.py"]
+           "test_workspace.py", "test_patchset.py", "test_pdf.py", "test_optim.py", "test_calculator.py",
+           "test_scripts.py"]
 
 
 def main():
@@ -41,6 +42,9 @@ def main():
         return 0
     env = dict(os.environ)
     env["HFX_PYHF_SUITE_LIKELIHOODS"] = str(suite.parent / "likelihoods")  # for skhep_testdata.py
+    # test_scripts.py runs pyhf's console script, pyhf.cli:cli: through the shim hfx.compat.cli, which runs
+    # hfx's program (this checkout's build unless HFX_BIN names another)
+    env.setdefault("HFX_BIN", str(ROOT / "build" / "hfx"))
     paths = [str(HERE)] + ([str(HERE / "shim")] if args.pyhf == "hfx" else [])
     env["PYTHONPATH"] = os.pathsep.join(paths + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     tally, seconds = {}, {}

@@ -291,3 +291,94 @@ def test_cls_pyhf_keys_and_output_files(hfx, pyhf_cli, small, region_a, tmp_path
     assert pyhf_cli("cls", small[0], "--output-file", b)[0] == 0
     assert a.read_text() == stdout[:-1] and stdout.endswith("}\n")
     assert b.read_text().endswith("}") and a.read_text().endswith("}")
+
+
+def test_citation_begins_with_pyhfs(hfx):
+    """`hfx --citation` (and `--cite`): pyhf's own BibTeX first, exactly as pyhf 0.7.6 ships it (hfx computes
+    pyhf's model), then hfx's entry."""
+    import importlib.resources
+    pyhf_bib = importlib.resources.files("pyhf").joinpath("data/citation.bib").read_text()
+    for flag in ("--citation", "--cite"):
+        text = hfx(flag).stdout
+        assert text.startswith(pyhf_bib.rstrip("\n") + "\n\n@software{hfx,")
+        assert text.endswith("}\n") and not text.endswith("\n\n")
+
+
+def test_pyhf_keys_fit_at_the_iteration_limit_is_an_error(hfx, small):
+    """With pyhf's keys there is no "status": a fit stopped at the iteration limit is an error there, as pyhf's
+    FailedMinimization (exit 1, nothing on stdout, one line on stderr); without --pyhf-keys hfx prints the best
+    point seen with "status": "max-iterations" and a warning."""
+    for cmd in ("fit", "cls"):
+        failed = hfx(cmd, small[0], "--pyhf-keys", "--optconf", "maxiter=1", check=False)
+        assert failed.returncode == 1 and failed.stdout == ""
+        assert failed.stderr.startswith("hfx: error: ") and failed.stderr.count("\n") == 1
+        assert "iteration limit" in failed.stderr
+        plain = hfx(cmd, small[0], "--optconf", "maxiter=1")
+        assert json.loads(plain.stdout)["status"] == "max-iterations" and "hfx: warning:" in plain.stderr
+        assert hfx(cmd, small[0], "--pyhf-keys", "--optconf", "maxiter=1000").returncode == 0
+    value = hfx("fit", small[0], "--value", "--optconf", "maxiter=1", check=False)  # --value is pyhf's keys too
+    assert value.returncode == 1 and value.stdout == ""
+
+
+def test_inspect_pyhf_keys_is_pyhfs_file(hfx, pyhf_cli, small, sbottom_a, tmp_path):
+    """`hfx inspect --pyhf-keys --output-file` writes pyhf inspect's file byte for byte (and --json prints the
+    same object). (pyhf inspect cannot build the model of sbottom's background-only workspace, whose POI no
+    sample carries: a signal patch applied, it can.)"""
+    jsonpatch = pytest.importorskip("jsonpatch")
+    region_a = tmp_path / "sbottom_1000_131_1.json"
+    region_a.write_text(json.dumps(jsonpatch.apply_patch(json.loads((sbottom_a / "BkgOnly.json").read_text()),
+                                                         json.loads((sbottom_a / "patch.sbottom_1000_131_1.json").read_text()))))
+    for i, ws in enumerate([region_a, *small]):
+        ours, theirs = tmp_path / f"hfx-{i}.json", tmp_path / f"pyhf-{i}.json"
+        hfx("inspect", ws, "--pyhf-keys", "--output-file", ours)
+        code, out = pyhf_cli("inspect", ws, "--output-file", theirs)
+        assert code == 0, out
+        assert ours.read_bytes() == theirs.read_bytes(), ws.name
+        assert json.loads(hfx("inspect", ws, "--pyhf-keys", "--json").stdout) == json.loads(theirs.read_text())
+        assert "par_order" in json.loads(hfx("inspect", ws, "--json").stdout)  # hfx's own layout by default
+
+
+def test_xml2json_reports_what_it_read(hfx, small, tmp_path):
+    """Where pyhf's xml2json draws a progress bar on stderr, hfx says there what it read; --hide-progress
+    leaves stderr empty; stdout (the workspace) is the same either way."""
+    out = tmp_path / "xml"
+    hfx("json2xml", small[0], "--output-dir", out)
+    spec = json.loads(small[0].read_text())
+    shown = hfx("xml2json", out / "FitConfig.xml", "--basedir", out)
+    n_ch = len(spec["channels"])
+    n_samples = sum(len(c["samples"]) for c in spec["channels"])
+    assert shown.stderr.startswith(f"hfx xml2json: read {out / 'FitConfig.xml'}: {n_ch} channel")
+    assert f"{n_samples} samples" in shown.stderr and shown.stderr.count("\n") == 1
+    hidden = hfx("xml2json", out / "FitConfig.xml", "--basedir", out, "--hide-progress")
+    assert hidden.stderr == "" and hidden.stdout == shown.stdout
+
+
+def test_compat_cli_is_pyhfs_console_script(hfx, small, tmp_path, monkeypatch, capsys):
+    """hfx.compat.cli.cli, pyhf's console script on hfx: runs hfx's program ($HFX_BIN) with pyhf's keys for
+    cls, fit and inspect; standard streams that Python replaced (a test runner's) get the program's text,
+    and its exit status is the script's."""
+    import io
+    import sys
+    cli = pytest.importorskip("hfx.compat.cli")
+    monkeypatch.setenv("HFX_BIN", hfx.exe)
+    outputs = {}
+    for args in (["fit", str(small[0])], ["cls", str(small[0])], ["fit"], ["--version"]):
+        monkeypatch.setattr(sys, "argv", ["pyhf", *args])
+        monkeypatch.setattr(sys, "stdin", io.StringIO(small[0].read_text() if args == ["fit"] else ""))
+        with pytest.raises(SystemExit) as stop:
+            cli.cli()
+        outputs[" ".join(args[:1] + args[2:])] = (stop.value.code, capsys.readouterr())
+    code, out = outputs["fit"]
+    assert code == 0 and json.loads(out.out).keys() == {"mle_parameters"}
+    code, out = outputs["cls"]
+    assert code == 0 and json.loads(out.out).keys() == {"CLs_obs", "CLs_exp"}
+    assert outputs["fit"][1].out == hfx("fit", small[0], "--pyhf-keys").stdout  # the workspace from stdin
+    assert outputs["--version"][0] == 0 and outputs["--version"][1].out == hfx("--version").stdout
+    with pytest.raises(SystemExit) as stop:
+        cli.cli(["cls", str(tmp_path / "missing.json")])
+    assert stop.value.code == 1 and "hfx: error:" in capsys.readouterr().err
+    monkeypatch.setenv("HFX_BIN", "")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SystemExit) as stop:
+        cli.cli(["--version"])
+    assert "hfx's program was not found" in str(stop.value.code)

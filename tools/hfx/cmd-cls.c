@@ -17,7 +17,7 @@
 enum { OPT_CLS_PYHF_KEYS = 190 };
 static const struct cli_opt CLS_OPTS[] = {
     {OPT_CLS_PYHF_KEYS, "--pyhf-keys", NULL, NULL,
-     "print what 'pyhf cls' prints, {\"CLs_exp\": [...], \"CLs_obs\": x}: no \"status\", \"toys_failed\", \"warnings\""},
+     "print what 'pyhf cls' prints, {\"CLs_exp\": [...], \"CLs_obs\": x}: no \"status\", \"toys_failed\", \"warnings\" (a fit at the iteration limit is an error, as in pyhf)"},
     {0, NULL, NULL, NULL, NULL},
 };
 static const struct cli_opt * CLS_TABLES[] = {ws_opt_table,     patchset_opt_table, interp_opt_table,
@@ -112,6 +112,9 @@ int cmd_cls(int argc, char ** argv) {
         size_t                     n_warnings = 0;
         if (rc == CLI_OK) {
             rc = run_hypotest(s.engine, &h, to, &r, &warnings, &n_warnings);
+        }
+        if (rc == CLI_OK && ranks_is_root() && co.pyhf_keys) {
+            rc = pyhf_keys_check_status(r.status, "a fit of the hypotest");
         }
         if (rc == CLI_OK && ranks_is_root()) { /* under MPI, rank 0 has the result */
             json_t * j = cls_result_json(&r, h.calctype == HFX_CALC_TOYBASED ? h.n_toys : 0);

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "json-out.h"
 #include "options.h"
+#include "progress.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ struct convert {
     enum target  to;
     bool         to_set;
     const char * output; /* file (JSON) or directory (XML); NULL: stdout, or "." for XML */
+    bool         report; /* xml2json: say on stderr what was read (pyhf shows progress there) */
 };
 
 static const struct cli_opt BASEDIR_OPTS[] = {
@@ -51,12 +53,12 @@ static const struct cli_opt OUTPUT_DIR_OPTS[] = {
 };
 
 /* pyhf xml2json's and json2xml's options, accepted so that pyhf command lines run (docs/cli.md):
- * the progress bar and the validation mode change nothing hfx prints (it shows no progress bar and
- * writes nothing it has not validated); the layout of json2xml is pyhf's default one, the only one
+ * where pyhf draws its progress bar, hfx reports on stderr what it read (--hide-progress: nothing),
+ * and the validation mode changes nothing hfx prints (it writes nothing it has not validated); the layout of json2xml is pyhf's default one, the only one
  * hfx writes, so its names are accepted with their default values and refused with others. */
 static const struct cli_opt PYHF_XML2JSON_OPTS[] = {
-    {COPT_TRACK_PROGRESS, "--track-progress", NULL, NULL, "accepted for pyhf (hfx shows no progress bar)"},
-    {COPT_HIDE_PROGRESS, "--hide-progress", NULL, NULL, "accepted for pyhf (hfx shows no progress bar)"},
+    {COPT_TRACK_PROGRESS, "--track-progress", NULL, NULL, "report on stderr what was read (the default, as pyhf's progress bar)"},
+    {COPT_HIDE_PROGRESS, "--hide-progress", NULL, NULL, "report nothing on stderr"},
     {COPT_VALIDATION_ERROR, "--validation-as-error", NULL, NULL, "accepted for pyhf: an invalid result is an error (always)"},
     {COPT_VALIDATION_WARNING, "--validation-as-warning", NULL, NULL, "refused: hfx never writes an invalid workspace"},
     {COPT_MOUNT, "--mount", "-v", "LOCAL:XML",
@@ -129,7 +131,7 @@ static int handle(void * ctx, const struct cli_opt * o, const char * v) {
         return CLI_OK;
     case COPT_MOUNT: return add_mount(mo, v);
     case COPT_TRACK_PROGRESS:
-    case COPT_HIDE_PROGRESS:
+    case COPT_HIDE_PROGRESS: c->report = o->id == COPT_TRACK_PROGRESS; return CLI_OK;
     case COPT_VALIDATION_ERROR: return CLI_OK;
     case COPT_VALIDATION_WARNING:
         return cli_usage_error(mo->cmd, "--validation-as-warning is not supported: hfx never writes a workspace that "
@@ -193,6 +195,24 @@ static int write_output(hfx_workspace_t ws, const struct model_opts * mo, const 
     return CLI_OK;
 }
 
+/* xml2json's report on stderr, where pyhf shows its progress bar over the channel files: what was
+ * read, from where, and how long it took. */
+static void report_read(hfx_workspace_t ws, const char * driver, double seconds) {
+    hfx_spec_t spec = NULL;
+    if (hfx_workspace_spec(ws, &spec, NULL) != HFX_OK) {
+        return; /* the conversion that follows reports the problem */
+    }
+    size_t n_ch = hfx_spec_n_channels(spec), n_bins = 0, n_samples = 0;
+    for (size_t i = 0; i < n_ch; i++) {
+        n_bins += hfx_spec_channel_n_bins(spec, i);
+        n_samples += hfx_spec_channel_n_samples(spec, i);
+    }
+    size_t n_meas = hfx_spec_n_measurements(spec);
+    fprintf(stderr, "hfx xml2json: read %s: %zu channel%s (%zu bins, %zu samples), %zu measurement%s, in %.2f s\n",
+            driver, n_ch, n_ch == 1 ? "" : "s", n_bins, n_samples, n_meas, n_meas == 1 ? "" : "s", seconds);
+    hfx_spec_free(spec);
+}
+
 static int run(const struct cli_command * cmd, int argc, char ** argv, struct convert * c) {
     struct model_opts mo;
     model_opts_init(&mo, cmd->name);
@@ -209,7 +229,11 @@ static int run(const struct cli_command * cmd, int argc, char ** argv, struct co
     hfx_workspace_t ws = NULL;
     if (rc == CLI_OK) {
         c->output = c->output ? c->output : p.output_file; /* xml2json's --output-file */
+        double t0 = progress_now();
         rc        = model_opts_workspace(&mo, &ws);
+        if (rc == CLI_OK && c->report) {
+            report_read(ws, mo.ws_path, progress_now() - t0);
+        }
     }
     if (rc == CLI_OK) {
         rc = write_output(ws, &mo, c);
@@ -239,7 +263,7 @@ int cmd_xml2json(int argc, char ** argv) {
         "Reads a HistFactory driver XML, its channel XMLs and ROOT files and prints the pyhf\n"
         "workspace, as 'pyhf xml2json' does. Same as 'hfx convert DRIVER.xml --to pyhf'.",
         XML2JSON_TABLES, IN_POS, false};
-    struct convert c = {.to = TO_PYHF, .to_set = true};
+    struct convert c = {.to = TO_PYHF, .to_set = true, .report = true};
     return run(&cmd, argc, argv, &c);
 }
 

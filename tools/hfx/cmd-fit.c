@@ -23,7 +23,7 @@ static const struct cli_opt FIT_OPTS[] = {
     {OPT_GOF, "--goodness-of-fit", NULL, NULL,
      "add \"goodness_of_fit\": the saturated-model test of cabinetry.fit.fit(goodness_of_fit=True)"},
     {OPT_PYHF_KEYS, "--pyhf-keys", NULL, NULL,
-     "print what 'pyhf fit' prints: {\"mle_parameters\": {set: [values]}} (no uncertainties)"},
+     "print what 'pyhf fit' prints: {\"mle_parameters\": {set: [values]}} (no uncertainties; a fit at the iteration limit is an error, as in pyhf)"},
     {OPT_VALUE, "--value", NULL, NULL, "as 'pyhf fit --value': --pyhf-keys plus \"twice_nll\""},
     {0, NULL, NULL, NULL, NULL},
 };
@@ -179,6 +179,8 @@ static int run_fit(const struct model_opts * mo, const struct fit_args * a, cons
     if (st != HFX_OK) {
         cli_error_hfx(st, &err);
         rc = CLI_FAIL;
+    } else if (a->pyhf_keys && (rc = pyhf_keys_check_status(r.status, "the fit")) != CLI_OK) {
+        /* nothing on stdout, as pyhf prints nothing when its fit fails */
     } else {
         json_t * j = fit_json(s.model, a, &r);
         report_status(j, r.status, "the fit");

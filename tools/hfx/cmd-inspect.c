@@ -11,10 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_JSON = 100 };
+enum { OPT_JSON = 100, OPT_INSPECT_PYHF_KEYS };
 
 static const struct cli_opt INSPECT_OPTS[] = {
     {OPT_JSON, "--json", NULL, NULL, "print the summary as JSON"},
+    {OPT_INSPECT_PYHF_KEYS, "--pyhf-keys", NULL, NULL,
+     "the JSON (--json, --output-file) in pyhf inspect's layout: channels, samples, modifiers, parameters, "
+     "systematics, measurements"},
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -28,18 +31,28 @@ static const struct cli_command INSPECT = {
     "inspect WORKSPACE [--json] [options]",
     "Summarises the workspace (after -p and --patchset patches): channels and their bins, samples,\n"
     "modifiers, parameters (constraint, modifier types, size, init, bounds, fixed) and measurements;\n"
-    "(*) marks the measurement in use. --json prints the same as a JSON object.",
+    "(*) marks the measurement in use. --json prints the same as a JSON object (--pyhf-keys: the\n"
+    "object pyhf inspect --output-file writes).",
     INSPECT_TABLES,
     INSPECT_POS,
     false,
 };
 
+struct inspect_args {
+    bool as_json;
+    bool pyhf_keys;
+};
+
 static int inspect_extra(void * ctx, const struct cli_opt * o, const char * v) {
     (void) v;
-    if (o->id != OPT_JSON) {
+    struct inspect_args * a = ctx;
+    if (o->id == OPT_JSON) {
+        a->as_json = true;
+    } else if (o->id == OPT_INSPECT_PYHF_KEYS) {
+        a->pyhf_keys = true;
+    } else {
         return CLI_NOT_MINE;
     }
-    *(bool *) ctx = true;
     return CLI_OK;
 }
 
@@ -272,6 +285,43 @@ static json_t * summary_json(hfx_spec_t spec, hfx_model_t m, const char * measur
     return j;
 }
 
+/* pyhf inspect's JSON (what its --output-file writes), from hfx's summary j: [channel, nbins] pairs,
+ * samples, {modifier: type} (as pyhf's dict() of the sorted pairs, the last type of a name wins),
+ * sorted [parameter, constraint] pairs, [parameter, constraint, [modifier types]] ("systematics") and
+ * [measurement, poi, [parameter names]]. */
+static json_t * pyhf_summary_json(const json_t * j) {
+    json_t * out = json_object();
+    json_t * channels = json_array();
+    size_t   i;
+    json_t * e;
+    json_array_foreach(json_object_get(j, "channels"), i, e) {
+        json_array_append_new(channels, json_pack("[O,O]", json_object_get(e, "name"), json_object_get(e, "nbins")));
+    }
+    json_t * modifiers = json_object();
+    json_array_foreach(json_object_get(j, "modifiers"), i, e) {
+        json_object_set(modifiers, str(json_array_get(e, 0)), json_array_get(e, 1));
+    }
+    json_t * parameters  = json_array();
+    json_t * systematics = json_array();
+    json_array_foreach(json_object_get(j, "parameters"), i, e) {
+        json_t * name = json_object_get(e, "name"), *constraint = json_object_get(e, "constraint");
+        json_array_append_new(parameters, json_pack("[O,O]", name, constraint));
+        json_array_append_new(systematics, json_pack("[O,O,O]", name, constraint, json_object_get(e, "modifiers")));
+    }
+    json_t * measurements = json_array();
+    json_array_foreach(json_object_get(j, "measurements"), i, e) {
+        json_array_append_new(measurements, json_pack("[O,O,O]", json_object_get(e, "name"), json_object_get(e, "poi"),
+                                                      json_object_get(e, "parameters")));
+    }
+    json_object_set_new(out, "channels", channels);
+    json_object_set(out, "samples", json_object_get(j, "samples"));
+    json_object_set_new(out, "modifiers", modifiers);
+    json_object_set_new(out, "parameters", parameters);
+    json_object_set_new(out, "systematics", systematics);
+    json_object_set_new(out, "measurements", measurements);
+    return out;
+}
+
 //
 // Text output
 //
@@ -482,7 +532,7 @@ static int inspect_spec(hfx_workspace_t ws, hfx_spec_t * out) {
     return CLI_OK;
 }
 
-static int run_inspect(const struct model_opts * mo, bool as_json, const char * output) {
+static int run_inspect(const struct model_opts * mo, const struct inspect_args * a, const char * output) {
     hfx_workspace_t ws    = NULL;
     hfx_model_t     model = NULL;
     hfx_spec_t      spec  = NULL;
@@ -495,7 +545,11 @@ static int run_inspect(const struct model_opts * mo, bool as_json, const char * 
     }
     if (rc == CLI_OK) {
         json_t * j = summary_json(spec, model, mo->model.measurement);
-        if (as_json || output) {
+        if ((a->as_json || output) && a->pyhf_keys) {
+            json_t * pj = pyhf_summary_json(j);
+            rc          = jout_emit(pj, output);
+            json_decref(pj);
+        } else if (a->as_json || output) {
             rc = jout_emit(j, output);
         } else {
             print_text(j);
@@ -511,11 +565,11 @@ static int run_inspect(const struct model_opts * mo, bool as_json, const char * 
 int cmd_inspect(int argc, char ** argv) {
     struct model_opts mo;
     struct cli_parsed args;
-    bool              as_json = false;
+    struct inspect_args a = {false, false};
     model_opts_init(&mo, INSPECT.name);
-    int rc = cli_parse_command(&INSPECT, argc, argv, &mo, NULL, inspect_extra, &as_json, &args);
+    int rc = cli_parse_command(&INSPECT, argc, argv, &mo, NULL, inspect_extra, &a, &args);
     if (rc == CLI_OK) {
-        rc = run_inspect(&mo, as_json, args.output_file);
+        rc = run_inspect(&mo, &a, args.output_file);
         free(args.pos);
     }
     model_opts_free(&mo);

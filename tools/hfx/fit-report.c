@@ -22,6 +22,16 @@ void report_status(json_t * j, enum hfx_fit_status status, const char * what) {
     }
 }
 
+int pyhf_keys_check_status(enum hfx_fit_status status, const char * what) {
+    if (status != HFX_FIT_MAX_ITER) {
+        return CLI_OK;
+    }
+    cli_error("%s reached the iteration limit (--max-iter, --optconf maxiter) without converging; pyhf's keys "
+              "(--pyhf-keys) have no \"status\" to say so (without --pyhf-keys hfx prints the best point seen "
+              "with \"status\": \"max-iterations\")", what);
+    return CLI_FAIL;
+}
+
 /* The name of parameter i: its set's, with [k] for a per-bin set. */
 static void par_name(hfx_model_t m, size_t i, char * buf, size_t size) {
     size_t set, k;

@@ -14,6 +14,12 @@
  * warning on stderr when that is not "converged". what names the fit ("a fit of the hypotest"). */
 void report_status(json_t * j, enum hfx_fit_status status, const char * what);
 
+/* For --pyhf-keys, whose output has pyhf's keys only and so no "status": a fit that stopped at the
+ * iteration limit is an error there, as pyhf's FailedMinimization is (one line on stderr, CLI_FAIL),
+ * rather than numbers that look converged. CLI_OK otherwise; a stalled fit (no further decrease
+ * found, most often at the minimum to rounding) stays report_status's warning. */
+int pyhf_keys_check_status(enum hfx_fit_status status, const char * what);
+
 /* Adds "warnings": [...] to j where the engine's last call recorded any (hfx_engine_warning), and
  * prints each on stderr, after "context: " where context is not NULL (a scan's patch name). Nothing
  * is added where every fit agrees with its single descent. */

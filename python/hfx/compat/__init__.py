@@ -15,7 +15,7 @@ import sys as _sys
 from .. import exceptions, infer  # noqa: F401
 from .._model import Model  # noqa: F401
 from . import events, mixins, optimize, readxml, schema, simplemodels, tensor, utils, writexml  # noqa: F401
-from . import patchset, probability, workspace  # noqa: F401
+from . import cli, contrib, patchset, probability, workspace  # noqa: F401
 from .patchset import PatchSet  # noqa: F401
 from .workspace import Workspace  # noqa: F401
 
