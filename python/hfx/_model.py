@@ -58,6 +58,7 @@ class ParamSet:
         self.suggested_init, self.suggested_bounds, self.suggested_fixed = list(init), list(bounds), list(fixed)
         self.is_scalar = kind in _SCALAR_TYPES
         self.is_constrained = kind not in ("normfactor", "shapefactor")
+        self.constrained = self.is_constrained  # pyhf's name (cabinetry reads it)
         self.pdf_type = None if not self.is_constrained else ("poisson" if kind == "shapesys" else "normal")
         self.auxdata = list(auxdata)
         self.is_shared = True
@@ -65,6 +66,15 @@ class ParamSet:
             self.sigmas = list(sigmas)
         if factors is not None:
             self.factors = list(factors)
+
+    def width(self):
+        """pyhf's paramset.width(): the constraint's widths, sigmas (normal; 1 where none are given) or
+        sqrt(1 / factors) (poisson); a set with no constraint has none (AttributeError, as pyhf)."""
+        if self.pdf_type == "normal":
+            return list(getattr(self, "sigmas", [1.0] * self.n_parameters))
+        if self.pdf_type == "poisson":
+            return [(1.0 / f) ** 0.5 for f in self.factors]
+        raise AttributeError(f"parameter set {self.name!r} is unconstrained: it has no width")
 
     @property
     def suggested_fixed_as_bool(self):
