@@ -529,20 +529,19 @@ def test_spey_session_in_the_smoke_run(smoke, tmp_path):
     assert h["accuracy"]["rel_vs_spey_pyhf"] == relative_difference(h["result"], p["result"]) > 0
     assert p["accuracy"]["rel_vs_spey_pyhf"] == 0
     from hfxbench.report import report
-    assert "A spey session per signal point" in report([doc]) and "| uncorrelated-static-2 |" in report([doc])
+    text = report([doc])
+    assert "A spey session per signal point" in text and "| uncorrelated-static-2 |" in text
     pytest.importorskip("matplotlib")
-    from hfxbench.plot import plot_all
-    made = {Path(f).name for f in plot_all([doc], tmp_path)}
-    assert {"spey-session.png", "spey-session.svg"} <= made
+    from hfxbench import plot  # the spey figure only (test_plots_and_report makes them all)
+    made = {Path(f).name for f in plot.spey(plot._ok([doc]), tmp_path, plot._machine([doc]))}
+    assert made == {"spey-session.png", "spey-session.svg"} and (tmp_path / "spey-session.png").stat().st_size > 1000
 
 
 def test_spey_session_parts():
     """Without spey: the relative accuracy, the tolerance test, the split of a full workspace into what
-    spey takes (background and signal patch: applied, the patch gives back the workspace), and the spey
-    configuration's cases (three RegionA points, spey-hfx and spey-pyhf alternating)."""
+    spey takes (background and signal patch: applied, the patch gives back the workspace)."""
     import jsonpatch
-    from argparse import Namespace
-    from hfxbench.run import Runner, relative_difference
+    from hfxbench.run import relative_difference
     from hfxbench.spey_session import split, within_tolerance
     a = {"quantity": "CLs_obs", "value": 0.5, "values": {"x": 0.5, "y": 2.0, "z": 1e-7}}
     b = {"quantity": "CLs_obs", "value": 0.4, "values": {"x": 0.4, "y": 2.0, "z": 0.0}}  # z: |a - b| itself
@@ -558,12 +557,18 @@ def test_spey_session_parts():
         sorted(spec["channels"][0]["samples"], key=lambda s: s["name"])
     with pytest.raises(ValueError, match="no sample carries the POI"):
         split(bkg)
-    if not workloads.find_sbottom_archive().exists():
-        pytest.skip("no sbottom archive")
+
+
+def test_spey_configuration_cases(smoke):
+    """The spey configuration's cases: three RegionA points, spey-hfx and spey-pyhf alternating (A B A B),
+    each point a background-only workspace and its patch (the smoke run's cache: the archive extracted once)."""
+    from argparse import Namespace
+    from hfxbench.run import Runner
+    path, _, _ = smoke
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("hfxbench.run.environment", lambda: {"date": "now"})  # no git/compiler probes: the cases only
-        args = Namespace(cache=str(BENCH / ".cache"), archive=None, engines=["spey-*"], tasks=None, workloads=None,
-                         timeout=1.0)
+        args = Namespace(cache=str(path.parent / "cache"), archive=None, engines=["spey-*"], tasks=None,
+                         workloads=None, timeout=1.0)
         cases = Runner("spey", args).cases
     assert [c[0].id for c in cases] == ["spey-hfx", "spey-pyhf"] * 3
     points = [c[1].id for c in cases]
