@@ -572,7 +572,8 @@ def test_spey_configuration_cases(smoke):
         cases = Runner("spey", args).cases
     assert [c[0].id for c in cases] == ["spey-hfx", "spey-pyhf"] * 3
     points = [c[1].id for c in cases]
-    assert points[::2] == points[1::2] and len(set(points)) == 3 and all(p.startswith("sbottom-RegionA-") for p in points)
+    assert points[::2] == points[1::2] and len(set(points)) == 3
+    assert all(p.startswith("sbottom-RegionA-") for p in points)
     assert all(c[1].patches and c[1].workspace.endswith("RegionA/BkgOnly.json") for c in cases)
 
 

@@ -120,7 +120,8 @@ class SpeyEngine(WorkerEngine):
         # are single fits, each on the calling thread); spey-pyhf: pyhf's numpy backend and scipy's SLSQP
         hfx = backend == "hfx"
         super().__init__(f"spey-{backend}", "spey", "spey", {"backend": backend}, requires,
-                         optimizer="hfx (projected BFGS)" if hfx else "scipy (SLSQP)", backend="cpu" if hfx else "numpy",
+                         optimizer="hfx (projected BFGS)" if hfx else "scipy (SLSQP)",
+                         backend="cpu" if hfx else "numpy",
                          threads=(os.cpu_count() or 1) if hfx else 1)
 
     def available(self):
