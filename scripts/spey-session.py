@@ -6,7 +6,9 @@ the observed upper limit on mu. Prints one JSON line per backend and patch, then
     python3 scripts/spey-session.py [--region A] [--patches 3] [--backends hfx,pyhf] [--archive PATH]
 
 Needs spey and spey-pyhf (pip install spey spey-pyhf) and hfx importable (pip install ., or
-PYTHONPATH=build/python). spey-pyhf takes about a minute per sbottom patch: --patches 1 for a quick run.
+PYTHONPATH=build/python). spey-pyhf takes 20 s to a minute per sbottom patch: --patches 1 for a quick run.
+The session's calls are bench/hfxbench/spey_session.py's, which the benchmark suite's spey-hfx and
+spey-pyhf rows time (`bench/hfx-bench run --config spey`, docs/benchmarks.md).
 """
 import argparse
 import json
@@ -17,6 +19,8 @@ import tempfile
 import time
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+from hfxbench import spey_session  # noqa: E402  (the session's calls, shared with the benchmark suite)
 
 
 def main():
@@ -26,14 +30,6 @@ def main():
     ap.add_argument("--backends", default="hfx,pyhf")
     ap.add_argument("--archive", default=str(REPO / "data" / "sbottom-hepdata.89408.tar.gz"))
     args = ap.parse_args()
-
-    import spey
-    from hfx.spey_plugin import FullStatisticalModel
-
-    def make(backend, bkg, patch, name):
-        if backend == "hfx":  # the class itself: also where the project is not pip-installed
-            return spey.StatisticalModel(backend=FullStatisticalModel(patch, bkg), analysis=name)
-        return spey.get_backend("pyhf")(background_only_model=bkg, signal_patch=patch, analysis=name)
 
     region = f"Region{args.region}"
     with tempfile.TemporaryDirectory() as tmp, tarfile.open(args.archive) as tar:
@@ -47,12 +43,9 @@ def main():
             for f in files:
                 patch = json.loads(f.read_text())
                 t0 = time.perf_counter()
-                model = make(backend, bkg, patch, f.stem)
-                obs = model.exclusion_confidence_level()
-                exp = model.exclusion_confidence_level(expected=spey.ExpectationType.apriori)
-                ul = model.poi_upper_limit()
-                print(json.dumps({"backend": backend, "patch": f.stem, "CLs_obs": obs, "CLs_exp_apriori": exp,
-                                  "mu_UL_obs": ul, "seconds": round(time.perf_counter() - t0, 3)}), flush=True)
+                result = spey_session.run(backend, bkg, patch, f.stem)
+                print(json.dumps({"backend": backend, "patch": f.stem, **result,
+                                  "seconds": round(time.perf_counter() - t0, 3)}), flush=True)
             totals[backend] = time.perf_counter() - start
         print(json.dumps({"summary": {k: round(v, 3) for k, v in totals.items()}, "patches": len(files),
                           "region": region, "python": sys.version.split()[0]}))

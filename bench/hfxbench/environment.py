@@ -10,7 +10,8 @@ from pathlib import Path
 from .engines.hfx import build_dir, git_commit
 
 LIBRARIES = ("pyhf", "numpy", "scipy", "iminuit", "jax", "jaxlib", "torch", "tensorflow", "tensorflow-probability",
-             "nextstat", "matplotlib", "root")  # root: the pip wheel's version (ROOT's own is in the rows' versions)
+             "nextstat", "matplotlib", "root",  # root: the pip wheel's version (ROOT's own is in the rows' versions)
+             "spey", "spey-pyhf")
 
 
 def _cmd(*args):

@@ -1,7 +1,7 @@
 """Figures from results files (matplotlib, PNG and SVG): time against model size per engine (log-log),
 speedup against a baseline engine, the crossover where another backend overtakes hfx's reference
 CPU backend (the GPU/CPU crossover when GPU rows are present), toys/s against the number of toys,
-and the accuracy of each engine."""
+the accuracy of each engine, and the spey session of hfx's plugin against spey-pyhf."""
 from collections import defaultdict
 
 import matplotlib
@@ -230,8 +230,42 @@ def sbottom_tasks(rows, out, machine):
     return _save(fig, out, "sbottom-tasks")
 
 
+def spey(rows, out, machine):
+    """The spey session per signal point: spey-hfx's and spey-pyhf's medians with quartiles side by side,
+    each pair labelled with its speedup."""
+    cells = defaultdict(dict)
+    for r in rows:
+        if r["task"]["name"] == "spey-session":
+            cells[r["workload"]["id"]][r["engine"]["id"]] = r["timing"]
+    points = sorted(w for w, c in cells.items() if {"spey-hfx", "spey-pyhf"} <= set(c))
+    if not points:
+        return []
+    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.75 * len(points)))
+    for k, engine in enumerate(("spey-hfx", "spey-pyhf")):
+        med = [cells[w][engine]["median_s"] for w in points]
+        err = [[m - cells[w][engine]["q25_s"] for w, m in zip(points, med)],
+               [cells[w][engine]["q75_s"] - m for w, m in zip(points, med)]]
+        ax.barh([i + 0.38 * k for i in range(len(points))], med, height=0.36, xerr=err, capsize=2, label=engine,
+                color=("tab:blue", "tab:orange")[k])
+    for i, w in enumerate(points):
+        h, p = cells[w]["spey-hfx"]["median_s"], cells[w]["spey-pyhf"]["median_s"]
+        ax.annotate(f"spey-hfx {p / h:.0f}× faster", (p, i + 0.38), xytext=(6, -3), textcoords="offset points",
+                    fontsize=8)
+    ax.set_yticks([i + 0.19 for i in range(len(points))], [w.replace("sbottom-", "") for w in points], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlim(right=ax.get_xlim()[1] * 12)  # room for the labels
+    ax.set(xlabel="seconds per session (median, bars: quartiles)")
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.set_title("spey session per signal point: observed CLs, apriori CLs band, upper limit on μ\n"
+                 f"hfx's spey plugin vs spey-pyhf; {machine}", fontsize=8)
+    return _save(fig, out, "spey-session")
+
+
 def plot_all(docs, out, baseline="pyhf-numpy-scipy"):
     out.mkdir(parents=True, exist_ok=True)
     rows, machine = _ok(docs), _machine(docs)
     return (time_vs_size(rows, out, machine) + speedup(rows, out, machine, baseline) + crossover(rows, out, machine)
-            + toys(rows, out, machine) + accuracy(rows, out, machine) + sbottom_tasks(rows, out, machine))
+            + toys(rows, out, machine) + accuracy(rows, out, machine) + sbottom_tasks(rows, out, machine)
+            + spey(rows, out, machine))

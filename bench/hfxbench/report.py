@@ -224,6 +224,38 @@ def workflows_table(rows):
     return "\n".join(out) + "\n"
 
 
+def spey_table(rows):
+    """The spey session per signal point: spey-hfx (hfx's plugin) against spey-pyhf on the same run, the
+    speedup, the observed CLs and upper limit of both, and spey-hfx's largest relative difference from
+    spey-pyhf over the session's seven numbers, with whether all are within the plugin's tested tolerances."""
+    from .spey_session import ABS_TOL, REL_TOL, within_tolerance
+    idx = {(r["workload"]["id"], r["engine"]["id"]): r for r in rows if r["task"]["name"] == "spey-session"
+           and r["status"] == "ok"}
+    points = sorted({w for w, e in idx if e == "spey-hfx" and (w, "spey-pyhf") in idx})
+    if not points:
+        return ""
+    out = ["**A spey session per signal point** (as SModelS / MadAnalysis 5 ask a full likelihood: the statistical "
+           "model from background + signal patch, observed CLs, apriori expected CLs band, observed 95% CL upper "
+           "limit on μ; `bench/hfxbench/spey_session.py`; spey-hfx: hfx's plugin; spey-pyhf: pyhf numpy and spey's "
+           "SLSQP; rel Δ: largest |hfx − pyhf| / |pyhf| over the seven numbers; tolerance: the plugin's tested "
+           f"{REL_TOL:g} relative or {ABS_TOL:g} absolute)\n",
+           "| workload | spey-hfx | spey-pyhf | speedup | CLs_obs hfx / pyhf | μ_UL hfx / pyhf | rel Δ | "
+           "within tolerance |", "|---|---|---|---|---|---|---|---|"]
+    total = [0.0, 0.0]
+    for w in points:
+        h, p = idx[(w, "spey-hfx")], idx[(w, "spey-pyhf")]
+        hv, pv = h["result"]["values"], p["result"]["values"]
+        total[0] += h["timing"]["median_s"]
+        total[1] += p["timing"]["median_s"]
+        rel = h["accuracy"].get("rel_vs_spey_pyhf")
+        out.append(f"| {w} | {_cell(h)} | {_cell(p)} | {p['timing']['median_s'] / h['timing']['median_s']:.3g}× | "
+                   f"{hv['CLs_obs']:.6g} / {pv['CLs_obs']:.6g} | {hv['mu_UL_obs']:.6g} / {pv['mu_UL_obs']:.6g} | "
+                   f"{fmt_d(rel)} | {'yes' if within_tolerance(hv, pv) else 'NO'} |")
+    out.append(f"| all {len(points)} points (sum of medians) | {fmt_s(total[0])} | {fmt_s(total[1])} | "
+               f"{total[1] / total[0]:.3g}× | | | | |")
+    return "\n".join(out) + "\n"
+
+
 def all_rows(docs):
     """The records of several results files, with accuracy recomputed over all of them (a run of
     extra engines is compared with the references of another run on the same machine)."""
@@ -244,7 +276,7 @@ def report(docs):
     for family in ("uncorrelated-static", "uncorrelated-poisson", "synthetic-shared", "synthetic-perbin"):
         for task in ("nll", "grad", "nll-batch-batch256", "nll-batch-batch64", "fit", "hypotest"):
             parts.append(scaling_table(rows, family, task))
-    parts += [workflows_table(rows), conversion_table(rows), ranks_table(rows), toys_table(rows), zoo_table(rows), python_overhead_table(rows), skips_table(rows)]
+    parts += [workflows_table(rows), spey_table(rows), conversion_table(rows), ranks_table(rows), toys_table(rows), zoo_table(rows), python_overhead_table(rows), skips_table(rows)]
     return "\n".join(p for p in parts if p)
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from . import workloads as W
 from .environment import environment
 from .engines.hfx import HfxEngine, registry, scan_engines
-from .engines.worker_engine import cabinetry_engines, hfx_python_engines, nextstat_engines, pyhf_engines, root_engines
+from .engines.worker_engine import (cabinetry_engines, hfx_python_engines, nextstat_engines, pyhf_engines, root_engines,
+                                    spey_engines)
 from .report import fmt_s
 from .timing import Protocol
 
@@ -31,7 +32,8 @@ WORKFLOW_TASKS = ("ranking", "profile-scan", "significance")
 UNITS = {"nll": "evals/s", "grad": "evals/s", "nll-batch": "evals/s", "fit": "fits/s", "hypotest": "hypotests/s",
          "upper-limit": "limits/s", "toys": "toys/s", "grid": "patches/s",
          "command": "commands/s", "json2xml": "conversions/s", "xml2json": "conversions/s",
-         "ranking": "rankings/s", "profile-scan": "scans/s", "significance": "significances/s"}
+         "ranking": "rankings/s", "profile-scan": "scans/s", "significance": "significances/s",
+         "spey-session": "sessions/s"}
 
 
 def engines():
@@ -47,7 +49,7 @@ def engines():
         one.only_tasks = WORKFLOW_TASKS
         out.append(one)
     return (out + scan_engines() + hfx_python_engines() + pyhf_engines() + nextstat_engines() + root_engines()
-            + cabinetry_engines())
+            + cabinetry_engines() + spey_engines())
 
 
 def tasks(*names, **params):
@@ -82,6 +84,9 @@ def blocks(config, cache, args):
         once = Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0, max_time_s=0.0)
         out.append((small, [dict(name="ranking"), dict(name="profile-scan", range="0,2,5"), dict(name="significance")],
                     WORKFLOW_ENGINES, once, None))
+        # the spey session (issue 21) on the 2-bin model, split into background and signal patch: spey-pyhf
+        # takes seconds here (20-60 s on an sbottom point: the spey configuration's), once each
+        out.append((small, tasks("spey-session"), ["spey-*"], once, None))
         zoo = W.zoo(names=["atlas_susy_DVmuon_2020__srmu_bkg"]) if W.SHARED_ZOO.is_dir() else []
         if zoo:
             out.append((zoo, tasks("fit"), ["hfx-*", "pyhf-numpy-scipy"], quick, None))
@@ -160,8 +165,20 @@ def blocks(config, cache, args):
             # minutes per case (hfx-cpu-ref's ranking of 623 parameters: about 2 min on a loaded machine): once
             (zoo, zoo_flows, hfx + ["cabinetry", "nextstat"], once, None),  # each as far as --timeout (600 s)
         ]
+    if config == "spey":  # issue 21: a reinterpretation session through spey, hfx's plugin against spey-pyhf
+        # spey-pyhf takes 20-60 s per session on an sbottom point: 1 warm-up (imports) and 3 timed sessions
+        # (at most 5 min); spey-hfx takes a fraction of a second: 1 warm-up, 5-20 timed. Each point's two
+        # rows one after the other (A B A B), so that both see the same machine load.
+        slow = Protocol(warmup=1, min_reps=3, max_reps=3, min_time_s=0.0, max_time_s=300.0)
+        fast = Protocol(warmup=1, min_reps=5, max_reps=20, min_time_s=2.0, max_time_s=10.0)
+        out = []
+        for point in W.sbottom_points(cache, args.archive, "RegionA", 3):
+            out += [([point], tasks("spey-session"), ["spey-hfx"], fast, None),
+                    ([point], tasks("spey-session"), ["spey-pyhf"], slow, None)]
+        return out
     if config != "full":
-        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, gpu-smoke, speed, workflows, user)")
+        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, gpu-smoke, speed, workflows, spey, "
+                         "user)")
     # sized to finish in about twenty minutes on 2 cores with every engine installed: pyhf's jax, pytorch
     # and tensorflow backends (seconds per case for process start and JIT) on the headline workloads
     std = Protocol(warmup=1, min_reps=5, max_reps=30, min_time_s=0.5, max_time_s=5.0)
@@ -339,12 +356,23 @@ def difference(a, b):
     return abs(a["value"] - b["value"])
 
 
+def relative_difference(a, b):
+    """max |a - b| / |b| over the numbers of two results of the same case (b the reference), or None.
+    A reference of exactly 0 counts |a - b| itself."""
+    if a is None or b is None or a.get("quantity") != b.get("quantity"):
+        return None
+    pairs = [(a["values"][k], v) for k, v in b.get("values", {}).items() if a.get("values", {}).get(k) is not None
+             and v is not None] or ([(a["value"], b["value"])] if None not in (a.get("value"), b.get("value")) else [])
+    return max((abs(x - y) / abs(y) if y else abs(x - y) for x, y in pairs), default=None)
+
+
 def add_accuracy(records):
-    """Each ok record's result against hfx's reference backend and pyhf numpy on the same case, and
-    against cabinetry for the analysis workflows (ranking, profile-scan, significance)."""
+    """Each ok record's result against hfx's reference backend and pyhf numpy on the same case, against
+    cabinetry for the analysis workflows (ranking, profile-scan, significance), and, relatively, against
+    spey-pyhf for the spey session."""
     refs = {}
     for r in records:
-        if r["status"] == "ok" and r["engine"]["id"] in ("hfx-cpu-ref", "pyhf-numpy-scipy", "cabinetry"):
+        if r["status"] == "ok" and r["engine"]["id"] in ("hfx-cpu-ref", "pyhf-numpy-scipy", "cabinetry", "spey-pyhf"):
             refs[(r["engine"]["id"], r["workload"]["id"], r["task"]["id"])] = r["result"]
     for r in records:
         if r["status"] != "ok":
@@ -356,12 +384,14 @@ def add_accuracy(records):
                          "vs_pyhf_numpy": difference(r["result"], refs.get(("pyhf-numpy-scipy", *key)))}
         if r["task"]["name"] in WORKFLOW_TASKS:
             r["accuracy"]["vs_cabinetry"] = difference(r["result"], refs.get(("cabinetry", *key)))
+        if r["task"]["name"] == "spey-session":
+            r["accuracy"]["rel_vs_spey_pyhf"] = relative_difference(r["result"], refs.get(("spey-pyhf", *key)))
 
 
 CSV_FIELDS = ["engine", "backend", "optimizer", "threads", "device", "workload", "family", "n_bins", "task", "status",
               "median_s", "q25_s", "q75_s", "repeats", "throughput", "throughput_unit", "peak_host_bytes",
               "peak_device_bytes", "quantity", "value", "abs_diff_vs_hfx_cpu_ref", "abs_diff_vs_pyhf_numpy", "reason",
-              "abs_diff_vs_cabinetry"]
+              "abs_diff_vs_cabinetry", "rel_diff_vs_spey_pyhf"]
 
 
 def csv_rows(doc):
@@ -378,7 +408,8 @@ def csv_rows(doc):
                "quantity": ok and r["result"]["quantity"], "value": ok and r["result"]["value"],
                "abs_diff_vs_hfx_cpu_ref": ok and r["accuracy"]["vs_hfx_cpu_ref"],
                "abs_diff_vs_pyhf_numpy": ok and r["accuracy"]["vs_pyhf_numpy"], "reason": r["reason"] or "",
-               "abs_diff_vs_cabinetry": ok and r["accuracy"].get("vs_cabinetry")}
+               "abs_diff_vs_cabinetry": ok and r["accuracy"].get("vs_cabinetry"),
+               "rel_diff_vs_spey_pyhf": ok and r["accuracy"].get("rel_vs_spey_pyhf")}
 
 
 def write(doc, out_dir):

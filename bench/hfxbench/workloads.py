@@ -101,6 +101,19 @@ def sbottom(cache, archive=None, regions=("RegionA", "RegionB", "RegionC"), grid
     return out
 
 
+def sbottom_points(cache, archive=None, region="RegionA", n=3):
+    """The first n signal points of a region in name order (scripts/spey-session.py's), each a
+    single-model workload: the background-only workspace and that point's patch."""
+    sbottom(cache, archive, regions=(), grid=False)  # extracts the archive into the cache once
+    root = Path(cache) / "sbottom" / region
+    bkg = root / "BkgOnly.json"
+    n_bins, n_ch = _size(json.loads(bkg.read_text()))
+    src = f"HEPData 10.17182/hepdata.89408 ({find_sbottom_archive(archive).name})"
+    return [Workload(f"sbottom-{region}-{p.name.removeprefix('patch.sbottom_').removesuffix('.json')}", "sbottom",
+                     n_bins, n_ch, workspace=str(bkg), patches=[str(p)], source=src)
+            for p in sorted(root.glob("patch.*.json"))[:n]]
+
+
 def zoo(directory=SHARED_ZOO, names=None):
     out = []
     for path in sorted(Path(directory).glob("*.json*")):

@@ -1,7 +1,7 @@
 """hfx as a spey backend (issue 21, part 5): the same results as spey-pyhf's "pyhf" backend, with the
 fits in hfx. Compared on models small enough for spey-pyhf to run in seconds (spey-pyhf's own example,
 and pyhf validation workspaces split into a background-only workspace and a signal patch); the sbottom
-session (bench/spey_session.py) is measured outside CI.
+session (bench/hfxbench/spey_session.py, `bench/hfx-bench run --config spey`) is measured outside CI.
 
 Tolerances: CLs 2e-4 relative (and 1e-6 absolute, for CLs near 0) and upper limits 2e-4 relative:
 pyhf's SLSQP stops early (docs/validation.md), which moves its CLs by up to ~1e-5 on these models and

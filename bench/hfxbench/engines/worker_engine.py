@@ -25,7 +25,7 @@ class WorkerEngine:
     def available(self):
         missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
         if missing:
-            pip = {"ROOT": "root"}  # the import name -> the PyPI name
+            pip = {"ROOT": "root", "spey_pyhf": "spey-pyhf"}  # the import name -> the PyPI name
             return False, (f"not installed: {', '.join(missing)} "
                            f"(pip install {' '.join(pip.get(m, m) for m in self.requires)})")
         if self.options.get("device") == "gpu" and not gpus():
@@ -47,10 +47,15 @@ class WorkerEngine:
             return {"status": "error", "reason": f"timed out after {timeout:.0f} s"}
         finally:
             Path(f.name).unlink()
-        try:
-            return json.loads(proc.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            return {"status": "error", "reason": f"worker exited {proc.returncode}: {proc.stderr.strip()[-500:]}"}
+        # the answer is the last line that is a JSON object: a library may print after it at exit (spey
+        # thanks its users from an atexit hook)
+        for line in reversed(proc.stdout.strip().splitlines()):
+            if line.startswith("{"):
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    break
+        return {"status": "error", "reason": f"worker exited {proc.returncode}: {proc.stderr.strip()[-500:]}"}
 
 
 PYHF_BACKENDS = {  # pyhf backend -> the modules it needs
@@ -103,6 +108,33 @@ class HfxPythonEngine(WorkerEngine):
 
 def hfx_python_engines():
     return [HfxPythonEngine()]
+
+
+class SpeyEngine(WorkerEngine):
+    """A spey session (engines/spey.py) with hfx's plugin (spey-hfx: spey and an importable hfx) or
+    spey-pyhf's backend (spey-pyhf)."""
+
+    def __init__(self, backend):
+        requires = ["spey", "spey_pyhf"] if backend == "pyhf" else ["spey"]
+        # the plugin builds its models with hfx's defaults: the threaded cpu backend, all cores (its fits
+        # are single fits, each on the calling thread); spey-pyhf: pyhf's numpy backend and scipy's SLSQP
+        hfx = backend == "hfx"
+        super().__init__(f"spey-{backend}", "spey", "spey", {"backend": backend}, requires,
+                         optimizer="hfx (projected BFGS)" if hfx else "scipy (SLSQP)",
+                         backend="cpu" if hfx else "numpy",
+                         threads=(os.cpu_count() or 1) if hfx else 1)
+
+    def available(self):
+        ok, why = super().available()
+        if ok and self.options["backend"] == "hfx" and importlib.util.find_spec("hfx") is None:
+            return False, ("the Python module hfx is not importable (pip install . at the repository root, or "
+                           "PYTHONPATH=build/python after a CMake build with -DHFX_PYTHON=ON)")
+        return ok, why
+
+
+def spey_engines():
+    """The spey session with hfx's plugin and with spey-pyhf's: the pair compared in one run."""
+    return [SpeyEngine("hfx"), SpeyEngine("pyhf")]
 
 
 def root_engines():
