@@ -54,20 +54,25 @@ triplet=$(gcc -print-multiarch)
 if [ ! -e "$sysroot/.complete" ]; then
     [ -r "$keyring" ] || { echo "build-wheel.sh: --portable needs $keyring (apt-get install debian-archive-keyring)" >&2; exit 1; }
     rm -rf "$sysroot"
-    mkdir -p "$sysroot/.apt/lists/partial" "$sysroot/.apt/archives/partial"
+    mkdir -p "$sysroot/.apt/lists/partial" "$sysroot/.apt/archives/partial" "$sysroot/.apt/none"
     apt_dir=$(cd "$sysroot/.apt" && pwd)
     touch "$apt_dir/status"
     printf 'deb [signed-by=%s] http://deb.debian.org/%s main\n' "$keyring" "debian bullseye" \
-        "$keyring" "debian-security bullseye-security" > "$apt_dir/sources.list"
-    apt=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/nonexistent
-         -o Dir::Etc::Preferences=/nonexistent -o Dir::Etc::PreferencesParts=/nonexistent
+        "$keyring" "debian-security bullseye-security" "$keyring" "debian bookworm" > "$apt_dir/sources.list"
+    # Debian 12 only where asked for by name (below)
+    printf '%s\n' "Package: *" "Pin: release n=bookworm" "Pin-Priority: 100" > "$apt_dir/preferences"
+    apt=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts="$apt_dir/none"
+         -o Dir::Etc::Preferences="$apt_dir/preferences" -o Dir::Etc::PreferencesParts="$apt_dir/none"
          -o Dir::State::Lists="$apt_dir/lists" -o Dir::State::status="$apt_dir/status"
          -o Dir::Cache::Archives="$apt_dir/archives" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
          -o APT::Architectures="$(dpkg --print-architecture)" -o APT::Install-Recommends=false
-         -o Debug::NoLocking=true)
+         -o APT::Sandbox::User=root -o Debug::NoLocking=true)
     apt-get "${apt[@]}" -qq update
-    apt-get "${apt[@]}" -qq -y install --download-only libc6-dev libgcc-10-dev libjansson-dev libxml2-dev \
-        liblz4-dev libzstd-dev libdeflate-dev zlib1g-dev libssl-dev >/dev/null
+    apt-get "${apt[@]}" -qq -y install --download-only libc6-dev libgcc-10-dev libxml2-dev liblz4-dev \
+        libzstd-dev libdeflate-dev zlib1g-dev libssl-dev >/dev/null
+    # Debian 12's jansson (2.14: json_object_getn; it needs glibc 2.14 only): downloaded by name, as
+    # resolving it with the rest would move libc6 to Debian 12's too
+    (cd "$apt_dir/archives" && apt-get "${apt[@]}" -qq download libjansson4/bookworm libjansson-dev/bookworm)
     for deb in "$apt_dir"/archives/*.deb; do
         dpkg-deb -x "$deb" "$sysroot"
     done
@@ -89,6 +94,6 @@ root=$(cd "$sysroot" && pwd)
 env -u LIBRARY_PATH -u CPATH -u C_INCLUDE_PATH CC=clang \
     PKG_CONFIG_LIBDIR=$root/usr/lib/$triplet/pkgconfig:$root/usr/share/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root \
     python3 -m pip wheel -q --no-deps --no-build-isolation -w "$raw" \
-    -C cmake.define.CMAKE_SYSROOT="$root" -C cmake.define.HFX_SIMDJSON=OFF -C cmake.define.HFX_MPI=OFF .
+    -C cmake.define.CMAKE_SYSROOT="$root" -C cmake.define.CMAKE_C_FLAGS=-Werror=implicit-function-declaration -C cmake.define.HFX_SIMDJSON=OFF -C cmake.define.HFX_MPI=OFF .
 python3 -m auditwheel repair --ldpaths "$root/usr/lib/$triplet:$root/lib/$triplet" -w "$out" "$raw"/hfx-*.whl
 ls "$out"/hfx-*manylinux*.whl
