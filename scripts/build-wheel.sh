@@ -51,7 +51,12 @@ fi
 sysroot=${HFX_SYSROOT:-build-sysroot/debian11}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 triplet=$(gcc -print-multiarch)
-if [ ! -e "$sysroot/.complete" ]; then
+debian11=(libc6-dev libgcc-10-dev libxml2-dev liblz4-dev libzstd-dev libdeflate-dev zlib1g-dev libssl-dev)
+# Debian 12's jansson (2.14: json_object_getn; it needs glibc 2.14 only), downloaded by name below
+debian12=(libjansson4/bookworm libjansson-dev/bookworm)
+# the stamp names what is in it, so that a sysroot made by an older version of this script is remade
+stamp="${debian11[*]} ${debian12[*]}"
+if [ "$(cat "$sysroot/.complete" 2>/dev/null)" != "$stamp" ]; then
     [ -r "$keyring" ] || { echo "build-wheel.sh: --portable needs $keyring (apt-get install debian-archive-keyring)" >&2; exit 1; }
     rm -rf "$sysroot"
     mkdir -p "$sysroot/.apt/lists/partial" "$sysroot/.apt/archives/partial" "$sysroot/.apt/none"
@@ -68,11 +73,9 @@ if [ ! -e "$sysroot/.complete" ]; then
          -o APT::Architectures="$(dpkg --print-architecture)" -o APT::Install-Recommends=false
          -o APT::Sandbox::User=root -o Debug::NoLocking=true)
     apt-get "${apt[@]}" -qq update
-    apt-get "${apt[@]}" -qq -y install --download-only libc6-dev libgcc-10-dev libxml2-dev liblz4-dev \
-        libzstd-dev libdeflate-dev zlib1g-dev libssl-dev >/dev/null
-    # Debian 12's jansson (2.14: json_object_getn; it needs glibc 2.14 only): downloaded by name, as
-    # resolving it with the rest would move libc6 to Debian 12's too
-    (cd "$apt_dir/archives" && apt-get "${apt[@]}" -qq download libjansson4/bookworm libjansson-dev/bookworm)
+    apt-get "${apt[@]}" -qq -y install --download-only "${debian11[@]}" >/dev/null
+    # not resolved with the rest: that would move libc6 to Debian 12's too
+    (cd "$apt_dir/archives" && apt-get "${apt[@]}" -qq download "${debian12[@]}")
     for deb in "$apt_dir"/archives/*.deb; do
         dpkg-deb -x "$deb" "$sysroot"
     done
@@ -86,14 +89,15 @@ if [ ! -e "$sysroot/.complete" ]; then
     [ -e "$pc" ] || printf '%s\n' "prefix=/usr" "Name: libdeflate" "Description: libdeflate" "Version: 1" \
         "Libs: -L\${prefix}/lib/$triplet -ldeflate" "Cflags: -I\${prefix}/include" > "$pc"
     rm -rf "$apt_dir"
-    touch "$sysroot/.complete"
+    echo "$stamp" > "$sysroot/.complete"
 fi
 root=$(cd "$sysroot" && pwd)
 # clang, not gcc: Debian's gcc searches its own install's ../../../<triplet> (this machine's libc) before
 # the sysroot; clang --sysroot takes crt files, libgcc and libc from the sysroot alone (Debian 11's GCC 10)
 env -u LIBRARY_PATH -u CPATH -u C_INCLUDE_PATH CC=clang \
-    PKG_CONFIG_LIBDIR=$root/usr/lib/$triplet/pkgconfig:$root/usr/share/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root \
+    PKG_CONFIG_LIBDIR="$root/usr/lib/$triplet/pkgconfig:$root/usr/share/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root" \
     python3 -m pip wheel -q --no-deps --no-build-isolation -w "$raw" \
-    -C cmake.define.CMAKE_SYSROOT="$root" -C cmake.define.CMAKE_C_FLAGS=-Werror=implicit-function-declaration -C cmake.define.HFX_SIMDJSON=OFF -C cmake.define.HFX_MPI=OFF .
+    -C cmake.define.CMAKE_SYSROOT="$root" -C cmake.define.CMAKE_C_FLAGS=-Werror=implicit-function-declaration \
+    -C cmake.define.HFX_SIMDJSON=OFF -C cmake.define.HFX_MPI=OFF .
 python3 -m auditwheel repair --ldpaths "$root/usr/lib/$triplet:$root/lib/$triplet" -w "$out" "$raw"/hfx-*.whl
 ls "$out"/hfx-*manylinux*.whl
