@@ -26,7 +26,7 @@
 # one), jansson (Debian 12's 2.14: json_object_getn), lz4, zstd, libdeflate, bundled by auditwheel
 # (--ldpaths). Two things would need newer: Debian 11's libm gives exp, log, pow, exp2, log2 their
 # glibc 2.29 versions, so every file compiled here includes a generated header that binds them to the
-# old ones (the same functions behind the old error-handling wrapper; the fits run within ~10%); and
+# old ones (the same functions, behind the old error-handling wrapper); and
 # Debian 11's libxml2 and its ICU need glibc 2.29 and GCC 10's libstdc++, so libxml2 is compiled here
 # from Debian 12's source package (apt-get source; ~20 s), static, without ICU, liblzma, zlib or
 # network I/O (HistFactory XML needs none of them). It also leaves out the simdjson fast path (Debian
@@ -63,7 +63,10 @@ debian12=(libjansson4/bookworm libjansson-dev/bookworm)
 # the stamp names what is in it, so that a sysroot made by an older version of this script is remade
 stamp="${debian11[*]} ${debian12[*]} libxml2-source/bookworm old-libm"
 if [ "$(cat "$sysroot/.complete" 2>/dev/null)" != "$stamp" ]; then
-    [ -r "$keyring" ] || { echo "build-wheel.sh: --portable needs $keyring (apt-get install debian-archive-keyring)" >&2; exit 1; }
+    if [ ! -r "$keyring" ]; then
+        echo "build-wheel.sh: --portable needs $keyring (apt-get install debian-archive-keyring)" >&2
+        exit 1
+    fi
     rm -rf "$sysroot"
     mkdir -p "$sysroot/.apt/lists/partial" "$sysroot/.apt/archives/partial" "$sysroot/.apt/none" "$sysroot/.apt/src"
     apt_dir=$(cd "$sysroot/.apt" && pwd)
@@ -104,15 +107,17 @@ if [ "$(cat "$sysroot/.complete" 2>/dev/null)" != "$stamp" ]; then
     done > "$root/usr/local/include/hfx-old-libm.h"
     cflags="-include $root/usr/local/include/hfx-old-libm.h"
     # libxml2 from Debian 12's source, built here as a static library without ICU, liblzma, zlib or network
-    # I/O (HistFactory XML needs none of them): Debian 11's libxml2 and ICU call glibc 2.29's pow and log
+    # I/O (HistFactory XML needs none of them): Debian 11's libxml2 and ICU call glibc 2.29's pow and log,
+    # and ICU needs GCC 10's libstdc++
+    # (apt checked the files against the signed index: dpkg-source has no keyring to check them again)
     (cd "$apt_dir/src" && apt-get "${apt[@]}" -qq source --download-only libxml2/bookworm >/dev/null &&
-        dpkg-source -x ./libxml2_*.dsc libxml2 >/dev/null 2>&1)
+        dpkg-source --no-check -x ./libxml2_*.dsc libxml2 >/dev/null)
     env -u LIBRARY_PATH -u CPATH -u C_INCLUDE_PATH CC=clang cmake -S "$apt_dir/src/libxml2" -B "$apt_dir/xml" \
-        -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_SYSROOT="$root" -DCMAKE_C_FLAGS="$cflags" \
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_SYSROOT="$root" -DCMAKE_C_FLAGS="$cflags" \
         -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DBUILD_SHARED_LIBS=OFF -DCMAKE_INSTALL_PREFIX="$root/usr/local" \
         -DLIBXML2_WITH_ICU=OFF -DLIBXML2_WITH_LZMA=OFF -DLIBXML2_WITH_ZLIB=OFF -DLIBXML2_WITH_PYTHON=OFF \
         -DLIBXML2_WITH_HTTP=OFF -DLIBXML2_WITH_FTP=OFF -DLIBXML2_WITH_PROGRAMS=OFF -DLIBXML2_WITH_TESTS=OFF >/dev/null
-    cmake --build "$apt_dir/xml" >/dev/null
+    cmake --build "$apt_dir/xml" --parallel "$(nproc)" >/dev/null
     cmake --install "$apt_dir/xml" >/dev/null
     # its pkg-config file names its place relative to itself; pkg-config adds the sysroot to /usr/local
     sed -i 's|^prefix=.*|prefix=/usr/local|' "$root/usr/local/lib/pkgconfig/libxml-2.0.pc"
@@ -120,14 +125,14 @@ if [ "$(cat "$sysroot/.complete" 2>/dev/null)" != "$stamp" ]; then
     echo "$stamp" > "$sysroot/.complete"
 fi
 root=$(cd "$sysroot" && pwd)
+cflags="-Werror=implicit-function-declaration -include $root/usr/local/include/hfx-old-libm.h"
 # clang, not gcc: Debian's gcc searches its own install's ../../../<triplet> (this machine's libc) before
 # the sysroot; clang --sysroot takes crt files, libgcc and libc from the sysroot alone (Debian 11's GCC 10)
 env -u LIBRARY_PATH -u CPATH -u C_INCLUDE_PATH CC=clang \
     PKG_CONFIG_LIBDIR="$root/usr/local/lib/pkgconfig:$root/usr/lib/$triplet/pkgconfig:$root/usr/share/pkgconfig" \
     PKG_CONFIG_SYSROOT_DIR="$root" \
     python3 -m pip wheel -q --no-deps --no-build-isolation -w "$raw" \
-    -C cmake.define.CMAKE_SYSROOT="$root" \
-    -C cmake.define.CMAKE_C_FLAGS="-Werror=implicit-function-declaration -include $root/usr/local/include/hfx-old-libm.h" \
+    -C cmake.define.CMAKE_SYSROOT="$root" -C cmake.define.CMAKE_C_FLAGS="$cflags" \
     -C cmake.define.HFX_SIMDJSON=OFF -C cmake.define.HFX_MPI=OFF .
 python3 -m auditwheel repair --ldpaths "$root/usr/lib/$triplet:$root/lib/$triplet" -w "$out" "$raw"/hfx-*.whl
 ls "$out"/hfx-*manylinux*.whl
