@@ -183,6 +183,13 @@ def test_workflows_in_the_smoke_run(smoke):
                 d = r["accuracy"]["vs_cabinetry"]
                 assert d is not None and d <= tol[r["task"]["name"]], (r["task"]["id"], d)
         assert all(r["status"] == "ok" for r in rows(doc, engine="cabinetry"))
+        # cabinetry on hfx (hfx.compat.as_pyhf): the same MINUIT fits on hfx's likelihood, hfx's own hypotest
+        # for the significance; within the precision of cabinetry's fits, as above
+        on_hfx = [r for r in rows(doc, engine="cabinetry-hfx") if r["task"]["name"] in tol]
+        assert len(on_hfx) == 3 and all(r["status"] == "ok" for r in on_hfx), [r.get("reason") for r in on_hfx]
+        for r in on_hfx:
+            d = r["accuracy"]["vs_cabinetry"]
+            assert d is not None and d <= tol[r["task"]["name"]], (r["task"]["id"], d)
     if have("nextstat"):
         ns = {r["task"]["name"]: r for r in rows(doc, engine="nextstat")}
         assert ns["significance"]["status"] == "skipped" and "q0" in ns["significance"]["reason"]

@@ -1,6 +1,6 @@
 """hfx-bench: the benchmark suite's command line.
 
-    hfx-bench run [--config smoke|full|gpu|gpu-smoke|speed|workflows|spey] [--engines PATTERN...] [--out DIR]
+    hfx-bench run [--config smoke|full|gpu|gpu-smoke|speed|workflows|cabinetry|spey] [--engines PATTERN...] [--out DIR]
     hfx-bench run --workspace WS.json [--patchset PATCHSET.json|DIR]   (any published likelihood)
     hfx-bench plot RESULTS.json... [--out DIR]                         (PNG and SVG figures)
     hfx-bench report RESULTS.json... [--out FILE]                      (markdown tables)
@@ -21,7 +21,7 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run a configuration and write results JSON + CSV")
-    r.add_argument("--config", default=None, help="smoke (seconds, CI), full (the documented run), gpu (the device machine, scripts/gpu-check.sh), gpu-smoke (the same at sizes of seconds: its rehearsal in CI), speed (the issues' speed targets side by side, about ten minutes), workflows (ranking, profile scans, significance against cabinetry and NextStat; cabinetry takes minutes), spey (a spey session per sbottom point, hfx's plugin against spey-pyhf: about 5 minutes); "
+    r.add_argument("--config", default=None, help="smoke (seconds, CI), full (the documented run), gpu (the device machine, scripts/gpu-check.sh), gpu-smoke (the same at sizes of seconds: its rehearsal in CI), speed (the issues' speed targets side by side, about ten minutes), workflows (ranking, profile scans, significance against cabinetry and NextStat; cabinetry takes minutes), cabinetry (cabinetry's ranking, scan and significance on pyhf and on hfx through hfx.compat.as_pyhf, hfx beside: about 7 minutes), spey (a spey session per sbottom point, hfx's plugin against spey-pyhf: about 5 minutes); "
                    "default: full, or user with --workspace")
     r.add_argument("--engines", nargs="*", help="engine id patterns (fnmatch), e.g. 'hfx-*' 'pyhf-numpy-*'")
     r.add_argument("--tasks", nargs="*", help="task id patterns, e.g. hypotest 'toys-*'")

@@ -26,8 +26,8 @@ from .timing import Protocol
 SCHEMA_VERSION = "1.0"
 ALL_ENGINES = ["hfx-*", "pyhf-*", "nextstat", "root-*"]
 # the analysis workflows (issue 20): hfx's backends (the threaded one on 1 thread and on all cores),
-# cabinetry (pyhf numpy, minuit) and NextStat
-WORKFLOW_ENGINES = ["hfx-cpu*", "hfx-cuda", "cabinetry", "nextstat"]
+# cabinetry (pyhf numpy, minuit), cabinetry on hfx (hfx.compat.as_pyhf) and NextStat
+WORKFLOW_ENGINES = ["hfx-cpu*", "hfx-cuda", "cabinetry", "cabinetry-hfx", "nextstat"]
 WORKFLOW_TASKS = ("ranking", "profile-scan", "significance")
 UNITS = {"nll": "evals/s", "grad": "evals/s", "nll-batch": "evals/s", "fit": "fits/s", "hypotest": "hypotests/s",
          "upper-limit": "limits/s", "toys": "toys/s", "grid": "patches/s",
@@ -165,6 +165,16 @@ def blocks(config, cache, args):
             # minutes per case (hfx-cpu-ref's ranking of 623 parameters: about 2 min on a loaded machine): once
             (zoo, zoo_flows, hfx + ["cabinetry", "nextstat"], once, None),  # each as far as --timeout (600 s)
         ]
+    if config == "cabinetry":  # issue 21: cabinetry on pyhf and on hfx (import hfx.compat.as_pyhf), hfx beside
+        once = Protocol(warmup=0, min_reps=1, max_reps=1, min_time_s=0.0, max_time_s=0.0)
+        few = Protocol(warmup=1, min_reps=3, max_reps=10, min_time_s=0.0, max_time_s=20.0)
+        sbottom_a = W.sbottom(cache, args.archive, regions=("RegionA",), grid=False)
+        flows = [dict(name="ranking"), dict(name="profile-scan", range="0,2,21"), dict(name="significance")]
+        return [
+            # cabinetry's ranking of this model on pyhf takes about 5 minutes: once
+            (sbottom_a, flows, ["cabinetry"], once, None),
+            (sbottom_a, flows, ["cabinetry-hfx", "hfx-cpu"], few, None),
+        ]
     if config == "spey":  # issue 21: a reinterpretation session through spey, hfx's plugin against spey-pyhf
         # spey-pyhf takes 20-60 s per session on an sbottom point: 1 warm-up (imports) and 3 timed sessions
         # (at most 5 min); spey-hfx takes a fraction of a second: 1 warm-up, 5-20 timed. Each point's two
@@ -177,7 +187,7 @@ def blocks(config, cache, args):
                     ([point], tasks("spey-session"), ["spey-pyhf"], slow, None)]
         return out
     if config != "full":
-        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, gpu-smoke, speed, workflows, spey, "
+        raise SystemExit(f"unknown configuration {config!r} (smoke, full, gpu, gpu-smoke, speed, workflows, cabinetry, spey, "
                          "user)")
     # sized to finish in about twenty minutes on 2 cores with every engine installed: pyhf's jax, pytorch
     # and tensorflow backends (seconds per case for process start and JIT) on the headline workloads

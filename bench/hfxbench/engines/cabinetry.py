@@ -1,5 +1,8 @@
 """cabinetry as a benchmark engine: the analysis workflows physicists run on pyhf, with cabinetry's
-defaults (pyhf's numpy backend, the minuit optimizer), each case in a worker process.
+defaults (pyhf's numpy backend, the minuit optimizer), each case in a worker process. The row
+cabinetry-hfx (options {"on": "hfx"}) runs the same calls with hfx.compat.as_pyhf imported first, so that
+cabinetry's pyhf is hfx.compat: its fits are MINUIT on hfx's likelihood, its significance hfx's own
+inference (docs/pyhf-compat.md).
 
 What each task times (model and data: cabinetry.model_utils.model_and_data(pyhf.Workspace(spec)),
 built outside the timed call):
@@ -75,6 +78,8 @@ def prepare(options, workload, task):
         raise Unsupported("cabinetry.fit.scan scans one parameter; it has no 2-D scan")
     import logging
     logging.getLogger("cabinetry").setLevel(logging.WARNING)  # its INFO lines per fit are not part of the timing
+    if options.get("on") == "hfx":
+        import hfx.compat.as_pyhf  # noqa: F401  (before cabinetry imports pyhf; an ImportError if it came first)
     import cabinetry
     import pyhf
     model, data = cabinetry.model_utils.model_and_data(pyhf.Workspace(workload["spec"]))

@@ -85,10 +85,26 @@ def nextstat_engines():
                          backend="cpu", threads=1)]
 
 
+class CabinetryOnHfxEngine(WorkerEngine):
+    """cabinetry with its defaults on hfx.compat (import hfx.compat.as_pyhf first): MINUIT on hfx's likelihood."""
+
+    def __init__(self):
+        super().__init__("cabinetry-hfx", "cabinetry", "cabinetry", {"on": "hfx"}, ["cabinetry", "iminuit"],
+                         optimizer="minuit", backend="cpu")
+
+    def available(self):
+        ok, why = super().available()
+        if ok and importlib.util.find_spec("hfx") is None:
+            return False, ("the Python module hfx is not importable (pip install . at the repository root, or "
+                           "PYTHONPATH=build/python after a CMake build with -DHFX_PYTHON=ON)")
+        return ok, why
+
+
 def cabinetry_engines():
-    """cabinetry with its defaults: pyhf numpy and the minuit optimizer (engines/cabinetry.py)."""
+    """cabinetry with its defaults: pyhf numpy and the minuit optimizer (engines/cabinetry.py); and the same
+    on hfx through hfx.compat.as_pyhf."""
     return [WorkerEngine("cabinetry", "cabinetry", "cabinetry", {}, ["cabinetry", "iminuit"], optimizer="minuit",
-                         backend="numpy")]
+                         backend="numpy"), CabinetryOnHfxEngine()]
 
 
 class HfxPythonEngine(WorkerEngine):
