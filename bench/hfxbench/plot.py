@@ -226,7 +226,9 @@ def sbottom_tasks(rows, out, machine):
         ax.title.set_fontsize(8)
         ax.grid(True, axis="x", which="both", alpha=0.3)
     fig.tight_layout()
-    fig.suptitle(f"published sbottom likelihood: time per call\n{machine}", fontsize=9, y=1.04)
+    # the two title lines about half an inch above the panels, whatever the figure's height (a fraction of a
+    # short figure's height would put them on the panels' own titles)
+    fig.suptitle(f"published sbottom likelihood: time per call\n{machine}", fontsize=9, y=1 + 0.5 / (height * nrows))
     return _save(fig, out, "sbottom-tasks")
 
 
