@@ -34,7 +34,8 @@ enum hfx__slot_phase {
 };
 
 /* What the fit is doing; private to this file. */
-enum hfx__slot_stage { HFX_SLOT_MAIN, HFX_SLOT_PROBE, HFX_SLOT_PROBE_FLAT, HFX_SLOT_EXPLORE, HFX_SLOT_POLISH };
+enum hfx__slot_stage { HFX_SLOT_MAIN, HFX_SLOT_PROBE, HFX_SLOT_PROBE_FLAT, HFX_SLOT_PROBE_TIE, HFX_SLOT_EXPLORE,
+                       HFX_SLOT_POLISH };
 
 struct hfx__fit_slot {
     /* The fit, set by the caller before hfx__slot_start. */
@@ -91,6 +92,18 @@ struct hfx__fit_slot {
  * descent cannot find and a probe at 0.2 misses). */
 #define HFX_SLOT_FLAT_STEP      0.01
 #define HFX_SLOT_FLAT_CURVATURE 1.0
+
+/* Two free parameters that enter the model alike (the same modifier data on the same samples, the same
+ * constraint) have equal gradients at every point where they are equal, so a descent from a start where
+ * they are equal keeps them equal to the bit; where the minimum lies off that line, it ends at a saddle
+ * point and passes for converged (pyhf's test_pdf_clipping model: twice_nll 495.4152 at np_1 = np_2 =
+ * -0.580, its minimum 495.3788 at -0.665, -0.495). Parameters equal to the bit at a descent's end (not at
+ * 0, where the flat-parameter probe looks, nor at a bound) are therefore probed once along their
+ * difference, HFX_SLOT_TIE_STEP of their width each way (the preconditioning's scale), and refitted from
+ * there where twice_nll is lower: at a saddle it is, by about half the negative curvature times the step
+ * squared; at a minimum it is higher. Parameters that merely land on the same value are probed for
+ * nothing but one evaluation. */
+#define HFX_SLOT_TIE_STEP 0.1
 
 //
 // Memory: one block per slot, carved by hfx__slot_init
@@ -200,6 +213,33 @@ HFX_HD static inline void hfx__slot_finish(struct hfx__fit_slot * s) {
 // Exploration and polish
 //
 
+/* The first free parameter i < k equal to parameter k at the best point, strictly inside both boxes and
+ * not 0 (HFX_SLOT_TIE_STEP); np (none) if there is none. */
+HFX_HD static inline size_t hfx__slot_tie_partner(const struct hfx__fit_slot * s, size_t k) {
+    size_t np = s->m->n_pars;
+    double v  = s->best[k];
+    if (s->fixed[k] || v == 0.0 || !(v > s->lower[k] && v < s->upper[k])) {
+        return np;
+    }
+    for (size_t i = 0; i < k; ++i) {
+        if (s->best[i] == v && !s->fixed[i] && v > s->lower[i] && v < s->upper[i]) {
+            return i;
+        }
+    }
+    return np;
+}
+
+/* Whether any parameter has a tie partner at the best point. */
+HFX_HD static inline bool hfx__slot_has_tie(const struct hfx__fit_slot * s) {
+    size_t np = s->m->n_pars;
+    for (size_t k = 1; k < np; ++k) {
+        if (hfx__slot_tie_partner(s, k) < np) {
+            return true;
+        }
+    }
+    return false;
+}
+
 HFX_HD static inline void hfx__slot_after_explore(struct hfx__fit_slot * s);
 
 /* Parameters the model marks for exploration (model.h: a kink at 0 with normsys code1 or histosys
@@ -210,14 +250,15 @@ HFX_HD static inline void hfx__slot_after_explore(struct hfx__fit_slot * s);
  * helps (at most 3 rounds). A flat parameter that has left 0 needs no more help; one still at 0 is
  * restarted by default only where a curvature probe says 0 may not be its minimum
  * (HFX_SLOT_FLAT_STEP). Parameters with non-monotone interpolations are explored too: by default
- * only where a one-evaluation probe on the other side looks promising, in thorough fits always.
+ * only where a one-evaluation probe on the other side looks promising, in thorough fits always. A second
+ * half of each round probes parameters tied to the bit to an earlier one (HFX_SLOT_TIE_STEP).
  *
  * This steps to the next restart (or probe) of the exploration, or past its end. */
 HFX_HD static inline void hfx__slot_explore_next(struct hfx__fit_slot * s) {
     const struct hfx_model * m  = s->m;
     size_t                   np = m->n_pars;
     for (;;) {
-        if (s->j >= np) {
+        if (s->j >= 2 * np) {
             bool improved = s->f_best < s->f_round - 1e-9 * fmax(1.0, fabs(s->f_round));
             if (!improved || ++s->round >= 3) {
                 hfx__slot_after_explore(s);
@@ -226,7 +267,23 @@ HFX_HD static inline void hfx__slot_explore_next(struct hfx__fit_slot * s) {
             s->f_round = s->f_best;
             s->j       = 0;
         }
-        size_t j     = s->j++;
+        size_t j = s->j++;
+        if (j >= np) { /* the second half of the sweep: parameters tied to an earlier one (HFX_SLOT_TIE_STEP) */
+            size_t k = j - np, i = hfx__slot_tie_partner(s, k);
+            if (i >= np) {
+                continue;
+            }
+            double h = HFX_SLOT_TIE_STEP * fmin(s->scale[i], s->scale[k]);
+            for (size_t q = 0; q < np; ++q) {
+                s->x[q] = s->best[q];
+            }
+            s->x[i]      = fmin(fmax(s->best[i] + h, s->lower[i]), s->upper[i]);
+            s->x[k]      = fmin(fmax(s->best[k] - h, s->lower[k]), s->upper[k]);
+            s->stage     = HFX_SLOT_PROBE_TIE;
+            s->phase     = HFX_SLOT_EVAL;
+            s->want_grad = false;
+            return;
+        }
         bool   flat0 = m->flat_at_init[j] && s->best[j] == 0.0;
         bool   basic = (m->explore[j] && !m->flat_at_init[j]) || flat0;
         if (!(basic || m->nonmonotone[j]) || s->fixed[j]) {
@@ -311,7 +368,8 @@ HFX_HD static inline void hfx__slot_descent_done(struct hfx__fit_slot * s) {
         }
         if (s->r == HFX_MIN_BAD_START) {
             hfx__slot_finish(s);
-        } else if (s->explore != HFX_EXPLORE_NONE && (m->n_explore > 0 || m->n_nonmonotone > 0)) {
+        } else if (s->explore != HFX_EXPLORE_NONE &&
+                   (m->n_explore > 0 || m->n_nonmonotone > 0 || hfx__slot_has_tie(s))) {
             s->round   = 0;
             s->j       = 0;
             s->f_round = s->f_best;
@@ -372,6 +430,16 @@ HFX_HD static inline void hfx__slot_start(struct hfx__fit_slot * s) {
  * s->x. Afterwards the slot is in phase EVAL again or DONE. */
 HFX_HD static inline void hfx__slot_feed(struct hfx__fit_slot * s, double f, double * g) {
     s->n_eval++;
+    if (s->stage == HFX_SLOT_PROBE_TIE) { /* refit from the probe where it is below the tied point */
+        if (f < s->f_best - 1e-12 * fmax(1.0, fabs(s->f_best))) {
+            s->stage    = HFX_SLOT_EXPLORE;
+            s->f_before = s->f_best;
+            hfx__slot_descend(s, s->x);
+        } else {
+            hfx__slot_explore_next(s);
+        }
+        return;
+    }
     if (s->stage == HFX_SLOT_PROBE || s->stage == HFX_SLOT_PROBE_FLAT) {
         /* a probe: refit from the other side if it looks promising, else go on exploring */
         bool   flat = s->stage == HFX_SLOT_PROBE_FLAT;

@@ -130,3 +130,53 @@ def test_status_in_scan_lines(hfx, workspaces, tmp_path):
     proc = hfx("scan", workspaces["2bin_histosys"], patch, "--max-iter", "2")
     assert json.loads(proc.stdout.splitlines()[0])["status"] == "max-iterations"
     assert any("sig2" in line for line in warning_lines(proc.stderr))
+
+
+# pyhf's test_pdf_clipping model (tests/test_pdf.py, pyhf 0.7.6), observed 100, 100 and 10: np_1 and np_2 are
+# two histosys with the same templates on the same samples, so a descent from their equal start keeps them
+# equal to the bit
+TIED = {
+    "channels": [
+        {"name": "ch1", "samples": [{"name": "signal", "data": [100.0, 100.0], "modifiers": [
+            {"data": None, "name": "mu_sig", "type": "normfactor"},
+            {"data": {"hi_data": [125.0, 75.0], "lo_data": [175.0, 10.0]}, "name": "np_1", "type": "histosys"},
+            {"data": {"hi_data": [125.0, 75.0], "lo_data": [175.0, 10.0]}, "name": "np_2", "type": "histosys"}]}]},
+        {"name": "ch2", "samples": [{"name": "signal", "data": [15000.0], "modifiers": [
+            {"data": None, "name": "mu_sig", "type": "normfactor"},
+            {"data": {"hi_data": [15500.0], "lo_data": [1200.0]}, "name": "np_1", "type": "histosys"},
+            {"data": {"hi_data": [15500.0], "lo_data": [1200.0]}, "name": "np_2", "type": "histosys"}]}]},
+    ],
+    "measurements": [{"config": {"parameters": [], "poi": "mu_sig"}, "name": "meas"}],
+    "observations": [{"data": [100, 100], "name": "ch1"}, {"data": [10], "name": "ch2"}],
+    "version": "1.0.0",
+}
+
+
+def test_tied_parameters_leave_the_saddle(hfx, tmp_path):
+    """Two parameters that act alike stay equal along a descent from an equal start; there the single
+    descent (--explore none) ends at a saddle point, twice_nll 495.4152 at np_1 = np_2 = -0.580, where the
+    likelihood falls along np_1 - np_2. The default search probes parameters tied to the bit along their
+    difference and refits from there (fit-slot.h, HFX_SLOT_TIE_STEP): it reaches the minimum pyhf's SLSQP
+    (whose finite differences break the tie) reaches, 495.3788, and pyhf's own likelihood at hfx's point is
+    hfx's twice_nll (1e-9 relative: the two implementations' rounding)."""
+    pyhf = pytest.importorskip("pyhf")
+    path = tmp_path / "tied.json"
+    path.write_text(json.dumps(TIED))
+    saddle = json.loads(hfx("fit", path, "--explore", "none", "--no-uncertainties").stdout)
+    assert saddle["parameters"]["np_1"] == saddle["parameters"]["np_2"]
+    assert saddle["twice_nll"] == pytest.approx(495.41519, abs=1e-4)
+    ws = pyhf.Workspace(TIED)
+    model = ws.model()
+    data = ws.data(model)
+    pyhf.set_backend("numpy", "scipy")
+    pyhf_pars, pyhf_nll = pyhf.infer.mle.fit(data, model, return_fitted_val=True)
+    for explore in ("default", "thorough"):
+        out = json.loads(hfx("fit", path, "--explore", explore, "--no-uncertainties").stdout)
+        pars = [out["parameters"][n] for n in model.config.par_order]
+        assert pars[0] != pars[1], explore  # the tie is broken
+        assert out["twice_nll"] <= float(pyhf_nll) + 1e-6, (explore, out["twice_nll"], float(pyhf_nll))
+        assert out["twice_nll"] < saddle["twice_nll"] - 0.03
+        assert float(-2 * model.logpdf(pars, data)[0]) == pytest.approx(out["twice_nll"], rel=1e-9)
+    # the lower minimum is said, as every lower minimum than the single descent's
+    warned = hfx("fit", path, "--no-uncertainties")
+    assert "np_1" in warned.stderr and "--explore none" in warned.stderr
