@@ -15,3 +15,16 @@ def needs_poi(workload_no_poi, task_name):
     if workload_no_poi and task_name in POI_TASKS:
         return f"{task_name} needs a POI; this workspace is background-only (fitted without one)"
     return None
+
+
+def installed_versions(*dists):
+    """{distribution: version} of those installed, from their metadata (importing them would inflate each
+    case's peak memory); the ones not installed are left out."""
+    from importlib import metadata
+    out = {}
+    for dist in dists:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out

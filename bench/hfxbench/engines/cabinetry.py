@@ -15,20 +15,13 @@ built outside the timed call):
 Results carry the numbers the rows are compared on (run.add_accuracy, "vs_cabinetry"): the four
 impacts of every ranked parameter, -2 Delta ln L at every scan point, the observed and expected Z.
 Other tasks are not cabinetry's (pyhf's rows time them)."""
-from . import Unsupported, needs_poi
+from . import Unsupported, installed_versions, needs_poi
 
 WORKFLOW_TASKS = ("ranking", "profile-scan", "significance")
 
 
 def versions():
-    from importlib import metadata
-    out = {}
-    for dist in ("cabinetry", "pyhf", "iminuit", "numpy", "scipy"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
+    return installed_versions("cabinetry", "pyhf", "iminuit", "numpy", "scipy")
 
 
 def device(options):

@@ -13,22 +13,15 @@ import json
 
 import numpy as np
 
-from . import Unsupported, needs_poi
+from . import Unsupported, installed_versions, needs_poi
 from ..points import batch_points
 
 OPTIMIZER_FREE_TASKS = ("nll", "grad", "nll-batch")
 
 
 def versions():
-    # from the installed metadata: importing every backend here would inflate each case's peak memory
-    from importlib import metadata
-    out = {}
-    for dist in ("pyhf", "numpy", "scipy", "iminuit", "jax", "jaxlib", "torch", "tensorflow", "tensorflow-probability"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
+    return installed_versions("pyhf", "numpy", "scipy", "iminuit", "jax", "jaxlib", "torch", "tensorflow",
+                              "tensorflow-probability")
 
 
 def _gpu_name(backend):

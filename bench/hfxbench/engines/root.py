@@ -45,10 +45,9 @@ import math
 import os
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
-from . import Unsupported, needs_poi
+from . import Unsupported, installed_versions, needs_poi
 
 BACKENDS = ("legacy", "cpu", "codegen", "codegen_no_grad", "cuda")
 TASKS = ("nll", "fit", "hypotest", "grid")
@@ -75,12 +74,7 @@ def root_config_features():
 
 
 def versions():
-    out = {}
-    for dist in ("root",):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
+    out = installed_versions("root")
     try:
         import ROOT
         out["ROOT"] = str(ROOT.gROOT.GetVersion())

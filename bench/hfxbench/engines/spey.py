@@ -10,21 +10,14 @@ signal); a workload without is split into the two (spey_session.split: the sampl
 
 Results carry the seven numbers per point ("values"); run.add_accuracy compares spey-hfx's with
 spey-pyhf's on the same case, relatively ("rel_vs_spey_pyhf")."""
-from . import Unsupported
+from . import Unsupported, installed_versions
 
 TASK = "spey-session"
 
 
 def versions():
-    from importlib import metadata
     from .hfx import git_commit
-    out = {"hfx": git_commit()}
-    for dist in ("spey", "spey-pyhf", "pyhf", "numpy", "scipy"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
+    return {"hfx": git_commit(), **installed_versions("spey", "spey-pyhf", "pyhf", "numpy", "scipy")}
 
 
 def device(options):

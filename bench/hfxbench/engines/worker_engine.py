@@ -11,6 +11,9 @@ from pathlib import Path
 from ..environment import gpus
 
 BENCH = Path(__file__).resolve().parents[2]
+# why an engine that requires hfx's module cannot run: it is this repository's, not on PyPI
+HFX_NOT_IMPORTABLE = ("the Python module hfx is not importable (pip install . at the repository root, or "
+                      "PYTHONPATH=build/python after a CMake build with -DHFX_PYTHON=ON)")
 
 
 class WorkerEngine:
@@ -23,11 +26,14 @@ class WorkerEngine:
                 "threads": self.threads, "precision": "float64"}
 
     def available(self):
-        missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
+        others = [m for m in self.requires if m != "hfx"]
+        missing = [m for m in others if importlib.util.find_spec(m) is None]
         if missing:
             pip = {"ROOT": "root", "spey_pyhf": "spey-pyhf"}  # the import name -> the PyPI name
             return False, (f"not installed: {', '.join(missing)} "
-                           f"(pip install {' '.join(pip.get(m, m) for m in self.requires)})")
+                           f"(pip install {' '.join(pip.get(m, m) for m in others)})")
+        if "hfx" in self.requires and importlib.util.find_spec("hfx") is None:
+            return False, HFX_NOT_IMPORTABLE
         if self.options.get("device") == "gpu" and not gpus():
             return False, "no GPU on this machine (nvidia-smi lists none)"
         return True, ""
@@ -85,26 +91,14 @@ def nextstat_engines():
                          backend="cpu", threads=1)]
 
 
-class CabinetryOnHfxEngine(WorkerEngine):
-    """cabinetry with its defaults on hfx.compat (import hfx.compat.as_pyhf first): MINUIT on hfx's likelihood."""
-
-    def __init__(self):
-        super().__init__("cabinetry-hfx", "cabinetry", "cabinetry", {"on": "hfx"}, ["cabinetry", "iminuit"],
-                         optimizer="minuit", backend="cpu")
-
-    def available(self):
-        ok, why = super().available()
-        if ok and importlib.util.find_spec("hfx") is None:
-            return False, ("the Python module hfx is not importable (pip install . at the repository root, or "
-                           "PYTHONPATH=build/python after a CMake build with -DHFX_PYTHON=ON)")
-        return ok, why
-
-
 def cabinetry_engines():
     """cabinetry with its defaults: pyhf numpy and the minuit optimizer (engines/cabinetry.py); and the same
     on hfx through hfx.compat.as_pyhf."""
     return [WorkerEngine("cabinetry", "cabinetry", "cabinetry", {}, ["cabinetry", "iminuit"], optimizer="minuit",
-                         backend="numpy"), CabinetryOnHfxEngine()]
+                         backend="numpy"),
+            # cabinetry on hfx.compat (import hfx.compat.as_pyhf first): MINUIT on hfx's likelihood
+            WorkerEngine("cabinetry-hfx", "cabinetry", "cabinetry", {"on": "hfx"}, ["cabinetry", "iminuit", "hfx"],
+                         optimizer="minuit", backend="cpu")]
 
 
 class HfxPythonEngine(WorkerEngine):
@@ -114,12 +108,6 @@ class HfxPythonEngine(WorkerEngine):
     def __init__(self):
         super().__init__("hfx-python", "hfx-python", "hfx_python", {}, ["hfx"], optimizer="hfx (projected BFGS)",
                          backend="cpu-ref", threads=1)
-
-    def available(self):
-        if importlib.util.find_spec("hfx") is None:
-            return False, ("the Python module hfx is not importable (pip install . at the repository root, or "
-                           "PYTHONPATH=build/python after a CMake build with -DHFX_PYTHON=ON)")
-        return True, ""
 
 
 def hfx_python_engines():
@@ -131,7 +119,7 @@ class SpeyEngine(WorkerEngine):
     spey-pyhf's backend (spey-pyhf)."""
 
     def __init__(self, backend):
-        requires = ["spey", "spey_pyhf"] if backend == "pyhf" else ["spey"]
+        requires = ["spey", "spey_pyhf"] if backend == "pyhf" else ["spey", "hfx"]
         # the plugin builds its models with hfx's defaults: the threaded cpu backend, all cores (its fits
         # are single fits, each on the calling thread); spey-pyhf: pyhf's numpy backend and scipy's SLSQP
         hfx = backend == "hfx"
@@ -139,13 +127,6 @@ class SpeyEngine(WorkerEngine):
                          optimizer="hfx (projected BFGS)" if hfx else "scipy (SLSQP)",
                          backend="cpu" if hfx else "numpy",
                          threads=(os.cpu_count() or 1) if hfx else 1)
-
-    def available(self):
-        ok, why = super().available()
-        if ok and self.options["backend"] == "hfx" and importlib.util.find_spec("hfx") is None:
-            return False, ("the Python module hfx is not importable (pip install . at the repository root, or "
-                           "PYTHONPATH=build/python after a CMake build with -DHFX_PYTHON=ON)")
-        return ok, why
 
 
 def spey_engines():
