@@ -8,10 +8,14 @@ pyhf's SLSQP stops early (docs/validation.md), which moves its CLs by up to ~1e-
 its limits by as much; hfx's fits are as low or lower. Observed, "aposteriori" and "apriori" (the
 background-only expectation as data) are all compared, and the expected band of each.
 """
-import copy
 import json
+import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from hfxbench.spey_session import split  # noqa: E402  (the benchmark's own split: background and signal patch)
 
 spey = pytest.importorskip("spey")
 pytest.importorskip("spey_pyhf")
@@ -28,22 +32,6 @@ EXAMPLE_BKG = {
 }
 EXAMPLE_PATCH = [{"op": "add", "path": "/channels/0/samples/1", "value": {
     "name": "signal", "data": [12.0, 11.0], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]}}]
-
-
-def split(ws):
-    """A workspace as spey takes it: background only, and the patch that adds the signal samples
-    (those carrying the POI's normfactor)."""
-    poi = ws["measurements"][0]["config"]["poi"]
-    bkg, patch = copy.deepcopy(ws), []
-    for c, channel in enumerate(bkg["channels"]):
-        keep = []
-        for sample in channel["samples"]:
-            if any(m["type"] == "normfactor" and m["name"] == poi for m in sample["modifiers"]):
-                patch.append({"op": "add", "path": f"/channels/{c}/samples/-", "value": sample})
-            else:
-                keep.append(sample)
-        channel["samples"] = keep
-    return bkg, patch
 
 
 @pytest.fixture(scope="module")
